@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages cric needs to build, run and test, when any is missing.
+# Usage: scripts/deps.sh [build|test]   (test also installs what the test suite uses)
+set -euo pipefail
+
+build_pkgs=(
+        build-essential meson ninja-build pkg-config
+        libgrpc-dev protobuf-c-compiler libprotobuf-c-dev libjson-c-dev
+        crun runc
+)
+test_pkgs=(
+        clang libclang-rt-14-dev libcmocka-dev protobuf-compiler
+        python3 python3-grpcio python3-protobuf python3-pytest
+)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-build}" = test ]; then
+        want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+                missing+=("$p")
+        fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+        exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+        echo "deps: missing packages: ${missing[*]}; run as root to install them" >&2
+        exit 1
+fi
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

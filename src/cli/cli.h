@@ -1,0 +1,179 @@
+/* cricctl internals, shared by the files of src/cli only.
+ *
+ * cricctl has crictl's command-line shape: global flags, then a subcommand with its
+ * own flags. A command is a row in the table of main.c plus a `cmd_*` function; it
+ * parses its flags with cli_flags_parse(), makes unary calls with cli_call() and prints
+ * with the helpers of output.c. cricctl is single-threaded; nothing here is thread-safe. */
+#ifndef CRIC_CLI_CLI_H
+#define CRIC_CLI_CLI_H
+
+#include <grpc/grpc.h>
+#include <json-c/json.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util/error.h"
+
+#ifndef CRIC_VERSION
+#define CRIC_VERSION "unknown" /* meson defines it; a hand build may not */
+#endif
+
+#define CLI_DEFAULT_ENDPOINT "unix:///run/cric/cric.sock"
+#define CLI_DEFAULT_TIMEOUT_MS 2000
+
+enum cli_output {
+        CLI_OUTPUT_DEFAULT = 0, /* not given: the command picks its own default */
+        CLI_OUTPUT_TABLE,
+        CLI_OUTPUT_JSON,
+        CLI_OUTPUT_YAML,
+        CLI_OUTPUT_MAX,
+        CLI_OUTPUT_INVALID = -1,
+};
+
+/* One service endpoint, connected on first use. */
+struct cli_conn {
+        char *endpoint;        /* canonical form for messages, e.g. "unix:///run/cric/cric.sock" */
+        char *socket_path;     /* the unix socket it names */
+        grpc_channel *channel; /* NULL until the first call */
+};
+
+struct cli {
+        struct cli_conn runtime;
+        struct cli_conn image;   /* same socket as runtime unless --image-endpoint says otherwise */
+        int64_t timeout_ms;      /* per call; <= 0 means no deadline */
+        bool is_debug;
+        enum cli_output output;  /* global --output; a command's own -o wins */
+};
+
+/* ---- main.c: flag parsing shared by the global level and every command ---- */
+
+enum cli_flag_kind {
+        CLI_FLAG_BOOL = 0, /* value is a bool * */
+        CLI_FLAG_STRING,   /* value is a const char ** pointing into argv */
+};
+
+struct cli_flag {
+        const char *long_name; /* "output" for --output */
+        char short_name;       /* 'o' for -o, 0 for none */
+        enum cli_flag_kind kind;
+        void *value;
+        const char *arg_name;  /* shown in the usage, e.g. "FORMAT" */
+        const char *help;
+};
+
+/* Parses argv[0..argc) against flags (n of them). Accepts --name, --name=value,
+ * --name value, -x, -x value, -x=value and "--" (ends the flags). When
+ * stop_at_positional is set, parsing stops at the first non-flag argument (the global
+ * level, where that argument is the subcommand); otherwise flags and positional
+ * arguments may be mixed. Positional arguments are moved, in order, to the front of
+ * argv and their count stored in *ret_nargs. Unknown flags and missing values are
+ * CRIC_E_INVALID errors naming the flag. */
+int cli_flags_parse(const struct cli_flag *flags, size_t n, int argc, char **argv, bool stop_at_positional,
+                    int *ret_nargs, struct cric_error **err);
+void cli_flags_usage(FILE *out, const struct cli_flag *flags, size_t n);
+/* Prints a command's help in crictl's layout: NAME (with the summary from the command
+ * table), USAGE (args_usage names the positional arguments, may be NULL) and OPTIONS. */
+void cli_command_usage(FILE *out, const char *name, const char *args_usage, const struct cli_flag *flags,
+                       size_t n);
+
+/* Parses a Go-style duration ("2s", "500ms", "1m30s", "1.5h"); a bare number means
+ * seconds. CRIC_E_INVALID on anything else. */
+int cli_duration_parse(const char *s, int64_t *ret_ms, struct cric_error **err);
+
+/* Resolves a command's -o value: its own flag if given, else the global --output, else
+ * def. A format outside `allowed` (a bit mask of 1 << enum cli_output) is CRIC_E_INVALID. */
+int cli_output_pick(const struct cli *cli, const char *flag_value, enum cli_output def, unsigned allowed,
+                    enum cli_output *ret, struct cric_error **err);
+#define CLI_OUTPUT_BIT(o) (1u << (o))
+
+/* ---- client.c: connection and unary calls ---- */
+
+/* Turns "unix:///p", "unix:/p" or "/p" into the socket path and the canonical
+ * "unix://" form. CRIC_E_INVALID for other schemes or an empty path. */
+int cli_endpoint_parse(const char *endpoint, char **ret_endpoint, char **ret_path, struct cric_error **err);
+
+/* Sets both endpoints: runtime from the flag, else $CONTAINER_RUNTIME_ENDPOINT, else
+ * the default; image from its flag, else $IMAGE_SERVICE_ENDPOINT, else the runtime
+ * endpoint. Either flag may be NULL. */
+int cli_endpoints_set(struct cli *cli, const char *runtime_flag, const char *image_flag, struct cric_error **err);
+
+/* Calls method_path (e.g. "/runtime.v1.RuntimeService/Version") with req and waits for
+ * the single reply, at most cli->timeout_ms. Methods of runtime.v1.ImageService go to
+ * the image endpoint, the rest to the runtime endpoint. On success *ret_resp is an
+ * unpacked message of resp_desc; free it with protobuf_c_message_free_unpacked(m, NULL).
+ * Errors: CRIC_E_UNAVAILABLE when the socket cannot be reached ("cannot connect to the
+ * runtime at ...: is cricd running?"); a non-OK status becomes "<Method> failed: rpc
+ * error: code = <Code> desc = <details>" with the matching kind. */
+int cli_call(struct cli *cli, const char *method_path, const ProtobufCMessage *req,
+             const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **ret_resp, struct cric_error **err);
+/* Same with an explicit deadline (<= 0: none), for calls crictl lets run long (pulls). */
+int cli_call_timeout(struct cli *cli, const char *method_path, const ProtobufCMessage *req,
+                     const ProtobufCMessageDescriptor *resp_desc, int64_t timeout_ms, ProtobufCMessage **ret_resp,
+                     struct cric_error **err);
+
+/* Drops the channels and endpoint strings. Safe on a zeroed or half-set struct. */
+void cli_clear(struct cli *cli);
+
+/* gRPC's code name as Go spells it ("DeadlineExceeded"), as crictl prints it. */
+const char *cli_status_code_name(grpc_status_code code);
+
+/* ---- output.c: proto -> JSON, JSON and YAML printers, tables ---- */
+
+enum cli_json_flags {
+        /* Scalars at their zero value, empty lists and maps are printed, as crictl's
+         * protojson (EmitDefaultValues) does. Unset messages are still left out. */
+        CLI_JSON_EMIT_DEFAULTS = 1u << 0,
+        /* Field names as written in the .proto (snake_case) instead of lowerCamelCase:
+         * what Go's encoding/json prints for CRI types (crictl info's runtimeHandlers). */
+        CLI_JSON_PROTO_NAMES = 1u << 1,
+        /* 64-bit integers as JSON strings, as protojson does; default is numbers. */
+        CLI_JSON_INT64_STRINGS = 1u << 2,
+};
+
+/* The flags every command uses for -o json/yaml of a CRI message. */
+#define CLI_JSON_CRICTL CLI_JSON_EMIT_DEFAULTS
+
+/* Converts msg to a new json-c object (caller owns the reference) walking its
+ * protobuf-c descriptor: fields in .proto order, maps as objects with sorted keys,
+ * enums by name, bytes as base64. Never NULL. */
+json_object *cli_proto_to_json(const ProtobufCMessage *msg, unsigned flags);
+
+/* A deep copy of o with the keys of every object sorted bytewise, like Go's encoding/json
+ * does for maps. Caller owns the result. */
+json_object *cli_json_sorted(json_object *o);
+
+/* Pretty JSON (2-space indent, "key": value, {} and [] when empty), newline-terminated. */
+void cli_print_json(FILE *out, json_object *o);
+/* YAML in the shape of sigs.k8s.io/yaml's JSONToYAML (what crictl prints): block style,
+ * keys sorted, list items at their parent's indent, strings quoted only when needed. */
+void cli_print_yaml(FILE *out, json_object *o);
+/* Prints o as JSON or YAML per fmt (anything else prints JSON). */
+void cli_print_json_as(FILE *out, json_object *o, enum cli_output fmt);
+/* cli_proto_to_json(msg, CLI_JSON_CRICTL) printed per fmt. */
+void cli_print_proto(FILE *out, const ProtobufCMessage *msg, enum cli_output fmt);
+/* One-line JSON of msg (for --debug logs). Caller frees. */
+char *cli_proto_to_compact_json(const ProtobufCMessage *msg);
+
+enum cli_output cli_output_from_string(const char *s);
+
+/* Column-aligned text like Go's tabwriter: every cell but the last of a row is padded
+ * to max(min_width, widest cell in its column + padding). */
+struct cli_table;
+struct cli_table *cli_table_new(size_t min_width, size_t padding);
+/* Adds a row of cells: the variadic list of const char * ends with NULL. Copies them. */
+void cli_table_add_row(struct cli_table *t, ...) __attribute__((sentinel));
+void cli_table_print(const struct cli_table *t, FILE *out);
+struct cli_table *cli_table_free(struct cli_table *t);
+void cli_table_freep(struct cli_table **t);
+
+/* ---- commands (cmd_*.c): argv[0] is the command name; print, return 0, or fail
+ * with err (main prints "cricctl: <msg>" and exits 1). ---- */
+
+int cmd_version(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_info(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_runtime_config(struct cli *cli, int argc, char **argv, struct cric_error **err);
+
+#endif

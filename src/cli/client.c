@@ -1,0 +1,328 @@
+/* cricctl's side of the CRI socket: endpoints, channels and one generic unary call.
+ *
+ * Before the first call on an endpoint we connect() to the unix socket ourselves. gRPC
+ * with wait-for-ready off would also fail fast, but only with "failed to connect to all
+ * addresses"; our own probe gives the user the real errno (no such file, refused,
+ * permission denied) and the endpoint it concerns. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/time.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#define MAX_MSG_SIZE (16 * 1024 * 1024) /* crictl's limit for replies */
+#define IMAGE_SERVICE_PREFIX "/runtime.v1.ImageService/"
+
+const char *cli_status_code_name(grpc_status_code code) {
+        static const char *const names[] = {
+                [GRPC_STATUS_OK] = "OK",
+                [GRPC_STATUS_CANCELLED] = "Canceled",
+                [GRPC_STATUS_UNKNOWN] = "Unknown",
+                [GRPC_STATUS_INVALID_ARGUMENT] = "InvalidArgument",
+                [GRPC_STATUS_DEADLINE_EXCEEDED] = "DeadlineExceeded",
+                [GRPC_STATUS_NOT_FOUND] = "NotFound",
+                [GRPC_STATUS_ALREADY_EXISTS] = "AlreadyExists",
+                [GRPC_STATUS_PERMISSION_DENIED] = "PermissionDenied",
+                [GRPC_STATUS_RESOURCE_EXHAUSTED] = "ResourceExhausted",
+                [GRPC_STATUS_FAILED_PRECONDITION] = "FailedPrecondition",
+                [GRPC_STATUS_ABORTED] = "Aborted",
+                [GRPC_STATUS_OUT_OF_RANGE] = "OutOfRange",
+                [GRPC_STATUS_UNIMPLEMENTED] = "Unimplemented",
+                [GRPC_STATUS_INTERNAL] = "Internal",
+                [GRPC_STATUS_UNAVAILABLE] = "Unavailable",
+                [GRPC_STATUS_DATA_LOSS] = "DataLoss",
+                [GRPC_STATUS_UNAUTHENTICATED] = "Unauthenticated",
+        };
+        if ((int) code < 0 || (size_t) code >= sizeof(names) / sizeof(names[0]) || !names[code])
+                return "Unknown";
+        return names[code];
+}
+
+/* The inverse of server/status.c, so commands can test err->kind (e.g. NOT_FOUND). */
+static enum cric_error_kind kind_from_status(grpc_status_code code) {
+        switch (code) {
+        case GRPC_STATUS_INVALID_ARGUMENT:
+        case GRPC_STATUS_OUT_OF_RANGE: return CRIC_E_INVALID;
+        case GRPC_STATUS_NOT_FOUND: return CRIC_E_NOT_FOUND;
+        case GRPC_STATUS_ALREADY_EXISTS: return CRIC_E_EXISTS;
+        case GRPC_STATUS_UNAVAILABLE: return CRIC_E_UNAVAILABLE;
+        case GRPC_STATUS_DEADLINE_EXCEEDED: return CRIC_E_TIMEOUT;
+        case GRPC_STATUS_UNIMPLEMENTED: return CRIC_E_UNIMPLEMENTED;
+        case GRPC_STATUS_PERMISSION_DENIED:
+        case GRPC_STATUS_UNAUTHENTICATED: return CRIC_E_PERMISSION;
+        case GRPC_STATUS_FAILED_PRECONDITION:
+        case GRPC_STATUS_ABORTED: return CRIC_E_PRECONDITION;
+        case GRPC_STATUS_RESOURCE_EXHAUSTED: return CRIC_E_RESOURCE;
+        case GRPC_STATUS_CANCELLED: return CRIC_E_CANCELLED;
+        default: return CRIC_E_INTERNAL;
+        }
+}
+
+int cli_endpoint_parse(const char *endpoint, char **ret_endpoint, char **ret_path, struct cric_error **err) {
+        const char *path;
+        if (!strncmp(endpoint, "unix://", 7))
+                path = endpoint + 7;
+        else if (!strncmp(endpoint, "unix:", 5))
+                path = endpoint + 5;
+        else if (strstr(endpoint, "://"))
+                return cric_error_set(err, CRIC_E_INVALID,
+                                      "endpoint \"%s\": only unix sockets are supported (unix:///path/to/socket)",
+                                      endpoint);
+        else
+                path = endpoint;
+        if (!*path)
+                return cric_error_set(err, CRIC_E_INVALID, "endpoint \"%s\" names no socket path", endpoint);
+        if (strlen(path) >= sizeof(((struct sockaddr_un *) NULL)->sun_path))
+                return cric_error_set(err, CRIC_E_INVALID, "endpoint \"%s\": socket path is too long", endpoint);
+        /* grpc reads "unix:///abs" and "unix:rel" alike; the first is what users know. */
+        *ret_endpoint = path[0] == '/' ? xasprintf("unix://%s", path) : xasprintf("unix:%s", path);
+        *ret_path = xstrdup(path);
+        return 0;
+}
+
+static int conn_set(struct cli_conn *c, const char *endpoint, struct cric_error **err) {
+        char *canon = NULL, *path = NULL;
+        if (cli_endpoint_parse(endpoint, &canon, &path, err) < 0)
+                return -1;
+        free(c->endpoint);
+        free(c->socket_path);
+        c->endpoint = canon;
+        c->socket_path = path;
+        return 0;
+}
+
+static const char *env_nonempty(const char *name) {
+        const char *v = getenv(name);
+        return v && *v ? v : NULL;
+}
+
+int cli_endpoints_set(struct cli *cli, const char *runtime_flag, const char *image_flag, struct cric_error **err) {
+        const char *rt = runtime_flag ? runtime_flag : env_nonempty("CONTAINER_RUNTIME_ENDPOINT");
+        if (!rt)
+                rt = CLI_DEFAULT_ENDPOINT;
+        if (conn_set(&cli->runtime, rt, err) < 0)
+                return cric_error_prefix(err, "runtime endpoint");
+        const char *img = image_flag ? image_flag : env_nonempty("IMAGE_SERVICE_ENDPOINT");
+        if (conn_set(&cli->image, img ? img : rt, err) < 0)
+                return cric_error_prefix(err, "image endpoint");
+        return 0;
+}
+
+static void conn_clear(struct cli_conn *c) {
+        if (c->channel)
+                grpc_channel_destroy(c->channel);
+        c->channel = NULL;
+        free(c->endpoint);
+        free(c->socket_path);
+        c->endpoint = c->socket_path = NULL;
+}
+
+void cli_clear(struct cli *cli) {
+        conn_clear(&cli->runtime);
+        conn_clear(&cli->image);
+}
+
+/* A plain connect() to the socket, to report the real reason it is unreachable. */
+static int probe_socket(const struct cli_conn *c, struct cric_error **err) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        strncpy(sa.sun_path, c->socket_path, sizeof(sa.sun_path) - 1);
+        AUTOCLOSE int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "socket");
+        /* Non-blocking so a full accept backlog (EAGAIN) cannot hang us; gRPC retries that. */
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0 || errno == EAGAIN)
+                return 0;
+        int e = errno;
+        const char *hint = e == EACCES || e == EPERM ? "are you allowed to use its socket (try as root)?"
+                                                     : "is cricd running?";
+        cric_error_set(err, CRIC_E_UNAVAILABLE, "cannot connect to the runtime at %s: %s (connect: %s)", c->endpoint,
+                       hint, strerror(e));
+        if (err && *err)
+                (*err)->errno_value = e;
+        return -1;
+}
+
+static int conn_open(struct cli_conn *c, struct cric_error **err) {
+        if (c->channel)
+                return 0;
+        if (probe_socket(c, err) < 0)
+                return -1;
+        grpc_arg args[] = {
+                {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, .value.integer = MAX_MSG_SIZE},
+                {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, .value.integer = MAX_MSG_SIZE},
+        };
+        grpc_channel_args chargs = {.num_args = sizeof(args) / sizeof(args[0]), .args = args};
+        grpc_channel_credentials *creds = grpc_insecure_credentials_create();
+        c->channel = grpc_channel_create(c->endpoint, creds, &chargs);
+        grpc_channel_credentials_release(creds);
+        if (!c->channel)
+                return cric_error_set(err, CRIC_E_INTERNAL, "cannot create a gRPC channel to %s", c->endpoint);
+        log_debug("connected to %s", c->endpoint);
+        return 0;
+}
+
+static grpc_byte_buffer *encode(const ProtobufCMessage *msg) {
+        size_t len = protobuf_c_message_get_packed_size(msg);
+        grpc_slice slice = grpc_slice_malloc(len);
+        protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice));
+        grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, 1);
+        grpc_slice_unref(slice);
+        return bb;
+}
+
+static ProtobufCMessage *decode(const ProtobufCMessageDescriptor *desc, grpc_byte_buffer *bb) {
+        grpc_byte_buffer_reader reader;
+        if (!grpc_byte_buffer_reader_init(&reader, bb))
+                return NULL;
+        grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
+        grpc_byte_buffer_reader_destroy(&reader);
+        ProtobufCMessage *msg =
+                protobuf_c_message_unpack(desc, NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
+        grpc_slice_unref(all);
+        return msg;
+}
+
+/* What one unary exchange brought back. */
+struct unary_result {
+        bool is_done;               /* the batch completed; status is meaningful */
+        grpc_status_code status;
+        char *details;              /* gpr_malloc'd */
+        grpc_byte_buffer *reply;    /* NULL when the server sent no message */
+};
+
+static void unary_result_clear(struct unary_result *r) {
+        gpr_free(r->details);
+        if (r->reply)
+                grpc_byte_buffer_destroy(r->reply);
+        memset(r, 0, sizeof(*r));
+}
+
+static void cq_destroy(grpc_completion_queue *cq) {
+        grpc_completion_queue_shutdown(cq);
+        /* The batch was plucked already, so this returns the shutdown event. */
+        grpc_completion_queue_pluck(cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        grpc_completion_queue_destroy(cq);
+}
+
+/* The whole call in one batch; the deadline is the call's, so pluck waits forever. */
+static void run_unary(grpc_channel *ch, const char *method_path, grpc_byte_buffer *req, gpr_timespec deadline,
+                      struct unary_result *res) {
+        grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
+        grpc_slice method = grpc_slice_from_copied_string(method_path);
+        grpc_call *call = grpc_channel_create_call(ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, method, NULL, deadline, NULL);
+        grpc_slice_unref(method);
+
+        grpc_metadata_array initial_md, trailing_md;
+        grpc_metadata_array_init(&initial_md);
+        grpc_metadata_array_init(&trailing_md);
+        grpc_slice details = grpc_empty_slice();
+        grpc_op ops[6];
+        memset(ops, 0, sizeof(ops));
+        ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+        ops[1].op = GRPC_OP_SEND_MESSAGE;
+        ops[1].data.send_message.send_message = req;
+        ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+        ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+        ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial_md;
+        ops[4].op = GRPC_OP_RECV_MESSAGE;
+        ops[4].data.recv_message.recv_message = &res->reply;
+        ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+        ops[5].data.recv_status_on_client.trailing_metadata = &trailing_md;
+        ops[5].data.recv_status_on_client.status = &res->status;
+        ops[5].data.recv_status_on_client.status_details = &details;
+
+        void *tag = (void *) 1;
+        if (call && grpc_call_start_batch(call, ops, 6, tag, NULL) == GRPC_CALL_OK) {
+                grpc_event ev = grpc_completion_queue_pluck(cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+                res->is_done = ev.type == GRPC_OP_COMPLETE;
+                res->details = grpc_slice_to_c_string(details);
+        }
+        grpc_slice_unref(details);
+        grpc_metadata_array_destroy(&initial_md);
+        grpc_metadata_array_destroy(&trailing_md);
+        if (call)
+                grpc_call_unref(call);
+        cq_destroy(cq);
+}
+
+static const char *method_name(const char *method_path) {
+        const char *slash = strrchr(method_path, '/');
+        return slash ? slash + 1 : method_path;
+}
+
+static gpr_timespec deadline_from_ms(int64_t timeout_ms) {
+        if (timeout_ms <= 0)
+                return gpr_inf_future(GPR_CLOCK_REALTIME);
+        return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
+}
+
+static void log_message(const char *method, const char *what, const ProtobufCMessage *msg) {
+        if (!log_enabled(LOG_LEVEL_DEBUG))
+                return;
+        AUTOFREE char *json = cli_proto_to_compact_json(msg);
+        log_debug("%s %s: %s", method, what, json);
+}
+
+static ProtobufCMessage *unary_reply(const char *name, const struct unary_result *res,
+                                     const ProtobufCMessageDescriptor *resp_desc, struct cric_error **err) {
+        if (!res->is_done) {
+                cric_error_set(err, CRIC_E_INTERNAL, "%s failed: the gRPC call could not be started", name);
+                return NULL;
+        }
+        if (res->status != GRPC_STATUS_OK) {
+                cric_error_set(err, kind_from_status(res->status), "%s failed: rpc error: code = %s desc = %s", name,
+                               cli_status_code_name(res->status), res->details ? res->details : "");
+                return NULL;
+        }
+        if (!res->reply) {
+                cric_error_set(err, CRIC_E_INTERNAL, "%s failed: the runtime sent no reply message", name);
+                return NULL;
+        }
+        ProtobufCMessage *resp = decode(resp_desc, res->reply);
+        if (!resp)
+                cric_error_set(err, CRIC_E_INTERNAL, "%s failed: cannot decode the reply as %s", name, resp_desc->name);
+        return resp;
+}
+
+int cli_call_timeout(struct cli *cli, const char *method_path, const ProtobufCMessage *req,
+                     const ProtobufCMessageDescriptor *resp_desc, int64_t timeout_ms, ProtobufCMessage **ret_resp,
+                     struct cric_error **err) {
+        bool is_image = !strncmp(method_path, IMAGE_SERVICE_PREFIX, strlen(IMAGE_SERVICE_PREFIX));
+        struct cli_conn *c = is_image ? &cli->image : &cli->runtime;
+        const char *name = method_name(method_path);
+        if (!c->endpoint && cli_endpoints_set(cli, NULL, NULL, err) < 0)
+                return -1;
+        if (conn_open(c, err) < 0)
+                return -1;
+
+        log_message(name, "request", req);
+        struct unary_result res = {0};
+        grpc_byte_buffer *req_bb = encode(req);
+        run_unary(c->channel, method_path, req_bb, deadline_from_ms(timeout_ms), &res);
+        grpc_byte_buffer_destroy(req_bb);
+
+        ProtobufCMessage *resp = unary_reply(name, &res, resp_desc, err);
+        unary_result_clear(&res);
+        if (!resp)
+                return -1;
+        log_message(name, "response", resp);
+        *ret_resp = resp;
+        return 0;
+}
+
+int cli_call(struct cli *cli, const char *method_path, const ProtobufCMessage *req,
+             const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **ret_resp, struct cric_error **err) {
+        return cli_call_timeout(cli, method_path, req, resp_desc, cli->timeout_ms, ret_resp, err);
+}

@@ -1,0 +1,813 @@
+/* cricctl output: CRI messages -> JSON (protojson's shape), JSON and YAML printers,
+ * tabwriter-like tables.
+ *
+ * The converter walks protobuf-c descriptors, so it serves every message of cri.proto
+ * without per-message code. The printers mimic what crictl's Go libraries emit
+ * (encoding/json's Indent, sigs.k8s.io/yaml's JSONToYAML), so scripts written for
+ * crictl's output read ours. */
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/cleanup.h"
+#include "util/json.h"
+#include "util/xalloc.h"
+
+enum cli_output cli_output_from_string(const char *s) {
+        if (!s)
+                return CLI_OUTPUT_INVALID;
+        if (!strcmp(s, "table"))
+                return CLI_OUTPUT_TABLE;
+        if (!strcmp(s, "json"))
+                return CLI_OUTPUT_JSON;
+        if (!strcmp(s, "yaml"))
+                return CLI_OUTPUT_YAML;
+        return CLI_OUTPUT_INVALID;
+}
+
+/* ---- protobuf-c -> json-c ---- */
+
+static json_object *message_to_json(const ProtobufCMessage *msg, unsigned flags);
+
+static char *base64_encode(const uint8_t *data, size_t len) {
+        static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        char *out = xmalloc((len + 2) / 3 * 4 + 1), *o = out;
+        for (size_t i = 0; i < len; i += 3) {
+                uint32_t v = (uint32_t) data[i] << 16;
+                if (i + 1 < len)
+                        v |= (uint32_t) data[i + 1] << 8;
+                if (i + 2 < len)
+                        v |= data[i + 2];
+                *o++ = tbl[(v >> 18) & 63];
+                *o++ = tbl[(v >> 12) & 63];
+                *o++ = i + 1 < len ? tbl[(v >> 6) & 63] : '=';
+                *o++ = i + 2 < len ? tbl[v & 63] : '=';
+        }
+        *o = '\0';
+        return out;
+}
+
+/* protoc's json_name: drop each '_' and upper-case the letter after it. */
+static char *json_field_name(const char *name) {
+        char *out = xmalloc(strlen(name) + 1), *o = out;
+        bool is_upper_next = false;
+        for (const char *p = name; *p; p++) {
+                if (*p == '_') {
+                        is_upper_next = true;
+                        continue;
+                }
+                *o++ = is_upper_next ? (char) toupper((unsigned char) *p) : *p;
+                is_upper_next = false;
+        }
+        *o = '\0';
+        return out;
+}
+
+/* Non-finite numbers are strings in protojson; JSON has no literal for them. */
+static json_object *double_to_json(double d) {
+        if (isnan(d))
+                return json_object_new_string("NaN");
+        if (isinf(d))
+                return json_object_new_string(d > 0 ? "Infinity" : "-Infinity");
+        return json_object_new_double(d);
+}
+
+/* A float widened to double prints as 0.10000000149011612; keep the float's digits. */
+static json_object *float_to_json(float f) {
+        if (!isfinite(f))
+                return double_to_json(f);
+        char buf[32];
+        for (int prec = 1; prec <= 9; prec++) {
+                snprintf(buf, sizeof(buf), "%.*g", prec, (double) f);
+                if (strtof(buf, NULL) == f)
+                        break;
+        }
+        return json_object_new_double(strtod(buf, NULL));
+}
+
+static json_object *enum_to_json(const ProtobufCEnumDescriptor *desc, int value) {
+        const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(desc, value);
+        return v ? json_object_new_string(v->name) : json_object_new_int(value);
+}
+
+static json_object *int64_to_json(int64_t v, unsigned flags) {
+        if (!(flags & CLI_JSON_INT64_STRINGS))
+                return json_object_new_int64(v);
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%lld", (long long) v);
+        return json_object_new_string(buf);
+}
+
+static json_object *uint64_to_json(uint64_t v, unsigned flags) {
+        if (!(flags & CLI_JSON_INT64_STRINGS))
+                return json_object_new_uint64(v);
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%llu", (unsigned long long) v);
+        return json_object_new_string(buf);
+}
+
+/* One value of field f stored at p (a struct member or an array element). */
+static json_object *value_to_json(const ProtobufCFieldDescriptor *f, const void *p, unsigned flags) {
+        switch (f->type) {
+        case PROTOBUF_C_TYPE_INT32:
+        case PROTOBUF_C_TYPE_SINT32:
+        case PROTOBUF_C_TYPE_SFIXED32: return json_object_new_int(*(const int32_t *) p);
+        case PROTOBUF_C_TYPE_UINT32:
+        case PROTOBUF_C_TYPE_FIXED32: return json_object_new_int64(*(const uint32_t *) p);
+        case PROTOBUF_C_TYPE_INT64:
+        case PROTOBUF_C_TYPE_SINT64:
+        case PROTOBUF_C_TYPE_SFIXED64: return int64_to_json(*(const int64_t *) p, flags);
+        case PROTOBUF_C_TYPE_UINT64:
+        case PROTOBUF_C_TYPE_FIXED64: return uint64_to_json(*(const uint64_t *) p, flags);
+        case PROTOBUF_C_TYPE_FLOAT: return float_to_json(*(const float *) p);
+        case PROTOBUF_C_TYPE_DOUBLE: return double_to_json(*(const double *) p);
+        case PROTOBUF_C_TYPE_BOOL: return json_object_new_boolean(*(const protobuf_c_boolean *) p);
+        case PROTOBUF_C_TYPE_ENUM: return enum_to_json(f->descriptor, *(const int *) p);
+        case PROTOBUF_C_TYPE_STRING: {
+                const char *s = *(char *const *) p;
+                return json_object_new_string(s ? s : "");
+        }
+        case PROTOBUF_C_TYPE_BYTES: {
+                const ProtobufCBinaryData *b = p;
+                AUTOFREE char *s = base64_encode(b->data, b->len);
+                return json_object_new_string(s);
+        }
+        case PROTOBUF_C_TYPE_MESSAGE: {
+                const ProtobufCMessage *m = *(ProtobufCMessage *const *) p;
+                /* Only reachable for list elements and map values: an unset one is empty. */
+                return m ? message_to_json(m, flags) : json_object_new_object();
+        }
+        }
+        return NULL;
+}
+
+static size_t value_size(ProtobufCType type) {
+        switch (type) {
+        case PROTOBUF_C_TYPE_INT64:
+        case PROTOBUF_C_TYPE_SINT64:
+        case PROTOBUF_C_TYPE_SFIXED64:
+        case PROTOBUF_C_TYPE_UINT64:
+        case PROTOBUF_C_TYPE_FIXED64:
+        case PROTOBUF_C_TYPE_DOUBLE: return 8;
+        case PROTOBUF_C_TYPE_BOOL: return sizeof(protobuf_c_boolean);
+        case PROTOBUF_C_TYPE_STRING:
+        case PROTOBUF_C_TYPE_MESSAGE: return sizeof(void *);
+        case PROTOBUF_C_TYPE_BYTES: return sizeof(ProtobufCBinaryData);
+        default: return 4; /* 32-bit ints, float, enum */
+        }
+}
+
+static bool value_is_zero(const ProtobufCFieldDescriptor *f, const void *p) {
+        switch (f->type) {
+        case PROTOBUF_C_TYPE_BOOL: return !*(const protobuf_c_boolean *) p;
+        case PROTOBUF_C_TYPE_STRING: {
+                const char *s = *(char *const *) p;
+                return !s || !*s;
+        }
+        case PROTOBUF_C_TYPE_BYTES: return ((const ProtobufCBinaryData *) p)->len == 0;
+        case PROTOBUF_C_TYPE_MESSAGE: return !*(ProtobufCMessage *const *) p;
+        case PROTOBUF_C_TYPE_FLOAT: return *(const float *) p == 0;
+        case PROTOBUF_C_TYPE_DOUBLE: return *(const double *) p == 0;
+        default: /* integers and enums */
+                return value_size(f->type) == 8 ? *(const uint64_t *) p == 0 : *(const uint32_t *) p == 0;
+        }
+}
+
+/* protobuf-c has no map type: a map is a repeated FooEntry {key = 1; value = 2;}
+ * nested message named after the field. */
+static bool field_is_map(const ProtobufCFieldDescriptor *f) {
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE || f->label != PROTOBUF_C_LABEL_REPEATED)
+                return false;
+        const ProtobufCMessageDescriptor *d = f->descriptor;
+        if (d->n_fields != 2 || d->fields[0].id != 1 || d->fields[1].id != 2 || strcmp(d->fields[0].name, "key") ||
+            strcmp(d->fields[1].name, "value"))
+                return false;
+        AUTOFREE char *camel = json_field_name(f->name);
+        camel[0] = (char) toupper((unsigned char) camel[0]);
+        size_t n = strlen(camel);
+        return !strncmp(d->short_name, camel, n) && !strcmp(d->short_name + n, "Entry");
+}
+
+struct map_item {
+        char *key;
+        json_object *value;
+        int64_t num;   /* signed keys */
+        uint64_t unum; /* unsigned and bool keys */
+        ProtobufCType type;
+};
+
+static void map_item_key(struct map_item *it, const ProtobufCFieldDescriptor *kf, const void *p) {
+        it->type = kf->type;
+        switch (kf->type) {
+        case PROTOBUF_C_TYPE_STRING: {
+                const char *s = *(char *const *) p;
+                it->key = xstrdup(s ? s : "");
+                return;
+        }
+        case PROTOBUF_C_TYPE_BOOL:
+                it->unum = *(const protobuf_c_boolean *) p ? 1 : 0;
+                it->key = xstrdup(it->unum ? "true" : "false");
+                return;
+        case PROTOBUF_C_TYPE_UINT32:
+        case PROTOBUF_C_TYPE_FIXED32: it->unum = *(const uint32_t *) p; break;
+        case PROTOBUF_C_TYPE_UINT64:
+        case PROTOBUF_C_TYPE_FIXED64: it->unum = *(const uint64_t *) p; break;
+        case PROTOBUF_C_TYPE_INT64:
+        case PROTOBUF_C_TYPE_SINT64:
+        case PROTOBUF_C_TYPE_SFIXED64: it->num = *(const int64_t *) p; break;
+        default: it->num = *(const int32_t *) p; break;
+        }
+        bool is_unsigned = kf->type == PROTOBUF_C_TYPE_UINT32 || kf->type == PROTOBUF_C_TYPE_FIXED32 ||
+                           kf->type == PROTOBUF_C_TYPE_UINT64 || kf->type == PROTOBUF_C_TYPE_FIXED64;
+        it->key = is_unsigned ? xasprintf("%llu", (unsigned long long) it->unum)
+                              : xasprintf("%lld", (long long) it->num);
+}
+
+/* protojson prints map entries sorted by key: bytewise for strings, numerically else. */
+static int map_item_cmp(const void *a, const void *b) {
+        const struct map_item *x = a, *y = b;
+        if (x->type == PROTOBUF_C_TYPE_STRING)
+                return strcmp(x->key, y->key);
+        if (x->unum != y->unum)
+                return x->unum < y->unum ? -1 : 1;
+        return (x->num > y->num) - (x->num < y->num);
+}
+
+static json_object *map_to_json(const ProtobufCFieldDescriptor *f, ProtobufCMessage *const *entries, size_t n,
+                                unsigned flags) {
+        const ProtobufCMessageDescriptor *d = f->descriptor;
+        struct map_item *items = xcalloc(n, sizeof(*items));
+        for (size_t i = 0; i < n; i++) {
+                const char *e = (const char *) entries[i];
+                map_item_key(&items[i], &d->fields[0], e + d->fields[0].offset);
+                items[i].value = value_to_json(&d->fields[1], e + d->fields[1].offset, flags);
+        }
+        qsort(items, n, sizeof(*items), map_item_cmp);
+        json_object *o = json_object_new_object();
+        for (size_t i = 0; i < n; i++) {
+                json_object_object_add(o, items[i].key, items[i].value); /* a repeated key: the last wins */
+                free(items[i].key);
+        }
+        free(items);
+        return o;
+}
+
+static json_object *repeated_to_json(const ProtobufCFieldDescriptor *f, const void *array, size_t n,
+                                     unsigned flags) {
+        if (field_is_map(f))
+                return map_to_json(f, array, n, flags);
+        json_object *a = json_object_new_array_ext((int) n);
+        size_t sz = value_size(f->type);
+        for (size_t i = 0; i < n; i++)
+                json_object_array_add(a, value_to_json(f, (const char *) array + i * sz, flags));
+        return a;
+}
+
+/* Whether protojson would print the field: set oneof members and optionals always,
+ * plain proto3 fields unless at their zero value (or always with EMIT_DEFAULTS), and
+ * message fields only when present. */
+static bool field_is_shown(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f, unsigned flags) {
+        const char *base = (const char *) msg;
+        const void *p = base + f->offset;
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+                return *(const uint32_t *) (base + f->quantifier_offset) == f->id;
+        switch (f->label) {
+        case PROTOBUF_C_LABEL_REQUIRED: return true;
+        case PROTOBUF_C_LABEL_REPEATED:
+                return (flags & CLI_JSON_EMIT_DEFAULTS) || *(const size_t *) (base + f->quantifier_offset) > 0;
+        case PROTOBUF_C_LABEL_OPTIONAL:
+                if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE)
+                        return *(void *const *) p && *(void *const *) p != f->default_value;
+                return *(const protobuf_c_boolean *) (base + f->quantifier_offset);
+        case PROTOBUF_C_LABEL_NONE: break;
+        }
+        if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+                return *(void *const *) p != NULL;
+        return (flags & CLI_JSON_EMIT_DEFAULTS) || !value_is_zero(f, p);
+}
+
+static json_object *message_to_json(const ProtobufCMessage *msg, unsigned flags) {
+        const ProtobufCMessageDescriptor *d = msg->descriptor;
+        const char *base = (const char *) msg;
+        json_object *o = json_object_new_object();
+        for (unsigned i = 0; i < d->n_fields; i++) {
+                const ProtobufCFieldDescriptor *f = &d->fields[i];
+                if (!field_is_shown(msg, f, flags))
+                        continue;
+                json_object *v;
+                if (f->label == PROTOBUF_C_LABEL_REPEATED)
+                        v = repeated_to_json(f, *(void *const *) (base + f->offset),
+                                             *(const size_t *) (base + f->quantifier_offset), flags);
+                else
+                        v = value_to_json(f, base + f->offset, flags);
+                if (flags & CLI_JSON_PROTO_NAMES) {
+                        json_object_object_add(o, f->name, v);
+                } else {
+                        AUTOFREE char *name = json_field_name(f->name);
+                        json_object_object_add(o, name, v);
+                }
+        }
+        return o;
+}
+
+json_object *cli_proto_to_json(const ProtobufCMessage *msg, unsigned flags) {
+        return message_to_json(msg, flags);
+}
+
+/* ---- JSON ---- */
+
+static int key_cmp_bytes(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The keys of object o, sorted with cmp. Caller frees the array (not the keys). */
+static const char **object_keys(json_object *o, int (*cmp)(const void *, const void *), size_t *ret_n) {
+        size_t n = (size_t) json_object_object_length(o), i = 0;
+        const char **keys = xcalloc(n, sizeof(*keys));
+        json_object_object_foreach(o, key, val) {
+                (void) val;
+                keys[i++] = key;
+        }
+        if (cmp)
+                qsort(keys, n, sizeof(*keys), cmp);
+        *ret_n = n;
+        return keys;
+}
+
+json_object *cli_json_sorted(json_object *o) {
+        if (json_object_is_type(o, json_type_array)) {
+                size_t n = json_object_array_length(o);
+                json_object *a = json_object_new_array_ext((int) n);
+                for (size_t i = 0; i < n; i++)
+                        json_object_array_add(a, cli_json_sorted(json_object_array_get_idx(o, i)));
+                return a;
+        }
+        if (!json_object_is_type(o, json_type_object))
+                return json_object_get(o); /* scalars are immutable here: share them */
+        size_t n;
+        AUTOFREE const char **keys = object_keys(o, key_cmp_bytes, &n);
+        json_object *s = json_object_new_object();
+        for (size_t i = 0; i < n; i++)
+                json_object_object_add(s, keys[i], cli_json_sorted(json_object_object_get(o, keys[i])));
+        return s;
+}
+
+/* The shortest text that reads back as d, without an exponent for whole numbers
+ * below 1e21 (what Go's encoders print). */
+static void format_double(char *buf, size_t size, double d) {
+        if (d == floor(d) && fabs(d) < 1e21) {
+                snprintf(buf, size, "%.0f", d);
+                return;
+        }
+        for (int prec = 1; prec <= 17; prec++) {
+                snprintf(buf, size, "%.*g", prec, d);
+                if (strtod(buf, NULL) == d)
+                        return;
+        }
+}
+
+static void write_number(FILE *out, json_object *o) {
+        if (json_object_is_type(o, json_type_int)) {
+                fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), out);
+                return;
+        }
+        double d = json_object_get_double(o);
+        if (!isfinite(d)) {
+                fputs("null", out);
+                return;
+        }
+        char buf[64];
+        format_double(buf, sizeof(buf), d);
+        fputs(buf, out);
+}
+
+static void write_indent(FILE *out, int n) {
+        fprintf(out, "%*s", n, "");
+}
+
+static void write_json_string(FILE *out, const char *s) {
+        AUTOFREE char *q = json_quote(s);
+        fputs(q, out);
+}
+
+static void json_write(FILE *out, json_object *o, int indent);
+
+static void json_write_array(FILE *out, json_object *o, int indent) {
+        size_t n = json_object_array_length(o);
+        if (!n) {
+                fputs("[]", out);
+                return;
+        }
+        fputs("[\n", out);
+        for (size_t i = 0; i < n; i++) {
+                write_indent(out, indent + 2);
+                json_write(out, json_object_array_get_idx(o, i), indent + 2);
+                fputs(i + 1 < n ? ",\n" : "\n", out);
+        }
+        write_indent(out, indent);
+        fputc(']', out);
+}
+
+static void json_write_object(FILE *out, json_object *o, int indent) {
+        size_t n = (size_t) json_object_object_length(o), i = 0;
+        if (!n) {
+                fputs("{}", out);
+                return;
+        }
+        fputs("{\n", out);
+        json_object_object_foreach(o, key, val) {
+                write_indent(out, indent + 2);
+                write_json_string(out, key);
+                fputs(": ", out);
+                json_write(out, val, indent + 2);
+                fputs(++i < n ? ",\n" : "\n", out);
+        }
+        write_indent(out, indent);
+        fputc('}', out);
+}
+
+static void json_write(FILE *out, json_object *o, int indent) {
+        switch (json_object_get_type(o)) {
+        case json_type_null: fputs("null", out); break;
+        case json_type_boolean: fputs(json_object_get_boolean(o) ? "true" : "false", out); break;
+        case json_type_int:
+        case json_type_double: write_number(out, o); break;
+        case json_type_string: write_json_string(out, json_object_get_string(o)); break;
+        case json_type_array: json_write_array(out, o, indent); break;
+        case json_type_object: json_write_object(out, o, indent); break;
+        }
+}
+
+void cli_print_json(FILE *out, json_object *o) {
+        json_write(out, o, 0);
+        fputc('\n', out);
+}
+
+/* ---- YAML ---- */
+
+/* go-yaml's key order: runs of digits compare as numbers, and a letter sorts after
+ * anything else at the same position. Bytes >= 0x80 count as letters. */
+static int key_cmp_yaml(const void *pa, const void *pb) {
+        const unsigned char *a = *(const unsigned char *const *) pa, *b = *(const unsigned char *const *) pb;
+        size_t i = 0;
+        for (; a[i] && b[i]; i++) {
+                if (a[i] == b[i])
+                        continue;
+                bool al = isalpha(a[i]) || a[i] >= 0x80, bl = isalpha(b[i]) || b[i] >= 0x80;
+                if (al && bl)
+                        return a[i] < b[i] ? -1 : 1;
+                if (al || bl)
+                        return bl ? -1 : 1;
+                /* Digits inside a number that started earlier: compare the whole runs. */
+                size_t s = i;
+                while (s > 0 && isdigit(a[s - 1]))
+                        s--;
+                size_t ai = i, bi = i;
+                unsigned long long an = 0, bn = 0;
+                for (size_t j = s; j < i; j++)
+                        an = bn = an * 10 + (a[j] - '0');
+                for (; isdigit(a[ai]); ai++)
+                        an = an * 10 + (a[ai] - '0');
+                for (; isdigit(b[bi]); bi++)
+                        bn = bn * 10 + (b[bi] - '0');
+                if (an != bn)
+                        return an < bn ? -1 : 1;
+                if (ai != bi)
+                        return ai < bi ? -1 : 1;
+                return a[i] < b[i] ? -1 : 1;
+        }
+        return a[i] ? 1 : b[i] ? -1 : 0;
+}
+
+/* YAML 1.1's float syntax as go-yaml resolves it: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+static bool is_yaml_float(const char *p) {
+        if (*p == '+' || *p == '-')
+                p++;
+        size_t digits = 0;
+        if (*p == '.') {
+                for (p++; isdigit((unsigned char) *p); p++)
+                        digits++;
+        } else {
+                for (; isdigit((unsigned char) *p); p++)
+                        digits++;
+                if (digits && *p == '.')
+                        for (p++; isdigit((unsigned char) *p); p++)
+                                ;
+        }
+        if (!digits)
+                return false;
+        if (*p == 'e' || *p == 'E') {
+                p++;
+                if (*p == '+' || *p == '-')
+                        p++;
+                if (!isdigit((unsigned char) *p))
+                        return false;
+                while (isdigit((unsigned char) *p))
+                        p++;
+        }
+        return *p == '\0';
+}
+
+/* Would a plain scalar s read back as something other than a string (number, bool,
+ * null, timestamp, sexagesimal)? Then it must be quoted. Errs on the side of quoting. */
+static bool yaml_resolves_non_string(const char *s) {
+        static const char *const words[] = {
+                "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE",
+                "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL",
+                "~", "<<", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF",
+                ".nan", ".NaN", ".NAN",
+        };
+        for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+                if (!strcmp(s, words[i]))
+                        return true;
+        if (!strchr("+-.0123456789", s[0]))
+                return false;
+        /* go-yaml drops '_' before parsing numbers. */
+        AUTOFREE char *plain = xmalloc(strlen(s) + 1);
+        char *o = plain;
+        bool has_colon = false;
+        for (const char *p = s; *p; p++) {
+                has_colon |= *p == ':';
+                if (*p != '_')
+                        *o++ = *p;
+        }
+        *o = '\0';
+        char *end;
+        strtoll(plain, &end, 0);
+        if (end != plain && !*end)
+                return true;
+        if (is_yaml_float(plain) || !strncmp(plain, "0b", 2) || !strncmp(plain, "-0b", 3))
+                return true;
+        /* 2024-01-02 (timestamps) and 1:30 (base 60). */
+        bool is_date = isdigit((unsigned char) s[0]) && strlen(s) >= 8 && s[4] == '-' &&
+                       strspn(s, "0123456789") == 4;
+        return is_date || (has_colon && strspn(s, "+-0123456789_:.") == strlen(s));
+}
+
+static bool yaml_has_special(const char *s) {
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+                        return true;
+        return false;
+}
+
+/* Whether s can be written plain in block context (go-yaml's emitter analysis). */
+static bool yaml_plain_ok(const char *s) {
+        size_t len = strlen(s);
+        if (strchr(",[]{}#&*!|>'\"%@`", s[0]) || s[0] == ' ' || s[len - 1] == ' ')
+                return false;
+        if (strchr("-?:", s[0]) && (s[1] == '\0' || s[1] == ' '))
+                return false;
+        return !strstr(s, ": ") && !strstr(s, " #") && s[len - 1] != ':' && !strchr(s, '\n') && !strchr(s, '\t');
+}
+
+static void yaml_double_quoted(FILE *out, const char *s) {
+        fputc('"', out);
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                switch (*p) {
+                case '"': fputs("\\\"", out); break;
+                case '\\': fputs("\\\\", out); break;
+                case '\n': fputs("\\n", out); break;
+                case '\t': fputs("\\t", out); break;
+                case '\r': fputs("\\r", out); break;
+                default:
+                        if (*p < 0x20 || *p == 0x7f)
+                                fprintf(out, "\\x%02X", *p);
+                        else
+                                fputc(*p, out);
+                }
+        }
+        fputc('"', out);
+}
+
+/* Multi-line text as a literal block (|, |- or |+ by its trailing newlines), the way
+ * go-yaml v2.4 writes it; lines are indented by `indent`. */
+static void yaml_literal(FILE *out, const char *s, int indent) {
+        size_t len = strlen(s), trailing = 0;
+        while (trailing < len && s[len - 1 - trailing] == '\n')
+                trailing++;
+        fputs(trailing == 0 ? "|-" : trailing == 1 ? "|" : "|+", out);
+        const char *p = s, *end = s + len - trailing;
+        for (;;) {
+                const char *nl = memchr(p, '\n', (size_t) (end - p));
+                size_t n = nl ? (size_t) (nl - p) : (size_t) (end - p);
+                fputc('\n', out);
+                if (n) {
+                        write_indent(out, indent);
+                        fwrite(p, 1, n, out);
+                }
+                if (!nl)
+                        break;
+                p = nl + 1;
+        }
+        for (size_t i = 1; i < trailing; i++)
+                fputc('\n', out);
+}
+
+/* A literal block cannot carry trailing blanks on a line or leading blanks on the first. */
+static bool yaml_literal_ok(const char *s) {
+        return s[0] != ' ' && s[0] != '\n' && !strstr(s, " \n") && !yaml_has_special(s) && s[strlen(s) - 1] != ' ';
+}
+
+static void yaml_string(FILE *out, const char *s, int indent, bool is_key) {
+        if (!*s || yaml_resolves_non_string(s) || yaml_has_special(s)) {
+                yaml_double_quoted(out, s);
+        } else if (strchr(s, '\n')) {
+                if (!is_key && yaml_literal_ok(s))
+                        yaml_literal(out, s, indent);
+                else
+                        yaml_double_quoted(out, s);
+        } else if (yaml_plain_ok(s)) {
+                fputs(s, out);
+        } else {
+                fputc('\'', out);
+                for (const char *p = s; *p; p++) {
+                        if (*p == '\'')
+                                fputc('\'', out); /* '' is a quote inside single quotes */
+                        fputc(*p, out);
+                }
+                fputc('\'', out);
+        }
+}
+
+static bool yaml_is_block(json_object *o) {
+        if (json_object_is_type(o, json_type_object))
+                return json_object_object_length(o) > 0;
+        if (json_object_is_type(o, json_type_array))
+                return json_object_array_length(o) > 0;
+        return false;
+}
+
+/* A scalar or an empty collection, on the current line; ends the line. */
+static void yaml_scalar(FILE *out, json_object *o, int indent) {
+        switch (json_object_get_type(o)) {
+        case json_type_null: fputs("null", out); break;
+        case json_type_boolean: fputs(json_object_get_boolean(o) ? "true" : "false", out); break;
+        case json_type_int:
+        case json_type_double: write_number(out, o); break;
+        case json_type_string: yaml_string(out, json_object_get_string(o), indent, false); break;
+        case json_type_array: fputs("[]", out); break;
+        case json_type_object: fputs("{}", out); break;
+        }
+        fputc('\n', out);
+}
+
+static void yaml_seq(FILE *out, json_object *a, int indent, bool is_inline);
+
+/* is_inline: the first key goes on the current line (after "- "). */
+static void yaml_map(FILE *out, json_object *o, int indent, bool is_inline) {
+        size_t n;
+        AUTOFREE const char **keys = object_keys(o, key_cmp_yaml, &n);
+        for (size_t i = 0; i < n; i++) {
+                json_object *v = json_object_object_get(o, keys[i]);
+                if (i > 0 || !is_inline)
+                        write_indent(out, indent);
+                yaml_string(out, keys[i], indent, true);
+                fputc(':', out);
+                if (!yaml_is_block(v)) {
+                        fputc(' ', out);
+                        yaml_scalar(out, v, indent + 2);
+                } else if (json_object_is_type(v, json_type_object)) {
+                        fputc('\n', out);
+                        yaml_map(out, v, indent + 2, false);
+                } else {
+                        fputc('\n', out);
+                        yaml_seq(out, v, indent, false); /* go-yaml does not indent lists in maps */
+                }
+        }
+}
+
+static void yaml_seq(FILE *out, json_object *a, int indent, bool is_inline) {
+        size_t n = json_object_array_length(a);
+        for (size_t i = 0; i < n; i++) {
+                json_object *v = json_object_array_get_idx(a, i);
+                if (i > 0 || !is_inline)
+                        write_indent(out, indent);
+                fputs("- ", out);
+                if (!yaml_is_block(v))
+                        yaml_scalar(out, v, indent + 2);
+                else if (json_object_is_type(v, json_type_object))
+                        yaml_map(out, v, indent + 2, true);
+                else
+                        yaml_seq(out, v, indent + 2, true);
+        }
+}
+
+void cli_print_yaml(FILE *out, json_object *o) {
+        if (!yaml_is_block(o))
+                yaml_scalar(out, o, 0);
+        else if (json_object_is_type(o, json_type_object))
+                yaml_map(out, o, 0, false);
+        else
+                yaml_seq(out, o, 0, false);
+}
+
+void cli_print_json_as(FILE *out, json_object *o, enum cli_output fmt) {
+        if (fmt == CLI_OUTPUT_YAML)
+                cli_print_yaml(out, o);
+        else
+                cli_print_json(out, o);
+}
+
+void cli_print_proto(FILE *out, const ProtobufCMessage *msg, enum cli_output fmt) {
+        json_object *o = cli_proto_to_json(msg, CLI_JSON_CRICTL);
+        cli_print_json_as(out, o, fmt);
+        json_object_put(o);
+}
+
+char *cli_proto_to_compact_json(const ProtobufCMessage *msg) {
+        json_object *o = cli_proto_to_json(msg, 0);
+        char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+        return s;
+}
+
+/* ---- tables ---- */
+
+struct cli_row {
+        char **cells;
+        size_t n;
+};
+
+struct cli_table {
+        size_t min_width, padding;
+        struct cli_row *rows;
+        size_t n_rows, cap;
+};
+
+struct cli_table *cli_table_new(size_t min_width, size_t padding) {
+        struct cli_table *t = xzalloc(sizeof(*t));
+        t->min_width = min_width;
+        t->padding = padding;
+        return t;
+}
+
+void cli_table_add_row(struct cli_table *t, ...) {
+        va_list ap;
+        size_t n = 0;
+        va_start(ap, t);
+        while (va_arg(ap, const char *))
+                n++;
+        va_end(ap);
+        t->rows = xgrow(t->rows, &t->cap, t->n_rows + 1, sizeof(*t->rows));
+        struct cli_row *r = &t->rows[t->n_rows++];
+        r->n = n;
+        r->cells = xcalloc(n, sizeof(*r->cells));
+        va_start(ap, t);
+        for (size_t i = 0; i < n; i++)
+                r->cells[i] = xstrdup(va_arg(ap, const char *));
+        va_end(ap);
+}
+
+/* Display width: UTF-8 code points (no wide-character handling, like tabwriter). */
+static size_t text_width(const char *s) {
+        size_t w = 0;
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                w += (*p & 0xC0) != 0x80;
+        return w;
+}
+
+void cli_table_print(const struct cli_table *t, FILE *out) {
+        size_t n_cols = 0;
+        for (size_t i = 0; i < t->n_rows; i++)
+                n_cols = t->rows[i].n > n_cols ? t->rows[i].n : n_cols;
+        AUTOFREE size_t *width = xcalloc(n_cols, sizeof(*width));
+        for (size_t i = 0; i < t->n_rows; i++)
+                for (size_t c = 0; c + 1 < t->rows[i].n; c++) { /* a row's last cell is not aligned */
+                        size_t w = text_width(t->rows[i].cells[c]) + t->padding;
+                        width[c] = w > width[c] ? w : width[c];
+                }
+        for (size_t i = 0; i < t->n_rows; i++) {
+                const struct cli_row *r = &t->rows[i];
+                for (size_t c = 0; c < r->n; c++) {
+                        fputs(r->cells[c], out);
+                        if (c + 1 < r->n) {
+                                size_t w = width[c] > t->min_width ? width[c] : t->min_width;
+                                write_indent(out, (int) (w - text_width(r->cells[c])));
+                        }
+                }
+                fputc('\n', out);
+        }
+}
+
+struct cli_table *cli_table_free(struct cli_table *t) {
+        if (!t)
+                return NULL;
+        for (size_t i = 0; i < t->n_rows; i++) {
+                for (size_t c = 0; c < t->rows[i].n; c++)
+                        free(t->rows[i].cells[c]);
+                free(t->rows[i].cells);
+        }
+        free(t->rows);
+        free(t);
+        return NULL;
+}
+
+void cli_table_freep(struct cli_table **t) {
+        if (t)
+                *t = cli_table_free(*t);
+}

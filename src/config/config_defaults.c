@@ -1,0 +1,269 @@
+/* The one table of settings. Loading, command-line overrides and `cricd config` all walk
+ * it, so a setting documented in the sample config is exactly a setting the loader knows,
+ * with the default it really has. To add a setting: add the field to struct cric_config,
+ * add a row here, and (if it gets a flag) a row in daemon/flags.c. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config_internal.h"
+#include "util/xalloc.h"
+
+#define CFG(field) offsetof(struct cric_config, field)
+#define RT(field)  offsetof(struct cric_runtime_handler, field)
+
+static const char *const no_strings[] = {NULL};
+static const char *const default_plugin_dirs[] = {"/opt/cni/bin", "/usr/lib/cni", NULL};
+static const char *const runtime_types[] = {"oci", NULL};
+
+const struct config_table_desc config_tables[] = {
+        {"cric", "Paths, logging and storage of the daemon."},
+        {"cric.api", "The CRI gRPC server and the streaming server (exec, attach, port-forward)."},
+        {"cric.runtime", "OCI runtimes and cgroups."},
+        {"cric.image", "Images and registries."},
+        {"cric.network", "Pod networking through CNI plugins."},
+};
+const size_t config_n_tables = sizeof(config_tables) / sizeof(config_tables[0]);
+
+const struct setting_desc config_settings[] = {
+        /* [cric] */
+        {.table = "cric",
+         .key = "root",
+         .type = SETTING_STRING,
+         .flags = SETTING_F_ABSOLUTE,
+         .offset = CFG(root),
+         .def = "/var/lib/cric",
+         .comment = "Directory for persistent state: image and layer storage and the metadata\n"
+                    "database. Must be an absolute path."},
+        {.table = "cric",
+         .key = "runroot",
+         .type = SETTING_STRING,
+         .flags = SETTING_F_ABSOLUTE,
+         .offset = CFG(runroot),
+         .def = "/run/cric",
+         .comment = "Directory for state that does not survive a reboot: container mounts,\n"
+                    "monitor sockets and pid files. Must be an absolute path."},
+        {.table = "cric",
+         .key = "log_level",
+         .type = SETTING_LOG_LEVEL,
+         .offset = CFG(log_level),
+         .def = "info",
+         .comment = "Lowest level of the messages the daemon logs: error, warning, info, debug or\n"
+                    "trace (\"warn\" is accepted for warning; \"fatal\" and \"panic\" for error)."},
+        {.table = "cric",
+         .key = "log_format",
+         .type = SETTING_LOG_FORMAT,
+         .offset = CFG(log_format),
+         .def = "text",
+         .comment = "Format of the daemon log on stderr: text or json."},
+        {.table = "cric",
+         .key = "storage_driver",
+         .type = SETTING_STRING,
+         .flags = SETTING_F_NONEMPTY,
+         .offset = CFG(storage_driver),
+         .def = "overlay",
+         .comment = "Storage driver for image layers and container root filesystems."},
+        {.table = "cric",
+         .key = "storage_options",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(storage_options),
+         .def_list = no_strings,
+         .comment = "Options passed to the storage driver, e.g. \"overlay.mountopt=nodev\"."},
+
+        /* [cric.api] */
+        {.table = "cric.api",
+         .key = "listen",
+         .type = SETTING_STRING,
+         .flags = SETTING_F_ABSOLUTE | SETTING_F_UNIX_URI,
+         .offset = CFG(listen),
+         .def = "/run/cric/cric.sock",
+         .comment = "Path of the unix socket the CRI gRPC server listens on (the kubelet's\n"
+                    "--container-runtime-endpoint). A \"unix://\" prefix is accepted."},
+        {.table = "cric.api",
+         .key = "grpc_max_msg_size",
+         .type = SETTING_INTEGER,
+         .offset = CFG(grpc_max_msg_size),
+         .def_int = 16 * 1024 * 1024,
+         .min = 4 * 1024,
+         .max = 2LL * 1024 * 1024 * 1024,
+         .comment = "Largest gRPC message, in bytes, the server accepts or sends\n"
+                    "(4096 to 2147483648)."},
+        {.table = "cric.api",
+         .key = "grpc_max_workers",
+         .type = SETTING_INTEGER,
+         .offset = CFG(grpc_max_workers),
+         .def_int = 64,
+         .min = 1,
+         .max = 4096,
+         .comment = "Largest number of threads serving RPCs at the same time (1 to 4096)."},
+        {.table = "cric.api",
+         .key = "stream_address",
+         .type = SETTING_STRING,
+         .offset = CFG(stream_address),
+         .def = "127.0.0.1",
+         .comment = "IP address the streaming server (exec, attach, port-forward) binds to."},
+        {.table = "cric.api",
+         .key = "stream_port",
+         .type = SETTING_STRING,
+         .offset = CFG(stream_port),
+         .def = "0",
+         .comment = "Port of the streaming server; \"0\" picks a free port."},
+
+        /* [cric.runtime] */
+        {.table = "cric.runtime",
+         .key = "default_runtime",
+         .type = SETTING_STRING,
+         .flags = SETTING_F_NONEMPTY,
+         .offset = CFG(default_runtime),
+         .def = "crun",
+         .comment = "Runtime handler used when a pod names none. Must be one of the runtimes\n"
+                    "configured below."},
+        {.table = "cric.runtime",
+         .key = "cgroup_manager",
+         .type = SETTING_CGROUP_MANAGER,
+         .offset = CFG(cgroup_manager),
+         .def = "cgroupfs",
+         .comment = "How container cgroups are created: cgroupfs (directly in /sys/fs/cgroup) or\n"
+                    "systemd (as transient units). Must match the kubelet's --cgroup-driver."},
+
+        /* [cric.image] */
+        {.table = "cric.image",
+         .key = "pause_image",
+         .type = SETTING_STRING,
+         .offset = CFG(pause_image),
+         .def = "registry.k8s.io/pause:3.10",
+         .comment = "Kept for compatibility with CRI-O configurations and reported to the\n"
+                    "kubelet; cric does not run a pause image."},
+        {.table = "cric.image",
+         .key = "pause_command",
+         .type = SETTING_STRING,
+         .flags = SETTING_F_ABSOLUTE,
+         .offset = CFG(pause_command),
+         .def = "/usr/libexec/cric/cric-pause",
+         .comment = "Path of cric-pause, the init process of pods that share a PID namespace."},
+        {.table = "cric.image",
+         .key = "registries_conf",
+         .type = SETTING_STRING,
+         .offset = CFG(registries_conf),
+         .def = "/etc/containers/registries.conf",
+         .comment = "containers-registries.conf(5) file: search registries, mirrors, blocked\n"
+                    "and insecure registries."},
+        {.table = "cric.image",
+         .key = "global_auth_file",
+         .type = SETTING_STRING,
+         .offset = CFG(global_auth_file),
+         .def = "",
+         .comment = "Registry credentials (containers-auth.json(5) format) used for every pull\n"
+                    "that brings none of its own; empty: none."},
+
+        /* [cric.network] */
+        {.table = "cric.network",
+         .key = "network_dir",
+         .type = SETTING_STRING,
+         .flags = SETTING_F_NONEMPTY,
+         .offset = CFG(network_dir),
+         .def = "/etc/cni/net.d",
+         .comment = "Directory of CNI network configurations; the first in lexical order is used."},
+        {.table = "cric.network",
+         .key = "plugin_dirs",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(plugin_dirs),
+         .def_list = default_plugin_dirs,
+         .comment = "Directories searched, in order, for CNI plugin binaries."},
+};
+const size_t config_n_settings = sizeof(config_settings) / sizeof(config_settings[0]);
+
+const struct setting_desc config_runtime_settings[] = {
+        {.key = "runtime_path",
+         .type = SETTING_STRING,
+         .offset = RT(runtime_path),
+         .def = "",
+         .comment = "Path of the OCI runtime binary; empty: the handler name looked up in $PATH."},
+        {.key = "runtime_type",
+         .type = SETTING_ENUM,
+         .flags = SETTING_F_EMPTY_IS_DEFAULT,
+         .offset = RT(runtime_type),
+         .def = "oci",
+         .allowed = runtime_types,
+         .comment = "Kind of runtime; only \"oci\" is supported (empty means oci)."},
+        {.key = "runtime_root",
+         .type = SETTING_STRING,
+         .offset = RT(runtime_root),
+         .def = "",
+         .comment = "Directory the runtime keeps container state in (its --root); empty: the\n"
+                    "runtime's own default."},
+};
+const size_t config_n_runtime_settings = sizeof(config_runtime_settings) / sizeof(config_runtime_settings[0]);
+
+const char *const config_runtimes_comment =
+        "OCI runtimes, one [" CONFIG_RUNTIMES_TABLE ".<name>] table each; <name> is the\n"
+        "CRI runtime handler that RuntimeClass objects refer to. A drop-in may add a\n"
+        "runtime or change single fields of one defined earlier.";
+
+const struct runtime_default config_default_runtimes[] = {
+        {"crun", "/usr/bin/crun", "oci", "/run/crun"},
+        {"runc", "/usr/sbin/runc", "oci", "/run/runc"},
+};
+const size_t config_n_default_runtimes = sizeof(config_default_runtimes) / sizeof(config_default_runtimes[0]);
+
+const struct setting_desc *config_setting_lookup(const char *table, const char *key) {
+        for (size_t i = 0; i < config_n_settings; i++)
+                if (!strcmp(config_settings[i].table, table) && !strcmp(config_settings[i].key, key))
+                        return &config_settings[i];
+        return NULL;
+}
+
+const struct setting_desc *config_setting_find(const char *full_key) {
+        const char *dot = full_key ? strrchr(full_key, '.') : NULL;
+        if (!dot)
+                return NULL;
+        for (size_t i = 0; i < config_n_settings; i++) {
+                const struct setting_desc *d = &config_settings[i];
+                size_t tlen = strlen(d->table);
+                if ((size_t) (dot - full_key) == tlen && !strncmp(full_key, d->table, tlen) && !strcmp(dot + 1, d->key))
+                        return d;
+        }
+        return NULL;
+}
+
+const struct setting_desc *config_runtime_setting_find(const char *key) {
+        for (size_t i = 0; i < config_n_runtime_settings; i++)
+                if (!strcmp(config_runtime_settings[i].key, key))
+                        return &config_runtime_settings[i];
+        return NULL;
+}
+
+bool config_table_is_known(const char *path) {
+        for (size_t i = 0; i < config_n_tables; i++)
+                if (!strcmp(config_tables[i].path, path))
+                        return true;
+        return false;
+}
+
+void config_setting_clear(const struct setting_desc *d, void *base) {
+        void *f = setting_field(d, base);
+        switch (d->type) {
+        case SETTING_STRING:
+        case SETTING_ENUM:
+                free(*(char **) f);
+                *(char **) f = NULL;
+                break;
+        case SETTING_STRING_LIST: *(char ***) f = config_strv_free(*(char ***) f); break;
+        default: break;
+        }
+}
+
+void config_setting_set_default(const struct setting_desc *d, void *base) {
+        void *f = setting_field(d, base);
+        config_setting_clear(d, base);
+        switch (d->type) {
+        case SETTING_STRING:
+        case SETTING_ENUM: *(char **) f = xstrdup(d->def); break;
+        case SETTING_STRING_LIST: *(char ***) f = config_strv_copy(d->def_list); break;
+        case SETTING_INTEGER: *(int64_t *) f = d->def_int; break;
+        case SETTING_BOOL: *(bool *) f = d->def_bool; break;
+        case SETTING_LOG_LEVEL: *(enum log_level *) f = log_level_from_string(d->def); break;
+        case SETTING_LOG_FORMAT: *(enum log_format *) f = log_format_from_string(d->def); break;
+        case SETTING_CGROUP_MANAGER: *(enum cric_cgroup_manager *) f = cgroup_manager_from_string(d->def); break;
+        default: break;
+        }
+}

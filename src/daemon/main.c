@@ -1,0 +1,138 @@
+/* cricd: the CRI daemon. */
+#include <errno.h>
+#include <grpc/grpc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "daemon/flags.h"
+#include "daemon/notify.h"
+#include "server/server.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+#define SHUTDOWN_GRACE_MS 10000
+
+static void apply_logging(const struct cric_config *cfg) {
+        log_set_level(cfg->log_level);
+        log_set_format(cfg->log_format);
+}
+
+/* SIGHUP: build a new snapshot from the same files and flags and swap it in. Settings
+ * that only take effect at start are reported, not half-applied. */
+static void reload(struct cric_server *srv, const struct config_overrides *ov, struct cric_config **cur) {
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        struct cric_config *next = NULL;
+        if (config_load(ov, &next, &err) < 0) {
+                log_error("reload: %s; keeping the running configuration", err->msg);
+                return;
+        }
+        if (strcmp(next->listen, (*cur)->listen) || strcmp(next->root, (*cur)->root) ||
+            strcmp(next->runroot, (*cur)->runroot) || next->grpc_max_msg_size != (*cur)->grpc_max_msg_size ||
+            next->grpc_max_workers != (*cur)->grpc_max_workers)
+                log_warn("reload: listen, root, runroot and grpc_* settings take effect at the next start only");
+        apply_logging(next);
+        server_set_config(srv, next);
+        config_unref(*cur);
+        *cur = next;
+        log_info("configuration reloaded");
+}
+
+static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        /* Blocked before any thread starts, so every thread inherits the mask and
+         * only the sigwaitinfo() below sees these signals. */
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        if (fs_mkdir_p(cfg->root, 0711, &err) < 0 || fs_mkdir_p(cfg->runroot, 0711, &err) < 0) {
+                log_error("%s", err->msg);
+                return 1;
+        }
+        grpc_init();
+        struct cric_server *srv = NULL;
+        if (server_new(cfg, &srv, &err) < 0 || server_start(srv, &err) < 0) {
+                log_error("cannot start: %s", err->msg);
+                server_free(srv);
+                grpc_shutdown_blocking();
+                return 1;
+        }
+        if (notify_service_manager("READY=1") < 0)
+                log_warn("cannot notify the service manager: %s", strerror(errno));
+
+        for (;;) {
+                siginfo_t si;
+                if (sigwaitinfo(&set, &si) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        log_error("sigwaitinfo: %s", strerror(errno));
+                        break;
+                }
+                if (si.si_signo == SIGHUP) {
+                        reload(srv, ov, &cfg);
+                        continue;
+                }
+                log_info("received %s, shutting down", strsignal(si.si_signo));
+                break;
+        }
+        notify_service_manager("STOPPING=1");
+        server_stop(srv, SHUTDOWN_GRACE_MS);
+        server_free(srv);
+        config_unref(cfg);
+        grpc_shutdown_blocking();
+        log_info("stopped");
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        struct daemon_flags flags;
+        if (daemon_flags_parse(argc, argv, &flags, &err) < 0) {
+                fprintf(stderr, "cricd: %s\nTry 'cricd --help'.\n", err->msg);
+                return 2;
+        }
+        int ret = 0;
+        struct cric_config *cfg = NULL;
+        switch (flags.command) {
+        case DAEMON_CMD_HELP:
+                daemon_flags_usage(stdout);
+                break;
+        case DAEMON_CMD_VERSION:
+                printf("cricd version %s\nCRI API version v1\n", CRIC_VERSION);
+                break;
+        case DAEMON_CMD_CONFIG:
+                if (flags.config_default)
+                        cfg = config_new_default();
+                else if (config_load(&flags.ov, &cfg, &err) < 0) {
+                        fprintf(stderr, "cricd: %s\n", err->msg);
+                        ret = 1;
+                        break;
+                }
+                config_print(cfg, stdout);
+                config_unref(cfg);
+                break;
+        case DAEMON_CMD_RUN:
+                if (config_load(&flags.ov, &cfg, &err) < 0) {
+                        fprintf(stderr, "cricd: invalid configuration:\n%s\n", err->msg);
+                        ret = 1;
+                        break;
+                }
+                apply_logging(cfg);
+                log_info("cricd %s starting (pid %d)", CRIC_VERSION, (int) getpid());
+                ret = serve(cfg, &flags.ov);
+                break;
+        }
+        daemon_flags_clear(&flags);
+        return ret;
+}

@@ -1,0 +1,429 @@
+/* gRPC transport on grpc core.
+ *
+ * One acceptor thread owns the server completion queue: it keeps a few
+ * grpc_server_request_call() outstanding and hands each new call to the worker pool.
+ * Each call gets its own pluck completion queue, so a worker drives its call with
+ * plain blocking batches (receive, handle, send) and never shares a queue with
+ * another call. The pool grows when no worker is idle, up to grpc_max_workers, so a
+ * call that blocks (a slow client, a long ExecSync) holds one thread, not the server. */
+#include <errno.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/alloc.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/pool.h"
+#include "server/rpc.h"
+#include "server/server.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+#define OUTSTANDING_REQUESTS 8
+
+struct call_slot {
+        struct cric_server *srv;
+        grpc_call *call;
+        grpc_call_details details;
+        grpc_metadata_array request_md;
+        grpc_completion_queue *cq; /* pluck queue bound to this call */
+};
+
+struct cric_server {
+        grpc_server *server;
+        grpc_completion_queue *server_cq;
+        char *socket_path;
+        pthread_t acceptor;
+        bool acceptor_started;
+        struct worker_pool *pool;
+
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        struct cric_config *cfg; /* guarded by lock */
+        bool shutting_down;
+        bool shutdown_done;
+        int shutdown_tag; /* its address is the tag */
+};
+
+static struct cric_config *server_get_config(struct cric_server *srv) {
+        pthread_mutex_lock(&srv->lock);
+        struct cric_config *cfg = config_ref(srv->cfg);
+        pthread_mutex_unlock(&srv->lock);
+        return cfg;
+}
+
+void server_set_config(struct cric_server *srv, struct cric_config *cfg) {
+        config_ref(cfg);
+        pthread_mutex_lock(&srv->lock);
+        struct cric_config *old = srv->cfg;
+        srv->cfg = cfg;
+        pthread_mutex_unlock(&srv->lock);
+        config_unref(old);
+}
+
+static struct call_slot *slot_free(struct call_slot *slot) {
+        if (!slot)
+                return NULL;
+        if (slot->call)
+                grpc_call_unref(slot->call);
+        grpc_call_details_destroy(&slot->details);
+        grpc_metadata_array_destroy(&slot->request_md);
+        if (slot->cq) {
+                grpc_completion_queue_shutdown(slot->cq);
+                /* Every batch was plucked already, so this returns the shutdown event. */
+                grpc_completion_queue_pluck(slot->cq, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+                grpc_completion_queue_destroy(slot->cq);
+        }
+        free(slot);
+        return NULL;
+}
+
+static int request_one_call(struct cric_server *srv) {
+        struct call_slot *slot = xzalloc(sizeof(*slot));
+        slot->srv = srv;
+        grpc_call_details_init(&slot->details);
+        grpc_metadata_array_init(&slot->request_md);
+        slot->cq = grpc_completion_queue_create_for_pluck(NULL);
+        grpc_call_error e = grpc_server_request_call(srv->server, &slot->call, &slot->details, &slot->request_md,
+                                                     slot->cq, srv->server_cq, slot);
+        if (e != GRPC_CALL_OK) {
+                slot_free(slot);
+                return -1;
+        }
+        return 0;
+}
+
+/* Runs one batch on the call's own queue and waits for it. */
+static bool run_batch(struct call_slot *slot, const grpc_op *ops, size_t n, void *tag) {
+        if (grpc_call_start_batch(slot->call, ops, n, tag, NULL) != GRPC_CALL_OK)
+                return false;
+        grpc_event ev = grpc_completion_queue_pluck(slot->cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        return ev.type == GRPC_OP_COMPLETE && ev.success;
+}
+
+static grpc_byte_buffer *receive_message(struct call_slot *slot, bool *ok) {
+        grpc_byte_buffer *bb = NULL;
+        grpc_op op = {.op = GRPC_OP_RECV_MESSAGE};
+        op.data.recv_message.recv_message = &bb;
+        *ok = run_batch(slot, &op, 1, (void *) 1);
+        return bb;
+}
+
+static ProtobufCMessage *decode(const ProtobufCMessageDescriptor *desc, grpc_byte_buffer *bb) {
+        grpc_byte_buffer_reader reader;
+        if (!grpc_byte_buffer_reader_init(&reader, bb))
+                return NULL;
+        grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
+        grpc_byte_buffer_reader_destroy(&reader);
+        ProtobufCMessage *msg =
+                protobuf_c_message_unpack(desc, NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
+        grpc_slice_unref(all);
+        return msg;
+}
+
+static grpc_byte_buffer *encode(const ProtobufCMessage *msg) {
+        size_t len = protobuf_c_message_get_packed_size(msg);
+        grpc_slice slice = grpc_slice_malloc(len);
+        protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice));
+        grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, 1);
+        grpc_slice_unref(slice);
+        return bb;
+}
+
+/* Decodes the request, runs the handler and returns the response (or NULL with err). */
+static ProtobufCMessage *dispatch(struct call_slot *slot, const char *path, grpc_byte_buffer *req_bb,
+                                  struct cric_error **err) {
+        const struct rpc_method *m = rpc_method_find(path);
+        if (!m) {
+                cric_error_set(err, CRIC_E_UNIMPLEMENTED, "unknown method %s", path);
+                return NULL;
+        }
+        if (!m->handler) {
+                cric_error_set(err, CRIC_E_UNIMPLEMENTED, "method %s is not implemented yet by cric", path);
+                return NULL;
+        }
+        if (!req_bb) {
+                cric_error_set(err, CRIC_E_INVALID, "%s: the request message is missing", path);
+                return NULL;
+        }
+        ProtobufCMessage *req = decode(m->request, req_bb);
+        if (!req) {
+                cric_error_set(err, CRIC_E_INVALID, "%s: cannot decode the request as %s", path, m->request->name);
+                return NULL;
+        }
+        struct rpc_ctx ctx = {.method = path, .cfg = server_get_config(slot->srv), .deadline = slot->details.deadline};
+        ProtobufCMessage *resp = NULL;
+        if (m->handler(&ctx, req, &resp, err) < 0)
+                resp = NULL;
+        protobuf_c_message_free_unpacked(req, NULL);
+        config_unref(ctx.cfg);
+        return resp;
+}
+
+static void send_reply(struct call_slot *slot, const ProtobufCMessage *resp, const struct cric_error *err) {
+        grpc_op ops[4];
+        memset(ops, 0, sizeof(ops));
+        size_t n = 0;
+        grpc_byte_buffer *resp_bb = resp ? encode(resp) : NULL;
+        grpc_slice details = grpc_slice_from_copied_string(err ? err->msg : "");
+        int cancelled = 0;
+
+        ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+        if (resp_bb) {
+                ops[n].op = GRPC_OP_SEND_MESSAGE;
+                ops[n++].data.send_message.send_message = resp_bb;
+        }
+        ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+        ops[n].data.send_status_from_server.status = err ? rpc_status_from_kind(err->kind) : GRPC_STATUS_OK;
+        ops[n++].data.send_status_from_server.status_details = &details;
+        ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+        ops[n++].data.recv_close_on_server.cancelled = &cancelled;
+
+        if (!run_batch(slot, ops, n, (void *) 2))
+                log_debug("rpc: sending the reply failed (client gone?)");
+        grpc_slice_unref(details);
+        if (resp_bb)
+                grpc_byte_buffer_destroy(resp_bb);
+}
+
+static double elapsed_ms(const struct timespec *start) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (double) (now.tv_sec - start->tv_sec) * 1e3 + (double) (now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+static void log_result(const char *path, const struct cric_error *err, const struct timespec *start) {
+        if (!err) {
+                log_debug("rpc %s ok (%.3f ms)", path, elapsed_ms(start));
+                return;
+        }
+        enum log_level level = LOG_LEVEL_INFO;
+        if (err->kind == CRIC_E_INTERNAL)
+                level = LOG_LEVEL_ERROR;
+        else if (err->kind == CRIC_E_UNIMPLEMENTED || err->kind == CRIC_E_NOT_FOUND)
+                level = LOG_LEVEL_DEBUG;
+        if (log_enabled(level))
+                log_msg(level, "rpc %s failed (%s): %s", path, cric_error_kind_name(err->kind), err->msg);
+}
+
+/* Worker pool entry point: serves one call from start to end. */
+static void handle_call(void *arg) {
+        struct call_slot *slot = arg;
+        struct timespec start;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        AUTOFREE char *path = grpc_slice_to_c_string(slot->details.method);
+
+        bool ok;
+        grpc_byte_buffer *req_bb = receive_message(slot, &ok);
+        if (!ok) {
+                /* The client went away or the transport refused the message (for
+                 * instance over the size limit); grpc has already set the status. */
+                log_debug("rpc %s: receiving the request failed", path);
+                if (req_bb)
+                        grpc_byte_buffer_destroy(req_bb);
+                send_reply(slot, NULL, NULL);
+                slot_free(slot);
+                return;
+        }
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        ProtobufCMessage *resp = dispatch(slot, path, req_bb, &err);
+        if (req_bb)
+                grpc_byte_buffer_destroy(req_bb);
+        send_reply(slot, resp, err);
+        log_result(path, err, &start);
+        if (resp)
+                protobuf_c_message_free_unpacked(resp, NULL);
+        slot_free(slot);
+}
+
+static void *acceptor_main(void *arg) {
+        struct cric_server *srv = arg;
+        for (;;) {
+                grpc_event ev = grpc_completion_queue_next(srv->server_cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+                if (ev.type == GRPC_QUEUE_SHUTDOWN)
+                        break;
+                if (ev.type != GRPC_OP_COMPLETE)
+                        continue;
+                if (ev.tag == &srv->shutdown_tag) {
+                        pthread_mutex_lock(&srv->lock);
+                        srv->shutdown_done = true;
+                        pthread_cond_broadcast(&srv->cond);
+                        pthread_mutex_unlock(&srv->lock);
+                        continue;
+                }
+                struct call_slot *slot = ev.tag;
+                if (!ev.success) { /* the server is shutting down */
+                        slot_free(slot);
+                        continue;
+                }
+                pool_submit(srv->pool, handle_call, slot);
+                pthread_mutex_lock(&srv->lock);
+                bool stopping = srv->shutting_down;
+                pthread_mutex_unlock(&srv->lock);
+                if (!stopping && request_one_call(srv) < 0)
+                        log_error("grpc: cannot request a new call, the server may stop answering");
+        }
+        return NULL;
+}
+
+static int check_stale_socket(const char *path, struct cric_error **err) {
+        struct sockaddr_un addr = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof(addr.sun_path))
+                return cric_error_set(err, CRIC_E_INVALID, "socket path %s is too long (max %zu bytes)", path,
+                                      sizeof(addr.sun_path) - 1);
+        strcpy(addr.sun_path, path);
+        struct stat st;
+        if (lstat(path, &st) < 0)
+                return 0;
+        if (!S_ISSOCK(st.st_mode))
+                return cric_error_set(err, CRIC_E_PRECONDITION, "%s exists and is not a socket, not replacing it", path);
+        AUTOCLOSE int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "socket");
+        if (connect(fd, (struct sockaddr *) &addr, sizeof(addr)) == 0)
+                return cric_error_set(err, CRIC_E_EXISTS,
+                                      "another process is serving %s; stop it first or use --listen", path);
+        if (unlink(path) < 0 && errno != ENOENT)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "remove stale socket %s", path);
+        return 0;
+}
+
+static int bind_socket(struct cric_server *srv, struct cric_error **err) {
+        AUTOFREE char *dir = xstrdup(srv->socket_path);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+                *slash = '\0';
+                if (fs_mkdir_p(dir, 0755, err) < 0)
+                        return cric_error_prefix(err, "create socket directory");
+        }
+        if (check_stale_socket(srv->socket_path, err) < 0)
+                return -1;
+        AUTOFREE char *uri = xasprintf("unix:%s", srv->socket_path);
+        grpc_server_credentials *creds = grpc_insecure_server_credentials_create();
+        /* No window where the socket is open to everyone: grpc creates it under this umask. */
+        mode_t old = umask(0117);
+        int port = grpc_server_add_http2_port(srv->server, uri, creds);
+        umask(old);
+        grpc_server_credentials_release(creds);
+        if (port == 0)
+                return cric_error_set(err, CRIC_E_INTERNAL, "cannot listen on %s", uri);
+        return 0;
+}
+
+int server_new(struct cric_config *cfg, struct cric_server **ret, struct cric_error **err) {
+        struct cric_server *srv = xzalloc(sizeof(*srv));
+        pthread_mutex_init(&srv->lock, NULL);
+        pthread_cond_init(&srv->cond, NULL);
+        srv->cfg = config_ref(cfg);
+        srv->socket_path = xstrdup(cfg->listen);
+
+        grpc_arg args[2] = {
+                {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+                 .value.integer = (int) cfg->grpc_max_msg_size},
+                {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH,
+                 .value.integer = (int) cfg->grpc_max_msg_size},
+        };
+        grpc_channel_args chargs = {.num_args = 2, .args = args};
+        srv->server = grpc_server_create(&chargs, NULL);
+        srv->server_cq = grpc_completion_queue_create_for_next(NULL);
+        grpc_server_register_completion_queue(srv->server, srv->server_cq, NULL);
+        if (bind_socket(srv, err) < 0) {
+                server_free(srv);
+                return -1;
+        }
+        srv->pool = pool_new((unsigned) cfg->grpc_max_workers);
+        *ret = srv;
+        return 0;
+}
+
+int server_start(struct cric_server *srv, struct cric_error **err) {
+        mode_t old = umask(0117);
+        grpc_server_start(srv->server);
+        umask(old);
+        if (chmod(srv->socket_path, 0660) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "chmod %s", srv->socket_path);
+        for (int i = 0; i < OUTSTANDING_REQUESTS; i++)
+                if (request_one_call(srv) < 0)
+                        return cric_error_set(err, CRIC_E_INTERNAL, "grpc: cannot request calls");
+        int r = pthread_create(&srv->acceptor, NULL, acceptor_main, srv);
+        if (r != 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, r, "start the grpc acceptor thread");
+        srv->acceptor_started = true;
+        log_info("serving the CRI on unix://%s", srv->socket_path);
+        return 0;
+}
+
+static bool wait_shutdown_done(struct cric_server *srv, unsigned ms) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += ms / 1000;
+        until.tv_nsec += (long) (ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&srv->lock);
+        while (!srv->shutdown_done)
+                if (pthread_cond_timedwait(&srv->cond, &srv->lock, &until) == ETIMEDOUT)
+                        break;
+        bool done = srv->shutdown_done;
+        pthread_mutex_unlock(&srv->lock);
+        return done;
+}
+
+void server_stop(struct cric_server *srv, unsigned grace_ms) {
+        if (!srv || !srv->acceptor_started)
+                return;
+        pthread_mutex_lock(&srv->lock);
+        srv->shutting_down = true;
+        pthread_mutex_unlock(&srv->lock);
+        grpc_server_shutdown_and_notify(srv->server, srv->server_cq, &srv->shutdown_tag);
+        if (!wait_shutdown_done(srv, grace_ms)) {
+                log_warn("calls still running after %u ms, cancelling them", grace_ms);
+                grpc_server_cancel_all_calls(srv->server);
+                wait_shutdown_done(srv, 60 * 1000);
+        }
+        grpc_completion_queue_shutdown(srv->server_cq);
+        pthread_join(srv->acceptor, NULL);
+        srv->acceptor_started = false;
+        srv->pool = pool_free(srv->pool); /* waits for the workers to finish */
+        if (unlink(srv->socket_path) < 0 && errno != ENOENT)
+                log_warn("cannot remove socket %s: %s", srv->socket_path, strerror(errno));
+}
+
+struct cric_server *server_free(struct cric_server *srv) {
+        if (!srv)
+                return NULL;
+        if (srv->acceptor_started)
+                server_stop(srv, 0);
+        srv->pool = pool_free(srv->pool);
+        if (srv->server) {
+                /* A server that never started must still be shut down before destroy. */
+                if (!srv->shutting_down) {
+                        grpc_server_shutdown_and_notify(srv->server, srv->server_cq, &srv->shutdown_tag);
+                        grpc_server_cancel_all_calls(srv->server);
+                        grpc_completion_queue_shutdown(srv->server_cq);
+                        while (grpc_completion_queue_next(srv->server_cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL)
+                                       .type != GRPC_QUEUE_SHUTDOWN)
+                                ;
+                }
+                grpc_server_destroy(srv->server);
+        }
+        if (srv->server_cq)
+                grpc_completion_queue_destroy(srv->server_cq);
+        config_unref(srv->cfg);
+        free(srv->socket_path);
+        pthread_mutex_destroy(&srv->lock);
+        pthread_cond_destroy(&srv->cond);
+        free(srv);
+        return NULL;
+}

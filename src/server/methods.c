@@ -1,0 +1,69 @@
+/* The method table: every RPC of runtime.v1, its request type and its handler. */
+#include <string.h>
+
+#include "cri.pb-c.h"
+#include "server/rpc.h"
+
+#define M(svc, name, req, streaming, fn) \
+        { "/runtime.v1." #svc "/" #name, &runtime__v1__##req##__descriptor, fn, streaming }
+
+static const struct rpc_method methods[] = {
+        M(RuntimeService, Version, version_request, false, rpc_version),
+        M(RuntimeService, RunPodSandbox, run_pod_sandbox_request, false, NULL),
+        M(RuntimeService, StopPodSandbox, stop_pod_sandbox_request, false, NULL),
+        M(RuntimeService, RemovePodSandbox, remove_pod_sandbox_request, false, NULL),
+        M(RuntimeService, PodSandboxStatus, pod_sandbox_status_request, false, NULL),
+        M(RuntimeService, ListPodSandbox, list_pod_sandbox_request, false, NULL),
+        M(RuntimeService, StreamPodSandboxes, stream_pod_sandboxes_request, true, NULL),
+        M(RuntimeService, CreateContainer, create_container_request, false, NULL),
+        M(RuntimeService, StartContainer, start_container_request, false, NULL),
+        M(RuntimeService, StopContainer, stop_container_request, false, NULL),
+        M(RuntimeService, RemoveContainer, remove_container_request, false, NULL),
+        M(RuntimeService, ListContainers, list_containers_request, false, NULL),
+        M(RuntimeService, StreamContainers, stream_containers_request, true, NULL),
+        M(RuntimeService, ContainerStatus, container_status_request, false, NULL),
+        M(RuntimeService, UpdateContainerResources, update_container_resources_request, false, NULL),
+        M(RuntimeService, ReopenContainerLog, reopen_container_log_request, false, NULL),
+        M(RuntimeService, ExecSync, exec_sync_request, false, NULL),
+        M(RuntimeService, Exec, exec_request, false, NULL),
+        M(RuntimeService, Attach, attach_request, false, NULL),
+        M(RuntimeService, PortForward, port_forward_request, false, NULL),
+        M(RuntimeService, ContainerStats, container_stats_request, false, NULL),
+        M(RuntimeService, ListContainerStats, list_container_stats_request, false, NULL),
+        M(RuntimeService, StreamContainerStats, stream_container_stats_request, true, NULL),
+        M(RuntimeService, PodSandboxStats, pod_sandbox_stats_request, false, NULL),
+        M(RuntimeService, ListPodSandboxStats, list_pod_sandbox_stats_request, false, NULL),
+        M(RuntimeService, StreamPodSandboxStats, stream_pod_sandbox_stats_request, true, NULL),
+        M(RuntimeService, UpdateRuntimeConfig, update_runtime_config_request, false, NULL),
+        M(RuntimeService, Status, status_request, false, rpc_status),
+        M(RuntimeService, CheckpointContainer, checkpoint_container_request, false, NULL),
+        M(RuntimeService, GetContainerEvents, get_events_request, true, NULL),
+        M(RuntimeService, ListMetricDescriptors, list_metric_descriptors_request, false, NULL),
+        M(RuntimeService, ListPodSandboxMetrics, list_pod_sandbox_metrics_request, false, NULL),
+        M(RuntimeService, StreamPodSandboxMetrics, stream_pod_sandbox_metrics_request, true, NULL),
+        M(RuntimeService, RuntimeConfig, runtime_config_request, false, rpc_runtime_config),
+        M(RuntimeService, UpdatePodSandboxResources, update_pod_sandbox_resources_request, false, NULL),
+        M(ImageService, ListImages, list_images_request, false, NULL),
+        M(ImageService, StreamImages, stream_images_request, true, NULL),
+        M(ImageService, ImageStatus, image_status_request, false, NULL),
+        M(ImageService, PullImage, pull_image_request, false, NULL),
+        M(ImageService, RemoveImage, remove_image_request, false, NULL),
+        M(ImageService, ImageFsInfo, image_fs_info_request, false, NULL),
+};
+
+#undef M
+
+const struct rpc_method *rpc_method_find(const char *path) {
+        for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+                if (!strcmp(methods[i].path, path))
+                        return &methods[i];
+        return NULL;
+}
+
+size_t rpc_method_count(void) {
+        return sizeof(methods) / sizeof(methods[0]);
+}
+
+const struct rpc_method *rpc_method_at(size_t i) {
+        return i < rpc_method_count() ? &methods[i] : NULL;
+}

@@ -1,0 +1,47 @@
+/* What a CRI handler sees: the call context and the method table. Private to server/. */
+#ifndef CRIC_SERVER_RPC_H
+#define CRIC_SERVER_RPC_H
+
+#include <grpc/grpc.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+
+#include "config/config.h"
+#include "util/error.h"
+
+struct rpc_ctx {
+        const char *method;       /* full path, e.g. "/runtime.v1.RuntimeService/Version" */
+        struct cric_config *cfg;  /* the snapshot this call started with */
+        gpr_timespec deadline;    /* the client's deadline (infinite when none) */
+};
+
+/* A unary handler: on success *ret_resp is a heap message (every string, array and
+ * sub-message malloc'd, or left at its default) freed by the caller with
+ * protobuf_c_message_free_unpacked. On failure the error kind picks the gRPC status. */
+typedef int (*rpc_unary_fn)(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                            struct cric_error **err);
+
+struct rpc_method {
+        const char *path;
+        const ProtobufCMessageDescriptor *request;
+        rpc_unary_fn handler; /* NULL: answers UNIMPLEMENTED */
+        bool server_streaming;
+};
+
+/* The 41 RPCs of runtime.v1 RuntimeService and ImageService. */
+const struct rpc_method *rpc_method_find(const char *path);
+size_t rpc_method_count(void);
+const struct rpc_method *rpc_method_at(size_t i);
+
+/* Error kind -> gRPC status code, in one place. */
+grpc_status_code rpc_status_from_kind(enum cric_error_kind kind);
+
+/* Handlers (runtime_info.c) */
+int rpc_version(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                struct cric_error **err);
+int rpc_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+               struct cric_error **err);
+int rpc_runtime_config(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                       struct cric_error **err);
+
+#endif

@@ -1,0 +1,183 @@
+/* Version, Status and RuntimeConfig. */
+#include <dirent.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cri.pb-c.h"
+#include "server/rpc.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+
+#define CRI_API_VERSION "v1"
+
+int rpc_version(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                struct cric_error **err) {
+        (void) ctx;
+        (void) req;
+        (void) err;
+        Runtime__V1__VersionResponse *resp = xmalloc(sizeof(*resp));
+        runtime__v1__version_response__init(resp);
+        /* `version` is the version of the kubelet runtime API this server implements. */
+        resp->version = xstrdup("0.1.0");
+        resp->runtime_name = xstrdup("cric");
+        resp->runtime_version = xstrdup(CRIC_VERSION);
+        resp->runtime_api_version = xstrdup(CRI_API_VERSION);
+        *ret_resp = &resp->base;
+        return 0;
+}
+
+static Runtime__V1__RuntimeCondition *condition_new(const char *type, bool ok, const char *reason,
+                                                    char *message /* owned */) {
+        Runtime__V1__RuntimeCondition *c = xmalloc(sizeof(*c));
+        runtime__v1__runtime_condition__init(c);
+        c->type = xstrdup(type);
+        c->status = ok;
+        c->reason = xstrdup(ok ? "" : reason);
+        c->message = message ? message : xstrdup("");
+        return c;
+}
+
+static Runtime__V1__RuntimeCondition *runtime_condition(const struct cric_config *cfg) {
+        const struct cric_runtime_handler *rt = config_find_runtime(cfg, "");
+        if (!rt)
+                return condition_new("RuntimeReady", false, "NoDefaultRuntime",
+                                     xasprintf("default runtime %s is not configured", cfg->default_runtime));
+        AUTOFREE char *path = fs_find_in_path(*rt->runtime_path ? rt->runtime_path : rt->name);
+        if (!path)
+                return condition_new("RuntimeReady", false, "RuntimeBinaryMissing",
+                                     xasprintf("OCI runtime %s: %s not found or not executable", rt->name,
+                                               *rt->runtime_path ? rt->runtime_path : rt->name));
+        return condition_new("RuntimeReady", true, NULL, NULL);
+}
+
+static bool is_cni_config_name(const char *name) {
+        static const char *const exts[] = {".conflist", ".conf", ".json"};
+        size_t len = strlen(name);
+        if (name[0] == '.')
+                return false;
+        for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+                size_t el = strlen(exts[i]);
+                if (len > el && !strcmp(name + len - el, exts[i]))
+                        return true;
+        }
+        return false;
+}
+
+/* Ready when the CNI config dir holds at least one network config. The CNI component
+ * replaces this with its own view (loaded and valid configs) when it lands. */
+static Runtime__V1__RuntimeCondition *network_condition(const struct cric_config *cfg) {
+        DIR *d = opendir(cfg->network_dir);
+        bool found = false;
+        if (d) {
+                struct dirent *de;
+                while (!found && (de = readdir(d)))
+                        found = is_cni_config_name(de->d_name);
+                closedir(d);
+        }
+        if (found)
+                return condition_new("NetworkReady", true, NULL, NULL);
+        return condition_new("NetworkReady", false, "NetworkPluginNotReady",
+                             xasprintf("no CNI configuration file in %s; has your network provider started?",
+                                       cfg->network_dir));
+}
+
+static json_object *strv_json(char **v) {
+        json_object *a = json_object_new_array();
+        for (; v && *v; v++)
+                json_object_array_add(a, json_object_new_string(*v));
+        return a;
+}
+
+/* The effective configuration, for `crictl info` / Status(verbose). */
+static char *config_json(const struct cric_config *cfg) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "root", json_object_new_string(cfg->root));
+        json_object_object_add(o, "runroot", json_object_new_string(cfg->runroot));
+        json_object_object_add(o, "listen", json_object_new_string(cfg->listen));
+        json_object_object_add(o, "logLevel", json_object_new_string(log_level_to_string(cfg->log_level)));
+        json_object_object_add(o, "storageDriver", json_object_new_string(cfg->storage_driver));
+        json_object_object_add(o, "storageOptions", strv_json(cfg->storage_options));
+        json_object_object_add(o, "defaultRuntime", json_object_new_string(cfg->default_runtime));
+        json_object_object_add(o, "cgroupManager",
+                               json_object_new_string(cgroup_manager_to_string(cfg->cgroup_manager)));
+        json_object *rts = json_object_new_object();
+        for (size_t i = 0; i < cfg->n_runtimes; i++) {
+                json_object *r = json_object_new_object();
+                json_object_object_add(r, "runtimePath", json_object_new_string(cfg->runtimes[i].runtime_path));
+                json_object_object_add(r, "runtimeType", json_object_new_string(cfg->runtimes[i].runtime_type));
+                json_object_object_add(r, "runtimeRoot", json_object_new_string(cfg->runtimes[i].runtime_root));
+                json_object_object_add(rts, cfg->runtimes[i].name, r);
+        }
+        json_object_object_add(o, "runtimes", rts);
+        json_object_object_add(o, "pauseImage", json_object_new_string(cfg->pause_image));
+        json_object_object_add(o, "pauseCommand", json_object_new_string(cfg->pause_command));
+        json_object_object_add(o, "registriesConf", json_object_new_string(cfg->registries_conf));
+        json_object_object_add(o, "networkDir", json_object_new_string(cfg->network_dir));
+        json_object_object_add(o, "pluginDirs", strv_json(cfg->plugin_dirs));
+        json_object_object_add(o, "streamAddress", json_object_new_string(cfg->stream_address));
+        json_object_object_add(o, "streamPort", json_object_new_string(cfg->stream_port));
+        char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+        return s;
+}
+
+static Runtime__V1__RuntimeHandler *handler_new(const char *name) {
+        Runtime__V1__RuntimeHandler *h = xmalloc(sizeof(*h));
+        runtime__v1__runtime_handler__init(h);
+        h->name = xstrdup(name);
+        h->features = xmalloc(sizeof(*h->features));
+        runtime__v1__runtime_handler_features__init(h->features);
+        return h;
+}
+
+int rpc_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+               struct cric_error **err) {
+        (void) err;
+        const Runtime__V1__StatusRequest *r = (const Runtime__V1__StatusRequest *) req;
+        Runtime__V1__StatusResponse *resp = xmalloc(sizeof(*resp));
+        runtime__v1__status_response__init(resp);
+
+        resp->status = xmalloc(sizeof(*resp->status));
+        runtime__v1__runtime_status__init(resp->status);
+        resp->status->n_conditions = 2;
+        resp->status->conditions = xcalloc(2, sizeof(*resp->status->conditions));
+        resp->status->conditions[0] = runtime_condition(ctx->cfg);
+        resp->status->conditions[1] = network_condition(ctx->cfg);
+
+        /* The default handler (empty name) first, then every configured one. */
+        resp->n_runtime_handlers = ctx->cfg->n_runtimes + 1;
+        resp->runtime_handlers = xcalloc(resp->n_runtime_handlers, sizeof(*resp->runtime_handlers));
+        resp->runtime_handlers[0] = handler_new("");
+        for (size_t i = 0; i < ctx->cfg->n_runtimes; i++)
+                resp->runtime_handlers[i + 1] = handler_new(ctx->cfg->runtimes[i].name);
+        resp->features = xmalloc(sizeof(*resp->features));
+        runtime__v1__runtime_features__init(resp->features);
+
+        if (r->verbose) {
+                resp->n_info = 1;
+                resp->info = xcalloc(1, sizeof(*resp->info));
+                resp->info[0] = xmalloc(sizeof(*resp->info[0]));
+                runtime__v1__status_response__info_entry__init(resp->info[0]);
+                resp->info[0]->key = xstrdup("config");
+                resp->info[0]->value = config_json(ctx->cfg);
+        }
+        *ret_resp = &resp->base;
+        return 0;
+}
+
+int rpc_runtime_config(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                       struct cric_error **err) {
+        (void) req;
+        (void) err;
+        Runtime__V1__RuntimeConfigResponse *resp = xmalloc(sizeof(*resp));
+        runtime__v1__runtime_config_response__init(resp);
+        resp->linux = xmalloc(sizeof(*resp->linux));
+        runtime__v1__linux_runtime_configuration__init(resp->linux);
+        resp->linux->cgroup_driver = ctx->cfg->cgroup_manager == CRIC_CGROUP_SYSTEMD
+                                             ? RUNTIME__V1__CGROUP_DRIVER__SYSTEMD
+                                             : RUNTIME__V1__CGROUP_DRIVER__CGROUPFS;
+        *ret_resp = &resp->base;
+        return 0;
+}

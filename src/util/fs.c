@@ -1,0 +1,118 @@
+#include "util/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/xalloc.h"
+
+int fs_mkdir_p(const char *path, mode_t mode, struct cric_error **err) {
+        AUTOFREE char *p = xstrdup(path);
+        size_t len = strlen(p);
+        while (len > 1 && p[len - 1] == '/')
+                p[--len] = '\0';
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "mkdir %s", p);
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "mkdir %s", p);
+        struct stat st;
+        if (stat(p, &st) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "stat %s", p);
+        if (!S_ISDIR(st.st_mode))
+                return cric_error_set(err, CRIC_E_INTERNAL, "%s exists and is not a directory", p);
+        return 0;
+}
+
+int fs_read_file(const char *path, size_t max_size, char **ret_data, size_t *ret_len, struct cric_error **err) {
+        AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return cric_error_errno(err, errno == ENOENT ? CRIC_E_NOT_FOUND : CRIC_E_INTERNAL, errno, "open %s",
+                                        path);
+        size_t cap = 4096, len = 0;
+        AUTOFREE char *buf = xmalloc(cap);
+        for (;;) {
+                if (len + 1 >= cap)
+                        buf = xgrow(buf, &cap, cap + 1, 1);
+                ssize_t n = read(fd, buf + len, cap - len - 1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "read %s", path);
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+                if (len > max_size)
+                        return cric_error_set(err, CRIC_E_RESOURCE, "%s is larger than %zu bytes", path, max_size);
+        }
+        buf[len] = '\0';
+        if (ret_len)
+                *ret_len = len;
+        *ret_data = STEAL_PTR(buf);
+        return 0;
+}
+
+static int write_all(int fd, const void *data, size_t len) {
+        const char *p = data;
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -1;
+                }
+                p += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct cric_error **err) {
+        AUTOFREE char *tmp = xasprintf("%s.tmp.XXXXXX", path);
+        AUTOCLOSE int fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "create %s", tmp);
+        if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+                int e = errno;
+                unlink(tmp);
+                return cric_error_errno(err, CRIC_E_INTERNAL, e, "write %s", tmp);
+        }
+        if (rename(tmp, path) < 0) {
+                int e = errno;
+                unlink(tmp);
+                return cric_error_errno(err, CRIC_E_INTERNAL, e, "rename %s to %s", tmp, path);
+        }
+        return 0;
+}
+
+int fs_is_executable(const char *path) {
+        struct stat st;
+        return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+char *fs_find_in_path(const char *name) {
+        if (!name || !*name)
+                return NULL;
+        if (strchr(name, '/'))
+                return fs_is_executable(name) ? xstrdup(name) : NULL;
+        const char *env = getenv("PATH");
+        AUTOFREE char *path = xstrdup(env && *env ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        char *save = NULL;
+        for (char *dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+                char *full = xasprintf("%s/%s", dir, name);
+                if (fs_is_executable(full))
+                        return full;
+                free(full);
+        }
+        return NULL;
+}

@@ -1,0 +1,26 @@
+/* File-system helpers. */
+#ifndef CRIC_UTIL_FS_H
+#define CRIC_UTIL_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+/* Creates path and its missing parents with mode (like mkdir -p). */
+int fs_mkdir_p(const char *path, mode_t mode, struct cric_error **err);
+
+/* Reads a whole file (at most max_size bytes, else CRIC_E_RESOURCE). *ret_data is
+ * NUL-terminated and owned by the caller; a missing file is CRIC_E_NOT_FOUND. */
+int fs_read_file(const char *path, size_t max_size, char **ret_data, size_t *ret_len, struct cric_error **err);
+
+/* Writes data to path atomically (temp file in the same dir, fsync, rename). */
+int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct cric_error **err);
+
+/* True when path names an executable regular file. */
+int fs_is_executable(const char *path);
+
+/* Finds name in $PATH (or returns a copy of name when it contains a '/'). NULL if absent. */
+char *fs_find_in_path(const char *name);
+
+#endif

@@ -1,0 +1,48 @@
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cric  # noqa: E402
+
+_daemons = []
+
+
+@pytest.fixture(scope="module")
+def daemon():
+    """A private cricd per test module."""
+    d = cric.Daemon().start()
+    _daemons.append(d)
+    yield d
+    _daemons.remove(d)
+    reports = d.cleanup()
+    assert not reports, "sanitizer reports in the cricd log: %s" % reports
+
+
+@pytest.fixture
+def make_daemon():
+    """Factory for daemons with their own config; stopped and removed after the test."""
+    made = []
+
+    def make(**kw):
+        d = cric.Daemon(**kw)
+        made.append(d)
+        _daemons.append(d)
+        return d
+    yield make
+    reports = []
+    for d in made:
+        _daemons.remove(d)
+        reports += d.cleanup()
+    assert not reports, "sanitizer reports in the cricd log: %s" % reports
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Shows the logs of the daemons in use when a test fails."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed and _daemons:
+        for d in _daemons:
+            rep.sections.append(("cricd log (%s)" % d.dir, d.read_log()[-20000:]))
