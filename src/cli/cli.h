@@ -21,7 +21,7 @@
 #define CRIC_VERSION "unknown" /* meson defines it; a hand build may not */
 #endif
 
-#define CLI_DEFAULT_ENDPOINT "unix:///run/cric/cric.sock"
+#define CLI_DEFAULT_ENDPOINT   "unix:///run/cric/cric.sock"
 #define CLI_DEFAULT_TIMEOUT_MS 2000
 
 enum cli_output {
@@ -42,10 +42,11 @@ struct cli_conn {
 
 struct cli {
         struct cli_conn runtime;
-        struct cli_conn image;   /* same socket as runtime unless --image-endpoint says otherwise */
-        int64_t timeout_ms;      /* per call; <= 0 means no deadline */
+        struct cli_conn image; /* same socket as runtime unless --image-endpoint says otherwise */
+        int64_t timeout_ms;    /* per call; <= 0 means no deadline */
         bool is_debug;
-        enum cli_output output;  /* global --output; a command's own -o wins */
+        bool has_grpc;          /* grpc_init() done; cli_clear() shuts it down */
+        enum cli_output output; /* global --output; a command's own -o wins */
 };
 
 /* ---- main.c: flag parsing shared by the global level and every command ---- */
@@ -60,7 +61,7 @@ struct cli_flag {
         char short_name;       /* 'o' for -o, 0 for none */
         enum cli_flag_kind kind;
         void *value;
-        const char *arg_name;  /* shown in the usage, e.g. "FORMAT" */
+        const char *arg_name; /* shown in the usage, e.g. "FORMAT" */
         const char *help;
 };
 
@@ -76,13 +77,15 @@ int cli_flags_parse(const struct cli_flag *flags, size_t n, int argc, char **arg
 void cli_flags_usage(FILE *out, const struct cli_flag *flags, size_t n);
 /* Prints a command's help in crictl's layout: NAME (with the summary from the command
  * table), USAGE (args_usage names the positional arguments, may be NULL) and OPTIONS. */
-void cli_command_usage(FILE *out, const char *name, const char *args_usage, const struct cli_flag *flags,
-                       size_t n);
+void cli_command_usage(FILE *out, const char *name, const char *args_usage, const struct cli_flag *flags, size_t n);
 
 /* Parses a Go-style duration ("2s", "500ms", "1m30s", "1.5h"); a bare number means
  * seconds. CRIC_E_INVALID on anything else. */
 int cli_duration_parse(const char *s, int64_t *ret_ms, struct cric_error **err);
 
+/* "table", "json" or "yaml"; CLI_OUTPUT_INVALID for anything else (crictl's
+ * go-template is not supported). */
+enum cli_output cli_output_from_string(const char *s);
 /* Resolves a command's -o value: its own flag if given, else the global --output, else
  * def. A format outside `allowed` (a bit mask of 1 << enum cli_output) is CRIC_E_INVALID. */
 int cli_output_pick(const struct cli *cli, const char *flag_value, enum cli_output def, unsigned allowed,
@@ -102,7 +105,8 @@ int cli_endpoints_set(struct cli *cli, const char *runtime_flag, const char *ima
 
 /* Calls method_path (e.g. "/runtime.v1.RuntimeService/Version") with req and waits for
  * the single reply, at most cli->timeout_ms. Methods of runtime.v1.ImageService go to
- * the image endpoint, the rest to the runtime endpoint. On success *ret_resp is an
+ * the image endpoint, the rest to the runtime endpoint (one channel when both name the
+ * same socket); the first call on an endpoint connects. On success *ret_resp is an
  * unpacked message of resp_desc; free it with protobuf_c_message_free_unpacked(m, NULL).
  * Errors: CRIC_E_UNAVAILABLE when the socket cannot be reached ("cannot connect to the
  * runtime at ...: is cricd running?"); a non-OK status becomes "<Method> failed: rpc
@@ -114,7 +118,8 @@ int cli_call_timeout(struct cli *cli, const char *method_path, const ProtobufCMe
                      const ProtobufCMessageDescriptor *resp_desc, int64_t timeout_ms, ProtobufCMessage **ret_resp,
                      struct cric_error **err);
 
-/* Drops the channels and endpoint strings. Safe on a zeroed or half-set struct. */
+/* Drops the channels and endpoint strings and shuts gRPC down if a call started it.
+ * Safe on a zeroed or half-set struct. */
 void cli_clear(struct cli *cli);
 
 /* gRPC's code name as Go spells it ("DeadlineExceeded"), as crictl prints it. */
@@ -157,8 +162,6 @@ void cli_print_proto(FILE *out, const ProtobufCMessage *msg, enum cli_output fmt
 /* One-line JSON of msg (for --debug logs). Caller frees. */
 char *cli_proto_to_compact_json(const ProtobufCMessage *msg);
 
-enum cli_output cli_output_from_string(const char *s);
-
 /* Column-aligned text like Go's tabwriter: every cell but the last of a row is padded
  * to max(min_width, widest cell in its column + padding). */
 struct cli_table;
@@ -168,6 +171,16 @@ void cli_table_add_row(struct cli_table *t, ...) __attribute__((sentinel));
 void cli_table_print(const struct cli_table *t, FILE *out);
 struct cli_table *cli_table_free(struct cli_table *t);
 void cli_table_freep(struct cli_table **t);
+
+static inline void cli_proto_freep(ProtobufCMessage **m) {
+        if (*m)
+                protobuf_c_message_free_unpacked(*m, NULL);
+        *m = NULL;
+}
+static inline void cli_json_putp(json_object **o) {
+        json_object_put(*o);
+        *o = NULL;
+}
 
 /* ---- commands (cmd_*.c): argv[0] is the command name; print, return 0, or fail
  * with err (main prints "cricctl: <msg>" and exits 1). ---- */

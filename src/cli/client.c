@@ -22,7 +22,7 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-#define MAX_MSG_SIZE (16 * 1024 * 1024) /* crictl's limit for replies */
+#define MAX_MSG_SIZE         (16 * 1024 * 1024) /* crictl's limit for replies */
 #define IMAGE_SERVICE_PREFIX "/runtime.v1.ImageService/"
 
 const char *cli_status_code_name(grpc_status_code code) {
@@ -132,6 +132,9 @@ static void conn_clear(struct cli_conn *c) {
 void cli_clear(struct cli *cli) {
         conn_clear(&cli->runtime);
         conn_clear(&cli->image);
+        if (cli->has_grpc)
+                grpc_shutdown_blocking();
+        cli->has_grpc = false;
 }
 
 /* A plain connect() to the socket, to report the real reason it is unreachable. */
@@ -145,8 +148,8 @@ static int probe_socket(const struct cli_conn *c, struct cric_error **err) {
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0 || errno == EAGAIN)
                 return 0;
         int e = errno;
-        const char *hint = e == EACCES || e == EPERM ? "are you allowed to use its socket (try as root)?"
-                                                     : "is cricd running?";
+        const char *hint =
+                e == EACCES || e == EPERM ? "are you allowed to use its socket (try as root)?" : "is cricd running?";
         cric_error_set(err, CRIC_E_UNAVAILABLE, "cannot connect to the runtime at %s: %s (connect: %s)", c->endpoint,
                        hint, strerror(e));
         if (err && *err)
@@ -154,11 +157,15 @@ static int probe_socket(const struct cli_conn *c, struct cric_error **err) {
         return -1;
 }
 
-static int conn_open(struct cli_conn *c, struct cric_error **err) {
+static int conn_open(struct cli *cli, struct cli_conn *c, struct cric_error **err) {
         if (c->channel)
                 return 0;
         if (probe_socket(c, err) < 0)
                 return -1;
+        /* Started on first use, so --help and usage errors never spin up gRPC's threads. */
+        if (!cli->has_grpc)
+                grpc_init();
+        cli->has_grpc = true;
         grpc_arg args[] = {
                 {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, .value.integer = MAX_MSG_SIZE},
                 {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, .value.integer = MAX_MSG_SIZE},
@@ -169,7 +176,7 @@ static int conn_open(struct cli_conn *c, struct cric_error **err) {
         grpc_channel_credentials_release(creds);
         if (!c->channel)
                 return cric_error_set(err, CRIC_E_INTERNAL, "cannot create a gRPC channel to %s", c->endpoint);
-        log_debug("connected to %s", c->endpoint);
+        log_debug("created a gRPC channel to %s", c->endpoint);
         return 0;
 }
 
@@ -196,10 +203,10 @@ static ProtobufCMessage *decode(const ProtobufCMessageDescriptor *desc, grpc_byt
 
 /* What one unary exchange brought back. */
 struct unary_result {
-        bool is_done;               /* the batch completed; status is meaningful */
+        bool is_done; /* the batch completed; status is meaningful */
         grpc_status_code status;
-        char *details;              /* gpr_malloc'd */
-        grpc_byte_buffer *reply;    /* NULL when the server sent no message */
+        char *details;           /* gpr_malloc'd */
+        grpc_byte_buffer *reply; /* NULL when the server sent no message */
 };
 
 static void unary_result_clear(struct unary_result *r) {
@@ -299,12 +306,14 @@ static ProtobufCMessage *unary_reply(const char *name, const struct unary_result
 int cli_call_timeout(struct cli *cli, const char *method_path, const ProtobufCMessage *req,
                      const ProtobufCMessageDescriptor *resp_desc, int64_t timeout_ms, ProtobufCMessage **ret_resp,
                      struct cric_error **err) {
-        bool is_image = !strncmp(method_path, IMAGE_SERVICE_PREFIX, strlen(IMAGE_SERVICE_PREFIX));
+        if (!cli->runtime.endpoint && cli_endpoints_set(cli, NULL, NULL, err) < 0)
+                return -1;
+        /* One channel when both services live on the same socket, as they usually do. */
+        bool is_image = !strncmp(method_path, IMAGE_SERVICE_PREFIX, strlen(IMAGE_SERVICE_PREFIX)) &&
+                        strcmp(cli->image.endpoint, cli->runtime.endpoint);
         struct cli_conn *c = is_image ? &cli->image : &cli->runtime;
         const char *name = method_name(method_path);
-        if (!c->endpoint && cli_endpoints_set(cli, NULL, NULL, err) < 0)
-                return -1;
-        if (conn_open(c, err) < 0)
+        if (conn_open(cli, c, err) < 0)
                 return -1;
 
         log_message(name, "request", req);

@@ -17,18 +17,6 @@
 #include "util/json.h"
 #include "util/xalloc.h"
 
-enum cli_output cli_output_from_string(const char *s) {
-        if (!s)
-                return CLI_OUTPUT_INVALID;
-        if (!strcmp(s, "table"))
-                return CLI_OUTPUT_TABLE;
-        if (!strcmp(s, "json"))
-                return CLI_OUTPUT_JSON;
-        if (!strcmp(s, "yaml"))
-                return CLI_OUTPUT_YAML;
-        return CLI_OUTPUT_INVALID;
-}
-
 /* ---- protobuf-c -> json-c ---- */
 
 static json_object *message_to_json(const ProtobufCMessage *msg, unsigned flags);
@@ -193,48 +181,21 @@ static bool field_is_map(const ProtobufCFieldDescriptor *f) {
 }
 
 struct map_item {
-        char *key;
+        json_object *key; /* the key converted like a value: a string, an integer or a bool */
         json_object *value;
-        int64_t num;   /* signed keys */
-        uint64_t unum; /* unsigned and bool keys */
-        ProtobufCType type;
 };
-
-static void map_item_key(struct map_item *it, const ProtobufCFieldDescriptor *kf, const void *p) {
-        it->type = kf->type;
-        switch (kf->type) {
-        case PROTOBUF_C_TYPE_STRING: {
-                const char *s = *(char *const *) p;
-                it->key = xstrdup(s ? s : "");
-                return;
-        }
-        case PROTOBUF_C_TYPE_BOOL:
-                it->unum = *(const protobuf_c_boolean *) p ? 1 : 0;
-                it->key = xstrdup(it->unum ? "true" : "false");
-                return;
-        case PROTOBUF_C_TYPE_UINT32:
-        case PROTOBUF_C_TYPE_FIXED32: it->unum = *(const uint32_t *) p; break;
-        case PROTOBUF_C_TYPE_UINT64:
-        case PROTOBUF_C_TYPE_FIXED64: it->unum = *(const uint64_t *) p; break;
-        case PROTOBUF_C_TYPE_INT64:
-        case PROTOBUF_C_TYPE_SINT64:
-        case PROTOBUF_C_TYPE_SFIXED64: it->num = *(const int64_t *) p; break;
-        default: it->num = *(const int32_t *) p; break;
-        }
-        bool is_unsigned = kf->type == PROTOBUF_C_TYPE_UINT32 || kf->type == PROTOBUF_C_TYPE_FIXED32 ||
-                           kf->type == PROTOBUF_C_TYPE_UINT64 || kf->type == PROTOBUF_C_TYPE_FIXED64;
-        it->key = is_unsigned ? xasprintf("%llu", (unsigned long long) it->unum)
-                              : xasprintf("%lld", (long long) it->num);
-}
 
 /* protojson prints map entries sorted by key: bytewise for strings, numerically else. */
 static int map_item_cmp(const void *a, const void *b) {
-        const struct map_item *x = a, *y = b;
-        if (x->type == PROTOBUF_C_TYPE_STRING)
-                return strcmp(x->key, y->key);
-        if (x->unum != y->unum)
-                return x->unum < y->unum ? -1 : 1;
-        return (x->num > y->num) - (x->num < y->num);
+        json_object *x = ((const struct map_item *) a)->key, *y = ((const struct map_item *) b)->key;
+        if (json_object_is_type(x, json_type_string))
+                return strcmp(json_object_get_string(x), json_object_get_string(y));
+        int64_t i = json_object_get_int64(x), j = json_object_get_int64(y);
+        if (i != j)
+                return i < j ? -1 : 1;
+        /* Equal here also when both are uint64 values past INT64_MAX (clamped). */
+        uint64_t u = json_object_get_uint64(x), v = json_object_get_uint64(y);
+        return (u > v) - (u < v);
 }
 
 static json_object *map_to_json(const ProtobufCFieldDescriptor *f, ProtobufCMessage *const *entries, size_t n,
@@ -243,21 +204,21 @@ static json_object *map_to_json(const ProtobufCFieldDescriptor *f, ProtobufCMess
         struct map_item *items = xcalloc(n, sizeof(*items));
         for (size_t i = 0; i < n; i++) {
                 const char *e = (const char *) entries[i];
-                map_item_key(&items[i], &d->fields[0], e + d->fields[0].offset);
+                items[i].key = value_to_json(&d->fields[0], e + d->fields[0].offset, 0);
                 items[i].value = value_to_json(&d->fields[1], e + d->fields[1].offset, flags);
         }
         qsort(items, n, sizeof(*items), map_item_cmp);
         json_object *o = json_object_new_object();
         for (size_t i = 0; i < n; i++) {
-                json_object_object_add(o, items[i].key, items[i].value); /* a repeated key: the last wins */
-                free(items[i].key);
+                /* json-c prints integer and bool keys as JSON does: 10, true. A repeated key: the last wins. */
+                json_object_object_add(o, json_object_get_string(items[i].key), items[i].value);
+                json_object_put(items[i].key);
         }
         free(items);
         return o;
 }
 
-static json_object *repeated_to_json(const ProtobufCFieldDescriptor *f, const void *array, size_t n,
-                                     unsigned flags) {
+static json_object *repeated_to_json(const ProtobufCFieldDescriptor *f, const void *array, size_t n, unsigned flags) {
         if (field_is_map(f))
                 return map_to_json(f, array, n, flags);
         json_object *a = json_object_new_array_ext((int) n);
@@ -359,9 +320,10 @@ json_object *cli_json_sorted(json_object *o) {
 /* The shortest text that reads back as d, without an exponent for whole numbers
  * below 1e21 (what Go's encoders print). */
 static void format_double(char *buf, size_t size, double d) {
-        if (d == floor(d) && fabs(d) < 1e21) {
-                snprintf(buf, size, "%.0f", d);
-                return;
+        if (d > -1e21 && d < 1e21) {
+                snprintf(buf, size, "%.0f", d); /* exact for whole numbers only */
+                if (strtod(buf, NULL) == d)
+                        return;
         }
         for (int prec = 1; prec <= 17; prec++) {
                 snprintf(buf, size, "%.*g", prec, d);
@@ -512,14 +474,24 @@ static bool is_yaml_float(const char *p) {
         return *p == '\0';
 }
 
+/* 0b101, 0o17, 0x1F with an optional sign: integers to Go's ParseInt(s, 0, 64). */
+static bool is_prefixed_int(const char *s) {
+        if (*s == '+' || *s == '-')
+                s++;
+        if (s[0] != '0' || !s[1] || !strchr("bBoOxX", s[1]) || !s[2])
+                return false;
+        const char *digits = strchr("bB", s[1]) ? "01" : strchr("oO", s[1]) ? "01234567" : "0123456789abcdefABCDEF";
+        return strspn(s + 2, digits) == strlen(s + 2);
+}
+
 /* Would a plain scalar s read back as something other than a string (number, bool,
  * null, timestamp, sexagesimal)? Then it must be quoted. Errs on the side of quoting. */
 static bool yaml_resolves_non_string(const char *s) {
         static const char *const words[] = {
-                "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE",
-                "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL",
-                "~", "<<", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF",
-                ".nan", ".NaN", ".NAN",
+                "y",     "Y",     "yes",   "Yes",   "YES",   "n",     "N",    "no",   "No",   "NO",
+                "true",  "True",  "TRUE",  "false", "False", "FALSE", "on",   "On",   "ON",   "off",
+                "Off",   "OFF",   "null",  "Null",  "NULL",  "~",     "<<",   ".inf", ".Inf", ".INF",
+                "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN",
         };
         for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
                 if (!strcmp(s, words[i]))
@@ -540,11 +512,10 @@ static bool yaml_resolves_non_string(const char *s) {
         strtoll(plain, &end, 0);
         if (end != plain && !*end)
                 return true;
-        if (is_yaml_float(plain) || !strncmp(plain, "0b", 2) || !strncmp(plain, "-0b", 3))
+        if (is_yaml_float(plain) || is_prefixed_int(plain))
                 return true;
         /* 2024-01-02 (timestamps) and 1:30 (base 60). */
-        bool is_date = isdigit((unsigned char) s[0]) && strlen(s) >= 8 && s[4] == '-' &&
-                       strspn(s, "0123456789") == 4;
+        bool is_date = isdigit((unsigned char) s[0]) && strlen(s) >= 8 && s[4] == '-' && strspn(s, "0123456789") == 4;
         return is_date || (has_colon && strspn(s, "+-0123456789_:.") == strlen(s));
 }
 
