@@ -108,10 +108,11 @@ static const char *describe(const struct toml_value *v) {
         }
 }
 
-static int key_error(struct toml_parser *p, const struct toml_key *k, size_t i, const char *fmt,
-                     const struct toml_value *v) {
+/* "table <name> <why> at line <where v was defined>", at part i of k. */
+static int table_error(struct toml_parser *p, const struct toml_key *k, size_t i, const char *why,
+                       const struct toml_value *v) {
         AUTOFREE char *name = key_display(k, i);
-        return toml_error_at(p, k->parts[i].line, k->parts[i].column, fmt, name, v->line);
+        return toml_error_at(p, k->parts[i].line, k->parts[i].column, "table %s %s at line %u", name, why, v->line);
 }
 
 static int already_defined(struct toml_parser *p, const struct toml_key *k, size_t i, const struct toml_value *v) {
@@ -155,9 +156,9 @@ static int define_table(struct toml_parser *p, struct toml_value *root, const st
         } else if (t->type != TOML_TABLE || (node(t)->flags & TOML_NODE_FROZEN)) {
                 return already_defined(p, k, k->len - 1, t);
         } else if (node(t)->flags & TOML_NODE_EXPLICIT) {
-                return key_error(p, k, k->len - 1, "table [%s] is defined twice (first at line %u)", t);
+                return table_error(p, k, k->len - 1, "is defined twice, first", t);
         } else if (node(t)->dotted_section) {
-                return key_error(p, k, k->len - 1, "table %s is already defined by dotted keys at line %u", t);
+                return table_error(p, k, k->len - 1, "is already defined by dotted keys", t);
         } else { /* implicit so far: now it is defined here */
                 t->line = line;
                 t->column = column;
@@ -201,7 +202,7 @@ static int insert_keyval(struct toml_parser *p, struct toml_value *t, const stru
                         return already_defined(p, k, i, next);
                 } else if ((node(next)->flags & TOML_NODE_EXPLICIT) ||
                            (node(next)->dotted_section && node(next)->dotted_section != p->section)) {
-                        return key_error(p, k, i, "dotted keys cannot add to table %s, defined at line %u", next);
+                        return table_error(p, k, i, "cannot take dotted keys: it is defined", next);
                 }
                 node(next)->dotted_section = p->section;
                 t = next;

@@ -63,13 +63,20 @@ struct toml_value {
 
 /* Parses a whole document. filename is used only in error messages (may be NULL:
  * "<input>"). text need not be NUL-terminated; len bytes are read. On success
- * *ret_root is a TOML_TABLE owned by the caller (free with toml_free). */
+ * *ret_root is a TOML_TABLE owned by the caller (free with toml_free).
+ * Values set by key carry the position of the value; tables that dotted keys define
+ * carry the position of that key part. Arrays and inline tables may nest 64 deep and a
+ * dotted key has at most 64 parts, so walking the tree recursively is safe.
+ * Errors: CRIC_E_INVALID only. Thread-safe: no global state. */
 int toml_parse(const char *text, size_t len, const char *filename, struct toml_value **ret_root,
                struct cric_error **err);
 
-/* Reads and parses a file. Errors name the file. */
+/* Reads and parses a file. Errors name the file: CRIC_E_NOT_FOUND when it is missing,
+ * CRIC_E_PERMISSION when it may not be read, CRIC_E_INTERNAL for other I/O errors,
+ * CRIC_E_INVALID for syntax errors. */
 int toml_parse_file(const char *path, struct toml_value **ret_root, struct cric_error **err);
 
+/* Frees a tree (any subtree of it detached by the caller too). Accepts NULL; returns NULL. */
 struct toml_value *toml_free(struct toml_value *v);
 void toml_freep(struct toml_value **v);
 
@@ -79,7 +86,9 @@ const struct toml_value *toml_table_get(const struct toml_value *t, const char *
 const char *toml_type_name(enum toml_type type);
 
 /* Writer helpers: a basic string literal with quotes and escapes (for any UTF-8
- * input), and a key that is bare when it may be, quoted otherwise. Never NULL. */
+ * input), and a key that is bare when it may be, quoted otherwise. Never NULL.
+ * The result is malloc'ed; the parser reads it back as the same string. Bytes that
+ * are not valid UTF-8 cannot appear in TOML and are written as \uFFFD. NULL counts as "". */
 char *toml_quote_string(const char *s);
 char *toml_quote_key(const char *key);
 

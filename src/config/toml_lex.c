@@ -321,7 +321,7 @@ static int lex_key_part(struct toml_parser *p, struct toml_key_part *part) {
 }
 
 void toml_key_clear(struct toml_key *k) {
-        for (size_t i = 0; i < k->len; i++)
+        for (size_t i = 0; k->parts && i < k->len; i++) /* parts may have been stolen */
                 free(k->parts[i].name);
         free(k->parts);
         *k = (struct toml_key){0};
@@ -343,7 +343,6 @@ int toml_lex_key(struct toml_parser *p, struct toml_key *ret) {
                         break;
                 toml_advance(p, 1);
         }
-        *ret = k;
-        k = (struct toml_key){0};
+        *ret = (struct toml_key){.parts = STEAL_PTR(k.parts), .len = k.len, .cap = k.cap};
         return 0;
 }

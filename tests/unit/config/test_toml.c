@@ -804,7 +804,7 @@ static void test_tables_defined_twice(void **state) {
                            "[fruit]\napple = \"red\"\n[fruit.apple]\ntexture = \"smooth\"\n", "[a]\n[a.b]\n[a]\n",
                            "[a.b]\n[a.b]\n", "[a]\n['a']\n", "[a.b]\n[a]\n[\"a\".b]\n", "a = 1\n[a]\n",
                            "[a]\nb = 1\n[a.b]\n", "[a]\nb = [1]\n[a.b]\n", "[a]\nb = [{}]\n[[a.b]]\n");
-        check_error("[a]\nx = 1\n[a]\n", "<input>:3:2: table [a] is defined twice (first at line 1)");
+        check_error("[a]\nx = 1\n[a]\n", "<input>:3:2: table a is defined twice, first at line 1");
         check_error("[a]\nb = 1\n[a.b.c]\n", "<input>:3:4: a.b is already defined as an integer at line 2");
 }
 
@@ -841,7 +841,7 @@ static void test_dotted_keys_after_headers(void **state) {
                            "[a.b]\nx = 1\n[a]\nb.y = 2\n", "[[tab.arr]]\n[tab]\narr.val1 = 1\n", "a = 1\na.b = 2\n",
                            "a = [1]\na.b = 2\n");
         check_error("[a.b]\nx = 1\n[a]\nb.y = 2\n",
-                    "<input>:4:1: dotted keys cannot add to table b, defined at line 1");
+                    "<input>:4:1: table b cannot take dotted keys: it is defined at line 1");
         /* ... but they may define into a table a header only passed through */
         CLEANUP(toml_freep) struct toml_value *root = parse_ok("[a.b.c]\nz = 9\n[a]\nb.d = 1\nb.e.f = 2\n");
         check_int(root, "a/b/c/z", 9);
