@@ -6,11 +6,14 @@ set -euo pipefail
 build_pkgs=(
         build-essential meson ninja-build pkg-config
         libgrpc-dev protobuf-c-compiler libprotobuf-c-dev libjson-c-dev
+        libcurl4-openssl-dev libarchive-dev zlib1g-dev libzstd-dev libsqlite3-dev libssl-dev
         crun runc
 )
 test_pkgs=(
         clang libclang-rt-14-dev libcmocka-dev protobuf-compiler
         python3 python3-grpcio python3-protobuf python3-pytest
+        docker-registry skopeo busybox-static apache2-utils openssl zstd
+        python3-jwt python3-cryptography
 )
 
 want=("${build_pkgs[@]}")

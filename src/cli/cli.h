@@ -44,6 +44,7 @@ struct cli {
         struct cli_conn runtime;
         struct cli_conn image; /* same socket as runtime unless --image-endpoint says otherwise */
         int64_t timeout_ms;    /* per call; <= 0 means no deadline */
+        bool has_timeout;      /* --timeout was given: pull, which has none by default, obeys it then */
         bool is_debug;
         bool has_grpc;          /* grpc_init() done; cli_clear() shuts it down */
         enum cli_output output; /* global --output; a command's own -o wins */
@@ -172,6 +173,15 @@ void cli_table_print(const struct cli_table *t, FILE *out);
 struct cli_table *cli_table_free(struct cli_table *t);
 void cli_table_freep(struct cli_table **t);
 
+/* Reads a JSON file (crictl's pod-config.json, container-config.json) into a new
+ * message of desc: keys are .proto field names (any case) or lowerCamelCase, 64-bit
+ * integers may be strings, enums names or numbers, maps objects; unknown keys are
+ * ignored. Free the result with protobuf_c_message_free_unpacked(m, NULL). NULL with
+ * CRIC_E_NOT_FOUND (no file) or CRIC_E_INVALID naming the file and the bad field.
+ * Defined in cmd_image.c for now; YAML files are not supported yet. */
+ProtobufCMessage *cli_proto_from_json_file(const char *file, const ProtobufCMessageDescriptor *desc,
+                                           struct cric_error **err);
+
 static inline void cli_proto_freep(ProtobufCMessage **m) {
         if (*m)
                 protobuf_c_message_free_unpacked(*m, NULL);
@@ -188,5 +198,16 @@ static inline void cli_json_putp(json_object **o) {
 int cmd_version(struct cli *cli, int argc, char **argv, struct cric_error **err);
 int cmd_info(struct cli *cli, int argc, char **argv, struct cric_error **err);
 int cmd_runtime_config(struct cli *cli, int argc, char **argv, struct cric_error **err);
+
+/* cmd_image.c. cmd_pull draws its progress line from a second thread, which uses a
+ * struct cli (and so a gRPC channel) of its own. */
+int cmd_pull(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_images(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_inspecti(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_rmi(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_imagefsinfo(struct cli *cli, int argc, char **argv, struct cric_error **err);
+
+/* A CRI verbose-info value as crictl prints it (parsed JSON object/array, else a string). */
+json_object *cli_info_value(const char *s);
 
 #endif

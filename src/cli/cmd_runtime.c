@@ -69,24 +69,6 @@ int cmd_version(struct cli *cli, int argc, char **argv, struct cric_error **err)
 
 /* An info value as crictl shows it: JSON objects and arrays parsed, anything else as a
  * string with its surrounding double quotes trimmed. */
-static json_object *info_value(const char *s) {
-        size_t len = strlen(s);
-        json_tokener *tok = json_tokener_new();
-        json_object *v = json_tokener_parse_ex(tok, s, (int) len);
-        bool is_whole = json_tokener_get_error(tok) == json_tokener_success &&
-                        strspn(s + json_tokener_get_parse_end(tok), " \t\r\n") == len - json_tokener_get_parse_end(tok);
-        json_tokener_free(tok);
-        if (v && is_whole && (json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array)))
-                return v;
-        json_object_put(v);
-        const char *start = s, *end = s + len;
-        while (start < end && *start == '"')
-                start++;
-        while (end > start && end[-1] == '"')
-                end--;
-        return json_object_new_string_len(start, (int) (end - start));
-}
-
 /* crictl info's document: status (protojson), runtimeHandlers and features (Go's
  * encoding/json: snake_case names, zero values left out), then every info key; all
  * keys sorted, as crictl builds it from Go maps. */
@@ -104,7 +86,7 @@ static json_object *info_json(const Runtime__V1__StatusResponse *r) {
         if (r->features)
                 json_object_object_add(o, "features", cli_proto_to_json(&r->features->base, CLI_JSON_PROTO_NAMES));
         for (size_t i = 0; i < r->n_info; i++)
-                json_object_object_add(o, r->info[i]->key, info_value(r->info[i]->value));
+                json_object_object_add(o, r->info[i]->key, cli_info_value(r->info[i]->value));
         return cli_json_sorted(o);
 }
 

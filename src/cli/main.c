@@ -23,7 +23,12 @@ static int cmd_help(struct cli *cli, int argc, char **argv, struct cric_error **
 
 /* Sorted by name as crictl lists them, help last. A new command is a new row. */
 static const struct cli_command commands[] = {
+        {"imagefsinfo", "Return image filesystem info", cmd_imagefsinfo},
+        {"images", "List images", cmd_images},
         {"info", "Display information of the container runtime", cmd_info},
+        {"inspecti", "Return the status of one or more images", cmd_inspecti},
+        {"pull", "Pull an image from a registry", cmd_pull},
+        {"rmi", "Remove one or more images", cmd_rmi},
         {"runtime-config", "Retrieve the container runtime configuration", cmd_runtime_config},
         {"version", "Display runtime version information", cmd_version},
         {"help", "Shows a list of commands or help for one command", cmd_help},
@@ -351,6 +356,7 @@ static int setup(struct cli *cli, const struct global_opts *o, struct cric_error
         log_set_level(o->is_debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
         cli->is_debug = o->is_debug;
         cli->timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
+        cli->has_timeout = o->timeout != NULL;
         if (o->timeout && cli_duration_parse(o->timeout, &cli->timeout_ms, err) < 0)
                 return cric_error_prefix(err, "--timeout");
         if (o->output) {

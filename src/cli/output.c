@@ -782,3 +782,23 @@ void cli_table_freep(struct cli_table **t) {
         if (t)
                 *t = cli_table_free(*t);
 }
+
+/* An info map value as crictl shows it: JSON objects and arrays parsed, anything
+ * else a string with surrounding quotes trimmed. */
+json_object *cli_info_value(const char *s) {
+        size_t len = strlen(s);
+        json_tokener *tok = json_tokener_new();
+        json_object *v = json_tokener_parse_ex(tok, s, (int) len);
+        bool is_whole = json_tokener_get_error(tok) == json_tokener_success &&
+                        strspn(s + json_tokener_get_parse_end(tok), " \t\r\n") == len - json_tokener_get_parse_end(tok);
+        json_tokener_free(tok);
+        if (v && is_whole && (json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array)))
+                return v;
+        json_object_put(v);
+        const char *start = s, *end = s + len;
+        while (start < end && *start == '"')
+                start++;
+        while (end > start && end[-1] == '"')
+                end--;
+        return json_object_new_string_len(start, (int) (end - start));
+}

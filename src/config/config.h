@@ -60,6 +60,8 @@ struct cric_config {
         char *pause_command; /* path of cric-pause, the init of pods with a shared PID namespace */
         char *registries_conf;
         char *global_auth_file;
+        char *certs_dir;
+        int64_t max_parallel_downloads;
 
         /* [cric.network] */
         char *network_dir;

@@ -154,6 +154,22 @@ const struct setting_desc config_settings[] = {
          .def = "",
          .comment = "Registry credentials (containers-auth.json(5) format) used for every pull\n"
                     "that brings none of its own; empty: none."},
+        {.table = "cric.image",
+         .key = "certs_dir",
+         .type = SETTING_STRING,
+         .flags = SETTING_F_NONEMPTY,
+         .offset = CFG(certs_dir),
+         .def = "/etc/containers/certs.d",
+         .comment = "Per-registry TLS files: <certs_dir>/<host:port>/*.crt are trusted CAs,\n"
+                    "*.cert + *.key a client certificate (containers-certs.d(5))."},
+        {.table = "cric.image",
+         .key = "max_parallel_downloads",
+         .type = SETTING_INTEGER,
+         .offset = CFG(max_parallel_downloads),
+         .def_int = 3,
+         .min = 1,
+         .max = 64,
+         .comment = "Layers of one image downloaded and unpacked at the same time (1 to 64)."},
 
         /* [cric.network] */
         {.table = "cric.network",

@@ -12,10 +12,14 @@
 #include "config/config.h"
 #include "daemon/flags.h"
 #include "daemon/notify.h"
+#include "image/image.h"
 #include "server/server.h"
+#include "storage/storage.h"
+#include "store/store.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/xalloc.h"
 
 #define SHUTDOWN_GRACE_MS 10000
 
@@ -44,6 +48,43 @@ static void reload(struct cric_server *srv, const struct config_overrides *ov, s
         log_info("configuration reloaded");
 }
 
+/* The daemon's long-lived parts, in the order they are built. */
+struct daemon {
+        struct store *db;
+        struct layer_store *layers;
+        struct image_service *images;
+        struct cric_server *srv;
+};
+
+static void daemon_clear(struct daemon *d) {
+        d->srv = server_free(d->srv);
+        d->images = image_service_free(d->images);
+        d->layers = layer_store_free(d->layers);
+        d->db = store_close(d->db);
+}
+
+static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_error **err) {
+        if (fs_mkdir_p(cfg->root, 0711, err) < 0 || fs_mkdir_p(cfg->runroot, 0711, err) < 0)
+                return -1;
+        AUTOFREE char *db_path = xasprintf("%s/cric.db", cfg->root);
+        AUTOFREE char *storage = xasprintf("%s/storage", cfg->root);
+        if (store_open(db_path, &d->db, err) < 0 ||
+            layer_store_open(storage, cfg->storage_driver, &d->layers, err) < 0)
+                return -1;
+        struct image_service_opts io = {
+                .registries_conf = cfg->registries_conf,
+                .auth_file = cfg->global_auth_file,
+                .certs_dir = cfg->certs_dir,
+                .max_parallel_layers = (unsigned) cfg->max_parallel_downloads,
+        };
+        if (image_service_new(d->db, d->layers, &io, &d->images, err) < 0)
+                return -1;
+        struct server_deps deps = {.images = d->images};
+        if (server_new(cfg, &deps, &d->srv, err) < 0 || server_start(d->srv, err) < 0)
+                return -1;
+        return 0;
+}
+
 static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         sigset_t set;
@@ -56,15 +97,12 @@ static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
         pthread_sigmask(SIG_BLOCK, &set, NULL);
         signal(SIGPIPE, SIG_IGN);
 
-        if (fs_mkdir_p(cfg->root, 0711, &err) < 0 || fs_mkdir_p(cfg->runroot, 0711, &err) < 0) {
-                log_error("%s", err->msg);
-                return 1;
-        }
         grpc_init();
-        struct cric_server *srv = NULL;
-        if (server_new(cfg, &srv, &err) < 0 || server_start(srv, &err) < 0) {
+        struct daemon d = {0};
+        if (daemon_init(&d, cfg, &err) < 0) {
                 log_error("cannot start: %s", err->msg);
-                server_free(srv);
+                daemon_clear(&d);
+                config_unref(cfg);
                 grpc_shutdown_blocking();
                 return 1;
         }
@@ -80,15 +118,15 @@ static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
                         break;
                 }
                 if (si.si_signo == SIGHUP) {
-                        reload(srv, ov, &cfg);
+                        reload(d.srv, ov, &cfg);
                         continue;
                 }
                 log_info("received %s, shutting down", strsignal(si.si_signo));
                 break;
         }
         notify_service_manager("STOPPING=1");
-        server_stop(srv, SHUTDOWN_GRACE_MS);
-        server_free(srv);
+        server_stop(d.srv, SHUTDOWN_GRACE_MS);
+        daemon_clear(&d);
         config_unref(cfg);
         grpc_shutdown_blocking();
         log_info("stopped");

@@ -45,6 +45,7 @@ struct cric_server {
         pthread_t acceptor;
         bool acceptor_started;
         struct worker_pool *pool;
+        struct server_deps deps;
 
         pthread_mutex_t lock;
         pthread_cond_t cond;
@@ -160,10 +161,13 @@ static ProtobufCMessage *dispatch(struct call_slot *slot, const char *path, grpc
                 cric_error_set(err, CRIC_E_INVALID, "%s: cannot decode the request as %s", path, m->request->name);
                 return NULL;
         }
-        struct rpc_ctx ctx = {.method = path, .cfg = server_get_config(slot->srv), .deadline = slot->details.deadline};
+        struct rpc_ctx ctx = {.method = path, .cfg = server_get_config(slot->srv), .deadline = slot->details.deadline,
+                               .deps = &slot->srv->deps};
         ProtobufCMessage *resp = NULL;
         if (m->handler(&ctx, req, &resp, err) < 0)
                 resp = NULL;
+        else if (err)
+                cric_error_freep(err); /* a failure the handler recovered from is no failure */
         protobuf_c_message_free_unpacked(req, NULL);
         config_unref(ctx.cfg);
         return resp;
@@ -319,8 +323,11 @@ static int bind_socket(struct cric_server *srv, struct cric_error **err) {
         return 0;
 }
 
-int server_new(struct cric_config *cfg, struct cric_server **ret, struct cric_error **err) {
+int server_new(struct cric_config *cfg, const struct server_deps *deps, struct cric_server **ret,
+               struct cric_error **err) {
         struct cric_server *srv = xzalloc(sizeof(*srv));
+        if (deps)
+                srv->deps = *deps;
         pthread_mutex_init(&srv->lock, NULL);
         pthread_cond_init(&srv->cond, NULL);
         srv->cfg = config_ref(cfg);

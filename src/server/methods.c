@@ -43,12 +43,12 @@ static const struct rpc_method methods[] = {
         M(RuntimeService, StreamPodSandboxMetrics, stream_pod_sandbox_metrics_request, true, NULL),
         M(RuntimeService, RuntimeConfig, runtime_config_request, false, rpc_runtime_config),
         M(RuntimeService, UpdatePodSandboxResources, update_pod_sandbox_resources_request, false, NULL),
-        M(ImageService, ListImages, list_images_request, false, NULL),
+        M(ImageService, ListImages, list_images_request, false, rpc_list_images),
         M(ImageService, StreamImages, stream_images_request, true, NULL),
-        M(ImageService, ImageStatus, image_status_request, false, NULL),
-        M(ImageService, PullImage, pull_image_request, false, NULL),
-        M(ImageService, RemoveImage, remove_image_request, false, NULL),
-        M(ImageService, ImageFsInfo, image_fs_info_request, false, NULL),
+        M(ImageService, ImageStatus, image_status_request, false, rpc_image_status),
+        M(ImageService, PullImage, pull_image_request, false, rpc_pull_image),
+        M(ImageService, RemoveImage, remove_image_request, false, rpc_remove_image),
+        M(ImageService, ImageFsInfo, image_fs_info_request, false, rpc_image_fs_info),
 };
 
 #undef M

@@ -7,12 +7,14 @@
 #include <stdbool.h>
 
 #include "config/config.h"
+#include "server/server.h"
 #include "util/error.h"
 
 struct rpc_ctx {
         const char *method;       /* full path, e.g. "/runtime.v1.RuntimeService/Version" */
         struct cric_config *cfg;  /* the snapshot this call started with */
         gpr_timespec deadline;    /* the client's deadline (infinite when none) */
+        const struct server_deps *deps;
 };
 
 /* A unary handler: on success *ret_resp is a heap message (every string, array and
@@ -43,5 +45,17 @@ int rpc_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
                struct cric_error **err);
 int rpc_runtime_config(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                        struct cric_error **err);
+
+/* Handlers (image_*.c) */
+int rpc_list_images(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                    struct cric_error **err);
+int rpc_image_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                     struct cric_error **err);
+int rpc_pull_image(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                   struct cric_error **err);
+int rpc_remove_image(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                     struct cric_error **err);
+int rpc_image_fs_info(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                      struct cric_error **err);
 
 #endif

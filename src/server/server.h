@@ -7,11 +7,18 @@
 #include "util/error.h"
 
 struct cric_server;
+struct image_service;
+
+/* The services handlers call into; borrowed, they must outlive the server. */
+struct server_deps {
+        struct image_service *images;
+};
 
 /* Creates the server and binds its socket (cfg->listen; parent dir created, mode
  * 0660). Refuses to take over a socket another process still serves. Takes a
  * reference on cfg. Call grpc_init() first. */
-int server_new(struct cric_config *cfg, struct cric_server **ret, struct cric_error **err);
+int server_new(struct cric_config *cfg, const struct server_deps *deps, struct cric_server **ret,
+               struct cric_error **err);
 
 /* Starts serving. */
 int server_start(struct cric_server *srv, struct cric_error **err);

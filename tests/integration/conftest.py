@@ -4,7 +4,9 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import cric  # noqa: E402
+from fixtures.conftest_registry import *  # noqa: E402,F401,F403
 
 _daemons = []
 

@@ -1,0 +1,49 @@
+/* The image service: pulls images into the layer store, looks them up, lists and
+ * removes them. Thread-safe. */
+#ifndef CRIC_IMAGE_IMAGE_H
+#define CRIC_IMAGE_IMAGE_H
+
+#include <stdint.h>
+
+#include "image/registry.h"
+#include "store/store.h"
+#include "storage/storage.h"
+#include "util/error.h"
+
+struct image_service;
+
+struct image_service_opts {
+        const char *registries_conf; /* path; a missing file is an empty config */
+        const char *auth_file;       /* global auth.json, or NULL/"" */
+        const char *certs_dir;       /* NULL: /etc/containers/certs.d */
+        unsigned max_parallel_layers; /* 0: 3 */
+};
+
+/* Borrows db and ls (they must outlive the service). Removes layer directories no
+ * database row knows (left by a crash). */
+int image_service_new(struct store *db, struct layer_store *ls, const struct image_service_opts *opts,
+                      struct image_service **ret, struct cric_error **err);
+struct image_service *image_service_free(struct image_service *svc);
+void image_service_freep(struct image_service **svc);
+
+/* Pulls name (as the user typed it) and returns the image id (64 hex). */
+int image_pull(struct image_service *svc, const char *name, const struct registry_auth *auth, char **ret_id,
+               struct cric_error **err);
+
+/* Finds an image by id, id prefix, name[:tag] or name@digest (names normalized).
+ * CRIC_E_NOT_FOUND when there is none. */
+int image_lookup(struct image_service *svc, const char *key, struct image_row **ret, struct cric_error **err);
+
+/* Every image, oldest pull first. */
+int image_list(struct image_service *svc, struct image_row ***ret, size_t *ret_n, struct cric_error **err);
+
+/* Removes an image: a name[:tag] removes only that tag while the image keeps others;
+ * an id (or digest, or the last tag) removes the image and the layers no other
+ * image uses. CRIC_E_NOT_FOUND when there is none. */
+int image_remove(struct image_service *svc, const char *key, struct cric_error **err);
+
+/* Bytes and inodes under the image store, and its path. */
+int image_fs_usage(struct image_service *svc, uint64_t *ret_bytes, uint64_t *ret_inodes, const char **ret_path,
+                   struct cric_error **err);
+
+#endif

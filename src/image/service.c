@@ -1,0 +1,182 @@
+/* The image service object: lookups, removal, usage, and the in-flight layer set. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/internal.h"
+#include "image/ref.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+void inflight_claim(struct image_service *svc, char *const *chains) {
+        pthread_mutex_lock(&svc->lock);
+        for (;;) {
+                bool busy = false;
+                for (size_t i = 0; chains && chains[i] && !busy; i++)
+                        busy = strv_contains(svc->inflight, chains[i]);
+                if (!busy)
+                        break;
+                pthread_cond_wait(&svc->changed, &svc->lock);
+        }
+        for (size_t i = 0; chains && chains[i]; i++)
+                strv_push(&svc->inflight, chains[i]);
+        pthread_mutex_unlock(&svc->lock);
+}
+
+void inflight_release(struct image_service *svc, char *const *chains) {
+        pthread_mutex_lock(&svc->lock);
+        for (size_t i = 0; chains && chains[i]; i++)
+                strv_remove(svc->inflight, chains[i]);
+        pthread_cond_broadcast(&svc->changed);
+        pthread_mutex_unlock(&svc->lock);
+}
+
+/* Removes layer directories without a row, and rows without a directory (both
+ * happen when the daemon dies between the two steps of a commit or a removal). */
+static int reconcile(struct image_service *svc, struct cric_error **err) {
+        CLEANUP(strv_freep) char **rows = NULL;
+        if (store_layer_list(svc->db, &rows, err) < 0)
+                return -1;
+        CLEANUP(strv_freep) char **keep = NULL;
+        for (size_t i = 0; rows[i]; i++) {
+                if (layer_store_has(svc->ls, rows[i])) {
+                        strv_push(&keep, rows[i]);
+                        continue;
+                }
+                log_warn("storage: layer %s has no directory; dropping its row", rows[i]);
+                if (store_layer_delete(svc->db, rows[i], err) < 0)
+                        return -1;
+        }
+        return layer_store_gc(svc->ls, keep, err);
+}
+
+int image_service_new(struct store *db, struct layer_store *ls, const struct image_service_opts *opts,
+                      struct image_service **ret, struct cric_error **err) {
+        struct image_service *svc = xzalloc(sizeof(*svc));
+        svc->db = db;
+        svc->ls = ls;
+        svc->registries_conf = xstrdup(opts->registries_conf ? opts->registries_conf : "");
+        svc->auth_file = opts->auth_file && *opts->auth_file ? xstrdup(opts->auth_file) : NULL;
+        svc->certs_dir = opts->certs_dir ? xstrdup(opts->certs_dir) : NULL;
+        svc->max_parallel_layers = opts->max_parallel_layers ? opts->max_parallel_layers : 3;
+        pthread_mutex_init(&svc->lock, NULL);
+        pthread_cond_init(&svc->changed, NULL);
+        if (reconcile(svc, err) < 0) {
+                image_service_free(svc);
+                return cric_error_prefix(err, "image store");
+        }
+        *ret = svc;
+        return 0;
+}
+
+struct image_service *image_service_free(struct image_service *svc) {
+        if (!svc)
+                return NULL;
+        free(svc->registries_conf);
+        free(svc->auth_file);
+        free(svc->certs_dir);
+        strv_free(svc->inflight);
+        pthread_mutex_destroy(&svc->lock);
+        pthread_cond_destroy(&svc->changed);
+        free(svc);
+        return NULL;
+}
+
+void image_service_freep(struct image_service **svc) {
+        if (svc)
+                *svc = image_service_free(*svc);
+}
+
+/* The key as the store knows it: "sha256:<id>" -> id; names normalized. NULL when
+ * the key is used as is (id, id prefix). */
+static char *normalize_key(const char *key, bool *ret_is_tag) {
+        *ret_is_tag = false;
+        if (!strncmp(key, "sha256:", 7) && image_id_is_valid(key + 7))
+                return xstrdup(key + 7);
+        CLEANUP(image_ref_freep) struct image_ref *ref = NULL;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        if (image_ref_parse(key, &ref, &err) < 0)
+                return NULL;
+        if (ref->digest)
+                return image_ref_with_digest(ref, ref->digest);
+        *ret_is_tag = true;
+        return image_ref_tagged(ref);
+}
+
+int image_lookup(struct image_service *svc, const char *key, struct image_row **ret, struct cric_error **err) {
+        if (!key || !*key)
+                return cric_error_set(err, CRIC_E_INVALID, "no image given");
+        CLEANUP(cric_error_freep) struct cric_error *first = NULL;
+        if (store_image_find(svc->db, key, ret, &first) == 0)
+                return 0;
+        if (first->kind != CRIC_E_NOT_FOUND) {
+                if (err) {
+                        cric_error_freep(err);
+                        *err = STEAL_PTR(first);
+                }
+                return -1;
+        }
+        bool is_tag;
+        AUTOFREE char *norm = normalize_key(key, &is_tag);
+        if (!norm || !strcmp(norm, key))
+                return cric_error_set(err, CRIC_E_NOT_FOUND, "image %s not found", key);
+        if (store_image_find(svc->db, norm, ret, err) < 0)
+                return cric_error_set(err, CRIC_E_NOT_FOUND, "image %s not found", key);
+        return 0;
+}
+
+int image_list(struct image_service *svc, struct image_row ***ret, size_t *ret_n, struct cric_error **err) {
+        return store_image_list(svc->db, ret, ret_n, err);
+}
+
+/* Drops the image's layers that nothing else uses, top first (a layer is in use
+ * while a child layer still names it as parent). */
+static void free_layers(struct image_service *svc, char **chains) {
+        for (size_t i = strv_length(chains); i-- > 0;) {
+                CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+                bool used = true;
+                if (store_layer_in_use(svc->db, chains[i], &used, &err) < 0 || used)
+                        continue;
+                if (store_layer_delete(svc->db, chains[i], &err) < 0 ||
+                    layer_store_remove(svc->ls, chains[i], &err) < 0) {
+                        cric_error_log_free(&err, "remove layer %s, leaving it for the next start", chains[i]);
+                        continue;
+                }
+                log_debug("removed layer %s", chains[i]);
+        }
+}
+
+int image_remove(struct image_service *svc, const char *key, struct cric_error **err) {
+        CLEANUP(image_row_freep) struct image_row *img = NULL;
+        if (image_lookup(svc, key, &img, err) < 0)
+                return -1;
+        bool is_tag;
+        AUTOFREE char *norm = normalize_key(key, &is_tag);
+        const char *tag = NULL;
+        if (strv_contains(img->repo_tags, key))
+                tag = key;
+        else if (is_tag && norm && strv_contains(img->repo_tags, norm))
+                tag = norm;
+        if (tag && strv_length(img->repo_tags) > 1) {
+                log_info("untagged %s from image %.12s", tag, img->id);
+                return store_image_untag(svc->db, tag, err);
+        }
+        /* Layers in use by a pull in flight are not freed under it. */
+        inflight_claim(svc, img->layers);
+        int r = store_image_delete(svc->db, img->id, err);
+        if (r == 0)
+                free_layers(svc, img->layers);
+        inflight_release(svc, img->layers);
+        if (r == 0)
+                log_info("removed image %.12s", img->id);
+        return r;
+}
+
+int image_fs_usage(struct image_service *svc, uint64_t *ret_bytes, uint64_t *ret_inodes, const char **ret_path,
+                   struct cric_error **err) {
+        if (layer_store_usage(svc->ls, ret_bytes, ret_inodes, err) < 0)
+                return -1;
+        *ret_path = layer_store_root(svc->ls);
+        return 0;
+}

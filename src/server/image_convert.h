@@ -1,0 +1,13 @@
+/* store rows -> CRI Image messages. Private to server/. */
+#ifndef CRIC_SERVER_IMAGE_CONVERT_H
+#define CRIC_SERVER_IMAGE_CONVERT_H
+
+#include "cri.pb-c.h"
+#include "store/store.h"
+
+/* A heap Runtime__V1__Image for the row (uid/username from the config's User). */
+Runtime__V1__Image *image_to_proto(const struct image_row *img);
+/* The ImageStatus verbose info: {"imageSpec": <config>, "manifestDigest": ..., "layers": [...]} */
+char *image_verbose_info(const struct image_row *img);
+
+#endif

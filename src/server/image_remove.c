@@ -1,0 +1,64 @@
+/* RemoveImage and ImageFsInfo. */
+#include <stdlib.h>
+#include <time.h>
+
+#include "cri.pb-c.h"
+#include "image/image.h"
+#include "server/rpc.h"
+#include "util/cleanup.h"
+#include "util/xalloc.h"
+
+int rpc_remove_image(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                     struct cric_error **err) {
+        const Runtime__V1__RemoveImageRequest *r = (const Runtime__V1__RemoveImageRequest *) req;
+        if (!r->image || !*r->image->image)
+                return cric_error_set(err, CRIC_E_INVALID, "RemoveImage: no image given");
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        /* Removing an image that is not there succeeds: the caller's goal is reached. */
+        if (image_remove(ctx->deps->images, r->image->image, &e) < 0 && e->kind != CRIC_E_NOT_FOUND) {
+                if (err)
+                        *err = STEAL_PTR(e);
+                return -1;
+        }
+        Runtime__V1__RemoveImageResponse *resp = xmalloc(sizeof(*resp));
+        runtime__v1__remove_image_response__init(resp);
+        *ret_resp = &resp->base;
+        return 0;
+}
+
+static Runtime__V1__UInt64Value *u64(uint64_t v) {
+        Runtime__V1__UInt64Value *p = xmalloc(sizeof(*p));
+        runtime__v1__uint64_value__init(p);
+        p->value = v;
+        return p;
+}
+
+static Runtime__V1__FilesystemUsage *usage_new(const char *path, uint64_t bytes, uint64_t inodes) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        Runtime__V1__FilesystemUsage *u = xmalloc(sizeof(*u));
+        runtime__v1__filesystem_usage__init(u);
+        u->timestamp = (int64_t) now.tv_sec * 1000000000LL + now.tv_nsec;
+        u->fs_id = xmalloc(sizeof(*u->fs_id));
+        runtime__v1__filesystem_identifier__init(u->fs_id);
+        u->fs_id->mountpoint = xstrdup(path);
+        u->used_bytes = u64(bytes);
+        u->inodes_used = u64(inodes);
+        return u;
+}
+
+int rpc_image_fs_info(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                      struct cric_error **err) {
+        (void) req;
+        uint64_t bytes = 0, inodes = 0;
+        const char *path = NULL;
+        if (image_fs_usage(ctx->deps->images, &bytes, &inodes, &path, err) < 0)
+                return -1;
+        Runtime__V1__ImageFsInfoResponse *resp = xmalloc(sizeof(*resp));
+        runtime__v1__image_fs_info_response__init(resp);
+        resp->n_image_filesystems = 1;
+        resp->image_filesystems = xcalloc(1, sizeof(*resp->image_filesystems));
+        resp->image_filesystems[0] = usage_new(path, bytes, inodes);
+        *ret_resp = &resp->base;
+        return 0;
+}

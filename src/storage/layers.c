@@ -1,0 +1,247 @@
+/* The on-disk layer store. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "storage/storage.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/rm.h"
+#include "util/spawn.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+struct layer_store {
+        char *root;
+        char *layers_dir;
+        char *tmp_dir;
+        enum storage_driver driver;
+};
+
+const char *storage_driver_name(enum storage_driver d) {
+        return d == STORAGE_VFS ? "vfs" : "overlay";
+}
+
+enum storage_driver layer_store_driver(const struct layer_store *ls) {
+        return ls->driver;
+}
+
+const char *layer_store_root(const struct layer_store *ls) {
+        return ls->root;
+}
+
+enum whiteout_mode layer_store_whiteout_mode(const struct layer_store *ls) {
+        return ls->driver == STORAGE_VFS ? WHITEOUT_APPLY : WHITEOUT_OVERLAY;
+}
+
+void layer_chain_id(const char *parent_chain_id, const char *diff_id, char out[DIGEST_STR_LEN + 1]) {
+        if (!parent_chain_id) {
+                snprintf(out, DIGEST_STR_LEN + 1, "%s", diff_id);
+                return;
+        }
+        AUTOFREE char *s = xasprintf("%s %s", parent_chain_id, diff_id);
+        digest_buffer(s, strlen(s), out);
+}
+
+/* "sha256:<hex>" -> "<hex>" for directory names. */
+static const char *hex_of(const char *chain_id) {
+        const char *colon = strchr(chain_id, ':');
+        return colon ? colon + 1 : chain_id;
+}
+
+static char *layer_dir(struct layer_store *ls, const char *chain_id) {
+        return xasprintf("%s/%s", ls->layers_dir, hex_of(chain_id));
+}
+
+char *layer_store_diff_path(struct layer_store *ls, const char *chain_id) {
+        return xasprintf("%s/%s/diff", ls->layers_dir, hex_of(chain_id));
+}
+
+/* Mounts a throw-away overlay under tmp/ to learn whether overlay works on this
+ * file system (it does not on top of another overlay without index support, or on
+ * some network file systems). */
+static bool overlay_works(const char *tmp_dir) {
+        AUTOFREE char *base = xasprintf("%s/overlay-check-XXXXXX", tmp_dir);
+        if (!mkdtemp(base))
+                return false;
+        const char *sub[] = {"lower", "upper", "work", "merged"};
+        bool ok = true;
+        for (size_t i = 0; ok && i < 4; i++) {
+                AUTOFREE char *p = xasprintf("%s/%s", base, sub[i]);
+                ok = mkdir(p, 0755) == 0;
+        }
+        AUTOFREE char *merged = xasprintf("%s/merged", base);
+        AUTOFREE char *opts = xasprintf("lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work", base, base, base);
+        if (ok && mount("overlay", merged, "overlay", 0, opts) == 0)
+                umount2(merged, MNT_DETACH);
+        else
+                ok = false;
+        rm_rf(base, NULL);
+        return ok;
+}
+
+int layer_store_open(const char *root, const char *driver, struct layer_store **ret, struct cric_error **err) {
+        CLEANUP(layer_store_freep) struct layer_store *ls = xzalloc(sizeof(*ls));
+        ls->root = xstrdup(root);
+        ls->layers_dir = xasprintf("%s/layers", root);
+        ls->tmp_dir = xasprintf("%s/tmp", root);
+        if (!driver || !*driver || !strcmp(driver, "overlay") || !strcmp(driver, "overlay2"))
+                ls->driver = STORAGE_OVERLAY;
+        else if (!strcmp(driver, "vfs"))
+                ls->driver = STORAGE_VFS;
+        else
+                return cric_error_set(err, CRIC_E_INVALID, "storage driver %s is not supported (overlay, vfs)", driver);
+        /* Whatever is in tmp/ was being written when the daemon stopped: drop it. */
+        if (rm_rf(ls->tmp_dir, err) < 0)
+                return cric_error_prefix(err, "clean %s", ls->tmp_dir);
+        if (fs_mkdir_p(ls->layers_dir, 0700, err) < 0 || fs_mkdir_p(ls->tmp_dir, 0700, err) < 0)
+                return -1;
+        if (ls->driver == STORAGE_OVERLAY && !overlay_works(ls->tmp_dir)) {
+                log_warn("storage: overlay cannot mount under %s, falling back to the vfs driver", root);
+                ls->driver = STORAGE_VFS;
+        }
+        log_info("storage: %s driver at %s", storage_driver_name(ls->driver), root);
+        *ret = STEAL_PTR(ls);
+        return 0;
+}
+
+struct layer_store *layer_store_free(struct layer_store *ls) {
+        if (ls) {
+                free(ls->root);
+                free(ls->layers_dir);
+                free(ls->tmp_dir);
+                free(ls);
+        }
+        return NULL;
+}
+
+void layer_store_freep(struct layer_store **ls) {
+        if (ls)
+                *ls = layer_store_free(*ls);
+}
+
+int layer_tmp_new(struct layer_store *ls, const char *parent_chain_id, struct layer_tmp **ret,
+                  struct cric_error **err) {
+        struct layer_tmp *t = xzalloc(sizeof(*t));
+        t->diff_fd = -1;
+        t->path = xasprintf("%s/layer-XXXXXX", ls->tmp_dir);
+        if (!mkdtemp(t->path)) {
+                int e = errno;
+                free(t->path);
+                free(t);
+                return cric_error_errno(err, CRIC_E_INTERNAL, e, "create a temporary layer dir in %s", ls->tmp_dir);
+        }
+        CLEANUP(layer_tmp_discardp) struct layer_tmp *tmp = t;
+        AUTOFREE char *diff = xasprintf("%s/diff", tmp->path);
+        if (ls->driver == STORAGE_VFS && parent_chain_id) {
+                /* vfs: every layer is a full tree; start from a copy of the parent. */
+                AUTOFREE char *parent = xasprintf("%s/.", layer_store_diff_path(ls, parent_chain_id));
+                if (mkdir(diff, 0755) < 0)
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "mkdir %s", diff);
+                char *argv[] = {"cp", "-a", "--reflink=auto", parent, diff, NULL};
+                if (spawn_run(argv, &(struct spawn_opts){.timeout_ms = 600000}, NULL, err) < 0)
+                        return cric_error_prefix(err, "copy parent layer %s", parent_chain_id);
+        } else if (mkdir(diff, 0755) < 0) {
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "mkdir %s", diff);
+        }
+        tmp->diff_fd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (tmp->diff_fd < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open %s", diff);
+        *ret = STEAL_PTR(tmp);
+        return 0;
+}
+
+struct layer_tmp *layer_tmp_discard(struct layer_tmp *tmp) {
+        if (!tmp)
+                return NULL;
+        if (tmp->diff_fd >= 0)
+                close(tmp->diff_fd);
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        if (rm_rf(tmp->path, &err) < 0)
+                cric_error_log_free(&err, "storage: remove %s", tmp->path);
+        free(tmp->path);
+        free(tmp);
+        return NULL;
+}
+
+void layer_tmp_discardp(struct layer_tmp **tmp) {
+        if (tmp)
+                *tmp = layer_tmp_discard(*tmp);
+}
+
+int layer_tmp_commit(struct layer_store *ls, struct layer_tmp *tmp, const char *chain_id, struct cric_error **err) {
+        CLEANUP(layer_tmp_discardp) struct layer_tmp *t = tmp;
+        if (syncfs(t->diff_fd) < 0)
+                log_warn("storage: syncfs: %s", strerror(errno));
+        AUTOFREE char *dest = layer_dir(ls, chain_id);
+        if (rename(t->path, dest) == 0) {
+                free(t->path);
+                t->path = xstrdup(dest); /* nothing left to discard but the fd */
+                close(t->diff_fd);
+                t->diff_fd = -1;
+                free(t->path);
+                free(t);
+                t = NULL;
+                return 0;
+        }
+        if (errno == EEXIST || errno == ENOTEMPTY)
+                return 0; /* a concurrent pull committed the same layer; ours is dropped */
+        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "rename %s to %s", t->path, dest);
+}
+
+bool layer_store_has(struct layer_store *ls, const char *chain_id) {
+        AUTOFREE char *p = layer_store_diff_path(ls, chain_id);
+        struct stat st;
+        return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int layer_store_remove(struct layer_store *ls, const char *chain_id, struct cric_error **err) {
+        AUTOFREE char *p = layer_dir(ls, chain_id);
+        return rm_rf(p, err);
+}
+
+int layer_store_gc(struct layer_store *ls, char *const *keep, struct cric_error **err) {
+        DIR *d = opendir(ls->layers_dir);
+        if (!d)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open %s", ls->layers_dir);
+        struct dirent *de;
+        int r = 0;
+        while (r == 0 && (de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                AUTOFREE char *chain = xasprintf("sha256:%s", de->d_name);
+                if (strv_contains(keep, chain))
+                        continue;
+                log_info("storage: removing layer %s that no image uses", chain);
+                r = rm_rf_at(dirfd(d), de->d_name, err);
+        }
+        closedir(d);
+        return r;
+}
+
+static __thread uint64_t usage_bytes, usage_inodes;
+
+static int usage_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) path;
+        (void) flag;
+        (void) ftw;
+        usage_bytes += (uint64_t) st->st_blocks * 512;
+        usage_inodes++;
+        return 0;
+}
+
+int layer_store_usage(struct layer_store *ls, uint64_t *ret_bytes, uint64_t *ret_inodes, struct cric_error **err) {
+        usage_bytes = usage_inodes = 0;
+        if (nftw(ls->root, usage_visit, 64, FTW_PHYS | FTW_MOUNT) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "walk %s", ls->root);
+        *ret_bytes = usage_bytes;
+        *ret_inodes = usage_inodes;
+        return 0;
+}

@@ -1,0 +1,66 @@
+/* The layer store on disk: <root>/layers/<chain hex>/diff holds one layer's files,
+ * <root>/tmp/ holds layers being unpacked. A layer appears under layers/ only by an
+ * atomic rename once it is complete and verified. */
+#ifndef CRIC_STORAGE_STORAGE_H
+#define CRIC_STORAGE_STORAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "storage/unpack.h"
+#include "util/error.h"
+
+enum storage_driver {
+        STORAGE_OVERLAY = 0,
+        STORAGE_VFS,
+        STORAGE_DRIVER_MAX,
+        STORAGE_DRIVER_INVALID = -1,
+};
+
+struct layer_store;
+
+/* A layer being written: its diff directory, open as dirfd. */
+struct layer_tmp {
+        char *path;  /* <root>/tmp/<random> */
+        int diff_fd; /* <path>/diff */
+};
+
+/* Opens the store under root (created if needed). driver is "overlay" or "vfs"; with
+ * "overlay" the store checks that an overlay mount works there and falls back to vfs
+ * (with a warning) when it does not. Leftovers of interrupted work in tmp/ are removed. */
+int layer_store_open(const char *root, const char *driver, struct layer_store **ret, struct cric_error **err);
+struct layer_store *layer_store_free(struct layer_store *ls);
+void layer_store_freep(struct layer_store **ls);
+
+enum storage_driver layer_store_driver(const struct layer_store *ls);
+const char *storage_driver_name(enum storage_driver d);
+/* The whiteout handling unpack needs for this driver. */
+enum whiteout_mode layer_store_whiteout_mode(const struct layer_store *ls);
+
+/* Creates a fresh directory to unpack a layer into. With vfs, parent_chain_id's
+ * files are copied in first (NULL: empty). */
+int layer_tmp_new(struct layer_store *ls, const char *parent_chain_id, struct layer_tmp **ret,
+                  struct cric_error **err);
+/* Moves the finished layer into place as chain_id (an existing one is kept and the
+ * temp dir removed: a concurrent pull got there first). Frees tmp. */
+int layer_tmp_commit(struct layer_store *ls, struct layer_tmp *tmp, const char *chain_id, struct cric_error **err);
+/* Removes the temp dir and frees tmp. Accepts NULL. */
+struct layer_tmp *layer_tmp_discard(struct layer_tmp *tmp);
+void layer_tmp_discardp(struct layer_tmp **tmp);
+
+bool layer_store_has(struct layer_store *ls, const char *chain_id);
+/* Removes a layer's directory. A missing one is fine. */
+int layer_store_remove(struct layer_store *ls, const char *chain_id, struct cric_error **err);
+/* Removes every layer directory whose chain id is not in keep (NULL-terminated). */
+int layer_store_gc(struct layer_store *ls, char *const *keep, struct cric_error **err);
+/* Path of a layer's diff dir (for mounts). */
+char *layer_store_diff_path(struct layer_store *ls, const char *chain_id);
+
+/* Bytes and inodes used under the store root; the mountpoint holding it. */
+int layer_store_usage(struct layer_store *ls, uint64_t *ret_bytes, uint64_t *ret_inodes, struct cric_error **err);
+const char *layer_store_root(const struct layer_store *ls);
+
+/* sha256 chain id: chain(parent, diff) = sha256(parent + " " + diff); base = diff. */
+void layer_chain_id(const char *parent_chain_id, const char *diff_id, char out[DIGEST_STR_LEN + 1]);
+
+#endif

@@ -1,0 +1,153 @@
+/* Opening the database, the schema and its migrations, and shared SQL helpers. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+/* Each entry moves the schema from version i to i + 1. Never edit a released entry:
+ * add a new one. */
+static const char *const migrations[] = {
+        "CREATE TABLE layers ("
+        "  chain_id TEXT PRIMARY KEY,"
+        "  parent TEXT,"
+        "  diff_id TEXT NOT NULL,"
+        "  digest TEXT,"
+        "  size INTEGER NOT NULL,"
+        "  compressed_size INTEGER NOT NULL);"
+        "CREATE TABLE images ("
+        "  id TEXT PRIMARY KEY,"
+        "  config TEXT NOT NULL,"
+        "  manifest_digest TEXT,"
+        "  size INTEGER NOT NULL,"
+        "  pulled_at INTEGER NOT NULL,"
+        "  pinned INTEGER NOT NULL DEFAULT 0);"
+        "CREATE TABLE image_layers ("
+        "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+        "  idx INTEGER NOT NULL,"
+        "  chain_id TEXT NOT NULL REFERENCES layers(chain_id),"
+        "  PRIMARY KEY (image_id, idx));"
+        "CREATE INDEX image_layers_chain ON image_layers(chain_id);"
+        "CREATE TABLE image_names ("
+        "  name TEXT PRIMARY KEY,"
+        "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+        "  is_digest INTEGER NOT NULL);"
+        "CREATE INDEX image_names_image ON image_names(image_id);",
+};
+
+struct store *store_lock(struct store *s) {
+        pthread_mutex_lock(&s->lock);
+        return s;
+}
+
+void store_unlockp(struct store **s) {
+        if (*s)
+                pthread_mutex_unlock(&(*s)->lock);
+}
+
+int store_sql_error(struct store *s, struct cric_error **err, const char *what) {
+        int code = sqlite3_extended_errcode(s->db);
+        enum cric_error_kind kind = CRIC_E_INTERNAL;
+        if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+                kind = CRIC_E_UNAVAILABLE;
+        return cric_error_set(err, kind, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+sqlite3_stmt *store_prepare(struct store *s, const char *sql, struct cric_error **err) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+                store_sql_error(s, err, "prepare");
+                return NULL;
+        }
+        return st;
+}
+
+int store_exec(struct store *s, const char *sql, struct cric_error **err) {
+        char *msg = NULL;
+        if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+                cric_error_set(err, CRIC_E_INTERNAL, "%s: %s", s->path, msg ? msg : "sqlite error");
+                sqlite3_free(msg);
+                return -1;
+        }
+        return 0;
+}
+
+char *store_column_strdup(sqlite3_stmt *st, int col) {
+        const unsigned char *t = sqlite3_column_text(st, col);
+        return t ? xstrdup((const char *) t) : NULL;
+}
+
+void store_bind_text(sqlite3_stmt *st, int idx, const char *s) {
+        if (s)
+                sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+        else
+                sqlite3_bind_null(st, idx);
+}
+
+void store_finalizep(sqlite3_stmt **st) {
+        if (*st)
+                sqlite3_finalize(*st);
+}
+
+static int migrate(struct store *s, struct cric_error **err) {
+        sqlite3_stmt *st = store_prepare(s, "PRAGMA user_version", err);
+        if (!st)
+                return -1;
+        int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+        sqlite3_finalize(st);
+        int latest = (int) (sizeof(migrations) / sizeof(migrations[0]));
+        if (version > latest)
+                return cric_error_set(err, CRIC_E_PRECONDITION,
+                                      "%s: schema version %d is newer than this cricd knows (%d)", s->path, version,
+                                      latest);
+        for (int v = version; v < latest; v++) {
+                AUTOFREE char *sql =
+                        xasprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;", migrations[v], v + 1);
+                if (store_exec(s, sql, err) < 0) {
+                        store_exec(s, "ROLLBACK", NULL);
+                        return cric_error_prefix(err, "migrate schema to version %d", v + 1);
+                }
+                log_debug("store: schema migrated to version %d", v + 1);
+        }
+        return 0;
+}
+
+int store_open(const char *path, struct store **ret, struct cric_error **err) {
+        struct store *s = xzalloc(sizeof(*s));
+        pthread_mutex_init(&s->lock, NULL);
+        s->path = xstrdup(path);
+        if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                            NULL) != SQLITE_OK) {
+                cric_error_set(err, CRIC_E_INTERNAL, "open database %s: %s", path,
+                               s->db ? sqlite3_errmsg(s->db) : "out of memory");
+                store_close(s);
+                return -1;
+        }
+        sqlite3_busy_timeout(s->db, 5000);
+        if (store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err) < 0 ||
+            migrate(s, err) < 0) {
+                store_close(s);
+                return -1;
+        }
+        *ret = s;
+        return 0;
+}
+
+struct store *store_close(struct store *s) {
+        if (!s)
+                return NULL;
+        if (s->db)
+                sqlite3_close(s->db);
+        pthread_mutex_destroy(&s->lock);
+        free(s->path);
+        free(s);
+        return NULL;
+}
+
+void store_closep(struct store **s) {
+        if (s)
+                *s = store_close(*s);
+}

@@ -1,0 +1,71 @@
+/* Persistent metadata in SQLite (WAL): layers and images. One connection guarded by
+ * a mutex; every function is thread-safe. An image becomes visible in one
+ * transaction together with its layers list, names and digests, so a crash never
+ * leaves half an image behind. */
+#ifndef CRIC_STORE_STORE_H
+#define CRIC_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+struct store;
+
+struct layer_row {
+        char *chain_id;        /* "sha256:<hex>", the key */
+        char *parent_chain_id; /* NULL for a base layer */
+        char *diff_id;         /* digest of the uncompressed tar */
+        char *digest;          /* digest of the blob it came from (compressed), or NULL */
+        int64_t size;          /* uncompressed bytes */
+        int64_t compressed_size;
+};
+
+struct image_row {
+        char *id;              /* 64 hex: the config digest without "sha256:" */
+        char *config_json;     /* the config blob, byte for byte */
+        char *manifest_digest; /* of the manifest pulled (the platform one for indexes) */
+        int64_t size;          /* sum of the layers' uncompressed sizes */
+        int64_t pulled_at_ns;
+        bool pinned;
+        char **repo_tags;      /* NULL-terminated: "docker.io/library/busybox:latest" */
+        char **repo_digests;   /* NULL-terminated: "docker.io/library/busybox@sha256:..." */
+        char **layers;         /* NULL-terminated chain ids, base first */
+};
+
+/* Opens (creating if needed) the database at path and migrates its schema. */
+int store_open(const char *path, struct store **ret, struct cric_error **err);
+struct store *store_close(struct store *s);
+void store_closep(struct store **s);
+
+/* Layers */
+int store_layer_get(struct store *s, const char *chain_id, struct layer_row **ret, struct cric_error **err);
+int store_layer_put(struct store *s, const struct layer_row *layer, struct cric_error **err);
+/* All chain ids (for garbage collection at start). */
+int store_layer_list(struct store *s, char ***ret_chain_ids, struct cric_error **err);
+/* Whether any image or any other layer (as parent) still uses the layer. */
+int store_layer_in_use(struct store *s, const char *chain_id, bool *ret, struct cric_error **err);
+int store_layer_delete(struct store *s, const char *chain_id, struct cric_error **err);
+
+/* Images */
+/* Inserts or replaces the image and, in the same transaction, takes its repo tags
+ * and digests away from any other image that had them. */
+int store_image_put(struct store *s, const struct image_row *img, struct cric_error **err);
+/* Looks an image up by id, id prefix (>= 3 hex; ambiguous prefix is CRIC_E_INVALID),
+ * repo tag or repo digest (all already normalized by the caller). CRIC_E_NOT_FOUND
+ * when nothing matches. */
+int store_image_find(struct store *s, const char *key, struct image_row **ret, struct cric_error **err);
+int store_image_list(struct store *s, struct image_row ***ret, size_t *ret_n, struct cric_error **err);
+/* Removes one repo tag from its image. */
+int store_image_untag(struct store *s, const char *repo_tag, struct cric_error **err);
+/* Deletes the image row, its names and its digests. */
+int store_image_delete(struct store *s, const char *id, struct cric_error **err);
+
+struct layer_row *layer_row_free(struct layer_row *l);
+void layer_row_freep(struct layer_row **l);
+struct image_row *image_row_free(struct image_row *i);
+void image_row_freep(struct image_row **i);
+void image_rows_free(struct image_row **rows, size_t n);
+
+#endif

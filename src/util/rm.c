@@ -1,0 +1,62 @@
+#include "util/rm.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int rm_children(int dfd, dev_t dev, struct cric_error **err, const char *what);
+
+static int rm_entry(int parent, const char *name, dev_t dev, struct cric_error **err) {
+        struct stat st;
+        if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : cric_error_errno(err, CRIC_E_INTERNAL, errno, "stat %s", name);
+        if (!S_ISDIR(st.st_mode)) {
+                if (unlinkat(parent, name, 0) < 0 && errno != ENOENT)
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "unlink %s", name);
+                return 0;
+        }
+        if (st.st_dev != dev)
+                return cric_error_set(err, CRIC_E_INTERNAL, "%s is a mount point, not removing it", name);
+        int dfd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open %s", name);
+        if (rm_children(dfd, dev, err, name) < 0)
+                return -1;
+        if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "rmdir %s", name);
+        return 0;
+}
+
+/* Consumes dfd. */
+static int rm_children(int dfd, dev_t dev, struct cric_error **err, const char *what) {
+        DIR *d = fdopendir(dfd);
+        if (!d) {
+                close(dfd);
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "opendir %s", what);
+        }
+        struct dirent *de;
+        int r = 0;
+        while (r == 0 && (de = readdir(d))) {
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                        continue;
+                r = rm_entry(dirfd(d), de->d_name, dev, err);
+        }
+        closedir(d);
+        return r;
+}
+
+int rm_rf_at(int dirfd, const char *name, struct cric_error **err) {
+        struct stat st;
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : cric_error_errno(err, CRIC_E_INTERNAL, errno, "stat %s", name);
+        if (rm_entry(dirfd, name, st.st_dev, err) < 0)
+                return cric_error_prefix(err, "remove %s", name);
+        return 0;
+}
+
+int rm_rf(const char *path, struct cric_error **err) {
+        return rm_rf_at(AT_FDCWD, path, err);
+}

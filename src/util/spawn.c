@@ -1,0 +1,167 @@
+#include "util/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+extern char **environ;
+
+struct capture {
+        char *buf;
+        size_t len, cap, max;
+};
+
+static void capture_add(struct capture *c, const char *data, size_t n) {
+        if (c->len + n > c->max)
+                n = c->max > c->len ? c->max - c->len : 0;
+        c->buf = xgrow(c->buf, &c->cap, c->len + n + 1, 1);
+        memcpy(c->buf + c->len, data, n);
+        c->len += n;
+        c->buf[c->len] = '\0';
+}
+
+static long now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Feeds stdin and collects stdout/stderr until both close or the deadline passes. */
+static bool pump(int in_fd, const char *in, size_t in_len, int out_fd, int err_fd, struct capture *out,
+                 struct capture *errc, long deadline) {
+        size_t in_off = 0;
+        struct pollfd p[3] = {{.fd = out_fd, .events = POLLIN}, {.fd = err_fd, .events = POLLIN},
+                              {.fd = in_fd, .events = POLLOUT}};
+        if (in_fd >= 0 && in_len == 0) {
+                close(in_fd);
+                p[2].fd = -1;
+        }
+        while (p[0].fd >= 0 || p[1].fd >= 0) {
+                int wait = deadline ? (int) (deadline - now_ms()) : -1;
+                if (deadline && wait <= 0)
+                        return false;
+                if (poll(p, 3, wait) < 0 && errno != EINTR)
+                        return false;
+                for (int i = 0; i < 2; i++) {
+                        if (p[i].fd < 0 || !p[i].revents)
+                                continue;
+                        char buf[8192];
+                        ssize_t n = read(p[i].fd, buf, sizeof(buf));
+                        if (n > 0)
+                                capture_add(i == 0 ? out : errc, buf, (size_t) n);
+                        else if (n == 0 || errno != EINTR)
+                                p[i].fd = -1;
+                }
+                if (p[2].fd >= 0 && p[2].revents) {
+                        ssize_t n = write(p[2].fd, in + in_off, in_len - in_off);
+                        if (n > 0)
+                                in_off += (size_t) n;
+                        if (n < 0 || in_off == in_len) {
+                                close(p[2].fd);
+                                p[2].fd = -1;
+                        }
+                }
+        }
+        if (p[2].fd >= 0)
+                close(p[2].fd);
+        return true;
+}
+
+static char *argv_string(char *const *argv) {
+        char *s = xstrdup(argv[0]);
+        for (size_t i = 1; argv[i]; i++) {
+                char *n = xasprintf("%s %s", s, argv[i]);
+                free(s);
+                s = n;
+        }
+        return s;
+}
+
+int spawn_run(char *const *argv, const struct spawn_opts *opts, char **ret_stdout, struct cric_error **err) {
+        static const struct spawn_opts defaults = {0};
+        if (!opts)
+                opts = &defaults;
+        AUTOFREE char *cmd = argv_string(argv);
+        log_debug("spawn: %s", cmd);
+        int out[2], errp[2], in[2] = {-1, -1};
+        if (pipe2(out, O_CLOEXEC) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
+        if (pipe2(errp, O_CLOEXEC) < 0 || (opts->stdin_data && pipe2(in, O_CLOEXEC) < 0)) {
+                int e = errno;
+                close(out[0]);
+                close(out[1]);
+                return cric_error_errno(err, CRIC_E_INTERNAL, e, "pipe");
+        }
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        if (in[0] >= 0)
+                posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+        else
+                posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+        posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+        posix_spawnattr_t attr;
+        posix_spawnattr_init(&attr);
+        sigset_t none;
+        sigemptyset(&none);
+        posix_spawnattr_setsigmask(&attr, &none); /* the daemon blocks signals; the child must not */
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        sigset_t all;
+        sigfillset(&all);
+        posix_spawnattr_setsigdefault(&attr, &all);
+        pid_t pid;
+        int r = posix_spawnp(&pid, argv[0], &fa, &attr, argv, opts->env ? opts->env : environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+        close(out[1]);
+        close(errp[1]);
+        if (in[0] >= 0)
+                close(in[0]);
+        if (r != 0) {
+                close(out[0]);
+                close(errp[0]);
+                if (in[1] >= 0)
+                        close(in[1]);
+                return cric_error_errno(err, CRIC_E_INTERNAL, r, "run %s", argv[0]);
+        }
+        size_t max = opts->max_output ? opts->max_output : 1 << 20;
+        struct capture o = {.max = max}, e = {.max = max};
+        long deadline = opts->timeout_ms ? now_ms() + opts->timeout_ms : 0;
+        bool done = pump(in[1], opts->stdin_data, opts->stdin_len, out[0], errp[0], &o, &e, deadline);
+        close(out[0]);
+        close(errp[0]);
+        if (!done)
+                kill(pid, SIGKILL);
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        AUTOFREE char *obuf = o.buf;
+        AUTOFREE char *ebuf = e.buf;
+        if (!done)
+                return cric_error_set(err, CRIC_E_TIMEOUT, "%s: timed out after %u ms", cmd, opts->timeout_ms);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                size_t el = ebuf ? strlen(ebuf) : 0;
+                while (el > 0 && (ebuf[el - 1] == '\n' || ebuf[el - 1] == ' '))
+                        ebuf[--el] = '\0';
+                if (WIFSIGNALED(status))
+                        return cric_error_set(err, CRIC_E_INTERNAL, "%s: killed by signal %d%s%s", cmd,
+                                              WTERMSIG(status), el ? ": " : "", el ? ebuf : "");
+                return cric_error_set(err, CRIC_E_INTERNAL, "%s: exit status %d%s%s", cmd, WEXITSTATUS(status),
+                                      el ? ": " : "", el ? ebuf : "");
+        }
+        if (ret_stdout)
+                *ret_stdout = obuf ? STEAL_PTR(obuf) : xstrdup("");
+        return 0;
+}

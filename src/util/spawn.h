@@ -1,0 +1,24 @@
+/* Running helper programs (crun, CNI plugins, cp): argv only (no shell), a timeout,
+ * stderr captured into the error. Safe in a threaded process (posix_spawn). */
+#ifndef CRIC_UTIL_SPAWN_H
+#define CRIC_UTIL_SPAWN_H
+
+#include <stddef.h>
+
+#include "util/error.h"
+
+struct spawn_opts {
+        char *const *env;     /* NULL: inherit */
+        const char *stdin_data; /* NULL: /dev/null */
+        size_t stdin_len;
+        unsigned timeout_ms;  /* 0: no timeout */
+        size_t max_output;    /* cap for stdout/stderr capture; 0: 1 MiB */
+};
+
+/* Runs argv[0] (a path, or looked up in $PATH) and waits. On success (exit 0)
+ * *ret_stdout (if not NULL) holds its output. A non-zero exit, a signal or the
+ * timeout is CRIC_E_INTERNAL (CRIC_E_TIMEOUT for the timeout) whose message holds
+ * the command and its stderr. */
+int spawn_run(char *const *argv, const struct spawn_opts *opts, char **ret_stdout, struct cric_error **err);
+
+#endif
