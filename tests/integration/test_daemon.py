@@ -83,7 +83,8 @@ def test_runtime_config_systemd_flag(make_daemon):
     assert r.linux.cgroup_driver == pb.SYSTEMD
 
 
-IMPLEMENTED = {"Version", "Status", "RuntimeConfig"}
+IMPLEMENTED = {"Version", "Status", "RuntimeConfig", "ListImages", "ImageStatus", "PullImage", "RemoveImage",
+               "ImageFsInfo"}
 
 
 def all_methods():

@@ -247,7 +247,7 @@ static void expect_fail_opts(struct fx *f, const void *data, size_t len, const s
         struct unpack_result res = {.files = -7};
         assert_int_equal(run(f, &m, o, &res, &err), -1);
         assert_non_null(err);
-        if (getenv("TEST_UNPACK_VERBOSE"))
+        if (getenv("TEST_UNPACK_VERBOSE")) /* to read every refusal */
                 print_message("error: %s\n", err->msg);
         if (!strstr(err->msg, needle))
                 fail_msg("error \"%s\" lacks \"%s\"", err->msg, needle);
