@@ -130,24 +130,27 @@ static bool layer_present(struct image_service *svc, const char *chain) {
         return store_layer_get(svc->db, chain, &row, &err) == 0 && layer_store_has(svc->ls, chain);
 }
 
+static int commit_layer(struct pull *p, struct layer_job *job, size_t i, const char *diff_id,
+                        struct cric_error **err) {
+        if (!job->tmp)
+                return 0; /* already stored */
+        if (layer_tmp_commit(p->svc->ls, STEAL_PTR(job->tmp), p->chains[i], err) < 0)
+                return -1;
+        struct layer_row row = {
+                .chain_id = p->chains[i],
+                .parent_chain_id = i ? p->chains[i - 1] : NULL,
+                .diff_id = (char *) diff_id,
+                .digest = p->manifest->layers[i].digest,
+                .size = job->result.uncompressed_size,
+                .compressed_size = job->result.compressed_size,
+        };
+        return store_layer_put(p->svc->db, &row, err);
+}
+
 static int commit_layers(struct pull *p, struct layer_job *jobs, char **diff_ids, struct cric_error **err) {
-        size_t n = p->manifest->n_layers;
-        for (size_t i = 0; i < n; i++) {
-                if (!jobs[i].tmp)
-                        continue; /* already stored */
-                if (layer_tmp_commit(p->svc->ls, STEAL_PTR(jobs[i].tmp), p->chains[i], err) < 0)
+        for (size_t i = 0; i < p->manifest->n_layers; i++)
+                if (commit_layer(p, &jobs[i], i, diff_ids[i], err) < 0)
                         return -1;
-                struct layer_row row = {
-                        .chain_id = p->chains[i],
-                        .parent_chain_id = i ? p->chains[i - 1] : NULL,
-                        .diff_id = diff_ids[i],
-                        .digest = p->manifest->layers[i].digest,
-                        .size = jobs[i].result.uncompressed_size,
-                        .compressed_size = jobs[i].result.compressed_size,
-                };
-                if (store_layer_put(p->svc->db, &row, err) < 0)
-                        return -1;
-        }
         return 0;
 }
 
@@ -202,38 +205,73 @@ static int commit_image(struct pull *p, char **ret_id, struct cric_error **err) 
         return 0;
 }
 
-static int pull_layers(struct pull *p, char **ret_id, struct cric_error **err) {
-        size_t n = p->manifest->n_layers;
-        bool v1 = p->manifest->kind == MANIFEST_DOCKER_V2S1;
-        if (!v1)
-                p->chains = chains_from_diff_ids(p->config->diff_ids, n);
-        struct layer_job *jobs = xcalloc(n ? n : 1, sizeof(*jobs));
-        struct layer_job **todo = xcalloc(n ? n : 1, sizeof(*todo));
-        if (!v1)
-                inflight_claim(p->svc, p->chains);
-        size_t ntodo = 0;
-        for (size_t i = 0; i < n; i++) {
-                jobs[i].desc = &p->manifest->layers[i];
-                jobs[i].expected_diff_id = v1 ? NULL : p->config->diff_ids[i];
-                jobs[i].parent_chain_id = v1 || i == 0 ? NULL : p->chains[i - 1];
+/* overlay: each layer's directory holds only its own changes, so every missing
+ * layer downloads and unpacks at once; they are committed when all arrived. */
+static int unpack_parallel(struct pull *p, struct layer_job *jobs, bool v1, struct cric_error **err) {
+        size_t n = p->manifest->n_layers, ntodo = 0;
+        size_t *todo = xcalloc(n ? n : 1, sizeof(*todo));
+        for (size_t i = 0; i < n; i++)
                 if (v1 || !layer_present(p->svc, p->chains[i]))
-                        todo[ntodo++] = &jobs[i];
-        }
-        /* layer_jobs_run wants a contiguous array: run the missing ones in place. */
+                        todo[ntodo++] = i;
+        /* layer_jobs_run wants a contiguous array: run the missing ones in a copy. */
         struct layer_job *run = xcalloc(ntodo ? ntodo : 1, sizeof(*run));
         for (size_t i = 0; i < ntodo; i++)
-                run[i] = *todo[i];
+                run[i] = jobs[todo[i]];
         int r = layer_jobs_run(p->svc, p->client, p->src->ref->path, run, ntodo, err);
         for (size_t i = 0; i < ntodo; i++)
-                *todo[i] = run[i];
+                jobs[todo[i]] = run[i];
         free(run);
         free(todo);
-        char **diff_ids = p->config ? p->config->diff_ids : NULL;
+        char **diff_ids = v1 ? NULL : p->config->diff_ids;
         CLEANUP(strv_freep) char **v1_diff_ids = NULL;
         if (r == 0 && v1 && (r = finish_v1_config(p, jobs, &v1_diff_ids, err)) == 0)
                 diff_ids = v1_diff_ids;
-        if (r == 0)
-                r = commit_layers(p, jobs, diff_ids, err);
+        return r < 0 ? r : commit_layers(p, jobs, diff_ids, err);
+}
+
+/* vfs: a layer's directory is a full copy of its parent plus its changes, so layers
+ * go one at a time, each committed before its child copies it. */
+static int unpack_sequential(struct pull *p, struct layer_job *jobs, bool v1, struct cric_error **err) {
+        size_t n = p->manifest->n_layers;
+        if (v1)
+                p->chains = xcalloc(n + 1, sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+                if (!v1 && layer_present(p->svc, p->chains[i]))
+                        continue;
+                jobs[i].parent_chain_id = i ? p->chains[i - 1] : NULL;
+                if (layer_jobs_run(p->svc, p->client, p->src->ref->path, &jobs[i], 1, err) < 0)
+                        return -1;
+                const char *diff_id = v1 ? jobs[i].result.diff_id : p->config->diff_ids[i];
+                if (v1) {
+                        char c[DIGEST_STR_LEN + 1];
+                        layer_chain_id(i ? p->chains[i - 1] : NULL, diff_id, c);
+                        p->chains[i] = xstrdup(c);
+                }
+                if (commit_layer(p, &jobs[i], i, diff_id, err) < 0)
+                        return -1;
+        }
+        if (!v1)
+                return 0;
+        CLEANUP(strv_freep) char **diff_ids = NULL;
+        strv_freep(&p->chains);
+        return finish_v1_config(p, jobs, &diff_ids, err);
+}
+
+static int pull_layers(struct pull *p, char **ret_id, struct cric_error **err) {
+        size_t n = p->manifest->n_layers;
+        bool v1 = p->manifest->kind == MANIFEST_DOCKER_V2S1;
+        bool vfs = layer_store_driver(p->svc->ls) == STORAGE_VFS;
+        if (!v1)
+                p->chains = chains_from_diff_ids(p->config->diff_ids, n);
+        struct layer_job *jobs = xcalloc(n ? n : 1, sizeof(*jobs));
+        for (size_t i = 0; i < n; i++) {
+                jobs[i].desc = &p->manifest->layers[i];
+                jobs[i].expected_diff_id = v1 ? NULL : p->config->diff_ids[i];
+        }
+        /* Schema 1 chain ids are known only after unpacking: no sharing for those. */
+        if (!v1)
+                inflight_claim(p->svc, p->chains);
+        int r = vfs ? unpack_sequential(p, jobs, v1, err) : unpack_parallel(p, jobs, v1, err);
         if (r == 0)
                 r = commit_image(p, ret_id, err);
         for (size_t i = 0; i < n; i++)

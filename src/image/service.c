@@ -32,6 +32,31 @@ void inflight_release(struct image_service *svc, char *const *chains) {
         pthread_mutex_unlock(&svc->lock);
 }
 
+/* Layers no image uses were committed by a pull that died before its image was:
+ * drop them, children before parents (a parent stays in use while a child names it). */
+static int drop_unused_layers(struct image_service *svc, char **chains, struct cric_error **err) {
+        bool dropped = true;
+        while (dropped) {
+                dropped = false;
+                for (size_t i = 0; chains && chains[i]; i++) {
+                        bool used = true;
+                        if (!*chains[i])
+                                continue; /* dropped in an earlier pass */
+                        if (store_layer_in_use(svc->db, chains[i], &used, err) < 0)
+                                return -1;
+                        if (used)
+                                continue;
+                        log_info("storage: removing layer %s that no image uses", chains[i]);
+                        if (store_layer_delete(svc->db, chains[i], err) < 0 ||
+                            layer_store_remove(svc->ls, chains[i], err) < 0)
+                                return -1;
+                        chains[i][0] = '\0';
+                        dropped = true;
+                }
+        }
+        return 0;
+}
+
 /* Removes layer directories without a row, and rows without a directory (both
  * happen when the daemon dies between the two steps of a commit or a removal). */
 static int reconcile(struct image_service *svc, struct cric_error **err) {
@@ -48,7 +73,9 @@ static int reconcile(struct image_service *svc, struct cric_error **err) {
                 if (store_layer_delete(svc->db, rows[i], err) < 0)
                         return -1;
         }
-        return layer_store_gc(svc->ls, keep, err);
+        if (layer_store_gc(svc->ls, keep, err) < 0)
+                return -1;
+        return drop_unused_layers(svc, keep, err);
 }
 
 int image_service_new(struct store *db, struct layer_store *ls, const struct image_service_opts *opts,

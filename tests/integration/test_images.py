@@ -471,3 +471,36 @@ def test_cricctl_image_commands(idaemon, registry):
     assert "Deleted: " + ref in out
     r = idaemon.cricctl("inspecti", ref, check=False)
     assert r.returncode == 1 and "no such image" in r.stderr
+
+
+def test_vfs_driver_applies_whiteouts(make_daemon, tmp_path, registry):
+    d = make_image_daemon(make_daemon, tmp_path, registries_conf(registry), extra_args=["--storage-driver", "vfs"])
+    assert "vfs driver" in d.read_log()
+    f = registry.images["whiteout"]
+    image_id = pull(d, registry.reference("whiteout"))
+    top = json.loads(status(d, image_id, verbose=True).info["info"])["layers"][-1]
+    root = os.path.join(d.root, "storage", "layers", hexid(top), "diff")
+    for p in f.expect["present"]:
+        assert os.path.exists(root + p), p
+    for p in f.expect["absent"]:
+        assert not os.path.lexists(root + p), p
+    remove(d, image_id)
+    assert layer_dirs(d) == []
+
+
+def test_layers_of_a_dead_pull_are_dropped_at_start(make_daemon, tmp_path, registry):
+    """A layer committed without its image (the daemon died in between) is removed at
+    the next start, with its row."""
+    d = make_image_daemon(make_daemon, tmp_path, registries_conf(registry))
+    image_id = pull(d, registry.reference("whiteout"))
+    d.stop()
+    import sqlite3
+    db = sqlite3.connect(os.path.join(d.root, "cric.db"))
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("DELETE FROM images WHERE id = ?", (image_id,))
+    db.commit()
+    db.close()
+    assert len(layer_dirs(d)) == 3
+    d.start()
+    assert layer_dirs(d) == []
+    assert list_images(d) == []
