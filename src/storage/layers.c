@@ -142,7 +142,8 @@ int layer_tmp_new(struct layer_store *ls, const char *parent_chain_id, struct la
         AUTOFREE char *diff = xasprintf("%s/diff", tmp->path);
         if (ls->driver == STORAGE_VFS && parent_chain_id) {
                 /* vfs: every layer is a full tree; start from a copy of the parent. */
-                AUTOFREE char *parent = xasprintf("%s/.", layer_store_diff_path(ls, parent_chain_id));
+                AUTOFREE char *parent_diff = layer_store_diff_path(ls, parent_chain_id);
+                AUTOFREE char *parent = xasprintf("%s/.", parent_diff);
                 if (mkdir(diff, 0755) < 0)
                         return cric_error_errno(err, CRIC_E_INTERNAL, errno, "mkdir %s", diff);
                 char *argv[] = {"cp", "-a", "--reflink=auto", parent, diff, NULL};
