@@ -7,35 +7,6 @@
 #include "config/config_internal.h"
 #include "util/xalloc.h"
 
-size_t config_strv_len(const char *const *v) {
-        size_t n = 0;
-        while (v && v[n])
-                n++;
-        return n;
-}
-
-char **config_strv_copy(const char *const *v) {
-        size_t n = config_strv_len(v);
-        char **r = xcalloc(n + 1, sizeof(char *));
-        for (size_t i = 0; i < n; i++)
-                r[i] = xstrdup(v[i]);
-        return r;
-}
-
-char **config_strv_free(char **v) {
-        for (size_t i = 0; v && v[i]; i++)
-                free(v[i]);
-        free(v);
-        return NULL;
-}
-
-void config_strv_append(char ***v, const char *s) {
-        size_t n = config_strv_len((const char *const *) *v);
-        *v = xrealloc(*v, (n + 2) * sizeof(char *));
-        (*v)[n] = xstrdup(s);
-        (*v)[n + 1] = NULL;
-}
-
 static const char *const cgroup_manager_names[CRIC_CGROUP_MANAGER_MAX] = {
         [CRIC_CGROUP_CGROUPFS] = "cgroupfs",
         [CRIC_CGROUP_SYSTEMD] = "systemd",

@@ -263,7 +263,7 @@ void config_setting_clear(const struct setting_desc *d, void *base) {
                 free(*(char **) f);
                 *(char **) f = NULL;
                 break;
-        case SETTING_STRING_LIST: *(char ***) f = config_strv_free(*(char ***) f); break;
+        case SETTING_STRING_LIST: *(char ***) f = strv_free(*(char ***) f); break;
         default: break;
         }
 }
@@ -274,7 +274,7 @@ void config_setting_set_default(const struct setting_desc *d, void *base) {
         switch (d->type) {
         case SETTING_STRING:
         case SETTING_ENUM: *(char **) f = xstrdup(d->def); break;
-        case SETTING_STRING_LIST: *(char ***) f = config_strv_copy(d->def_list); break;
+        case SETTING_STRING_LIST: *(char ***) f = strv_copy((char *const *) d->def_list); break;
         case SETTING_INTEGER: *(int64_t *) f = d->def_int; break;
         case SETTING_BOOL: *(bool *) f = d->def_bool; break;
         case SETTING_LOG_LEVEL: *(enum log_level *) f = log_level_from_string(d->def); break;

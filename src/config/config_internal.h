@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "util/strv.h"
 
 enum setting_type {
         SETTING_STRING = 0,     /* char * */
@@ -101,11 +102,5 @@ int config_load_from(const struct config_overrides *ov, const char *default_file
  * order) when there is none yet. The pointer is valid until the next add. */
 struct cric_runtime_handler *config_runtime_get_or_add(struct cric_config *cfg, const char *name);
 enum cric_cgroup_manager cgroup_manager_from_string(const char *s);
-
-char **config_strv_copy(const char *const *v);
-char **config_strv_free(char **v);
-size_t config_strv_len(const char *const *v);
-/* Appends a copy of s to the NULL-terminated vector *v (which may be NULL). */
-void config_strv_append(char ***v, const char *s);
 
 #endif

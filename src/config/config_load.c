@@ -17,6 +17,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/strv.h"
 #include "util/xalloc.h"
 
 /* A config file is a few KiB; anything much larger is a mistake, not a config. */
@@ -157,7 +158,7 @@ static char *store_int(const struct setting_desc *d, void *base, int64_t v) {
 
 static void store_list(const struct setting_desc *d, void *base, char **list) {
         char ***f = setting_field(d, base);
-        config_strv_free(*f);
+        strv_free(*f);
         *f = list;
 }
 
@@ -320,45 +321,17 @@ static void load_file(struct load_ctx *ctx, const char *path, bool must_exist) {
         ctx->file = NULL;
 }
 
-static int cmp_names(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-static bool is_dropin_name(const char *name) {
-        size_t n = strlen(name), sfx = strlen(".conf");
-        return name[0] != '.' && n > sfx && !strcmp(name + n - sfx, ".conf");
-}
-
-/* Applies every regular "*.conf" file of dir in byte order (not locale order, so the
- * result does not depend on the daemon's environment). A missing dir is fine. */
 static void load_dropins(struct load_ctx *ctx, const char *dir) {
-        DIR *d = opendir(dir);
-        if (!d) {
-                if (errno == ENOENT)
-                        log_debug("config directory %s does not exist, skipping", dir);
-                else
-                        add_line(ctx, xasprintf("%s: cannot open config directory: %s", dir, strerror(errno)));
+        CLEANUP(strv_freep) char **names = NULL;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        if (fs_list_dir(dir, ".conf", true, &names, &err) < 0) {
+                add_line(ctx, xasprintf("%s: cannot open config directory: %s", dir, err->msg));
                 return;
         }
-        char **names = NULL;
-        size_t n = 0, cap = 0;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                struct stat st;
-                if (!is_dropin_name(de->d_name) || fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode))
-                        continue;
-                names = xgrow(names, &cap, n + 1, sizeof(char *));
-                names[n++] = xstrdup(de->d_name);
-        }
-        closedir(d);
-        if (n > 1)
-                qsort(names, n, sizeof(char *), cmp_names);
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; names[i]; i++) {
                 AUTOFREE char *path = xasprintf("%s/%s", dir, names[i]);
                 load_file(ctx, path, true);
-                free(names[i]);
         }
-        free(names);
 }
 
 static char *parse_int_override(const struct setting_desc *d, void *base, const char *value) {
@@ -385,9 +358,9 @@ static void apply_override(struct load_ctx *ctx, const struct config_setting *s)
         case SETTING_STRING_LIST:
                 /* The first occurrence replaces the files' list, later ones append. */
                 if (!ctx->list_overridden[idx])
-                        store_list(d, ctx->cfg, config_strv_copy((const char *const[]){value, NULL}));
+                        store_list(d, ctx->cfg, strv_copy((char *const[]){(char *) value, NULL}));
                 else
-                        config_strv_append(setting_field(d, ctx->cfg), value);
+                        strv_push(setting_field(d, ctx->cfg), value);
                 ctx->list_overridden[idx] = true;
                 break;
         case SETTING_INTEGER: msg = parse_int_override(d, ctx->cfg, value); break;

@@ -11,6 +11,7 @@
 
 #include "image/internal.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -50,18 +51,8 @@ static void *unpack_main(void *arg) {
 }
 
 static int pipe_sink(void *ctx, const void *data, size_t len, struct cric_error **err) {
-        int fd = *(int *) ctx;
-        const char *p = data;
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "write layer pipe");
-                }
-                p += n;
-                len -= (size_t) n;
-        }
+        if (fs_write_all(*(int *) ctx, data, len) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "write layer pipe");
         return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/strv.h"
 #include "util/xalloc.h"
 
 /* registries.conf is a few KiB; anything much larger is a mistake. */
@@ -544,59 +545,20 @@ static int load_one(const char *path, struct registries_conf **ret, struct cric_
         return registries_conf_parse(data, len, path, ret, err);
 }
 
-static int cmp_names(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-static bool is_dropin_name(const char *name) {
-        size_t n = strlen(name), sfx = strlen(".conf");
-        return name[0] != '.' && n > sfx && !strcmp(name + n - sfx, ".conf");
-}
-
-/* The regular "*.conf" files of dir in byte order (not locale order, so the result
- * does not depend on the daemon's environment). A missing dir gives none. */
-static int list_dropins(const char *dir, char ***ret_names, size_t *ret_n, struct cric_error **err) {
-        DIR *d = opendir(dir);
-        *ret_names = NULL;
-        *ret_n = 0;
-        if (!d) {
-                if (errno == ENOENT || errno == ENOTDIR)
-                        return 0;
-                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open %s", dir);
-        }
-        char **names = NULL;
-        size_t n = 0, cap = 0;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                struct stat st;
-                if (!is_dropin_name(de->d_name) || fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode))
-                        continue;
-                names = xgrow(names, &cap, n + 1, sizeof(char *));
-                names[n++] = xstrdup(de->d_name);
-        }
-        closedir(d);
-        if (n > 1)
-                qsort(names, n, sizeof(char *), cmp_names);
-        *ret_names = names;
-        *ret_n = n;
-        return 0;
-}
-
+/* The regular "*.conf" files of dir, in byte order; a missing dir has none. */
 static int merge_dropins(const char *dir, struct registries_conf *conf, struct cric_error **err) {
-        char **names = NULL;
-        size_t n = 0;
-        int r = list_dropins(dir, &names, &n, err);
-        for (size_t i = 0; r >= 0 && i < n; i++) {
+        CLEANUP(strv_freep) char **names = NULL;
+        if (fs_list_dir(dir, ".conf", true, &names, err) < 0)
+                return -1;
+        for (size_t i = 0; names[i]; i++) {
                 AUTOFREE char *path = xasprintf("%s/%s", dir, names[i]);
                 struct registries_conf *one = NULL;
-                r = load_one(path, &one, err);
-                if (r >= 0 && one)
+                if (load_one(path, &one, err) < 0)
+                        return -1;
+                if (one)
                         merge(conf, one);
         }
-        for (size_t i = 0; i < n; i++)
-                free(names[i]);
-        free(names);
-        return r < 0 ? -1 : 0;
+        return 0;
 }
 
 int registries_conf_load(const char *path, struct registries_conf **ret, struct cric_error **err) {

@@ -17,6 +17,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/strv.h"
 #include "util/xalloc.h"
 
 #define PEM_MAX_SIZE (16 << 20)
@@ -24,46 +25,6 @@
 static bool has_suffix(const char *s, const char *suffix) {
         size_t n = strlen(s), m = strlen(suffix);
         return n > m && strcmp(s + n - m, suffix) == 0;
-}
-
-static int name_cmp(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-static void strv_freep(char ***v) {
-        if (*v) {
-                for (char **p = *v; *p; p++)
-                        free(*p);
-                free(*v);
-        }
-}
-
-/* The entries of dir, sorted, NULL-terminated; NULL (no error) when dir is missing. */
-static int list_dir(const char *dir, char ***ret, struct cric_error **err) {
-        DIR *d = opendir(dir);
-        if (!d) {
-                if (errno == ENOENT || errno == ENOTDIR) {
-                        *ret = NULL;
-                        return 0;
-                }
-                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open %s", dir);
-        }
-        char **names = NULL;
-        size_t n = 0, cap = 0;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (de->d_name[0] == '.')
-                        continue;
-                names = xgrow(names, &cap, n + 2, sizeof(*names));
-                names[n++] = xstrdup(de->d_name);
-        }
-        closedir(d);
-        if (names) {
-                names[n] = NULL;
-                qsort(names, n, sizeof(*names), name_cmp);
-        }
-        *ret = names;
-        return 0;
 }
 
 static int append_file(const char *path, char **buf, size_t *len, struct cric_error **err) {
@@ -160,13 +121,13 @@ int registry_tls_load(const char *certs_dir, const char *hostport, bool verify, 
                 return cric_error_set(err, CRIC_E_INVALID, "invalid registry host \"%s\"", hostport);
         AUTOFREE char *dir = xasprintf("%s/%s", certs_dir, hostport);
         CLEANUP(strv_freep) char **names = NULL;
-        if (list_dir(dir, &names, err) < 0)
+        if (fs_list_dir(dir, NULL, false, &names, err) < 0)
                 return -1;
-        if (names && load_dir(dir, names, &t, err) < 0) {
+        if (names[0] && load_dir(dir, names, &t, err) < 0) {
                 registry_tls_clear(&t);
                 return -1;
         }
-        if (names)
+        if (names[0])
                 log_debug("registry %s: TLS material from %s (extra CAs: %s, client certificate: %s)", hostport, dir,
                           t.ca_pem ? "yes" : "no", t.cert_pem ? "yes" : "no");
         *ret = t;

@@ -1,5 +1,6 @@
 #include "util/fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/strv.h"
 #include "util/xalloc.h"
 
 int fs_mkdir_p(const char *path, mode_t mode, struct cric_error **err) {
@@ -62,7 +64,7 @@ int fs_read_file(const char *path, size_t max_size, char **ret_data, size_t *ret
         return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len) {
+int fs_write_all(int fd, const void *data, size_t len) {
         const char *p = data;
         while (len > 0) {
                 ssize_t n = write(fd, p, len);
@@ -82,7 +84,7 @@ int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
         AUTOCLOSE int fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "create %s", tmp);
-        if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+        if (fchmod(fd, mode) < 0 || fs_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
                 int e = errno;
                 unlink(tmp);
                 return cric_error_errno(err, CRIC_E_INTERNAL, e, "write %s", tmp);
@@ -115,4 +117,37 @@ char *fs_find_in_path(const char *name) {
                 free(full);
         }
         return NULL;
+}
+
+static int cmp_names(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static bool has_suffix(const char *name, const char *suffix) {
+        size_t n = strlen(name), sl = strlen(suffix);
+        return n > sl && !strcmp(name + n - sl, suffix);
+}
+
+int fs_list_dir(const char *dir, const char *suffix, bool regular_only, char ***ret_names, struct cric_error **err) {
+        DIR *d = opendir(dir);
+        if (!d && errno != ENOENT && errno != ENOTDIR)
+                return cric_error_errno(err, errno == EACCES ? CRIC_E_PERMISSION : CRIC_E_INTERNAL, errno, "open %s",
+                                        dir);
+        char **names = xcalloc(1, sizeof(char *));
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+                struct stat st;
+                if (de->d_name[0] == '.' || (suffix && !has_suffix(de->d_name, suffix)))
+                        continue;
+                if (regular_only && (fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISREG(st.st_mode)))
+                        continue;
+                strv_push(&names, de->d_name);
+        }
+        if (d)
+                closedir(d);
+        size_t n = strv_length(names);
+        if (n > 1)
+                qsort(names, n, sizeof(char *), cmp_names);
+        *ret_names = names;
+        return 0;
 }

@@ -2,6 +2,7 @@
 #ifndef CRIC_UTIL_FS_H
 #define CRIC_UTIL_FS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -16,6 +17,15 @@ int fs_read_file(const char *path, size_t max_size, char **ret_data, size_t *ret
 
 /* Writes data to path atomically (temp file in the same dir, fsync, rename). */
 int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct cric_error **err);
+
+/* The names in dir that do not start with '.', that end in suffix (NULL: any) and,
+ * with regular_only, that are regular files (symlinks followed): a NULL-terminated
+ * vector sorted by byte value (not by locale, so results do not depend on the
+ * environment). A missing dir gives an empty vector. */
+int fs_list_dir(const char *dir, const char *suffix, bool regular_only, char ***ret_names, struct cric_error **err);
+
+/* write() until all len bytes are written (EINTR retried). -1 with errno on failure. */
+int fs_write_all(int fd, const void *data, size_t len);
 
 /* True when path names an executable regular file. */
 int fs_is_executable(const char *path);

@@ -152,8 +152,8 @@ static void assert_config_equal(const struct cric_config *a, const struct cric_c
                         assert_string_equal(*(char *const *) fa, *(char *const *) fb);
                 } else if (d->type == SETTING_STRING_LIST) {
                         char *const *la = *(char **const *) fa, *const *lb = *(char **const *) fb;
-                        size_t n = config_strv_len((const char *const *) la);
-                        assert_int_equal(n, config_strv_len((const char *const *) lb));
+                        size_t n = strv_length(la);
+                        assert_int_equal(n, strv_length(lb));
                         for (size_t j = 0; j < n; j++)
                                 assert_string_equal(la[j], lb[j]);
                 } else if (d->type == SETTING_INTEGER) {
@@ -683,11 +683,11 @@ static void test_print_odd_values_round_trip(void **state) {
         cfg->cgroup_manager = CRIC_CGROUP_SYSTEMD;
         cfg->grpc_max_msg_size = 2147483648LL;
         cfg->grpc_max_workers = 1;
-        config_strv_append(&cfg->storage_options, "a=\"b\"");
-        config_strv_append(&cfg->storage_options, "");
-        config_strv_append(&cfg->storage_options, "x\\y\nz");
-        cfg->plugin_dirs = config_strv_free(cfg->plugin_dirs);
-        cfg->plugin_dirs = config_strv_copy((const char *const[]){NULL});
+        strv_push(&cfg->storage_options, "a=\"b\"");
+        strv_push(&cfg->storage_options, "");
+        strv_push(&cfg->storage_options, "x\\y\nz");
+        cfg->plugin_dirs = strv_free(cfg->plugin_dirs);
+        cfg->plugin_dirs = strv_copy(NULL);
         struct cric_runtime_handler *h = config_runtime_get_or_add(cfg, "my.runtime");
         replace(&h->runtime_path, "/opt/with space/run\"time");
         h = config_runtime_get_or_add(cfg, "ünï \"rt\"");
