@@ -61,6 +61,7 @@ struct cric_config {
         char *registries_conf;
         char *global_auth_file;
         char *certs_dir;
+        char **pinned_images; /* NULL-terminated patterns */
         int64_t max_parallel_downloads;
 
         /* [cric.network] */

@@ -163,6 +163,13 @@ const struct setting_desc config_settings[] = {
          .comment = "Per-registry TLS files: <certs_dir>/<host:port>/*.crt are trusted CAs,\n"
                     "*.cert + *.key a client certificate (containers-certs.d(5))."},
         {.table = "cric.image",
+         .key = "pinned_images",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(pinned_images),
+         .def_list = no_strings,
+         .comment = "Images the kubelet's image garbage collection must keep: names, ids or\n"
+                    "shell patterns (fnmatch) matched against an image's tags and id."},
+        {.table = "cric.image",
          .key = "max_parallel_downloads",
          .type = SETTING_INTEGER,
          .offset = CFG(max_parallel_downloads),

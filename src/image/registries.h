@@ -50,6 +50,11 @@ int registries_conf_parse(const char *text, size_t len, const char *filename, st
 int registries_expand(const struct registries_conf *conf, const char *input, struct image_ref ***ret_refs,
                       size_t *ret_n, struct cric_error **err);
 
+/* The same candidates for finding an image already stored: nothing is pulled, so a
+ * short name is never ambiguous and every search registry is a candidate. */
+int registries_expand_local(const struct registries_conf *conf, const char *input, struct image_ref ***ret_refs,
+                            size_t *ret_n, struct cric_error **err);
+
 /* The sources for a qualified reference: its [[registry]] entry's mirrors in order
  * (mirrors are only used for digest references when mirror-by-digest-only is set),
  * then the primary location. A blocked registry is CRIC_E_PERMISSION naming it.

@@ -63,13 +63,13 @@ static void refs_free(struct image_ref **refs, size_t n) {
 /* One candidate per search registry: "<registry>/<input>", which keeps the input's
  * tag and digest and gets docker.io's library/ from the parser. */
 static int expand_search(const struct registries_conf *conf, const char *input, const char *short_name,
-                         struct image_ref ***ret_refs, size_t *ret_n, struct cric_error **err) {
+                         bool is_local, struct image_ref ***ret_refs, size_t *ret_n, struct cric_error **err) {
         if (conf->n_search == 0)
                 return cric_error_set(err, CRIC_E_INVALID,
                                       "short name \"%s\": no unqualified-search-registries are configured; use a "
                                       "fully qualified name",
                                       short_name);
-        if (conf->mode == SHORT_NAME_ENFORCING && conf->n_search > 1) {
+        if (!is_local && conf->mode == SHORT_NAME_ENFORCING && conf->n_search > 1) {
                 AUTOFREE char *list = join_search(conf);
                 return cric_error_set(err, CRIC_E_INVALID,
                                       "short name \"%s\" is ambiguous in enforcing mode: it could come from %s; use a "
@@ -89,8 +89,8 @@ static int expand_search(const struct registries_conf *conf, const char *input, 
         return 0;
 }
 
-int registries_expand(const struct registries_conf *conf, const char *input, struct image_ref ***ret_refs,
-                      size_t *ret_n, struct cric_error **err) {
+static int expand(const struct registries_conf *conf, const char *input, bool is_local, struct image_ref ***ret_refs,
+                  size_t *ret_n, struct cric_error **err) {
         CLEANUP(image_ref_freep) struct image_ref *ref = NULL;
         if (image_ref_parse(input, &ref, err) < 0)
                 return -1;
@@ -108,7 +108,7 @@ int registries_expand(const struct registries_conf *conf, const char *input, str
         AUTOFREE char *short_name = xstrndup(input, name_len);
         const struct registry_alias *alias = find_alias(conf, short_name);
         if (!alias)
-                return expand_search(conf, input, short_name, ret_refs, ret_n, err);
+                return expand_search(conf, input, short_name, is_local, ret_refs, ret_n, err);
         struct image_ref *r = NULL;
         if (expand_alias(alias, ref, input[name_len] == ':', &r, err) < 0)
                 return -1;
@@ -116,6 +116,16 @@ int registries_expand(const struct registries_conf *conf, const char *input, str
         (*ret_refs)[0] = r;
         *ret_n = 1;
         return 0;
+}
+
+int registries_expand(const struct registries_conf *conf, const char *input, struct image_ref ***ret_refs,
+                      size_t *ret_n, struct cric_error **err) {
+        return expand(conf, input, false, ret_refs, ret_n, err);
+}
+
+int registries_expand_local(const struct registries_conf *conf, const char *input, struct image_ref ***ret_refs,
+                            size_t *ret_n, struct cric_error **err) {
+        return expand(conf, input, true, ret_refs, ret_n, err);
 }
 
 /* ---- prefix matching ---- */

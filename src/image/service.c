@@ -4,6 +4,7 @@
 
 #include "image/internal.h"
 #include "image/ref.h"
+#include "image/registries.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/strv.h"
@@ -131,6 +132,28 @@ static char *normalize_key(const char *key, bool *ret_is_tag) {
         return image_ref_tagged(ref);
 }
 
+/* A short name ("busybox") names the image pulled through the search registries or
+ * an alias of registries.conf, as the pull resolved it. */
+static int find_short_name(struct image_service *svc, const char *key, struct image_row **ret) {
+        CLEANUP(registries_conf_freep) struct registries_conf *regs = NULL;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        struct image_ref **names = NULL;
+        size_t n = 0;
+        if (registries_conf_load(svc->registries_conf, &regs, &err) < 0 ||
+            registries_expand_local(regs, key, &names, &n, &err) < 0)
+                return -1;
+        int r = -1;
+        for (size_t i = 0; i < n; i++) {
+                AUTOFREE char *name = names[i]->digest ? image_ref_with_digest(names[i], names[i]->digest)
+                                                        : image_ref_tagged(names[i]);
+                if (r < 0 && name && store_image_find(svc->db, name, ret, NULL) == 0)
+                        r = 0;
+                image_ref_free(names[i]);
+        }
+        free(names);
+        return r;
+}
+
 int image_lookup(struct image_service *svc, const char *key, struct image_row **ret, struct cric_error **err) {
         if (!key || !*key)
                 return cric_error_set(err, CRIC_E_INVALID, "no image given");
@@ -146,11 +169,11 @@ int image_lookup(struct image_service *svc, const char *key, struct image_row **
         }
         bool is_tag;
         AUTOFREE char *norm = normalize_key(key, &is_tag);
-        if (!norm || !strcmp(norm, key))
-                return cric_error_set(err, CRIC_E_NOT_FOUND, "image %s not found", key);
-        if (store_image_find(svc->db, norm, ret, err) < 0)
-                return cric_error_set(err, CRIC_E_NOT_FOUND, "image %s not found", key);
-        return 0;
+        if (norm && strcmp(norm, key) && store_image_find(svc->db, norm, ret, NULL) == 0)
+                return 0;
+        if (find_short_name(svc, key, ret) == 0)
+                return 0;
+        return cric_error_set(err, CRIC_E_NOT_FOUND, "image %s not found", key);
 }
 
 int image_list(struct image_service *svc, struct image_row ***ret, size_t *ret_n, struct cric_error **err) {

@@ -29,7 +29,7 @@ int rpc_list_images(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCM
                 }
                 resp->n_images = 1;
                 resp->images = xcalloc(1, sizeof(*resp->images));
-                resp->images[0] = image_to_proto(img);
+                resp->images[0] = image_to_proto(img, ctx->cfg->pinned_images);
                 return 0;
         }
         struct image_row **rows = NULL;
@@ -42,7 +42,7 @@ int rpc_list_images(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCM
         resp->n_images = n;
         resp->images = xcalloc(n ? n : 1, sizeof(*resp->images));
         for (size_t i = 0; i < n; i++)
-                resp->images[i] = image_to_proto(rows[i]);
+                resp->images[i] = image_to_proto(rows[i], ctx->cfg->pinned_images);
         image_rows_free(rows, n);
         return 0;
 }
@@ -66,7 +66,7 @@ int rpc_image_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufC
                         *err = STEAL_PTR(e);
                 return -1;
         }
-        resp->image = image_to_proto(img);
+        resp->image = image_to_proto(img, ctx->cfg->pinned_images);
         if (r->verbose) {
                 resp->n_info = 1;
                 resp->info = xcalloc(1, sizeof(*resp->info));

@@ -143,6 +143,9 @@ def test_short_name_uses_search_registries(idaemon, registry):
     image_id = pull(idaemon, "busybox")
     assert image_id == hexid(registry.images["busybox"].config_digest)
     assert registry.reference("busybox") in status(idaemon, image_id).image.repo_tags
+    # the kubelet looks the image up by the name it pulled: the short name must find it
+    assert status(idaemon, "busybox").image.id == image_id
+    assert [i.id for i in list_images(idaemon, "busybox")] == [image_id]
 
 
 @pytest.mark.parametrize("name", ["busybox-zstd", "busybox-uncompressed", "busybox-docker", "busybox-docker-list"])
@@ -504,3 +507,15 @@ def test_layers_of_a_dead_pull_are_dropped_at_start(make_daemon, tmp_path, regis
     d.start()
     assert layer_dirs(d) == []
     assert list_images(d) == []
+
+
+def test_pinned_images(make_daemon, tmp_path, registry):
+    conf = tmp_path / "registries.conf"
+    conf.write_text(registries_conf(registry))
+    cfg = '[cric.image]\npinned_images = ["%s/user-*"]\n' % registry.host
+    d = make_daemon(config_text=cfg, extra_args=["--registries-conf", str(conf)]).start()
+    pinned = pull(d, registry.reference("user-name"))
+    other = pull(d, registry.reference("busybox"))
+    assert status(d, pinned).image.pinned is True
+    assert status(d, other).image.pinned is False
+    assert {i.id: i.pinned for i in list_images(d)} == {pinned: True, other: False}
