@@ -10,7 +10,7 @@ build_pkgs=(
         crun runc
 )
 test_pkgs=(
-        clang libclang-rt-14-dev libcmocka-dev protobuf-compiler
+        clang clang-format libclang-rt-14-dev libcmocka-dev protobuf-compiler
         python3 python3-grpcio python3-protobuf python3-pytest
         docker-registry skopeo busybox-static apache2-utils openssl zstd
         python3-jwt python3-cryptography

@@ -223,4 +223,3 @@ ProtobufCMessage *cli_proto_from_json_file(const char *file, const ProtobufCMess
         }
         return m;
 }
-

@@ -15,13 +15,13 @@
 #include "util/log.h"
 
 #define CRIC_DEFAULT_CONFIG_FILE "/etc/cric/cric.conf"
-#define CRIC_DEFAULT_CONFIG_DIR "/etc/cric/cric.conf.d"
+#define CRIC_DEFAULT_CONFIG_DIR  "/etc/cric/cric.conf.d"
 
 struct cric_runtime_handler {
-        char *name;          /* key of [cric.runtime.runtimes.<name>], the CRI runtime handler */
-        char *runtime_path;  /* OCI runtime binary; empty: looked up as <name> in $PATH */
-        char *runtime_type;  /* "oci" */
-        char *runtime_root;  /* --root passed to the runtime */
+        char *name;         /* key of [cric.runtime.runtimes.<name>], the CRI runtime handler */
+        char *runtime_path; /* OCI runtime binary; empty: looked up as <name> in $PATH */
+        char *runtime_type; /* "oci" */
+        char *runtime_root; /* --root passed to the runtime */
 };
 
 enum cric_cgroup_manager {
@@ -43,7 +43,7 @@ struct cric_config {
         char **storage_options; /* NULL-terminated */
 
         /* [cric.api] */
-        char *listen;            /* socket path (a unix:// URI is accepted and stored as the path) */
+        char *listen;              /* socket path (a unix:// URI is accepted and stored as the path) */
         int64_t grpc_max_msg_size; /* bytes; requests above are refused */
         int64_t grpc_max_workers;  /* upper bound of the RPC worker pool */
         char *stream_address;
@@ -79,7 +79,7 @@ struct config_overrides {
         struct config_setting {
                 const char *key;   /* full dotted key, e.g. "cric.network.plugin_dirs" */
                 const char *value; /* the value as a string */
-        } *settings;
+        } * settings;
         size_t n_settings;
 };
 

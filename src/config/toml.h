@@ -33,21 +33,21 @@ enum toml_datetime_kind {
 
 struct toml_datetime {
         enum toml_datetime_kind kind;
-        int year, month, day;              /* valid for OFFSET, LOCAL, DATE */
-        int hour, minute, second;          /* valid for OFFSET, LOCAL, TIME */
-        int nanosecond;                    /* fractional seconds, truncated to ns */
-        int offset_minutes;                /* OFFSET only; Z is 0 */
-        char *text;                        /* normalized text: 'T' separator, as written otherwise */
+        int year, month, day;     /* valid for OFFSET, LOCAL, DATE */
+        int hour, minute, second; /* valid for OFFSET, LOCAL, TIME */
+        int nanosecond;           /* fractional seconds, truncated to ns */
+        int offset_minutes;       /* OFFSET only; Z is 0 */
+        char *text;               /* normalized text: 'T' separator, as written otherwise */
 };
 
 struct toml_value {
         enum toml_type type;
         unsigned line, column; /* 1-based position where the value (or table header) was defined */
         union {
-                char *s;           /* TOML_STRING: UTF-8, NUL-terminated (an embedded \u0000 is refused) */
-                int64_t i;         /* TOML_INTEGER */
-                double f;          /* TOML_FLOAT (inf, nan allowed) */
-                bool b;            /* TOML_BOOL */
+                char *s;   /* TOML_STRING: UTF-8, NUL-terminated (an embedded \u0000 is refused) */
+                int64_t i; /* TOML_INTEGER */
+                double f;  /* TOML_FLOAT (inf, nan allowed) */
+                bool b;    /* TOML_BOOL */
                 struct toml_datetime dt;
                 struct {
                         struct toml_value **items;

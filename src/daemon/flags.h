@@ -8,16 +8,16 @@
 #include "config/config.h"
 
 enum daemon_command {
-        DAEMON_CMD_RUN = 0,  /* serve the CRI */
-        DAEMON_CMD_CONFIG,   /* `cricd config [--default]`: print the config and exit */
-        DAEMON_CMD_VERSION,  /* --version / `cricd version` */
-        DAEMON_CMD_HELP,     /* --help / -h */
+        DAEMON_CMD_RUN = 0, /* serve the CRI */
+        DAEMON_CMD_CONFIG,  /* `cricd config [--default]`: print the config and exit */
+        DAEMON_CMD_VERSION, /* --version / `cricd version` */
+        DAEMON_CMD_HELP,    /* --help / -h */
 };
 
 struct daemon_flags {
         enum daemon_command command;
-        bool config_default;          /* `config --default`: print the built-in defaults */
-        struct config_overrides ov;   /* settings point into argv or into owned storage */
+        bool config_default;        /* `config --default`: print the built-in defaults */
+        struct config_overrides ov; /* settings point into argv or into owned storage */
 };
 
 /* Parses argv. Unknown flags, missing values and bad values are CRIC_E_INVALID errors

@@ -68,8 +68,7 @@ static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_er
                 return -1;
         AUTOFREE char *db_path = xasprintf("%s/cric.db", cfg->root);
         AUTOFREE char *storage = xasprintf("%s/storage", cfg->root);
-        if (store_open(db_path, &d->db, err) < 0 ||
-            layer_store_open(storage, cfg->storage_driver, &d->layers, err) < 0)
+        if (store_open(db_path, &d->db, err) < 0 || layer_store_open(storage, cfg->storage_driver, &d->layers, err) < 0)
                 return -1;
         struct image_service_opts io = {
                 .registries_conf = cfg->registries_conf,
@@ -143,12 +142,8 @@ int main(int argc, char **argv) {
         int ret = 0;
         struct cric_config *cfg = NULL;
         switch (flags.command) {
-        case DAEMON_CMD_HELP:
-                daemon_flags_usage(stdout);
-                break;
-        case DAEMON_CMD_VERSION:
-                printf("cricd version %s\nCRI API version v1\n", CRIC_VERSION);
-                break;
+        case DAEMON_CMD_HELP: daemon_flags_usage(stdout); break;
+        case DAEMON_CMD_VERSION: printf("cricd version %s\nCRI API version v1\n", CRIC_VERSION); break;
         case DAEMON_CMD_CONFIG:
                 if (flags.config_default)
                         cfg = config_new_default();

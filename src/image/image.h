@@ -13,9 +13,9 @@
 struct image_service;
 
 struct image_service_opts {
-        const char *registries_conf; /* path; a missing file is an empty config */
-        const char *auth_file;       /* global auth.json, or NULL/"" */
-        const char *certs_dir;       /* NULL: /etc/containers/certs.d */
+        const char *registries_conf;  /* path; a missing file is an empty config */
+        const char *auth_file;        /* global auth.json, or NULL/"" */
+        const char *certs_dir;        /* NULL: /etc/containers/certs.d */
         unsigned max_parallel_layers; /* 0: 3 */
 };
 

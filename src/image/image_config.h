@@ -9,20 +9,20 @@
 
 struct image_config {
         char *architecture, *os, *variant;
-        char *created;      /* RFC 3339 or NULL */
+        char *created; /* RFC 3339 or NULL */
         char *author;
         /* config section */
-        char *user;         /* "", "name", "uid", "uid:gid", "name:group" */
-        char **env;         /* NULL-terminated */
-        char **entrypoint;  /* NULL-terminated, NULL when unset */
-        char **cmd;         /* NULL-terminated, NULL when unset */
+        char *user;        /* "", "name", "uid", "uid:gid", "name:group" */
+        char **env;        /* NULL-terminated */
+        char **entrypoint; /* NULL-terminated, NULL when unset */
+        char **cmd;        /* NULL-terminated, NULL when unset */
         char *working_dir;
         char *stop_signal;
-        char **labels;      /* key, value, key, value, ..., NULL */
+        char **labels; /* key, value, key, value, ..., NULL */
         char **exposed_ports;
         char **volumes;
         /* rootfs */
-        char **diff_ids;    /* NULL-terminated, base layer first */
+        char **diff_ids; /* NULL-terminated, base layer first */
         size_t n_diff_ids;
 };
 
@@ -32,8 +32,7 @@ int image_config_parse(const char *data, size_t len, struct image_config **ret, 
 /* Returns a copy of the JSON document with rootfs = {"type":"layers","diff_ids":[...]}
  * set to diff_ids (used for schema 1 images, whose diff ids are known only after
  * unpacking). The image ID is the sha256 of the returned bytes. */
-int image_config_set_diff_ids(const char *json, char **diff_ids, size_t n, char **ret_json,
-                              struct cric_error **err);
+int image_config_set_diff_ids(const char *json, char **diff_ids, size_t n, char **ret_json, struct cric_error **err);
 
 struct image_config *image_config_free(struct image_config *c);
 void image_config_freep(struct image_config **c);

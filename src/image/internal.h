@@ -47,7 +47,7 @@ int layer_fetch_unpack(struct image_service *svc, struct registry_client *client
 
 /* Runs the jobs with up to svc->max_parallel_layers threads. Returns -1 with the
  * first failure (by layer order) in *err. */
-int layer_jobs_run(struct image_service *svc, struct registry_client *client, const char *repo,
-                   struct layer_job *jobs, size_t n, struct cric_error **err);
+int layer_jobs_run(struct image_service *svc, struct registry_client *client, const char *repo, struct layer_job *jobs,
+                   size_t n, struct cric_error **err);
 
 #endif

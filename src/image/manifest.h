@@ -8,18 +8,18 @@
 
 #include "util/error.h"
 
-#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
-#define MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-#define MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define MT_DOCKER_V2S2 "application/vnd.docker.distribution.manifest.v2+json"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define MT_DOCKER_V2S1 "application/vnd.docker.distribution.manifest.v1+json"
-#define MT_DOCKER_V2S1_SIGNED "application/vnd.docker.distribution.manifest.v1+prettyjws"
-#define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
-#define MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define MT_OCI_MANIFEST         "application/vnd.oci.image.manifest.v1+json"
+#define MT_OCI_INDEX            "application/vnd.oci.image.index.v1+json"
+#define MT_OCI_CONFIG           "application/vnd.oci.image.config.v1+json"
+#define MT_OCI_LAYER            "application/vnd.oci.image.layer.v1.tar"
+#define MT_OCI_LAYER_GZIP       "application/vnd.oci.image.layer.v1.tar+gzip"
+#define MT_OCI_LAYER_ZSTD       "application/vnd.oci.image.layer.v1.tar+zstd"
+#define MT_DOCKER_V2S2          "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_LIST          "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_DOCKER_V2S1          "application/vnd.docker.distribution.manifest.v1+json"
+#define MT_DOCKER_V2S1_SIGNED   "application/vnd.docker.distribution.manifest.v1+prettyjws"
+#define MT_DOCKER_CONFIG        "application/vnd.docker.container.image.v1+json"
+#define MT_DOCKER_LAYER_GZIP    "application/vnd.docker.image.rootfs.diff.tar.gzip"
 #define MT_DOCKER_LAYER_FOREIGN "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 
 /* The Accept header value for manifest requests: every type above, best first. */
@@ -51,9 +51,9 @@ struct platform {
 
 struct descriptor {
         char *media_type;
-        char *digest;  /* "sha256:<hex>", validated */
-        int64_t size;  /* -1 when unknown (schema 1) */
-        struct platform platform; /* index entries only; fields NULL elsewhere */
+        char *digest;                       /* "sha256:<hex>", validated */
+        int64_t size;                       /* -1 when unknown (schema 1) */
+        struct platform platform;           /* index entries only; fields NULL elsewhere */
         enum layer_compression compression; /* layers only, from the media type */
 };
 

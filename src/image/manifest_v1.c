@@ -231,9 +231,9 @@ int manifest_v1_signed_payload(const char *data, size_t len, char **ret, size_t 
         struct json_object *root = json_tokener_parse_ex(tok, data, (int) len);
         json_tokener_free(tok);
         struct json_object *sigs = NULL, *first = NULL, *prot = NULL, *version = NULL;
-        if (!root || !json_object_object_get_ex(root, "schemaVersion", &version) ||
-            json_object_get_int(version) != 1 || !json_object_object_get_ex(root, "signatures", &sigs) ||
-            !json_object_is_type(sigs, json_type_array) || json_object_array_length(sigs) == 0) {
+        if (!root || !json_object_object_get_ex(root, "schemaVersion", &version) || json_object_get_int(version) != 1 ||
+            !json_object_object_get_ex(root, "signatures", &sigs) || !json_object_is_type(sigs, json_type_array) ||
+            json_object_array_length(sigs) == 0) {
                 json_object_put(root);
                 *ret = copy_bytes(data, len);
                 *ret_len = len;

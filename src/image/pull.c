@@ -22,12 +22,12 @@ struct pull {
         const struct pull_source *src;
         const struct image_ref *name; /* the name the user asked for (not the mirror's) */
         struct registry_client *client;
-        char *top_digest;             /* digest the tag resolved to (index or manifest) */
-        char *manifest_digest;        /* the platform's image manifest */
+        char *top_digest;      /* digest the tag resolved to (index or manifest) */
+        char *manifest_digest; /* the platform's image manifest */
         struct manifest *manifest;
         char *config_json;
         struct image_config *config;
-        char **chains;                /* chain ids, base first (NULL-terminated) */
+        char **chains; /* chain ids, base first (NULL-terminated) */
 };
 
 static void pull_clear(struct pull *p) {
@@ -44,8 +44,8 @@ static int fetch_manifest(struct pull *p, struct cric_error **err) {
         const char *reference = p->src->ref->digest ? p->src->ref->digest : p->src->ref->tag;
         AUTOFREE char *data = NULL, *media_type = NULL;
         size_t len = 0;
-        if (registry_fetch_manifest(p->client, p->src->ref->path, reference, &data, &len, &media_type,
-                                    &p->top_digest, err) < 0)
+        if (registry_fetch_manifest(p->client, p->src->ref->path, reference, &data, &len, &media_type, &p->top_digest,
+                                    err) < 0)
                 return -1;
         if (manifest_parse(media_type, data, len, &p->manifest, err) < 0)
                 return -1;
@@ -63,8 +63,8 @@ static int fetch_manifest(struct pull *p, struct cric_error **err) {
         free(data);
         free(media_type);
         data = media_type = NULL;
-        if (registry_fetch_manifest(p->client, p->src->ref->path, digest, &data, &len, &media_type,
-                                    &p->manifest_digest, err) < 0)
+        if (registry_fetch_manifest(p->client, p->src->ref->path, digest, &data, &len, &media_type, &p->manifest_digest,
+                                    err) < 0)
                 return cric_error_prefix(err, "platform manifest %s", digest);
         if (manifest_parse(media_type, data, len, &p->manifest, err) < 0)
                 return -1;
@@ -130,8 +130,7 @@ static bool layer_present(struct image_service *svc, const char *chain) {
         return store_layer_get(svc->db, chain, &row, &err) == 0 && layer_store_has(svc->ls, chain);
 }
 
-static int commit_layer(struct pull *p, struct layer_job *job, size_t i, const char *diff_id,
-                        struct cric_error **err) {
+static int commit_layer(struct pull *p, struct layer_job *job, size_t i, const char *diff_id, struct cric_error **err) {
         if (!job->tmp)
                 return 0; /* already stored */
         if (layer_tmp_commit(p->svc->ls, STEAL_PTR(job->tmp), p->chains[i], err) < 0)

@@ -127,8 +127,8 @@ static void *jobs_worker(void *arg) {
         return NULL;
 }
 
-int layer_jobs_run(struct image_service *svc, struct registry_client *client, const char *repo,
-                   struct layer_job *jobs, size_t n, struct cric_error **err) {
+int layer_jobs_run(struct image_service *svc, struct registry_client *client, const char *repo, struct layer_job *jobs,
+                   size_t n, struct cric_error **err) {
         struct jobs_ctx c = {.svc = svc, .client = client, .repo = repo, .jobs = jobs, .n = n};
         size_t nthreads = svc->max_parallel_layers < n ? svc->max_parallel_layers : n;
         pthread_t *th = xcalloc(nthreads ? nthreads : 1, sizeof(*th));

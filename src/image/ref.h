@@ -15,11 +15,11 @@
 #include "util/error.h"
 
 struct image_ref {
-        char *domain;     /* "docker.io", "127.0.0.1:5000" */
-        char *path;       /* "library/busybox" (repository path inside the domain) */
-        char *tag;        /* "latest" when neither tag nor digest was given; NULL when only a digest was */
-        char *digest;     /* "sha256:<hex>" or NULL */
-        bool had_domain;  /* the input named a domain (false for short names) */
+        char *domain;    /* "docker.io", "127.0.0.1:5000" */
+        char *path;      /* "library/busybox" (repository path inside the domain) */
+        char *tag;       /* "latest" when neither tag nor digest was given; NULL when only a digest was */
+        char *digest;    /* "sha256:<hex>" or NULL */
+        bool had_domain; /* the input named a domain (false for short names) */
 };
 
 /* Parses and normalizes s. CRIC_E_INVALID with a message naming s and the problem

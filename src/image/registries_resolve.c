@@ -62,8 +62,8 @@ static void refs_free(struct image_ref **refs, size_t n) {
 
 /* One candidate per search registry: "<registry>/<input>", which keeps the input's
  * tag and digest and gets docker.io's library/ from the parser. */
-static int expand_search(const struct registries_conf *conf, const char *input, const char *short_name,
-                         bool is_local, struct image_ref ***ret_refs, size_t *ret_n, struct cric_error **err) {
+static int expand_search(const struct registries_conf *conf, const char *input, const char *short_name, bool is_local,
+                         struct image_ref ***ret_refs, size_t *ret_n, struct cric_error **err) {
         if (conf->n_search == 0)
                 return cric_error_set(err, CRIC_E_INVALID,
                                       "short name \"%s\": no unqualified-search-registries are configured; use a "

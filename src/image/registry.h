@@ -20,15 +20,15 @@ struct registry_auth {
 };
 
 struct registry_opts {
-        const char *domain;      /* "host[:port]" as in the reference; "docker.io" means registry-1.docker.io */
-        bool insecure;           /* plain HTTP allowed (tried after HTTPS fails) and TLS not verified */
-        const char *certs_dir;   /* NULL: /etc/containers/certs.d; CA files <dir>/<host:port>/ *.crt,
-                                  * client cert/key pairs *.cert + *.key */
+        const char *domain;    /* "host[:port]" as in the reference; "docker.io" means registry-1.docker.io */
+        bool insecure;         /* plain HTTP allowed (tried after HTTPS fails) and TLS not verified */
+        const char *certs_dir; /* NULL: /etc/containers/certs.d; CA files <dir>/<host:port>/ *.crt,
+                                * client cert/key pairs *.cert + *.key */
         const struct registry_auth *auth; /* NULL: look the domain up in auth_file */
-        const char *auth_file;   /* auth.json ({"auths": {"host": {"auth": "base64"}}}); NULL: none */
-        long connect_timeout_ms; /* 0: 30 s */
-        long stall_timeout_ms;   /* abort when no byte arrives for this long; 0: 60 s */
-        int retries;             /* extra attempts on transient errors (connect, 5xx, 429); < 0: default 3 */
+        const char *auth_file;            /* auth.json ({"auths": {"host": {"auth": "base64"}}}); NULL: none */
+        long connect_timeout_ms;          /* 0: 30 s */
+        long stall_timeout_ms;            /* abort when no byte arrives for this long; 0: 60 s */
+        int retries;                      /* extra attempts on transient errors (connect, 5xx, 429); < 0: default 3 */
 };
 
 struct registry_client;

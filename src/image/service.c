@@ -145,7 +145,7 @@ static int find_short_name(struct image_service *svc, const char *key, struct im
         int r = -1;
         for (size_t i = 0; i < n; i++) {
                 AUTOFREE char *name = names[i]->digest ? image_ref_with_digest(names[i], names[i]->digest)
-                                                        : image_ref_tagged(names[i]);
+                                                       : image_ref_tagged(names[i]);
                 if (r < 0 && name && store_image_find(svc->db, name, ret, NULL) == 0)
                         r = 0;
                 image_ref_free(names[i]);

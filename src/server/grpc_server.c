@@ -161,8 +161,10 @@ static ProtobufCMessage *dispatch(struct call_slot *slot, const char *path, grpc
                 cric_error_set(err, CRIC_E_INVALID, "%s: cannot decode the request as %s", path, m->request->name);
                 return NULL;
         }
-        struct rpc_ctx ctx = {.method = path, .cfg = server_get_config(slot->srv), .deadline = slot->details.deadline,
-                               .deps = &slot->srv->deps};
+        struct rpc_ctx ctx = {.method = path,
+                              .cfg = server_get_config(slot->srv),
+                              .deadline = slot->details.deadline,
+                              .deps = &slot->srv->deps};
         ProtobufCMessage *resp = NULL;
         if (m->handler(&ctx, req, &resp, err) < 0)
                 resp = NULL;
@@ -289,7 +291,8 @@ static int check_stale_socket(const char *path, struct cric_error **err) {
         if (lstat(path, &st) < 0)
                 return 0;
         if (!S_ISSOCK(st.st_mode))
-                return cric_error_set(err, CRIC_E_PRECONDITION, "%s exists and is not a socket, not replacing it", path);
+                return cric_error_set(err, CRIC_E_PRECONDITION, "%s exists and is not a socket, not replacing it",
+                                      path);
         AUTOCLOSE int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "socket");
@@ -334,9 +337,11 @@ int server_new(struct cric_config *cfg, const struct server_deps *deps, struct c
         srv->socket_path = xstrdup(cfg->listen);
 
         grpc_arg args[2] = {
-                {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+                {.type = GRPC_ARG_INTEGER,
+                 .key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
                  .value.integer = (int) cfg->grpc_max_msg_size},
-                {.type = GRPC_ARG_INTEGER, .key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH,
+                {.type = GRPC_ARG_INTEGER,
+                 .key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH,
                  .value.integer = (int) cfg->grpc_max_msg_size},
         };
         grpc_channel_args chargs = {.num_args = 2, .args = args};

@@ -83,7 +83,8 @@ static json_object *strv_json(char **v) {
 char *image_verbose_info(const struct image_row *img) {
         json_object *o = json_object_new_object();
         json_object_object_add(o, "id", json_object_new_string(img->id));
-        json_object_object_add(o, "manifestDigest", json_object_new_string(img->manifest_digest ? img->manifest_digest : ""));
+        json_object_object_add(o, "manifestDigest",
+                               json_object_new_string(img->manifest_digest ? img->manifest_digest : ""));
         json_object_object_add(o, "layers", strv_json(img->layers));
         json_object_object_add(o, "pulledAt", json_object_new_int64(img->pulled_at_ns));
         json_object *spec = img->config_json ? json_tokener_parse(img->config_json) : NULL;

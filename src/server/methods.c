@@ -4,7 +4,7 @@
 #include "cri.pb-c.h"
 #include "server/rpc.h"
 
-#define M(svc, name, req, streaming, fn) \
+#define M(svc, name, req, streaming, fn)                                                                               \
         { "/runtime.v1." #svc "/" #name, &runtime__v1__##req##__descriptor, fn, streaming }
 
 static const struct rpc_method methods[] = {

@@ -9,7 +9,7 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-#define IDLE_FLOOR 2
+#define IDLE_FLOOR    2
 #define IDLE_EXIT_SEC 30
 
 struct job {

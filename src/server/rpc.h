@@ -11,9 +11,9 @@
 #include "util/error.h"
 
 struct rpc_ctx {
-        const char *method;       /* full path, e.g. "/runtime.v1.RuntimeService/Version" */
-        struct cric_config *cfg;  /* the snapshot this call started with */
-        gpr_timespec deadline;    /* the client's deadline (infinite when none) */
+        const char *method;      /* full path, e.g. "/runtime.v1.RuntimeService/Version" */
+        struct cric_config *cfg; /* the snapshot this call started with */
+        gpr_timespec deadline;   /* the client's deadline (infinite when none) */
         const struct server_deps *deps;
 };
 
@@ -39,10 +39,8 @@ const struct rpc_method *rpc_method_at(size_t i);
 grpc_status_code rpc_status_from_kind(enum cric_error_kind kind);
 
 /* Handlers (runtime_info.c) */
-int rpc_version(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
-                struct cric_error **err);
-int rpc_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
-               struct cric_error **err);
+int rpc_version(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp, struct cric_error **err);
+int rpc_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp, struct cric_error **err);
 int rpc_runtime_config(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                        struct cric_error **err);
 

@@ -78,9 +78,9 @@ static Runtime__V1__RuntimeCondition *network_condition(const struct cric_config
         }
         if (found)
                 return condition_new("NetworkReady", true, NULL, NULL);
-        return condition_new("NetworkReady", false, "NetworkPluginNotReady",
-                             xasprintf("no CNI configuration file in %s; has your network provider started?",
-                                       cfg->network_dir));
+        return condition_new(
+                "NetworkReady", false, "NetworkPluginNotReady",
+                xasprintf("no CNI configuration file in %s; has your network provider started?", cfg->network_dir));
 }
 
 static json_object *strv_json(char **v) {
@@ -132,8 +132,7 @@ static Runtime__V1__RuntimeHandler *handler_new(const char *name) {
         return h;
 }
 
-int rpc_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
-               struct cric_error **err) {
+int rpc_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp, struct cric_error **err) {
         (void) err;
         const Runtime__V1__StatusRequest *r = (const Runtime__V1__StatusRequest *) req;
         Runtime__V1__StatusResponse *resp = xmalloc(sizeof(*resp));

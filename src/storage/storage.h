@@ -39,8 +39,7 @@ enum whiteout_mode layer_store_whiteout_mode(const struct layer_store *ls);
 
 /* Creates a fresh directory to unpack a layer into. With vfs, parent_chain_id's
  * files are copied in first (NULL: empty). */
-int layer_tmp_new(struct layer_store *ls, const char *parent_chain_id, struct layer_tmp **ret,
-                  struct cric_error **err);
+int layer_tmp_new(struct layer_store *ls, const char *parent_chain_id, struct layer_tmp **ret, struct cric_error **err);
 /* Moves the finished layer into place as chain_id (an existing one is kept and the
  * temp dir removed: a concurrent pull got there first). Frees tmp. */
 int layer_tmp_commit(struct layer_store *ls, struct layer_tmp *tmp, const char *chain_id, struct cric_error **err);

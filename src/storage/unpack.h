@@ -34,7 +34,7 @@ struct unpack_result {
         char diff_id[DIGEST_STR_LEN + 1]; /* of the uncompressed tar */
         int64_t compressed_size;
         int64_t uncompressed_size;
-        int64_t files;                    /* entries written */
+        int64_t files; /* entries written */
 };
 
 /* Unpacks a tar stream (gzip, zstd or uncompressed: detected from the first bytes)
@@ -52,7 +52,7 @@ struct unpack_result {
  * success, where files counts the entries applied (whiteouts and "./" included). An
  * empty stream is an empty layer. Thread-safe: no shared state (the calling thread
  * reads under a C.UTF-8 locale for the duration, so names keep their bytes). */
-int layer_unpack(int dirfd, const struct unpack_source *src, const struct unpack_opts *opts,
-                 struct unpack_result *ret, struct cric_error **err);
+int layer_unpack(int dirfd, const struct unpack_source *src, const struct unpack_opts *opts, struct unpack_result *ret,
+                 struct cric_error **err);
 
 #endif

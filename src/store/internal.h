@@ -24,8 +24,7 @@ char *store_column_strdup(sqlite3_stmt *st, int col);
 void store_bind_text(sqlite3_stmt *st, int idx, const char *s);
 void store_finalizep(sqlite3_stmt **st);
 
-#define STORE_LOCKED(s) \
-        __attribute__((cleanup(store_unlockp), unused)) struct store *store_locked_ = store_lock(s)
+#define STORE_LOCKED(s) __attribute__((cleanup(store_unlockp), unused)) struct store *store_locked_ = store_lock(s)
 struct store *store_lock(struct store *s);
 void store_unlockp(struct store **s);
 

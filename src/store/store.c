@@ -119,8 +119,8 @@ int store_open(const char *path, struct store **ret, struct cric_error **err) {
         struct store *s = xzalloc(sizeof(*s));
         pthread_mutex_init(&s->lock, NULL);
         s->path = xstrdup(path);
-        if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                            NULL) != SQLITE_OK) {
+        if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
+            SQLITE_OK) {
                 cric_error_set(err, CRIC_E_INTERNAL, "open database %s: %s", path,
                                s->db ? sqlite3_errmsg(s->db) : "out of memory");
                 store_close(s);

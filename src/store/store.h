@@ -29,9 +29,9 @@ struct image_row {
         int64_t size;          /* sum of the layers' uncompressed sizes */
         int64_t pulled_at_ns;
         bool pinned;
-        char **repo_tags;      /* NULL-terminated: "docker.io/library/busybox:latest" */
-        char **repo_digests;   /* NULL-terminated: "docker.io/library/busybox@sha256:..." */
-        char **layers;         /* NULL-terminated chain ids, base first */
+        char **repo_tags;    /* NULL-terminated: "docker.io/library/busybox:latest" */
+        char **repo_digests; /* NULL-terminated: "docker.io/library/busybox@sha256:..." */
+        char **layers;       /* NULL-terminated chain ids, base first */
 };
 
 /* Opens (creating if needed) the database at path and migrates its schema. */

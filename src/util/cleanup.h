@@ -24,22 +24,22 @@ static inline void cleanup_fclosep(FILE **f) {
                 fclose(*f);
 }
 
-#define AUTOFREE CLEANUP(cleanup_freep)
-#define AUTOCLOSE CLEANUP(cleanup_closep)
+#define AUTOFREE   CLEANUP(cleanup_freep)
+#define AUTOCLOSE  CLEANUP(cleanup_closep)
 #define AUTOFCLOSE CLEANUP(cleanup_fclosep)
 
 /* Hands over ownership: returns the value and resets the variable. */
-#define STEAL_PTR(p) \
-        ({ \
-                __typeof__(p) steal_tmp_ = (p); \
-                (p) = NULL; \
-                steal_tmp_; \
+#define STEAL_PTR(p)                                                                                                   \
+        ({                                                                                                             \
+                __typeof__(p) steal_tmp_ = (p);                                                                        \
+                (p) = NULL;                                                                                            \
+                steal_tmp_;                                                                                            \
         })
-#define STEAL_FD(fd) \
-        ({ \
-                int steal_fd_ = (fd); \
-                (fd) = -1; \
-                steal_fd_; \
+#define STEAL_FD(fd)                                                                                                   \
+        ({                                                                                                             \
+                int steal_fd_ = (fd);                                                                                  \
+                (fd) = -1;                                                                                             \
+                steal_fd_;                                                                                             \
         })
 
 #endif

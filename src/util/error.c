@@ -86,11 +86,16 @@ void cric_error_freep(struct cric_error **e) {
 
 const char *cric_error_kind_name(enum cric_error_kind kind) {
         static const char *const names[CRIC_E_KIND_MAX] = {
-                [CRIC_E_INTERNAL] = "internal",       [CRIC_E_INVALID] = "invalid argument",
-                [CRIC_E_NOT_FOUND] = "not found",     [CRIC_E_EXISTS] = "already exists",
-                [CRIC_E_UNAVAILABLE] = "unavailable", [CRIC_E_TIMEOUT] = "deadline exceeded",
-                [CRIC_E_UNIMPLEMENTED] = "unimplemented", [CRIC_E_PERMISSION] = "permission denied",
-                [CRIC_E_PRECONDITION] = "failed precondition", [CRIC_E_RESOURCE] = "resource exhausted",
+                [CRIC_E_INTERNAL] = "internal",
+                [CRIC_E_INVALID] = "invalid argument",
+                [CRIC_E_NOT_FOUND] = "not found",
+                [CRIC_E_EXISTS] = "already exists",
+                [CRIC_E_UNAVAILABLE] = "unavailable",
+                [CRIC_E_TIMEOUT] = "deadline exceeded",
+                [CRIC_E_UNIMPLEMENTED] = "unimplemented",
+                [CRIC_E_PERMISSION] = "permission denied",
+                [CRIC_E_PRECONDITION] = "failed precondition",
+                [CRIC_E_RESOURCE] = "resource exhausted",
                 [CRIC_E_CANCELLED] = "cancelled",
         };
         if ((int) kind < 0 || kind >= CRIC_E_KIND_MAX)

@@ -108,7 +108,8 @@ char *fs_find_in_path(const char *name) {
         if (strchr(name, '/'))
                 return fs_is_executable(name) ? xstrdup(name) : NULL;
         const char *env = getenv("PATH");
-        AUTOFREE char *path = xstrdup(env && *env ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        AUTOFREE char *path =
+                xstrdup(env && *env ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         char *save = NULL;
         for (char *dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
                 char *full = xasprintf("%s/%s", dir, name);

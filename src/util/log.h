@@ -38,17 +38,17 @@ static inline bool log_enabled(enum log_level level) {
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
-#define log_debug(...) \
-        do { \
-                if (log_enabled(LOG_LEVEL_DEBUG)) \
-                        log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__); \
+#define log_warn(...)  log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...)                                                                                                 \
+        do {                                                                                                           \
+                if (log_enabled(LOG_LEVEL_DEBUG))                                                                      \
+                        log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__);                                                         \
         } while (0)
-#define log_trace(...) \
-        do { \
-                if (log_enabled(LOG_LEVEL_TRACE)) \
-                        log_msg(LOG_LEVEL_TRACE, __VA_ARGS__); \
+#define log_trace(...)                                                                                                 \
+        do {                                                                                                           \
+                if (log_enabled(LOG_LEVEL_TRACE))                                                                      \
+                        log_msg(LOG_LEVEL_TRACE, __VA_ARGS__);                                                         \
         } while (0)
 
 #endif

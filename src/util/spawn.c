@@ -42,8 +42,8 @@ static long now_ms(void) {
 static bool pump(int in_fd, const char *in, size_t in_len, int out_fd, int err_fd, struct capture *out,
                  struct capture *errc, long deadline) {
         size_t in_off = 0;
-        struct pollfd p[3] = {{.fd = out_fd, .events = POLLIN}, {.fd = err_fd, .events = POLLIN},
-                              {.fd = in_fd, .events = POLLOUT}};
+        struct pollfd p[3] = {
+                {.fd = out_fd, .events = POLLIN}, {.fd = err_fd, .events = POLLIN}, {.fd = in_fd, .events = POLLOUT}};
         if (in_fd >= 0 && in_len == 0) {
                 close(in_fd);
                 p[2].fd = -1;

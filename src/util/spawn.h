@@ -8,11 +8,11 @@
 #include "util/error.h"
 
 struct spawn_opts {
-        char *const *env;     /* NULL: inherit */
+        char *const *env;       /* NULL: inherit */
         const char *stdin_data; /* NULL: /dev/null */
         size_t stdin_len;
-        unsigned timeout_ms;  /* 0: no timeout */
-        size_t max_output;    /* cap for stdout/stderr capture; 0: 1 MiB */
+        unsigned timeout_ms; /* 0: no timeout */
+        size_t max_output;   /* cap for stdout/stderr capture; 0: 1 MiB */
 };
 
 /* Runs argv[0] (a path, or looked up in $PATH) and waits. On success (exit 0)

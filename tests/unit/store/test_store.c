@@ -47,16 +47,23 @@ static const char *L2 = "sha256:222222222222222222222222222222222222222222222222
 
 static void put_layer(struct store *s, const char *chain, const char *parent) {
         struct cric_error *err = NULL;
-        struct layer_row l = {.chain_id = (char *) chain, .parent_chain_id = (char *) parent,
-                              .diff_id = (char *) chain, .size = 10, .compressed_size = 5};
+        struct layer_row l = {.chain_id = (char *) chain,
+                              .parent_chain_id = (char *) parent,
+                              .diff_id = (char *) chain,
+                              .size = 10,
+                              .compressed_size = 5};
         assert_int_equal(store_layer_put(s, &l, &err), 0);
 }
 
 static void put_image(struct store *s, const char *id, const char *tag, const char *digest, const char *layer) {
         struct cric_error *err = NULL;
         char *tags[] = {(char *) tag, NULL}, *digests[] = {(char *) digest, NULL}, *layers[] = {(char *) layer, NULL};
-        struct image_row img = {.id = (char *) id, .config_json = "{}", .size = 10, .repo_tags = tag ? tags : NULL,
-                                .repo_digests = digest ? digests : NULL, .layers = layers};
+        struct image_row img = {.id = (char *) id,
+                                .config_json = "{}",
+                                .size = 10,
+                                .repo_tags = tag ? tags : NULL,
+                                .repo_digests = digest ? digests : NULL,
+                                .layers = layers};
         assert_int_equal(store_image_put(s, &img, &err), 0);
 }
 
