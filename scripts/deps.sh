@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(
         build-essential meson ninja-build pkg-config
         libgrpc-dev protobuf-c-compiler libprotobuf-c-dev libjson-c-dev
-        libcurl4-openssl-dev libarchive-dev zlib1g-dev libzstd-dev libsqlite3-dev libssl-dev
+        libcurl4-openssl-dev libarchive-dev zlib1g-dev libzstd-dev libsqlite3-dev libssl-dev libsystemd-dev
         crun runc
 )
 test_pkgs=(

@@ -1,0 +1,123 @@
+/* cgroups of pods and containers: where they live (cgroup v1 or v2, cgroupfs or systemd
+ * driver), how they are removed, and their usage statistics.
+ *
+ * cric does not write cgroup limits itself: the OCI runtime creates the container's
+ * cgroup from linux.cgroupsPath and applies resources (also on `crun update`). This
+ * component names those cgroups, finds them on disk and reads them. */
+#ifndef CRIC_CGROUP_CGROUP_H
+#define CRIC_CGROUP_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+enum cgroup_mode {
+        CGROUP_V1 = 0, /* legacy or hybrid: one hierarchy per controller (group) */
+        CGROUP_V2,     /* unified: one hierarchy, mounted at the root */
+        CGROUP_MODE_MAX,
+        CGROUP_MODE_INVALID = -1,
+};
+
+const char *cgroup_mode_to_string(enum cgroup_mode mode);
+
+/* The mode of the cgroup tree at root (NULL: "/sys/fs/cgroup"): V2 when root is a
+ * cgroup2 mount (or holds cgroup.controllers), V1 when it holds v1 hierarchies,
+ * CGROUP_MODE_INVALID when it is missing or neither. Thread-safe. */
+enum cgroup_mode cgroup_detect(const char *root);
+
+/* The cgroup mounts under root, from mountinfo (NULL: /proc/self/mountinfo): every v1
+ * hierarchy with its controllers, and the cgroup2 mount (root itself on v2, usually
+ * root/unified on a hybrid host). Errors: CRIC_E_NOT_FOUND (no mountinfo file),
+ * CRIC_E_UNAVAILABLE (no cgroup file system under root). The result is immutable and
+ * may be shared by threads. */
+struct cgroup_mounts;
+int cgroup_mounts_load(const char *root, const char *mountinfo, struct cgroup_mounts **ret, struct cric_error **err);
+enum cgroup_mode cgroup_mounts_mode(const struct cgroup_mounts *m);
+/* Mount point of the v1 hierarchy holding controller ("memory", "name=systemd"), or of
+ * the cgroup2 mount for "" and on v2. NULL when not mounted. */
+const char *cgroup_mounts_find(const struct cgroup_mounts *m, const char *controller);
+struct cgroup_mounts *cgroup_mounts_free(struct cgroup_mounts *m);
+void cgroup_mounts_freep(struct cgroup_mounts **m);
+
+/* The directories of one cgroup, one per hierarchy. */
+struct cgroup_paths;
+/* For cgroup, a path below the hierarchy roots ("/kubepods/pod1/cric-<id>", as returned
+ * by a driver's container_cgroup). Errors: CRIC_E_INVALID (not absolute, "..", ...). */
+int cgroup_paths_new(const struct cgroup_mounts *m, const char *cgroup, struct cgroup_paths **ret,
+                     struct cric_error **err);
+/* For the cgroups of a running process, read from /proc/<pid>/cgroup. Hierarchies whose
+ * path lies outside our mounts are left out. Errors: CRIC_E_NOT_FOUND (no such process),
+ * CRIC_E_INTERNAL (unreadable or malformed file). */
+int cgroup_pid_paths(pid_t pid, const struct cgroup_mounts *m, struct cgroup_paths **ret, struct cric_error **err);
+/* The directory in the hierarchy of controller (v2: the one directory; "" names the
+ * cgroup2 directory on a hybrid host). NULL when that hierarchy is not mounted. */
+const char *cgroup_paths_get(const struct cgroup_paths *p, const char *controller);
+struct cgroup_paths *cgroup_paths_free(struct cgroup_paths *p);
+void cgroup_paths_freep(struct cgroup_paths **p);
+
+/* A cgroup driver; it must match the kubelet's --cgroup-driver. Functions are pure
+ * (except create_parent and remove) and thread-safe; returned strings belong to the
+ * caller. cgroup_parent is the CRI's LinuxPodSandboxConfig.cgroup_parent; "" means
+ * the driver's default ("/cric" or "system.slice"). Errors: CRIC_E_INVALID. */
+struct cgroup_driver {
+        const char *name; /* "cgroupfs" or "systemd" */
+        /* The pod's cgroup below the hierarchy roots: cgroupfs "/kubepods/pod1",
+         * systemd "kubepods-pod1.slice" -> "/kubepods.slice/kubepods-pod1.slice". */
+        int (*pod_parent)(const char *cgroup_parent, char **ret_path, struct cric_error **err);
+        /* linux.cgroupsPath of the OCI spec: "<parent>/cric-<id>" or "<slice>:cric:<id>". */
+        int (*container_path)(const char *cgroup_parent, const char *id, char **ret_oci_path, struct cric_error **err);
+        /* The container's cgroup below the hierarchy roots, for cgroup_paths_new and remove:
+         * "<parent>/cric-<id>" or "<slice path>/cric-<id>.scope". */
+        int (*container_cgroup)(const char *cgroup_parent, const char *id, char **ret_path, struct cric_error **err);
+        /* Makes sure the pod's parent exists. cgroupfs: nothing to do (the OCI runtime
+         * creates directories). systemd: starts the slice as a transient unit over D-Bus;
+         * CRIC_E_UNAVAILABLE when systemd is not running, CRIC_E_UNIMPLEMENTED when cric
+         * was built without systemd support. */
+        int (*create_parent)(const char *cgroup_parent, struct cric_error **err);
+        /* Removes cgroup (and cgroups below it) from every hierarchy, retrying a short
+         * while on EBUSY (processes still exiting; CRIC_E_TIMEOUT if they stay).
+         * Missing directories are fine; the root cgroup is refused (CRIC_E_INVALID). */
+        int (*remove)(const struct cgroup_mounts *m, const char *cgroup, struct cric_error **err);
+};
+
+/* "cgroupfs" or "systemd"; NULL for anything else. */
+const struct cgroup_driver *cgroup_driver_find(const char *name);
+
+/* One sample of a cgroup's usage. Each has_* flag says whether the fields after it were
+ * read (a file missing, e.g. no pids controller, is not an error). */
+struct cgroup_stats {
+        uint64_t timestamp_ns; /* CLOCK_REALTIME of the sample, for the CRI */
+        uint64_t monotonic_ns; /* CLOCK_MONOTONIC of the sample, for rates */
+        bool has_cpu;
+        uint64_t cpu_usage_core_ns; /* cumulative CPU time of all cores */
+        bool has_memory_usage;
+        uint64_t memory_usage_bytes;
+        bool has_working_set; /* usage - inactive_file, as the kubelet computes it */
+        uint64_t memory_working_set_bytes;
+        bool has_rss;
+        uint64_t memory_rss_bytes;
+        bool has_page_faults;
+        uint64_t page_faults, major_page_faults;
+        bool has_memory_limit; /* false when unlimited */
+        uint64_t memory_limit_bytes;
+        bool has_available; /* limit - working set, only with a limit */
+        uint64_t memory_available_bytes;
+        bool has_oom_kills;
+        uint64_t oom_kills;
+        bool has_pids;
+        uint64_t pids_current;
+};
+
+/* Reads the usage of the cgroup at p into *ret. Errors: CRIC_E_NOT_FOUND when the
+ * cgroup's directories are gone, CRIC_E_INTERNAL on unreadable or malformed files.
+ * Thread-safe. */
+int cgroup_stats_read(const struct cgroup_paths *p, struct cgroup_stats *ret, struct cric_error **err);
+
+/* CPU usage in nano cores (1e9 = one core busy) between two samples of one cgroup.
+ * False when it cannot be computed: a sample without CPU, no time elapsed, or the
+ * counter went back (the cgroup was recreated). */
+bool cgroup_cpu_nano_cores(const struct cgroup_stats *prev, const struct cgroup_stats *cur, uint64_t *ret_nano_cores);
+
+#endif

@@ -1,0 +1,130 @@
+/* Types and helpers shared by the files of src/cgroup/. Nothing outside the folder
+ * (except its unit tests) includes this. */
+#ifndef CRIC_CGROUP_INTERNAL_H
+#define CRIC_CGROUP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cgroup/cgroup.h"
+#include "util/error.h"
+
+#define CGROUP_DEFAULT_ROOT     "/sys/fs/cgroup"
+#define CGROUP_NAME_PREFIX      "cric"
+#define CGROUPFS_DEFAULT_PARENT "/cric"
+#define SYSTEMD_DEFAULT_PARENT  "system.slice"
+
+/* One mounted hierarchy: a v1 one (controllers non-empty) or the cgroup2 one. */
+struct cgroup_hier {
+        char **controllers; /* v1: "cpu", "cpuacct", "name=systemd"; NULL for cgroup2 */
+        char *mount_point;  /* where it is mounted, e.g. /sys/fs/cgroup/memory */
+        char *mount_root;   /* which cgroup is mounted there ("/" unless bind-mounted) */
+};
+
+struct cgroup_mounts {
+        enum cgroup_mode mode;
+        char *root;
+        struct cgroup_hier *v1;
+        size_t n_v1;
+        struct cgroup_hier *unified; /* NULL on a legacy (pure v1) host */
+};
+
+/* One directory of a cgroup. */
+struct cgroup_dir {
+        char **controllers; /* NULL for the cgroup2 directory */
+        char *path;
+};
+
+struct cgroup_paths {
+        enum cgroup_mode mode;
+        struct cgroup_dir *dirs;
+        size_t n_dirs;
+};
+
+/* detect.c */
+/* Parses one mountinfo line; returns 1 and fills ret for a cgroup/cgroup2 mount, 0 for
+ * another file system, -1 for a malformed line. */
+int cgroup_mountinfo_parse_line(const char *line, struct cgroup_hier *ret, bool *ret_is_v2);
+void cgroup_hier_clear(struct cgroup_hier *h);
+
+/* paths.c */
+/* Checks that cgroup is a clean absolute path: "/" or "/a/b" without "", "." or ".."
+ * components and without a trailing slash. what names it in the message. */
+int cgroup_path_validate(const char *cgroup, const char *what, struct cric_error **err);
+/* Appends the directory rel (a valid cgroup path relative to h's mount point) of
+ * hierarchy h. */
+void cgroup_paths_add(struct cgroup_paths *p, const struct cgroup_hier *h, const char *rel);
+
+/* proc.c */
+/* Like cgroup_pid_paths, from a file in /proc/<pid>/cgroup format. */
+int cgroup_paths_from_proc_file(const struct cgroup_mounts *m, const char *path, struct cgroup_paths **ret,
+                                struct cric_error **err);
+
+/* cgroupfs.c, systemd_paths.c: the vtables; driver.c: lookup */
+extern const struct cgroup_driver cgroup_driver_cgroupfs;
+extern const struct cgroup_driver cgroup_driver_systemd;
+/* A container id usable in a cgroup or unit name: 1-128 of [A-Za-z0-9_.-], starting
+ * with a letter or digit. */
+int cgroup_id_validate(const char *id, struct cric_error **err);
+
+/* remove.c */
+/* Removes cgroup and the cgroups below it in every hierarchy of m, retrying EBUSY until
+ * timeout_ms has passed. Refuses the root cgroup. */
+int cgroup_remove_all(const struct cgroup_mounts *m, const char *cgroup, unsigned timeout_ms, struct cric_error **err);
+int cgroup_remove_default(const struct cgroup_mounts *m, const char *cgroup, struct cric_error **err);
+
+/* systemd_paths.c */
+/* "a-b-c.slice" -> "/a.slice/a-b.slice/a-b-c.slice"; "-.slice" -> "/". */
+int systemd_slice_expand(const char *slice, char **ret_path, struct cric_error **err);
+/* "cric-<id>.scope" */
+int systemd_scope_name(const char *id, char **ret, struct cric_error **err);
+
+/* systemd.c or systemd-stub.c */
+/* Starts slice (a valid slice name) as a transient unit; an existing unit is fine. */
+int systemd_start_slice(const char *slice, struct cric_error **err);
+
+/* stats.c */
+/* Values above this are "no limit": the kernel reports an unlimited v1 limit as
+ * LONG_MAX rounded down to a page (9223372036854771712 with 4 KiB pages); the kubelet
+ * uses the same cut-off (isMemoryUnlimited). */
+#define CGROUP_MEMORY_UNLIMITED ((uint64_t) 1 << 62)
+
+/* Reads dir/name into *ret_data (NUL-terminated, caller frees). Returns 1, or 0 when the
+ * file does not exist, or -1 with err. */
+int stats_read_file(const char *dir, const char *name, char **ret_data, struct cric_error **err);
+/* Reads a file holding one number (or "max", returned as UINT64_MAX). 1/0/-1 as above. */
+int stats_read_u64(const char *dir, const char *name, uint64_t *ret, struct cric_error **err);
+/* Parses a decimal number followed by optional whitespace up to end (or the first
+ * newline when end is NULL). "max" gives UINT64_MAX. */
+int stats_parse_u64(const char *s, uint64_t *ret);
+/* Finds "key value" in a flat keyed file (memory.stat, cpu.stat, memory.events).
+ * Returns 1 and the value, 0 when absent, -1 when the value is malformed. */
+int stats_keyed_u64(const char *data, const char *key, uint64_t *ret);
+/* Several keys of one flat keyed file: sets *has (and *value when found) of each.
+ * 1 when the file was read, 0 when it does not exist, -1 with err when malformed. */
+struct stats_key {
+        const char *key;
+        bool *has;
+        uint64_t *value;
+};
+int stats_read_keys(const char *dir, const char *name, const struct stats_key *keys, size_t n_keys,
+                    struct cric_error **err);
+/* Same, over the file dir/name: 1 found, 0 file or key absent, -1 with err. */
+int stats_read_keyed(const char *dir, const char *name, const char *key, uint64_t *ret, struct cric_error **err);
+/* 1 when dir exists, 0 when it does not, -1 with err. */
+int stats_dir_exists(const char *dir, struct cric_error **err);
+
+/* What the memory readers collect before deriving working set and available bytes. */
+struct memory_raw {
+        bool has_usage, has_limit, has_inactive_file;
+        uint64_t usage, limit, inactive_file;
+};
+/* Fills usage, working set, limit and available in s from raw. */
+void stats_memory_finish(struct cgroup_stats *s, const struct memory_raw *raw);
+
+/* stats_v1.c, stats_v2.c */
+int stats_v1_read(const struct cgroup_paths *p, struct cgroup_stats *s, struct cric_error **err);
+int stats_v2_read(const char *dir, struct cgroup_stats *s, struct cric_error **err);
+
+#endif
