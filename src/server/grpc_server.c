@@ -227,6 +227,7 @@ static void handle_call(void *arg) {
         struct timespec start;
         clock_gettime(CLOCK_MONOTONIC, &start);
         AUTOFREE char *path = grpc_slice_to_c_string(slot->details.method);
+        log_trace("rpc %s: started", path);
 
         bool ok;
         grpc_byte_buffer *req_bb = receive_message(slot, &ok);
@@ -236,7 +237,7 @@ static void handle_call(void *arg) {
                 log_debug("rpc %s: receiving the request failed", path);
                 if (req_bb)
                         grpc_byte_buffer_destroy(req_bb);
-                send_reply(slot, NULL, NULL);
+                grpc_call_cancel(slot->call, NULL); /* nothing to answer: end the call */
                 slot_free(slot);
                 return;
         }

@@ -151,6 +151,14 @@ def test_configured_size_limit(make_daemon):
     assert e.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
+def wait_started(d, n, timeout=10):
+    """Waits until the daemon has picked up n Version calls in all (trace log)."""
+    deadline = time.monotonic() + timeout
+    while d.read_log().count("rpc /runtime.v1.RuntimeService/Version: started") < n:
+        assert time.monotonic() < deadline, "the calls did not reach cricd"
+        time.sleep(0.02)
+
+
 class StalledCall:
     """A Version call whose request message is held back until release(): on the
     server it occupies a worker, which waits for the message."""
@@ -181,10 +189,12 @@ class StalledCall:
         assert not self.thread.is_alive()
 
 
-def test_slow_calls_do_not_block_others(daemon):
+def test_slow_calls_do_not_block_others(make_daemon):
+    daemon = make_daemon(extra_args=["--log-level", "trace"]).start()
+    before = daemon.read_log().count("rpc /runtime.v1.RuntimeService/Version: started")
     stalled = [StalledCall(daemon) for _ in range(6)]
     try:
-        time.sleep(0.3)  # let them reach the server
+        wait_started(daemon, before + 6)
         assert all(s.result is None and s.error is None for s in stalled)
         results = []
 
@@ -204,9 +214,10 @@ def test_slow_calls_do_not_block_others(daemon):
 
 
 def test_sigterm_lets_calls_in_flight_finish(make_daemon):
-    d = make_daemon().start()
+    d = make_daemon(extra_args=["--log-level", "trace"]).start()
+    before = d.read_log().count("rpc /runtime.v1.RuntimeService/Version: started")
     s = StalledCall(d)
-    time.sleep(0.3)
+    wait_started(d, before + 1)
     d.signal(signal.SIGTERM)
     time.sleep(0.5)
     assert d.proc.poll() is None, "cricd must wait for the call in flight"
