@@ -1,0 +1,98 @@
+/* Shared between the files of src/oci/ only. Spec generation runs as named steps over
+ * one context; each step adds its part of the document. */
+#ifndef CRIC_OCI_INTERNAL_H
+#define CRIC_OCI_INTERNAL_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "oci/oci.h"
+#include "util/error.h"
+
+#define OCI_VERSION          "1.0.2"
+#define OCI_DEFAULT_PATH     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define OCI_DEFAULT_SHM_SIZE (64ULL << 20)
+#define OCI_APPARMOR_DEFAULT "cric-default"
+#define OCI_CAP_COUNT        41 /* CAP_CHOWN (0) .. CAP_CHECKPOINT_RESTORE (40) */
+
+struct spec_mount {
+        char *destination;
+        char *type;
+        char *source;
+        char **options;
+};
+
+struct spec_ctx {
+        const struct oci_host *host;
+        const struct oci_sandbox *sb;
+        const struct oci_security_context *sec;
+        const struct oci_container_input *in; /* NULL for the infra spec */
+        const struct oci_infra_input *infra;  /* NULL for a container */
+        const char *id;                       /* container (or sandbox) id */
+        const char *what;                     /* for messages: `container "x"` or `sandbox "id"` */
+        struct json_object *spec;
+        struct json_object *process;
+        struct json_object *lnx;                /* "linux" (a predefined macro in GNU C) */
+        uint64_t caps;                          /* the capability (bounding) set given to the process */
+        bool has_netns, has_ipcns, has_new_uts; /* not the host's */
+        bool has_propagation_shared, has_propagation_slave;
+        struct spec_mount *mounts;
+        size_t n_mounts;
+};
+
+static inline bool str_empty(const char *s) {
+        return !s || !*s;
+}
+
+/* json helpers (spec.c) */
+struct json_object *spec_obj(struct json_object *parent, const char *key); /* get or add an object */
+void spec_set_str(struct json_object *o, const char *key, const char *value);
+struct json_object *spec_str_array(char *const *v, size_t n);
+
+/* steps */
+int spec_add_process(struct spec_ctx *c, struct cric_error **err);      /* spec_process.c */
+int spec_add_user(struct spec_ctx *c, struct cric_error **err);         /* spec_user.c */
+int spec_add_capabilities(struct spec_ctx *c, struct cric_error **err); /* spec_caps.c */
+int spec_add_seccomp(struct spec_ctx *c, struct cric_error **err);      /* spec_seccomp.c */
+int spec_add_lsm(struct spec_ctx *c, struct cric_error **err);          /* spec_lsm.c */
+int spec_add_namespaces(struct spec_ctx *c, struct cric_error **err);   /* spec_namespaces.c */
+int spec_add_sysctls(struct spec_ctx *c, struct cric_error **err);      /* spec_namespaces.c */
+int spec_add_mounts(struct spec_ctx *c, struct cric_error **err);       /* spec_mounts.c */
+void spec_add_masked_paths(struct spec_ctx *c);                         /* spec_mounts.c */
+int spec_add_devices(struct spec_ctx *c, struct cric_error **err);      /* spec_devices.c */
+int spec_add_resources(struct spec_ctx *c, struct cric_error **err);    /* spec_resources.c */
+void spec_mounts_clear(struct spec_ctx *c);
+void spec_mount_add(struct spec_ctx *c, const char *dest, const char *type, const char *source,
+                    const char *const *options);                                           /* spec_mounts.c */
+char *spec_clean_path(const char *path);                                                   /* spec_mounts.c */
+int spec_add_bind(struct spec_ctx *c, const struct oci_mount *m, struct cric_error **err); /* spec_binds.c */
+
+/* capabilities (spec_caps.c) */
+const char *spec_cap_name(int cap);   /* "CAP_CHOWN"; NULL when out of range */
+int spec_cap_parse(const char *name); /* -1 when unknown; accepts "chown", "CAP_CHOWN" */
+
+/* the built-in RuntimeDefault seccomp profile for a process holding caps (seccomp_default.c) */
+struct json_object *seccomp_default_profile(uint64_t caps);
+
+/* user resolution (spec_user.c) */
+struct spec_user {
+        uint32_t uid, gid;
+        uint32_t *gids; /* additional gids, the primary one first */
+        size_t n_gids;
+};
+int spec_user_resolve(const char *rootfs, const struct oci_security_context *sec, const char *image_user,
+                      struct spec_user *ret, struct cric_error **err);
+
+/* resources (spec_resources.c) */
+int spec_resources_build(const struct oci_resources *res, const struct oci_host *host, struct json_object *ret,
+                         struct cric_error **err);
+int spec_cgroups_path(const struct oci_host *host, const char *parent, const char *id, char **ret,
+                      struct cric_error **err);
+int spec_oom_score_adj(const struct spec_ctx *c, int64_t want, struct cric_error **err);
+
+/* mountinfo (spec_mounts.c): the mount point holding path and its propagation */
+int spec_find_mount(const char *mountinfo, const char *path, char **ret_mountpoint, bool *ret_shared, bool *ret_slave,
+                    struct cric_error **err);
+
+#endif

@@ -1,0 +1,148 @@
+/* linux.devices and the device cgroup rules: the CRI's devices (a directory brings every
+ * device node under it), and for a privileged container every device of the host. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "oci/internal.h"
+#include "util/cleanup.h"
+#include "util/xalloc.h"
+
+#define WALK_MAX_DEPTH 8
+
+struct devices {
+        struct spec_ctx *c;
+        struct json_object *list;  /* linux.devices */
+        struct json_object *rules; /* linux.resources.devices */
+};
+
+static bool has_path(struct json_object *list, const char *path) {
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+                struct json_object *p = NULL;
+                if (json_object_object_get_ex(json_object_array_get_idx(list, i), "path", &p) &&
+                    strcmp(json_object_get_string(p), path) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static void add_device(struct devices *d, const char *path, const struct stat *st, const char *access) {
+        if (has_path(d->list, path))
+                return;
+        const char *type = S_ISBLK(st->st_mode) ? "b" : "c";
+        struct json_object *dev = json_object_new_object();
+        spec_set_str(dev, "path", path);
+        spec_set_str(dev, "type", type);
+        json_object_object_add(dev, "major", json_object_new_int64(major(st->st_rdev)));
+        json_object_object_add(dev, "minor", json_object_new_int64(minor(st->st_rdev)));
+        json_object_object_add(dev, "fileMode", json_object_new_int64(st->st_mode & 07777));
+        json_object_object_add(dev, "uid", json_object_new_int64(st->st_uid));
+        json_object_object_add(dev, "gid", json_object_new_int64(st->st_gid));
+        json_object_array_add(d->list, dev);
+        if (!access)
+                return;
+        struct json_object *rule = json_object_new_object();
+        json_object_object_add(rule, "allow", json_object_new_boolean(true));
+        spec_set_str(rule, "type", type);
+        json_object_object_add(rule, "major", json_object_new_int64(major(st->st_rdev)));
+        json_object_object_add(rule, "minor", json_object_new_int64(minor(st->st_rdev)));
+        spec_set_str(rule, "access", access);
+        json_object_array_add(d->rules, rule);
+}
+
+/* What runc and containerd leave out of a privileged container's /dev: the runtime
+ * makes its own pts, shm, mqueue, console and ptmx. */
+static bool skip_host_entry(const char *name, bool is_dir) {
+        static const char *const dirs[] = {"pts", "shm", "mqueue", "fd", ".lxc", ".lxd-mounts", ".udev"};
+        if (!is_dir)
+                return strcmp(name, "console") == 0 || strcmp(name, "ptmx") == 0;
+        for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+                if (strcmp(name, dirs[i]) == 0)
+                        return true;
+        return false;
+}
+
+/* Adds the device nodes under host_dir (symlinks not followed) as ctr_dir/... */
+static int walk(struct devices *d, const char *host_dir, const char *ctr_dir, const char *access, bool is_host,
+                int level, struct cric_error **err) {
+        if (level > WALK_MAX_DEPTH)
+                return 0;
+        DIR *dir = opendir(host_dir);
+        if (!dir)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open device directory %s", host_dir);
+        int r = 0;
+        for (struct dirent *e = readdir(dir); e && r == 0; e = readdir(dir)) {
+                struct stat st;
+                if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+                        continue;
+                if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue; /* gone meanwhile */
+                if (is_host && skip_host_entry(e->d_name, S_ISDIR(st.st_mode)))
+                        continue;
+                AUTOFREE char *h = xasprintf("%s/%s", host_dir, e->d_name);
+                AUTOFREE char *ct = xasprintf("%s/%s", strcmp(ctr_dir, "/") == 0 ? "" : ctr_dir, e->d_name);
+                if (S_ISDIR(st.st_mode))
+                        r = walk(d, h, ct, access, is_host, level + 1, err);
+                else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+                        add_device(d, ct, &st, access);
+        }
+        closedir(dir);
+        return r;
+}
+
+static int check_access(const struct spec_ctx *c, const char *p, struct cric_error **err) {
+        if (strspn(p, "rwm") != strlen(p))
+                return cric_error_set(err, CRIC_E_INVALID, "%s: device permissions \"%s\" are not a mix of r, w and m",
+                                      c->what, p);
+        return 0;
+}
+
+static int add_cri_device(struct devices *d, const struct oci_device *dev, struct cric_error **err) {
+        struct spec_ctx *c = d->c;
+        const char *access = str_empty(dev->permissions) ? "rwm" : dev->permissions;
+        const char *ctr = str_empty(dev->container_path) ? dev->host_path : dev->container_path;
+        if (str_empty(dev->host_path) || dev->host_path[0] != '/' || str_empty(ctr) || ctr[0] != '/')
+                return cric_error_set(err, CRIC_E_INVALID, "%s: device paths \"%s\" -> \"%s\" must be absolute",
+                                      c->what, dev->host_path ? dev->host_path : "", ctr ? ctr : "");
+        if (check_access(c, access, err) < 0)
+                return -1;
+        struct stat st;
+        if (stat(dev->host_path, &st) < 0)
+                return cric_error_errno(err, errno == ENOENT ? CRIC_E_NOT_FOUND : CRIC_E_INTERNAL, errno,
+                                        "%s: device %s", c->what, dev->host_path);
+        AUTOFREE char *dest = spec_clean_path(ctr);
+        if (S_ISDIR(st.st_mode))
+                return walk(d, dev->host_path, dest, access, false, 0, err);
+        if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+                return cric_error_set(err, CRIC_E_INVALID, "%s: %s is not a device", c->what, dev->host_path);
+        add_device(d, dest, &st, access);
+        return 0;
+}
+
+static void add_rule_all(struct json_object *rules, bool allow) {
+        struct json_object *rule = json_object_new_object();
+        json_object_object_add(rule, "allow", json_object_new_boolean(allow));
+        spec_set_str(rule, "access", "rwm");
+        json_object_array_add(rules, rule);
+}
+
+int spec_add_devices(struct spec_ctx *c, struct cric_error **err) {
+        bool privileged = c->sec->is_privileged;
+        struct devices d = {.c = c, .list = json_object_new_array(), .rules = json_object_new_array()};
+        json_object_object_add(c->lnx, "devices", d.list);
+        json_object_object_add(spec_obj(c->lnx, "resources"), "devices", d.rules);
+        /* Everything is denied, then each device allowed; a privileged container may use all. */
+        add_rule_all(d.rules, privileged);
+        if (privileged) {
+                const char *dev = c->host->dev_path ? c->host->dev_path : "/dev";
+                if (walk(&d, dev, "/dev", NULL, true, 0, err) < 0)
+                        return cric_error_prefix(err, "%s: host devices", c->what);
+        }
+        for (size_t i = 0; c->in && i < c->in->n_devices; i++)
+                if (add_cri_device(&d, &c->in->devices[i], err) < 0)
+                        return -1;
+        return 0;
+}
