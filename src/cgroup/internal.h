@@ -120,8 +120,19 @@ struct memory_raw {
         bool has_usage, has_limit, has_inactive_file;
         uint64_t usage, limit, inactive_file;
 };
-/* Fills usage, working set, limit and available in s from raw. */
-void stats_memory_finish(struct cgroup_stats *s, const struct memory_raw *raw);
+/* Where one cgroup version keeps the memory figures: v1 and v2 differ only in names. */
+struct memory_files {
+        const char *usage;         /* "memory.usage_in_bytes" / "memory.current" */
+        const char *limit;         /* "memory.limit_in_bytes" / "memory.max" */
+        const char *oom_file;      /* "memory.oom_control" / "memory.events", key oom_kill */
+        const char *inactive_file; /* memory.stat keys */
+        const char *rss;
+        const char *pgfault;
+        const char *pgmajfault;
+};
+/* Reads usage, limit, memory.stat and the OOM kill count of dir and fills s,
+ * deriving working set and available bytes. Missing files leave fields absent. */
+int stats_read_memory(const char *dir, const struct memory_files *f, struct cgroup_stats *s, struct cric_error **err);
 
 /* stats_v1.c, stats_v2.c */
 int stats_v1_read(const struct cgroup_paths *p, struct cgroup_stats *s, struct cric_error **err);

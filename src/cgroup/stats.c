@@ -131,7 +131,7 @@ int stats_read_keyed(const char *dir, const char *name, const char *key, uint64_
         return r;
 }
 
-void stats_memory_finish(struct cgroup_stats *s, const struct memory_raw *raw) {
+static void memory_finish(struct cgroup_stats *s, const struct memory_raw *raw) {
         if (!raw->has_usage)
                 return;
         s->has_memory_usage = true;
@@ -149,6 +149,32 @@ void stats_memory_finish(struct cgroup_stats *s, const struct memory_raw *raw) {
         s->memory_limit_bytes = raw->limit;
         s->has_available = true;
         s->memory_available_bytes = raw->limit > ws ? raw->limit - ws : 0;
+}
+
+int stats_read_memory(const char *dir, const struct memory_files *f, struct cgroup_stats *s, struct cric_error **err) {
+        struct memory_raw raw = {0};
+        int r = stats_read_u64(dir, f->usage, &raw.usage, err);
+        if (r < 0)
+                return -1;
+        raw.has_usage = r > 0;
+        if ((r = stats_read_u64(dir, f->limit, &raw.limit, err)) < 0)
+                return -1;
+        raw.has_limit = r > 0;
+        bool has_major = false;
+        const struct stats_key keys[] = {
+                {f->inactive_file, &raw.has_inactive_file, &raw.inactive_file},
+                {f->rss, &s->has_rss, &s->memory_rss_bytes},
+                {f->pgfault, &s->has_page_faults, &s->page_faults},
+                {f->pgmajfault, &has_major, &s->major_page_faults},
+        };
+        if (stats_read_keys(dir, "memory.stat", keys, sizeof(keys) / sizeof(keys[0]), err) < 0)
+                return -1;
+        s->has_page_faults = s->has_page_faults && has_major;
+        if ((r = stats_read_keyed(dir, f->oom_file, "oom_kill", &s->oom_kills, err)) < 0)
+                return -1;
+        s->has_oom_kills = r > 0;
+        memory_finish(s, &raw);
+        return 0;
 }
 
 static uint64_t clock_ns(clockid_t clock) {

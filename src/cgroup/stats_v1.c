@@ -9,38 +9,20 @@ static int read_cpu(const char *dir, struct cgroup_stats *s, struct cric_error *
         return 0;
 }
 
-/* memory.stat's total_* keys cover the cgroup and the cgroups below it, like usage_in_bytes. */
-static int read_memory_stat(const char *dir, struct cgroup_stats *s, struct memory_raw *raw, struct cric_error **err) {
-        bool has_major = false;
-        const struct stats_key keys[] = {
-                {"total_inactive_file", &raw->has_inactive_file, &raw->inactive_file},
-                {"total_rss", &s->has_rss, &s->memory_rss_bytes},
-                {"total_pgfault", &s->has_page_faults, &s->page_faults},
-                {"total_pgmajfault", &has_major, &s->major_page_faults},
-        };
-        if (stats_read_keys(dir, "memory.stat", keys, sizeof(keys) / sizeof(keys[0]), err) < 0)
-                return -1;
-        s->has_page_faults = s->has_page_faults && has_major;
-        return 0;
-}
+/* memory.stat's total_* keys cover the cgroup and the cgroups below it, like
+ * usage_in_bytes; oom_kill in memory.oom_control appeared in Linux 4.13. */
+static const struct memory_files memory_v1 = {
+        .usage = "memory.usage_in_bytes",
+        .limit = "memory.limit_in_bytes",
+        .oom_file = "memory.oom_control",
+        .inactive_file = "total_inactive_file",
+        .rss = "total_rss",
+        .pgfault = "total_pgfault",
+        .pgmajfault = "total_pgmajfault",
+};
 
 static int read_memory(const char *dir, struct cgroup_stats *s, struct cric_error **err) {
-        struct memory_raw raw = {0};
-        int r = stats_read_u64(dir, "memory.usage_in_bytes", &raw.usage, err);
-        if (r < 0)
-                return -1;
-        raw.has_usage = r > 0;
-        if ((r = stats_read_u64(dir, "memory.limit_in_bytes", &raw.limit, err)) < 0)
-                return -1;
-        raw.has_limit = r > 0;
-        if (read_memory_stat(dir, s, &raw, err) < 0)
-                return -1;
-        /* oom_kill appeared in Linux 4.13; older kernels have only under_oom. */
-        if ((r = stats_read_keyed(dir, "memory.oom_control", "oom_kill", &s->oom_kills, err)) < 0)
-                return -1;
-        s->has_oom_kills = r > 0;
-        stats_memory_finish(s, &raw);
-        return 0;
+        return stats_read_memory(dir, &memory_v1, s, err);
 }
 
 static int read_pids(const char *dir, struct cgroup_stats *s, struct cric_error **err) {
