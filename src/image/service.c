@@ -134,7 +134,7 @@ static char *normalize_key(const char *key, bool *ret_is_tag) {
 
 /* A short name ("busybox") names the image pulled through the search registries or
  * an alias of registries.conf, as the pull resolved it. */
-static int find_short_name(struct image_service *svc, const char *key, struct image_row **ret) {
+static int find_short_name(struct image_service *svc, const char *key, struct image_row **ret, char **ret_name) {
         CLEANUP(registries_conf_freep) struct registries_conf *regs = NULL;
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         struct image_ref **names = NULL;
@@ -146,20 +146,28 @@ static int find_short_name(struct image_service *svc, const char *key, struct im
         for (size_t i = 0; i < n; i++) {
                 AUTOFREE char *name = names[i]->digest ? image_ref_with_digest(names[i], names[i]->digest)
                                                        : image_ref_tagged(names[i]);
-                if (r < 0 && name && store_image_find(svc->db, name, ret, NULL) == 0)
+                if (r < 0 && name && store_image_find(svc->db, name, ret, NULL) == 0) {
                         r = 0;
+                        *ret_name = STEAL_PTR(name);
+                }
                 image_ref_free(names[i]);
         }
         free(names);
         return r;
 }
 
-int image_lookup(struct image_service *svc, const char *key, struct image_row **ret, struct cric_error **err) {
+/* Finds the image key names; *ret_name is the name it was found by as the store
+ * knows it (the normalized name:tag or name@digest), or NULL for ids. */
+static int lookup(struct image_service *svc, const char *key, struct image_row **ret, char **ret_name,
+                  struct cric_error **err) {
+        *ret_name = NULL;
         if (!key || !*key)
                 return cric_error_set(err, CRIC_E_INVALID, "no image given");
         CLEANUP(cric_error_freep) struct cric_error *first = NULL;
-        if (store_image_find(svc->db, key, ret, &first) == 0)
+        if (store_image_find(svc->db, key, ret, &first) == 0) {
+                *ret_name = xstrdup(key);
                 return 0;
+        }
         if (first->kind != CRIC_E_NOT_FOUND) {
                 if (err) {
                         cric_error_freep(err);
@@ -169,11 +177,18 @@ int image_lookup(struct image_service *svc, const char *key, struct image_row **
         }
         bool is_tag;
         AUTOFREE char *norm = normalize_key(key, &is_tag);
-        if (norm && strcmp(norm, key) && store_image_find(svc->db, norm, ret, NULL) == 0)
+        if (norm && strcmp(norm, key) && store_image_find(svc->db, norm, ret, NULL) == 0) {
+                *ret_name = STEAL_PTR(norm);
                 return 0;
-        if (find_short_name(svc, key, ret) == 0)
+        }
+        if (find_short_name(svc, key, ret, ret_name) == 0)
                 return 0;
         return cric_error_set(err, CRIC_E_NOT_FOUND, "image %s not found", key);
+}
+
+int image_lookup(struct image_service *svc, const char *key, struct image_row **ret, struct cric_error **err) {
+        AUTOFREE char *name = NULL;
+        return lookup(svc, key, ret, &name, err);
 }
 
 int image_list(struct image_service *svc, struct image_row ***ret, size_t *ret_n, struct cric_error **err) {
@@ -199,18 +214,13 @@ static void free_layers(struct image_service *svc, char **chains) {
 
 int image_remove(struct image_service *svc, const char *key, struct cric_error **err) {
         CLEANUP(image_row_freep) struct image_row *img = NULL;
-        if (image_lookup(svc, key, &img, err) < 0)
+        AUTOFREE char *name = NULL;
+        if (lookup(svc, key, &img, &name, err) < 0)
                 return -1;
-        bool is_tag;
-        AUTOFREE char *norm = normalize_key(key, &is_tag);
-        const char *tag = NULL;
-        if (strv_contains(img->repo_tags, key))
-                tag = key;
-        else if (is_tag && norm && strv_contains(img->repo_tags, norm))
-                tag = norm;
-        if (tag && strv_length(img->repo_tags) > 1) {
-                log_info("untagged %s from image %.12s", tag, img->id);
-                return store_image_untag(svc->db, tag, err);
+        /* One tag of several goes alone; an id, a digest or the last tag take the image. */
+        if (name && strv_contains(img->repo_tags, name) && strv_length(img->repo_tags) > 1) {
+                log_info("untagged %s from image %.12s", name, img->id);
+                return store_image_untag(svc->db, name, err);
         }
         /* Layers in use by a pull in flight are not freed under it. */
         inflight_claim(svc, img->layers);

@@ -519,3 +519,14 @@ def test_pinned_images(make_daemon, tmp_path, registry):
     assert status(d, pinned).image.pinned is True
     assert status(d, other).image.pinned is False
     assert {i.id: i.pinned for i in list_images(d)} == {pinned: True, other: False}
+
+
+def test_remove_short_name_removes_only_that_tag(make_daemon, tmp_path, registry):
+    conf = registries_conf(registry, extra='unqualified-search-registries = ["%s"]\n' % registry.host)
+    d = make_image_daemon(make_daemon, tmp_path, conf)
+    image_id = pull(d, "busybox")
+    assert pull(d, "busybox:1.35") == image_id
+    remove(d, "busybox")
+    assert list(status(d, image_id).image.repo_tags) == [registry.reference("busybox", "1.35")]
+    remove(d, "busybox:1.35")
+    assert not status(d, image_id).HasField("image")
