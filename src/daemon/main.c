@@ -13,6 +13,7 @@
 #include "daemon/flags.h"
 #include "daemon/notify.h"
 #include "image/image.h"
+#include "runtime/runtime.h"
 #include "server/server.h"
 #include "storage/storage.h"
 #include "store/store.h"
@@ -53,11 +54,13 @@ struct daemon {
         struct store *db;
         struct layer_store *layers;
         struct image_service *images;
+        struct runtime *runtime;
         struct cric_server *srv;
 };
 
 static void daemon_clear(struct daemon *d) {
         d->srv = server_free(d->srv);
+        d->runtime = runtime_free(d->runtime);
         d->images = image_service_free(d->images);
         d->layers = layer_store_free(d->layers);
         d->db = store_close(d->db);
@@ -78,7 +81,9 @@ static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_er
         };
         if (image_service_new(d->db, d->layers, &io, &d->images, err) < 0)
                 return -1;
-        struct server_deps deps = {.images = d->images};
+        if (runtime_new(d->db, cfg->runroot, &d->runtime, err) < 0)
+                return -1;
+        struct server_deps deps = {.images = d->images, .runtime = d->runtime};
         if (server_new(cfg, &deps, &d->srv, err) < 0 || server_start(d->srv, err) < 0)
                 return -1;
         return 0;

@@ -9,11 +9,11 @@
 
 static const struct rpc_method methods[] = {
         M(RuntimeService, Version, version_request, false, rpc_version),
-        M(RuntimeService, RunPodSandbox, run_pod_sandbox_request, false, NULL),
-        M(RuntimeService, StopPodSandbox, stop_pod_sandbox_request, false, NULL),
-        M(RuntimeService, RemovePodSandbox, remove_pod_sandbox_request, false, NULL),
-        M(RuntimeService, PodSandboxStatus, pod_sandbox_status_request, false, NULL),
-        M(RuntimeService, ListPodSandbox, list_pod_sandbox_request, false, NULL),
+        M(RuntimeService, RunPodSandbox, run_pod_sandbox_request, false, rpc_run_pod_sandbox),
+        M(RuntimeService, StopPodSandbox, stop_pod_sandbox_request, false, rpc_stop_pod_sandbox),
+        M(RuntimeService, RemovePodSandbox, remove_pod_sandbox_request, false, rpc_remove_pod_sandbox),
+        M(RuntimeService, PodSandboxStatus, pod_sandbox_status_request, false, rpc_pod_sandbox_status),
+        M(RuntimeService, ListPodSandbox, list_pod_sandbox_request, false, rpc_list_pod_sandbox),
         M(RuntimeService, StreamPodSandboxes, stream_pod_sandboxes_request, true, NULL),
         M(RuntimeService, CreateContainer, create_container_request, false, NULL),
         M(RuntimeService, StartContainer, start_container_request, false, NULL),

@@ -56,4 +56,16 @@ int rpc_remove_image(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufC
 int rpc_image_fs_info(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                       struct cric_error **err);
 
+/* Handlers (pod_*.c) */
+int rpc_run_pod_sandbox(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                        struct cric_error **err);
+int rpc_stop_pod_sandbox(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                         struct cric_error **err);
+int rpc_remove_pod_sandbox(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                           struct cric_error **err);
+int rpc_pod_sandbox_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                           struct cric_error **err);
+int rpc_list_pod_sandbox(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                         struct cric_error **err);
+
 #endif

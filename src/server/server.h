@@ -8,10 +8,12 @@
 
 struct cric_server;
 struct image_service;
+struct runtime;
 
 /* The services handlers call into; borrowed, they must outlive the server. */
 struct server_deps {
         struct image_service *images;
+        struct runtime *runtime;
 };
 
 /* Creates the server and binds its socket (cfg->listen; parent dir created, mode

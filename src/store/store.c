@@ -36,6 +36,20 @@ static const char *const migrations[] = {
         "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
         "  is_digest INTEGER NOT NULL);"
         "CREATE INDEX image_names_image ON image_names(image_id);",
+        /* 2: pods. The CRI config is kept as the kubelet sent it (protobuf bytes):
+         * below server/ it is an opaque blob. */
+        "CREATE TABLE pods ("
+        "  id TEXT PRIMARY KEY,"
+        "  name TEXT NOT NULL,"
+        "  namespace TEXT NOT NULL,"
+        "  uid TEXT NOT NULL,"
+        "  attempt INTEGER NOT NULL,"
+        "  state INTEGER NOT NULL,"
+        "  created_ns INTEGER NOT NULL,"
+        "  runtime_handler TEXT NOT NULL,"
+        "  namespaces INTEGER NOT NULL,"
+        "  config BLOB NOT NULL,"
+        "  UNIQUE (name, namespace, uid, attempt));",
 };
 
 struct store *store_lock(struct store *s) {

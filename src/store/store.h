@@ -62,6 +62,36 @@ int store_image_untag(struct store *s, const char *repo_tag, struct cric_error *
 /* Deletes the image row, its names and its digests. */
 int store_image_delete(struct store *s, const char *id, struct cric_error **err);
 
+/* Pods */
+enum pod_row_state {
+        POD_ROW_READY = 0,
+        POD_ROW_NOTREADY = 1,
+};
+
+struct pod_row {
+        char *id; /* 64 hex */
+        char *name, *namespace, *uid;
+        uint32_t attempt;
+        enum pod_row_state state;
+        int64_t created_ns;
+        char *runtime_handler;
+        unsigned namespaces; /* which namespaces are pinned (netns.h NETNS_* bits) */
+        void *config;        /* opaque bytes */
+        size_t config_len;
+};
+
+/* Inserts a pod. A pod with the same name, namespace, uid and attempt is
+ * CRIC_E_EXISTS naming the pod that holds it. */
+int store_pod_insert(struct store *s, const struct pod_row *pod, struct cric_error **err);
+int store_pod_set_state(struct store *s, const char *id, enum pod_row_state state, struct cric_error **err);
+/* By id or unique id prefix (>= 3 hex); CRIC_E_NOT_FOUND, CRIC_E_INVALID when ambiguous. */
+int store_pod_get(struct store *s, const char *id, struct pod_row **ret, struct cric_error **err);
+int store_pod_list(struct store *s, struct pod_row ***ret, size_t *ret_n, struct cric_error **err);
+int store_pod_delete(struct store *s, const char *id, struct cric_error **err);
+struct pod_row *pod_row_free(struct pod_row *p);
+void pod_row_freep(struct pod_row **p);
+void pod_rows_free(struct pod_row **rows, size_t n);
+
 struct layer_row *layer_row_free(struct layer_row *l);
 void layer_row_freep(struct layer_row **l);
 struct image_row *image_row_free(struct image_row *i);

@@ -84,7 +84,8 @@ def test_runtime_config_systemd_flag(make_daemon):
 
 
 IMPLEMENTED = {"Version", "Status", "RuntimeConfig", "ListImages", "ImageStatus", "PullImage", "RemoveImage",
-               "ImageFsInfo"}
+               "ImageFsInfo", "RunPodSandbox", "StopPodSandbox", "RemovePodSandbox", "PodSandboxStatus",
+               "ListPodSandbox"}
 
 
 def all_methods():

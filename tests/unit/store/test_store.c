@@ -174,6 +174,65 @@ static void test_list_and_reopen(void **state) {
         image_rows_free(rows, n);
 }
 
+static void put_pod(struct store *s, const char *id, const char *uid, struct cric_error **err, int want) {
+        struct pod_row p = {.id = (char *) id,
+                            .name = "web",
+                            .namespace = "default",
+                            .uid = (char *) uid,
+                            .attempt = 0,
+                            .state = POD_ROW_READY,
+                            .created_ns = 5,
+                            .runtime_handler = "",
+                            .namespaces = 7,
+                            .config = "\x0a\x00",
+                            .config_len = 2};
+        assert_int_equal(store_pod_insert(s, &p, err), want);
+}
+
+#define POD_A "abc0000000000000000000000000000000000000000000000000000000000001"
+#define POD_B "abd0000000000000000000000000000000000000000000000000000000000002"
+
+static void test_pods(void **state) {
+        struct fixture *f = *state;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        put_pod(f->s, POD_A, "u1", &err, 0);
+        put_pod(f->s, POD_B, "u2", &err, 0);
+        CLEANUP(pod_row_freep) struct pod_row *p = NULL;
+        assert_int_equal(store_pod_get(f->s, "abc0", &p, &err), 0);
+        assert_string_equal(p->id, POD_A);
+        assert_int_equal(p->config_len, 2);
+        assert_memory_equal(p->config, "\x0a\x00", 2);
+        assert_int_equal(p->namespaces, 7);
+        assert_int_equal(store_pod_set_state(f->s, POD_A, POD_ROW_NOTREADY, &err), 0);
+        CLEANUP(pod_row_freep) struct pod_row *q = NULL;
+        assert_int_equal(store_pod_get(f->s, POD_A, &q, &err), 0);
+        assert_int_equal(q->state, POD_ROW_NOTREADY);
+        CLEANUP(pod_row_freep) struct pod_row *amb = NULL;
+        assert_int_equal(store_pod_get(f->s, "ab", &amb, &err), -1); /* too short */
+        assert_int_equal(err->kind, CRIC_E_NOT_FOUND);
+        cric_error_freep(&err);
+        assert_int_equal(store_pod_get(f->s, "abc", &amb, &err), 0);
+        amb = pod_row_free(amb);
+        struct pod_row **rows = NULL;
+        size_t n = 0;
+        assert_int_equal(store_pod_list(f->s, &rows, &n, &err), 0);
+        assert_int_equal(n, 2);
+        pod_rows_free(rows, n);
+        assert_int_equal(store_pod_delete(f->s, POD_A, &err), 0);
+        assert_int_equal(store_pod_get(f->s, POD_A, &amb, &err), -1);
+        assert_int_equal(err->kind, CRIC_E_NOT_FOUND);
+}
+
+static void test_pod_name_reserved(void **state) {
+        struct fixture *f = *state;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        put_pod(f->s, POD_A, "u1", &err, 0);
+        put_pod(f->s, POD_B, "u1", &err, -1);
+        assert_int_equal(err->kind, CRIC_E_EXISTS);
+        assert_non_null(strstr(err->msg, POD_A));
+        assert_non_null(strstr(err->msg, "web_default_u1_0"));
+}
+
 static void test_open_bad_path(void **state) {
         (void) state;
         struct store *s = NULL;
@@ -190,6 +249,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_untag_and_delete, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_layers, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_list_and_reopen, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_pods, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_pod_name_reserved, setup, teardown),
                 cmocka_unit_test(test_open_bad_path),
         };
         return cmocka_run_group_tests_name("store", tests, NULL, NULL);
