@@ -53,8 +53,16 @@ struct cli {
 /* ---- main.c: flag parsing shared by the global level and every command ---- */
 
 enum cli_flag_kind {
-        CLI_FLAG_BOOL = 0, /* value is a bool * */
-        CLI_FLAG_STRING,   /* value is a const char ** pointing into argv */
+        CLI_FLAG_BOOL = 0,    /* value is a bool * */
+        CLI_FLAG_STRING,      /* value is a const char ** pointing into argv */
+        CLI_FLAG_STRING_LIST, /* value is a struct cli_string_list *: every use appends */
+};
+
+/* The values of a repeatable flag (--label a=b --label c=d), pointing into argv. The
+ * caller frees `items` (not the strings). */
+struct cli_string_list {
+        const char **items;
+        size_t n, cap;
 };
 
 struct cli_flag {
@@ -206,6 +214,13 @@ int cmd_images(struct cli *cli, int argc, char **argv, struct cric_error **err);
 int cmd_inspecti(struct cli *cli, int argc, char **argv, struct cric_error **err);
 int cmd_rmi(struct cli *cli, int argc, char **argv, struct cric_error **err);
 int cmd_imagefsinfo(struct cli *cli, int argc, char **argv, struct cric_error **err);
+
+/* cmd_pod.c */
+int cmd_runp(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_pods(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_inspectp(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_stopp(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_rmp(struct cli *cli, int argc, char **argv, struct cric_error **err);
 
 /* A CRI verbose-info value as crictl prints it (parsed JSON object/array, else a string). */
 json_object *cli_info_value(const char *s);

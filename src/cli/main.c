@@ -27,9 +27,14 @@ static const struct cli_command commands[] = {
         {"images", "List images", cmd_images},
         {"info", "Display information of the container runtime", cmd_info},
         {"inspecti", "Return the status of one or more images", cmd_inspecti},
+        {"inspectp", "Display the status of one or more pods", cmd_inspectp},
+        {"pods", "List pods", cmd_pods},
         {"pull", "Pull an image from a registry", cmd_pull},
         {"rmi", "Remove one or more images", cmd_rmi},
+        {"rmp", "Remove one or more pods", cmd_rmp},
+        {"runp", "Run a new pod", cmd_runp},
         {"runtime-config", "Retrieve the container runtime configuration", cmd_runtime_config},
+        {"stopp", "Stop one or more running pods", cmd_stopp},
         {"version", "Display runtime version information", cmd_version},
         {"help", "Shows a list of commands or help for one command", cmd_help},
 };
@@ -63,6 +68,12 @@ static const struct cli_flag *flag_find_short(const struct cli_flag *flags, size
 static int flag_set(const struct cli_flag *f, const char *value, struct cric_error **err) {
         if (f->kind == CLI_FLAG_STRING) {
                 *(const char **) f->value = value;
+                return 0;
+        }
+        if (f->kind == CLI_FLAG_STRING_LIST) {
+                struct cli_string_list *l = f->value;
+                l->items = xgrow(l->items, &l->cap, l->n + 1, sizeof(*l->items));
+                l->items[l->n++] = value;
                 return 0;
         }
         if (!value || !strcmp(value, "true") || !strcmp(value, "1")) {
@@ -147,7 +158,7 @@ int cli_flags_parse(const struct cli_flag *flags, size_t n, int argc, char **arg
 }
 
 static char *flag_label(const struct cli_flag *f) {
-        const char *arg = f->kind == CLI_FLAG_STRING ? (f->arg_name ? f->arg_name : "value") : NULL;
+        const char *arg = f->kind != CLI_FLAG_BOOL ? (f->arg_name ? f->arg_name : "value") : NULL;
         if (f->short_name && arg)
                 return xasprintf("--%s %s, -%c %s", f->long_name, arg, f->short_name, arg);
         if (f->short_name)

@@ -132,12 +132,21 @@ class Daemon:
         markers = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
         return [line for line in self.read_log().splitlines() if any(m in line for m in markers)]
 
+    def unmount_all(self):
+        """Pinned pod namespaces (and the private ns/ mount) outlive cricd on purpose;
+        the test's own directory must not: unmount everything below it, deepest first."""
+        with open("/proc/self/mountinfo") as f:
+            points = [line.split()[4] for line in f]
+        for point in sorted((p for p in points if p.startswith(self.dir + "/")), key=len, reverse=True):
+            subprocess.run(["umount", "-l", point], capture_output=True)
+
     def cleanup(self):
         """Stops the daemon, removes its files, and returns the sanitizer findings."""
         self.stop()
         reports = self.sanitizer_reports()
         if reports:
             print(self.read_log()[-20000:])
+        self.unmount_all()
         shutil.rmtree(self.dir, ignore_errors=True)
         return reports
 
