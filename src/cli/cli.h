@@ -225,4 +225,13 @@ int cmd_rmp(struct cli *cli, int argc, char **argv, struct cric_error **err);
 /* A CRI verbose-info value as crictl prints it (parsed JSON object/array, else a string). */
 json_object *cli_info_value(const char *s);
 
+/* Parses a command's flags and answers --help. Returns 1 when help was printed (the
+ * command is done), 0 to go on, -1 on a usage error. */
+int cli_command_parse(const char *name, const char *args_usage, struct cli_flag *flags, size_t n, const bool *is_help,
+                      int argc, char **argv, int *ret_nargs, struct cric_error **err);
+
+/* A failure that does not stop a command working through a list: the previous one is
+ * printed now, the latest stays in *err for main() to print. */
+void cli_keep_error(struct cric_error **err, struct cric_error *e);
+
 #endif

@@ -40,19 +40,6 @@ static const char *env_nonempty(const char *name) {
         return v && *v ? v : NULL;
 }
 
-/* Parses a command's flags and answers --help. Returns 1 when help was printed (the
- * command is done), 0 to go on, -1 on a usage error. */
-static int parse_args(const char *name, const char *args_usage, struct cli_flag *flags, size_t n, const bool *is_help,
-                      int argc, char **argv, int *ret_nargs, struct cric_error **err) {
-        if (cli_flags_parse(flags, n, argc - 1, argv + 1, false, ret_nargs, err) < 0)
-                return cric_error_prefix(err, "%s", name);
-        if (*is_help) {
-                cli_command_usage(stdout, name, args_usage, flags, n);
-                return 1;
-        }
-        return 0;
-}
-
 /* go-units' HumanSizeWithPrecision: decimal units, `precision` significant digits. */
 static void human_size(char *buf, size_t size, double v, int precision) {
         static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
@@ -69,20 +56,6 @@ static void truncated_id(char buf[TRUNC_ID_LEN + 1], const char *id) {
         if (!strncmp(id, "sha256:", 7))
                 id += 7;
         snprintf(buf, TRUNC_ID_LEN + 1, "%.*s", TRUNC_ID_LEN, id);
-}
-
-/* A failure that does not stop a command working through a list: the previous one is
- * printed now, the latest stays in *err for main() to print. */
-static void keep_error(struct cric_error **err, struct cric_error *e) {
-        fflush(stdout); /* keeps output and errors in order when both go to one file */
-        if (err && *err)
-                fprintf(stderr, "cricctl: %s\n", (*err)->msg);
-        if (err) {
-                cric_error_free(*err);
-                *err = e;
-        } else {
-                cric_error_free(e);
-        }
 }
 
 static int image_status(struct cli *cli, const char *image, bool is_verbose, ProtobufCMessage **ret,
@@ -227,7 +200,8 @@ int cmd_images(struct cli *cli, int argc, char **argv, struct cric_error **err) 
                 {"digests", 0, CLI_FLAG_BOOL, &o.has_digests, NULL, "Show digests"},
         };
         int nargs;
-        int r = parse_args("images", "[REPOSITORY[:TAG]]", flags, N_FLAGS(flags), &o.is_help, argc, argv, &nargs, err);
+        int r = cli_command_parse("images", "[REPOSITORY[:TAG]]", flags, N_FLAGS(flags), &o.is_help, argc, argv, &nargs,
+                                  err);
         if (r != 0)
                 return r < 0 ? -1 : 0;
         if (nargs > 1)
@@ -314,8 +288,8 @@ int cmd_inspecti(struct cli *cli, int argc, char **argv, struct cric_error **err
                 {"quiet", 'q', CLI_FLAG_BOOL, &is_quiet, NULL, "Do not show verbose information"},
         };
         int nargs;
-        int r = parse_args("inspecti", "IMAGE-ID [IMAGE-ID...]", flags, N_FLAGS(flags), &is_help, argc, argv, &nargs,
-                           err);
+        int r = cli_command_parse("inspecti", "IMAGE-ID [IMAGE-ID...]", flags, N_FLAGS(flags), &is_help, argc, argv,
+                                  &nargs, err);
         if (r != 0)
                 return r < 0 ? -1 : 0;
         if (nargs == 0) { /* crictl shows the command's help */
@@ -329,7 +303,7 @@ int cmd_inspecti(struct cli *cli, int argc, char **argv, struct cric_error **err
         for (int i = 1; i <= nargs; i++) {
                 struct cric_error *e = NULL;
                 if (inspect_one(cli, argv[i], !is_quiet, fmt, &e) < 0) {
-                        keep_error(err, e);
+                        cli_keep_error(err, e);
                         n_failed++;
                 }
         }
@@ -360,7 +334,7 @@ int cmd_imagefsinfo(struct cli *cli, int argc, char **argv, struct cric_error **
                  "Output format, One of: json|yaml|table (default: json)"},
         };
         int nargs;
-        int r = parse_args("imagefsinfo", NULL, flags, N_FLAGS(flags), &is_help, argc, argv, &nargs, err);
+        int r = cli_command_parse("imagefsinfo", NULL, flags, N_FLAGS(flags), &is_help, argc, argv, &nargs, err);
         if (r != 0)
                 return r < 0 ? -1 : 0;
         if (nargs > 0)
@@ -511,7 +485,7 @@ static int rmi_run(struct cli *cli, int nargs, char **args, bool is_all, bool is
                         continue;
                 n_removed++;
                 if (remove_one(cli, set.items[i].name, is_prune, &e) < 0) {
-                        keep_error(err, e);
+                        cli_keep_error(err, e);
                         n_failed++;
                 }
         }
@@ -529,7 +503,8 @@ int cmd_rmi(struct cli *cli, int argc, char **argv, struct cric_error **err) {
                 {"prune", 'q', CLI_FLAG_BOOL, &is_prune, NULL, "Remove all unused images"},
         };
         int nargs;
-        int r = parse_args("rmi", "IMAGE-ID [IMAGE-ID...]", flags, N_FLAGS(flags), &is_help, argc, argv, &nargs, err);
+        int r = cli_command_parse("rmi", "IMAGE-ID [IMAGE-ID...]", flags, N_FLAGS(flags), &is_help, argc, argv, &nargs,
+                                  err);
         if (r != 0)
                 return r < 0 ? -1 : 0;
         if (nargs == 0 && !is_all && !is_prune) { /* crictl shows the command's help */
@@ -785,7 +760,8 @@ int cmd_pull(struct cli *cli, int argc, char **argv, struct cric_error **err) {
                  "--timeout if given, else none) [$CRICTL_PULL_TIMEOUT]"},
         };
         int nargs;
-        int r = parse_args("pull", "NAME[:TAG|@DIGEST]", flags, N_FLAGS(flags), &o.is_help, argc, argv, &nargs, err);
+        int r = cli_command_parse("pull", "NAME[:TAG|@DIGEST]", flags, N_FLAGS(flags), &o.is_help, argc, argv, &nargs,
+                                  err);
         if (r != 0)
                 return r < 0 ? -1 : 0;
         if (nargs == 0 || !*argv[1])

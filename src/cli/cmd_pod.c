@@ -27,33 +27,6 @@ typedef Runtime__V1__PodSandboxFilter__LabelSelectorEntry LabelEntry;
 
 /* ---- shared helpers ---- */
 
-/* Parses a command's flags and answers --help. Returns 1 when help was printed (the
- * command is done), 0 to go on, -1 on a usage error. */
-static int parse_args(const char *name, const char *args_usage, struct cli_flag *flags, size_t n, const bool *is_help,
-                      int argc, char **argv, int *ret_nargs, struct cric_error **err) {
-        if (cli_flags_parse(flags, n, argc - 1, argv + 1, false, ret_nargs, err) < 0)
-                return cric_error_prefix(err, "%s", name);
-        if (*is_help) {
-                cli_command_usage(stdout, name, args_usage, flags, n);
-                return 1;
-        }
-        return 0;
-}
-
-/* A failure that does not stop a command working through a list: the previous one is
- * printed now, the latest stays in *err for main() to print. */
-static void keep_error(struct cric_error **err, struct cric_error *e) {
-        fflush(stdout); /* keeps output and errors in order when both go to one file */
-        if (err && *err)
-                fprintf(stderr, "cricctl: %s\n", (*err)->msg);
-        if (err) {
-                cric_error_free(*err);
-                *err = e;
-        } else {
-                cric_error_free(e);
-        }
-}
-
 /* crictl's convertPodState. */
 static const char *pod_state_name(Runtime__V1__PodSandboxState s) {
         switch (s) {
@@ -113,7 +86,7 @@ int cmd_runp(struct cli *cli, int argc, char **argv, struct cric_error **err) {
                  "Runtime handler to use. Available options are defined by the container runtime."},
         };
         int nargs;
-        int r = parse_args("runp", "pod-config.json", flags, N_FLAGS(flags), &is_help, argc, argv, &nargs, err);
+        int r = cli_command_parse("runp", "pod-config.json", flags, N_FLAGS(flags), &is_help, argc, argv, &nargs, err);
         if (r != 0)
                 return r < 0 ? -1 : 0;
         if (nargs != 1) { /* crictl shows the command's help */
@@ -349,7 +322,7 @@ int cmd_pods(struct cli *cli, int argc, char **argv, struct cric_error **err) {
         };
         int nargs;
         enum cli_output fmt;
-        int r = parse_args("pods", NULL, flags, N_FLAGS(flags), &o.is_help, argc, argv, &nargs, err);
+        int r = cli_command_parse("pods", NULL, flags, N_FLAGS(flags), &o.is_help, argc, argv, &nargs, err);
         if (r == 0 && nargs > 0)
                 r = cric_error_set(err, CRIC_E_INVALID, "pods: unexpected argument \"%s\" (see 'cricctl pods --help')",
                                    argv[1]);
@@ -477,7 +450,8 @@ int cmd_inspectp(struct cli *cli, int argc, char **argv, struct cric_error **err
                 {"quiet", 'q', CLI_FLAG_BOOL, &is_quiet, NULL, "Do not show verbose information"},
         };
         int nargs;
-        int r = parse_args("inspectp", "POD-ID [POD-ID...]", flags, N_FLAGS(flags), &is_help, argc, argv, &nargs, err);
+        int r = cli_command_parse("inspectp", "POD-ID [POD-ID...]", flags, N_FLAGS(flags), &is_help, argc, argv, &nargs,
+                                  err);
         if (r != 0)
                 return r < 0 ? -1 : 0;
         if (nargs == 0) { /* crictl shows the command's help */
@@ -491,7 +465,7 @@ int cmd_inspectp(struct cli *cli, int argc, char **argv, struct cric_error **err
         for (int i = 1; i <= nargs; i++) {
                 struct cric_error *e = NULL;
                 if (inspectp_one(cli, argv[i], !is_quiet, fmt, &e) < 0) {
-                        keep_error(err, e);
+                        cli_keep_error(err, e);
                         n_failed++;
                 }
         }
@@ -506,7 +480,8 @@ int cmd_stopp(struct cli *cli, int argc, char **argv, struct cric_error **err) {
                 {"help", 'h', CLI_FLAG_BOOL, &is_help, NULL, "show help"},
         };
         int nargs;
-        int r = parse_args("stopp", "POD-ID [POD-ID...]", flags, N_FLAGS(flags), &is_help, argc, argv, &nargs, err);
+        int r = cli_command_parse("stopp", "POD-ID [POD-ID...]", flags, N_FLAGS(flags), &is_help, argc, argv, &nargs,
+                                  err);
         if (r != 0)
                 return r < 0 ? -1 : 0;
         if (nargs == 0) { /* crictl shows the command's help */
@@ -518,7 +493,7 @@ int cmd_stopp(struct cli *cli, int argc, char **argv, struct cric_error **err) {
                 struct cric_error *e = NULL;
                 if (stop_pod(cli, argv[i], &e) < 0) {
                         cric_error_prefix(&e, "stopping the pod sandbox \"%s\"", argv[i]);
-                        keep_error(err, e);
+                        cli_keep_error(err, e);
                         n_failed++;
                 }
         }
@@ -550,7 +525,7 @@ static int rmp_run(struct cli *cli, int nargs, char **args, bool is_force, struc
         for (int i = 0; i < nargs; i++) {
                 struct cric_error *e = NULL;
                 if (rmp_one(cli, args[i], is_force, &e) < 0) {
-                        keep_error(err, e);
+                        cli_keep_error(err, e);
                         n_failed++;
                 }
         }
@@ -566,7 +541,8 @@ int cmd_rmp(struct cli *cli, int argc, char **argv, struct cric_error **err) {
                 {"all", 'a', CLI_FLAG_BOOL, &is_all, NULL, "Remove all pods"},
         };
         int nargs;
-        int r = parse_args("rmp", "POD-ID [POD-ID...]", flags, N_FLAGS(flags), &is_help, argc, argv, &nargs, err);
+        int r = cli_command_parse("rmp", "POD-ID [POD-ID...]", flags, N_FLAGS(flags), &is_help, argc, argv, &nargs,
+                                  err);
         if (r != 0)
                 return r < 0 ? -1 : 0;
         if (!is_all) {

@@ -417,3 +417,26 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "cricctl: %s\n", err->msg);
         return 1;
 }
+
+int cli_command_parse(const char *name, const char *args_usage, struct cli_flag *flags, size_t n, const bool *is_help,
+                      int argc, char **argv, int *ret_nargs, struct cric_error **err) {
+        if (cli_flags_parse(flags, n, argc - 1, argv + 1, false, ret_nargs, err) < 0)
+                return cric_error_prefix(err, "%s", name);
+        if (*is_help) {
+                cli_command_usage(stdout, name, args_usage, flags, n);
+                return 1;
+        }
+        return 0;
+}
+
+void cli_keep_error(struct cric_error **err, struct cric_error *e) {
+        fflush(stdout); /* keeps output and errors in order when both go to one file */
+        if (err && *err)
+                fprintf(stderr, "cricctl: %s\n", (*err)->msg);
+        if (err) {
+                cric_error_free(*err);
+                *err = e;
+        } else {
+                cric_error_free(e);
+        }
+}
