@@ -15,12 +15,9 @@
 static int parse_no_args(const char *name, struct cli_flag *flags, size_t n, const bool *is_help, int argc, char **argv,
                          struct cric_error **err) {
         int nargs;
-        if (cli_flags_parse(flags, n, argc - 1, argv + 1, false, &nargs, err) < 0)
-                return cric_error_prefix(err, "%s", name);
-        if (*is_help) {
-                cli_command_usage(stdout, name, NULL, flags, n);
-                return 1;
-        }
+        int r = cli_command_parse(name, NULL, flags, n, is_help, argc, argv, &nargs, err);
+        if (r != 0)
+                return r;
         if (nargs > 0)
                 return cric_error_set(err, CRIC_E_INVALID, "%s: unexpected argument \"%s\" (see 'cricctl %s --help')",
                                       name, argv[1], name);
