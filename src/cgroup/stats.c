@@ -26,20 +26,7 @@ int stats_dir_exists(const char *dir, struct cric_error **err) {
 
 int stats_read_file(const char *dir, const char *name, char **ret_data, struct cric_error **err) {
         AUTOFREE char *path = xasprintf("%s/%s", dir, name);
-        struct cric_error *e = NULL;
-        if (fs_read_file(path, STAT_FILE_MAX, ret_data, NULL, &e) == 0)
-                return 1;
-        if (e->kind == CRIC_E_NOT_FOUND) {
-                cric_error_free(e);
-                return 0;
-        }
-        if (err) {
-                cric_error_free(*err);
-                *err = e;
-        } else {
-                cric_error_free(e);
-        }
-        return -1;
+        return fs_read_file_optional(path, STAT_FILE_MAX, ret_data, err);
 }
 
 /* Parses the number at s; *ret_end points after it. "max" is UINT64_MAX. */

@@ -234,4 +234,7 @@ int cli_command_parse(const char *name, const char *args_usage, struct cli_flag 
  * printed now, the latest stays in *err for main() to print. */
 void cli_keep_error(struct cric_error **err, struct cric_error *e);
 
+/* Bytes one value of a protobuf-c field type takes in a message (or a repeated array). */
+size_t cli_proto_value_size(ProtobufCType type);
+
 #endif

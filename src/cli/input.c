@@ -20,22 +20,6 @@
  * ignored, as Go does. */
 static int message_from_json(ProtobufCMessage *m, json_object *o, const char *path, struct cric_error **err);
 
-static size_t elem_size(ProtobufCType type) {
-        switch (type) {
-        case PROTOBUF_C_TYPE_INT64:
-        case PROTOBUF_C_TYPE_SINT64:
-        case PROTOBUF_C_TYPE_SFIXED64:
-        case PROTOBUF_C_TYPE_UINT64:
-        case PROTOBUF_C_TYPE_FIXED64:
-        case PROTOBUF_C_TYPE_DOUBLE: return 8;
-        case PROTOBUF_C_TYPE_BOOL: return sizeof(protobuf_c_boolean);
-        case PROTOBUF_C_TYPE_STRING:
-        case PROTOBUF_C_TYPE_MESSAGE: return sizeof(void *);
-        case PROTOBUF_C_TYPE_BYTES: return sizeof(ProtobufCBinaryData);
-        default: return 4;
-        }
-}
-
 /* An integer from a JSON number or a string holding one (protojson writes 64-bit
  * values as strings), range-checked for the field's width. */
 static bool integer_from_json(const ProtobufCFieldDescriptor *f, json_object *v, void *p) {
@@ -48,18 +32,19 @@ static bool integer_from_json(const ProtobufCFieldDescriptor *f, json_object *v,
                            f->type == PROTOBUF_C_TYPE_UINT64 || f->type == PROTOBUF_C_TYPE_FIXED64;
         if (is_unsigned) {
                 unsigned long long u = strtoull(s, &end, 10);
-                if (strchr(s, '-') || end == s || *end || errno || (elem_size(f->type) == 4 && u > UINT32_MAX))
+                if (strchr(s, '-') || end == s || *end || errno ||
+                    (cli_proto_value_size(f->type) == 4 && u > UINT32_MAX))
                         return false;
-                if (elem_size(f->type) == 4)
+                if (cli_proto_value_size(f->type) == 4)
                         *(uint32_t *) p = (uint32_t) u;
                 else
                         *(uint64_t *) p = u;
                 return true;
         }
         long long x = strtoll(s, &end, 10);
-        if (end == s || *end || errno || (elem_size(f->type) == 4 && (x < INT32_MIN || x > INT32_MAX)))
+        if (end == s || *end || errno || (cli_proto_value_size(f->type) == 4 && (x < INT32_MIN || x > INT32_MAX)))
                 return false;
-        if (elem_size(f->type) == 4)
+        if (cli_proto_value_size(f->type) == 4)
                 *(int32_t *) p = (int32_t) x;
         else
                 *(int64_t *) p = x;
@@ -152,7 +137,7 @@ static int repeated_from_json(const ProtobufCFieldDescriptor *f, json_object *v,
                 return map_from_json(f, v, base, path, err);
         if (!json_object_is_type(v, json_type_array))
                 return cric_error_set(err, CRIC_E_INVALID, "%s: expected a list", path);
-        size_t len = json_object_array_length(v), sz = elem_size(f->type);
+        size_t len = json_object_array_length(v), sz = cli_proto_value_size(f->type);
         size_t *n = (size_t *) ((char *) base + f->quantifier_offset);
         char *array = xcalloc(len ? len : 1, sz);
         *(void **) ((char *) base + f->offset) = array;

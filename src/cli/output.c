@@ -133,7 +133,7 @@ static json_object *value_to_json(const ProtobufCFieldDescriptor *f, const void 
         return NULL;
 }
 
-static size_t value_size(ProtobufCType type) {
+size_t cli_proto_value_size(ProtobufCType type) {
         switch (type) {
         case PROTOBUF_C_TYPE_INT64:
         case PROTOBUF_C_TYPE_SINT64:
@@ -161,7 +161,7 @@ static bool value_is_zero(const ProtobufCFieldDescriptor *f, const void *p) {
         case PROTOBUF_C_TYPE_FLOAT: return *(const float *) p == 0;
         case PROTOBUF_C_TYPE_DOUBLE: return *(const double *) p == 0;
         default: /* integers and enums */
-                return value_size(f->type) == 8 ? *(const uint64_t *) p == 0 : *(const uint32_t *) p == 0;
+                return cli_proto_value_size(f->type) == 8 ? *(const uint64_t *) p == 0 : *(const uint32_t *) p == 0;
         }
 }
 
@@ -222,7 +222,7 @@ static json_object *repeated_to_json(const ProtobufCFieldDescriptor *f, const vo
         if (field_is_map(f))
                 return map_to_json(f, array, n, flags);
         json_object *a = json_object_new_array_ext((int) n);
-        size_t sz = value_size(f->type);
+        size_t sz = cli_proto_value_size(f->type);
         for (size_t i = 0; i < n; i++)
                 json_object_array_add(a, value_to_json(f, (const char *) array + i * sz, flags));
         return a;

@@ -164,21 +164,7 @@ char *podfiles_render_hosts(const char *hostname, char *const *ips, struct cric_
 
 /* The host file at path, or NULL (not an error) when it does not exist. */
 static int read_host_file(const char *path, char **ret, struct cric_error **err) {
-        struct cric_error *e = NULL;
-        if (fs_read_file(path, HOST_FILE_MAX, ret, NULL, &e) == 0)
-                return 0;
-        if (e->kind == CRIC_E_NOT_FOUND) {
-                cric_error_free(e);
-                *ret = NULL;
-                return 0;
-        }
-        if (err) {
-                cric_error_free(*err);
-                *err = e;
-        } else {
-                cric_error_free(e);
-        }
-        return -1;
+        return fs_read_file_optional(path, HOST_FILE_MAX, ret, err) < 0 ? -1 : 0;
 }
 
 static int write_pod_file(const char *dir, const char *name, const char *data, struct cric_error **err) {

@@ -120,6 +120,24 @@ char *fs_find_in_path(const char *name) {
         return NULL;
 }
 
+int fs_read_file_optional(const char *path, size_t max_size, char **ret_data, struct cric_error **err) {
+        struct cric_error *e = NULL;
+        if (fs_read_file(path, max_size, ret_data, NULL, &e) == 0)
+                return 1;
+        if (e->kind == CRIC_E_NOT_FOUND) {
+                cric_error_free(e);
+                *ret_data = NULL;
+                return 0;
+        }
+        if (err) {
+                cric_error_free(*err);
+                *err = e;
+        } else {
+                cric_error_free(e);
+        }
+        return -1;
+}
+
 static int cmp_names(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }

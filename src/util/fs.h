@@ -15,6 +15,10 @@ int fs_mkdir_p(const char *path, mode_t mode, struct cric_error **err);
  * NUL-terminated and owned by the caller; a missing file is CRIC_E_NOT_FOUND. */
 int fs_read_file(const char *path, size_t max_size, char **ret_data, size_t *ret_len, struct cric_error **err);
 
+/* Like fs_read_file, but a missing file is no error: returns 1 with the data, 0
+ * with *ret_data NULL when the file does not exist, -1 with *err otherwise. */
+int fs_read_file_optional(const char *path, size_t max_size, char **ret_data, struct cric_error **err);
+
 /* Writes data to path atomically (temp file in the same dir, fsync, rename). */
 int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct cric_error **err);
 
