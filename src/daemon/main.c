@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "daemon/flags.h"
 #include "daemon/notify.h"
+#include "daemon/reap.h"
 #include "image/image.h"
 #include "runtime/runtime.h"
 #include "server/server.h"
@@ -54,6 +55,7 @@ struct daemon {
         struct store *db;
         struct layer_store *layers;
         struct image_service *images;
+        struct cgroup_mounts *cgroups;
         struct runtime *runtime;
         struct cric_server *srv;
 };
@@ -61,6 +63,7 @@ struct daemon {
 static void daemon_clear(struct daemon *d) {
         d->srv = server_free(d->srv);
         d->runtime = runtime_free(d->runtime);
+        d->cgroups = cgroup_mounts_free(d->cgroups);
         d->images = image_service_free(d->images);
         d->layers = layer_store_free(d->layers);
         d->db = store_close(d->db);
@@ -81,7 +84,16 @@ static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_er
         };
         if (image_service_new(d->db, d->layers, &io, &d->images, err) < 0)
                 return -1;
-        if (runtime_new(d->db, cfg->runroot, &d->runtime, err) < 0)
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        if (cgroup_mounts_load(NULL, NULL, &d->cgroups, &e) < 0)
+                cric_error_log_free(&e, "no cgroup statistics or OOM detection");
+        struct runtime_opts ro = {
+                .runroot = cfg->runroot,
+                .layers = d->layers,
+                .monitor_log_level = log_level_to_string(cfg->log_level),
+                .cgroups = d->cgroups,
+        };
+        if (runtime_new(d->db, &ro, &d->runtime, err) < 0)
                 return -1;
         struct server_deps deps = {.images = d->images, .runtime = d->runtime};
         if (server_new(cfg, &deps, &d->srv, err) < 0 || server_start(d->srv, err) < 0)
@@ -96,11 +108,14 @@ static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
         sigaddset(&set, SIGTERM);
         sigaddset(&set, SIGINT);
         sigaddset(&set, SIGHUP);
+        sigaddset(&set, SIGCHLD);
         /* Blocked before any thread starts, so every thread inherits the mask and
          * only the sigwaitinfo() below sees these signals. */
         pthread_sigmask(SIG_BLOCK, &set, NULL);
         signal(SIGPIPE, SIG_IGN);
 
+        if (reap_become_subreaper() < 0)
+                log_warn("cannot become a child subreaper: %s", strerror(errno));
         grpc_init();
         struct daemon d = {0};
         if (daemon_init(&d, cfg, &err) < 0) {
@@ -120,6 +135,10 @@ static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
                                 continue;
                         log_error("sigwaitinfo: %s", strerror(errno));
                         break;
+                }
+                if (si.si_signo == SIGCHLD) {
+                        reap_orphans(NULL, "cric-monitor");
+                        continue;
                 }
                 if (si.si_signo == SIGHUP) {
                         reload(d.srv, ov, &cfg);

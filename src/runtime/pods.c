@@ -1,15 +1,18 @@
 /* Pod lifecycle. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/runtime.h"
+#include "oci/oci.h"
+#include "runtime/internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -17,15 +20,7 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-struct runtime {
-        struct store *db;
-        char *pods_dir; /* <runroot>/pods/<id>: resolv.conf, hosts, hostname */
-        char *ns_dir;   /* <runroot>/ns: pinned namespaces */
-        /* One lock for pod state changes: they are short (no image or CNI work). */
-        pthread_mutex_t lock;
-};
-
-static void new_id(char out[65]) {
+void runtime_new_id(char out[65]) {
         unsigned char raw[32];
         size_t got = 0;
         while (got < sizeof(raw)) {
@@ -37,6 +32,12 @@ static void new_id(char out[65]) {
         }
         for (size_t i = 0; i < sizeof(raw); i++)
                 snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+int64_t runtime_now_ns(void) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        return (int64_t) now.tv_sec * 1000000000LL + now.tv_nsec;
 }
 
 static char *pod_dir(const struct runtime *rt, const char *id) {
@@ -61,6 +62,49 @@ static int unpin(const struct runtime *rt, const char *id, unsigned which, struc
         return r;
 }
 
+static char *shm_path(const struct runtime *rt, const char *id) {
+        return xasprintf("%s/%s/shm", rt->pods_dir, id);
+}
+
+/* The pod's /dev/shm, shared by its containers (IPC namespace of the pod). */
+static int mount_shm(const struct runtime *rt, const char *id, struct cric_error **err) {
+        AUTOFREE char *path = shm_path(rt, id);
+        if (fs_mkdir_p(path, 0755, err) < 0)
+                return -1;
+        if (mount("shm", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "mount the pod's shm at %s", path);
+        return 0;
+}
+
+static void unmount_shm(const struct runtime *rt, const char *id) {
+        AUTOFREE char *path = shm_path(rt, id);
+        if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+                log_warn("unmount %s: %s", path, strerror(errno));
+}
+
+static char *infra_dir(const struct runtime *rt, const char *id) {
+        return xasprintf("%s/%s/infra", rt->pods_dir, id);
+}
+
+/* Kills the pod's infra process, with the runtime named in its directory. */
+static int kill_infra(struct runtime *rt, const char *id, struct cric_error **err) {
+        AUTOFREE char *dir = infra_dir(rt, id);
+        AUTOFREE char *file = xasprintf("%s/runtime", dir);
+        AUTOFREE char *text = NULL;
+        if (fs_read_file_optional(file, 8192, &text, err) < 0)
+                return -1;
+        if (!text)
+                return 0; /* never started */
+        char *root = strchr(text, '\n');
+        if (root) {
+                *root++ = 0;
+                char *end = strchr(root, '\n');
+                if (end)
+                        *end = 0;
+        }
+        return runtime_infra_kill(rt, id, text, root, err);
+}
+
 /* Leftovers of a RunPodSandbox that died half-way: a pod directory without a row. */
 static int reconcile(struct runtime *rt, struct cric_error **err) {
         CLEANUP(strv_freep) char **dirs = NULL;
@@ -73,19 +117,51 @@ static int reconcile(struct runtime *rt, struct cric_error **err) {
                         continue;
                 log_warn("removing the leftovers of pod %s, which was never completed", dirs[i]);
                 AUTOFREE char *dir = pod_dir(rt, dirs[i]);
-                if (unpin(rt, dirs[i], NETNS_ALL, &e) < 0 || rm_rf(dir, &e) < 0)
+                unmount_shm(rt, dirs[i]);
+                if (kill_infra(rt, dirs[i], &e) < 0 || unpin(rt, dirs[i], NETNS_ALL, &e) < 0 || rm_rf(dir, &e) < 0)
                         cric_error_log_free(&e, "clean pod %s", dirs[i]);
         }
         return 0;
 }
 
-int runtime_new(struct store *db, const char *runroot, struct runtime **ret, struct cric_error **err) {
+static char *find_monitor(const char *given) {
+        if (given && *given)
+                return xstrdup(given);
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n > 0) {
+                exe[n] = 0;
+                char *slash = strrchr(exe, '/');
+                if (slash) {
+                        *slash = 0;
+                        const char *rel[] = {"%s/cric-monitor", "%s/../libexec/cric/cric-monitor"};
+                        for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+                                char *p = xasprintf(rel[i], exe);
+                                if (access(p, X_OK) == 0)
+                                        return p;
+                                free(p);
+                        }
+                }
+        }
+        char *p = fs_find_in_path("cric-monitor");
+        return p ? p : xstrdup("/usr/libexec/cric/cric-monitor");
+}
+
+int runtime_new(struct store *db, const struct runtime_opts *opts, struct runtime **ret, struct cric_error **err) {
         struct runtime *rt = xzalloc(sizeof(*rt));
         rt->db = db;
-        rt->pods_dir = xasprintf("%s/pods", runroot);
-        rt->ns_dir = xasprintf("%s/ns", runroot);
+        rt->layers = opts->layers;
+        rt->cgroups = opts->cgroups;
+        rt->pods_dir = xasprintf("%s/pods", opts->runroot);
+        rt->ns_dir = xasprintf("%s/ns", opts->runroot);
+        rt->ctrs_dir = xasprintf("%s/containers", opts->runroot);
+        rt->exits_dir = xasprintf("%s/exits", opts->runroot);
+        rt->sockets_dir = xasprintf("%s/sockets", opts->runroot);
+        rt->monitor_path = find_monitor(opts->monitor_path);
+        rt->monitor_log_level = xstrdup(opts->monitor_log_level ? opts->monitor_log_level : "info");
+        rt->log_size_max = opts->log_size_max;
         pthread_mutex_init(&rt->lock, NULL);
-        if (fs_mkdir_p(rt->pods_dir, 0711, err) < 0 || reconcile(rt, err) < 0) {
+        if (fs_mkdir_p(rt->pods_dir, 0711, err) < 0 || runtime_containers_init(rt, err) < 0 || reconcile(rt, err) < 0) {
                 runtime_free(rt);
                 return -1;
         }
@@ -97,6 +173,11 @@ struct runtime *runtime_free(struct runtime *rt) {
         if (rt) {
                 free(rt->pods_dir);
                 free(rt->ns_dir);
+                free(rt->ctrs_dir);
+                free(rt->exits_dir);
+                free(rt->sockets_dir);
+                free(rt->monitor_path);
+                free(rt->monitor_log_level);
                 pthread_mutex_destroy(&rt->lock);
                 free(rt);
         }
@@ -117,6 +198,9 @@ static unsigned namespaces_of(const struct pod_spec *spec) {
         return which;
 }
 
+static int start_infra(struct runtime *rt, const struct pod_spec *spec, const char *id, unsigned which,
+                       struct cric_error **err);
+
 static int setup_pod(struct runtime *rt, const struct pod_spec *spec, const char *id, unsigned which,
                      struct cric_error **err) {
         AUTOFREE char *dir = pod_dir(rt, id);
@@ -128,12 +212,14 @@ static int setup_pod(struct runtime *rt, const struct pod_spec *spec, const char
         };
         if (podfiles_write(&files, err) < 0)
                 return -1;
-        if (!which)
-                return 0;
+        if ((which & NETNS_IPC) && mount_shm(rt, id, err) < 0)
+                return -1;
+        if (!(which & NETNS_ALL))
+                return spec->is_shared_pid ? start_infra(rt, spec, id, which, err) : 0;
         struct netns_opts o = {
                 .dir = rt->ns_dir,
                 .pod_id = id,
-                .which = which,
+                .which = which & NETNS_ALL,
                 .hostname = (which & NETNS_UTS) && spec->hostname && *spec->hostname ? spec->hostname : NULL,
                 .sysctls = spec->sysctls,
                 .n_sysctls = spec->n_sysctls,
@@ -141,22 +227,59 @@ static int setup_pod(struct runtime *rt, const struct pod_spec *spec, const char
         struct pinned_ns pinned = {0};
         int r = netns_pin(&o, &pinned, err);
         pinned_ns_clear(&pinned);
+        if (r == 0 && spec->is_shared_pid)
+                r = start_infra(rt, spec, id, which, err);
         return r;
+}
+
+static void fill_paths(struct runtime *rt, const char *id, unsigned which, struct pod_paths *ret);
+
+static int copy_file(const char *from, const char *to, mode_t mode, struct cric_error **err) {
+        AUTOFREE char *data = NULL;
+        size_t len = 0;
+        if (fs_read_file(from, 64 << 20, &data, &len, err) < 0)
+                return -1;
+        return fs_write_file_atomic(to, data, len, mode, err);
+}
+
+/* The init of a shared PID namespace: cric-pause alone in a read-only rootfs. */
+static int start_infra(struct runtime *rt, const struct pod_spec *spec, const char *id, unsigned which,
+                       struct cric_error **err) {
+        AUTOFREE char *dir = infra_dir(rt, id);
+        AUTOFREE char *rootfs = xasprintf("%s/rootfs", dir);
+        AUTOFREE char *pause = xasprintf("%s/pause", rootfs);
+        AUTOFREE char *file = xasprintf("%s/runtime", dir);
+        AUTOFREE char *text = xasprintf("%s\n%s\n", spec->runtime_path, spec->runtime_root ? spec->runtime_root : "");
+        if (fs_mkdir_p(rootfs, 0755, err) < 0 || copy_file(spec->pause_path, pause, 0755, err) < 0 ||
+            fs_write_file_atomic(file, text, strlen(text), 0600, err) < 0)
+                return -1;
+        struct pod_paths paths;
+        fill_paths(rt, id, which, &paths);
+        AUTOFREE char *json = NULL;
+        int r = spec->make_infra_spec(spec->data, id, rootfs, &paths, &json, err);
+        pod_paths_clear(&paths);
+        if (r < 0 || oci_spec_write_bundle(dir, json, err) < 0)
+                return -1;
+        pid_t pid = 0;
+        if (runtime_infra_start(rt, id, dir, spec->runtime_path, spec->runtime_root, &pid, err) < 0)
+                return cric_error_prefix(err, "start the pod's infra process");
+        log_debug("pod %s: infra process %d", id, pid);
+        return 0;
 }
 
 static void undo_pod(struct runtime *rt, const char *id, unsigned which) {
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
         AUTOFREE char *dir = pod_dir(rt, id);
-        if ((which && unpin(rt, id, which, &e) < 0) || rm_rf(dir, &e) < 0)
+        unmount_shm(rt, id);
+        if (((which & POD_INFRA) && kill_infra(rt, id, &e) < 0) ||
+            ((which & NETNS_ALL) && unpin(rt, id, which & NETNS_ALL, &e) < 0) || rm_rf(dir, &e) < 0)
                 cric_error_log_free(&e, "undo pod %s", id);
 }
 
 int runtime_pod_run(struct runtime *rt, const struct pod_spec *spec, char **ret_id, struct cric_error **err) {
         char id[65];
-        new_id(id);
-        unsigned which = namespaces_of(spec);
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
+        runtime_new_id(id);
+        unsigned which = namespaces_of(spec) | (spec->is_shared_pid ? POD_INFRA : 0);
         struct pod_row row = {
                 .id = id,
                 .name = (char *) spec->name,
@@ -164,7 +287,7 @@ int runtime_pod_run(struct runtime *rt, const struct pod_spec *spec, char **ret_
                 .uid = (char *) spec->uid,
                 .attempt = spec->attempt,
                 .state = POD_ROW_READY,
-                .created_ns = (int64_t) now.tv_sec * 1000000000LL + now.tv_nsec,
+                .created_ns = runtime_now_ns(),
                 .runtime_handler = (char *) (spec->runtime_handler ? spec->runtime_handler : ""),
                 .namespaces = which,
                 .config = (void *) spec->config,
@@ -195,10 +318,15 @@ int runtime_pod_stop(struct runtime *rt, const char *id, struct cric_error **err
                         *err = STEAL_PTR(e);
                 return -1;
         }
+        if (runtime_pod_containers_stop(rt, pod->id, err) < 0)
+                return cric_error_prefix(err, "stop pod %s", pod->id);
         pthread_mutex_lock(&rt->lock);
         int r = 0;
         if (pod->state == POD_ROW_READY) {
-                r = pod->namespaces ? unpin(rt, pod->id, pod->namespaces, err) : 0;
+                unmount_shm(rt, pod->id);
+                r = (pod->namespaces & POD_INFRA) ? kill_infra(rt, pod->id, err) : 0;
+                if (r == 0 && (pod->namespaces & NETNS_ALL))
+                        r = unpin(rt, pod->id, pod->namespaces & NETNS_ALL, err);
                 if (r == 0)
                         r = store_pod_set_state(rt->db, pod->id, POD_ROW_NOTREADY, err);
         }
@@ -219,7 +347,7 @@ int runtime_pod_remove(struct runtime *rt, const char *id, struct cric_error **e
                         *err = STEAL_PTR(e);
                 return -1;
         }
-        if (runtime_pod_stop(rt, pod->id, err) < 0)
+        if (runtime_pod_stop(rt, pod->id, err) < 0 || runtime_pod_containers_remove(rt, pod->id, err) < 0)
                 return -1;
         AUTOFREE char *dir = pod_dir(rt, pod->id);
         pthread_mutex_lock(&rt->lock);
@@ -246,4 +374,41 @@ char *runtime_pod_netns_path(struct runtime *rt, const struct pod_row *pod) {
         if (pod->state != POD_ROW_READY || !(pod->namespaces & NETNS_NET))
                 return NULL;
         return netns_pin_path(rt->ns_dir, NETNS_NET, pod->id);
+}
+
+static void fill_paths(struct runtime *rt, const char *id, unsigned which, struct pod_paths *ret) {
+        memset(ret, 0, sizeof(*ret));
+        if (which & NETNS_NET)
+                ret->netns = netns_pin_path(rt->ns_dir, NETNS_NET, id);
+        if (which & NETNS_IPC) {
+                ret->ipcns = netns_pin_path(rt->ns_dir, NETNS_IPC, id);
+                ret->shm = shm_path(rt, id);
+        }
+        if (which & NETNS_UTS)
+                ret->utsns = netns_pin_path(rt->ns_dir, NETNS_UTS, id);
+        if (which & POD_INFRA) {
+                AUTOFREE char *pid_file = xasprintf("%s/%s/infra/pid", rt->pods_dir, id);
+                AUTOFREE char *text = NULL;
+                CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+                if (fs_read_file_optional(pid_file, 64, &text, &e) == 0 && text)
+                        ret->pause_pid = (pid_t) strtol(text, NULL, 10);
+        }
+        ret->resolv_conf = xasprintf("%s/%s/" PODFILES_RESOLV_CONF, rt->pods_dir, id);
+        ret->hosts = xasprintf("%s/%s/" PODFILES_HOSTS, rt->pods_dir, id);
+        ret->hostname = xasprintf("%s/%s/" PODFILES_HOSTNAME, rt->pods_dir, id);
+}
+
+void runtime_pod_paths(struct runtime *rt, const struct pod_row *pod, struct pod_paths *ret) {
+        fill_paths(rt, pod->id, pod->state == POD_ROW_READY ? pod->namespaces : 0, ret);
+}
+
+void pod_paths_clear(struct pod_paths *p) {
+        free(p->netns);
+        free(p->ipcns);
+        free(p->utsns);
+        free(p->resolv_conf);
+        free(p->hosts);
+        free(p->hostname);
+        free(p->shm);
+        memset(p, 0, sizeof(*p));
 }

@@ -1,7 +1,9 @@
 #include "server/pod_convert.h"
 
 #include <stdlib.h>
+#include <string.h>
 
+#include "util/fs.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -31,6 +33,20 @@ void *map_copy(void *const *from, size_t n, const ProtobufCMessageDescriptor *to
         return to;
 }
 
+bool map_includes(void *const *map, size_t n, void *const *selector, size_t n_selector) {
+        for (size_t i = 0; i < n_selector; i++) {
+                const struct map_entry *want = selector[i];
+                bool found = false;
+                for (size_t j = 0; j < n && !found; j++) {
+                        const struct map_entry *have = map[j];
+                        found = !strcmp(have->key, want->key) && !strcmp(have->value, want->value);
+                }
+                if (!found)
+                        return false;
+        }
+        return true;
+}
+
 Runtime__V1__PodSandboxMetadata *pod_metadata_of(const struct pod_row *pod) {
         Runtime__V1__PodSandboxMetadata *m = xmalloc(sizeof(*m));
         runtime__v1__pod_sandbox_metadata__init(m);
@@ -44,4 +60,19 @@ Runtime__V1__PodSandboxMetadata *pod_metadata_of(const struct pod_row *pod) {
 Runtime__V1__PodSandboxState pod_state_of(const struct pod_row *pod) {
         return pod->state == POD_ROW_READY ? RUNTIME__V1__POD_SANDBOX_STATE__SANDBOX_READY
                                            : RUNTIME__V1__POD_SANDBOX_STATE__SANDBOX_NOTREADY;
+}
+
+char *handler_binary(const struct cric_runtime_handler *h) {
+        const char *p = *h->runtime_path ? h->runtime_path : h->name;
+        return strchr(p, '/') ? xstrdup(p) : fs_find_in_path(p);
+}
+
+const char *pod_cgroup_parent(const struct cric_config *cfg, const Runtime__V1__PodSandboxConfig *pc) {
+        if (pc && pc->linux && pc->linux->cgroup_parent && *pc->linux->cgroup_parent)
+                return pc->linux->cgroup_parent;
+        return cfg->cgroup_manager == CRIC_CGROUP_SYSTEMD ? "system.slice" : "/cric";
+}
+
+enum oci_cgroup_driver pod_cgroup_driver(const struct cric_config *cfg) {
+        return cfg->cgroup_manager == CRIC_CGROUP_SYSTEMD ? OCI_CGROUP_SYSTEMD : OCI_CGROUP_CGROUPFS;
 }

@@ -1,9 +1,14 @@
 /* RunPodSandbox, StopPodSandbox, RemovePodSandbox. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cri.pb-c.h"
+#include "oci/oci.h"
 #include "runtime/runtime.h"
+#include "server/ctr_convert.h"
+#include "server/pod_convert.h"
 #include "server/rpc.h"
 #include "util/cleanup.h"
 #include "util/strv.h"
@@ -13,11 +18,6 @@ static int check_config(const Runtime__V1__PodSandboxConfig *c, struct cric_erro
         if (!c || !c->metadata || !*c->metadata->name || !*c->metadata->namespace_ || !*c->metadata->uid)
                 return cric_error_set(err, CRIC_E_INVALID,
                                       "RunPodSandbox: metadata name, namespace and uid are required");
-        const Runtime__V1__LinuxSandboxSecurityContext *sc = c->linux ? c->linux->security_context : NULL;
-        if (sc && sc->namespace_options && sc->namespace_options->pid == RUNTIME__V1__NAMESPACE_MODE__POD)
-                return cric_error_set(err, CRIC_E_UNIMPLEMENTED,
-                                      "RunPodSandbox %s_%s: pods sharing one PID namespace are not supported yet",
-                                      c->metadata->name, c->metadata->namespace_);
         return 0;
 }
 
@@ -32,13 +32,68 @@ static struct netns_sysctl *sysctls_of(const Runtime__V1__PodSandboxConfig *c, s
         return s;
 }
 
+struct infra_ctx {
+        struct rpc_ctx *rpc;
+        const Runtime__V1__PodSandboxConfig *config;
+};
+
+static int make_infra_spec(void *data, const char *pod_id, const char *rootfs, const struct pod_paths *pp,
+                           char **ret_json, struct cric_error **err) {
+        struct infra_ctx *ic = data;
+        struct ctr_arena arena = {0};
+        struct ctr_pod_paths paths = {
+                .id = pod_id,
+                .netns = pp->netns,
+                .ipcns = pp->ipcns,
+                .utsns = pp->utsns,
+                .resolv_conf = pp->resolv_conf,
+                .hosts = pp->hosts,
+                .hostname_file = pp->hostname,
+                .shm = pp->shm,
+        };
+        struct oci_sandbox sb;
+        struct oci_host host;
+        int r = ctr_sandbox_from_cri(ic->config, &paths, &arena, &sb, err);
+        if (r == 0) {
+                sb.cgroup_parent = pod_cgroup_parent(ic->rpc->cfg, ic->config);
+                r = oci_host_detect(pod_cgroup_driver(ic->rpc->cfg), &host, err);
+        }
+        if (r == 0) {
+                struct oci_infra_input in = {.rootfs = rootfs, .pause_path = "/pause", .sandbox = &sb};
+                r = oci_spec_generate_infra(&in, &host, ret_json, err);
+        }
+        ctr_arena_clear(&arena);
+        return r;
+}
+
+/* cric-pause: the configured path, else next to the daemon. */
+static char *pause_binary(const struct cric_config *cfg) {
+        if (access(cfg->pause_command, X_OK) == 0)
+                return xstrdup(cfg->pause_command);
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n > 0) {
+                exe[n] = 0;
+                char *slash = strrchr(exe, '/');
+                if (slash) {
+                        *slash = 0;
+                        char *p = xasprintf("%s/cric-pause", exe);
+                        if (access(p, X_OK) == 0)
+                                return p;
+                        free(p);
+                }
+        }
+        return NULL;
+}
+
 int rpc_run_pod_sandbox(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                         struct cric_error **err) {
         const Runtime__V1__RunPodSandboxRequest *r = (const Runtime__V1__RunPodSandboxRequest *) req;
         const Runtime__V1__PodSandboxConfig *c = r->config;
         if (check_config(c, err) < 0)
                 return -1;
-        if (!config_find_runtime(ctx->cfg, r->runtime_handler))
+        const struct cric_runtime_handler *h = config_find_runtime(ctx->cfg, r->runtime_handler);
+        if (!h)
                 return cric_error_set(err, CRIC_E_INVALID, "RunPodSandbox: no runtime handler \"%s\" is configured",
                                       r->runtime_handler);
         const Runtime__V1__NamespaceOption *ns =
@@ -75,6 +130,27 @@ int rpc_run_pod_sandbox(struct rpc_ctx *ctx, const ProtobufCMessage *req, Protob
                 .config = blob,
                 .config_len = len,
         };
+        struct infra_ctx ic = {.rpc = ctx, .config = c};
+        AUTOFREE char *runtime_path = NULL, *pause_path = NULL;
+        if (ns && ns->pid == RUNTIME__V1__NAMESPACE_MODE__POD) {
+                runtime_path = handler_binary(h);
+                if (!runtime_path)
+                        return cric_error_set(err, CRIC_E_PRECONDITION,
+                                              "RunPodSandbox %s_%s: OCI runtime \"%s\" not found", c->metadata->name,
+                                              c->metadata->namespace_, *h->runtime_path ? h->runtime_path : h->name);
+                pause_path = pause_binary(ctx->cfg);
+                if (!pause_path)
+                        return cric_error_set(
+                                err, CRIC_E_PRECONDITION,
+                                "RunPodSandbox %s_%s: a shared PID namespace needs cric-pause, which is not at %s",
+                                c->metadata->name, c->metadata->namespace_, ctx->cfg->pause_command);
+                spec.is_shared_pid = true;
+                spec.pause_path = pause_path;
+                spec.runtime_path = runtime_path;
+                spec.runtime_root = h->runtime_root;
+                spec.make_infra_spec = make_infra_spec;
+                spec.data = &ic;
+        }
         AUTOFREE char *id = NULL;
         if (runtime_pod_run(ctx->deps->runtime, &spec, &id, err) < 0)
                 return -1;

@@ -109,19 +109,6 @@ int rpc_pod_sandbox_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, Pro
         return 0;
 }
 
-/* Every key=value of the selector must be among the pod's labels. */
-static bool labels_match(const Runtime__V1__PodSandboxConfig *cfg, const Runtime__V1__PodSandboxFilter *f) {
-        for (size_t i = 0; i < f->n_label_selector; i++) {
-                bool found = false;
-                for (size_t j = 0; cfg && j < cfg->n_labels && !found; j++)
-                        found = !strcmp(cfg->labels[j]->key, f->label_selector[i]->key) &&
-                                !strcmp(cfg->labels[j]->value, f->label_selector[i]->value);
-                if (!found)
-                        return false;
-        }
-        return true;
-}
-
 static Runtime__V1__PodSandbox *list_item(const struct pod_row *pod, const Runtime__V1__PodSandboxConfig *cfg) {
         Runtime__V1__PodSandbox *p = xmalloc(sizeof(*p));
         runtime__v1__pod_sandbox__init(p);
@@ -147,7 +134,9 @@ static bool pod_matches(const struct pod_row *pod, const Runtime__V1__PodSandbox
                 return false;
         if (f->state && pod_state_of(pod) != f->state->state)
                 return false;
-        return labels_match(cfg, f);
+        return !cfg ? f->n_label_selector == 0
+                    : map_includes((void *const *) cfg->labels, cfg->n_labels, (void *const *) f->label_selector,
+                                   f->n_label_selector);
 }
 
 int rpc_list_pod_sandbox(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,

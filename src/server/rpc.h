@@ -68,4 +68,32 @@ int rpc_pod_sandbox_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, Pro
 int rpc_list_pod_sandbox(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                          struct cric_error **err);
 
+/* Handlers (ctr_*.c, stats.c) */
+int rpc_create_container(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                         struct cric_error **err);
+int rpc_start_container(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                        struct cric_error **err);
+int rpc_stop_container(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                       struct cric_error **err);
+int rpc_remove_container(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                         struct cric_error **err);
+int rpc_list_containers(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                        struct cric_error **err);
+int rpc_container_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                         struct cric_error **err);
+int rpc_update_container_resources(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                                   struct cric_error **err);
+int rpc_reopen_container_log(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                             struct cric_error **err);
+int rpc_exec_sync(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                  struct cric_error **err);
+int rpc_container_stats(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                        struct cric_error **err);
+int rpc_list_container_stats(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                             struct cric_error **err);
+int rpc_pod_sandbox_stats(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                          struct cric_error **err);
+int rpc_list_pod_sandbox_stats(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                               struct cric_error **err);
+
 #endif

@@ -59,6 +59,30 @@ char *layer_store_diff_path(struct layer_store *ls, const char *chain_id);
 int layer_store_usage(struct layer_store *ls, uint64_t *ret_bytes, uint64_t *ret_inodes, struct cric_error **err);
 const char *layer_store_root(const struct layer_store *ls);
 
+/* ---- container root file systems (rootfs.c) ----
+ * <root>/containers/<id>/ holds a container's writable layer (overlay: upper/ and work/;
+ * vfs: a full copy in rootfs/). It survives daemon restarts and lives until
+ * rootfs_remove. The mount point is the caller's (under runroot). */
+
+/* Mounts the container's root file system at target (an existing empty directory):
+ * overlay of layers (chain ids, base first; none: an empty lower directory) with the
+ * container's upper/work directories created if missing; vfs: the top layer is copied
+ * into <root>/containers/<id>/rootfs once and bind-mounted. Any number of layers works
+ * (the overlay option string is kept short). CRIC_E_NOT_FOUND when a layer is missing. */
+int rootfs_mount(struct layer_store *ls, const char *id, char *const *layers, const char *target,
+                 struct cric_error **err);
+/* Unmounts target (detached when busy). Not mounted or missing is fine. */
+int rootfs_unmount(const char *target, struct cric_error **err);
+/* Removes <root>/containers/<id>. Missing is fine. */
+int rootfs_remove(struct layer_store *ls, const char *id, struct cric_error **err);
+/* Bytes and inodes of the writable layer (upper/ or rootfs/; hard links count once; not
+ * crossing mounts), and the directory measured (caller frees; ret_path may be NULL).
+ * CRIC_E_NOT_FOUND when the container has no writable layer yet. */
+int rootfs_usage(struct layer_store *ls, const char *id, uint64_t *ret_bytes, uint64_t *ret_inodes, char **ret_path,
+                 struct cric_error **err);
+/* Ids of every container directory (NULL-terminated, caller frees with strv_free). */
+int rootfs_list(struct layer_store *ls, char ***ret_ids, struct cric_error **err);
+
 /* sha256 chain id: chain(parent, diff) = sha256(parent + " " + diff); base = diff. */
 void layer_chain_id(const char *parent_chain_id, const char *diff_id, char out[DIGEST_STR_LEN + 1]);
 

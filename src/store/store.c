@@ -50,6 +50,34 @@ static const char *const migrations[] = {
         "  namespaces INTEGER NOT NULL,"
         "  config BLOB NOT NULL,"
         "  UNIQUE (name, namespace, uid, attempt));",
+        /* 3: containers. No foreign key to pods: the caller deletes a pod's containers
+         * before the pod, and a row must stay readable while that happens. */
+        "CREATE TABLE containers ("
+        "  id TEXT PRIMARY KEY,"
+        "  pod_id TEXT NOT NULL,"
+        "  name TEXT NOT NULL,"
+        "  attempt INTEGER NOT NULL,"
+        "  state INTEGER NOT NULL,"
+        "  created_ns INTEGER NOT NULL,"
+        "  started_ns INTEGER NOT NULL,"
+        "  finished_ns INTEGER NOT NULL,"
+        "  exit_code INTEGER NOT NULL,"
+        "  reason TEXT NOT NULL,"
+        "  message TEXT NOT NULL,"
+        "  image TEXT NOT NULL,"
+        "  image_id TEXT NOT NULL,"
+        "  image_ref TEXT NOT NULL,"
+        "  runtime_path TEXT NOT NULL,"
+        "  runtime_root TEXT NOT NULL,"
+        "  log_path TEXT NOT NULL,"
+        "  cgroup TEXT NOT NULL,"
+        "  stop_signal INTEGER NOT NULL,"
+        "  monitor_pid INTEGER NOT NULL,"
+        "  pid INTEGER NOT NULL,"
+        "  config BLOB NOT NULL,"
+        "  resources BLOB,"
+        "  UNIQUE (pod_id, name, attempt));"
+        "CREATE INDEX containers_pod ON containers(pod_id);",
 };
 
 struct store *store_lock(struct store *s) {

@@ -92,6 +92,58 @@ struct pod_row *pod_row_free(struct pod_row *p);
 void pod_row_freep(struct pod_row **p);
 void pod_rows_free(struct pod_row **rows, size_t n);
 
+/* Containers */
+enum container_row_state {
+        CONTAINER_ROW_CREATED = 0,
+        CONTAINER_ROW_RUNNING = 1,
+        CONTAINER_ROW_EXITED = 2,
+};
+
+struct container_row {
+        char *id;     /* 64 hex */
+        char *pod_id; /* the pod's id (full) */
+        char *name;   /* ContainerMetadata.name */
+        uint32_t attempt;
+        enum container_row_state state;
+        int64_t created_ns, started_ns, finished_ns; /* 0: not yet */
+        int32_t exit_code;
+        char *reason;  /* "Completed", "Error", "OOMKilled", ... or "" */
+        char *message; /* "" when none */
+        char *image;   /* the image as the kubelet named it (ImageSpec.image) */
+        char *image_id;     /* 64 hex */
+        char *image_ref;    /* repo digest ("name@sha256:...") or the id */
+        char *runtime_path; /* OCI runtime binary used */
+        char *runtime_root; /* its --root, or "" */
+        char *log_path;     /* CRI log; "" when none was asked for */
+        char *cgroup;       /* the container cgroup below the hierarchy roots */
+        int32_t stop_signal; /* from the image; 0: SIGTERM */
+        int32_t monitor_pid, pid;
+        void *config; /* opaque bytes (the CRI ContainerConfig as packed protobuf) */
+        size_t config_len;
+        void *resources; /* opaque bytes (updated resources), NULL when never updated */
+        size_t resources_len;
+};
+
+/* Inserts a container. One with the same pod, name and attempt is CRIC_E_EXISTS
+ * naming the container that holds it. */
+int store_container_insert(struct store *s, const struct container_row *c, struct cric_error **err);
+/* Writes state, started_ns, finished_ns, exit_code, reason, message, monitor_pid and pid
+ * of the row with c->id (full id). CRIC_E_NOT_FOUND when there is none. */
+int store_container_update_state(struct store *s, const struct container_row *c, struct cric_error **err);
+/* resources NULL: back to never updated. Full id; CRIC_E_NOT_FOUND when missing. */
+int store_container_set_resources(struct store *s, const char *id, const void *resources, size_t len,
+                                  struct cric_error **err);
+/* By id or unique id prefix (>= 3 hex); CRIC_E_NOT_FOUND, CRIC_E_INVALID when ambiguous. */
+int store_container_get(struct store *s, const char *id, struct container_row **ret, struct cric_error **err);
+/* Every container, or those of one pod (pod_id NULL: all), oldest first. */
+int store_container_list(struct store *s, const char *pod_id, struct container_row ***ret, size_t *ret_n,
+                         struct cric_error **err);
+/* Full id; a missing row is fine. */
+int store_container_delete(struct store *s, const char *id, struct cric_error **err);
+struct container_row *container_row_free(struct container_row *c);
+void container_row_freep(struct container_row **c);
+void container_rows_free(struct container_row **rows, size_t n);
+
 struct layer_row *layer_row_free(struct layer_row *l);
 void layer_row_freep(struct layer_row **l);
 struct image_row *image_row_free(struct image_row *i);

@@ -1,0 +1,15 @@
+/* cricd is a child subreaper: a monitor whose starter exited is re-parented to the
+ * daemon rather than to PID 1, and the daemon reaps it as soon as it ends, so a
+ * finished container leaves no zombie behind for long. */
+#ifndef CRIC_DAEMON_REAP_H
+#define CRIC_DAEMON_REAP_H
+
+/* Makes the calling process a child subreaper. -1 with errno on failure. */
+int reap_become_subreaper(void);
+
+/* Reaps every zombie child of ours named comm (e.g. "cric-monitor") under proc (NULL:
+ * /proc). Children the daemon waits for by pid (crun, CNI plugins, helpers) have other
+ * names and are left alone. Returns how many were reaped. */
+int reap_orphans(const char *proc, const char *comm);
+
+#endif

@@ -1,0 +1,46 @@
+/* What pods.c and containers.c share. Private to runtime/. */
+#ifndef CRIC_RUNTIME_INTERNAL_H
+#define CRIC_RUNTIME_INTERNAL_H
+
+#include <pthread.h>
+
+#include "runtime/runtime.h"
+
+struct runtime {
+        struct store *db;
+        struct layer_store *layers;
+        const struct cgroup_mounts *cgroups;
+        char *pods_dir;    /* <runroot>/pods/<id>: resolv.conf, hosts, hostname, shm */
+        char *ns_dir;      /* <runroot>/ns: pinned namespaces */
+        char *ctrs_dir;    /* <runroot>/containers/<id>: bundle, rootfs mount point, pid file */
+        char *exits_dir;   /* <runroot>/exits/<id>: exit files the monitors write */
+        char *sockets_dir; /* <runroot>/sockets/<id>: attach socket and control fifo */
+        char *monitor_path;
+        char *monitor_log_level;
+        uint64_t log_size_max;
+        /* One lock for state changes of pods and containers. Slow work (rootfs mounts,
+         * monitor start, waiting for a stop) happens outside it. */
+        pthread_mutex_t lock;
+};
+
+/* 64 random hex digits and a NUL. */
+void runtime_new_id(char out[65]);
+int64_t runtime_now_ns(void);
+
+/* pod->namespaces bit: the pod has an infra process (shared PID namespace). */
+#define POD_INFRA (1u << 8)
+
+/* containers.c */
+/* Creates and starts the infra process of a pod from the bundle (config.json written). */
+int runtime_infra_start(struct runtime *rt, const char *id, const char *bundle, const char *runtime_path,
+                        const char *runtime_root, pid_t *ret_pid, struct cric_error **err);
+/* Kills and deletes it; idempotent. */
+int runtime_infra_kill(struct runtime *rt, const char *id, const char *runtime_path, const char *runtime_root,
+                       struct cric_error **err);
+int runtime_containers_init(struct runtime *rt, struct cric_error **err);
+/* Stops (SIGKILL) every running container of the pod. */
+int runtime_pod_containers_stop(struct runtime *rt, const char *pod_id, struct cric_error **err);
+/* Removes every container of the pod. */
+int runtime_pod_containers_remove(struct runtime *rt, const char *pod_id, struct cric_error **err);
+
+#endif

@@ -1,0 +1,464 @@
+/* CRI container and pod messages -> the plain inputs of OCI spec generation. Strings and
+ * repeated strings are borrowed from the messages; maps, env pairs, mounts and devices
+ * are rebuilt in the arena. Empty proto strings become NULL ("not given"). */
+#include "server/ctr_convert.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/cleanup.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+/* Every CRI map entry is {base, key, value}; one helper reads them all. */
+struct map_entry {
+        ProtobufCMessage base;
+        char *key;
+        char *value;
+};
+#define CHECK_MAP_ENTRY(T)                                                                                             \
+        _Static_assert(offsetof(T, key) == offsetof(struct map_entry, key) &&                                          \
+                               offsetof(T, value) == offsetof(struct map_entry, value),                                \
+                       #T " is not a string map entry")
+CHECK_MAP_ENTRY(Runtime__V1__ContainerConfig__AnnotationsEntry);
+CHECK_MAP_ENTRY(Runtime__V1__PodSandboxConfig__AnnotationsEntry);
+CHECK_MAP_ENTRY(Runtime__V1__LinuxPodSandboxConfig__SysctlsEntry);
+CHECK_MAP_ENTRY(Runtime__V1__LinuxContainerResources__UnifiedEntry);
+
+void *ctr_arena_keep(struct ctr_arena *a, void *p) {
+        a->ptrs = xgrow(a->ptrs, &a->cap, a->n + 1, sizeof(*a->ptrs));
+        a->ptrs[a->n++] = p;
+        return p;
+}
+
+void ctr_arena_clear(struct ctr_arena *a) {
+        for (size_t i = 0; i < a->n; i++)
+                free(a->ptrs[i]);
+        free(a->ptrs);
+        *a = (struct ctr_arena){0};
+}
+
+/* n zeroed elements kept in the arena; NULL for none. */
+static void *arena_calloc(struct ctr_arena *a, size_t n, size_t size) {
+        return n ? ctr_arena_keep(a, xcalloc(n, size)) : NULL;
+}
+
+static const char *nonempty(const char *s) {
+        return s && *s ? s : NULL;
+}
+
+static const struct oci_kv *kv_of(void *const *entries, size_t n, struct ctr_arena *a, size_t *ret_n) {
+        struct oci_kv *kv = arena_calloc(a, n, sizeof(*kv));
+        for (size_t i = 0; i < n; i++) {
+                const struct map_entry *e = entries[i];
+                kv[i] = (struct oci_kv){e->key, e->value};
+        }
+        *ret_n = n;
+        return kv;
+}
+#define KV_OF(entries, n, a, ret_n) kv_of((void *const *) (entries), (n), (a), (ret_n))
+
+static int check_enum(int v, int max, const char *what, const char *field, struct cric_error **err) {
+        if (v < 0 || v >= max)
+                return cric_error_set(err, CRIC_E_INVALID, "%s: %s: unknown value %d", what, field, v);
+        return 0;
+}
+
+/* ---- security context parts shared by pods and containers ---- */
+
+/* A user namespace with mappings is not supported; NODE (or POD without mappings, what
+ * older kubelets send) means none. */
+static int userns_of(const Runtime__V1__UserNamespace *u, const char *what, struct cric_error **err) {
+        if (!u)
+                return 0;
+        if (check_enum(u->mode, OCI_NS_MODE_MAX, what, "namespace_options.userns_options.mode", err) < 0)
+                return -1;
+        if (u->mode == RUNTIME__V1__NAMESPACE_MODE__NODE)
+                return 0;
+        if (u->mode != RUNTIME__V1__NAMESPACE_MODE__POD)
+                return cric_error_set(err, CRIC_E_INVALID,
+                                      "%s: namespace_options.userns_options.mode must be POD or NODE", what);
+        if (u->n_uids || u->n_gids)
+                return cric_error_set(err, CRIC_E_UNIMPLEMENTED, "%s: user namespaces are not supported yet", what);
+        return 0;
+}
+
+/* target_pid_ns_path is left for the caller, which knows where the target_id's
+ * namespace lives. */
+static int ns_of(const Runtime__V1__NamespaceOption *o, const char *what, struct oci_namespace_options *ret,
+                 struct cric_error **err) {
+        *ret = (struct oci_namespace_options){0};
+        if (!o)
+                return 0;
+        if (check_enum(o->network, OCI_NS_MODE_MAX, what, "namespace_options.network", err) < 0 ||
+            check_enum(o->pid, OCI_NS_MODE_MAX, what, "namespace_options.pid", err) < 0 ||
+            check_enum(o->ipc, OCI_NS_MODE_MAX, what, "namespace_options.ipc", err) < 0)
+                return -1;
+        if (o->pid == RUNTIME__V1__NAMESPACE_MODE__TARGET && !nonempty(o->target_id))
+                return cric_error_set(err, CRIC_E_INVALID, "%s: namespace_options.pid is TARGET but target_id is empty",
+                                      what);
+        if (userns_of(o->userns_options, what, err) < 0)
+                return -1;
+        ret->network = (enum oci_ns_mode) o->network;
+        ret->pid = (enum oci_ns_mode) o->pid;
+        ret->ipc = (enum oci_ns_mode) o->ipc;
+        return 0;
+}
+
+/* is_set follows the message's presence. */
+static int profile_of(const Runtime__V1__SecurityProfile *p, const char *what, const char *field,
+                      struct oci_security_profile *ret, struct cric_error **err) {
+        *ret = (struct oci_security_profile){0};
+        if (!p)
+                return 0;
+        if (check_enum(p->profile_type, OCI_PROFILE_TYPE_MAX, what, field, err) < 0)
+                return -1;
+        *ret = (struct oci_security_profile){
+                .is_set = true,
+                .type = (enum oci_profile_type) p->profile_type,
+                .localhost_ref = nonempty(p->localhost_ref),
+        };
+        return 0;
+}
+
+static void selinux_of(const Runtime__V1__SELinuxOption *o, struct oci_selinux_options *ret) {
+        *ret = (struct oci_selinux_options){0};
+        if (o)
+                *ret = (struct oci_selinux_options){nonempty(o->user), nonempty(o->role), nonempty(o->type),
+                                                    nonempty(o->level)};
+}
+
+/* run_as_user / run_as_group / run_as_username; the checks and their wording are those
+ * of oci/spec_user.c, so a request reads the same whichever layer refuses it. */
+static int ids_of(const Runtime__V1__Int64Value *user, const Runtime__V1__Int64Value *group, const char *username,
+                  const char *what, struct oci_security_context *s, struct cric_error **err) {
+        s->has_run_as_user = user != NULL;
+        s->run_as_user = user ? user->value : 0;
+        s->has_run_as_group = group != NULL;
+        s->run_as_group = group ? group->value : 0;
+        s->run_as_username = nonempty(username);
+        if (s->has_run_as_group && !s->has_run_as_user && !s->run_as_username)
+                return cric_error_set(err, CRIC_E_INVALID, "%s: run_as_group needs run_as_user or run_as_username",
+                                      what);
+        if (s->has_run_as_user && s->run_as_username)
+                return cric_error_set(err, CRIC_E_INVALID, "%s: run_as_user and run_as_username are mutually exclusive",
+                                      what);
+        return 0;
+}
+
+static int groups_of(const int64_t *groups, size_t n, Runtime__V1__SupplementalGroupsPolicy policy, const char *what,
+                     struct oci_security_context *s, struct cric_error **err) {
+        if (check_enum(policy, OCI_GROUPS_POLICY_MAX, what, "supplemental_groups_policy", err) < 0)
+                return -1;
+        s->supplemental_groups = n ? groups : NULL;
+        s->n_supplemental_groups = n;
+        s->groups_policy = (enum oci_groups_policy) policy;
+        return 0;
+}
+
+/* The deprecated string forms, which older kubelets still send. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static const char *legacy_seccomp(const Runtime__V1__LinuxContainerSecurityContext *sc) {
+        return nonempty(sc->seccomp_profile_path);
+}
+static const char *legacy_apparmor(const Runtime__V1__LinuxContainerSecurityContext *sc) {
+        return nonempty(sc->apparmor_profile);
+}
+static const char *legacy_pod_seccomp(const Runtime__V1__LinuxSandboxSecurityContext *sc) {
+        return nonempty(sc->seccomp_profile_path);
+}
+#pragma GCC diagnostic pop
+
+/* ---- the container's security context ---- */
+
+static void caps_of(const Runtime__V1__Capability *c, struct oci_capabilities *ret) {
+        *ret = (struct oci_capabilities){0};
+        if (!c)
+                return;
+        *ret = (struct oci_capabilities){
+                .add = c->add_capabilities,
+                .n_add = c->n_add_capabilities,
+                .drop = c->drop_capabilities,
+                .n_drop = c->n_drop_capabilities,
+                .add_ambient = c->add_ambient_capabilities,
+                .n_add_ambient = c->n_add_ambient_capabilities,
+        };
+}
+
+static int container_security_of(const Runtime__V1__LinuxContainerSecurityContext *sc, const char *what,
+                                 struct oci_security_context *ret, struct cric_error **err) {
+        *ret = (struct oci_security_context){0};
+        if (!sc)
+                return 0;
+        ret->is_privileged = sc->privileged;
+        ret->is_readonly_rootfs = sc->readonly_rootfs;
+        ret->no_new_privs = sc->no_new_privs;
+        caps_of(sc->capabilities, &ret->caps);
+        if (ns_of(sc->namespace_options, what, &ret->ns, err) < 0 ||
+            ids_of(sc->run_as_user, sc->run_as_group, sc->run_as_username, what, ret, err) < 0 ||
+            groups_of(sc->supplemental_groups, sc->n_supplemental_groups, sc->supplemental_groups_policy, what, ret,
+                      err) < 0 ||
+            profile_of(sc->seccomp, what, "seccomp.profile_type", &ret->seccomp, err) < 0 ||
+            profile_of(sc->apparmor, what, "apparmor.profile_type", &ret->apparmor, err) < 0)
+                return -1;
+        ret->masked_paths = sc->masked_paths;
+        ret->n_masked_paths = sc->n_masked_paths;
+        ret->readonly_paths = sc->readonly_paths;
+        ret->n_readonly_paths = sc->n_readonly_paths;
+        ret->seccomp_profile_path = legacy_seccomp(sc);
+        ret->apparmor_profile = legacy_apparmor(sc);
+        selinux_of(sc->selinux_options, &ret->selinux);
+        return 0;
+}
+
+/* ---- the pod ---- */
+
+static int sandbox_security_of(const Runtime__V1__LinuxSandboxSecurityContext *sc, const char *what,
+                               struct oci_security_context *ret, struct cric_error **err) {
+        *ret = (struct oci_security_context){0};
+        if (!sc)
+                return 0;
+        ret->is_privileged = sc->privileged;
+        ret->is_readonly_rootfs = sc->readonly_rootfs;
+        if (ns_of(sc->namespace_options, what, &ret->ns, err) < 0 ||
+            ids_of(sc->run_as_user, sc->run_as_group, NULL, what, ret, err) < 0 ||
+            groups_of(sc->supplemental_groups, sc->n_supplemental_groups, sc->supplemental_groups_policy, what, ret,
+                      err) < 0 ||
+            profile_of(sc->seccomp, what, "seccomp.profile_type", &ret->seccomp, err) < 0 ||
+            profile_of(sc->apparmor, what, "apparmor.profile_type", &ret->apparmor, err) < 0)
+                return -1;
+        ret->seccomp_profile_path = legacy_pod_seccomp(sc);
+        selinux_of(sc->selinux_options, &ret->selinux);
+        return 0;
+}
+
+static void paths_of(const struct ctr_pod_paths *p, struct oci_sandbox *ret) {
+        if (!p)
+                return;
+        ret->id = p->id;
+        ret->netns_path = p->netns;
+        ret->ipcns_path = p->ipcns;
+        ret->utsns_path = p->utsns;
+        ret->resolv_conf_path = p->resolv_conf;
+        ret->hosts_path = p->hosts;
+        ret->hostname_path = p->hostname_file;
+        ret->shm_path = p->shm;
+        ret->pause_pid = p->pause_pid;
+}
+
+int ctr_sandbox_from_cri(const Runtime__V1__PodSandboxConfig *pod, const struct ctr_pod_paths *paths,
+                         struct ctr_arena *a, struct oci_sandbox *ret, struct cric_error **err) {
+        *ret = (struct oci_sandbox){0};
+        if (!pod || !pod->metadata || !nonempty(pod->metadata->name))
+                return cric_error_set(err, CRIC_E_INVALID, "pod config has no metadata name");
+        const Runtime__V1__PodSandboxMetadata *md = pod->metadata;
+        AUTOFREE char *what = xasprintf("pod \"%s_%s\"", md->name, md->namespace_ ? md->namespace_ : "");
+        ret->pod_name = md->name;
+        ret->pod_namespace = nonempty(md->namespace_);
+        ret->pod_uid = nonempty(md->uid);
+        ret->hostname = nonempty(pod->hostname);
+        paths_of(paths, ret);
+        ret->annotations = KV_OF(pod->annotations, pod->n_annotations, a, &ret->n_annotations);
+        const Runtime__V1__LinuxPodSandboxConfig *lc = pod->linux;
+        if (!lc)
+                return 0;
+        ret->cgroup_parent = nonempty(lc->cgroup_parent);
+        ret->sysctls = KV_OF(lc->sysctls, lc->n_sysctls, a, &ret->n_sysctls);
+        return sandbox_security_of(lc->security_context, what, &ret->security, err);
+}
+
+/* ---- the container ---- */
+
+void ctr_resources_from_cri(const Runtime__V1__LinuxContainerResources *r, struct ctr_arena *a,
+                            struct oci_resources *ret) {
+        *ret = (struct oci_resources){0};
+        if (!r)
+                return;
+        *ret = (struct oci_resources){
+                .cpu_period = r->cpu_period,
+                .cpu_quota = r->cpu_quota,
+                .cpu_shares = r->cpu_shares,
+                .memory_limit_in_bytes = r->memory_limit_in_bytes,
+                .memory_swap_limit_in_bytes = r->memory_swap_limit_in_bytes,
+                .oom_score_adj = r->oom_score_adj,
+                .cpuset_cpus = nonempty(r->cpuset_cpus),
+                .cpuset_mems = nonempty(r->cpuset_mems),
+        };
+        struct oci_hugepage_limit *hp = arena_calloc(a, r->n_hugepage_limits, sizeof(*hp));
+        for (size_t i = 0; i < r->n_hugepage_limits; i++)
+                hp[i] = (struct oci_hugepage_limit){r->hugepage_limits[i]->page_size, r->hugepage_limits[i]->limit};
+        ret->hugepage_limits = hp;
+        ret->n_hugepage_limits = r->n_hugepage_limits;
+        ret->unified = KV_OF(r->unified, r->n_unified, a, &ret->n_unified);
+}
+
+/* "KEY=VALUE" strings; the CRI value is bytes, so a NUL in it can't be passed on. */
+static int env_of(const Runtime__V1__ContainerConfig *c, const char *what, struct ctr_arena *a,
+                  struct oci_container_input *ret, struct cric_error **err) {
+        char **env = arena_calloc(a, c->n_envs, sizeof(*env));
+        for (size_t i = 0; i < c->n_envs; i++) {
+                const Runtime__V1__KeyValue *kv = c->envs[i];
+                if (!nonempty(kv->key) || strchr(kv->key, '='))
+                        return cric_error_set(err, CRIC_E_INVALID, "%s: env name \"%s\" is empty or holds '='", what,
+                                              kv->key ? kv->key : "");
+                if (kv->value.len && memchr(kv->value.data, '\0', kv->value.len))
+                        return cric_error_set(err, CRIC_E_INVALID, "%s: env %s: the value holds a NUL byte", what,
+                                              kv->key);
+                env[i] = ctr_arena_keep(a, xasprintf("%s=%.*s", kv->key, (int) kv->value.len,
+                                                     kv->value.len ? (const char *) kv->value.data : ""));
+        }
+        ret->env = env;
+        ret->n_env = c->n_envs;
+        return 0;
+}
+
+static int mount_of(const Runtime__V1__Mount *m, size_t i, const char *what, struct oci_mount *ret,
+                    struct cric_error **err) {
+        if (!nonempty(m->container_path))
+                return cric_error_set(err, CRIC_E_INVALID, "%s: mount %zu: container_path is empty", what, i);
+        if (m->image && nonempty(m->host_path))
+                return cric_error_set(err, CRIC_E_INVALID, "%s: mount %s: host_path and image are mutually exclusive",
+                                      what, m->container_path);
+        if (m->image)
+                return cric_error_set(err, CRIC_E_UNIMPLEMENTED, "%s: mount %s: image volumes are not supported yet",
+                                      what, m->container_path);
+        if (m->n_uidmappings || m->n_gidmappings)
+                return cric_error_set(err, CRIC_E_UNIMPLEMENTED, "%s: mount %s: id-mapped mounts are not supported yet",
+                                      what, m->container_path);
+        if (m->propagation < 0 || m->propagation >= (int) OCI_PROPAGATION_MAX)
+                return cric_error_set(err, CRIC_E_INVALID, "%s: mount %s: propagation: unknown value %d", what,
+                                      m->container_path, m->propagation);
+        *ret = (struct oci_mount){
+                .container_path = m->container_path,
+                .host_path = m->host_path,
+                .is_readonly = m->readonly,
+                .selinux_relabel = m->selinux_relabel,
+                .is_recursive_read_only = m->recursive_read_only,
+                .propagation = (enum oci_propagation) m->propagation,
+        };
+        return 0;
+}
+
+static int mounts_devices_of(const Runtime__V1__ContainerConfig *c, const char *what, struct ctr_arena *a,
+                             struct oci_container_input *ret, struct cric_error **err) {
+        struct oci_mount *mounts = arena_calloc(a, c->n_mounts, sizeof(*mounts));
+        ret->mounts = mounts;
+        for (size_t i = 0; i < c->n_mounts; i++)
+                if (mount_of(c->mounts[i], i, what, &mounts[i], err) < 0)
+                        return -1;
+        ret->n_mounts = c->n_mounts;
+        struct oci_device *devices = arena_calloc(a, c->n_devices, sizeof(*devices));
+        for (size_t i = 0; i < c->n_devices; i++)
+                devices[i] = (struct oci_device){
+                        .container_path = nonempty(c->devices[i]->container_path),
+                        .host_path = c->devices[i]->host_path,
+                        .permissions = nonempty(c->devices[i]->permissions),
+                };
+        ret->devices = devices;
+        ret->n_devices = c->n_devices;
+        if (c->n_cdi_devices)
+                return cric_error_set(err, CRIC_E_UNIMPLEMENTED, "%s: CDI devices are not supported yet", what);
+        return 0;
+}
+
+int ctr_input_from_cri(const Runtime__V1__ContainerConfig *c, struct ctr_arena *a, struct oci_container_input *ret,
+                       struct cric_error **err) {
+        *ret = (struct oci_container_input){0};
+        if (!c || !c->metadata || !nonempty(c->metadata->name))
+                return cric_error_set(err, CRIC_E_INVALID, "container config has no metadata name");
+        AUTOFREE char *what = xasprintf("container \"%s\"", c->metadata->name);
+        ret->name = c->metadata->name;
+        ret->command = c->command;
+        ret->n_command = c->n_command;
+        ret->args = c->args;
+        ret->n_args = c->n_args;
+        ret->working_dir = nonempty(c->working_dir);
+        ret->tty = c->tty;
+        ret->annotations = KV_OF(c->annotations, c->n_annotations, a, &ret->n_annotations);
+        if (env_of(c, what, a, ret, err) < 0 || mounts_devices_of(c, what, a, ret, err) < 0)
+                return -1;
+        if (!c->linux)
+                return 0;
+        ctr_resources_from_cri(c->linux->resources, a, &ret->resources);
+        return container_security_of(c->linux->security_context, what, &ret->security, err);
+}
+
+/* ---- the image ---- */
+
+void ctr_image_defaults(const struct image_config *ic, const char *name, struct oci_image_defaults *ret) {
+        *ret = (struct oci_image_defaults){.name = nonempty(name)};
+        if (!ic)
+                return;
+        ret->entrypoint = ic->entrypoint;
+        ret->n_entrypoint = strv_length(ic->entrypoint);
+        ret->cmd = ic->cmd;
+        ret->n_cmd = strv_length(ic->cmd);
+        ret->env = ic->env;
+        ret->n_env = strv_length(ic->env);
+        ret->working_dir = nonempty(ic->working_dir);
+        ret->user = nonempty(ic->user);
+}
+
+static const struct {
+        const char *name;
+        int sig;
+} signal_names[] = {
+        {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT},     {"ILL", SIGILL},   {"TRAP", SIGTRAP},
+        {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},       {"FPE", SIGFPE},   {"KILL", SIGKILL},
+        {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},     {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},
+        {"TERM", SIGTERM}, {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD},     {"CLD", SIGCHLD},  {"CONT", SIGCONT},
+        {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN},     {"TTOU", SIGTTOU}, {"URG", SIGURG},
+        {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},     {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH},
+        {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},       {"SYS", SIGSYS},
+};
+
+/* A decimal number in [lo, hi] making up all of s. */
+static bool parse_num(const char *s, long lo, long hi, long *ret) {
+        if (*s < '0' || *s > '9')
+                return false;
+        char *end = NULL;
+        long v = strtol(s, &end, 10);
+        if (*end || v < lo || v > hi)
+                return false;
+        *ret = v;
+        return true;
+}
+
+/* "RTMIN", "RTMIN+n", "RTMAX", "RTMAX-n" (s without "SIG"), within the real-time range. */
+static bool parse_rt(const char *s, int *ret) {
+        bool is_min = strncasecmp(s, "RTMIN", 5) == 0;
+        if (!is_min && strncasecmp(s, "RTMAX", 5) != 0)
+                return false;
+        const char *rest = s + 5;
+        long off = 0;
+        if (*rest && (*rest != (is_min ? '+' : '-') || !parse_num(rest + 1, 0, SIGRTMAX - SIGRTMIN, &off)))
+                return false;
+        *ret = is_min ? SIGRTMIN + (int) off : SIGRTMAX - (int) off;
+        return true;
+}
+
+int ctr_stop_signal(const char *name, int *ret, struct cric_error **err) {
+        if (!nonempty(name)) {
+                *ret = 0;
+                return 0;
+        }
+        long num = 0;
+        if (parse_num(name, 1, SIGRTMAX, &num)) {
+                *ret = (int) num;
+                return 0;
+        }
+        const char *s = strncasecmp(name, "SIG", 3) == 0 ? name + 3 : name;
+        for (size_t i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++)
+                if (strcasecmp(s, signal_names[i].name) == 0) {
+                        *ret = signal_names[i].sig;
+                        return 0;
+                }
+        if (parse_rt(s, ret))
+                return 0;
+        return cric_error_set(err, CRIC_E_INVALID, "unknown stop signal \"%s\"", name);
+}

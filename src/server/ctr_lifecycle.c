@@ -1,0 +1,124 @@
+/* StartContainer, StopContainer, RemoveContainer, UpdateContainerResources,
+ * ReopenContainerLog and ExecSync. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cri.pb-c.h"
+#include "oci/oci.h"
+#include "runtime/runtime.h"
+#include "server/ctr_convert.h"
+#include "server/pod_convert.h"
+#include "server/rpc.h"
+#include "util/cleanup.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+#define NEED_ID(method, id)                                                                                            \
+        do {                                                                                                           \
+                if (!*(id))                                                                                            \
+                        return cric_error_set(err, CRIC_E_INVALID, method ": no container id given");                  \
+        } while (0)
+
+/* An empty response of the given type. */
+static ProtobufCMessage *empty(const ProtobufCMessageDescriptor *d) {
+        ProtobufCMessage *m = xmalloc(d->sizeof_message);
+        protobuf_c_message_init(d, m);
+        return m;
+}
+
+int rpc_start_container(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                        struct cric_error **err) {
+        const Runtime__V1__StartContainerRequest *r = (const Runtime__V1__StartContainerRequest *) req;
+        NEED_ID("StartContainer", r->container_id);
+        if (runtime_container_start(ctx->deps->runtime, r->container_id, err) < 0)
+                return -1;
+        *ret_resp = empty(&runtime__v1__start_container_response__descriptor);
+        return 0;
+}
+
+int rpc_stop_container(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                       struct cric_error **err) {
+        const Runtime__V1__StopContainerRequest *r = (const Runtime__V1__StopContainerRequest *) req;
+        NEED_ID("StopContainer", r->container_id);
+        if (runtime_container_stop(ctx->deps->runtime, r->container_id, r->timeout, err) < 0)
+                return -1;
+        *ret_resp = empty(&runtime__v1__stop_container_response__descriptor);
+        return 0;
+}
+
+int rpc_remove_container(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                         struct cric_error **err) {
+        const Runtime__V1__RemoveContainerRequest *r = (const Runtime__V1__RemoveContainerRequest *) req;
+        NEED_ID("RemoveContainer", r->container_id);
+        if (runtime_container_remove(ctx->deps->runtime, r->container_id, err) < 0)
+                return -1;
+        *ret_resp = empty(&runtime__v1__remove_container_response__descriptor);
+        return 0;
+}
+
+int rpc_update_container_resources(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                                   struct cric_error **err) {
+        const Runtime__V1__UpdateContainerResourcesRequest *r =
+                (const Runtime__V1__UpdateContainerResourcesRequest *) req;
+        NEED_ID("UpdateContainerResources", r->container_id);
+        if (!r->linux)
+                return cric_error_set(err, CRIC_E_INVALID, "UpdateContainerResources %s: no linux resources given",
+                                      r->container_id);
+        struct ctr_arena arena = {0};
+        struct oci_resources res;
+        ctr_resources_from_cri(r->linux, &arena, &res);
+        struct oci_host host;
+        AUTOFREE char *json = NULL;
+        int rc = oci_host_detect(pod_cgroup_driver(ctx->cfg), &host, err);
+        if (rc == 0)
+                rc = oci_resources_to_json(&res, &host, &json, err);
+        ctr_arena_clear(&arena);
+        if (rc < 0)
+                return cric_error_prefix(err, "UpdateContainerResources %s", r->container_id);
+        size_t len = protobuf_c_message_get_packed_size(&r->linux->base);
+        AUTOFREE uint8_t *blob = xmalloc(len + 1);
+        protobuf_c_message_pack(&r->linux->base, blob);
+        if (runtime_container_update(ctx->deps->runtime, r->container_id, json, blob, len, err) < 0)
+                return -1;
+        *ret_resp = empty(&runtime__v1__update_container_resources_response__descriptor);
+        return 0;
+}
+
+int rpc_reopen_container_log(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                             struct cric_error **err) {
+        const Runtime__V1__ReopenContainerLogRequest *r = (const Runtime__V1__ReopenContainerLogRequest *) req;
+        NEED_ID("ReopenContainerLog", r->container_id);
+        if (runtime_container_reopen_log(ctx->deps->runtime, r->container_id, err) < 0)
+                return -1;
+        *ret_resp = empty(&runtime__v1__reopen_container_log_response__descriptor);
+        return 0;
+}
+
+int rpc_exec_sync(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                  struct cric_error **err) {
+        const Runtime__V1__ExecSyncRequest *r = (const Runtime__V1__ExecSyncRequest *) req;
+        NEED_ID("ExecSync", r->container_id);
+        if (r->n_cmd == 0)
+                return cric_error_set(err, CRIC_E_INVALID, "ExecSync %s: no command given", r->container_id);
+        if (r->timeout < 0)
+                return cric_error_set(err, CRIC_E_INVALID, "ExecSync %s: negative timeout", r->container_id);
+        CLEANUP(strv_freep) char **argv = NULL;
+        for (size_t i = 0; i < r->n_cmd; i++)
+                strv_push(&argv, r->cmd[i]);
+        struct monitor_exec_result res = {0};
+        if (runtime_container_exec_sync(ctx->deps->runtime, r->container_id, argv, r->timeout, &res, err) < 0)
+                return -1;
+        if (res.is_timed_out) {
+                monitor_exec_result_clear(&res);
+                return cric_error_set(err, CRIC_E_TIMEOUT, "ExecSync %s: command %s timed out after %llds",
+                                      r->container_id, argv[0], (long long) r->timeout);
+        }
+        Runtime__V1__ExecSyncResponse *resp = xmalloc(sizeof(*resp));
+        runtime__v1__exec_sync_response__init(resp);
+        resp->exit_code = res.exit_code;
+        resp->stdout = (ProtobufCBinaryData){.len = res.stdout_len, .data = (uint8_t *) STEAL_PTR(res.stdout_data)};
+        resp->stderr = (ProtobufCBinaryData){.len = res.stderr_len, .data = (uint8_t *) STEAL_PTR(res.stderr_data)};
+        monitor_exec_result_clear(&res);
+        *ret_resp = &resp->base;
+        return 0;
+}

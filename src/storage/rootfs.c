@@ -1,0 +1,372 @@
+/* Container root file systems under <root>/containers/<id>/.
+ *
+ * overlay: upper/ and work/ are the container's writable layer. l/ holds one symlink
+ * per lower layer, named by its place in the lowerdir option ("0" is the top layer) and
+ * pointing at ../../../layers/<hex>/diff; an image without layers gets the single link
+ * "0" -> ../lower, an empty directory. Why the links: mount(2) takes the whole option
+ * string in one page (4096 bytes). Absolute diff paths cost the root's length plus ~80
+ * bytes a layer and overflow at a few dozen layers; even relative "<hex>/diff" paths
+ * cost 70 bytes and stop at 58. A forked child chdir()s into l/ and mounts with
+ * "lowerdir=0:1:2:...,upperdir=../upper,workdir=../work", under 4 bytes a layer, which
+ * covers overlay's own limit of 500 lower layers. The fork keeps the chdir away from
+ * the daemon's other threads (the working directory belongs to the whole process);
+ * between _Fork() and _exit() the child only calls chdir, mount and write. Overlay
+ * resolves the paths (following the links) at mount time, so rebuilding l/ for a later
+ * mount never disturbs a live one.
+ *
+ * vfs: rootfs/ is a full copy of the top layer (vfs layers are complete trees), made
+ * once under a temporary name and renamed into place, then bind-mounted. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "storage/storage.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/rm.h"
+#include "util/spawn.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+#define OVERLAY_MAX_LAYERS 500 /* the kernel's OVL_MAX_STACK */
+#define COPY_TIMEOUT_MS    600000
+
+/* The id becomes one path component: refuse anything that would walk elsewhere. */
+static int check_id(const char *id, struct cric_error **err) {
+        if (!id || !*id || strlen(id) > NAME_MAX || strchr(id, '/') || !strcmp(id, ".") || !strcmp(id, ".."))
+                return cric_error_set(err, CRIC_E_INVALID, "invalid container id \"%s\"", id ? id : "");
+        return 0;
+}
+
+static char *containers_dir(struct layer_store *ls) {
+        return xasprintf("%s/containers", layer_store_root(ls));
+}
+
+static char *container_dir(struct layer_store *ls, const char *id) {
+        return xasprintf("%s/containers/%s", layer_store_root(ls), id);
+}
+
+/* "sha256:<hex>" -> "<hex>", the layer's directory name. */
+static const char *hex_of(const char *chain_id) {
+        const char *colon = strchr(chain_id, ':');
+        return colon ? colon + 1 : chain_id;
+}
+
+static int check_layers(struct layer_store *ls, char *const *layers, size_t n, struct cric_error **err) {
+        for (size_t i = 0; i < n; i++) {
+                const char *hex = hex_of(layers[i]);
+                if (!*hex || strchr(hex, '/') || !strcmp(hex, ".") || !strcmp(hex, ".."))
+                        return cric_error_set(err, CRIC_E_INVALID, "invalid layer id \"%s\"", layers[i]);
+                if (!layer_store_has(ls, layers[i]))
+                        return cric_error_set(err, CRIC_E_NOT_FOUND, "layer %s not found", layers[i]);
+        }
+        return 0;
+}
+
+/* mkdir that tolerates an existing directory; *ret_created says which happened. */
+static int mkdir_once(const char *path, mode_t mode, bool *ret_created, struct cric_error **err) {
+        *ret_created = mkdir(path, mode) == 0;
+        if (*ret_created || errno == EEXIST)
+                return 0;
+        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "mkdir %s", path);
+}
+
+/* ---- overlay ---- */
+
+/* A fresh upper dir takes the mode and owner of the top layer's root: it is what the
+ * container sees as "/". */
+static int make_upper(struct layer_store *ls, const char *upper, const char *top_chain_id, struct cric_error **err) {
+        bool created;
+        if (mkdir_once(upper, 0755, &created, err) < 0)
+                return -1;
+        if (!created)
+                return 0;
+        struct stat st = {.st_mode = 0755, .st_uid = 0, .st_gid = 0};
+        if (top_chain_id) {
+                AUTOFREE char *diff = layer_store_diff_path(ls, top_chain_id);
+                if (stat(diff, &st) < 0)
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "stat %s", diff);
+        }
+        if (chmod(upper, st.st_mode & 07777) < 0 || chown(upper, st.st_uid, st.st_gid) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "set the owner and mode of %s", upper);
+        return 0;
+}
+
+/* Rebuilds dir/l: link i is the i-th lower dir, top layer first. */
+static int make_links(const char *dir, char *const *layers, size_t n, struct cric_error **err) {
+        AUTOFREE char *links = xasprintf("%s/l", dir);
+        if (rm_rf(links, err) < 0)
+                return -1;
+        if (mkdir(links, 0700) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "mkdir %s", links);
+        for (size_t i = 0; i < (n ? n : 1); i++) {
+                AUTOFREE char *link = xasprintf("%s/%zu", links, i);
+                AUTOFREE char *to =
+                        n ? xasprintf("../../../layers/%s/diff", hex_of(layers[n - 1 - i])) : xstrdup("../lower");
+                if (symlink(to, link) < 0)
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "symlink %s", link);
+        }
+        return 0;
+}
+
+static char *overlay_options(size_t n) {
+        size_t cap = 64 + (n ? n : 1) * 4;
+        char *opts = xmalloc(cap);
+        size_t used = (size_t) snprintf(opts, cap, "lowerdir=0");
+        for (size_t i = 1; i < n; i++)
+                used += (size_t) snprintf(opts + used, cap - used, ":%zu", i);
+        snprintf(opts + used, cap - used, ",upperdir=../upper,workdir=../work");
+        return opts;
+}
+
+struct mount_report {
+        int step; /* 0: chdir, 1: mount */
+        int errnum;
+};
+
+/* Runs in the forked child: async-signal-safe calls only. */
+static _Noreturn void mount_child(const char *links, const char *target, const char *opts, int out) {
+        struct mount_report rep = {0, 0};
+        if (chdir(links) < 0) {
+                rep.errnum = errno;
+        } else {
+                rep.step = 1;
+                if (mount("overlay", target, "overlay", 0, opts) < 0)
+                        rep.errnum = errno;
+        }
+        (void) write(out, &rep, sizeof(rep));
+        _exit(rep.errnum ? 1 : 0);
+}
+
+static int mount_in_child(const char *links, const char *target, const char *opts, struct cric_error **err) {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
+        pid_t pid = _Fork();
+        if (pid < 0) {
+                int e = errno;
+                close(p[0]);
+                close(p[1]);
+                return cric_error_errno(err, CRIC_E_INTERNAL, e, "fork the mount helper");
+        }
+        if (pid == 0) {
+                close(p[0]);
+                mount_child(links, target, opts, p[1]);
+        }
+        close(p[1]);
+        struct mount_report rep = {0, 0};
+        ssize_t got;
+        do
+                got = read(p[0], &rep, sizeof(rep));
+        while (got < 0 && errno == EINTR);
+        int read_errno = errno;
+        close(p[0]);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ; /* ECHILD (SIGCHLD ignored): nothing to reap, the report says it all */
+        if (got < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, read_errno, "read from the mount helper");
+        if (got != (ssize_t) sizeof(rep))
+                return cric_error_set(err, CRIC_E_INTERNAL, "mount helper died");
+        if (rep.errnum && rep.step == 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, rep.errnum, "chdir %s", links);
+        if (rep.errnum)
+                return cric_error_errno(err, CRIC_E_INTERNAL, rep.errnum, "mount overlay at %s", target);
+        return 0;
+}
+
+static int mount_overlay(struct layer_store *ls, const char *dir, char *const *layers, size_t n, const char *target,
+                         struct cric_error **err) {
+        if (n > OVERLAY_MAX_LAYERS)
+                return cric_error_set(err, CRIC_E_INVALID, "%zu layers: overlay stacks at most %d", n,
+                                      OVERLAY_MAX_LAYERS);
+        AUTOFREE char *upper = xasprintf("%s/upper", dir);
+        AUTOFREE char *work = xasprintf("%s/work", dir);
+        AUTOFREE char *lower = xasprintf("%s/lower", dir);
+        AUTOFREE char *links = xasprintf("%s/l", dir);
+        bool created;
+        if (make_upper(ls, upper, n ? layers[n - 1] : NULL, err) < 0 || mkdir_once(work, 0700, &created, err) < 0 ||
+            (n == 0 && mkdir_once(lower, 0755, &created, err) < 0) || make_links(dir, layers, n, err) < 0)
+                return -1;
+        AUTOFREE char *opts = overlay_options(n);
+        long page = sysconf(_SC_PAGESIZE);
+        if (strlen(opts) >= (size_t) (page > 0 ? page : 4096))
+                return cric_error_set(err, CRIC_E_INVALID, "overlay options for %zu layers exceed a page", n);
+        log_debug("storage: mount overlay at %s from %s: %s", target, links, opts);
+        return mount_in_child(links, target, opts, err);
+}
+
+/* ---- vfs ---- */
+
+static int make_vfs_copy(struct layer_store *ls, const char *dir, const char *top_chain_id, const char *rootfs,
+                         struct cric_error **err) {
+        struct stat st;
+        if (stat(rootfs, &st) == 0 && S_ISDIR(st.st_mode))
+                return 0; /* copied by an earlier mount */
+        AUTOFREE char *tmp = xasprintf("%s/rootfs.tmp", dir);
+        if (rm_rf(tmp, err) < 0)
+                return -1;
+        if (mkdir(tmp, 0755) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "mkdir %s", tmp);
+        if (top_chain_id) {
+                /* cp -a keeps owners, modes, times, xattrs, hard links and special files;
+                 * "<diff>/." also gives tmp itself the attributes of the layer's root. */
+                AUTOFREE char *diff = layer_store_diff_path(ls, top_chain_id);
+                AUTOFREE char *from = xasprintf("%s/.", diff);
+                char *argv[] = {"cp", "-a", "--reflink=auto", from, tmp, NULL};
+                if (spawn_run(argv, &(struct spawn_opts){.timeout_ms = COPY_TIMEOUT_MS}, NULL, err) < 0)
+                        return cric_error_prefix(err, "copy layer %s", top_chain_id);
+        }
+        if (rename(tmp, rootfs) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "rename %s to %s", tmp, rootfs);
+        return 0;
+}
+
+static int mount_vfs(struct layer_store *ls, const char *dir, char *const *layers, size_t n, const char *target,
+                     struct cric_error **err) {
+        AUTOFREE char *rootfs = xasprintf("%s/rootfs", dir);
+        if (make_vfs_copy(ls, dir, n ? layers[n - 1] : NULL, rootfs, err) < 0)
+                return -1;
+        if (mount(rootfs, target, NULL, MS_BIND, NULL) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "bind mount %s at %s", rootfs, target);
+        return 0;
+}
+
+int rootfs_mount(struct layer_store *ls, const char *id, char *const *layers, const char *target,
+                 struct cric_error **err) {
+        if (check_id(id, err) < 0)
+                return -1;
+        size_t n = strv_length(layers);
+        if (check_layers(ls, layers, n, err) < 0)
+                return cric_error_prefix(err, "mount rootfs of container %s", id);
+        /* The overlay child changes directory: a relative target must be made absolute first. */
+        AUTOFREE char *abs_target = target[0] == '/' ? xstrdup(target) : realpath(target, NULL);
+        if (!abs_target)
+                return cric_error_errno(err, errno == ENOENT ? CRIC_E_NOT_FOUND : CRIC_E_INTERNAL, errno,
+                                        "mount rootfs of container %s: resolve %s", id, target);
+        AUTOFREE char *dir = container_dir(ls, id);
+        int r = fs_mkdir_p(dir, 0700, err);
+        if (r == 0 && layer_store_driver(ls) == STORAGE_VFS)
+                r = mount_vfs(ls, dir, layers, n, abs_target, err);
+        else if (r == 0)
+                r = mount_overlay(ls, dir, layers, n, abs_target, err);
+        if (r < 0)
+                return cric_error_prefix(err, "mount rootfs of container %s", id);
+        return 0;
+}
+
+int rootfs_unmount(const char *target, struct cric_error **err) {
+        /* Loop: a rootfs mounted twice by accident has two mounts stacked on target. */
+        for (int i = 0; i < 16; i++) {
+                if (umount2(target, UMOUNT_NOFOLLOW) == 0)
+                        continue;
+                if (errno == EBUSY && umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+                        continue;
+                if (errno == EINVAL || errno == ENOENT)
+                        return 0; /* not (or no longer) a mount point, or gone */
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "unmount %s", target);
+        }
+        return cric_error_set(err, CRIC_E_INTERNAL, "unmount %s: still mounted after 16 unmounts", target);
+}
+
+int rootfs_remove(struct layer_store *ls, const char *id, struct cric_error **err) {
+        if (check_id(id, err) < 0)
+                return -1;
+        AUTOFREE char *dir = container_dir(ls, id);
+        if (rm_rf(dir, err) < 0)
+                return cric_error_prefix(err, "remove rootfs of container %s", id);
+        return 0;
+}
+
+/* ---- usage ---- */
+
+struct inode_key {
+        dev_t dev;
+        ino_t ino;
+};
+
+static int inode_cmp(const void *a, const void *b) {
+        const struct inode_key *x = a, *y = b;
+        if (x->dev != y->dev)
+                return x->dev < y->dev ? -1 : 1;
+        return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* nftw has no user pointer: the walk's state is per thread. */
+static __thread struct {
+        uint64_t bytes, inodes;
+        void *seen; /* tsearch tree of the multiply linked inodes already counted */
+} walk;
+
+static int usage_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) path;
+        (void) ftw;
+        if (flag == FTW_NS)
+                return 0; /* vanished while we walked (the container is running) */
+        if (!S_ISDIR(st->st_mode) && st->st_nlink > 1) {
+                struct inode_key *k = xmalloc(sizeof(*k));
+                *k = (struct inode_key){st->st_dev, st->st_ino};
+                struct inode_key **found = tsearch(k, &walk.seen, inode_cmp);
+                if (!found) {
+                        free(k);
+                        return -1;
+                }
+                if (*found != k) {
+                        free(k);
+                        return 0; /* another name of an inode already counted */
+                }
+        }
+        walk.bytes += (uint64_t) st->st_blocks * 512;
+        walk.inodes++;
+        return 0;
+}
+
+int rootfs_usage(struct layer_store *ls, const char *id, uint64_t *ret_bytes, uint64_t *ret_inodes, char **ret_path,
+                 struct cric_error **err) {
+        if (check_id(id, err) < 0)
+                return -1;
+        AUTOFREE char *dir = container_dir(ls, id);
+        AUTOFREE char *path = xasprintf("%s/%s", dir, layer_store_driver(ls) == STORAGE_VFS ? "rootfs" : "upper");
+        struct stat st;
+        if (lstat(path, &st) < 0)
+                return cric_error_errno(err, errno == ENOENT ? CRIC_E_NOT_FOUND : CRIC_E_INTERNAL, errno,
+                                        "usage of container %s: stat %s", id, path);
+        walk.bytes = walk.inodes = 0;
+        walk.seen = NULL;
+        int r = nftw(path, usage_visit, 64, FTW_PHYS | FTW_MOUNT);
+        int e = errno;
+        tdestroy(walk.seen, free);
+        walk.seen = NULL;
+        if (r != 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, e, "usage of container %s: walk %s", id, path);
+        *ret_bytes = walk.bytes;
+        *ret_inodes = walk.inodes;
+        if (ret_path)
+                *ret_path = STEAL_PTR(path);
+        return 0;
+}
+
+int rootfs_list(struct layer_store *ls, char ***ret_ids, struct cric_error **err) {
+        AUTOFREE char *dir = containers_dir(ls);
+        CLEANUP(strv_freep) char **names = NULL;
+        if (fs_list_dir(dir, NULL, false, &names, err) < 0)
+                return cric_error_prefix(err, "list container root file systems");
+        char **ids = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; names[i]; i++) {
+                AUTOFREE char *p = xasprintf("%s/%s", dir, names[i]);
+                struct stat st;
+                if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+                        strv_push(&ids, names[i]);
+        }
+        *ret_ids = ids;
+        return 0;
+}
