@@ -609,7 +609,7 @@ static void clean_half_made(struct runtime *rt, const char *id) {
         AUTOFREE char *text = NULL;
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
         char *path = NULL, *root = NULL;
-        if (fs_read_file_optional(file, 8192, &text, &e) == 0 && text) {
+        if (fs_read_file_optional(file, 8192, &text, &e) > 0) {
                 path = text;
                 root = strchr(text, '\n');
                 if (root) {

@@ -390,7 +390,7 @@ static void fill_paths(struct runtime *rt, const char *id, unsigned which, struc
                 AUTOFREE char *pid_file = xasprintf("%s/%s/infra/pid", rt->pods_dir, id);
                 AUTOFREE char *text = NULL;
                 CLEANUP(cric_error_freep) struct cric_error *e = NULL;
-                if (fs_read_file_optional(pid_file, 64, &text, &e) == 0 && text)
+                if (fs_read_file_optional(pid_file, 64, &text, &e) > 0)
                         ret->pause_pid = (pid_t) strtol(text, NULL, 10);
         }
         ret->resolv_conf = xasprintf("%s/%s/" PODFILES_RESOLV_CONF, rt->pods_dir, id);

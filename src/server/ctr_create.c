@@ -60,6 +60,7 @@ static int make_spec(void *data, const char *id, const char *rootfs, char **ret_
                 .hosts = pp.hosts,
                 .hostname_file = pp.hostname,
                 .shm = pp.shm,
+                .pause_pid = pp.pause_pid,
         };
         struct oci_sandbox sb;
         struct oci_container_input in;

@@ -44,7 +44,8 @@ static void fill_network(struct rpc_ctx *ctx, const struct pod_row *pod, Runtime
         }
 }
 
-static Runtime__V1__LinuxPodSandboxStatus *linux_status(const struct pod_row *pod) {
+static Runtime__V1__LinuxPodSandboxStatus *linux_status(const struct pod_row *pod,
+                                                        const Runtime__V1__PodSandboxConfig *cfg) {
         Runtime__V1__LinuxPodSandboxStatus *l = xmalloc(sizeof(*l));
         runtime__v1__linux_pod_sandbox_status__init(l);
         l->namespaces = xmalloc(sizeof(*l->namespaces));
@@ -53,7 +54,8 @@ static Runtime__V1__LinuxPodSandboxStatus *linux_status(const struct pod_row *po
         runtime__v1__namespace_option__init(o);
         o->network = pod->namespaces & NETNS_NET ? RUNTIME__V1__NAMESPACE_MODE__POD : RUNTIME__V1__NAMESPACE_MODE__NODE;
         o->ipc = pod->namespaces & NETNS_IPC ? RUNTIME__V1__NAMESPACE_MODE__POD : RUNTIME__V1__NAMESPACE_MODE__NODE;
-        o->pid = RUNTIME__V1__NAMESPACE_MODE__CONTAINER;
+        const Runtime__V1__LinuxSandboxSecurityContext *sc = cfg && cfg->linux ? cfg->linux->security_context : NULL;
+        o->pid = sc && sc->namespace_options ? sc->namespace_options->pid : RUNTIME__V1__NAMESPACE_MODE__CONTAINER;
         l->namespaces->options = o;
         return l;
 }
@@ -84,7 +86,7 @@ int rpc_pod_sandbox_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, Pro
         st->created_at = pod->created_ns;
         st->runtime_handler = xstrdup(pod->runtime_handler);
         fill_network(ctx, pod, st);
-        st->linux = linux_status(pod);
+        st->linux = linux_status(pod, cfg);
         if (cfg) {
                 st->labels = map_copy((void *const *) cfg->labels, cfg->n_labels,
                                       &runtime__v1__pod_sandbox_status__labels_entry__descriptor, &st->n_labels);

@@ -85,7 +85,9 @@ def test_runtime_config_systemd_flag(make_daemon):
 
 IMPLEMENTED = {"Version", "Status", "RuntimeConfig", "ListImages", "ImageStatus", "PullImage", "RemoveImage",
                "ImageFsInfo", "RunPodSandbox", "StopPodSandbox", "RemovePodSandbox", "PodSandboxStatus",
-               "ListPodSandbox"}
+               "ListPodSandbox", "CreateContainer", "StartContainer", "StopContainer", "RemoveContainer",
+               "ListContainers", "ContainerStatus", "UpdateContainerResources", "ReopenContainerLog", "ExecSync",
+               "ContainerStats", "ListContainerStats", "PodSandboxStats", "ListPodSandboxStats"}
 
 
 def all_methods():
