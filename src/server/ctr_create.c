@@ -45,6 +45,22 @@ static int name_cgroups(struct create_ctx *c, const char *id, char **ret_cgroup,
         return 0;
 }
 
+/* PID mode TARGET: the pid namespace of the running container target_id. */
+static int target_pid_ns(struct create_ctx *c, char **ret, struct cric_error **err) {
+        const Runtime__V1__LinuxContainerSecurityContext *sc =
+                c->config->linux ? c->config->linux->security_context : NULL;
+        const char *target = sc && sc->namespace_options ? sc->namespace_options->target_id : "";
+        CLEANUP(container_row_freep) struct container_row *t = NULL;
+        if (runtime_container_get(c->rpc->deps->runtime, target, &t, err) < 0)
+                return cric_error_prefix(err, "PID namespace target");
+        if (t->state != CONTAINER_ROW_RUNNING || t->pid <= 0)
+                return cric_error_set(err, CRIC_E_PRECONDITION, "PID namespace target %s is not running", t->id);
+        if (strcmp(t->pod_id, c->pod->id))
+                return cric_error_set(err, CRIC_E_INVALID, "PID namespace target %s is in another pod", t->id);
+        *ret = xasprintf("/proc/%d/ns/pid", (int) t->pid);
+        return 0;
+}
+
 static int make_spec(void *data, const char *id, const char *rootfs, char **ret_json, char **ret_cgroup,
                      char **ret_oom_dir, struct cric_error **err) {
         struct create_ctx *c = data;
@@ -71,6 +87,9 @@ static int make_spec(void *data, const char *id, const char *rootfs, char **ret_
                 sb.cgroup_parent = pod_cgroup_parent(c->rpc->cfg, c->pod_config);
                 r = ctr_input_from_cri(c->config, &arena, &in, err);
         }
+        AUTOFREE char *target = NULL;
+        if (r == 0 && in.security.ns.pid == OCI_NS_TARGET && (r = target_pid_ns(c, &target, err)) == 0)
+                in.security.ns.target_pid_ns_path = target;
         if (r == 0) {
                 ctr_image_defaults(c->image, c->image_name, &defaults);
                 in.id = id;
