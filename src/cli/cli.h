@@ -10,6 +10,7 @@
 #include <grpc/grpc.h>
 #include <json-c/json.h>
 #include <protobuf-c/protobuf-c.h>
+#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +24,7 @@
 
 #define CLI_DEFAULT_ENDPOINT   "unix:///run/cric/cric.sock"
 #define CLI_DEFAULT_TIMEOUT_MS 2000
+#define CLI_TRUNC_ID_LEN       13 /* crictl's truncatedIDLen */
 
 enum cli_output {
         CLI_OUTPUT_DEFAULT = 0, /* not given: the command picks its own default */
@@ -48,6 +50,7 @@ struct cli {
         bool is_debug;
         bool has_grpc;          /* grpc_init() done; cli_clear() shuts it down */
         enum cli_output output; /* global --output; a command's own -o wins */
+        int exit_code;          /* main's status when the command succeeds (exec passes its command's on) */
 };
 
 /* ---- main.c: flag parsing shared by the global level and every command ---- */
@@ -56,6 +59,7 @@ enum cli_flag_kind {
         CLI_FLAG_BOOL = 0,    /* value is a bool * */
         CLI_FLAG_STRING,      /* value is a const char ** pointing into argv */
         CLI_FLAG_STRING_LIST, /* value is a struct cli_string_list *: every use appends */
+        CLI_FLAG_INT64,       /* value is an int64_t *: a decimal integer, as Go's Int64Flag */
 };
 
 /* The values of a repeatable flag (--label a=b --label c=d), pointing into argv. The
@@ -100,6 +104,23 @@ enum cli_output cli_output_from_string(const char *s);
 int cli_output_pick(const struct cli *cli, const char *flag_value, enum cli_output def, unsigned allowed,
                     enum cli_output *ret, struct cric_error **err);
 #define CLI_OUTPUT_BIT(o) (1u << (o))
+
+/* Turns crictl's repeatable --label key=value values into the entries of a filter's
+ * label_selector map: entry_desc is any LabelSelectorEntry type of cri.proto (string
+ * key and value). A value that is not exactly one key=value pair is CRIC_E_INVALID
+ * "incorrectly specified label: <value>". Free the entries with cli_entries_free(). */
+int cli_labels_to_entries(const struct cli_string_list *labels, const ProtobufCMessageDescriptor *entry_desc,
+                          ProtobufCMessage ***ret_entries, size_t *ret_n, struct cric_error **err);
+void cli_entries_free(ProtobufCMessage **entries, size_t n);
+
+/* crictl's name and namespace filters are unanchored regular expressions (Go's
+ * regexp.MatchString); POSIX extended ones here, which agree on the usual patterns.
+ * An empty or NULL pattern compiles nothing and leaves *ret_has alone; otherwise
+ * *ret_has is set and the caller regfree()s re. CRIC_E_INVALID for a bad pattern. */
+int cli_regex_compile(const char *pattern, regex_t *re, bool *ret_has, struct cric_error **err);
+
+/* crictl's truncateCount: how many of total items --latest and --last N keep. */
+size_t cli_truncate_count(size_t total, bool is_latest, int64_t last);
 
 /* ---- client.c: connection and unary calls ---- */
 
@@ -181,12 +202,31 @@ void cli_table_print(const struct cli_table *t, FILE *out);
 struct cli_table *cli_table_free(struct cli_table *t);
 void cli_table_freep(struct cli_table **t);
 
+/* The current wall-clock time in nanoseconds since the epoch. */
+int64_t cli_now_ns(void);
+/* go-units' HumanDuration ("Less than a second", "About a minute", "3 hours"). */
+void cli_human_duration(char *buf, size_t size, int64_t ns);
+/* crictl's "CREATED" cells: the HumanDuration from ns (since the epoch) to now, " ago". */
+void cli_time_ago(char *buf, size_t size, int64_t ns);
+/* go-units' HumanSizeWithPrecision: decimal units, `precision` significant digits
+ * (crictl uses 3 for images and 4, HumanSize, for stats). */
+void cli_human_size(char *buf, size_t size, double v, int precision);
+/* crictl's getTruncatedID: id without prefix (may be NULL), cut to CLI_TRUNC_ID_LEN. */
+void cli_truncated_id(char buf[CLI_TRUNC_ID_LEN + 1], const char *id, const char *prefix);
+/* Prints "title:" and a "\tkey -> value" line per entry, sorted by key (sorts entries
+ * in place). Every string map entry of cri.proto has the layout this expects. */
+void cli_print_string_map(FILE *out, const char *title, void **entries, size_t n);
+/* The verbose info map of a status response as crictl's table shows it, Go's %v of a
+ * map: "Info: map[key:value ...]", sorted by key (in place). */
+void cli_print_info_line(FILE *out, void **entries, size_t n);
+
 /* Reads a JSON file (crictl's pod-config.json, container-config.json) into a new
  * message of desc: keys are .proto field names (any case) or lowerCamelCase, 64-bit
  * integers may be strings, enums names or numbers, maps objects; unknown keys are
  * ignored. Free the result with protobuf_c_message_free_unpacked(m, NULL). NULL with
  * CRIC_E_NOT_FOUND (no file) or CRIC_E_INVALID naming the file and the bad field.
- * Defined in cmd_image.c for now; YAML files are not supported yet. */
+ * Bytes fields (KeyValue.value of envs) are read from plain strings, as crictl
+ * does. Defined in input.c; YAML files are not supported yet. */
 ProtobufCMessage *cli_proto_from_json_file(const char *file, const ProtobufCMessageDescriptor *desc,
                                            struct cric_error **err);
 
@@ -215,12 +255,59 @@ int cmd_inspecti(struct cli *cli, int argc, char **argv, struct cric_error **err
 int cmd_rmi(struct cli *cli, int argc, char **argv, struct cric_error **err);
 int cmd_imagefsinfo(struct cli *cli, int argc, char **argv, struct cric_error **err);
 
+/* ImageStatus of image (name, reference or id); *ret is an ImageStatusResponse, whose
+ * image is NULL when the runtime has no such image. */
+int cli_image_status(struct cli *cli, const char *image, bool is_verbose, ProtobufCMessage **ret,
+                     struct cric_error **err);
+
+/* What a pull needs besides the image name (cmd_pull, and create/run with a pull). */
+struct cli_pull_opts {
+        const char *creds;                      /* --creds USERNAME[:PASSWORD], NULL or "": none */
+        const char *auth;                       /* --auth BASE64, NULL or "": none; not with creds */
+        const ProtobufCMessage *sandbox_config; /* a PodSandboxConfig, or NULL */
+        int64_t timeout_ms;                     /* <= 0: no deadline */
+        bool has_progress;                      /* draws pull's progress line on stderr (a tty) */
+};
+/* PullImage, keeping credentials out of debug logs. *ret_image_ref (may be NULL) is
+ * the pulled image's reference; the caller frees it. */
+int cli_image_pull(struct cli *cli, const char *image, const struct cli_pull_opts *o, char **ret_image_ref,
+                   struct cric_error **err);
+/* A pull's deadline: --pull-timeout (flag, may be NULL; "0s": none) when given, else the
+ * global --timeout when the user gave it, else none. */
+int cli_pull_deadline(const struct cli *cli, const char *flag, int64_t *ret_ms, struct cric_error **err);
+
+/* ContainerStatus of id (a unique prefix works); *ret is a ContainerStatusResponse. */
+int cli_container_status(struct cli *cli, const char *id, bool is_verbose, ProtobufCMessage **ret,
+                         struct cric_error **err);
+
 /* cmd_pod.c */
+/* Reads a pod config as crictl's loadPodSandboxConfig does: metadata with a name and
+ * a namespace is required (CRIC_E_INVALID), a missing uid is generated. */
+ProtobufCMessage *cli_pod_config_load(const char *path, struct cric_error **err);
+/* RunPodSandbox with the pod config at path: *ret_id is the new pod's id (caller
+ * frees). Errors read "load podSandboxConfig: ..." or "run pod sandbox: ...". */
+int cli_pod_run(struct cli *cli, const char *path, const char *handler, char **ret_id, struct cric_error **err);
 int cmd_runp(struct cli *cli, int argc, char **argv, struct cric_error **err);
 int cmd_pods(struct cli *cli, int argc, char **argv, struct cric_error **err);
 int cmd_inspectp(struct cli *cli, int argc, char **argv, struct cric_error **err);
 int cmd_stopp(struct cli *cli, int argc, char **argv, struct cric_error **err);
 int cmd_rmp(struct cli *cli, int argc, char **argv, struct cric_error **err);
+
+/* cmd_container.c */
+int cmd_create(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_start(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_run(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_ps(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_inspect(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_stop(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_rm(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_exec(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_logs(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_update(struct cli *cli, int argc, char **argv, struct cric_error **err);
+
+/* cmd_stats.c */
+int cmd_stats(struct cli *cli, int argc, char **argv, struct cric_error **err);
+int cmd_statsp(struct cli *cli, int argc, char **argv, struct cric_error **err);
 
 /* A CRI verbose-info value as crictl prints it (parsed JSON object/array, else a string). */
 json_object *cli_info_value(const char *s);

@@ -24,7 +24,6 @@
 #define RUNTIME_SERVICE "/runtime.v1.RuntimeService/"
 #define N_FLAGS(f)      (sizeof(f) / sizeof((f)[0]))
 #define IMAGE_JSON      (CLI_JSON_CRICTL | CLI_JSON_INT64_STRINGS)
-#define TRUNC_ID_LEN    13            /* crictl's truncatedIDLen */
 #define JSON_FILE_MAX   (1024 * 1024) /* a pod or container config */
 
 #define PROGRESS_PERIOD_MS       250
@@ -40,26 +39,13 @@ static const char *env_nonempty(const char *name) {
         return v && *v ? v : NULL;
 }
 
-/* go-units' HumanSizeWithPrecision: decimal units, `precision` significant digits. */
-static void human_size(char *buf, size_t size, double v, int precision) {
-        static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
-        size_t i = 0;
-        while (v >= 1000 && i + 1 < sizeof(units) / sizeof(units[0])) {
-                v /= 1000;
-                i++;
-        }
-        snprintf(buf, size, "%.*g%s", precision, v, units[i]);
+/* crictl's getTruncatedID for image ids and digests: "sha256:" dropped. */
+static void truncated_id(char buf[CLI_TRUNC_ID_LEN + 1], const char *id) {
+        cli_truncated_id(buf, id, "sha256:");
 }
 
-/* crictl's getTruncatedID: drop "sha256:" and keep 13 characters. */
-static void truncated_id(char buf[TRUNC_ID_LEN + 1], const char *id) {
-        if (!strncmp(id, "sha256:", 7))
-                id += 7;
-        snprintf(buf, TRUNC_ID_LEN + 1, "%.*s", TRUNC_ID_LEN, id);
-}
-
-static int image_status(struct cli *cli, const char *image, bool is_verbose, ProtobufCMessage **ret,
-                        struct cric_error **err) {
+int cli_image_status(struct cli *cli, const char *image, bool is_verbose, ProtobufCMessage **ret,
+                     struct cric_error **err) {
         Runtime__V1__ImageSpec spec = RUNTIME__V1__IMAGE_SPEC__INIT;
         spec.image = (char *) image;
         Runtime__V1__ImageStatusRequest req = RUNTIME__V1__IMAGE_STATUS_REQUEST__INIT;
@@ -117,7 +103,7 @@ static void add_image_row(struct cli_table *t, bool has_digests, const char *rep
 /* The rows of one image, as crictl's normalizeRepoDigest and normalizeRepoTagPair cut them. */
 static void images_add_rows(struct cli_table *t, const Runtime__V1__Image *img, bool has_digests) {
         AUTOFREE char *name = NULL;
-        char digest[TRUNC_ID_LEN + 1] = "<none>", id[TRUNC_ID_LEN + 1], size[32];
+        char digest[CLI_TRUNC_ID_LEN + 1] = "<none>", id[CLI_TRUNC_ID_LEN + 1], size[32];
         if (img->n_repo_digests == 0) {
                 name = xstrdup("<none>");
         } else {
@@ -131,7 +117,7 @@ static void images_add_rows(struct cli_table *t, const Runtime__V1__Image *img, 
                         truncated_id(digest, "errorRepoDigest");
         }
         truncated_id(id, img->id);
-        human_size(size, sizeof(size), (double) img->size, 3);
+        cli_human_size(size, sizeof(size), (double) img->size, 3);
         if (img->n_repo_tags == 0)
                 add_image_row(t, has_digests, name, "<none>", digest, id, size);
         for (size_t i = 0; i < img->n_repo_tags; i++) {
@@ -238,11 +224,6 @@ static json_object *image_status_json(const Runtime__V1__ImageStatusResponse *r)
         return cli_json_sorted(o);
 }
 
-static int info_entry_cmp(const void *a, const void *b) {
-        return strcmp((*(Runtime__V1__ImageStatusResponse__InfoEntry *const *) a)->key,
-                      (*(Runtime__V1__ImageStatusResponse__InfoEntry *const *) b)->key);
-}
-
 static void image_status_print_table(Runtime__V1__ImageStatusResponse *r, bool is_verbose) {
         const Runtime__V1__Image *img = r->image;
         char size[32];
@@ -251,21 +232,17 @@ static void image_status_print_table(Runtime__V1__ImageStatusResponse *r, bool i
                 printf("Tag: %s\n", img->repo_tags[i]);
         for (size_t i = 0; i < img->n_repo_digests; i++)
                 printf("Digest: %s\n", img->repo_digests[i]);
-        human_size(size, sizeof(size), (double) img->size, 3);
+        cli_human_size(size, sizeof(size), (double) img->size, 3);
         printf("Size: %s\n", size);
         if (!is_verbose)
                 return;
-        qsort(r->info, r->n_info, sizeof(*r->info), info_entry_cmp); /* Go's %v of a map */
-        printf("Info: map[");
-        for (size_t i = 0; i < r->n_info; i++)
-                printf("%s%s:%s", i ? " " : "", r->info[i]->key, r->info[i]->value);
-        printf("]\n");
+        cli_print_info_line(stdout, (void **) r->info, r->n_info);
 }
 
 static int inspect_one(struct cli *cli, const char *image, bool is_verbose, enum cli_output fmt,
                        struct cric_error **err) {
         CLEANUP(cli_proto_freep) ProtobufCMessage *msg = NULL;
-        if (image_status(cli, image, is_verbose, &msg, err) < 0)
+        if (cli_image_status(cli, image, is_verbose, &msg, err) < 0)
                 return cric_error_prefix(err, "image status for \"%s\" request", image);
         Runtime__V1__ImageStatusResponse *r = (Runtime__V1__ImageStatusResponse *) msg;
         if (!r->image)
@@ -316,7 +293,7 @@ static void fs_print_table(const char *label, Runtime__V1__FilesystemUsage *cons
         printf("%s Filesystem \n", label);
         for (size_t i = 0; i < n; i++) {
                 char size[32];
-                human_size(size, sizeof(size), fs[i]->used_bytes ? (double) fs[i]->used_bytes->value : 0, 4);
+                cli_human_size(size, sizeof(size), fs[i]->used_bytes ? (double) fs[i]->used_bytes->value : 0, 4);
                 printf("TimeStamp[%zu]: %lld\n", i, (long long) fs[i]->timestamp);
                 printf("Disk[%zu]: %s\n", i, size);
                 printf("Inodes[%zu]: %llu\n", i,
@@ -424,7 +401,7 @@ static int rm_exclude_in_use(struct cli *cli, struct rm_set *s, struct cric_erro
                 const char *image = c->image && *c->image->image ? c->image->image : c->image_ref;
                 CLEANUP(cli_proto_freep) ProtobufCMessage *st = NULL;
                 CLEANUP(cric_error_freep) struct cric_error *se = NULL;
-                if (image_status(cli, image, false, &st, &se) < 0) {
+                if (cli_image_status(cli, image, false, &st, &se) < 0) {
                         log_error("image status request for \"%s\" failed: %s", image, se->msg);
                         continue;
                 }
@@ -441,7 +418,7 @@ static int rm_exclude_in_use(struct cli *cli, struct rm_set *s, struct cric_erro
  * "Deleted:" line per tag, or per digest when the image has no tags. */
 static int remove_one(struct cli *cli, const char *name, bool is_prune, struct cric_error **err) {
         CLEANUP(cli_proto_freep) ProtobufCMessage *msg = NULL;
-        if (image_status(cli, name, false, &msg, err) < 0)
+        if (cli_image_status(cli, name, false, &msg, err) < 0)
                 return cric_error_prefix(err, "image status request for \"%s\" failed", name);
         const Runtime__V1__Image *img = ((const Runtime__V1__ImageStatusResponse *) msg)->image;
         if (!img)
@@ -666,60 +643,46 @@ static void progress_stop(struct pull_progress *p) {
 
 /* ---- pull ---- */
 
-struct pull_opts {
-        const char *creds, *auth, *pod_config, *pull_timeout;
-        bool is_help;
-};
-
 /* crictl's getAuth and parseCreds: --creds USER[:PASS] or --auth BASE64, not both.
  * auth points into o or to *ret_username, which the caller frees. */
-static int auth_from_opts(const struct pull_opts *o, Runtime__V1__AuthConfig *auth, char **ret_username,
+static int auth_from_opts(const struct cli_pull_opts *o, Runtime__V1__AuthConfig *auth, char **ret_username,
                           struct cric_error **err) {
         bool has_creds = o->creds && *o->creds, has_auth = o->auth && *o->auth; /* "" means not given */
         if (has_creds && has_auth)
-                return cric_error_set(err, CRIC_E_INVALID, "pull: both `--creds` and `--auth` are specified");
+                return cric_error_set(err, CRIC_E_INVALID, "both `--creds` and `--auth` are specified");
         if (has_auth)
                 auth->auth = (char *) o->auth;
         if (!has_creds)
                 return 0;
         const char *colon = strchr(o->creds, ':');
         if (colon == o->creds)
-                return cric_error_set(err, CRIC_E_INVALID, "pull: --creds: username can't be empty");
+                return cric_error_set(err, CRIC_E_INVALID, "--creds: username can't be empty");
         auth->username = *ret_username = xstrndup(o->creds, colon ? (size_t) (colon - o->creds) : strlen(o->creds));
         auth->password = (char *) (colon ? colon + 1 : "");
         return 0;
 }
 
-/* --pull-timeout when given (0: none), else the global --timeout when the user gave
- * it, else none: a pull may take minutes, which the default 2s would cut short. */
-static int pull_deadline(const struct cli *cli, const struct pull_opts *o, int64_t *ret_ms, struct cric_error **err) {
-        if (o->pull_timeout && *o->pull_timeout)
-                return cli_duration_parse(o->pull_timeout, ret_ms, err) < 0
-                               ? cric_error_prefix(err, "pull: --pull-timeout")
-                               : 0;
+int cli_pull_deadline(const struct cli *cli, const char *flag, int64_t *ret_ms, struct cric_error **err) {
+        if (flag && *flag)
+                return cli_duration_parse(flag, ret_ms, err) < 0 ? cric_error_prefix(err, "--pull-timeout") : 0;
+        /* A pull may take minutes, which the default 2s would cut short. */
         *ret_ms = cli->has_timeout ? cli->timeout_ms : 0;
         return 0;
 }
 
-static int pull_run(struct cli *cli, const char *image, const struct pull_opts *o, struct cric_error **err) {
+int cli_image_pull(struct cli *cli, const char *image, const struct cli_pull_opts *o, char **ret_image_ref,
+                   struct cric_error **err) {
         Runtime__V1__AuthConfig auth = RUNTIME__V1__AUTH_CONFIG__INIT;
         AUTOFREE char *username = NULL;
-        int64_t timeout_ms;
-        if (auth_from_opts(o, &auth, &username, err) < 0 || pull_deadline(cli, o, &timeout_ms, err) < 0)
+        if (auth_from_opts(o, &auth, &username, err) < 0)
                 return -1;
         Runtime__V1__ImageSpec spec = RUNTIME__V1__IMAGE_SPEC__INIT;
         spec.image = (char *) image;
         Runtime__V1__PullImageRequest req = RUNTIME__V1__PULL_IMAGE_REQUEST__INIT;
         req.image = &spec;
         req.auth = *auth.username || *auth.auth ? &auth : NULL;
-        if (o->pod_config) {
-                ProtobufCMessage *cfg =
-                        cli_proto_from_json_file(o->pod_config, &runtime__v1__pod_sandbox_config__descriptor, err);
-                if (!cfg)
-                        return cric_error_prefix(err, "load podSandboxConfig");
-                req.sandbox_config = (Runtime__V1__PodSandboxConfig *) cfg;
-        }
-        log_debug("pull deadline: %lld ms (0: none)", (long long) timeout_ms);
+        req.sandbox_config = (Runtime__V1__PodSandboxConfig *) o->sandbox_config;
+        log_debug("pull deadline: %lld ms (0: none)", (long long) o->timeout_ms);
 
         /* cli_call logs whole requests at debug level, and credentials must never
          * reach a log: keep the level below debug for this one call. */
@@ -728,24 +691,49 @@ static int pull_run(struct cli *cli, const char *image, const struct pull_opts *
                 log_debug("PullImage request not logged: it carries credentials");
                 log_set_level(LOG_LEVEL_INFO);
         }
-        struct pull_progress *progress = isatty(STDOUT_FILENO) ? progress_start(cli, image) : NULL;
+        struct pull_progress *progress = o->has_progress ? progress_start(cli, image) : NULL;
         CLEANUP(cli_proto_freep) ProtobufCMessage *msg = NULL;
         int r = cli_call_timeout(cli, IMAGE_SERVICE "PullImage", &req.base,
-                                 &runtime__v1__pull_image_response__descriptor, timeout_ms, &msg, err);
+                                 &runtime__v1__pull_image_response__descriptor, o->timeout_ms, &msg, err);
         progress_stop(progress);
         log_set_level(saved_level);
-        if (req.sandbox_config)
-                protobuf_c_message_free_unpacked(&req.sandbox_config->base, NULL);
         if (r < 0)
+                return -1;
+        if (ret_image_ref)
+                *ret_image_ref = xstrdup(((const Runtime__V1__PullImageResponse *) msg)->image_ref);
+        return 0;
+}
+
+struct pull_flags {
+        const char *creds, *auth, *pod_config, *pull_timeout;
+        bool is_help;
+};
+
+static int pull_run(struct cli *cli, const char *image, const struct pull_flags *f, struct cric_error **err) {
+        struct cli_pull_opts o = {.creds = f->creds, .auth = f->auth, .has_progress = isatty(STDOUT_FILENO)};
+        Runtime__V1__AuthConfig probe = RUNTIME__V1__AUTH_CONFIG__INIT;
+        AUTOFREE char *username = NULL;
+        if (auth_from_opts(&o, &probe, &username, err) < 0 ||
+            cli_pull_deadline(cli, f->pull_timeout, &o.timeout_ms, err) < 0)
+                return cric_error_prefix(err, "pull");
+        CLEANUP(cli_proto_freep) ProtobufCMessage *cfg = NULL;
+        if (f->pod_config) {
+                cfg = cli_proto_from_json_file(f->pod_config, &runtime__v1__pod_sandbox_config__descriptor, err);
+                if (!cfg)
+                        return cric_error_prefix(err, "load podSandboxConfig");
+                o.sandbox_config = cfg;
+        }
+        AUTOFREE char *ref = NULL;
+        if (cli_image_pull(cli, image, &o, &ref, err) < 0)
                 return cric_error_prefix(err, "pulling image");
-        printf("Image is up to date for %s\n", ((const Runtime__V1__PullImageResponse *) msg)->image_ref);
+        printf("Image is up to date for %s\n", ref);
         return 0;
 }
 
 int cmd_pull(struct cli *cli, int argc, char **argv, struct cric_error **err) {
-        struct pull_opts o = {.creds = env_nonempty("CRICTL_CREDS"),
-                              .auth = env_nonempty("CRICTL_AUTH"),
-                              .pull_timeout = env_nonempty("CRICTL_PULL_TIMEOUT")};
+        struct pull_flags o = {.creds = env_nonempty("CRICTL_CREDS"),
+                               .auth = env_nonempty("CRICTL_AUTH"),
+                               .pull_timeout = env_nonempty("CRICTL_PULL_TIMEOUT")};
         struct cli_flag flags[] = {
                 {"help", 'h', CLI_FLAG_BOOL, &o.is_help, NULL, "show help"},
                 {"creds", 0, CLI_FLAG_STRING, &o.creds, "USERNAME[:PASSWORD]",

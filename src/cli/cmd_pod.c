@@ -3,7 +3,6 @@
  * Each mirrors crictl's command of the same name: flags, table layout, JSON shape and
  * messages. JSON of CRI messages uses protojson's shape, 64-bit integers as strings
  * ("createdAt": "1700000000000000000"). */
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -12,18 +11,16 @@
 #include "cli/cli.h"
 #include "cri.pb-c.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
 #define RUNTIME_SERVICE "/runtime.v1.RuntimeService/"
 #define N_FLAGS(f)      (sizeof(f) / sizeof((f)[0]))
 #define POD_JSON        (CLI_JSON_CRICTL | CLI_JSON_INT64_STRINGS)
-#define TRUNC_ID_LEN    13 /* crictl's truncatedIDLen */
 
 #define OUTPUTS_ALL                                                                                                    \
         (CLI_OUTPUT_BIT(CLI_OUTPUT_TABLE) | CLI_OUTPUT_BIT(CLI_OUTPUT_JSON) | CLI_OUTPUT_BIT(CLI_OUTPUT_YAML))
-
-typedef Runtime__V1__PodSandboxFilter__LabelSelectorEntry LabelEntry;
 
 /* ---- shared helpers ---- */
 
@@ -77,6 +74,45 @@ static int remove_pod(struct cli *cli, const char *id, struct cric_error **err) 
 
 /* ---- runp ---- */
 
+/* crictl's loadPodSandboxConfig: metadata with a name and a namespace; a missing uid
+ * is made up, as the kubelet would give one. */
+ProtobufCMessage *cli_pod_config_load(const char *path, struct cric_error **err) {
+        CLEANUP(cli_proto_freep)
+        ProtobufCMessage *m = cli_proto_from_json_file(path, &runtime__v1__pod_sandbox_config__descriptor, err);
+        if (!m)
+                return NULL;
+        Runtime__V1__PodSandboxConfig *c = (Runtime__V1__PodSandboxConfig *) m;
+        if (!c->metadata)
+                return cric_error_set(err, CRIC_E_INVALID, "%s: metadata is not set", path), NULL;
+        if (!*c->metadata->name || !*c->metadata->namespace_)
+                return cric_error_set(err, CRIC_E_INVALID, "%s: name or namespace is not in metadata", path), NULL;
+        if (!*c->metadata->uid) {
+                AUTOFREE char *uuid = NULL;
+                size_t len;
+                if (fs_read_file("/proc/sys/kernel/random/uuid", 64, &uuid, &len, err) < 0)
+                        return cric_error_prefix(err, "%s: no uid given, making one", path), NULL;
+                c->metadata->uid = xstrndup(uuid, strcspn(uuid, "\n"));
+        }
+        return STEAL_PTR(m);
+}
+
+int cli_pod_run(struct cli *cli, const char *path, const char *handler, char **ret_id, struct cric_error **err) {
+        CLEANUP(cli_proto_freep) ProtobufCMessage *cfg = cli_pod_config_load(path, err);
+        if (!cfg)
+                return cric_error_prefix(err, "load podSandboxConfig");
+        Runtime__V1__RunPodSandboxRequest req = RUNTIME__V1__RUN_POD_SANDBOX_REQUEST__INIT;
+        req.config = (Runtime__V1__PodSandboxConfig *) cfg;
+        req.runtime_handler = (char *) (handler ? handler : "");
+        /* Like the kubelet's CRI client, crictl gives sandbox creation twice the timeout. */
+        int64_t timeout_ms = cli->timeout_ms > 0 ? 2 * cli->timeout_ms : 0;
+        CLEANUP(cli_proto_freep) ProtobufCMessage *msg = NULL;
+        if (cli_call_timeout(cli, RUNTIME_SERVICE "RunPodSandbox", &req.base,
+                             &runtime__v1__run_pod_sandbox_response__descriptor, timeout_ms, &msg, err) < 0)
+                return cric_error_prefix(err, "run pod sandbox");
+        *ret_id = xstrdup(((const Runtime__V1__RunPodSandboxResponse *) msg)->pod_sandbox_id);
+        return 0;
+}
+
 int cmd_runp(struct cli *cli, int argc, char **argv, struct cric_error **err) {
         const char *handler = NULL;
         bool is_help = false;
@@ -93,83 +129,23 @@ int cmd_runp(struct cli *cli, int argc, char **argv, struct cric_error **err) {
                 cli_command_usage(stdout, "runp", "pod-config.json", flags, N_FLAGS(flags));
                 return 0;
         }
-        CLEANUP(cli_proto_freep)
-        ProtobufCMessage *cfg = cli_proto_from_json_file(argv[1], &runtime__v1__pod_sandbox_config__descriptor, err);
-        if (!cfg)
-                return cric_error_prefix(err, "load podSandboxConfig");
-        Runtime__V1__RunPodSandboxRequest req = RUNTIME__V1__RUN_POD_SANDBOX_REQUEST__INIT;
-        req.config = (Runtime__V1__PodSandboxConfig *) cfg;
-        req.runtime_handler = (char *) (handler ? handler : "");
-        /* Like the kubelet's CRI client, crictl gives sandbox creation twice the timeout. */
-        int64_t timeout_ms = cli->timeout_ms > 0 ? 2 * cli->timeout_ms : 0;
-        CLEANUP(cli_proto_freep) ProtobufCMessage *msg = NULL;
-        if (cli_call_timeout(cli, RUNTIME_SERVICE "RunPodSandbox", &req.base,
-                             &runtime__v1__run_pod_sandbox_response__descriptor, timeout_ms, &msg, err) < 0)
-                return cric_error_prefix(err, "run pod sandbox");
-        printf("%s\n", ((const Runtime__V1__RunPodSandboxResponse *) msg)->pod_sandbox_id);
+        AUTOFREE char *id = NULL;
+        if (cli_pod_run(cli, argv[1], handler, &id, err) < 0)
+                return -1;
+        printf("%s\n", id);
         return 0;
 }
 
 /* ---- pods ---- */
 
 struct pods_opts {
-        const char *id, *name, *namespace, *state, *output, *last;
+        const char *id, *name, *namespace, *state, *output;
         struct cli_string_list labels;
         bool is_help, is_quiet, is_latest, is_no_trunc;
-        long n_last;
+        int64_t last;
         regex_t name_re, namespace_re;
         bool has_name_re, has_namespace_re;
 };
-
-/* go-units' HumanDuration. */
-static void human_duration(char *buf, size_t size, int64_t ns) {
-        double secs = (double) ns / 1e9;
-        long s = (long) secs, m = (long) (secs / 60), h = (long) (secs / 3600 + 0.5);
-        if (s < 1)
-                snprintf(buf, size, "Less than a second");
-        else if (s == 1)
-                snprintf(buf, size, "1 second");
-        else if (s < 60)
-                snprintf(buf, size, "%ld seconds", s);
-        else if (m == 1)
-                snprintf(buf, size, "About a minute");
-        else if (m < 60)
-                snprintf(buf, size, "%ld minutes", m);
-        else if (h == 1)
-                snprintf(buf, size, "About an hour");
-        else if (h < 48)
-                snprintf(buf, size, "%ld hours", h);
-        else if (h < 24 * 7 * 2)
-                snprintf(buf, size, "%ld days", h / 24);
-        else if (h < 24 * 30 * 2)
-                snprintf(buf, size, "%ld weeks", h / 24 / 7);
-        else if (h < 24 * 365 * 2)
-                snprintf(buf, size, "%ld months", h / 24 / 30);
-        else
-                snprintf(buf, size, "%ld years", (long) (secs / 3600) / 24 / 365);
-}
-
-static int64_t now_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* crictl's name and namespace filters are unanchored regular expressions (Go's
- * regexp.MatchString); POSIX extended ones here, which agree on the usual patterns. */
-static int compile_re(const char *flag, const char *pattern, regex_t *re, bool *has, struct cric_error **err) {
-        if (!pattern || !*pattern)
-                return 0;
-        int r = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);
-        if (r != 0) {
-                char msg[128];
-                regerror(r, re, msg, sizeof(msg));
-                return cric_error_set(err, CRIC_E_INVALID, "pods: --%s: invalid regular expression \"%s\": %s", flag,
-                                      pattern, msg);
-        }
-        *has = true;
-        return 0;
-}
 
 static void pods_opts_clear(struct pods_opts *o) {
         free(o->labels.items);
@@ -179,24 +155,18 @@ static void pods_opts_clear(struct pods_opts *o) {
                 regfree(&o->namespace_re);
 }
 
-/* The flag values that need checking: --last, --name, --namespace. */
+/* The flag values that need checking: --name, --namespace. */
 static int pods_check_opts(struct pods_opts *o, struct cric_error **err) {
-        if (o->last) {
-                char *end;
-                o->n_last = strtol(o->last, &end, 10);
-                if (!*o->last || *end)
-                        return cric_error_set(err, CRIC_E_INVALID, "pods: invalid value \"%s\" for flag --last",
-                                              o->last);
-        }
-        if (compile_re("name", o->name, &o->name_re, &o->has_name_re, err) < 0)
-                return -1;
-        return compile_re("namespace", o->namespace, &o->namespace_re, &o->has_namespace_re, err);
+        if (cli_regex_compile(o->name, &o->name_re, &o->has_name_re, err) < 0)
+                return cric_error_prefix(err, "pods: --name");
+        if (cli_regex_compile(o->namespace, &o->namespace_re, &o->has_namespace_re, err) < 0)
+                return cric_error_prefix(err, "pods: --namespace");
+        return 0;
 }
 
-/* The server-side filter: --id, --state, --label. entries holds the label pairs. */
+/* The server-side filter: --id, --state, --label; the caller frees the label entries. */
 static int pods_filter(const struct pods_opts *o, Runtime__V1__PodSandboxFilter *f,
-                       Runtime__V1__PodSandboxStateValue *state, LabelEntry *entries, LabelEntry **entry_ptrs,
-                       struct cric_error **err) {
+                       Runtime__V1__PodSandboxStateValue *state, struct cric_error **err) {
         if (o->id)
                 f->id = (char *) o->id;
         if (o->state) {
@@ -208,16 +178,9 @@ static int pods_filter(const struct pods_opts *o, Runtime__V1__PodSandboxFilter 
                         return cric_error_set(err, CRIC_E_INVALID, "pods: --state should be ready or notready");
                 f->state = state;
         }
-        for (size_t i = 0; i < o->labels.n; i++) {
-                const char *kv = o->labels.items[i], *eq = strchr(kv, '=');
-                if (!eq || strchr(eq + 1, '='))
-                        return cric_error_set(err, CRIC_E_INVALID, "pods: incorrectly specified label: %s", kv);
-                runtime__v1__pod_sandbox_filter__label_selector_entry__init(&entries[i]);
-                entries[i].key = xstrndup(kv, (size_t) (eq - kv));
-                entries[i].value = (char *) (eq + 1);
-                entry_ptrs[f->n_label_selector++] = &entries[i];
-        }
-        f->label_selector = entry_ptrs;
+        if (cli_labels_to_entries(&o->labels, &runtime__v1__pod_sandbox_filter__label_selector_entry__descriptor,
+                                  (ProtobufCMessage ***) &f->label_selector, &f->n_label_selector, err) < 0)
+                return cric_error_prefix(err, "pods");
         return 0;
 }
 
@@ -243,12 +206,7 @@ static size_t pods_select(const struct pods_opts *o, Runtime__V1__PodSandbox *co
                         v[j] = v[j - 1];
                 v[j] = x;
         }
-        size_t limit = kept;
-        if (o->is_latest)
-                limit = 1;
-        if (o->n_last > 0)
-                limit = (size_t) o->n_last;
-        return limit < kept ? limit : kept;
+        return cli_truncate_count(kept, o->is_latest, o->last);
 }
 
 static void pods_print_table(const struct pods_opts *o, Runtime__V1__PodSandbox *const *v, size_t n) {
@@ -259,13 +217,11 @@ static void pods_print_table(const struct pods_opts *o, Runtime__V1__PodSandbox 
         }
         CLEANUP(cli_table_freep) struct cli_table *t = cli_table_new(10, 3); /* crictl's tabwriter settings */
         cli_table_add_row(t, "POD ID", "CREATED", "STATE", "NAME", "NAMESPACE", "ATTEMPT", "RUNTIME", NULL);
-        int64_t now = now_ns();
         for (size_t i = 0; i < n; i++) {
                 const Runtime__V1__PodSandbox *p = v[i];
-                char id[TRUNC_ID_LEN + 1], created[64], attempt[16];
-                snprintf(id, sizeof(id), "%.*s", TRUNC_ID_LEN, p->id);
-                human_duration(created, sizeof(created) - 4, now - p->created_at);
-                strcat(created, " ago");
+                char id[CLI_TRUNC_ID_LEN + 1], created[64], attempt[16];
+                cli_truncated_id(id, p->id, NULL);
+                cli_time_ago(created, sizeof(created), p->created_at);
                 snprintf(attempt, sizeof(attempt), "%u", p->metadata ? p->metadata->attempt : 0);
                 cli_table_add_row(t, o->is_no_trunc ? p->id : id, created, pod_state_name(p->state),
                                   p->metadata ? p->metadata->name : "", p->metadata ? p->metadata->namespace_ : "",
@@ -277,16 +233,11 @@ static void pods_print_table(const struct pods_opts *o, Runtime__V1__PodSandbox 
 static int pods_run(struct cli *cli, const struct pods_opts *o, enum cli_output fmt, struct cric_error **err) {
         Runtime__V1__PodSandboxFilter filter = RUNTIME__V1__POD_SANDBOX_FILTER__INIT;
         Runtime__V1__PodSandboxStateValue state = RUNTIME__V1__POD_SANDBOX_STATE_VALUE__INIT;
-        LabelEntry *entries = xcalloc(o->labels.n + 1, sizeof(*entries));
-        LabelEntry **entry_ptrs = xcalloc(o->labels.n + 1, sizeof(*entry_ptrs));
         CLEANUP(cli_proto_freep) ProtobufCMessage *msg = NULL;
-        int r = pods_filter(o, &filter, &state, entries, entry_ptrs, err);
+        int r = pods_filter(o, &filter, &state, err);
         if (r >= 0 && (r = list_pods(cli, &filter, &msg, err)) < 0)
                 cric_error_prefix(err, "listing pod sandboxes");
-        for (size_t i = 0; i < filter.n_label_selector; i++)
-                free(entries[i].key);
-        free(entries);
-        free(entry_ptrs);
+        cli_entries_free((ProtobufCMessage **) filter.label_selector, filter.n_label_selector);
         if (r < 0)
                 return -1;
         const Runtime__V1__ListPodSandboxResponse *resp = (const Runtime__V1__ListPodSandboxResponse *) msg;
@@ -317,7 +268,7 @@ int cmd_pods(struct cli *cli, int argc, char **argv, struct cric_error **err) {
                 {"quiet", 'q', CLI_FLAG_BOOL, &o.is_quiet, NULL, "list only pod IDs"},
                 {"output", 'o', CLI_FLAG_STRING, &o.output, "FORMAT", "Output format, One of: json|yaml|table"},
                 {"latest", 'l', CLI_FLAG_BOOL, &o.is_latest, NULL, "Show the most recently created pod"},
-                {"last", 'n', CLI_FLAG_STRING, &o.last, "N", "Show last n recently created pods. Set 0 for unlimited"},
+                {"last", 'n', CLI_FLAG_INT64, &o.last, "N", "Show last n recently created pods. Set 0 for unlimited"},
                 {"no-trunc", 0, CLI_FLAG_BOOL, &o.is_no_trunc, NULL, "Show output without truncating the ID"},
         };
         int nargs;
@@ -359,21 +310,6 @@ static void go_time(char *buf, size_t size, int64_t ns) {
         snprintf(buf, size, "%s%s %s", date, nanos, zone);
 }
 
-static int map_entry_cmp(const void *a, const void *b) {
-        return strcmp((*(Runtime__V1__PodSandboxStatus__LabelsEntry *const *) a)->key,
-                      (*(Runtime__V1__PodSandboxStatus__LabelsEntry *const *) b)->key);
-}
-
-/* Prints "title:" and a sorted "\tkey -> value" list; every string map entry has the
- * layout of LabelsEntry. */
-static void print_map(const char *title, void **entries, size_t n) {
-        Runtime__V1__PodSandboxStatus__LabelsEntry **e = (Runtime__V1__PodSandboxStatus__LabelsEntry **) entries;
-        qsort(e, n, sizeof(*e), map_entry_cmp);
-        printf("%s:\n", title);
-        for (size_t i = 0; i < n; i++)
-                printf("\t%s -> %s\n", e[i]->key, e[i]->value);
-}
-
 /* crictl's PodSandboxStatus table output. */
 static void pod_status_print_table(Runtime__V1__PodSandboxStatusResponse *r, bool is_verbose) {
         const Runtime__V1__PodSandboxStatus *s = r->status;
@@ -399,16 +335,12 @@ static void pod_status_print_table(Runtime__V1__PodSandboxStatusResponse *r, boo
                         printf("Additional IP: %s\n", s->network->additional_ips[i]->ip);
         }
         if (s->n_labels)
-                print_map("Labels", (void **) s->labels, s->n_labels);
+                cli_print_string_map(stdout, "Labels", (void **) s->labels, s->n_labels);
         if (s->n_annotations)
-                print_map("Annotations", (void **) s->annotations, s->n_annotations);
+                cli_print_string_map(stdout, "Annotations", (void **) s->annotations, s->n_annotations);
         if (!is_verbose)
                 return;
-        qsort(r->info, r->n_info, sizeof(*r->info), map_entry_cmp); /* Go's %v of a map */
-        printf("Info: map[");
-        for (size_t i = 0; i < r->n_info; i++)
-                printf("%s%s:%s", i ? " " : "", r->info[i]->key, r->info[i]->value);
-        printf("]\n");
+        cli_print_info_line(stdout, (void **) r->info, r->n_info);
 }
 
 /* crictl's outputStatusInfo: {"status": <PodSandboxStatus>, <each info key>: <value>},

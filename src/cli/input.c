@@ -1,5 +1,5 @@
 /* JSON files -> CRI messages: the pod and container config files crictl users
- * already have (pull's --pod-config now; runp and create later). */
+ * already have (runp, create, run, pull's --pod-config). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -92,8 +92,14 @@ static int value_from_json(const ProtobufCFieldDescriptor *f, json_object *v, vo
                 *(ProtobufCMessage **) p = m; /* owned by the parent from here on */
                 return message_from_json(m, v, path, err);
         }
-        case PROTOBUF_C_TYPE_BYTES: /* nothing in a pod config is bytes */
-                return cric_error_set(err, CRIC_E_INVALID, "%s: bytes fields are not supported", path);
+        case PROTOBUF_C_TYPE_BYTES: /* env values: crictl takes them as plain strings, not base64 */
+                if ((is_ok = json_object_is_type(v, json_type_string))) {
+                        ProtobufCBinaryData *b = p;
+                        b->len = (size_t) json_object_get_string_len(v);
+                        b->data = xmalloc(b->len + 1);
+                        memcpy(b->data, json_object_get_string(v), b->len + 1);
+                }
+                break;
         default: is_ok = integer_from_json(f, v, p); break;
         }
         if (!is_ok)

@@ -4,6 +4,7 @@
  * row of the table below plus its cmd_* function; global flags come before it, as in
  * crictl (urfave/cli). */
 #include <ctype.h>
+#include <errno.h>
 #include <math.h> /* isfinite() only: no libm needed */
 #include <stdlib.h>
 #include <string.h>
@@ -23,18 +24,30 @@ static int cmd_help(struct cli *cli, int argc, char **argv, struct cric_error **
 
 /* Sorted by name as crictl lists them, help last. A new command is a new row. */
 static const struct cli_command commands[] = {
+        {"create", "Create a new container", cmd_create},
+        {"exec", "Run a command in a running container", cmd_exec},
         {"imagefsinfo", "Return image filesystem info", cmd_imagefsinfo},
         {"images", "List images", cmd_images},
         {"info", "Display information of the container runtime", cmd_info},
+        {"inspect", "Display the status of one or more containers", cmd_inspect},
         {"inspecti", "Return the status of one or more images", cmd_inspecti},
         {"inspectp", "Display the status of one or more pods", cmd_inspectp},
+        {"logs", "Fetch the logs of a container", cmd_logs},
         {"pods", "List pods", cmd_pods},
+        {"ps", "List containers", cmd_ps},
         {"pull", "Pull an image from a registry", cmd_pull},
+        {"rm", "Remove one or more containers", cmd_rm},
         {"rmi", "Remove one or more images", cmd_rmi},
         {"rmp", "Remove one or more pods", cmd_rmp},
+        {"run", "Run a new container inside a sandbox", cmd_run},
         {"runp", "Run a new pod", cmd_runp},
         {"runtime-config", "Retrieve the container runtime configuration", cmd_runtime_config},
+        {"start", "Start one or more created containers", cmd_start},
+        {"stats", "List container(s) resource usage statistics", cmd_stats},
+        {"statsp", "List pod(s) resource usage statistics", cmd_statsp},
+        {"stop", "Stop one or more running containers", cmd_stop},
         {"stopp", "Stop one or more running pods", cmd_stopp},
+        {"update", "Update one or more running containers", cmd_update},
         {"version", "Display runtime version information", cmd_version},
         {"help", "Shows a list of commands or help for one command", cmd_help},
 };
@@ -66,6 +79,16 @@ static const struct cli_flag *flag_find_short(const struct cli_flag *flags, size
 }
 
 static int flag_set(const struct cli_flag *f, const char *value, struct cric_error **err) {
+        if (f->kind == CLI_FLAG_INT64) {
+                char *end;
+                errno = 0;
+                long long v = strtoll(value, &end, 10);
+                if (!*value || *end || errno)
+                        return cric_error_set(err, CRIC_E_INVALID, "invalid value \"%s\" for flag --%s", value,
+                                              f->long_name);
+                *(int64_t *) f->value = v;
+                return 0;
+        }
         if (f->kind == CLI_FLAG_STRING) {
                 *(const char **) f->value = value;
                 return 0;
@@ -404,6 +427,8 @@ static int run(int argc, char **argv, struct cric_error **err) {
         int r = setup(&cli, &o, err);
         if (r >= 0)
                 r = c->run(&cli, nargs, argv, err);
+        if (r >= 0)
+                r = cli.exit_code;
         cli_clear(&cli);
         return r;
 }
@@ -412,7 +437,7 @@ int main(int argc, char **argv) {
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         int r = run(argc - 1, argv + 1, &err);
         if (r >= 0)
-                return 0;
+                return r;
         if (err)
                 fprintf(stderr, "cricctl: %s\n", err->msg);
         return 1;
@@ -439,4 +464,54 @@ void cli_keep_error(struct cric_error **err, struct cric_error *e) {
         } else {
                 cric_error_free(e);
         }
+}
+
+/* ---- values shared by commands ---- */
+
+int cli_labels_to_entries(const struct cli_string_list *labels, const ProtobufCMessageDescriptor *entry_desc,
+                          ProtobufCMessage ***ret_entries, size_t *ret_n, struct cric_error **err) {
+        ProtobufCMessage **entries = xcalloc(labels->n + 1, sizeof(*entries));
+        const ProtobufCFieldDescriptor *key = &entry_desc->fields[0], *value = &entry_desc->fields[1];
+        for (size_t i = 0; i < labels->n; i++) {
+                const char *kv = labels->items[i], *eq = strchr(kv, '=');
+                if (!eq || strchr(eq + 1, '=')) { /* Go's strings.Split must give two parts */
+                        cli_entries_free(entries, i);
+                        return cric_error_set(err, CRIC_E_INVALID, "incorrectly specified label: %s", kv);
+                }
+                ProtobufCMessage *e = entries[i] = xmalloc(entry_desc->sizeof_message);
+                protobuf_c_message_init(entry_desc, e);
+                *(char **) ((char *) e + key->offset) = xstrndup(kv, (size_t) (eq - kv));
+                *(char **) ((char *) e + value->offset) = xstrdup(eq + 1);
+        }
+        *ret_entries = entries;
+        *ret_n = labels->n;
+        return 0;
+}
+
+void cli_entries_free(ProtobufCMessage **entries, size_t n) {
+        for (size_t i = 0; entries && i < n; i++)
+                protobuf_c_message_free_unpacked(entries[i], NULL);
+        free(entries);
+}
+
+int cli_regex_compile(const char *pattern, regex_t *re, bool *ret_has, struct cric_error **err) {
+        if (!pattern || !*pattern)
+                return 0;
+        int r = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);
+        if (r != 0) {
+                char msg[128];
+                regerror(r, re, msg, sizeof(msg));
+                return cric_error_set(err, CRIC_E_INVALID, "invalid regular expression \"%s\": %s", pattern, msg);
+        }
+        *ret_has = true;
+        return 0;
+}
+
+size_t cli_truncate_count(size_t total, bool is_latest, int64_t last) {
+        size_t n = total;
+        if (is_latest)
+                n = 1;
+        if (last > 0)
+                n = (size_t) last;
+        return n < total ? n : total;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "util/cleanup.h"
@@ -801,4 +802,90 @@ json_object *cli_info_value(const char *s) {
         while (end > start && end[-1] == '"')
                 end--;
         return json_object_new_string_len(start, (int) (end - start));
+}
+
+/* ---- values as crictl shows them ---- */
+
+int64_t cli_now_ns(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void cli_human_duration(char *buf, size_t size, int64_t ns) {
+        double secs = (double) ns / 1e9;
+        long s = (long) secs, m = (long) (secs / 60), h = (long) (secs / 3600 + 0.5);
+        if (s < 1)
+                snprintf(buf, size, "Less than a second");
+        else if (s == 1)
+                snprintf(buf, size, "1 second");
+        else if (s < 60)
+                snprintf(buf, size, "%ld seconds", s);
+        else if (m == 1)
+                snprintf(buf, size, "About a minute");
+        else if (m < 60)
+                snprintf(buf, size, "%ld minutes", m);
+        else if (h == 1)
+                snprintf(buf, size, "About an hour");
+        else if (h < 48)
+                snprintf(buf, size, "%ld hours", h);
+        else if (h < 24 * 7 * 2)
+                snprintf(buf, size, "%ld days", h / 24);
+        else if (h < 24 * 30 * 2)
+                snprintf(buf, size, "%ld weeks", h / 24 / 7);
+        else if (h < 24 * 365 * 2)
+                snprintf(buf, size, "%ld months", h / 24 / 30);
+        else
+                snprintf(buf, size, "%ld years", (long) (secs / 3600) / 24 / 365);
+}
+
+void cli_time_ago(char *buf, size_t size, int64_t ns) {
+        char d[48];
+        cli_human_duration(d, sizeof(d), cli_now_ns() - ns);
+        snprintf(buf, size, "%s ago", d);
+}
+
+void cli_human_size(char *buf, size_t size, double v, int precision) {
+        static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
+        size_t i = 0;
+        while (v >= 1000 && i + 1 < sizeof(units) / sizeof(units[0])) {
+                v /= 1000;
+                i++;
+        }
+        snprintf(buf, size, "%.*g%s", precision, v, units[i]);
+}
+
+void cli_truncated_id(char buf[CLI_TRUNC_ID_LEN + 1], const char *id, const char *prefix) {
+        if (prefix && !strncmp(id, prefix, strlen(prefix)))
+                id += strlen(prefix);
+        snprintf(buf, CLI_TRUNC_ID_LEN + 1, "%.*s", CLI_TRUNC_ID_LEN, id);
+}
+
+/* Every string map entry: a message header, then key and value. */
+struct string_entry {
+        ProtobufCMessage base;
+        char *key, *value;
+};
+
+static int string_entry_cmp(const void *a, const void *b) {
+        return strcmp((*(struct string_entry *const *) a)->key, (*(struct string_entry *const *) b)->key);
+}
+
+void cli_print_string_map(FILE *out, const char *title, void **entries, size_t n) {
+        struct string_entry **e = (struct string_entry **) entries;
+        if (n)
+                qsort(e, n, sizeof(*e), string_entry_cmp);
+        fprintf(out, "%s:\n", title);
+        for (size_t i = 0; i < n; i++)
+                fprintf(out, "\t%s -> %s\n", e[i]->key, e[i]->value);
+}
+
+void cli_print_info_line(FILE *out, void **entries, size_t n) {
+        struct string_entry **e = (struct string_entry **) entries;
+        if (n)
+                qsort(e, n, sizeof(*e), string_entry_cmp);
+        fputs("Info: map[", out);
+        for (size_t i = 0; i < n; i++)
+                fprintf(out, "%s%s:%s", i ? " " : "", e[i]->key, e[i]->value);
+        fputs("]\n", out);
 }
