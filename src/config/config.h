@@ -66,7 +66,8 @@ struct cric_config {
 
         /* [cric.network] */
         char *network_dir;
-        char **plugin_dirs; /* NULL-terminated */
+        char *default_network; /* "": the first config in lexical order */
+        char **plugin_dirs;    /* NULL-terminated */
 };
 
 /* Command-line overrides, applied after the files. NULL / empty means "not given". */

@@ -44,6 +44,8 @@ static const struct flag_desc flags[] = {
         {"registries-conf", 0, FLAG_SETTING, "cric.image.registries_conf", "FILE", "registries.conf(5) file"},
         {"cni-config-dir", 0, FLAG_SETTING, "cric.network.network_dir", "DIR",
          "directory of CNI network configurations"},
+        {"cni-default-network", 0, FLAG_SETTING, "cric.network.default_network", "NAME",
+         "CNI network pods join (default: the first config)"},
         {"cni-plugin-dir", 0, FLAG_SETTING, "cric.network.plugin_dirs", "DIR",
          "directory of CNI plugins; repeat for several"},
         {"stream-address", 0, FLAG_SETTING, "cric.api.stream_address", "ADDR", "address of the streaming server"},

@@ -14,6 +14,7 @@
 #include "daemon/notify.h"
 #include "daemon/reap.h"
 #include "image/image.h"
+#include "network/cni_manager.h"
 #include "runtime/runtime.h"
 #include "server/server.h"
 #include "storage/storage.h"
@@ -56,6 +57,7 @@ struct daemon {
         struct layer_store *layers;
         struct image_service *images;
         struct cgroup_mounts *cgroups;
+        struct cni_manager *cni;
         struct runtime *runtime;
         struct cric_server *srv;
 };
@@ -64,6 +66,8 @@ static void daemon_clear(struct daemon *d) {
         d->srv = server_free(d->srv);
         d->runtime = runtime_free(d->runtime);
         d->cgroups = cgroup_mounts_free(d->cgroups);
+        cni_manager_free(d->cni);
+        d->cni = NULL;
         d->images = image_service_free(d->images);
         d->layers = layer_store_free(d->layers);
         d->db = store_close(d->db);
@@ -87,15 +91,24 @@ static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_er
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
         if (cgroup_mounts_load(NULL, NULL, &d->cgroups, &e) < 0)
                 cric_error_log_free(&e, "no cgroup statistics or OOM detection");
+        AUTOFREE char *cni_cache = xasprintf("%s/cni", cfg->root);
+        struct cni_manager_opts co = {
+                .dir = cfg->network_dir,
+                .plugin_dirs = cfg->plugin_dirs,
+                .default_name = cfg->default_network,
+                .cache_dir = cni_cache,
+        };
+        d->cni = cni_manager_new(&co);
         struct runtime_opts ro = {
                 .runroot = cfg->runroot,
                 .layers = d->layers,
                 .monitor_log_level = log_level_to_string(cfg->log_level),
                 .cgroups = d->cgroups,
+                .cni = d->cni,
         };
         if (runtime_new(d->db, &ro, &d->runtime, err) < 0)
                 return -1;
-        struct server_deps deps = {.images = d->images, .runtime = d->runtime};
+        struct server_deps deps = {.images = d->images, .runtime = d->runtime, .cni = d->cni};
         if (server_new(cfg, &deps, &d->srv, err) < 0 || server_start(d->srv, err) < 0)
                 return -1;
         return 0;

@@ -10,6 +10,7 @@ struct runtime {
         struct store *db;
         struct layer_store *layers;
         const struct cgroup_mounts *cgroups;
+        struct cni_manager *cni;
         char *pods_dir;    /* <runroot>/pods/<id>: resolv.conf, hosts, hostname, shm */
         char *ns_dir;      /* <runroot>/ns: pinned namespaces */
         char *ctrs_dir;    /* <runroot>/containers/<id>: bundle, rootfs mount point, pid file */

@@ -124,6 +124,24 @@ static int reconcile(struct runtime *rt, struct cric_error **err) {
         return 0;
 }
 
+/* CNI attachments of pods that are gone or stopped (a crash between ADD and the row,
+ * or between the row's removal and DEL). */
+static int gc_networks(struct runtime *rt, struct cric_error **err) {
+        if (!rt->cni)
+                return 0;
+        struct pod_row **rows = NULL;
+        size_t n = 0;
+        if (store_pod_list(rt->db, &rows, &n, err) < 0)
+                return -1;
+        CLEANUP(strv_freep) char **valid = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; i < n; i++)
+                if (rows[i]->state == POD_ROW_READY && (rows[i]->namespaces & NETNS_NET))
+                        strv_push(&valid, rows[i]->id);
+        pod_rows_free(rows, n);
+        cni_manager_gc(rt->cni, valid);
+        return 0;
+}
+
 static char *find_monitor(const char *given) {
         if (given && *given)
                 return xstrdup(given);
@@ -152,6 +170,7 @@ int runtime_new(struct store *db, const struct runtime_opts *opts, struct runtim
         rt->db = db;
         rt->layers = opts->layers;
         rt->cgroups = opts->cgroups;
+        rt->cni = opts->cni;
         rt->pods_dir = xasprintf("%s/pods", opts->runroot);
         rt->ns_dir = xasprintf("%s/ns", opts->runroot);
         rt->ctrs_dir = xasprintf("%s/containers", opts->runroot);
@@ -161,7 +180,8 @@ int runtime_new(struct store *db, const struct runtime_opts *opts, struct runtim
         rt->monitor_log_level = xstrdup(opts->monitor_log_level ? opts->monitor_log_level : "info");
         rt->log_size_max = opts->log_size_max;
         pthread_mutex_init(&rt->lock, NULL);
-        if (fs_mkdir_p(rt->pods_dir, 0711, err) < 0 || runtime_containers_init(rt, err) < 0 || reconcile(rt, err) < 0) {
+        if (fs_mkdir_p(rt->pods_dir, 0711, err) < 0 || runtime_containers_init(rt, err) < 0 || reconcile(rt, err) < 0 ||
+            gc_networks(rt, err) < 0) {
                 runtime_free(rt);
                 return -1;
         }
@@ -276,6 +296,49 @@ static void undo_pod(struct runtime *rt, const char *id, unsigned which) {
                 cric_error_log_free(&e, "undo pod %s", id);
 }
 
+static int attach_network(struct runtime *rt, const struct pod_spec *spec, const char *id, struct cric_error **err) {
+        AUTOFREE char *netns = netns_pin_path(rt->ns_dir, NETNS_NET, id);
+        struct cni_attachment a = *spec->network;
+        a.container_id = id;
+        a.netns = netns;
+        /* CNI_ARGS: the pod's id is the infra container id the kubelet's plugins know. */
+        size_t n = 0;
+        while (a.args && a.args[n])
+                n += 2;
+        const char **args = xcalloc(n + 3, sizeof(*args));
+        for (size_t i = 0; i < n; i += 2) {
+                args[i] = a.args[i];
+                args[i + 1] = a.args[i + 1];
+        }
+        args[n] = "K8S_POD_INFRA_CONTAINER_ID";
+        args[n + 1] = id;
+        a.args = args;
+        struct cni_result *res = NULL;
+        int64_t start = runtime_now_ns();
+        int r = cni_manager_add(rt->cni, &a, &res, err);
+        free(args);
+        if (r < 0)
+                return -1;
+        AUTOFREE char *ips = strv_join(res->ips, ", ");
+        log_info("pod %s: network attached in %.1f ms, IPs %s", id, (double) (runtime_now_ns() - start) / 1e6,
+                 *ips ? ips : "none");
+        cni_result_free(res);
+        return 0;
+}
+
+/* CNI DEL from the cached attachment; works when the netns is gone too. */
+static int detach_network(struct runtime *rt, const char *id, struct cric_error **err) {
+        if (!rt->cni)
+                return 0;
+        AUTOFREE char *netns = netns_pin_path(rt->ns_dir, NETNS_NET, id);
+        struct cni_attachment a = {.container_id = id, .netns = access(netns, F_OK) == 0 ? netns : NULL};
+        int64_t start = runtime_now_ns();
+        if (cni_manager_del(rt->cni, &a, err) < 0)
+                return cric_error_prefix(err, "detach the network of pod %s", id);
+        log_debug("pod %s: network detached in %.1f ms", id, (double) (runtime_now_ns() - start) / 1e6);
+        return 0;
+}
+
 int runtime_pod_run(struct runtime *rt, const struct pod_spec *spec, char **ret_id, struct cric_error **err) {
         char id[65];
         runtime_new_id(id);
@@ -295,11 +358,21 @@ int runtime_pod_run(struct runtime *rt, const struct pod_spec *spec, char **ret_
         };
         pthread_mutex_lock(&rt->lock);
         int r = setup_pod(rt, spec, id, which, err);
+        pthread_mutex_unlock(&rt->lock);
+        bool attached = false;
+        if (r == 0 && rt->cni && spec->network && (which & NETNS_NET)) {
+                r = attach_network(rt, spec, id, err);
+                attached = r == 0;
+        }
+        pthread_mutex_lock(&rt->lock);
         /* The row goes in last: a pod is visible only once it is complete. */
         if (r == 0)
                 r = store_pod_insert(rt->db, &row, err);
         pthread_mutex_unlock(&rt->lock);
         if (r < 0) {
+                CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+                if (attached && detach_network(rt, id, &e) < 0)
+                        cric_error_log_free(&e, "undo pod %s", id);
                 undo_pod(rt, id, which);
                 return cric_error_prefix(err, "run pod %s_%s", spec->name, spec->namespace);
         }
@@ -325,6 +398,8 @@ int runtime_pod_stop(struct runtime *rt, const char *id, struct cric_error **err
         if (pod->state == POD_ROW_READY) {
                 unmount_shm(rt, pod->id);
                 r = (pod->namespaces & POD_INFRA) ? kill_infra(rt, pod->id, err) : 0;
+                if (r == 0 && (pod->namespaces & NETNS_NET))
+                        r = detach_network(rt, pod->id, err);
                 if (r == 0 && (pod->namespaces & NETNS_ALL))
                         r = unpin(rt, pod->id, pod->namespaces & NETNS_ALL, err);
                 if (r == 0)

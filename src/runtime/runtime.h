@@ -13,6 +13,7 @@
 
 #include "cgroup/cgroup.h"
 #include "monitor/monitor.h"
+#include "network/cni_manager.h"
 #include "network/netns.h"
 #include "network/podfiles.h"
 #include "store/store.h"
@@ -28,6 +29,7 @@ struct runtime_opts {
         const char *monitor_log_level;
         uint64_t log_size_max;               /* per container log; 0: unlimited */
         const struct cgroup_mounts *cgroups; /* borrowed; NULL: no OOM path, no stats */
+        struct cni_manager *cni;             /* borrowed; NULL: pods get loopback only */
 };
 
 /* Borrows db. Pod directories and pinned namespaces under runroot that no pod row
@@ -69,6 +71,9 @@ struct pod_spec {
         int (*make_infra_spec)(void *data, const char *pod_id, const char *rootfs, const struct pod_paths *paths,
                                char **ret_json, struct cric_error **err);
         void *data;
+        /* CNI ADD of a pod with its own network: args, port mappings, bandwidth and DNS
+         * (the runtime fills in the container id and the netns). NULL: no CNI. */
+        const struct cni_attachment *network;
 };
 
 /* Creates a pod: its directory (resolv.conf, hosts, hostname), its pinned network,

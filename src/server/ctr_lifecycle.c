@@ -94,6 +94,17 @@ int rpc_reopen_container_log(struct rpc_ctx *ctx, const ProtobufCMessage *req, P
         return 0;
 }
 
+/* The kubelet receives at most 16 MiB per message; room is left for the framing. */
+#define KUBELET_MSG_MAX   (16u << 20)
+#define EXEC_FRAMING_ROOM (64u << 10)
+
+static size_t exec_output_budget(const struct cric_config *cfg) {
+        size_t limit = KUBELET_MSG_MAX;
+        if (cfg->grpc_max_msg_size > 0 && (uint64_t) cfg->grpc_max_msg_size < limit)
+                limit = (size_t) cfg->grpc_max_msg_size;
+        return limit > EXEC_FRAMING_ROOM ? limit - EXEC_FRAMING_ROOM : limit / 2;
+}
+
 int rpc_exec_sync(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                   struct cric_error **err) {
         const Runtime__V1__ExecSyncRequest *r = (const Runtime__V1__ExecSyncRequest *) req;
@@ -112,6 +123,14 @@ int rpc_exec_sync(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMes
                 monitor_exec_result_clear(&res);
                 return cric_error_set(err, CRIC_E_TIMEOUT, "ExecSync %s: command %s timed out after %llds",
                                       r->container_id, argv[0], (long long) r->timeout);
+        }
+        /* The answer must fit in one message of the kubelet's (and our) size limit: each
+         * stream keeps at least half of the room when the other needs more. */
+        size_t budget = exec_output_budget(ctx->cfg);
+        if (res.stdout_len + res.stderr_len > budget) {
+                size_t err_keep = res.stderr_len < budget / 2 ? res.stderr_len : budget / 2;
+                res.stdout_len = res.stdout_len < budget - err_keep ? res.stdout_len : budget - err_keep;
+                res.stderr_len = res.stderr_len < budget - res.stdout_len ? res.stderr_len : budget - res.stdout_len;
         }
         Runtime__V1__ExecSyncResponse *resp = xmalloc(sizeof(*resp));
         runtime__v1__exec_sync_response__init(resp);

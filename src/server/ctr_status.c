@@ -152,7 +152,7 @@ static Runtime__V1__ContainerStatus *status_of(const struct container_row *c, co
         st->exit_code = c->exit_code;
         st->image = image_spec_of(c, cfg);
         st->image_ref = xstrdup(c->image_ref);
-        st->image_id = xasprintf("sha256:%s", c->image_id);
+        st->image_id = xstrdup(c->image_id);
         st->reason = xstrdup(c->reason);
         st->message = xstrdup(c->message);
         st->log_path = xstrdup(c->log_path);
@@ -209,7 +209,7 @@ static Runtime__V1__Container *list_item(const struct container_row *c, const Ru
         x->metadata = ctr_metadata_of(c);
         x->image = image_spec_of(c, cfg);
         x->image_ref = xstrdup(c->image_ref);
-        x->image_id = xasprintf("sha256:%s", c->image_id);
+        x->image_id = xstrdup(c->image_id);
         x->state = ctr_state_of(c);
         x->created_at = c->created_ns;
         if (cfg) {

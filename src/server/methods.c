@@ -35,7 +35,7 @@ static const struct rpc_method methods[] = {
         M(RuntimeService, PodSandboxStats, pod_sandbox_stats_request, false, rpc_pod_sandbox_stats),
         M(RuntimeService, ListPodSandboxStats, list_pod_sandbox_stats_request, false, rpc_list_pod_sandbox_stats),
         M(RuntimeService, StreamPodSandboxStats, stream_pod_sandbox_stats_request, true, NULL),
-        M(RuntimeService, UpdateRuntimeConfig, update_runtime_config_request, false, NULL),
+        M(RuntimeService, UpdateRuntimeConfig, update_runtime_config_request, false, rpc_update_runtime_config),
         M(RuntimeService, Status, status_request, false, rpc_status),
         M(RuntimeService, CheckpointContainer, checkpoint_container_request, false, NULL),
         M(RuntimeService, GetContainerEvents, get_events_request, true, NULL),

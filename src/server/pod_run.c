@@ -7,6 +7,7 @@
 #include "cri.pb-c.h"
 #include "oci/oci.h"
 #include "runtime/runtime.h"
+#include "network/cni.h"
 #include "server/ctr_convert.h"
 #include "server/pod_convert.h"
 #include "server/rpc.h"
@@ -30,6 +31,99 @@ static struct netns_sysctl *sysctls_of(const Runtime__V1__PodSandboxConfig *c, s
         }
         *ret_n = n;
         return s;
+}
+
+/* A Kubernetes resource quantity ("10M", "1Gi", "500k", "100"): bits per second for
+ * the bandwidth annotations. false when malformed. */
+static bool parse_quantity(const char *s, uint64_t *ret) {
+        static const struct {
+                const char *suffix;
+                double mult;
+        } units[] = {{"Ki", 1024.0}, {"Mi", 1048576.0}, {"Gi", 1073741824.0}, {"Ti", 1099511627776.0},
+                     {"k", 1e3},     {"M", 1e6},        {"G", 1e9},           {"T", 1e12},
+                     {"P", 1e15},    {"", 1.0}};
+        char *end = NULL;
+        double v = strtod(s, &end);
+        if (end == s || v < 0)
+                return false;
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+                if (!strcmp(end, units[i].suffix)) {
+                        *ret = (uint64_t) (v * units[i].mult);
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* What CNI gets for a pod: CNI_ARGS, port mappings, bandwidth and DNS; pointers into c
+ * and into the storage kept in *n. */
+struct pod_network {
+        char *args[9];
+        struct cni_port_mapping *ports;
+        struct cni_bandwidth bandwidth;
+        struct cni_dns dns;
+        struct cni_attachment a;
+};
+
+static const char *protocol_name(Runtime__V1__Protocol p) {
+        switch (p) {
+        case RUNTIME__V1__PROTOCOL__UDP: return "udp";
+        case RUNTIME__V1__PROTOCOL__SCTP: return "sctp";
+        default: return "tcp";
+        }
+}
+
+static int network_of(const Runtime__V1__PodSandboxConfig *c, char **servers, char **searches, char **options,
+                      struct pod_network *n, struct cric_error **err) {
+        memset(n, 0, sizeof(*n));
+        /* K8S_POD_INFRA_CONTAINER_ID (the pod id) is added by the runtime. */
+        const char *args[] = {"K8S_POD_NAMESPACE",
+                              c->metadata->namespace_,
+                              "K8S_POD_NAME",
+                              c->metadata->name,
+                              "K8S_POD_UID",
+                              c->metadata->uid,
+                              NULL};
+        memcpy(n->args, args, sizeof(args));
+        n->a.args = (const char *const *) n->args;
+        n->ports = xcalloc(c->n_port_mappings + 1, sizeof(*n->ports));
+        for (size_t i = 0; i < c->n_port_mappings; i++) {
+                const Runtime__V1__PortMapping *pm = c->port_mappings[i];
+                if (pm->host_port <= 0)
+                        continue; /* only hostPort mappings go to CNI */
+                n->ports[n->a.n_port_mappings++] = (struct cni_port_mapping){
+                        .host_port = pm->host_port,
+                        .container_port = pm->container_port,
+                        .protocol = protocol_name(pm->protocol),
+                        .host_ip = pm->host_ip,
+                };
+        }
+        n->a.port_mappings = n->ports;
+        bool has_bw = false;
+        for (size_t i = 0; i < c->n_annotations; i++) {
+                const char *k = c->annotations[i]->key, *v = c->annotations[i]->value;
+                uint64_t *rate = !strcmp(k, "kubernetes.io/ingress-bandwidth")  ? &n->bandwidth.ingress_rate
+                                 : !strcmp(k, "kubernetes.io/egress-bandwidth") ? &n->bandwidth.egress_rate
+                                                                                : NULL;
+                if (!rate)
+                        continue;
+                if (!parse_quantity(v, rate))
+                        return cric_error_set(err, CRIC_E_INVALID, "annotation %s: \"%s\" is not a quantity", k, v);
+                has_bw = true;
+        }
+        if (has_bw) {
+                /* The bandwidth plugin needs a burst; the kubelet's own choice is "no limit". */
+                if (n->bandwidth.ingress_rate)
+                        n->bandwidth.ingress_burst = INT32_MAX;
+                if (n->bandwidth.egress_rate)
+                        n->bandwidth.egress_burst = INT32_MAX;
+                n->a.bandwidth = &n->bandwidth;
+        }
+        if (c->dns_config) {
+                n->dns = (struct cni_dns){servers, searches, options};
+                n->a.dns = &n->dns;
+        }
+        return 0;
 }
 
 struct infra_ctx {
@@ -151,8 +245,16 @@ int rpc_run_pod_sandbox(struct rpc_ctx *ctx, const ProtobufCMessage *req, Protob
                 spec.make_infra_spec = make_infra_spec;
                 spec.data = &ic;
         }
+        struct pod_network net;
+        if (network_of(c, servers, searches, options, &net, err) < 0) {
+                free(net.ports);
+                return cric_error_prefix(err, "RunPodSandbox %s_%s", c->metadata->name, c->metadata->namespace_);
+        }
+        spec.network = &net.a;
         AUTOFREE char *id = NULL;
-        if (runtime_pod_run(ctx->deps->runtime, &spec, &id, err) < 0)
+        int rr = runtime_pod_run(ctx->deps->runtime, &spec, &id, err);
+        free(net.ports);
+        if (rr < 0)
                 return -1;
         Runtime__V1__RunPodSandboxResponse *resp = xmalloc(sizeof(*resp));
         runtime__v1__run_pod_sandbox_response__init(resp);

@@ -41,6 +41,8 @@ grpc_status_code rpc_status_from_kind(enum cric_error_kind kind);
 /* Handlers (runtime_info.c) */
 int rpc_version(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp, struct cric_error **err);
 int rpc_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp, struct cric_error **err);
+int rpc_update_runtime_config(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                              struct cric_error **err);
 int rpc_runtime_config(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                        struct cric_error **err);
 

@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "cri.pb-c.h"
+#include "network/cni_manager.h"
 #include "server/rpc.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 
 #define CRI_API_VERSION "v1"
@@ -52,35 +54,17 @@ static Runtime__V1__RuntimeCondition *runtime_condition(const struct cric_config
         return condition_new("RuntimeReady", true, NULL, NULL);
 }
 
-static bool is_cni_config_name(const char *name) {
-        static const char *const exts[] = {".conflist", ".conf", ".json"};
-        size_t len = strlen(name);
-        if (name[0] == '.')
-                return false;
-        for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
-                size_t el = strlen(exts[i]);
-                if (len > el && !strcmp(name + len - el, exts[i]))
-                        return true;
-        }
-        return false;
-}
-
-/* Ready when the CNI config dir holds at least one network config. The CNI component
- * replaces this with its own view (loaded and valid configs) when it lands. */
-static Runtime__V1__RuntimeCondition *network_condition(const struct cric_config *cfg) {
-        DIR *d = opendir(cfg->network_dir);
-        bool found = false;
-        if (d) {
-                struct dirent *de;
-                while (!found && (de = readdir(d)))
-                        found = is_cni_config_name(de->d_name);
-                closedir(d);
-        }
-        if (found)
+/* NetworkReady as the CNI manager sees it: a usable default network whose plugins
+ * (CNI 1.1) report ready. */
+static Runtime__V1__RuntimeCondition *network_condition(struct rpc_ctx *ctx) {
+        if (!ctx->deps->cni)
+                return condition_new("NetworkReady", false, "NetworkPluginNotReady",
+                                     xstrdup("no CNI manager is running"));
+        AUTOFREE char *reason = NULL;
+        char *message = NULL;
+        if (cni_manager_ready(ctx->deps->cni, &reason, &message))
                 return condition_new("NetworkReady", true, NULL, NULL);
-        return condition_new(
-                "NetworkReady", false, "NetworkPluginNotReady",
-                xasprintf("no CNI configuration file in %s; has your network provider started?", cfg->network_dir));
+        return condition_new("NetworkReady", false, reason, message);
 }
 
 static json_object *strv_json(char **v) {
@@ -143,7 +127,7 @@ int rpc_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
         resp->status->n_conditions = 2;
         resp->status->conditions = xcalloc(2, sizeof(*resp->status->conditions));
         resp->status->conditions[0] = runtime_condition(ctx->cfg);
-        resp->status->conditions[1] = network_condition(ctx->cfg);
+        resp->status->conditions[1] = network_condition(ctx);
 
         /* The default handler (empty name) first, then every configured one. */
         resp->n_runtime_handlers = ctx->cfg->n_runtimes + 1;
@@ -177,6 +161,23 @@ int rpc_runtime_config(struct rpc_ctx *ctx, const ProtobufCMessage *req, Protobu
         resp->linux->cgroup_driver = ctx->cfg->cgroup_manager == CRIC_CGROUP_SYSTEMD
                                              ? RUNTIME__V1__CGROUP_DRIVER__SYSTEMD
                                              : RUNTIME__V1__CGROUP_DRIVER__CGROUPFS;
+        *ret_resp = &resp->base;
+        return 0;
+}
+
+int rpc_update_runtime_config(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                              struct cric_error **err) {
+        const Runtime__V1__UpdateRuntimeConfigRequest *r = (const Runtime__V1__UpdateRuntimeConfigRequest *) req;
+        const char *cidr = r->runtime_config && r->runtime_config->network_config
+                                   ? r->runtime_config->network_config->pod_cidr
+                                   : "";
+        if (*cidr && ctx->deps->cni) {
+                cni_manager_set_pod_cidr(ctx->deps->cni, cidr);
+                log_info("pod CIDR set to %s", cidr);
+        }
+        (void) err;
+        Runtime__V1__UpdateRuntimeConfigResponse *resp = xmalloc(sizeof(*resp));
+        runtime__v1__update_runtime_config_response__init(resp);
         *ret_resp = &resp->base;
         return 0;
 }

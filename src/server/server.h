@@ -9,11 +9,13 @@
 struct cric_server;
 struct image_service;
 struct runtime;
+struct cni_manager;
 
 /* The services handlers call into; borrowed, they must outlive the server. */
 struct server_deps {
         struct image_service *images;
         struct runtime *runtime;
+        struct cni_manager *cni; /* NULL: NetworkReady from the config dir alone */
 };
 
 /* Creates the server and binds its socket (cfg->listen; parent dir created, mode

@@ -89,12 +89,10 @@ static char *argv_string(char *const *argv) {
         return s;
 }
 
-int spawn_run(char *const *argv, const struct spawn_opts *opts, char **ret_stdout, struct cric_error **err) {
-        static const struct spawn_opts defaults = {0};
-        if (!opts)
-                opts = &defaults;
-        AUTOFREE char *cmd = argv_string(argv);
-        log_debug("spawn: %s", cmd);
+/* Starts argv and waits. 0 with the exit status in *ret_status (-1 and the signal in
+ * *ret_signal when killed) and the captured output; -1 when it could not start or timed out. */
+static int run_wait(char *const *argv, const struct spawn_opts *opts, const char *cmd, int *ret_status, int *ret_signal,
+                    char **ret_out, char **ret_err, struct cric_error **err) {
         int out[2], errp[2], in[2] = {-1, -1};
         if (pipe2(out, O_CLOEXEC) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
@@ -151,17 +149,55 @@ int spawn_run(char *const *argv, const struct spawn_opts *opts, char **ret_stdou
         AUTOFREE char *ebuf = e.buf;
         if (!done)
                 return cric_error_set(err, CRIC_E_TIMEOUT, "%s: timed out after %u ms", cmd, opts->timeout_ms);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                size_t el = ebuf ? strlen(ebuf) : 0;
-                while (el > 0 && (ebuf[el - 1] == '\n' || ebuf[el - 1] == ' '))
-                        ebuf[--el] = '\0';
-                if (WIFSIGNALED(status))
-                        return cric_error_set(err, CRIC_E_INTERNAL, "%s: killed by signal %d%s%s", cmd,
-                                              WTERMSIG(status), el ? ": " : "", el ? ebuf : "");
-                return cric_error_set(err, CRIC_E_INTERNAL, "%s: exit status %d%s%s", cmd, WEXITSTATUS(status),
-                                      el ? ": " : "", el ? ebuf : "");
-        }
-        if (ret_stdout)
-                *ret_stdout = obuf ? STEAL_PTR(obuf) : xstrdup("");
+        size_t el = ebuf ? strlen(ebuf) : 0;
+        while (el > 0 && (ebuf[el - 1] == '\n' || ebuf[el - 1] == ' '))
+                ebuf[--el] = '\0';
+        *ret_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        *ret_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        *ret_out = obuf ? STEAL_PTR(obuf) : xstrdup("");
+        *ret_err = ebuf ? STEAL_PTR(ebuf) : xstrdup("");
         return 0;
+}
+
+int spawn_run(char *const *argv, const struct spawn_opts *opts, char **ret_stdout, struct cric_error **err) {
+        static const struct spawn_opts defaults = {0};
+        if (!opts)
+                opts = &defaults;
+        AUTOFREE char *cmd = argv_string(argv);
+        log_debug("spawn: %s", cmd);
+        int status, sig;
+        AUTOFREE char *out = NULL;
+        AUTOFREE char *errs = NULL;
+        if (run_wait(argv, opts, cmd, &status, &sig, &out, &errs, err) < 0)
+                return -1;
+        const char *sep = *errs ? ": " : "";
+        if (sig)
+                return cric_error_set(err, CRIC_E_INTERNAL, "%s: killed by signal %d%s%s", cmd, sig, sep, errs);
+        if (status != 0)
+                return cric_error_set(err, CRIC_E_INTERNAL, "%s: exit status %d%s%s", cmd, status, sep, errs);
+        if (ret_stdout)
+                *ret_stdout = STEAL_PTR(out);
+        return 0;
+}
+
+int spawn_run_status(char *const *argv, const struct spawn_opts *opts, char **ret_stdout, char **ret_stderr,
+                     struct cric_error **err) {
+        static const struct spawn_opts defaults = {0};
+        if (!opts)
+                opts = &defaults;
+        AUTOFREE char *cmd = argv_string(argv);
+        log_debug("spawn: %s", cmd);
+        int status, sig;
+        AUTOFREE char *out = NULL;
+        AUTOFREE char *errs = NULL;
+        if (run_wait(argv, opts, cmd, &status, &sig, &out, &errs, err) < 0)
+                return -1;
+        if (sig)
+                return cric_error_set(err, CRIC_E_INTERNAL, "%s: killed by signal %d%s%s", cmd, sig, *errs ? ": " : "",
+                                      errs);
+        if (ret_stdout)
+                *ret_stdout = STEAL_PTR(out);
+        if (ret_stderr)
+                *ret_stderr = STEAL_PTR(errs);
+        return status;
 }

@@ -21,4 +21,12 @@ struct spawn_opts {
  * the command and its stderr. */
 int spawn_run(char *const *argv, const struct spawn_opts *opts, char **ret_stdout, struct cric_error **err);
 
+/* Like spawn_run, but any exit status is a result, not an error (CNI plugins print
+ * their error JSON on stdout and exit 1): returns the exit status (>= 0) with
+ * *ret_stdout and *ret_stderr (if not NULL; stderr without trailing newlines) owned
+ * by the caller. Failing to start or being killed by a signal is CRIC_E_INTERNAL,
+ * the timeout CRIC_E_TIMEOUT; nothing is returned through ret_* then. */
+int spawn_run_status(char *const *argv, const struct spawn_opts *opts, char **ret_stdout, char **ret_stderr,
+                     struct cric_error **err);
+
 #endif

@@ -53,6 +53,37 @@ size_t strv_remove(char **v, const char *s) {
         return removed;
 }
 
+char *strv_join(char *const *v, const char *sep) {
+        size_t len = 1, sl = strlen(sep);
+        for (size_t i = 0; v && v[i]; i++)
+                len += strlen(v[i]) + sl;
+        char *out = xmalloc(len), *p = out;
+        for (size_t i = 0; v && v[i]; i++) {
+                if (i) {
+                        memcpy(p, sep, sl);
+                        p += sl;
+                }
+                size_t l = strlen(v[i]);
+                memcpy(p, v[i], l);
+                p += l;
+        }
+        *p = 0;
+        return out;
+}
+
+char **strv_split(const char *s, const char *seps) {
+        char **v = xcalloc(1, sizeof(*v));
+        while (s && *s) {
+                size_t skip = strspn(s, seps);
+                s += skip;
+                size_t n = strcspn(s, seps);
+                if (n)
+                        strv_push_take(&v, xstrndup(s, n));
+                s += n;
+        }
+        return v;
+}
+
 char **strv_free(char **v) {
         for (size_t i = 0; v && v[i]; i++)
                 free(v[i]);

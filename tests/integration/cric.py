@@ -53,7 +53,10 @@ class Service:
 class Daemon:
     """A private cricd with its own root, runroot, socket and config files."""
 
-    def __init__(self, extra_args=(), config_text=None, dropins=None):
+    # A network every pod can join when a test brings none of its own: loopback only.
+    LOOPBACK_CONFLIST = '{"cniVersion": "1.0.0", "name": "cric-test-lo", "plugins": [{"type": "loopback"}]}\n'
+
+    def __init__(self, extra_args=(), config_text=None, dropins=None, cni_loopback=True):
         self.dir = tempfile.mkdtemp(prefix="cric-it-")
         self.root = os.path.join(self.dir, "root")
         self.runroot = os.path.join(self.dir, "run")
@@ -63,6 +66,9 @@ class Daemon:
         self.cni_dir = os.path.join(self.dir, "net.d")
         os.makedirs(self.config_dir)
         os.makedirs(self.cni_dir)
+        if cni_loopback:
+            with open(os.path.join(self.cni_dir, "99-cric-test-lo.conflist"), "w") as f:
+                f.write(self.LOOPBACK_CONFLIST)
         with open(self.config, "w") as f:
             f.write(config_text or "")
         for name, text in (dropins or {}).items():
