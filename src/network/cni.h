@@ -104,10 +104,10 @@ struct cni_exec_opts {
 int cni_add(const struct cni_net *net, const struct cni_attachment *a, const struct cni_exec_opts *o,
             struct cni_result **ret, struct cric_error **err);
 
-/* DEL: runs the plugins in reverse order with the cached config, CNI_ARGS, capability
- * args and result (prevResult from 0.4.0 on) when there is a cache entry, else with
- * net and a's args. With net NULL (the attachment's network was removed from the dir)
- * every cached entry of (container id, ifname) is deleted, whatever its network;
+/* DEL: every cached entry of (container id, ifname) is deleted, whatever its network
+ * (the default network may have changed or been removed since the ADD): the plugins
+ * run in reverse order with the cached config, CNI_ARGS, capability args and result
+ * (prevResult from 0.4.0 on). With nothing cached, DEL runs with net and a's args;
  * nothing cached and net NULL: nothing to do. A plugin failure does not stop the
  * others; the first one is returned and the cache entry stays for a retry, else it is
  * removed. CNI_NETNS is a->netns (else the cached one) only while that path exists.

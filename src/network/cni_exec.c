@@ -478,7 +478,9 @@ int cni_del(const struct cni_net *net, const struct cni_attachment *a, const str
                 return -1;
         struct cni_cache_entry **v = NULL;
         size_t n = 0;
-        if (cni_cache_list(o->cache_dir, net ? net->name : NULL, a->container_id, ifname_of(a), &v, &n, err) < 0)
+        /* Every cached attachment of the container, whatever network it was made on:
+         * the default network may have changed since the ADD. */
+        if (cni_cache_list(o->cache_dir, NULL, a->container_id, ifname_of(a), &v, &n, err) < 0)
                 return -1;
         int r = 0;
         struct cric_error *e = NULL;
