@@ -865,9 +865,11 @@ static int exec_sync(struct cli *cli, const char *id, char **cmd, size_t n_cmd, 
                              deadline_ms, &msg, err) < 0)
                 return -1;
         const Runtime__V1__ExecSyncResponse *r = (const Runtime__V1__ExecSyncResponse *) msg;
-        fwrite(r->stdout.data, 1, r->stdout.len, stdout);
+        if (r->stdout.len)
+                fwrite(r->stdout.data, 1, r->stdout.len, stdout);
         fflush(stdout);
-        fwrite(r->stderr.data, 1, r->stderr.len, stderr);
+        if (r->stderr.len)
+                fwrite(r->stderr.data, 1, r->stderr.len, stderr);
         cli->exit_code = r->exit_code;
         return 0;
 }

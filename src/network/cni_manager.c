@@ -210,6 +210,14 @@ int cni_manager_del(struct cni_manager *m, const struct cni_attachment *a, struc
         return cni_del(net, a, &o, err);
 }
 
+int cni_manager_check(struct cni_manager *m, const struct cni_attachment *a, struct cric_error **err) {
+        CLEANUP(net_unrefp) struct cni_net *net = current(m);
+        if (!net)
+                return 0;
+        struct cni_exec_opts o = exec_opts(m);
+        return cni_check(net, a, &o, err);
+}
+
 void cni_manager_gc(struct cni_manager *m, char *const *valid_ids) {
         struct cni_exec_opts o = exec_opts(m);
         CLEANUP(strv_freep) char **cached = NULL;

@@ -37,6 +37,8 @@ int cni_manager_add(struct cni_manager *m, const struct cni_attachment *a, struc
                     struct cric_error **err);
 /* DEL from the cache (or with the default network when nothing is cached). Idempotent. */
 int cni_manager_del(struct cni_manager *m, const struct cni_attachment *a, struct cric_error **err);
+/* CHECK (CNI >= 0.4.0) of an attachment made earlier on the default network. */
+int cni_manager_check(struct cni_manager *m, const struct cni_attachment *a, struct cric_error **err);
 /* Start-up clean-up: DEL of cached attachments whose pod is not in valid_ids, and GC
  * (CNI 1.1) of the default network with valid_ids. Problems are logged. */
 void cni_manager_gc(struct cni_manager *m, char *const *valid_ids);

@@ -139,6 +139,14 @@ static int gc_networks(struct runtime *rt, struct cric_error **err) {
                         strv_push(&valid, rows[i]->id);
         pod_rows_free(rows, n);
         cni_manager_gc(rt->cni, valid);
+        /* The pods that stay: is their network still what the plugins set up? */
+        for (size_t i = 0; valid[i]; i++) {
+                AUTOFREE char *netns = netns_pin_path(rt->ns_dir, NETNS_NET, valid[i]);
+                struct cni_attachment a = {.container_id = valid[i], .netns = netns};
+                CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+                if (cni_manager_check(rt->cni, &a, &e) < 0 && e->kind != CRIC_E_NOT_FOUND)
+                        log_warn("pod %s: CNI CHECK failed: %s", valid[i], e->msg);
+        }
         return 0;
 }
 
@@ -335,7 +343,7 @@ static int detach_network(struct runtime *rt, const char *id, struct cric_error 
         int64_t start = runtime_now_ns();
         if (cni_manager_del(rt->cni, &a, err) < 0)
                 return cric_error_prefix(err, "detach the network of pod %s", id);
-        log_debug("pod %s: network detached in %.1f ms", id, (double) (runtime_now_ns() - start) / 1e6);
+        log_info("pod %s: network detached in %.1f ms", id, (double) (runtime_now_ns() - start) / 1e6);
         return 0;
 }
 

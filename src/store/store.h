@@ -107,15 +107,15 @@ struct container_row {
         enum container_row_state state;
         int64_t created_ns, started_ns, finished_ns; /* 0: not yet */
         int32_t exit_code;
-        char *reason;  /* "Completed", "Error", "OOMKilled", ... or "" */
-        char *message; /* "" when none */
-        char *image;   /* the image as the kubelet named it (ImageSpec.image) */
-        char *image_id;     /* 64 hex */
-        char *image_ref;    /* repo digest ("name@sha256:...") or the id */
-        char *runtime_path; /* OCI runtime binary used */
-        char *runtime_root; /* its --root, or "" */
-        char *log_path;     /* CRI log; "" when none was asked for */
-        char *cgroup;       /* the container cgroup below the hierarchy roots */
+        char *reason;        /* "Completed", "Error", "OOMKilled", ... or "" */
+        char *message;       /* "" when none */
+        char *image;         /* the image as the kubelet named it (ImageSpec.image) */
+        char *image_id;      /* 64 hex */
+        char *image_ref;     /* repo digest ("name@sha256:...") or the id */
+        char *runtime_path;  /* OCI runtime binary used */
+        char *runtime_root;  /* its --root, or "" */
+        char *log_path;      /* CRI log; "" when none was asked for */
+        char *cgroup;        /* the container cgroup below the hierarchy roots */
         int32_t stop_signal; /* from the image; 0: SIGTERM */
         int32_t monitor_pid, pid;
         void *config; /* opaque bytes (the CRI ContainerConfig as packed protobuf) */
