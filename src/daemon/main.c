@@ -105,6 +105,7 @@ static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_er
                 .monitor_log_level = log_level_to_string(cfg->log_level),
                 .cgroups = d->cgroups,
                 .cni = d->cni,
+                .systemd_cgroup = cfg->cgroup_manager == CRIC_CGROUP_SYSTEMD,
         };
         if (runtime_new(d->db, &ro, &d->runtime, err) < 0)
                 return -1;

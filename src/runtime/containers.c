@@ -33,13 +33,26 @@ static char *ctr_dir(const struct runtime *rt, const char *id) {
         return xasprintf("%s/%s", rt->ctrs_dir, id);
 }
 
-static int oci_for(const char *path, const char *root, struct oci_runtime **ret, struct cric_error **err) {
-        struct oci_runtime_opts o = {.path = path, .root = root && *root ? root : NULL};
+/* Global runtime flags the monitor passes before the verb. */
+static char *const systemd_args[] = {"--systemd-cgroup", NULL};
+
+static char *const *runtime_args(const struct runtime *rt) {
+        return rt->systemd_cgroup ? systemd_args : NULL;
+}
+
+static int oci_for(const struct runtime *rt, const char *path, const char *root, struct oci_runtime **ret,
+                   struct cric_error **err) {
+        struct oci_runtime_opts o = {
+                .path = path,
+                .root = root && *root ? root : NULL,
+                .systemd_cgroup = rt->systemd_cgroup,
+        };
         return oci_runtime_new(&o, ret, err);
 }
 
-static int oci_of(const struct container_row *c, struct oci_runtime **ret, struct cric_error **err) {
-        return oci_for(c->runtime_path, c->runtime_root, ret, err);
+static int oci_of(const struct runtime *rt, const struct container_row *c, struct oci_runtime **ret,
+                  struct cric_error **err) {
+        return oci_for(rt, c->runtime_path, c->runtime_root, ret, err);
 }
 
 static const char *reason_of(const struct monitor_exit *x) {
@@ -118,7 +131,7 @@ int runtime_container_list(struct runtime *rt, const char *pod_id, struct contai
 static void undo_create(struct runtime *rt, const char *id, const char *runtime_path, const char *runtime_root) {
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
         CLEANUP(oci_runtime_freep) struct oci_runtime *oci = NULL;
-        if (runtime_path && oci_for(runtime_path, runtime_root, &oci, &e) == 0) {
+        if (runtime_path && oci_for(rt, runtime_path, runtime_root, &oci, &e) == 0) {
                 if (oci_runtime_delete(oci, id, true, &e) < 0 && e->kind != CRIC_E_NOT_FOUND)
                         cric_error_log_free(&e, "delete container %s", id);
                 cric_error_freep(&e);
@@ -195,6 +208,7 @@ static int start_monitor(struct runtime *rt, const struct container_spec *spec, 
                 .bundle = dir,
                 .runtime = spec->runtime_path,
                 .runtime_root = spec->runtime_root && *spec->runtime_root ? spec->runtime_root : NULL,
+                .runtime_args = runtime_args(rt),
                 .log_path = log_path,
                 .log_size_max = rt->log_size_max,
                 .exit_dir = rt->exits_dir,
@@ -278,7 +292,7 @@ int runtime_container_start(struct runtime *rt, const char *id, struct cric_erro
                                       c->state == CONTAINER_ROW_RUNNING ? "running" : "exited");
         CLEANUP(oci_runtime_freep) struct oci_runtime *oci = NULL;
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
-        int r = oci_of(c, &oci, &e);
+        int r = oci_of(rt, c, &oci, &e);
         if (r == 0)
                 r = oci_runtime_start(oci, c->id, &e);
         pthread_mutex_lock(&rt->lock);
@@ -327,7 +341,7 @@ static bool wait_exit(struct runtime *rt, const char *id, long timeout_ms) {
 static int kill_and_wait(struct runtime *rt, const char *id, const char *runtime_path, const char *runtime_root,
                          int sig, int64_t timeout_s, struct cric_error **err) {
         CLEANUP(oci_runtime_freep) struct oci_runtime *oci = NULL;
-        if (oci_for(runtime_path, runtime_root, &oci, err) < 0)
+        if (oci_for(rt, runtime_path, runtime_root, &oci, err) < 0)
                 return -1;
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
         if (timeout_s > 0) {
@@ -378,7 +392,7 @@ static int remove_row(struct runtime *rt, struct container_row *c, struct cric_e
                 return cric_error_prefix(err, "remove container %s", c->id);
         CLEANUP(oci_runtime_freep) struct oci_runtime *oci = NULL;
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
-        if (oci_of(c, &oci, err) < 0)
+        if (oci_of(rt, c, &oci, err) < 0)
                 return -1;
         if (oci_runtime_delete(oci, c->id, true, &e) < 0 && e->kind != CRIC_E_NOT_FOUND) {
                 if (err)
@@ -453,7 +467,7 @@ int runtime_container_update(struct runtime *rt, const char *id, const char *res
         if (get_live(rt, id, "update resources", &c, err) < 0)
                 return -1;
         CLEANUP(oci_runtime_freep) struct oci_runtime *oci = NULL;
-        if (oci_of(c, &oci, err) < 0 || oci_runtime_update(oci, c->id, resources_json, err) < 0)
+        if (oci_of(rt, c, &oci, err) < 0 || oci_runtime_update(oci, c->id, resources_json, err) < 0)
                 return cric_error_prefix(err, "update container %s", c->id);
         pthread_mutex_lock(&rt->lock);
         int r = store_container_set_resources(rt->db, c->id, blob, blob_len, err);
@@ -523,6 +537,7 @@ int runtime_container_exec_sync(struct runtime *rt, const char *id, char *const 
                 .id = c->id,
                 .runtime = c->runtime_path,
                 .runtime_root = *c->runtime_root ? c->runtime_root : NULL,
+                .runtime_args = runtime_args(rt),
                 .process_path = process,
                 .timeout_s = timeout_s > 0 ? (unsigned) (timeout_s > 86400 ? 86400 : timeout_s) : 0,
                 .log_level = rt->monitor_log_level,
@@ -556,6 +571,7 @@ int runtime_infra_start(struct runtime *rt, const char *id, const char *bundle, 
                 .bundle = bundle,
                 .runtime = runtime_path,
                 .runtime_root = runtime_root && *runtime_root ? runtime_root : NULL,
+                .runtime_args = runtime_args(rt),
                 .log_path = log,
                 .log_size_max = 1 << 20,
                 .exit_dir = rt->exits_dir,
@@ -568,7 +584,7 @@ int runtime_infra_start(struct runtime *rt, const char *id, const char *bundle, 
         CLEANUP(oci_runtime_freep) struct oci_runtime *oci = NULL;
         if (monitor_spawn_create(&o, &monitor_pid, ret_pid, err) < 0)
                 return -1;
-        if (oci_for(runtime_path, runtime_root, &oci, err) < 0 || oci_runtime_start(oci, id, err) < 0) {
+        if (oci_for(rt, runtime_path, runtime_root, &oci, err) < 0 || oci_runtime_start(oci, id, err) < 0) {
                 runtime_infra_kill(rt, id, runtime_path, runtime_root, NULL);
                 return -1;
         }
@@ -583,7 +599,7 @@ int runtime_infra_kill(struct runtime *rt, const char *id, const char *runtime_p
         if (access(exit_file, F_OK) < 0 && kill_and_wait(rt, id, runtime_path, runtime_root, 0, 0, &e) < 0)
                 log_warn("pod %s: %s", id, e->msg);
         cric_error_freep(&e);
-        if (oci_for(runtime_path, runtime_root, &oci, err) < 0)
+        if (oci_for(rt, runtime_path, runtime_root, &oci, err) < 0)
                 return -1;
         if (oci_runtime_delete(oci, id, true, &e) < 0 && e->kind != CRIC_E_NOT_FOUND) {
                 if (err)

@@ -19,6 +19,7 @@ struct runtime {
         char *monitor_path;
         char *monitor_log_level;
         uint64_t log_size_max;
+        bool systemd_cgroup; /* --systemd-cgroup for every runtime call */
         /* One lock for state changes of pods and containers. Slow work (rootfs mounts,
          * monitor start, waiting for a stop) happens outside it. */
         pthread_mutex_t lock;

@@ -179,6 +179,7 @@ int runtime_new(struct store *db, const struct runtime_opts *opts, struct runtim
         rt->layers = opts->layers;
         rt->cgroups = opts->cgroups;
         rt->cni = opts->cni;
+        rt->systemd_cgroup = opts->systemd_cgroup;
         rt->pods_dir = xasprintf("%s/pods", opts->runroot);
         rt->ns_dir = xasprintf("%s/ns", opts->runroot);
         rt->ctrs_dir = xasprintf("%s/containers", opts->runroot);

@@ -30,6 +30,7 @@ struct runtime_opts {
         uint64_t log_size_max;               /* per container log; 0: unlimited */
         const struct cgroup_mounts *cgroups; /* borrowed; NULL: no OOM path, no stats */
         struct cni_manager *cni;             /* borrowed; NULL: pods get loopback only */
+        bool systemd_cgroup;                 /* the OCI runtime manages cgroups through systemd */
 };
 
 /* Borrows db. Pod directories and pinned namespaces under runroot that no pod row
