@@ -276,6 +276,18 @@ int cli_image_pull(struct cli *cli, const char *image, const struct cli_pull_opt
  * global --timeout when the user gave it, else none. */
 int cli_pull_deadline(const struct cli *cli, const char *flag, int64_t *ret_ms, struct cric_error **err);
 
+/* The client-side --name and --namespace filters of ps and pods (regular expressions). */
+struct cli_name_filter {
+        const char *name, *namespace; /* the flag values; NULL: no filter */
+        regex_t name_re, namespace_re;
+        bool has_name_re, has_namespace_re;
+};
+/* Compiles the given patterns; the error names the flag. */
+int cli_name_filter_compile(struct cli_name_filter *f, struct cric_error **err);
+/* Whether name and namespace (NULL: not known) pass the filter. */
+bool cli_name_filter_match(const struct cli_name_filter *f, const char *name, const char *namespace);
+void cli_name_filter_clear(struct cli_name_filter *f);
+
 /* ContainerStatus of id (a unique prefix works); *ret is a ContainerStatusResponse. */
 int cli_container_status(struct cli *cli, const char *id, bool is_verbose, ProtobufCMessage **ret,
                          struct cric_error **err);

@@ -307,28 +307,20 @@ int cmd_start(struct cli *cli, int argc, char **argv, struct cric_error **err) {
 /* ---- ps (and the filters inspect, stop --all and rm --all share) ---- */
 
 struct ps_opts {
-        const char *id, *pod, *name, *namespace, *state, *image, *output;
+        const char *id, *pod, *state, *image, *output;
+        struct cli_name_filter names;
         struct cli_string_list labels;
         int64_t last;
         bool is_help, is_all, is_quiet, is_latest, is_no_trunc, is_verbose, is_resolve;
-        regex_t name_re, namespace_re;
-        bool has_name_re, has_namespace_re;
 };
 
 static void ps_opts_clear(struct ps_opts *o) {
         free(o->labels.items);
-        if (o->has_name_re)
-                regfree(&o->name_re);
-        if (o->has_namespace_re)
-                regfree(&o->namespace_re);
+        cli_name_filter_clear(&o->names);
 }
 
 static int ps_check_opts(struct ps_opts *o, struct cric_error **err) {
-        if (cli_regex_compile(o->name, &o->name_re, &o->has_name_re, err) < 0)
-                return cric_error_prefix(err, "--name");
-        if (cli_regex_compile(o->namespace, &o->namespace_re, &o->has_namespace_re, err) < 0)
-                return cric_error_prefix(err, "--namespace");
-        return 0;
+        return cli_name_filter_compile(&o->names, err);
 }
 
 /* crictl's ListContainers filter: running only unless --all or --state; --latest and
@@ -399,9 +391,7 @@ static int ps_select(struct cli *cli, const struct ps_opts *o, Container *const 
                 const char *ns = label_or_unknown(c->labels, c->n_labels, POD_NAMESPACE_LABEL);
                 if (!is_match || !c->metadata)
                         continue;
-                if (o->has_name_re && regexec(&o->name_re, c->metadata->name, 0, NULL, 0) != 0)
-                        continue;
-                if (o->has_namespace_re && regexec(&o->namespace_re, ns, 0, NULL, 0) != 0)
+                if (!cli_name_filter_match(&o->names, c->metadata->name, ns))
                         continue;
                 v[kept++] = items[i];
         }
@@ -536,8 +526,9 @@ static int ps_run(struct cli *cli, const struct ps_opts *o, enum cli_output fmt,
 /* The container filters of ps, which inspect takes as well. */
 static void filter_flags(struct ps_opts *o, struct cli_flag ret[N_FILTER_FLAGS]) {
         const struct cli_flag flags[N_FILTER_FLAGS] = {
-                {"name", 0, CLI_FLAG_STRING, &o->name, "NAME", "Filter by container name regular expression pattern"},
-                {"namespace", 0, CLI_FLAG_STRING, &o->namespace, "NAMESPACE",
+                {"name", 0, CLI_FLAG_STRING, &o->names.name, "NAME",
+                 "Filter by container name regular expression pattern"},
+                {"namespace", 0, CLI_FLAG_STRING, &o->names.namespace, "NAMESPACE",
                  "Filter by pod namespace regular expression pattern"},
                 {"pod", 'p', CLI_FLAG_STRING, &o->pod, "POD", "Filter by pod id"},
                 {"image", 0, CLI_FLAG_STRING, &o->image, "IMAGE", "Filter by container image"},

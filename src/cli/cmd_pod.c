@@ -139,28 +139,22 @@ int cmd_runp(struct cli *cli, int argc, char **argv, struct cric_error **err) {
 /* ---- pods ---- */
 
 struct pods_opts {
-        const char *id, *name, *namespace, *state, *output;
+        const char *id, *state, *output;
+        struct cli_name_filter names;
         struct cli_string_list labels;
         bool is_help, is_quiet, is_latest, is_no_trunc;
         int64_t last;
-        regex_t name_re, namespace_re;
-        bool has_name_re, has_namespace_re;
 };
 
 static void pods_opts_clear(struct pods_opts *o) {
         free(o->labels.items);
-        if (o->has_name_re)
-                regfree(&o->name_re);
-        if (o->has_namespace_re)
-                regfree(&o->namespace_re);
+        cli_name_filter_clear(&o->names);
 }
 
 /* The flag values that need checking: --name, --namespace. */
 static int pods_check_opts(struct pods_opts *o, struct cric_error **err) {
-        if (cli_regex_compile(o->name, &o->name_re, &o->has_name_re, err) < 0)
-                return cric_error_prefix(err, "pods: --name");
-        if (cli_regex_compile(o->namespace, &o->namespace_re, &o->has_namespace_re, err) < 0)
-                return cric_error_prefix(err, "pods: --namespace");
+        if (cli_name_filter_compile(&o->names, err) < 0)
+                return cric_error_prefix(err, "pods");
         return 0;
 }
 
@@ -193,9 +187,7 @@ static size_t pods_select(const struct pods_opts *o, Runtime__V1__PodSandbox *co
         for (size_t i = 0; i < n; i++) {
                 const char *name = items[i]->metadata ? items[i]->metadata->name : "";
                 const char *ns = items[i]->metadata ? items[i]->metadata->namespace_ : "";
-                if (o->has_name_re && regexec(&o->name_re, name, 0, NULL, 0) != 0)
-                        continue;
-                if (o->has_namespace_re && regexec(&o->namespace_re, ns, 0, NULL, 0) != 0)
+                if (!cli_name_filter_match(&o->names, name, ns))
                         continue;
                 v[kept++] = items[i];
         }
@@ -260,8 +252,8 @@ int cmd_pods(struct cli *cli, int argc, char **argv, struct cric_error **err) {
         struct cli_flag flags[] = {
                 {"help", 'h', CLI_FLAG_BOOL, &o.is_help, NULL, "show help"},
                 {"id", 0, CLI_FLAG_STRING, &o.id, "ID", "filter by pod id"},
-                {"name", 0, CLI_FLAG_STRING, &o.name, "NAME", "filter by pod name regular expression pattern"},
-                {"namespace", 0, CLI_FLAG_STRING, &o.namespace, "NAMESPACE",
+                {"name", 0, CLI_FLAG_STRING, &o.names.name, "NAME", "filter by pod name regular expression pattern"},
+                {"namespace", 0, CLI_FLAG_STRING, &o.names.namespace, "NAMESPACE",
                  "filter by pod namespace regular expression pattern"},
                 {"state", 's', CLI_FLAG_STRING, &o.state, "STATE", "filter by pod state: ready|notready"},
                 {"label", 0, CLI_FLAG_STRING_LIST, &o.labels, "KEY=VALUE", "filter by key=value label (repeatable)"},

@@ -889,3 +889,27 @@ void cli_print_info_line(FILE *out, void **entries, size_t n) {
                 fprintf(out, "%s%s:%s", i ? " " : "", e[i]->key, e[i]->value);
         fputs("]\n", out);
 }
+
+int cli_name_filter_compile(struct cli_name_filter *f, struct cric_error **err) {
+        if (cli_regex_compile(f->name, &f->name_re, &f->has_name_re, err) < 0)
+                return cric_error_prefix(err, "--name");
+        if (cli_regex_compile(f->namespace, &f->namespace_re, &f->has_namespace_re, err) < 0)
+                return cric_error_prefix(err, "--namespace");
+        return 0;
+}
+
+bool cli_name_filter_match(const struct cli_name_filter *f, const char *name, const char *namespace) {
+        if (f->has_name_re && (!name || regexec(&f->name_re, name, 0, NULL, 0) != 0))
+                return false;
+        if (f->has_namespace_re && (!namespace || regexec(&f->namespace_re, namespace, 0, NULL, 0) != 0))
+                return false;
+        return true;
+}
+
+void cli_name_filter_clear(struct cli_name_filter *f) {
+        if (f->has_name_re)
+                regfree(&f->name_re);
+        if (f->has_namespace_re)
+                regfree(&f->namespace_re);
+        f->has_name_re = f->has_namespace_re = false;
+}

@@ -638,6 +638,16 @@ static void clean_half_made(struct runtime *rt, const char *id) {
         undo_create(rt, id, path && *path ? path : NULL, root);
 }
 
+/* Whether id names no container row for sure (a store error counts as "has one":
+ * nothing is removed on a doubt). */
+static bool is_orphan(struct runtime *rt, const char *id) {
+        CLEANUP(container_row_freep) struct container_row *row = NULL;
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        if (store_container_get(rt->db, id, &row, &e) == 0)
+                return strcmp(row->id, id) != 0;
+        return e->kind == CRIC_E_NOT_FOUND || e->kind == CRIC_E_INVALID;
+}
+
 int runtime_containers_init(struct runtime *rt, struct cric_error **err) {
         if (fs_mkdir_p(rt->ctrs_dir, 0711, err) < 0 || fs_mkdir_p(rt->exits_dir, 0700, err) < 0 ||
             fs_mkdir_p(rt->sockets_dir, 0700, err) < 0)
@@ -645,27 +655,16 @@ int runtime_containers_init(struct runtime *rt, struct cric_error **err) {
         CLEANUP(strv_freep) char **dirs = NULL;
         if (fs_list_dir(rt->ctrs_dir, NULL, false, &dirs, err) < 0)
                 return -1;
-        for (size_t i = 0; dirs[i]; i++) {
-                CLEANUP(container_row_freep) struct container_row *row = NULL;
-                CLEANUP(cric_error_freep) struct cric_error *e = NULL;
-                if (store_container_get(rt->db, dirs[i], &row, &e) == 0 && !strcmp(row->id, dirs[i]))
-                        continue;
-                if (e && e->kind != CRIC_E_NOT_FOUND && e->kind != CRIC_E_INVALID)
-                        continue;
-                clean_half_made(rt, dirs[i]);
-        }
+        for (size_t i = 0; dirs[i]; i++)
+                if (is_orphan(rt, dirs[i]))
+                        clean_half_made(rt, dirs[i]);
         /* Writable layers whose container row is gone (removed, or never made). */
         CLEANUP(strv_freep) char **layers = NULL;
         if (rootfs_list(rt->layers, &layers, err) < 0)
                 return -1;
         for (size_t i = 0; layers[i]; i++) {
-                CLEANUP(container_row_freep) struct container_row *row = NULL;
                 CLEANUP(cric_error_freep) struct cric_error *e = NULL;
-                if (store_container_get(rt->db, layers[i], &row, &e) == 0 && !strcmp(row->id, layers[i]))
-                        continue;
-                if (e && e->kind != CRIC_E_NOT_FOUND && e->kind != CRIC_E_INVALID)
-                        continue;
-                if (rootfs_remove(rt->layers, layers[i], &e) < 0)
+                if (is_orphan(rt, layers[i]) && rootfs_remove(rt->layers, layers[i], &e) < 0)
                         cric_error_log_free(&e, "remove the writable layer of container %s", layers[i]);
         }
         /* Containers that exited while the daemon was down. */

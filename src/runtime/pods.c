@@ -150,29 +150,6 @@ static int gc_networks(struct runtime *rt, struct cric_error **err) {
         return 0;
 }
 
-static char *find_monitor(const char *given) {
-        if (given && *given)
-                return xstrdup(given);
-        char exe[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        if (n > 0) {
-                exe[n] = 0;
-                char *slash = strrchr(exe, '/');
-                if (slash) {
-                        *slash = 0;
-                        const char *rel[] = {"%s/cric-monitor", "%s/../libexec/cric/cric-monitor"};
-                        for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-                                char *p = xasprintf(rel[i], exe);
-                                if (access(p, X_OK) == 0)
-                                        return p;
-                                free(p);
-                        }
-                }
-        }
-        char *p = fs_find_in_path("cric-monitor");
-        return p ? p : xstrdup("/usr/libexec/cric/cric-monitor");
-}
-
 int runtime_new(struct store *db, const struct runtime_opts *opts, struct runtime **ret, struct cric_error **err) {
         struct runtime *rt = xzalloc(sizeof(*rt));
         rt->db = db;
@@ -185,7 +162,9 @@ int runtime_new(struct store *db, const struct runtime_opts *opts, struct runtim
         rt->ctrs_dir = xasprintf("%s/containers", opts->runroot);
         rt->exits_dir = xasprintf("%s/exits", opts->runroot);
         rt->sockets_dir = xasprintf("%s/sockets", opts->runroot);
-        rt->monitor_path = find_monitor(opts->monitor_path);
+        rt->monitor_path = fs_find_helper(opts->monitor_path, "cric-monitor");
+        if (!rt->monitor_path)
+                rt->monitor_path = xstrdup("/usr/libexec/cric/cric-monitor"); /* named in errors */
         rt->monitor_log_level = xstrdup(opts->monitor_log_level ? opts->monitor_log_level : "info");
         rt->log_size_max = opts->log_size_max;
         pthread_mutex_init(&rt->lock, NULL);

@@ -12,6 +12,7 @@
 #include "server/pod_convert.h"
 #include "server/rpc.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -160,26 +161,6 @@ static int make_infra_spec(void *data, const char *pod_id, const char *rootfs, c
         return r;
 }
 
-/* cric-pause: the configured path, else next to the daemon. */
-static char *pause_binary(const struct cric_config *cfg) {
-        if (access(cfg->pause_command, X_OK) == 0)
-                return xstrdup(cfg->pause_command);
-        char exe[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        if (n > 0) {
-                exe[n] = 0;
-                char *slash = strrchr(exe, '/');
-                if (slash) {
-                        *slash = 0;
-                        char *p = xasprintf("%s/cric-pause", exe);
-                        if (access(p, X_OK) == 0)
-                                return p;
-                        free(p);
-                }
-        }
-        return NULL;
-}
-
 int rpc_run_pod_sandbox(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                         struct cric_error **err) {
         const Runtime__V1__RunPodSandboxRequest *r = (const Runtime__V1__RunPodSandboxRequest *) req;
@@ -232,7 +213,7 @@ int rpc_run_pod_sandbox(struct rpc_ctx *ctx, const ProtobufCMessage *req, Protob
                         return cric_error_set(err, CRIC_E_PRECONDITION,
                                               "RunPodSandbox %s_%s: OCI runtime \"%s\" not found", c->metadata->name,
                                               c->metadata->namespace_, *h->runtime_path ? h->runtime_path : h->name);
-                pause_path = pause_binary(ctx->cfg);
+                pause_path = fs_find_helper(ctx->cfg->pause_command, "cric-pause");
                 if (!pause_path)
                         return cric_error_set(
                                 err, CRIC_E_PRECONDITION,

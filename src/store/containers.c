@@ -163,23 +163,18 @@ static struct container_row *row_from_stmt(sqlite3_stmt *st) {
         return c;
 }
 
+static void *container_from_stmt(sqlite3_stmt *st) {
+        return row_from_stmt(st);
+}
+
+static void container_free(void *c) {
+        container_row_free(c);
+}
+
 int store_container_get(struct store *s, const char *id, struct container_row **ret, struct cric_error **err) {
         STORE_LOCKED(s);
-        size_t len = strlen(id);
-        if (len < 3 || len > 64 || strspn(id, "0123456789abcdef") != len)
-                return cric_error_set(err, CRIC_E_NOT_FOUND, "container %s not found", id);
-        STMT *st = store_prepare(
-                s, "SELECT " CONTAINER_COLUMNS " FROM containers WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2", err);
-        if (!st)
-                return -1;
-        store_bind_text(st, 1, id);
-        if (sqlite3_step(st) != SQLITE_ROW)
-                return cric_error_set(err, CRIC_E_NOT_FOUND, "container %s not found", id);
-        CLEANUP(container_row_freep) struct container_row *c = row_from_stmt(st);
-        if (len < 64 && sqlite3_step(st) == SQLITE_ROW)
-                return cric_error_set(err, CRIC_E_INVALID, "container id prefix %s is ambiguous", id);
-        *ret = STEAL_PTR(c);
-        return 0;
+        return store_get_by_id(s, "containers", CONTAINER_COLUMNS, "container", id, container_from_stmt, container_free,
+                               (void **) ret, err);
 }
 
 int store_container_list(struct store *s, const char *pod_id, struct container_row ***ret, size_t *ret_n,
@@ -194,31 +189,12 @@ int store_container_list(struct store *s, const char *pod_id, struct container_r
                 return -1;
         if (pod_id)
                 store_bind_text(st, 1, pod_id);
-        struct container_row **rows = NULL;
-        size_t n = 0, cap = 0;
-        int r;
-        while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-                rows = xgrow(rows, &cap, n + 1, sizeof(*rows));
-                rows[n++] = row_from_stmt(st);
-        }
-        if (r != SQLITE_DONE) {
-                container_rows_free(rows, n);
-                return store_sql_error(s, err, "list containers");
-        }
-        *ret = rows;
-        *ret_n = n;
-        return 0;
+        return store_collect(s, st, container_from_stmt, container_free, "containers", (void ***) ret, ret_n, err);
 }
 
 int store_container_delete(struct store *s, const char *id, struct cric_error **err) {
         STORE_LOCKED(s);
-        STMT *st = store_prepare(s, "DELETE FROM containers WHERE id = ?", err);
-        if (!st)
-                return -1;
-        store_bind_text(st, 1, id);
-        if (sqlite3_step(st) != SQLITE_DONE)
-                return store_sql_error(s, err, "delete container");
-        return 0;
+        return store_delete_by_id(s, "containers", "container", id, err);
 }
 
 struct container_row *container_row_free(struct container_row *c) {

@@ -72,23 +72,17 @@ static struct pod_row *row_from_stmt(sqlite3_stmt *st) {
         return p;
 }
 
+static void *pod_from_stmt(sqlite3_stmt *st) {
+        return row_from_stmt(st);
+}
+
+static void pod_free(void *p) {
+        pod_row_free(p);
+}
+
 int store_pod_get(struct store *s, const char *id, struct pod_row **ret, struct cric_error **err) {
         STORE_LOCKED(s);
-        size_t len = strlen(id);
-        if (len < 3 || len > 64 || strspn(id, "0123456789abcdef") != len)
-                return cric_error_set(err, CRIC_E_NOT_FOUND, "pod %s not found", id);
-        STMT *st =
-                store_prepare(s, "SELECT " POD_COLUMNS " FROM pods WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2", err);
-        if (!st)
-                return -1;
-        store_bind_text(st, 1, id);
-        if (sqlite3_step(st) != SQLITE_ROW)
-                return cric_error_set(err, CRIC_E_NOT_FOUND, "pod %s not found", id);
-        CLEANUP(pod_row_freep) struct pod_row *p = row_from_stmt(st);
-        if (len < 64 && sqlite3_step(st) == SQLITE_ROW)
-                return cric_error_set(err, CRIC_E_INVALID, "pod id prefix %s is ambiguous", id);
-        *ret = STEAL_PTR(p);
-        return 0;
+        return store_get_by_id(s, "pods", POD_COLUMNS, "pod", id, pod_from_stmt, pod_free, (void **) ret, err);
 }
 
 int store_pod_list(struct store *s, struct pod_row ***ret, size_t *ret_n, struct cric_error **err) {
@@ -96,31 +90,12 @@ int store_pod_list(struct store *s, struct pod_row ***ret, size_t *ret_n, struct
         STMT *st = store_prepare(s, "SELECT " POD_COLUMNS " FROM pods ORDER BY created_ns, id", err);
         if (!st)
                 return -1;
-        struct pod_row **rows = NULL;
-        size_t n = 0, cap = 0;
-        int r;
-        while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-                rows = xgrow(rows, &cap, n + 1, sizeof(*rows));
-                rows[n++] = row_from_stmt(st);
-        }
-        if (r != SQLITE_DONE) {
-                pod_rows_free(rows, n);
-                return store_sql_error(s, err, "list pods");
-        }
-        *ret = rows;
-        *ret_n = n;
-        return 0;
+        return store_collect(s, st, pod_from_stmt, pod_free, "pods", (void ***) ret, ret_n, err);
 }
 
 int store_pod_delete(struct store *s, const char *id, struct cric_error **err) {
         STORE_LOCKED(s);
-        STMT *st = store_prepare(s, "DELETE FROM pods WHERE id = ?", err);
-        if (!st)
-                return -1;
-        store_bind_text(st, 1, id);
-        if (sqlite3_step(st) != SQLITE_DONE)
-                return store_sql_error(s, err, "delete pod");
-        return 0;
+        return store_delete_by_id(s, "pods", "pod", id, err);
 }
 
 struct pod_row *pod_row_free(struct pod_row *p) {

@@ -193,3 +193,59 @@ void store_closep(struct store **s) {
         if (s)
                 *s = store_close(*s);
 }
+
+int store_collect(struct store *s, sqlite3_stmt *st, store_row_fn row, store_free_fn free_row, const char *what,
+                  void ***ret, size_t *ret_n, struct cric_error **err) {
+        void **rows = NULL;
+        size_t n = 0, cap = 0;
+        int r;
+        while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+                rows = xgrow(rows, &cap, n + 1, sizeof(*rows));
+                rows[n++] = row(st);
+        }
+        if (r != SQLITE_DONE) {
+                for (size_t i = 0; i < n; i++)
+                        free_row(rows[i]);
+                free(rows);
+                AUTOFREE char *msg = xasprintf("list %s", what);
+                return store_sql_error(s, err, msg);
+        }
+        *ret = rows;
+        *ret_n = n;
+        return 0;
+}
+
+int store_get_by_id(struct store *s, const char *table, const char *columns, const char *kind, const char *id,
+                    store_row_fn row, store_free_fn free_row, void **ret, struct cric_error **err) {
+        size_t len = strlen(id);
+        if (len < 3 || len > 64 || strspn(id, "0123456789abcdef") != len)
+                return cric_error_set(err, CRIC_E_NOT_FOUND, "%s %s not found", kind, id);
+        AUTOFREE char *sql =
+                xasprintf("SELECT %s FROM %s WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2", columns, table);
+        CLEANUP(store_finalizep) sqlite3_stmt *st = store_prepare(s, sql, err);
+        if (!st)
+                return -1;
+        store_bind_text(st, 1, id);
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return cric_error_set(err, CRIC_E_NOT_FOUND, "%s %s not found", kind, id);
+        void *found = row(st);
+        if (len < 64 && sqlite3_step(st) == SQLITE_ROW) {
+                free_row(found);
+                return cric_error_set(err, CRIC_E_INVALID, "%s id prefix %s is ambiguous", kind, id);
+        }
+        *ret = found;
+        return 0;
+}
+
+int store_delete_by_id(struct store *s, const char *table, const char *kind, const char *id, struct cric_error **err) {
+        AUTOFREE char *sql = xasprintf("DELETE FROM %s WHERE id = ?", table);
+        CLEANUP(store_finalizep) sqlite3_stmt *st = store_prepare(s, sql, err);
+        if (!st)
+                return -1;
+        store_bind_text(st, 1, id);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+                AUTOFREE char *msg = xasprintf("delete %s", kind);
+                return store_sql_error(s, err, msg);
+        }
+        return 0;
+}

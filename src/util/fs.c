@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,4 +170,23 @@ int fs_list_dir(const char *dir, const char *suffix, bool regular_only, char ***
                 qsort(names, n, sizeof(char *), cmp_names);
         *ret_names = names;
         return 0;
+}
+
+char *fs_find_helper(const char *configured, const char *name) {
+        if (configured && *configured && fs_is_executable(configured))
+                return xstrdup(configured);
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        char *slash = n > 0 ? (exe[n] = 0, strrchr(exe, '/')) : NULL;
+        if (slash) {
+                *slash = 0;
+                const char *rel[] = {"%s/%s", "%s/../libexec/cric/%s"};
+                for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+                        char *p = xasprintf(rel[i], exe, name);
+                        if (fs_is_executable(p))
+                                return p;
+                        free(p);
+                }
+        }
+        return fs_find_in_path(name);
 }

@@ -37,4 +37,9 @@ int fs_is_executable(const char *path);
 /* Finds name in $PATH (or returns a copy of name when it contains a '/'). NULL if absent. */
 char *fs_find_in_path(const char *name);
 
+/* One of cric's helper programs (cric-monitor, cric-pause): configured when it is
+ * executable, else name next to the running binary, in ../libexec/cric/ from it, or in
+ * $PATH. NULL when none is found. */
+char *fs_find_helper(const char *configured, const char *name);
+
 #endif
