@@ -222,8 +222,14 @@ static int setup_pod(struct runtime *rt, const struct pod_spec *spec, const char
                 return -1;
         if ((which & NETNS_IPC) && mount_shm(rt, id, err) < 0)
                 return -1;
-        if (!(which & NETNS_ALL))
+        if (!(which & NETNS_ALL)) {
+                if (spec->n_sysctls)
+                        return cric_error_set(err, CRIC_E_INVALID,
+                                              "sysctl %s: the pod shares its network and IPC namespaces with the host, "
+                                              "so it cannot set namespaced sysctls",
+                                              spec->sysctls[0].key);
                 return spec->is_shared_pid ? start_infra(rt, spec, id, which, err) : 0;
+        }
         struct netns_opts o = {
                 .dir = rt->ns_dir,
                 .pod_id = id,

@@ -178,3 +178,13 @@ def test_leftovers_of_a_dead_run_are_removed(make_daemon):
     open(os.path.join(leftover, "hosts"), "w").close()
     d.start()
     assert not os.path.exists(leftover)
+
+
+def test_host_namespaces_refuse_sysctls(daemon):
+    cfg = pod_config(uid="u-host-sysctl", host_network=True, sysctls={"net.ipv4.ip_forward": "1"})
+    cfg.linux.security_context.namespace_options.ipc = pb.NODE
+    with pytest.raises(grpc.RpcError) as e:
+        run(daemon, cfg)
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "net.ipv4.ip_forward" in e.value.details()
+    assert not [p for p in listp(daemon) if p.metadata.uid == "u-host-sysctl"]
