@@ -146,7 +146,8 @@ int registry_client_new(const struct registry_opts *opts, struct registry_client
                                       opts->domain ? opts->domain : "");
         CLEANUP(registry_client_freep) struct registry_client *c = xzalloc(sizeof(*c));
         pthread_mutex_init(&c->lock, NULL);
-        registry_http_client_init(c);
+        if (registry_http_client_init(c, err) < 0)
+                return cric_error_prefix(err, "registry %s", opts->domain);
         c->domain = xstrdup(opts->domain);
         c->host = xstrdup(strcmp(opts->domain, "docker.io") == 0 ? "registry-1.docker.io" : opts->domain);
         c->insecure = opts->insecure;

@@ -22,20 +22,6 @@
 #define MAX_ERROR_BODY   (64 << 10)
 #define MAX_HEADER_VALUE (16 << 10)
 
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-
-static void global_init(void) {
-        CURLcode code = curl_global_init(CURL_GLOBAL_DEFAULT);
-        if (code != CURLE_OK) {
-                fprintf(stderr, "cric: curl_global_init failed: %s, aborting\n", curl_easy_strerror(code));
-                abort();
-        }
-}
-
-void registry_http_global_init(void) {
-        pthread_once(&global_once, global_init);
-}
-
 static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *userp) {
         (void) h;
         (void) access;
@@ -49,8 +35,10 @@ static void share_unlock(CURL *h, curl_lock_data data, void *userp) {
         pthread_mutex_unlock(&c->share_locks[data]);
 }
 
-void registry_http_client_init(struct registry_client *c) {
-        registry_http_global_init();
+int registry_http_client_init(struct registry_client *c, struct cric_error **err) {
+        if (lazylib_acquire(&curl_lib, err) < 0)
+                return -1;
+        c->has_curl = true;
         for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
                 pthread_mutex_init(&c->share_locks[i], NULL);
         c->share = curl_share_init();
@@ -65,6 +53,7 @@ void registry_http_client_init(struct registry_client *c) {
          * between concurrent threads; the handle pool reuses connections instead. */
         curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
         curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+        return 0;
 }
 
 void registry_http_client_clear(struct registry_client *c) {
@@ -76,6 +65,10 @@ void registry_http_client_clear(struct registry_client *c) {
                 c->share = NULL;
                 for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
                         pthread_mutex_destroy(&c->share_locks[i]);
+        }
+        if (c->has_curl) {
+                c->has_curl = false;
+                lazylib_release(&curl_lib);
         }
 }
 

@@ -3,7 +3,7 @@
 #ifndef CRIC_IMAGE_REGISTRY_INTERNAL_H
 #define CRIC_IMAGE_REGISTRY_INTERNAL_H
 
-#include <curl/curl.h>
+#include "image/curl_lazy.h"
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -148,6 +148,7 @@ struct registry_client {
         size_t n_handles;
 
         CURLSH *share; /* DNS cache and TLS sessions */
+        bool has_curl; /* holds a libcurl reference (curl_lazy_acquire) */
         pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 };
 
@@ -182,7 +183,6 @@ struct http_reply {
         struct cric_error *sink_err;
 };
 
-void registry_http_global_init(void);
 /* Runs one request (redirects followed, no retries, no auth logic) and fills *rep.
  * Logs method, URL, status and time at debug level; never logs credentials. */
 void registry_http_perform(struct registry_client *c, const struct http_request *rq, struct http_reply *rep);
@@ -192,8 +192,9 @@ void http_reply_clear(struct http_reply *rep);
 char *http_reply_describe(const struct http_reply *rep);
 /* true for errors worth another attempt: connection problems, timeouts, 5xx, 429. */
 bool http_reply_is_transient(const struct http_reply *rep);
-/* Sets up c->share; registry_http_client_clear frees it and the handle pool. */
-void registry_http_client_init(struct registry_client *c);
+/* Loads libcurl (a reference held until registry_http_client_clear) and sets up
+ * c->share; registry_http_client_clear frees it and the handle pool. */
+int registry_http_client_init(struct registry_client *c, struct cric_error **err);
 void registry_http_client_clear(struct registry_client *c);
 /* Percent-encodes s for a query string or form body. */
 char *registry_url_escape(const char *s);

@@ -74,7 +74,7 @@ static void leave_utf8_locale(locale_t loc, locale_t old) {
         }
 }
 
-static int untar(struct unpack_ctx *ctx, struct cric_error **err) {
+static int untar_loaded(struct unpack_ctx *ctx, struct cric_error **err) {
         struct archive *a = archive_read_new();
         if (!a)
                 return cric_error_set(err, CRIC_E_INTERNAL, "layer: cannot create a tar reader");
@@ -96,6 +96,15 @@ static int untar(struct unpack_ctx *ctx, struct cric_error **err) {
         }
 out:
         archive_read_free(a);
+        return r;
+}
+
+/* libarchive is loaded for the duration of one layer (see archive_lazy.h). */
+static int untar(struct unpack_ctx *ctx, struct cric_error **err) {
+        if (lazylib_acquire(&archive_lib, err) < 0)
+                return cric_error_prefix(err, "layer");
+        int r = untar_loaded(ctx, err);
+        lazylib_release(&archive_lib);
         return r;
 }
 

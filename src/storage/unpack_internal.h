@@ -3,14 +3,13 @@
 #ifndef CRIC_STORAGE_UNPACK_INTERNAL_H
 #define CRIC_STORAGE_UNPACK_INTERNAL_H
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
+#include "storage/archive_lazy.h"
 #include "storage/unpack.h"
 
 /* ---- unpack_stream.c: source -> sha256 -> decompressor -> sha256 -> caller ---- */

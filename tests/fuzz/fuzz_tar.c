@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "storage/archive_lazy.h"
 #include "storage/unpack.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -157,6 +158,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 log_set_level(LOG_LEVEL_ERROR);
                 struct stat st;
                 passwd_links = stat("/etc/passwd", &st) == 0 ? st.st_nlink : 0;
+                /* Keep libarchive loaded: unpacking loads and unloads it per layer. */
+                if (lazylib_acquire(&archive_lib, NULL) < 0)
+                        abort();
                 ready = true;
         }
         char base[] = "/tmp/fuzz-tar-XXXXXX", root[64], path[64];
