@@ -7,7 +7,7 @@ build_pkgs=(
         build-essential meson ninja-build pkg-config
         libgrpc-dev protobuf-c-compiler libprotobuf-c-dev libjson-c-dev
         libcurl4-openssl-dev libarchive-dev zlib1g-dev libzstd-dev libsqlite3-dev libssl-dev libsystemd-dev
-        crun runc
+        crun runc containernetworking-plugins iptables iproute2
 )
 test_pkgs=(
         clang clang-format libclang-rt-14-dev libcmocka-dev protobuf-compiler
