@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,29 +38,44 @@ static int read_stat(const char *proc, const char *pid, char *comm, size_t comm_
         return 0;
 }
 
+/* Reaps the child pid when it is a zombie named comm; true when it did. */
+static bool reap_one(const char *proc, const char *pid, const char *comm) {
+        char name[64], state = 0;
+        long ppid = 0;
+        if (read_stat(proc, pid, name, sizeof(name), &state, &ppid) < 0 || ppid != (long) getpid() || state != 'Z' ||
+            strcmp(name, comm))
+                return false;
+        pid_t p = (pid_t) strtol(pid, NULL, 10);
+        if (waitpid(p, NULL, WNOHANG) != p)
+                return false;
+        log_debug("reaped %s (pid %d)", comm, (int) p);
+        return true;
+}
+
 int reap_orphans(const char *proc, const char *comm) {
         if (!proc)
                 proc = "/proc";
-        DIR *d = opendir(proc);
+        /* Only our own children: /proc/self/task/<tid>/children of every thread (an
+         * orphan is adopted by one of them), not every process of the system. */
+        char tasks_path[128];
+        snprintf(tasks_path, sizeof(tasks_path), "%s/self/task", proc);
+        DIR *d = opendir(tasks_path);
         if (!d)
                 return 0;
-        long self = (long) getpid();
         int reaped = 0;
         struct dirent *de;
         while ((de = readdir(d))) {
                 if (de->d_name[0] < '1' || de->d_name[0] > '9')
                         continue;
-                char name[64], state = 0;
-                long ppid = 0;
-                if (read_stat(proc, de->d_name, name, sizeof(name), &state, &ppid) < 0)
+                char path[512];
+                snprintf(path, sizeof(path), "%s/%s/children", tasks_path, de->d_name);
+                FILE *f = fopen(path, "re");
+                if (!f)
                         continue;
-                if (ppid != self || state != 'Z' || strcmp(name, comm))
-                        continue;
-                pid_t pid = (pid_t) strtol(de->d_name, NULL, 10);
-                if (waitpid(pid, NULL, WNOHANG) == pid) {
-                        log_debug("reaped %s (pid %d)", comm, pid);
-                        reaped++;
-                }
+                char pid[32];
+                while (fscanf(f, "%31s", pid) == 1)
+                        reaped += reap_one(proc, pid, comm);
+                fclose(f);
         }
         closedir(d);
         return reaped;

@@ -26,7 +26,6 @@
 
 /* How long a SIGKILLed container gets to be reaped by its monitor. */
 #define KILL_WAIT_MS 10000
-/* The file in a container directory naming its runtime, for cleaning half-made ones. */
 #define RUNTIME_FILE "runtime"
 
 static char *ctr_dir(const struct runtime *rt, const char *id) {
@@ -172,16 +171,35 @@ static int check_pod(struct runtime *rt, const struct container_spec *spec, stru
         return r;
 }
 
-static int write_runtime_file(const char *dir, const struct container_spec *spec, struct cric_error **err) {
+int runtime_file_write(const char *dir, const char *runtime_path, const char *runtime_root, struct cric_error **err) {
         AUTOFREE char *path = xasprintf("%s/" RUNTIME_FILE, dir);
-        AUTOFREE char *text = xasprintf("%s\n%s\n", spec->runtime_path, spec->runtime_root ? spec->runtime_root : "");
+        AUTOFREE char *text = xasprintf("%s\n%s\n", runtime_path, runtime_root ? runtime_root : "");
         return fs_write_file_atomic(path, text, strlen(text), 0600, err);
+}
+
+int runtime_file_read(const char *dir, char **ret_text, const char **ret_path, const char **ret_root,
+                      struct cric_error **err) {
+        AUTOFREE char *file = xasprintf("%s/" RUNTIME_FILE, dir);
+        *ret_text = NULL;
+        *ret_path = *ret_root = NULL;
+        int r = fs_read_file_optional(file, 8192, ret_text, err);
+        if (r <= 0)
+                return r < 0 ? -1 : 0;
+        char *text = *ret_text, *root = strchr(text, '\n');
+        if (root) {
+                *root++ = 0;
+                root[strcspn(root, "\n")] = 0;
+        }
+        *ret_path = *text ? text : NULL;
+        *ret_root = root ? root : "";
+        return 0;
 }
 
 static int make_bundle(struct runtime *rt, const struct container_spec *spec, const char *id, const char *dir,
                        char **ret_cgroup, char **ret_oom_dir, struct cric_error **err) {
         AUTOFREE char *rootfs = xasprintf("%s/rootfs", dir);
-        if (fs_mkdir_p(rootfs, 0755, err) < 0 || write_runtime_file(dir, spec, err) < 0 ||
+        if (fs_mkdir_p(rootfs, 0755, err) < 0 ||
+            runtime_file_write(dir, spec->runtime_path, spec->runtime_root, err) < 0 ||
             rootfs_mount(rt->layers, id, spec->layers, rootfs, err) < 0)
                 return -1;
         AUTOFREE char *json = NULL;
@@ -621,21 +639,12 @@ char *runtime_container_spec_path(const struct runtime *rt, const char *id) {
 static void clean_half_made(struct runtime *rt, const char *id) {
         log_warn("removing the leftovers of container %s, which was never completed", id);
         AUTOFREE char *dir = ctr_dir(rt, id);
-        AUTOFREE char *file = xasprintf("%s/" RUNTIME_FILE, dir);
         AUTOFREE char *text = NULL;
+        const char *path = NULL, *root = NULL;
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
-        char *path = NULL, *root = NULL;
-        if (fs_read_file_optional(file, 8192, &text, &e) > 0) {
-                path = text;
-                root = strchr(text, '\n');
-                if (root) {
-                        *root++ = 0;
-                        char *end = strchr(root, '\n');
-                        if (end)
-                                *end = 0;
-                }
-        }
-        undo_create(rt, id, path && *path ? path : NULL, root);
+        if (runtime_file_read(dir, &text, &path, &root, &e) < 0)
+                cric_error_log_free(&e, "container %s", id);
+        undo_create(rt, id, path, root);
 }
 
 /* Whether id names no container row for sure (a store error counts as "has one":

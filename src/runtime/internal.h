@@ -32,6 +32,14 @@ int64_t runtime_now_ns(void);
 /* pod->namespaces bit: the pod has an infra process (shared PID namespace). */
 #define POD_INFRA (1u << 8)
 
+/* The OCI runtime a bundle directory was made for, kept in <dir>/runtime ("path\nroot\n")
+ * so what a crash left half-made can be deleted with the right runtime. */
+int runtime_file_write(const char *dir, const char *runtime_path, const char *runtime_root, struct cric_error **err);
+/* *ret_path is NULL when the file is missing (nothing was started); *ret_root may be "".
+ * Both point into *ret_text, which the caller frees. */
+int runtime_file_read(const char *dir, char **ret_text, const char **ret_path, const char **ret_root,
+                      struct cric_error **err);
+
 /* containers.c */
 /* Creates and starts the infra process of a pod from the bundle (config.json written). */
 int runtime_infra_start(struct runtime *rt, const char *id, const char *bundle, const char *runtime_path,

@@ -89,20 +89,11 @@ static char *infra_dir(const struct runtime *rt, const char *id) {
 /* Kills the pod's infra process, with the runtime named in its directory. */
 static int kill_infra(struct runtime *rt, const char *id, struct cric_error **err) {
         AUTOFREE char *dir = infra_dir(rt, id);
-        AUTOFREE char *file = xasprintf("%s/runtime", dir);
         AUTOFREE char *text = NULL;
-        if (fs_read_file_optional(file, 8192, &text, err) < 0)
+        const char *path = NULL, *root = NULL;
+        if (runtime_file_read(dir, &text, &path, &root, err) < 0)
                 return -1;
-        if (!text)
-                return 0; /* never started */
-        char *root = strchr(text, '\n');
-        if (root) {
-                *root++ = 0;
-                char *end = strchr(root, '\n');
-                if (end)
-                        *end = 0;
-        }
-        return runtime_infra_kill(rt, id, text, root, err);
+        return path ? runtime_infra_kill(rt, id, path, root, err) : 0; /* no path: never started */
 }
 
 /* Leftovers of a RunPodSandbox that died half-way: a pod directory without a row. */
@@ -262,10 +253,8 @@ static int start_infra(struct runtime *rt, const struct pod_spec *spec, const ch
         AUTOFREE char *dir = infra_dir(rt, id);
         AUTOFREE char *rootfs = xasprintf("%s/rootfs", dir);
         AUTOFREE char *pause = xasprintf("%s/pause", rootfs);
-        AUTOFREE char *file = xasprintf("%s/runtime", dir);
-        AUTOFREE char *text = xasprintf("%s\n%s\n", spec->runtime_path, spec->runtime_root ? spec->runtime_root : "");
         if (fs_mkdir_p(rootfs, 0755, err) < 0 || copy_file(spec->pause_path, pause, 0755, err) < 0 ||
-            fs_write_file_atomic(file, text, strlen(text), 0600, err) < 0)
+            runtime_file_write(dir, spec->runtime_path, spec->runtime_root, err) < 0)
                 return -1;
         struct pod_paths paths;
         fill_paths(rt, id, which, &paths);
@@ -350,9 +339,8 @@ int runtime_pod_run(struct runtime *rt, const struct pod_spec *spec, char **ret_
                 .config = (void *) spec->config,
                 .config_len = spec->config_len,
         };
-        pthread_mutex_lock(&rt->lock);
+        /* No lock: nothing of a new id is shared until its row goes in. */
         int r = setup_pod(rt, spec, id, which, err);
-        pthread_mutex_unlock(&rt->lock);
         bool attached = false;
         if (r == 0 && rt->cni && spec->network && (which & NETNS_NET)) {
                 r = attach_network(rt, spec, id, err);
