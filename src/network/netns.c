@@ -25,6 +25,7 @@
 
 #include "network/internal.h"
 #include "util/cleanup.h"
+#include "util/forkrun.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/strv.h"
@@ -551,16 +552,23 @@ struct enter_report {
         int32_t errnum;
 };
 
-static _Noreturn void enter_child(int nsfd, int (*fn)(void *), void *arg, int out) {
+struct enter_job {
+        int nsfd;
+        int (*fn)(void *);
+        void *arg;
+};
+
+/* forkrun child: async-signal-safe calls only. */
+static void enter_child(void *data, int out) {
+        const struct enter_job *job = data;
         struct enter_report rep = {0, 0};
-        if (setns(nsfd, CLONE_NEWNET) < 0) {
+        if (setns(job->nsfd, CLONE_NEWNET) < 0) {
                 rep.errnum = errno;
         } else {
                 rep.joined = 1;
-                rep.errnum = fn(arg);
+                rep.errnum = job->fn(job->arg);
         }
         (void) write(out, &rep, sizeof(rep));
-        _exit(0);
 }
 
 static int enter_result(const struct enter_report *rep, ssize_t got, const char *path, struct cric_error **err) {
@@ -579,31 +587,10 @@ int netns_enter_run(const char *netns_path, int (*fn)(void *), void *arg, struct
         if (nsfd < 0)
                 return cric_error_errno(err, errno == ENOENT ? CRIC_E_NOT_FOUND : CRIC_E_INTERNAL, errno, "open %s",
                                         netns_path);
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
-        pid_t pid = _Fork();
-        if (pid < 0) {
-                int e = errno;
-                close(p[0]);
-                close(p[1]);
-                return cric_error_errno(err, CRIC_E_INTERNAL, e, "fork");
-        }
-        if (pid == 0) {
-                close(p[0]);
-                enter_child(nsfd, fn, arg, p[1]);
-        }
-        close(p[1]);
+        struct enter_job job = {.nsfd = nsfd, .fn = fn, .arg = arg};
         struct enter_report rep = {0, 0};
         ssize_t got = 0;
-        int r = read_child(p[0], &rep, sizeof(rep), &got, err);
-        if (r < 0)
-                kill(pid, SIGKILL);
-        close(p[0]);
-        struct cric_error *reap_err = NULL;
-        int status = reap(pid, &reap_err);
-        if (r == 0)
-                r = status < 0 ? error_move(err, &reap_err) : enter_result(&rep, got, netns_path, err);
-        cric_error_free(reap_err);
-        return r;
+        if (forkrun(enter_child, &job, &rep, sizeof(rep), CHILD_TIMEOUT_MS, "helper process", &got, err) < 0)
+                return -1;
+        return enter_result(&rep, got, netns_path, err);
 }

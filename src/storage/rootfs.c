@@ -31,6 +31,7 @@
 
 #include "storage/storage.h"
 #include "util/cleanup.h"
+#include "util/forkrun.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/rm.h"
@@ -129,52 +130,38 @@ static char *overlay_options(size_t n) {
         return opts;
 }
 
+/* The mount helper may wait on a busy overlay; it never needs more than this. */
+#define MOUNT_TIMEOUT_MS 30000
+
 struct mount_report {
         int step; /* 0: chdir, 1: mount */
         int errnum;
 };
 
-/* Runs in the forked child: async-signal-safe calls only. */
-static _Noreturn void mount_child(const char *links, const char *target, const char *opts, int out) {
+struct mount_job {
+        const char *links, *target, *opts;
+};
+
+/* forkrun child: async-signal-safe calls only. */
+static void mount_child(void *data, int out) {
+        const struct mount_job *job = data;
         struct mount_report rep = {0, 0};
-        if (chdir(links) < 0) {
+        if (chdir(job->links) < 0) {
                 rep.errnum = errno;
         } else {
                 rep.step = 1;
-                if (mount("overlay", target, "overlay", 0, opts) < 0)
+                if (mount("overlay", job->target, "overlay", 0, job->opts) < 0)
                         rep.errnum = errno;
         }
         (void) write(out, &rep, sizeof(rep));
-        _exit(rep.errnum ? 1 : 0);
 }
 
 static int mount_in_child(const char *links, const char *target, const char *opts, struct cric_error **err) {
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
-        pid_t pid = _Fork();
-        if (pid < 0) {
-                int e = errno;
-                close(p[0]);
-                close(p[1]);
-                return cric_error_errno(err, CRIC_E_INTERNAL, e, "fork the mount helper");
-        }
-        if (pid == 0) {
-                close(p[0]);
-                mount_child(links, target, opts, p[1]);
-        }
-        close(p[1]);
+        struct mount_job job = {.links = links, .target = target, .opts = opts};
         struct mount_report rep = {0, 0};
-        ssize_t got;
-        do
-                got = read(p[0], &rep, sizeof(rep));
-        while (got < 0 && errno == EINTR);
-        int read_errno = errno;
-        close(p[0]);
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                ; /* ECHILD (SIGCHLD ignored): nothing to reap, the report says it all */
-        if (got < 0)
-                return cric_error_errno(err, CRIC_E_INTERNAL, read_errno, "read from the mount helper");
+        ssize_t got = 0;
+        if (forkrun(mount_child, &job, &rep, sizeof(rep), MOUNT_TIMEOUT_MS, "mount helper", &got, err) < 0)
+                return -1;
         if (got != (ssize_t) sizeof(rep))
                 return cric_error_set(err, CRIC_E_INTERNAL, "mount helper died");
         if (rep.errnum && rep.step == 0)

@@ -1,0 +1,66 @@
+#include "util/forkrun.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+
+static int read_report(int fd, void *buf, size_t len, unsigned timeout_ms, const char *what, ssize_t *ret_got,
+                       struct cric_error **err) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int n;
+        do
+                n = poll(&pfd, 1, (int) timeout_ms);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "wait for the %s", what);
+        if (n == 0)
+                return cric_error_set(err, CRIC_E_TIMEOUT, "the %s gave no answer in %u ms", what, timeout_ms);
+        ssize_t got;
+        do
+                got = read(fd, buf, len);
+        while (got < 0 && errno == EINTR);
+        if (got < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "read from the %s", what);
+        *ret_got = got;
+        return 0;
+}
+
+int forkrun(void (*child)(void *arg, int out), void *arg, void *report, size_t report_size, unsigned timeout_ms,
+            const char *what, ssize_t *ret_got, struct cric_error **err) {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
+        pid_t pid = _Fork();
+        if (pid < 0) {
+                int e = errno;
+                close(p[0]);
+                close(p[1]);
+                return cric_error_errno(err, CRIC_E_INTERNAL, e, "fork the %s", what);
+        }
+        if (pid == 0) {
+                close(p[0]);
+                child(arg, p[1]);
+                _exit(0);
+        }
+        close(p[1]);
+        AUTOCLOSE int fd = p[0];
+        *ret_got = 0;
+        int r = read_report(fd, report, report_size, timeout_ms, what, ret_got, err);
+        if (r < 0)
+                kill(pid, SIGKILL);
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0) {
+                if (errno == ECHILD)
+                        return r; /* SIGCHLD ignored: nothing to reap, the report says it all */
+                if (errno != EINTR)
+                        return r < 0 ? r : cric_error_errno(err, CRIC_E_INTERNAL, errno, "wait for the %s", what);
+        }
+        if (r == 0 && WIFSIGNALED(status))
+                return cric_error_set(err, CRIC_E_INTERNAL, "the %s was killed by signal %d", what, WTERMSIG(status));
+        return r;
+}
