@@ -20,6 +20,7 @@ enum {
         OPT_SOCKET_DIR,
         OPT_PID_FILE,
         OPT_SYNC_FD,
+        OPT_RUNTIME_FD,
         OPT_STDIN_ONCE,
         OPT_CGROUP_PATH,
         OPT_EXEC,
@@ -41,6 +42,7 @@ static const struct option long_options[] = {
         {"socket-dir", required_argument, NULL, OPT_SOCKET_DIR},
         {"pid-file", required_argument, NULL, OPT_PID_FILE},
         {"sync-fd", required_argument, NULL, OPT_SYNC_FD},
+        {"runtime-fd", required_argument, NULL, OPT_RUNTIME_FD},
         {"terminal", no_argument, NULL, 't'},
         {"stdin", no_argument, NULL, 'i'},
         {"stdin-once", no_argument, NULL, OPT_STDIN_ONCE},
@@ -93,6 +95,8 @@ static int check_required(const struct monitor_args *a, struct cric_error **err)
                         return cric_error_set(err, CRIC_E_INVALID, "--%s is required", names[i]);
         if (a->sync_fd < 0)
                 return cric_error_set(err, CRIC_E_INVALID, "--sync-fd is required");
+        if (a->runtime_fd == a->sync_fd)
+                return cric_error_set(err, CRIC_E_INVALID, "--runtime-fd and --sync-fd are both %d", a->sync_fd);
         if (a->is_stdin_once && !a->has_stdin)
                 return cric_error_set(err, CRIC_E_INVALID, "--stdin-once needs --stdin");
         return 0;
@@ -104,12 +108,15 @@ static int parse_value(struct monitor_args *a, int opt, const char *arg, struct 
         switch (opt) {
         case OPT_LOG_SIZE_MAX: return parse_u64("log-size-max", arg, UINT64_MAX, &a->log_size_max, err);
         case OPT_SYNC_FD:
-                if (parse_u64("sync-fd", arg, INT_MAX, &v, err) < 0)
+        case OPT_RUNTIME_FD: {
+                const char *name = opt == OPT_SYNC_FD ? "sync-fd" : "runtime-fd";
+                if (parse_u64(name, arg, INT_MAX, &v, err) < 0)
                         return -1;
                 if (v < 3)
-                        return cric_error_set(err, CRIC_E_INVALID, "--sync-fd: %s is a standard stream", arg);
-                a->sync_fd = (int) v;
+                        return cric_error_set(err, CRIC_E_INVALID, "--%s: %s is a standard stream", name, arg);
+                *(opt == OPT_SYNC_FD ? &a->sync_fd : &a->runtime_fd) = (int) v;
                 return 0;
+        }
         case OPT_TIMEOUT:
                 if (parse_u64("timeout", arg, UINT_MAX / 1000, &v, err) < 0)
                         return -1;
@@ -149,7 +156,7 @@ static int parse_one(struct monitor_args *a, int opt, const char *arg, struct cr
 }
 
 int monitor_args_parse(int argc, char **argv, struct monitor_args *ret, struct cric_error **err) {
-        struct monitor_args a = {.sync_fd = -1, .log_level = LOG_LEVEL_INFO};
+        struct monitor_args a = {.sync_fd = -1, .runtime_fd = -1, .log_level = LOG_LEVEL_INFO};
         optind = 0; /* glibc: full reinitialisation, so tests can parse repeatedly */
         opterr = 0;
         int opt;

@@ -23,11 +23,14 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/sealed_exe.h"
 #include "util/spawn.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
 #define SYNC_FD            3
+#define RUNTIME_FD         4 /* create: where the sealed runtime copy goes */
+#define EXEC_RUNTIME_FD    3 /* exec: spawn_run's pass_fd lands there */
 #define CREATE_TIMEOUT_MS  (240 * 1000)
 #define REPORT_MAX         (256 * 1024)
 #define CTL_ACK_TIMEOUT_MS 5000
@@ -49,7 +52,19 @@ static void push_opt(char ***argv, const char *name, const char *value) {
         strv_push(argv, value);
 }
 
-static char **create_argv(const struct monitor_create_opts *o) {
+/* The sealed copy of the runtime (util/sealed_exe.h) on a descriptor above the ones the
+ * file actions write, or -1: the monitor runs the file then. */
+static int runtime_exe_fd(const char *runtime) {
+        int fd = sealed_exe_try(runtime);
+        if (fd >= 0 && fd <= RUNTIME_FD) {
+                int high = fcntl(fd, F_DUPFD_CLOEXEC, RUNTIME_FD + 1);
+                close(fd);
+                fd = high;
+        }
+        return fd;
+}
+
+static char **create_argv(const struct monitor_create_opts *o, bool has_runtime_fd) {
         char **argv = NULL;
         strv_push(&argv, o->monitor_path);
         push_opt(&argv, "--cid", o->id);
@@ -64,6 +79,8 @@ static char **create_argv(const struct monitor_create_opts *o) {
         push_opt(&argv, "--socket-dir", o->socket_dir);
         push_opt(&argv, "--pid-file", o->pid_file);
         strv_push_take(&argv, xasprintf("--sync-fd=%d", SYNC_FD));
+        if (has_runtime_fd)
+                strv_push_take(&argv, xasprintf("--runtime-fd=%d", RUNTIME_FD));
         push_opt(&argv, "--cgroup-path", o->cgroup_path);
         push_opt(&argv, "--log-level", o->log_level);
         if (o->is_terminal)
@@ -76,8 +93,9 @@ static char **create_argv(const struct monitor_create_opts *o) {
 }
 
 /* posix_spawn with stdin/stdout on /dev/null, stderr on log_path (or /dev/null), the
- * signal mask and dispositions reset, and only sync_fd (as SYNC_FD) kept open. */
-static int spawn_monitor(char *const *argv, int sync_fd, const char *log_path, pid_t *ret_pid,
+ * signal mask and dispositions reset, and only sync_fd (as SYNC_FD) and exe_fd (as
+ * RUNTIME_FD, when >= 0) kept open. Both must lie above RUNTIME_FD. */
+static int spawn_monitor(char *const *argv, int sync_fd, int exe_fd, const char *log_path, pid_t *ret_pid,
                          struct cric_error **err) {
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
@@ -87,7 +105,9 @@ static int spawn_monitor(char *const *argv, int sync_fd, const char *log_path, p
                                          0640);
         if (sync_fd >= 0)
                 posix_spawn_file_actions_adddup2(&fa, sync_fd, SYNC_FD);
-        posix_spawn_file_actions_addclosefrom_np(&fa, sync_fd >= 0 ? SYNC_FD + 1 : 3);
+        if (exe_fd >= 0)
+                posix_spawn_file_actions_adddup2(&fa, exe_fd, RUNTIME_FD);
+        posix_spawn_file_actions_addclosefrom_np(&fa, exe_fd >= 0 ? RUNTIME_FD + 1 : sync_fd >= 0 ? SYNC_FD + 1 : 3);
         posix_spawnattr_t attr;
         posix_spawnattr_init(&attr);
         sigset_t none, all;
@@ -177,15 +197,16 @@ int monitor_spawn_create(const struct monitor_create_opts *o, pid_t *ret_monitor
         if (pipe2(p, O_CLOEXEC) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
         AUTOCLOSE int sync_r = p[0];
-        /* The write end must not sit on SYNC_FD or below, where the file actions write. */
-        AUTOCLOSE int sync_w = p[1] > SYNC_FD ? p[1] : fcntl(p[1], F_DUPFD_CLOEXEC, SYNC_FD + 1);
+        /* The write end must not sit on RUNTIME_FD or below, where the file actions write. */
+        AUTOCLOSE int sync_w = p[1] > RUNTIME_FD ? p[1] : fcntl(p[1], F_DUPFD_CLOEXEC, RUNTIME_FD + 1);
         if (sync_w != p[1])
                 close(p[1]);
         if (sync_w < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "dup");
-        CLEANUP(strv_freep) char **argv = create_argv(o);
+        AUTOCLOSE int exe_fd = runtime_exe_fd(o->runtime);
+        CLEANUP(strv_freep) char **argv = create_argv(o, exe_fd >= 0);
         pid_t pid;
-        if (spawn_monitor(argv, sync_w, o->monitor_log_path, &pid, err) < 0)
+        if (spawn_monitor(argv, sync_w, exe_fd, o->monitor_log_path, &pid, err) < 0)
                 return -1;
         close(STEAL_FD(sync_w));
         log_debug("monitor %d started for container %s", (int) pid, o->id);
@@ -199,7 +220,7 @@ int monitor_spawn_create(const struct monitor_create_opts *o, pid_t *ret_monitor
         return parse_report(line, ret_monitor_pid, ret_container_pid, err);
 }
 
-static char **exec_argv(const struct monitor_exec_opts *o) {
+static char **exec_argv(const struct monitor_exec_opts *o, bool has_runtime_fd) {
         char **argv = NULL;
         strv_push(&argv, o->monitor_path);
         strv_push(&argv, "--exec");
@@ -208,6 +229,8 @@ static char **exec_argv(const struct monitor_exec_opts *o) {
         push_opt(&argv, "--runtime-root", o->runtime_root);
         for (size_t i = 0; o->runtime_args && o->runtime_args[i]; i++)
                 push_opt(&argv, "--runtime-arg", o->runtime_args[i]);
+        if (has_runtime_fd)
+                strv_push_take(&argv, xasprintf("--runtime-fd=%d", EXEC_RUNTIME_FD));
         push_opt(&argv, "--exec-process", o->process_path);
         push_opt(&argv, "--pid-file", o->pid_file);
         strv_push_take(&argv, xasprintf("--timeout=%u", o->timeout_s));
@@ -249,8 +272,10 @@ static int parse_exec_result(const char *out, struct monitor_exec_result *ret, s
 int monitor_exec_sync(const struct monitor_exec_opts *o, struct monitor_exec_result *ret, struct cric_error **err) {
         if (!o->monitor_path || !o->id || !o->runtime || !o->process_path)
                 return cric_error_set(err, CRIC_E_INVALID, "exec: monitor path, id, runtime and process are required");
-        CLEANUP(strv_freep) char **argv = exec_argv(o);
+        AUTOCLOSE int exe_fd = runtime_exe_fd(o->runtime);
+        CLEANUP(strv_freep) char **argv = exec_argv(o, exe_fd >= 0);
         struct spawn_opts so = {
+                .pass_fd = exe_fd,
                 .timeout_ms = o->timeout_s ? (o->timeout_s + EXEC_GRACE_S) * 1000 : 0,
                 /* both outputs in base64 plus the JSON around them */
                 .max_output = (MONITOR_EXEC_OUTPUT_MAX / 3 + 1) * 4 * 2 + 4096,

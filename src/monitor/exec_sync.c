@@ -107,7 +107,7 @@ static int start(const struct monitor_args *a, const char *pid_file, struct exec
         strv_push(&argv, "--pid-file");
         strv_push(&argv, pid_file);
         strv_push(&argv, a->cid);
-        x->runtime_pid = runtime_spawn(argv, -1, out[1], errp[1]);
+        x->runtime_pid = runtime_spawn(a, argv, -1, out[1], errp[1]);
         int e = errno;
         close(out[1]);
         close(errp[1]);

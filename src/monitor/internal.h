@@ -26,7 +26,8 @@ struct monitor_args {
         const char *socket_dir;
         const char *pid_file;
         const char *cgroup_path;
-        int sync_fd; /* -1: none */
+        int sync_fd;    /* -1: none */
+        int runtime_fd; /* sealed copy of runtime to run; -1: none, run the file */
         bool is_terminal;
         bool has_stdin;
         bool is_stdin_once;
@@ -160,7 +161,7 @@ int monitor_exit_write(const char *exit_dir, const char *id, const struct monito
 char **runtime_argv(const struct monitor_args *a, const char *verb);
 /* fork + exec argv with the given fds as stdin/stdout/stderr (-1: /dev/null).
  * Only async-signal-safe calls run in the child. Returns the pid or -1 (errno). */
-pid_t runtime_spawn(char *const *argv, int in_fd, int out_fd, int err_fd);
+pid_t runtime_spawn(const struct monitor_args *a, char *const *argv, int in_fd, int out_fd, int err_fd);
 
 struct container_io {
         int out_fd; /* stdout pipe, or the pty master with a terminal */

@@ -133,7 +133,7 @@ static void remove_socket_dir(struct monitor *m) {
         rmdir(dir); /* fails harmlessly while the daemon keeps files there */
 }
 
-static int run_create_mode(const struct monitor_args *a) {
+static int run_create_mode(struct monitor_args *a) {
         int notify_fd = -1;
         daemonize(a->sync_fd, &notify_fd);
         struct monitor m = {
@@ -156,6 +156,10 @@ static int run_create_mode(const struct monitor_args *a) {
                 log_writer_close(&m.log);
                 remove_socket_dir(&m);
                 return 1;
+        }
+        if (a->runtime_fd >= 0) { /* needed for create only: an upgraded runtime must not stay pinned */
+                close(a->runtime_fd);
+                a->runtime_fd = -1;
         }
         if (oom_watch_start(&m.oom, a->cgroup_path, &err) < 0)
                 cric_error_log_free(&err, "container %s: no OOM detection", a->cid);
@@ -193,6 +197,10 @@ int main(int argc, char **argv) {
                 return 0;
         }
         signal(SIGPIPE, SIG_IGN);
+        if (a.runtime_fd >= 0 && fcntl(a.runtime_fd, F_SETFD, FD_CLOEXEC) < 0) {
+                log_warn("cric-monitor: --runtime-fd %d: %s; running %s", a.runtime_fd, strerror(errno), a.runtime);
+                a.runtime_fd = -1;
+        }
         int r;
         if (a.is_exec) {
                 r = exec_sync_run(&a, &err) < 0 ? 1 : 0;

@@ -11,6 +11,8 @@
  *   --runtime PATH         crun or runc
  *   --runtime-root DIR     passed as `--root DIR` (optional)
  *   --runtime-arg X        a global runtime option, repeatable, placed before the verb
+ *   --runtime-fd N         inherited descriptor of a sealed in-memory copy of RUNTIME to
+ *                          run instead of the file (optional; see util/sealed_exe.h)
  *   --log-path FILE        CRI log (create mode)
  *   --log-size-max BYTES   0 = unlimited; when an entry would pass it, the file is
  *                          truncated and writing starts over (conmon's rotation)

@@ -43,7 +43,7 @@ char **runtime_argv(const struct monitor_args *a, const char *verb) {
 }
 
 /* The child's half of runtime_spawn: async-signal-safe calls only. */
-static void __attribute__((noreturn)) exec_child(char *const *argv, int fds[3]) {
+static void __attribute__((noreturn)) exec_child(const char *exe, char *const *argv, int fds[3]) {
         for (int i = 0; i < 3; i++)
                 if (fds[i] < 3 && fds[i] != i)
                         fds[i] = fcntl(fds[i], F_DUPFD, 3);
@@ -58,11 +58,14 @@ static void __attribute__((noreturn)) exec_child(char *const *argv, int fds[3]) 
         for (int sig = 1; sig < NSIG; sig++)
                 signal(sig, SIG_DFL);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        execvp(argv[0], argv);
+        if (exe)
+                execv(exe, argv);
+        else
+                execvp(argv[0], argv);
         _exit(127);
 }
 
-pid_t runtime_spawn(char *const *argv, int in_fd, int out_fd, int err_fd) {
+pid_t runtime_spawn(const struct monitor_args *a, char *const *argv, int in_fd, int out_fd, int err_fd) {
         AUTOCLOSE int devnull = -1;
         if (in_fd < 0 || out_fd < 0 || err_fd < 0) {
                 devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -75,11 +78,15 @@ pid_t runtime_spawn(char *const *argv, int in_fd, int out_fd, int err_fd) {
                 size_t n = 0;
                 for (size_t i = 0; argv[i] && n < sizeof(line); i++)
                         n += (size_t) snprintf(line + n, sizeof(line) - n, "%s%s", i ? " " : "", argv[i]);
-                log_debug("running %s", line);
+                log_debug("running %s%s", line, a->runtime_fd >= 0 ? " (from its sealed copy)" : "");
         }
+        /* The sealed copy runs through its /proc path, resolved before close-on-exec. */
+        char exe[32];
+        if (a->runtime_fd >= 0)
+                snprintf(exe, sizeof(exe), "/proc/self/fd/%d", a->runtime_fd);
         pid_t pid = fork();
         if (pid == 0)
-                exec_child(argv, fds);
+                exec_child(a->runtime_fd >= 0 ? exe : NULL, argv, fds);
         return pid;
 }
 
@@ -298,7 +305,7 @@ static int run_create(const struct monitor_args *a, struct create_fds *f, struct
                 strv_push(&argv, f->con.path);
         }
         strv_push(&argv, a->cid);
-        pid_t pid = runtime_spawn(argv, f->in[1], f->out[1], a->is_terminal ? f->out[1] : f->err[1]);
+        pid_t pid = runtime_spawn(a, argv, f->in[1], f->out[1], a->is_terminal ? f->out[1] : f->err[1]);
         if (pid < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "fork");
         int child_ends[] = {f->out[1], f->err[1], f->in[1]};

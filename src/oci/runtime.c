@@ -9,6 +9,7 @@
 #include "oci/oci.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/sealed_exe.h"
 #include "util/spawn.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -46,6 +47,10 @@ static int cli_run(struct cli *cli, const char *const *verb, const char *in, cha
                 .stdin_len = in ? strlen(in) : 0,
                 .timeout_ms = cli->timeout_ms,
         };
+        char exe[32];
+        AUTOCLOSE int exe_fd = sealed_exe_try(argv[0]);
+        if (exe_fd >= 0)
+                opts.exec_path = sealed_exe_path(exe_fd, exe, sizeof(exe));
         if (spawn_run(argv, &opts, ret_out, err) < 0) {
                 if ((*err)->kind == CRIC_E_INTERNAL && says_not_found((*err)->msg))
                         (*err)->kind = CRIC_E_NOT_FOUND;

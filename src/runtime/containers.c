@@ -246,6 +246,7 @@ int runtime_container_create(struct runtime *rt, const struct container_spec *sp
                              struct cric_error **err) {
         if (check_pod(rt, spec, err) < 0)
                 return cric_error_prefix(err, "create container %s", spec->name);
+        cgroup_prewarm_kick(rt->prewarm); /* the runtime moves the container into its cgroup */
         char id[65];
         runtime_new_id(id);
         AUTOFREE char *dir = ctr_dir(rt, id);
@@ -544,6 +545,7 @@ int runtime_container_exec_sync(struct runtime *rt, const char *id, char *const 
                 return -1;
         if (c->state != CONTAINER_ROW_RUNNING)
                 return cric_error_set(err, CRIC_E_PRECONDITION, "exec in container %s: it is not running", c->id);
+        cgroup_prewarm_kick(rt->prewarm); /* the runtime moves the process into the container's cgroup */
         if (!argv || !argv[0])
                 return cric_error_set(err, CRIC_E_INVALID, "exec in container %s: no command given", c->id);
         AUTOFREE char *dir = ctr_dir(rt, c->id);
@@ -580,6 +582,7 @@ const struct cgroup_mounts *runtime_cgroups(const struct runtime *rt) {
 
 int runtime_infra_start(struct runtime *rt, const char *id, const char *bundle, const char *runtime_path,
                         const char *runtime_root, pid_t *ret_pid, struct cric_error **err) {
+        cgroup_prewarm_kick(rt->prewarm);
         AUTOFREE char *pid_file = xasprintf("%s/pid", bundle);
         AUTOFREE char *log = xasprintf("%s/console.log", bundle);
         AUTOFREE char *monitor_log = xasprintf("%s/monitor.log", bundle);

@@ -4,12 +4,14 @@
 
 #include <pthread.h>
 
+#include "cgroup/prewarm.h"
 #include "runtime/runtime.h"
 
 struct runtime {
         struct store *db;
         struct layer_store *layers;
         const struct cgroup_mounts *cgroups;
+        struct cgroup_prewarm *prewarm; /* kicked when a container or exec starts; may be NULL */
         struct cni_manager *cni;
         char *pods_dir;    /* <runroot>/pods/<id>: resolv.conf, hosts, hostname, shm */
         char *ns_dir;      /* <runroot>/ns: pinned namespaces */

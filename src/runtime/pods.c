@@ -146,6 +146,7 @@ int runtime_new(struct store *db, const struct runtime_opts *opts, struct runtim
         rt->db = db;
         rt->layers = opts->layers;
         rt->cgroups = opts->cgroups;
+        rt->prewarm = cgroup_prewarm_new(opts->cgroups);
         rt->cni = opts->cni;
         rt->systemd_cgroup = opts->systemd_cgroup;
         rt->pods_dir = xasprintf("%s/pods", opts->runroot);
@@ -170,6 +171,7 @@ int runtime_new(struct store *db, const struct runtime_opts *opts, struct runtim
 
 struct runtime *runtime_free(struct runtime *rt) {
         if (rt) {
+                cgroup_prewarm_free(rt->prewarm);
                 free(rt->pods_dir);
                 free(rt->ns_dir);
                 free(rt->ctrs_dir);
@@ -323,6 +325,8 @@ static int detach_network(struct runtime *rt, const char *id, struct cric_error 
 }
 
 int runtime_pod_run(struct runtime *rt, const struct pod_spec *spec, char **ret_id, struct cric_error **err) {
+        /* The infra process, and the containers the kubelet creates next, move into cgroups. */
+        cgroup_prewarm_kick(rt->prewarm);
         char id[65];
         runtime_new_id(id);
         unsigned which = namespaces_of(spec) | (spec->is_shared_pid ? POD_INFRA : 0);

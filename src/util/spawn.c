@@ -110,6 +110,8 @@ static int run_wait(char *const *argv, const struct spawn_opts *opts, const char
                 posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_adddup2(&fa, out[1], 1);
         posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+        if (opts->pass_fd > 2)
+                posix_spawn_file_actions_adddup2(&fa, opts->pass_fd, 3);
         posix_spawnattr_t attr;
         posix_spawnattr_init(&attr);
         sigset_t none;
@@ -120,7 +122,9 @@ static int run_wait(char *const *argv, const struct spawn_opts *opts, const char
         sigfillset(&all);
         posix_spawnattr_setsigdefault(&attr, &all);
         pid_t pid;
-        int r = posix_spawnp(&pid, argv[0], &fa, &attr, argv, opts->env ? opts->env : environ);
+        char *const *env = opts->env ? opts->env : environ;
+        int r = opts->exec_path ? posix_spawn(&pid, opts->exec_path, &fa, &attr, argv, env)
+                                : posix_spawnp(&pid, argv[0], &fa, &attr, argv, env);
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&attr);
         close(out[1]);

@@ -11,8 +11,10 @@ struct spawn_opts {
         char *const *env;       /* NULL: inherit */
         const char *stdin_data; /* NULL: /dev/null */
         size_t stdin_len;
-        unsigned timeout_ms; /* 0: no timeout */
-        size_t max_output;   /* cap for stdout/stderr capture; 0: 1 MiB */
+        unsigned timeout_ms;   /* 0: no timeout */
+        size_t max_output;     /* cap for stdout/stderr capture; 0: 1 MiB */
+        const char *exec_path; /* the file to run, argv[0] kept as it is; NULL: argv[0] */
+        int pass_fd;           /* > 2: kept open in the child as fd 3; 0: none */
 };
 
 /* Runs argv[0] (a path, or looked up in $PATH) and waits. On success (exit 0)

@@ -1555,6 +1555,22 @@ def test_handler_selects_the_runtime(ctx):
     assert not os.path.exists(os.path.join(RUNTIME_ROOTS[ctx.handler], c.id))
 
 
+def test_runtime_runs_from_its_sealed_copy(ctx):
+    """crun and runc run from one sealed in-memory copy (util/sealed_exe.h) instead of
+    copying themselves on every call: the monitor's `create` says so at debug level, and
+    the daemon logged the copy it made."""
+    pod = ctx.pod()
+    c = ctx.sleeper(pod)
+    with open(os.path.join(ctx.d.runroot, "containers", c.id, "monitor.log")) as f:
+        lines = [ln for ln in f if " create " in ln and "running " in ln]
+    assert lines and all("(from its sealed copy)" in ln for ln in lines), lines
+    binary = shutil.which(ctx.handler or "crun")
+    assert "running %s from a sealed copy in memory" % os.path.realpath(binary) in ctx.d.read_log() or \
+        "running %s from a sealed copy in memory" % binary in ctx.d.read_log()
+    assert c.sh("echo ok") == "ok\n"   # exec runs from it too
+    c.stop(timeout=0)
+
+
 def test_containers_of_both_runtimes_side_by_side(env, tmp_path):
     ctx = Ctx(env, "", str(tmp_path))
     try:

@@ -15,6 +15,7 @@
 
 #include "cgroup/cgroup.h"
 #include "cgroup/internal.h"
+#include "cgroup/prewarm.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/rm.h"
@@ -970,6 +971,73 @@ static void test_live_own_cgroup_stats(void **state) {
                 assert_true(cgroup_cpu_nano_cores(&a, &b, &nc));
 }
 
+/* ---- prewarm ---- */
+
+/* Waits up to 5 s for p to have done at least n moves; returns the count. */
+static unsigned long wait_moves(struct cgroup_prewarm *p, unsigned long n) {
+        for (int i = 0; i < 5000 && cgroup_prewarm_count(p) < n; i++)
+                usleep(1000);
+        return cgroup_prewarm_count(p);
+}
+
+static void test_prewarm_fake_tree(void **state) {
+        (void) state;
+        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.prewarm", MI_HYBRID, v1_root);
+        put(v1_root, "pids/cgroup.procs", "");
+        struct cgroup_prewarm *p = cgroup_prewarm_new(m);
+        assert_non_null(p);
+        assert_int_equal(cgroup_prewarm_count(p), 0);
+        cgroup_prewarm_kick(p);
+        assert_int_equal(wait_moves(p, 1), 1);
+        /* the forked child wrote "0" (itself) into the pids root, the first choice */
+        AUTOFREE char *procs = xasprintf("%s/pids/cgroup.procs", v1_root);
+        AUTOFREE char *got = NULL;
+        assert_int_equal(fs_read_file(procs, 64, &got, NULL, NULL), 0);
+        assert_string_equal(got, "0");
+        /* kicks while one runs merge into the next move: never more moves than kicks */
+        for (int i = 0; i < 5; i++)
+                cgroup_prewarm_kick(p);
+        unsigned long n = wait_moves(p, 2);
+        assert_true(n >= 2 && n <= 6);
+        cgroup_prewarm_free(p);
+}
+
+static void test_prewarm_without_hierarchy(void **state) {
+        (void) state;
+        /* only name=systemd: nothing to move into */
+        CLEANUP(cgroup_mounts_freep)
+        struct cgroup_mounts *m =
+                load("mi.sdonly",
+                     "31 22 0:28 / @R rw,nosuid,nodev,noexec shared:9 - tmpfs tmpfs rw,mode=755\n"
+                     "33 31 0:30 / @R/systemd rw,nosuid,nodev,noexec,relatime shared:11 - cgroup cgroup "
+                     "rw,xattr,name=systemd\n",
+                     v1_root);
+        assert_null(cgroup_prewarm_new(m));
+        assert_null(cgroup_prewarm_new(NULL));
+        cgroup_prewarm_kick(NULL);
+        assert_int_equal(cgroup_prewarm_count(NULL), 0);
+        cgroup_prewarm_free(NULL);
+}
+
+/* On this host (root): a real move of a throwaway child; our own cgroups stay. */
+static void test_prewarm_live(void **state) {
+        (void) state;
+        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = NULL;
+        if (geteuid() != 0 || cgroup_mounts_load(NULL, NULL, &m, NULL) < 0) {
+                print_message("skipped: needs root and a cgroup file system\n");
+                return;
+        }
+        AUTOFREE char *before = NULL, *after = NULL;
+        assert_int_equal(fs_read_file("/proc/self/cgroup", 1 << 16, &before, NULL, NULL), 0);
+        struct cgroup_prewarm *p = cgroup_prewarm_new(m);
+        assert_non_null(p);
+        cgroup_prewarm_kick(p);
+        assert_int_equal(wait_moves(p, 1), 1);
+        cgroup_prewarm_free(p);
+        assert_int_equal(fs_read_file("/proc/self/cgroup", 1 << 16, &after, NULL, NULL), 0);
+        assert_string_equal(before, after);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_detect_fake_v1_and_v2),
@@ -1015,6 +1083,9 @@ int main(void) {
                 cmocka_unit_test(test_nano_cores),
                 cmocka_unit_test(test_nano_cores_cannot_compute),
                 cmocka_unit_test(test_live_own_cgroup_stats),
+                cmocka_unit_test(test_prewarm_fake_tree),
+                cmocka_unit_test(test_prewarm_without_hierarchy),
+                cmocka_unit_test(test_prewarm_live),
         };
         return cmocka_run_group_tests_name("cgroup", tests, group_setup, group_teardown);
 }

@@ -47,6 +47,8 @@ static void test_create_mode(void **state) {
                         "/sys/fs/cgroup/x",
                         "--log-level",
                         "debug",
+                        "--runtime-fd",
+                        "4",
                         NULL};
         struct monitor_args a;
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
@@ -64,6 +66,7 @@ static void test_create_mode(void **state) {
         assert_string_equal(a.socket_dir, "/s");
         assert_string_equal(a.pid_file, "/p");
         assert_int_equal(a.sync_fd, 5);
+        assert_int_equal(a.runtime_fd, 4);
         assert_true(a.is_terminal && a.has_stdin && a.is_stdin_once);
         assert_string_equal(a.cgroup_path, "/sys/fs/cgroup/x");
         assert_int_equal(a.log_level, LOG_LEVEL_DEBUG);
@@ -80,6 +83,7 @@ static void test_defaults(void **state) {
         assert_null(a.runtime_root);
         assert_null(a.runtime_args);
         assert_null(a.cgroup_path);
+        assert_int_equal(a.runtime_fd, -1); /* run the runtime's file */
         assert_int_equal(a.log_size_max, 0);
         assert_int_equal(a.log_level, LOG_LEVEL_INFO);
         assert_false(a.is_terminal || a.has_stdin || a.is_stdin_once);
@@ -137,6 +141,12 @@ static void test_bad_values(void **state) {
         assert_rejected(stdio_fd, "standard stream");
         char *big_fd[] = {CREATE_ARGS, "--sync-fd", "99999999999", NULL};
         assert_rejected(big_fd, "sync-fd");
+        char *stdio_runtime_fd[] = {CREATE_ARGS, "--runtime-fd", "2", NULL};
+        assert_rejected(stdio_runtime_fd, "--runtime-fd: 2 is a standard stream");
+        char *junk_runtime_fd[] = {CREATE_ARGS, "--runtime-fd", "four", NULL};
+        assert_rejected(junk_runtime_fd, "runtime-fd");
+        char *same_fd[] = {CREATE_ARGS, "--runtime-fd", "5", NULL};
+        assert_rejected(same_fd, "both 5");
         char *level[] = {CREATE_ARGS, "--log-level", "loud", NULL};
         assert_rejected(level, "loud");
         char *timeout[] = {"m", "-c", "x", "--runtime", "/r", "--exec", "--exec-process", "/p", "--timeout", "x", NULL};
