@@ -42,8 +42,11 @@ char **runtime_argv(const struct monitor_args *a, const char *verb) {
         return argv;
 }
 
-/* The child's half of runtime_spawn: async-signal-safe calls only. */
-static void __attribute__((noreturn)) exec_child(const char *exe, char *const *argv, int fds[3]) {
+/* The child's half of runtime_spawn: async-signal-safe calls only. exe_fd >= 0: run the
+ * sealed copy behind it, by execveat (Linux 6.14+ then names the process after the copy,
+ * "memfd:crun", instead of after the descriptor's number) or else through exe_path, its
+ * /proc path (resolved before close-on-exec). */
+static void __attribute__((noreturn)) exec_child(int exe_fd, const char *exe_path, char *const *argv, int fds[3]) {
         for (int i = 0; i < 3; i++)
                 if (fds[i] < 3 && fds[i] != i)
                         fds[i] = fcntl(fds[i], F_DUPFD, 3);
@@ -58,10 +61,12 @@ static void __attribute__((noreturn)) exec_child(const char *exe, char *const *a
         for (int sig = 1; sig < NSIG; sig++)
                 signal(sig, SIG_DFL);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        if (exe)
-                execv(exe, argv);
-        else
+        if (exe_fd >= 0) {
+                syscall(SYS_execveat, exe_fd, "", argv, environ, AT_EMPTY_PATH);
+                execv(exe_path, argv);
+        } else {
                 execvp(argv[0], argv);
+        }
         _exit(127);
 }
 
@@ -80,13 +85,11 @@ pid_t runtime_spawn(const struct monitor_args *a, char *const *argv, int in_fd, 
                         n += (size_t) snprintf(line + n, sizeof(line) - n, "%s%s", i ? " " : "", argv[i]);
                 log_debug("running %s%s", line, a->runtime_fd >= 0 ? " (from its sealed copy)" : "");
         }
-        /* The sealed copy runs through its /proc path, resolved before close-on-exec. */
         char exe[32];
-        if (a->runtime_fd >= 0)
-                snprintf(exe, sizeof(exe), "/proc/self/fd/%d", a->runtime_fd);
+        snprintf(exe, sizeof(exe), "/proc/self/fd/%d", a->runtime_fd);
         pid_t pid = fork();
         if (pid == 0)
-                exec_child(a->runtime_fd >= 0 ? exe : NULL, argv, fds);
+                exec_child(a->runtime_fd, exe, argv, fds);
         return pid;
 }
 
