@@ -7,9 +7,10 @@
 /* Makes the calling process a child subreaper. -1 with errno on failure. */
 int reap_become_subreaper(void);
 
-/* Reaps every zombie child of ours named comm (e.g. "cric-monitor"), found through
- * <proc>/self/task/<tid>/children (proc NULL: /proc). Children the daemon waits for by pid (crun, CNI plugins, helpers)
- * have other names and are left alone. Returns how many were reaped. */
+/* Reaps every zombie orphan of ours named comm (e.g. "cric-monitor"), found through
+ * <proc>/self/task/<main thread>/children (proc NULL: /proc), where the kernel puts
+ * orphans. Children the daemon waits for by pid (crun, CNI plugins, helpers) have
+ * other names and are left alone. Returns how many were reaped. */
 int reap_orphans(const char *proc, const char *comm);
 
 #endif

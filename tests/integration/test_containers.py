@@ -1576,6 +1576,20 @@ def test_runtime_runs_from_its_sealed_copy(ctx):
     c.stop(timeout=0)
 
 
+def test_finished_monitor_is_reaped(ctx):
+    """A monitor outlives its starter, so the daemon (a child subreaper) adopts it; once
+    its container has exited and it is done, the daemon reaps it: no zombie stays."""
+    pod = ctx.pod()
+    c = ctx.create(pod, "short", command=["sh", "-c", "sleep 0.3"])
+    monitor = c.info()["monitorPid"]
+    assert proc_state(monitor) not in (None, "Z")
+    with open("/proc/%d/stat" % monitor) as f:
+        assert int(f.read().rsplit(")", 1)[1].split()[1]) == ctx.d.proc.pid  # adopted by cricd
+    c.start()
+    c.wait_exit()
+    wait_for(lambda: proc_state(monitor) is None, 10, "monitor %d to be reaped" % monitor)
+
+
 def test_containers_of_both_runtimes_side_by_side(env, tmp_path):
     ctx = Ctx(env, "", str(tmp_path))
     try:
