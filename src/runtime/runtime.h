@@ -89,6 +89,11 @@ int runtime_pod_remove(struct runtime *rt, const char *id, struct cric_error **e
 /* By id or unique id prefix. */
 int runtime_pod_get(struct runtime *rt, const char *id, struct pod_row **ret, struct cric_error **err);
 int runtime_pod_list(struct runtime *rt, struct pod_row ***ret, size_t *ret_n, struct cric_error **err);
+/* The pod's IPs as CIDRs (NULL-terminated strv; the caller frees it): the host's for a
+ * pod on the host network; for a ready pod with its own, those of eth0 in its netns, read
+ * there once and then kept in the pod's directory (they do not change while it runs);
+ * none for a stopped pod. Errors: only from reading the host's addresses. */
+int runtime_pod_ips(struct runtime *rt, const struct pod_row *pod, char ***ret_cidrs, struct cric_error **err);
 /* The pinned network namespace file of a ready pod with its own network, else NULL. */
 char *runtime_pod_netns_path(struct runtime *rt, const struct pod_row *pod);
 

@@ -16,13 +16,8 @@
 static void fill_network(struct rpc_ctx *ctx, const struct pod_row *pod, Runtime__V1__PodSandboxStatus *st) {
         CLEANUP(strv_freep) char **cidrs = NULL;
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        AUTOFREE char *netns = runtime_pod_netns_path(ctx->deps->runtime, pod);
-        if (!(pod->namespaces & NETNS_NET)) {
-                if (host_addresses(&cidrs, &err) < 0)
-                        cric_error_log_free(&err, "pod %s: host addresses", pod->id);
-        } else if (netns && netns_get_addresses(netns, "eth0", &cidrs, &err) < 0) {
-                err = cric_error_free(err); /* no eth0 yet: no IP */
-        }
+        if (runtime_pod_ips(ctx->deps->runtime, pod, &cidrs, &err) < 0)
+                cric_error_log_free(&err, "pod %s: addresses", pod->id);
         st->network = xmalloc(sizeof(*st->network));
         runtime__v1__pod_sandbox_network_status__init(st->network);
         size_t n = strv_length(cidrs);

@@ -488,6 +488,30 @@ def test_pod_gets_an_ip_in_the_bridge_subnet(net, kind):
     net.assert_detached(d, pod_id, name, ip, veths)
 
 
+def test_pod_ips_are_read_from_the_netns_once(net):
+    """PodSandboxStatus reads eth0's addresses in the pod's netns (a forked child) the first
+    time, then from <runroot>/pods/<id>/ips: the kubelet asks often, the IPs never change."""
+    d = net.daemon()
+    br, subnet, name = net.bridge(), net.subnet(), "net-ipcache"
+    net.write(d, "10-net.conflist", net.bridge_list(name, br, subnet))
+    wait_for(lambda: condition(d, "NetworkReady").status, 10, "NetworkReady")
+    pod_id = net.run_pod(d, net.pod_config())
+    ip = status(d, pod_id).status.network.ip
+    assert ipaddress.ip_address(ip) in subnet
+    cache = os.path.join(d.runroot, "pods", pod_id, "ips")
+    with open(cache) as f:
+        assert [ln.split("/")[0] for ln in f.read().split()] == [ip]
+    # what the file says is what the kubelet gets: the netns is not read again
+    with open(cache, "w") as f:
+        f.write("192.0.2.7/24\n2001:db8::7/64\n")
+    n = status(d, pod_id).status.network
+    assert (n.ip, [x.ip for x in n.additional_ips]) == ("192.0.2.7", ["2001:db8::7"])
+    stop(d, pod_id)
+    n = status(d, pod_id).status.network
+    assert n.ip == "" and not n.additional_ips  # stopped: no network
+    remove(d, pod_id)
+
+
 # ---- 2. pod to pod ------------------------------------------------------------
 
 def test_two_pods_reach_each_other(net):
