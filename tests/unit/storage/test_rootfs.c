@@ -281,6 +281,38 @@ static void test_overlay_sixty_layers(void **state) {
         assert_file(base, "f0", "0");
 }
 
+/* The overlay options of the mount at target, from mountinfo. */
+static char *mount_options_of(const char *target) {
+        AUTOFREE char *mi = NULL;
+        assert_int_equal(fs_read_file("/proc/self/mountinfo", 1 << 22, &mi, NULL, NULL), 0);
+        AUTOFREE char *needle = xasprintf(" %s ", target);
+        char *line = strstr(mi, needle);
+        assert_non_null(line);
+        char *opts = strstr(line, " - overlay overlay ");
+        assert_non_null(opts);
+        opts += strlen(" - overlay overlay ");
+        return xstrndup(opts, strcspn(opts, "\n"));
+}
+
+/* Up to ~180 layers the daemon mounts itself, through /proc/self/fd/<dir>; beyond, the
+ * paths no longer fit a page and a forked child mounts from inside l/ (500 at most). */
+static void test_overlay_mount_in_process_or_from_l(void **state) {
+        struct fx *f = *state;
+        open_store(f, "overlay");
+        CLEANUP(strv_freep) char **few = make_stack(f, 60);
+        AUTOFREE char *t1 = new_target(f, "few");
+        mount_ok(f, CTR_A, few, t1);
+        AUTOFREE char *o1 = mount_options_of(t1);
+        assert_non_null(strstr(o1, "lowerdir=/proc/self/fd/"));
+        CLEANUP(strv_freep) char **many = make_stack(f, 250);
+        AUTOFREE char *t2 = new_target(f, "many");
+        mount_ok(f, CTR_B, many, t2);
+        check_stack(t2, 250);
+        AUTOFREE char *o2 = mount_options_of(t2);
+        assert_non_null(strstr(o2, "lowerdir=0:1:2:"));
+        assert_non_null(strstr(o2, "upperdir=../upper"));
+}
+
 static void test_overlay_remount_keeps_upper(void **state) {
         struct fx *f = *state;
         open_store(f, "overlay");
@@ -537,6 +569,7 @@ int main(void) {
                 T(test_overlay_one_layer),
                 T(test_overlay_three_layers),
                 T(test_overlay_sixty_layers),
+                T(test_overlay_mount_in_process_or_from_l),
                 T(test_overlay_remount_keeps_upper),
                 T(test_missing_layer),
                 T(test_invalid_ids),
