@@ -58,6 +58,11 @@ static int make_copy(const char *path, int src, off_t size, struct cric_error **
         if (fcntl(fd, F_ADD_SEALS, SEALS) < 0)
                 return cric_error_errno(err, errno == EINVAL ? CRIC_E_UNAVAILABLE : CRIC_E_INTERNAL, errno,
                                         "seal the copy of %s", path);
+        /* It runs through its /proc path: no /proc, no copy. */
+        char proc_path[32];
+        if (access(sealed_exe_path(fd, proc_path, sizeof(proc_path)), X_OK) < 0)
+                return cric_error_errno(err, CRIC_E_UNAVAILABLE, errno, "run the copy of %s through %s", path,
+                                        proc_path);
         return STEAL_FD(fd);
 }
 

@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -135,6 +138,30 @@ static void test_refused(void **state) {
         assert_int_equal(sealed_exe_try(script), -1);
 }
 
+/* Without /proc the copy could not run: none is made (the caller runs the file). */
+static void test_no_proc_no_copy(void **state) {
+        (void) state;
+        if (geteuid() != 0) {
+                print_message("skipped: needs root for a mount namespace\n");
+                return;
+        }
+        AUTOFREE char *prog = install("/bin/true", "noproc");
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+                    umount2("/proc", MNT_DETACH) < 0)
+                        _exit(3);
+                struct cric_error *err = NULL;
+                int fd = sealed_exe_fd(prog, &err);
+                _exit(fd < 0 && err->kind == CRIC_E_UNAVAILABLE ? 0 : 1);
+        }
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_spawn_pass_fd(void **state) {
         (void) state;
         int p[2];
@@ -156,7 +183,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_copy_is_sealed_and_runs), cmocka_unit_test(test_argv0_kept),
                 cmocka_unit_test(test_copy_follows_the_file),   cmocka_unit_test(test_refused),
-                cmocka_unit_test(test_spawn_pass_fd),
+                cmocka_unit_test(test_no_proc_no_copy),         cmocka_unit_test(test_spawn_pass_fd),
         };
         return cmocka_run_group_tests_name("util_sealed_exe", tests, setup, teardown);
 }
