@@ -1,18 +1,18 @@
 #include "cgroup/prewarm.h"
 
 #include <errno.h>
+#include <sched.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
-#include "util/forkrun.h"
 #include "util/log.h"
 #include "util/xalloc.h"
-
-#define MOVE_TIMEOUT_MS 10000
 
 struct cgroup_prewarm {
         char *procs; /* <hierarchy root>/cgroup.procs */
@@ -22,24 +22,32 @@ struct cgroup_prewarm {
         bool is_pending;
         bool is_stopping;
         unsigned long moves;
+        char stack[16 * 1024] __attribute__((aligned(16))); /* the child's */
 };
 
-/* In the forked child: "0" is the writer itself. */
-static void move_self(void *arg, int out) {
-        const char *procs = arg;
-        int fd = open(procs, O_WRONLY | O_CLOEXEC);
-        int e = fd < 0 || write(fd, "0", 1) != 1 ? errno : 0;
-        (void) !write(out, &e, sizeof(e));
+/* The child: "0" is the writer itself. It shares our memory (CLONE_VM) and runs on its
+ * own stack while our thread waits (CLONE_VFORK), so it makes raw system calls only. */
+static int move_self(void *arg) {
+        struct cgroup_prewarm *p = arg;
+        int fd = open(p->procs, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "0", 1) != 1)
+                _exit(1);
+        _exit(0);
 }
 
+/* A child sharing our memory: no copy of the daemon's page tables, and no hold on its
+ * memory map that would stall the other threads the way a fork does (about 0.5 ms). */
 static void move_once(struct cgroup_prewarm *p) {
-        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        int e = 0;
-        ssize_t got = 0;
-        if (forkrun(move_self, p->procs, &e, sizeof(e), MOVE_TIMEOUT_MS, "cgroup prewarm", &got, &err) < 0)
-                log_debug("cgroup prewarm: %s", err->msg);
-        else if (got == (ssize_t) sizeof(e) && e != 0)
-                log_debug("cgroup prewarm: write %s: %s", p->procs, strerror(e));
+        pid_t pid = clone(move_self, p->stack + sizeof(p->stack), CLONE_VM | CLONE_VFORK | SIGCHLD, p);
+        if (pid < 0) {
+                log_debug("cgroup prewarm: clone: %s", strerror(errno));
+                return;
+        }
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                log_debug("cgroup prewarm: the move into %s failed", p->procs);
 }
 
 static void *run(void *arg) {

@@ -10,7 +10,8 @@
  * spec, monitor) instead of stalling the runtime's move. Hierarchies mounted with
  * favordynmods (cgroup v2, Linux 6.0+) need no wait; the move is cheap there and harmless.
  *
- * Nothing of the daemon moves: the child is forked, moves itself and exits. */
+ * Nothing of the daemon moves: the child (sharing the daemon's memory, like vfork) moves
+ * itself and exits. */
 #ifndef CRIC_CGROUP_PREWARM_H
 #define CRIC_CGROUP_PREWARM_H
 
