@@ -1,8 +1,12 @@
 /* Pinned pod namespaces. The daemon is threaded, so unshare() in the calling thread
  * would move that thread into the pod's namespaces; a short-lived child does it
- * instead. Between _Fork() and _exit() the child only makes async-signal-safe calls
- * (syscalls, strlen/memcpy): every string it needs is built before the fork, and its
- * error text is assembled by hand and formatted (strerror) by the parent. */
+ * instead, and pins them itself (bind mounts of its /proc/self/ns/<kind>: it stays in
+ * the daemon's mount namespace). The child shares the daemon's memory and runs on a
+ * stack of its own while the calling thread waits (CLONE_VM | CLONE_VFORK, like
+ * posix_spawn): no copy of the daemon's page tables, no stall of its other threads.
+ * So it only makes async-signal-safe calls (syscalls, strlen/memcpy): every string it
+ * needs is built before, and its error text is assembled by hand and formatted
+ * (strerror) by the parent. */
 #include "network/netns.h"
 
 #include <errno.h>
@@ -11,6 +15,7 @@
 #include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -33,6 +38,7 @@
 
 #define CHILD_TEXT_MAX   1024
 #define CHILD_TIMEOUT_MS 30000
+#define CHILD_STACK      (256 * 1024) /* room for sanitizer builds too */
 #define SYSCTL_KEY_MAX   256
 #define SYSCTL_VALUE_MAX 4096
 
@@ -40,10 +46,11 @@ static const struct {
         unsigned kind;
         int clone_flag;
         const char *name; /* the /proc/<pid>/ns entry and the subdirectory */
+        const char *self; /* the helper's own namespace file */
 } ns_kinds[] = {
-        {NETNS_NET, CLONE_NEWNET, "net"},
-        {NETNS_IPC, CLONE_NEWIPC, "ipc"},
-        {NETNS_UTS, CLONE_NEWUTS, "uts"},
+        {NETNS_NET, CLONE_NEWNET, "net", "/proc/self/ns/net"},
+        {NETNS_IPC, CLONE_NEWIPC, "ipc", "/proc/self/ns/ipc"},
+        {NETNS_UTS, CLONE_NEWUTS, "uts", "/proc/self/ns/uts"},
 };
 #define N_KINDS (sizeof(ns_kinds) / sizeof(ns_kinds[0]))
 
@@ -180,7 +187,8 @@ struct child_plan {
         const char *hostname;
         size_t n_sysctls;
         const struct netns_sysctl *sysctls;
-        char **paths; /* /proc/sys/... of each sysctl */
+        char **paths;                 /* /proc/sys/... of each sysctl */
+        const struct pinned_ns *pins; /* where to pin each namespace */
 };
 
 static void child_plan_clear(struct child_plan *p) {
@@ -188,7 +196,7 @@ static void child_plan_clear(struct child_plan *p) {
 }
 
 struct child_report {
-        int32_t ok; /* 1: the namespaces are ready, the parent may pin them */
+        int32_t ok; /* 1: the namespaces are ready and pinned */
         int32_t kind;
         int32_t errnum;
         char text[CHILD_TEXT_MAX];
@@ -265,7 +273,7 @@ static void close_inherited_fds(int keep) {
         close_range((unsigned) (keep >= 3 ? keep + 1 : 3), ~0u, 0);
 }
 
-/* Runs in the forked child: only async-signal-safe calls from here on. */
+/* Runs in the child: only async-signal-safe calls from here on. */
 static _Noreturn void child_main(const struct child_plan *p, int sock) {
         struct child_report r;
         memset(&r, 0, sizeof(r));
@@ -288,15 +296,27 @@ static _Noreturn void child_main(const struct child_plan *p, int sock) {
                         child_fail(sock, &r, sysctl_error_kind(errno), errno);
                 }
         }
+        for (size_t i = 0; i < N_KINDS; i++) {
+                const char *target = *pin_slot((struct pinned_ns *) p->pins, ns_kinds[i].kind);
+                if (target && mount(ns_kinds[i].self, target, NULL, MS_BIND, NULL) < 0) {
+                        report_text(&r, "bind mount ", ns_kinds[i].self, " onto ", target, NULL);
+                        child_fail(sock, &r, CRIC_E_INTERNAL, errno);
+                }
+        }
         r.ok = 1;
         if (send(sock, &r, sizeof(r), MSG_NOSIGNAL) < 0)
                 _exit(1);
-        /* Keep the namespaces alive until the parent has pinned them and says so (a byte,
-         * or EOF when it gives up). */
-        char c;
-        while (read(sock, &c, 1) < 0 && errno == EINTR)
-                ;
         _exit(0);
+}
+
+struct child_args {
+        const struct child_plan *plan;
+        int sock;
+};
+
+static int child_entry(void *arg) {
+        const struct child_args *a = arg;
+        child_main(a->plan, a->sock);
 }
 
 /* ---- the parent ---- */
@@ -445,43 +465,24 @@ static int reap(pid_t pid, struct cric_error **err) {
         return WEXITSTATUS(status);
 }
 
-static int mount_pins(pid_t pid, const struct pinned_ns *pins, struct cric_error **err) {
-        for (size_t i = 0; i < N_KINDS; i++) {
-                const char *target = *pin_slot((struct pinned_ns *) pins, ns_kinds[i].kind);
-                if (!target)
-                        continue;
-                char src[64];
-                snprintf(src, sizeof(src), "/proc/%d/ns/%s", (int) pid, ns_kinds[i].name);
-                if (mount(src, target, NULL, MS_BIND, NULL) < 0)
-                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "bind mount %s onto %s", src, target);
-        }
-        return 0;
-}
-
-static int spawn_and_pin(const struct child_plan *plan, const struct pinned_ns *pins, struct cric_error **err) {
+/* Runs the child and waits for it (CLONE_VFORK: clone returns once it has exited);
+ * its report is then waiting on the socket. */
+static int spawn_and_pin(const struct child_plan *plan, struct cric_error **err) {
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "socketpair");
-        pid_t pid = _Fork();
-        if (pid < 0) {
-                int e = errno;
-                close(sv[0]);
-                close(sv[1]);
-                return cric_error_errno(err, CRIC_E_INTERNAL, e, "fork the namespace helper");
-        }
-        if (pid == 0) {
-                close(sv[0]);
-                child_main(plan, sv[1]);
-        }
+        struct child_args args = {.plan = plan, .sock = sv[1]};
+        char *stack = xmalloc(CHILD_STACK);
+        pid_t pid = clone(child_entry, stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+        int e = errno;
+        free(stack);
         close(sv[1]);
+        if (pid < 0) {
+                close(sv[0]);
+                return cric_error_errno(err, CRIC_E_INTERNAL, e, "start the namespace helper");
+        }
         struct child_report report = {0};
         int r = read_report(sv[0], &report, err);
-        if (r == 0)
-                r = mount_pins(pid, pins, err);
-        if (r < 0) /* not reaped yet, so the pid is still ours even if it already exited */
-                kill(pid, SIGKILL);
-        else
-                (void) send(sv[0], "x", 1, MSG_NOSIGNAL); /* lets the child exit */
         close(sv[0]);
         struct cric_error *reap_err = NULL;
         int status = reap(pid, &reap_err);
@@ -503,7 +504,8 @@ int netns_pin(const struct netns_opts *o, struct pinned_ns *ret, struct cric_err
         if (prepare_dir(dir, o->which, err) < 0)
                 return cric_error_prefix(err, "pin namespaces of pod %s", o->pod_id);
         struct pinned_ns pins = {0};
-        if (create_pin_files(dir, o, &pins, err) < 0 || spawn_and_pin(&plan, &pins, err) < 0) {
+        plan.pins = &pins;
+        if (create_pin_files(dir, o, &pins, err) < 0 || spawn_and_pin(&plan, err) < 0) {
                 struct cric_error *cleanup_err = NULL;
                 if (netns_unpin(&pins, &cleanup_err) < 0)
                         cric_error_log_free(&cleanup_err, "pod %s: clean up after a failed pin, ignoring", o->pod_id);
