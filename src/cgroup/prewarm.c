@@ -1,16 +1,15 @@
 #include "cgroup/prewarm.h"
 
 #include <errno.h>
-#include <sched.h>
-#include <signal.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "util/cleanup.h"
+#include "util/forkrun.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -22,11 +21,9 @@ struct cgroup_prewarm {
         bool is_pending;
         bool is_stopping;
         unsigned long moves;
-        char stack[16 * 1024] __attribute__((aligned(16))); /* the child's */
 };
 
-/* The child: "0" is the writer itself. It shares our memory (CLONE_VM) and runs on its
- * own stack while our thread waits (CLONE_VFORK), so it makes raw system calls only. */
+/* The vforkrun child: "0" is the writer itself. Raw system calls only. */
 static int move_self(void *arg) {
         struct cgroup_prewarm *p = arg;
         int fd = open(p->procs, O_WRONLY | O_CLOEXEC);
@@ -35,12 +32,12 @@ static int move_self(void *arg) {
         _exit(0);
 }
 
-/* A child sharing our memory: no copy of the daemon's page tables, and no hold on its
- * memory map that would stall the other threads the way a fork does (about 0.5 ms). */
+/* A child sharing our memory (vforkrun): a fork would copy the daemon's page tables and
+ * stall its other threads meanwhile (about 0.5 ms). */
 static void move_once(struct cgroup_prewarm *p) {
-        pid_t pid = clone(move_self, p->stack + sizeof(p->stack), CLONE_VM | CLONE_VFORK | SIGCHLD, p);
+        pid_t pid = vforkrun(move_self, p);
         if (pid < 0) {
-                log_debug("cgroup prewarm: clone: %s", strerror(errno));
+                log_debug("cgroup prewarm: start the mover: %s", strerror(errno));
                 return;
         }
         int status = 0;
@@ -80,7 +77,7 @@ struct cgroup_prewarm *cgroup_prewarm_new(const struct cgroup_mounts *m) {
         p->procs = xasprintf("%s/cgroup.procs", root);
         pthread_mutex_init(&p->lock, NULL);
         pthread_cond_init(&p->cond, NULL);
-        /* A small stack: the thread only forks and waits. */
+        /* A small stack: the thread only starts a child and waits. */
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setstacksize(&attr, 64 * 1024);

@@ -38,7 +38,6 @@
 
 #define CHILD_TEXT_MAX   1024
 #define CHILD_TIMEOUT_MS 30000
-#define CHILD_STACK      (256 * 1024) /* room for sanitizer builds too */
 #define SYSCTL_KEY_MAX   256
 #define SYSCTL_VALUE_MAX 4096
 
@@ -472,10 +471,8 @@ static int spawn_and_pin(const struct child_plan *plan, struct cric_error **err)
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "socketpair");
         struct child_args args = {.plan = plan, .sock = sv[1]};
-        char *stack = xmalloc(CHILD_STACK);
-        pid_t pid = clone(child_entry, stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+        pid_t pid = vforkrun(child_entry, &args);
         int e = errno;
-        free(stack);
         close(sv[1]);
         if (pid < 0) {
                 close(sv[0]);

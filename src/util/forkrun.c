@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,4 +65,17 @@ int forkrun(void (*child)(void *arg, int out), void *arg, void *report, size_t r
         if (r == 0 && WIFSIGNALED(status))
                 return cric_error_set(err, CRIC_E_INTERNAL, "the %s was killed by signal %d", what, WTERMSIG(status));
         return r;
+}
+
+#define VFORKRUN_STACK (256 * 1024) /* room for sanitizer builds too */
+
+pid_t vforkrun(int (*fn)(void *arg), void *arg) {
+        char *stack = malloc(VFORKRUN_STACK);
+        if (!stack)
+                return -1;
+        pid_t pid = clone(fn, stack + VFORKRUN_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, arg);
+        int e = errno;
+        free(stack); /* the child has exited: CLONE_VFORK returns only then */
+        errno = e;
+        return pid;
 }

@@ -17,4 +17,12 @@
 int forkrun(void (*child)(void *arg, int out), void *arg, void *report, size_t report_size, unsigned timeout_ms,
             const char *what, ssize_t *ret_got, struct cric_error **err);
 
+/* Runs fn(arg) in a child that shares this process's memory and runs on a stack of its
+ * own while the calling thread waits (CLONE_VM | CLONE_VFORK, like posix_spawn): no copy
+ * of the page tables and no stall of the other threads, as a fork would cost. fn may
+ * only make raw system calls and must end with _exit(). Returns the child's pid once it
+ * has exited (the caller reaps it; SIGCHLD is its exit signal), or -1 with errno.
+ * Unlike forkrun there is no timeout: only for jobs that cannot hang. */
+pid_t vforkrun(int (*fn)(void *arg), void *arg);
+
 #endif
