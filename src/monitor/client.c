@@ -52,16 +52,23 @@ static void push_opt(char ***argv, const char *name, const char *value) {
         strv_push(argv, value);
 }
 
-/* The sealed copy of the runtime (util/sealed_exe.h) on a descriptor above the ones the
- * file actions write, or -1: the monitor runs the file then. */
+/* fd itself, or when it sits on RUNTIME_FD or below (where the file actions of
+ * spawn_monitor write) a close-on-exec copy above, fd then closed. -1 stays -1; a failed
+ * copy is -1 with errno. */
+static int above_file_actions(int fd) {
+        if (fd < 0 || fd > RUNTIME_FD)
+                return fd;
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, RUNTIME_FD + 1);
+        int e = errno;
+        close(fd);
+        errno = e;
+        return high;
+}
+
+/* The sealed copy of the runtime (util/sealed_exe.h) above the file actions' fds, or -1:
+ * the monitor runs the file then. */
 static int runtime_exe_fd(const char *runtime) {
-        int fd = sealed_exe_try(runtime);
-        if (fd >= 0 && fd <= RUNTIME_FD) {
-                int high = fcntl(fd, F_DUPFD_CLOEXEC, RUNTIME_FD + 1);
-                close(fd);
-                fd = high;
-        }
-        return fd;
+        return above_file_actions(sealed_exe_try(runtime));
 }
 
 static char **create_argv(const struct monitor_create_opts *o, bool has_runtime_fd) {
@@ -197,10 +204,7 @@ int monitor_spawn_create(const struct monitor_create_opts *o, pid_t *ret_monitor
         if (pipe2(p, O_CLOEXEC) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
         AUTOCLOSE int sync_r = p[0];
-        /* The write end must not sit on RUNTIME_FD or below, where the file actions write. */
-        AUTOCLOSE int sync_w = p[1] > RUNTIME_FD ? p[1] : fcntl(p[1], F_DUPFD_CLOEXEC, RUNTIME_FD + 1);
-        if (sync_w != p[1])
-                close(p[1]);
+        AUTOCLOSE int sync_w = above_file_actions(p[1]);
         if (sync_w < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "dup");
         AUTOCLOSE int exe_fd = runtime_exe_fd(o->runtime);
