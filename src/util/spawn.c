@@ -163,27 +163,6 @@ static int run_wait(char *const *argv, const struct spawn_opts *opts, const char
         return 0;
 }
 
-int spawn_run(char *const *argv, const struct spawn_opts *opts, char **ret_stdout, struct cric_error **err) {
-        static const struct spawn_opts defaults = {0};
-        if (!opts)
-                opts = &defaults;
-        AUTOFREE char *cmd = argv_string(argv);
-        log_debug("spawn: %s", cmd);
-        int status, sig;
-        AUTOFREE char *out = NULL;
-        AUTOFREE char *errs = NULL;
-        if (run_wait(argv, opts, cmd, &status, &sig, &out, &errs, err) < 0)
-                return -1;
-        const char *sep = *errs ? ": " : "";
-        if (sig)
-                return cric_error_set(err, CRIC_E_INTERNAL, "%s: killed by signal %d%s%s", cmd, sig, sep, errs);
-        if (status != 0)
-                return cric_error_set(err, CRIC_E_INTERNAL, "%s: exit status %d%s%s", cmd, status, sep, errs);
-        if (ret_stdout)
-                *ret_stdout = STEAL_PTR(out);
-        return 0;
-}
-
 int spawn_run_status(char *const *argv, const struct spawn_opts *opts, char **ret_stdout, char **ret_stderr,
                      struct cric_error **err) {
         static const struct spawn_opts defaults = {0};
@@ -204,4 +183,20 @@ int spawn_run_status(char *const *argv, const struct spawn_opts *opts, char **re
         if (ret_stderr)
                 *ret_stderr = STEAL_PTR(errs);
         return status;
+}
+
+int spawn_run(char *const *argv, const struct spawn_opts *opts, char **ret_stdout, struct cric_error **err) {
+        AUTOFREE char *out = NULL;
+        AUTOFREE char *errs = NULL;
+        int status = spawn_run_status(argv, opts, &out, &errs, err);
+        if (status < 0)
+                return -1;
+        if (status != 0) {
+                AUTOFREE char *cmd = argv_string(argv);
+                return cric_error_set(err, CRIC_E_INTERNAL, "%s: exit status %d%s%s", cmd, status, *errs ? ": " : "",
+                                      errs);
+        }
+        if (ret_stdout)
+                *ret_stdout = STEAL_PTR(out);
+        return 0;
 }
