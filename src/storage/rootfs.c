@@ -123,26 +123,16 @@ static int make_links(const char *dir, char *const *layers, size_t n, struct cri
         return 0;
 }
 
-/* The options through /proc/self/fd/<dirfd> (dirfd: the container's directory). */
-static char *overlay_options_fd(int dirfd, size_t n) {
-        char base[32];
-        snprintf(base, sizeof(base), "/proc/self/fd/%d", dirfd);
-        size_t cap = 64 + 3 * strlen(base) + (n ? n : 1) * (strlen(base) + 8);
+/* "lowerdir=<links>0:<links>1:...,upperdir=<dir>upper,workdir=<dir>work": links and
+ * dir are prefixes ending in "/" (or empty), for the links in l/ and the container's
+ * directory. */
+static char *overlay_options(const char *links, const char *dir, size_t n) {
+        size_t cap = 64 + 2 * strlen(dir) + (n ? n : 1) * (strlen(links) + 8);
         char *opts = xmalloc(cap);
-        size_t used = (size_t) snprintf(opts, cap, "lowerdir=%s/l/0", base);
+        size_t used = (size_t) snprintf(opts, cap, "lowerdir=%s0", links);
         for (size_t i = 1; i < n; i++)
-                used += (size_t) snprintf(opts + used, cap - used, ":%s/l/%zu", base, i);
-        snprintf(opts + used, cap - used, ",upperdir=%s/upper,workdir=%s/work", base, base);
-        return opts;
-}
-
-static char *overlay_options(size_t n) {
-        size_t cap = 64 + (n ? n : 1) * 4;
-        char *opts = xmalloc(cap);
-        size_t used = (size_t) snprintf(opts, cap, "lowerdir=0");
-        for (size_t i = 1; i < n; i++)
-                used += (size_t) snprintf(opts + used, cap - used, ":%zu", i);
-        snprintf(opts + used, cap - used, ",upperdir=../upper,workdir=../work");
+                used += (size_t) snprintf(opts + used, cap - used, ":%s%zu", links, i);
+        snprintf(opts + used, cap - used, ",upperdir=%supper,workdir=%swork", dir, dir);
         return opts;
 }
 
@@ -205,14 +195,17 @@ static int mount_overlay(struct layer_store *ls, const char *dir, char *const *l
         AUTOCLOSE int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open %s", dir);
-        AUTOFREE char *fd_opts = overlay_options_fd(dirfd, n);
+        char fd_dir[32], fd_links[40];
+        snprintf(fd_dir, sizeof(fd_dir), "/proc/self/fd/%d/", dirfd);
+        snprintf(fd_links, sizeof(fd_links), "%sl/", fd_dir);
+        AUTOFREE char *fd_opts = overlay_options(fd_links, fd_dir, n);
         if (strlen(fd_opts) < page) { /* no fork: about 1 ms less */
                 log_debug("storage: mount overlay at %s: %s", target, fd_opts);
                 if (mount("overlay", target, "overlay", 0, fd_opts) < 0)
                         return cric_error_errno(err, CRIC_E_INTERNAL, errno, "mount overlay at %s", target);
                 return 0;
         }
-        AUTOFREE char *opts = overlay_options(n);
+        AUTOFREE char *opts = overlay_options("", "../", n); /* from inside l/ */
         if (strlen(opts) >= page)
                 return cric_error_set(err, CRIC_E_INVALID, "overlay options for %zu layers exceed a page", n);
         log_debug("storage: mount overlay at %s from %s: %s", target, links, opts);
