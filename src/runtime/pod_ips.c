@@ -21,13 +21,7 @@ static char **read_cache(const char *path) {
         AUTOFREE char *text = NULL;
         if (fs_read_file(path, IPS_FILE_MAX, &text, NULL, NULL) < 0)
                 return NULL;
-        char **lines = strv_split(text, "\n");
-        char **out = NULL;
-        for (size_t i = 0; lines && lines[i]; i++)
-                if (*lines[i])
-                        strv_push(&out, lines[i]);
-        strv_free(lines);
-        return out ? out : xcalloc(1, sizeof(char *));
+        return strv_split(text, "\n");
 }
 
 static void write_cache(const char *path, char *const *cidrs) {
