@@ -32,6 +32,27 @@ def load_pb2():
 pb = load_pb2()
 
 
+def wait_for(cond, timeout=20.0, what="condition", interval=0.05):
+    """Polls cond until it returns something true (which it returns); fails after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def rpc_error(fn, *a, **kw):
+    """Calls fn and returns the grpc.RpcError it failed with (fails when it succeeds)."""
+    try:
+        r = fn(*a, **kw)
+    except grpc.RpcError as e:
+        return e
+    raise AssertionError("expected an error, got %r" % (r,))
+
+
 class Service:
     """A stub for one CRI service, built from the proto descriptor (no grpc plugin needed):
     `svc.Version(pb.VersionRequest())` calls /runtime.v1.RuntimeService/Version."""

@@ -22,7 +22,7 @@ import grpc
 import pytest
 
 import cric
-from cric import pb
+from cric import pb, rpc_error, wait_for
 from fixtures import images
 
 RUNTIMES = ("crun", "runc")
@@ -55,31 +55,12 @@ pytestmark = [
 
 # ---- small helpers ----------------------------------------------------------
 
-def wait_for(cond, timeout=20.0, what="condition", interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
-        time.sleep(interval)
-
-
 def rpc_code(fn, *a, **kw):
     """Calls fn and returns the gRPC status code it failed with (fails when it succeeds)."""
     try:
         r = fn(*a, **kw)
     except grpc.RpcError as e:
         return e.code()
-    raise AssertionError("expected an error, got %r" % (r,))
-
-
-def rpc_error(fn, *a, **kw):
-    try:
-        r = fn(*a, **kw)
-    except grpc.RpcError as e:
-        return e
     raise AssertionError("expected an error, got %r" % (r,))
 
 

@@ -34,7 +34,7 @@ import grpc
 import pytest
 
 import cric
-from cric import pb
+from cric import pb, rpc_error, wait_for
 from test_pods import listp, pod_config, remove, status, stop
 
 CNI_BIN = "/usr/lib/cni"
@@ -168,17 +168,6 @@ def cache_entries(d, pod_id):
     return found
 
 
-def wait_for(cond, timeout=20.0, what="condition", interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
-        time.sleep(interval)
-
-
 def free_port():
     with socket.socket() as s:
         s.bind(("0.0.0.0", 0))
@@ -219,14 +208,6 @@ def http_server(host, directory):
 def condition(d, name):
     conds = {c.type: c for c in d.runtime.Status(pb.StatusRequest(), timeout=10).status.conditions}
     return conds[name]
-
-
-def rpc_error(fn, *a, **kw):
-    try:
-        r = fn(*a, **kw)
-    except grpc.RpcError as e:
-        return e
-    raise AssertionError("expected an error, got %r" % (r,))
 
 
 def netns_of(d, pod_id):
