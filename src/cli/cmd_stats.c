@@ -51,6 +51,36 @@ static void sleep_seconds(int64_t secs) {
                 ;
 }
 
+/* What differs between `stats` and `statsp`. */
+struct stats_kind {
+        int (*sample)(struct cli *cli, const struct stats_opts *o, struct sample *ret, struct cric_error **err);
+        json_object *(*to_json)(const struct sample *s);
+        int (*print_table)(const struct stats_opts *o, const struct sample *old, const struct sample *cur,
+                           struct cric_error **err);
+};
+
+/* JSON/YAML: one sample. The table: two samples o->seconds apart (CPU % is a rate). */
+static int stats_show(struct cli *cli, const struct stats_opts *o, enum cli_output fmt, const struct stats_kind *k,
+                      struct cric_error **err) {
+        struct sample old = {0}, cur = {0};
+        int r = k->sample(cli, o, &old, err);
+        if (r >= 0 && fmt != CLI_OUTPUT_TABLE) {
+                CLEANUP(cli_json_putp) json_object *doc = k->to_json(&old);
+                cli_print_json_as(stdout, doc, fmt);
+                sample_clear(&old);
+                return 0;
+        }
+        if (r >= 0) {
+                sleep_seconds(o->seconds);
+                r = k->sample(cli, o, &cur, err);
+        }
+        if (r >= 0)
+                r = k->print_table(o, &old, &cur, err);
+        sample_clear(&old);
+        sample_clear(&cur);
+        return r;
+}
+
 /* crictl's CPU %: the CPU time used between two samples over the time between them. */
 static int cpu_percent(uint64_t cpu, int64_t ts, uint64_t old_cpu, int64_t old_ts, double *ret,
                        struct cric_error **err) {
@@ -166,28 +196,14 @@ static int stats_print_table(const struct stats_opts *o, const struct sample *ol
         return 0;
 }
 
-static int stats_run(struct cli *cli, const struct stats_opts *o, enum cli_output fmt, struct cric_error **err) {
-        struct sample old = {0}, cur = {0};
-        int r = container_stats_sample(cli, o, &old, err);
-        if (r >= 0 && fmt != CLI_OUTPUT_TABLE) {
-                Runtime__V1__ListContainerStatsResponse shown = RUNTIME__V1__LIST_CONTAINER_STATS_RESPONSE__INIT;
-                shown.stats = (ContainerStats **) old.v;
-                shown.n_stats = old.n;
-                CLEANUP(cli_json_putp) json_object *doc = cli_proto_to_json(&shown.base, STATS_JSON);
-                cli_print_json_as(stdout, doc, fmt);
-                sample_clear(&old);
-                return 0;
-        }
-        if (r >= 0) {
-                sleep_seconds(o->seconds);
-                r = container_stats_sample(cli, o, &cur, err);
-        }
-        if (r >= 0)
-                r = stats_print_table(o, &old, &cur, err);
-        sample_clear(&old);
-        sample_clear(&cur);
-        return r;
+static json_object *container_stats_json(const struct sample *s) {
+        Runtime__V1__ListContainerStatsResponse shown = RUNTIME__V1__LIST_CONTAINER_STATS_RESPONSE__INIT;
+        shown.stats = (ContainerStats **) s->v;
+        shown.n_stats = s->n;
+        return cli_proto_to_json(&shown.base, STATS_JSON);
 }
+
+static const struct stats_kind container_kind = {container_stats_sample, container_stats_json, stats_print_table};
 
 int cmd_stats(struct cli *cli, int argc, char **argv, struct cric_error **err) {
         struct stats_opts o = {.seconds = 1};
@@ -212,7 +228,7 @@ int cmd_stats(struct cli *cli, int argc, char **argv, struct cric_error **err) {
                 r = cric_error_prefix(err, "stats");
         if (r == 0 && nargs == 1 && (!o.id || !*o.id))
                 o.one_id = argv[1];
-        if (r == 0 && stats_run(cli, &o, fmt, err) < 0)
+        if (r == 0 && stats_show(cli, &o, fmt, &container_kind, err) < 0)
                 r = cric_error_prefix(err, "get container stats");
         free(o.labels.items);
         return r < 0 ? -1 : 0;
@@ -261,7 +277,9 @@ static void pod_cpu(const PodStats *s, uint64_t *ret_cpu, int64_t *ret_ts) {
         *ret_ts = c ? c->timestamp : 0;
 }
 
-static int statsp_print_table(const struct sample *old, const struct sample *cur, struct cric_error **err) {
+static int statsp_print_table(const struct stats_opts *o, const struct sample *old, const struct sample *cur,
+                              struct cric_error **err) {
+        (void) o;
         CLEANUP(cli_table_freep) struct cli_table *t = cli_table_new(20, 3); /* crictl's tabwriter settings */
         cli_table_add_row(t, "POD", "POD ID", "CPU %", "MEM", NULL);
         for (size_t i = 0; i < cur->n; i++) {
@@ -290,28 +308,14 @@ static int statsp_print_table(const struct sample *old, const struct sample *cur
         return 0;
 }
 
-static int statsp_run(struct cli *cli, const struct stats_opts *o, enum cli_output fmt, struct cric_error **err) {
-        struct sample old = {0}, cur = {0};
-        int r = pod_stats_sample(cli, o, &old, err);
-        if (r >= 0 && fmt != CLI_OUTPUT_TABLE) {
-                Runtime__V1__ListPodSandboxStatsResponse shown = RUNTIME__V1__LIST_POD_SANDBOX_STATS_RESPONSE__INIT;
-                shown.stats = (PodStats **) old.v;
-                shown.n_stats = old.n;
-                CLEANUP(cli_json_putp) json_object *doc = cli_proto_to_json(&shown.base, STATS_JSON);
-                cli_print_json_as(stdout, doc, fmt);
-                sample_clear(&old);
-                return 0;
-        }
-        if (r >= 0) {
-                sleep_seconds(o->seconds);
-                r = pod_stats_sample(cli, o, &cur, err);
-        }
-        if (r >= 0)
-                r = statsp_print_table(&old, &cur, err);
-        sample_clear(&old);
-        sample_clear(&cur);
-        return r;
+static json_object *pod_stats_json(const struct sample *s) {
+        Runtime__V1__ListPodSandboxStatsResponse shown = RUNTIME__V1__LIST_POD_SANDBOX_STATS_RESPONSE__INIT;
+        shown.stats = (PodStats **) s->v;
+        shown.n_stats = s->n;
+        return cli_proto_to_json(&shown.base, STATS_JSON);
 }
+
+static const struct stats_kind pod_kind = {pod_stats_sample, pod_stats_json, statsp_print_table};
 
 int cmd_statsp(struct cli *cli, int argc, char **argv, struct cric_error **err) {
         struct stats_opts o = {.seconds = 1};
@@ -334,7 +338,7 @@ int cmd_statsp(struct cli *cli, int argc, char **argv, struct cric_error **err) 
                 r = cric_error_prefix(err, "statsp");
         if (r == 0 && nargs == 1 && (!o.id || !*o.id))
                 o.id = argv[1];
-        if (r == 0 && statsp_run(cli, &o, fmt, err) < 0)
+        if (r == 0 && stats_show(cli, &o, fmt, &pod_kind, err) < 0)
                 r = cric_error_prefix(err, "get pod stats");
         free(o.labels.items);
         return r < 0 ? -1 : 0;
