@@ -33,7 +33,8 @@ static void apply_logging(const struct cric_config *cfg) {
 
 /* SIGHUP: build a new snapshot from the same files and flags and swap it in. Settings
  * that only take effect at start are reported, not half-applied. */
-static void reload(struct cric_server *srv, const struct config_overrides *ov, struct cric_config **cur) {
+static void reload(struct cric_server *srv, struct runtime *rt, const struct config_overrides *ov,
+                   struct cric_config **cur) {
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         struct cric_config *next = NULL;
         if (config_load(ov, &next, &err) < 0) {
@@ -46,6 +47,7 @@ static void reload(struct cric_server *srv, const struct config_overrides *ov, s
                 log_warn("reload: listen, root, runroot and grpc_* settings take effect at the next start only");
         apply_logging(next);
         server_set_config(srv, next);
+        runtime_set_config(rt, next);
         config_unref(*cur);
         *cur = next;
         log_info("configuration reloaded");
@@ -100,19 +102,24 @@ static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_er
         };
         d->cni = cni_manager_new(&co);
         struct runtime_opts ro = {
-                .runroot = cfg->runroot,
+                .config = cfg,
+                .db = d->db,
                 .layers = d->layers,
-                .monitor_log_level = log_level_to_string(cfg->log_level),
+                .images = d->images,
                 .cgroups = d->cgroups,
                 .cni = d->cni,
-                .systemd_cgroup = cfg->cgroup_manager == CRIC_CGROUP_SYSTEMD,
         };
-        if (runtime_new(d->db, &ro, &d->runtime, err) < 0)
+        if (runtime_new(&ro, &d->runtime, err) < 0)
                 return -1;
         struct server_deps deps = {.images = d->images, .runtime = d->runtime, .cni = d->cni};
         if (server_new(cfg, &deps, &d->srv, err) < 0 || server_start(d->srv, err) < 0)
                 return -1;
         return 0;
+}
+
+/* A monitor ended: its container's exit is recorded even when it wrote no exit file. */
+static void on_monitor_reaped(void *data, pid_t pid) {
+        runtime_monitor_reaped(data, pid);
 }
 
 static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
@@ -151,11 +158,11 @@ static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
                         break;
                 }
                 if (si.si_signo == SIGCHLD) {
-                        reap_orphans(NULL, "cric-monitor");
+                        reap_orphans(NULL, "cric-monitor", on_monitor_reaped, d.runtime);
                         continue;
                 }
                 if (si.si_signo == SIGHUP) {
-                        reload(d.srv, ov, &cfg);
+                        reload(d.srv, d.runtime, ov, &cfg);
                         continue;
                 }
                 log_info("received %s, shutting down", strsignal(si.si_signo));

@@ -38,7 +38,8 @@ static int read_stat(const char *proc, const char *pid, char *comm, size_t comm_
 }
 
 /* Reaps the child pid when it is a zombie named comm; true when it did. */
-static bool reap_one(const char *proc, const char *pid, const char *comm) {
+static bool reap_one(const char *proc, const char *pid, const char *comm, void (*on_reaped)(void *, pid_t),
+                     void *data) {
         char name[64], state = 0;
         long ppid = 0;
         if (read_stat(proc, pid, name, sizeof(name), &state, &ppid) < 0 || ppid != (long) getpid() || state != 'Z' ||
@@ -48,10 +49,12 @@ static bool reap_one(const char *proc, const char *pid, const char *comm) {
         if (waitpid(p, NULL, WNOHANG) != p)
                 return false;
         log_debug("reaped %s (pid %d)", comm, (int) p);
+        if (on_reaped)
+                on_reaped(data, p);
         return true;
 }
 
-int reap_orphans(const char *proc, const char *comm) {
+int reap_orphans(const char *proc, const char *comm, void (*on_reaped)(void *data, pid_t pid), void *data) {
         if (!proc)
                 proc = "/proc";
         /* Only our own children, and only the main thread's: the kernel hands an orphan to
@@ -66,7 +69,7 @@ int reap_orphans(const char *proc, const char *comm) {
         int reaped = 0;
         char pid[32];
         while (fscanf(f, "%31s", pid) == 1)
-                reaped += reap_one(proc, pid, comm);
+                reaped += reap_one(proc, pid, comm, on_reaped, data);
         fclose(f);
         return reaped;
 }

@@ -4,13 +4,16 @@
 #ifndef CRIC_DAEMON_REAP_H
 #define CRIC_DAEMON_REAP_H
 
+#include <sys/types.h>
+
 /* Makes the calling process a child subreaper. -1 with errno on failure. */
 int reap_become_subreaper(void);
 
 /* Reaps every zombie orphan of ours named comm (e.g. "cric-monitor"), found through
  * <proc>/self/task/<main thread>/children (proc NULL: /proc), where the kernel puts
- * orphans. Children the daemon waits for by pid (crun, CNI plugins, helpers) have
- * other names and are left alone. Returns how many were reaped. */
-int reap_orphans(const char *proc, const char *comm);
+ * orphans, and calls on_reaped (may be NULL) with each pid. Children the daemon waits
+ * for by pid (crun, CNI plugins, helpers) have other names and are left alone. Returns
+ * how many were reaped. */
+int reap_orphans(const char *proc, const char *comm, void (*on_reaped)(void *data, pid_t pid), void *data);
 
 #endif

@@ -84,6 +84,8 @@ struct cni_attachment {
 struct cni_result {
         char **ips;      /* NULL-terminated CIDRs ("10.88.0.5/16", "fd00::5/64"), result order */
         char **gateways; /* NULL-terminated, same length as ips ("" when none) */
+        char **ifnames;  /* NULL-terminated, same length as ips: the interface inside the
+                          * container each address is on ("" when the result does not say) */
         char *json;      /* the final result as the last plugin printed it */
 };
 void cni_result_free(struct cni_result *r);

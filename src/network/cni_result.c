@@ -81,6 +81,7 @@ void cni_result_free(struct cni_result *r) {
                 return;
         strv_free(r->ips);
         strv_free(r->gateways);
+        strv_free(r->ifnames);
         free(r->json);
         free(r);
 }
@@ -121,7 +122,26 @@ static int add_ip(struct cni_result *r, struct json_object *o, const char *where
                                       where, gw, family);
         strv_push(&r->ips, addr);
         strv_push(&r->gateways, gw ? gw : "");
+        strv_push(&r->ifnames, "");
         return 0;
+}
+
+/* The name of the container-side interface an ips entry points at ("interface": index
+ * into "interfaces", whose entry has a "sandbox"); "" when it names none. */
+static const char *entry_ifname(struct json_object *root, struct json_object *entry) {
+        struct json_object *idx, *ifaces, *iface, *v;
+        if (!json_object_object_get_ex(entry, "interface", &idx) || !json_object_is_type(idx, json_type_int) ||
+            !json_object_object_get_ex(root, "interfaces", &ifaces) || !json_object_is_type(ifaces, json_type_array))
+                return "";
+        int64_t i = json_object_get_int64(idx);
+        if (i < 0 || (size_t) i >= json_object_array_length(ifaces))
+                return "";
+        iface = json_object_array_get_idx(ifaces, (size_t) i);
+        if (!json_object_is_type(iface, json_type_object) || !json_object_object_get_ex(iface, "sandbox", &v) ||
+            !json_object_is_type(v, json_type_string) || !*json_object_get_string(v) ||
+            !json_object_object_get_ex(iface, "name", &v) || !json_object_is_type(v, json_type_string))
+                return "";
+        return json_object_get_string(v);
 }
 
 static int parse_legacy(struct cni_result *r, struct json_object *root, struct cric_error **err) {
@@ -168,6 +188,9 @@ static int parse_ips(struct cni_result *r, struct json_object *root, enum cni_ve
                         return -1;
                 if (add_ip(r, o, where, "address", want, err) < 0)
                         return -1;
+                size_t last = strv_length(r->ifnames) - 1;
+                free(r->ifnames[last]);
+                r->ifnames[last] = xstrdup(entry_ifname(root, o));
         }
         return 0;
 }
@@ -190,6 +213,7 @@ int cni_result_parse(const char *data, size_t len, struct cni_result **ret, stru
         CLEANUP(result_freep) struct cni_result *r = xzalloc(sizeof(*r));
         r->ips = xzalloc(sizeof(char *));
         r->gateways = xzalloc(sizeof(char *));
+        r->ifnames = xzalloc(sizeof(char *));
         if ((version < CNI_V030 ? parse_legacy(r, root, err) : parse_ips(r, root, version, err)) < 0)
                 return -1;
         r->json = xstrndup(data, len);

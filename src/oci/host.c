@@ -85,6 +85,8 @@ int oci_host_detect(enum oci_cgroup_driver driver, struct oci_host *ret, struct 
                 h.has_swap_accounting = file_exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
         h.is_selinux_enabled = file_exists("/sys/fs/selinux/enforce");
         h.is_apparmor_enabled = file_starts_with("/sys/module/apparmor/parameters/enabled", "Y");
+        if (gethostname(h.node_hostname, sizeof(h.node_hostname) - 1) < 0)
+                h.node_hostname[0] = '\0';
         *ret = h;
         return 0;
 }

@@ -4,6 +4,8 @@
 #define CRIC_OCI_OCI_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "oci/spec_types.h"
@@ -28,6 +30,24 @@ int oci_spec_generate(const struct oci_container_input *in, const struct oci_hos
  * the pod's namespaces, sysctls and security context). */
 int oci_spec_generate_infra(const struct oci_infra_input *in, const struct oci_host *host, char **ret_json,
                             struct cric_error **err);
+
+/* What a generated config.json says, read back: the process object to run argv with
+ * `<runtime> exec --process` (the container's own user, env, cwd, capabilities and
+ * security settings, no terminal), and the user the container runs as. CRIC_E_INTERNAL
+ * when spec_json is not a config.json with a process. Thread-safe. */
+int oci_spec_exec_process(const char *spec_json, char *const *argv, char **ret_json, struct cric_error **err);
+struct oci_user {
+        uint32_t uid, gid;
+        uint32_t *additional_gids;
+        size_t n_additional_gids;
+};
+int oci_spec_user(const char *spec_json, struct oci_user *ret, struct cric_error **err);
+void oci_user_clear(struct oci_user *u);
+
+/* The signal number of a name as image configs spell StopSignal ("SIGTERM", "TERM",
+ * "sigterm", "15", "SIGRTMIN+3", "RTMAX-2"); 0 for NULL or "" (SIGTERM then applies).
+ * CRIC_E_INVALID for an unknown name or a number out of range. */
+int oci_signal_parse(const char *name, int *ret, struct cric_error **err);
 
 /* Writes json as <bundle_dir>/config.json (mode 0600, atomically). */
 int oci_spec_write_bundle(const char *bundle_dir, const char *json, struct cric_error **err);

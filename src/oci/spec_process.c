@@ -58,7 +58,13 @@ static bool env_has(char **env, const char *key) {
         return false;
 }
 
-static char **merge_env(const struct oci_container_input *in) {
+/* What every program of the pod finds as its host name (containerd and CRI-O set it too). */
+static const char *hostname_of(const struct spec_ctx *c) {
+        return !str_empty(c->sb->hostname) ? c->sb->hostname : c->host->node_hostname;
+}
+
+static char **merge_env(const struct spec_ctx *c) {
+        const struct oci_container_input *in = c->in;
         char **env = NULL;
         if (in->image)
                 for (size_t i = 0; i < in->image->n_env; i++)
@@ -72,6 +78,8 @@ static char **merge_env(const struct oci_container_input *in) {
         /* What CRI-O and containerd give an interactive container. */
         if (in->tty && !env_has(env, "TERM"))
                 strv_push(&env, "TERM=xterm");
+        if (!env_has(env, "HOSTNAME") && !str_empty(hostname_of(c)))
+                strv_push_take(&env, xasprintf("HOSTNAME=%s", hostname_of(c)));
         return env;
 }
 
@@ -80,7 +88,7 @@ static int container_process(struct spec_ctx *c, struct cric_error **err) {
         CLEANUP(strv_freep) char **args = merge_args(in);
         if (strv_length(args) == 0)
                 return cric_error_set(err, CRIC_E_INVALID, "%s: no command given and the image has none", c->what);
-        CLEANUP(strv_freep) char **env = merge_env(in);
+        CLEANUP(strv_freep) char **env = merge_env(c);
         const char *cwd = in->working_dir;
         if (str_empty(cwd) && in->image)
                 cwd = in->image->working_dir;

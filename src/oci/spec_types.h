@@ -239,6 +239,7 @@ struct oci_host {
         bool is_apparmor_enabled;
         bool supports_recursive_read_only; /* the OCI runtime knows the "rro" mount option */
         const char *dev_path;              /* device directory walked for privileged; NULL: /dev */
+        char node_hostname[65];            /* the node's name: HOSTNAME of containers whose pod has none */
         const char *mountinfo_path;        /* NULL: /proc/self/mountinfo */
 };
 

@@ -1,58 +1,211 @@
-/* What pods.c and containers.c share. Private to runtime/. */
+/* What the files of runtime/ share. Private to runtime/.
+ *
+ * Locking: rt->lock guards the indexes and the mutable fields of pods and containers
+ * (marked "lock" below); everything else of an object is written before it enters an
+ * index and never after. A reference (obj_ref) keeps an object alive outside the lock.
+ * Slow work (mounts, processes, waits) never runs under rt->lock. Store writes of
+ * state changes keep the order of the changes: persist_begin hands rt->lock over to
+ * rt->persist (lock order: lock, then persist). Each object's op_lock serializes the
+ * lifecycle operations on it (start, remove, stop's signalling; pod stop and remove). */
 #ifndef CRIC_RUNTIME_INTERNAL_H
 #define CRIC_RUNTIME_INTERNAL_H
 
+#include <json-c/json.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "cgroup/prewarm.h"
 #include "runtime/runtime.h"
+#include "util/arena.h"
+
+/* pod->ns: NETNS_* bits of the pinned namespaces, and this one for an infra process. */
+#define POD_INFRA (1u << 8)
+
+struct pod {
+        struct pod_info info; /* first: views hand out &info */
+        atomic_int refs;
+        pthread_mutex_t op_lock;
+        unsigned ns;         /* what RunPodSandbox set up (POD_INFRA, NETNS_*) */
+        char *hostname;      /* "" when none was asked for */
+        char *log_directory; /* "" when none */
+        char **ips;          /* from the CNI result (no prefix length), NULL-terminated */
+        pid_t pause_pid;     /* the infra process, or 0 */
+        char *runtime_path, *runtime_root;
+        struct json_object *sandbox; /* security context, sysctls, annotations (record.c) */
+        /* lock */
+        enum pod_state state;
+        bool is_gone; /* removed from the index */
+};
+
+/* The resources a container was last given, shared by views. */
+struct resources {
+        atomic_int refs;
+        struct oci_resources r; /* points into a */
+        struct arena a;
+};
+
+struct container {
+        struct container_info info; /* first */
+        atomic_int refs;
+        pthread_mutex_t op_lock;
+        /* lock */
+        enum container_state state;
+        int64_t started_ns, finished_ns;
+        int32_t exit_code;
+        const char *reason; /* a static string */
+        char *message;      /* set once, when the container exits */
+        struct resources *res;
+        char *exec_process; /* process.json for exec, derived from config.json once */
+        bool is_gone;
+};
+
+struct index {
+        void **objs; /* struct pod * or struct container *, sorted by id */
+        size_t n, cap;
+};
+
+struct exit_watch;
+struct usage_cache;
 
 struct runtime {
+        pthread_mutex_t cfg_lock;
+        struct cric_config *cfg;
         struct store *db;
         struct layer_store *layers;
+        struct image_service *images;
         const struct cgroup_mounts *cgroups;
         struct cgroup_prewarm *prewarm; /* kicked when a container or exec starts; may be NULL */
         struct cni_manager *cni;
-        char *pods_dir;    /* <runroot>/pods/<id>: resolv.conf, hosts, hostname, shm */
+        struct runtime_backend be;
+        char *pods_dir;    /* <runroot>/pods/<id>: resolv.conf, hosts, hostname, shm, infra/ */
         char *ns_dir;      /* <runroot>/ns: pinned namespaces */
         char *ctrs_dir;    /* <runroot>/containers/<id>: bundle, rootfs mount point, pid file */
         char *exits_dir;   /* <runroot>/exits/<id>: exit files the monitors write */
         char *sockets_dir; /* <runroot>/sockets/<id>: attach socket and control fifo */
         char *monitor_path;
-        char *monitor_log_level;
-        uint64_t log_size_max;
-        bool systemd_cgroup; /* --systemd-cgroup for every runtime call */
-        /* One lock for state changes of pods and containers. Slow work (rootfs mounts,
-         * monitor start, waiting for a stop) happens outside it. */
         pthread_mutex_t lock;
+        pthread_cond_t exited; /* broadcast when a container exits (CLOCK_MONOTONIC) */
+        pthread_mutex_t persist;
+        struct index pods, ctrs;
+        struct exit_watch *watch;
+        struct usage_cache *usage;
+        pthread_mutex_t host_lock; /* the host's addresses, for pods on the host network */
+        char **host_ips;
+        int64_t host_ips_at_ms;
 };
 
-/* 64 random hex digits and a NUL. */
+/* ---- core.c ---- */
 void runtime_new_id(char out[65]);
 int64_t runtime_now_ns(void);
+int64_t runtime_mono_ms(void);
+/* The configuration snapshot for one call (config_unref it). */
+struct cric_config *runtime_config(struct runtime *rt);
+void persist_begin(struct runtime *rt); /* holds rt->lock; returns holding rt->persist only */
+void persist_end(struct runtime *rt);
 
-/* pod->namespaces bit: the pod has an infra process (shared PID namespace). */
-#define POD_INFRA (1u << 8)
+struct pod *pod_ref(struct pod *p);
+void pod_unref(struct pod *p);
+void pod_unrefp(struct pod **p);
+struct container *ctr_ref(struct container *c);
+void ctr_unref(struct container *c);
+void ctr_unrefp(struct container **c);
+struct resources *resources_new(const struct oci_resources *r);
+struct resources *resources_ref(struct resources *r);
+void resources_unref(struct resources *r);
 
-/* The OCI runtime a bundle directory was made for, kept in <dir>/runtime ("path\nroot\n")
- * so what a crash left half-made can be deleted with the right runtime. */
+/* Indexes (rt->lock held). find: by id or unique prefix; NULL with *err otherwise. */
+void index_add(struct index *ix, void *obj);
+void index_del(struct index *ix, const char *id);
+void *index_find(struct index *ix, const char *id, const char *kind, struct cric_error **err);
+/* A reference to the pod / container id names (by id or unique prefix). */
+struct pod *pod_get(struct runtime *rt, const char *id, struct cric_error **err);
+struct container *ctr_get(struct runtime *rt, const char *id, struct cric_error **err);
+/* The container whose monitor is pid (rt->lock held), or NULL. */
+struct container *ctr_by_monitor(struct runtime *rt, pid_t pid);
+
+/* Paths. */
+char *pod_dir(const struct runtime *rt, const char *id);
+char *ctr_dir(const struct runtime *rt, const char *id);
+/* The OCI runtime of a bundle: path and root (NULL or "": default). */
+int runtime_oci(struct runtime *rt, const char *path, const char *root, struct oci_runtime **ret,
+                struct cric_error **err);
+/* The handler's runtime binary (its path, or its name in $PATH); CRIC_E_PRECONDITION
+ * when the handler is unknown or its binary missing. */
+int runtime_handler_binary(const struct cric_config *cfg, const char *handler, char **ret_path, const char **ret_root,
+                           struct cric_error **err);
+/* The OCI runtime a bundle directory was made for, in <dir>/runtime ("path\nroot\n"),
+ * so what a crash left half-made is deleted with the right runtime. */
 int runtime_file_write(const char *dir, const char *runtime_path, const char *runtime_root, struct cric_error **err);
-/* *ret_path is NULL when the file is missing (nothing was started); *ret_root may be "".
- * Both point into *ret_text, which the caller frees. */
+/* *ret_path NULL: no file (nothing was started). Both point into *ret_text. */
 int runtime_file_read(const char *dir, char **ret_text, const char **ret_path, const char **ret_root,
                       struct cric_error **err);
+/* Global flags every runtime call takes (--systemd-cgroup), NULL-terminated or NULL. */
+char *const *runtime_global_args(const struct cric_config *cfg);
+bool kv_match(char *const *pairs, char *const *selector);
+char **kv_pairs(const struct oci_kv *kv, size_t n);
 
-/* containers.c */
-/* Creates and starts the infra process of a pod from the bundle (config.json written). */
-int runtime_infra_start(struct runtime *rt, const char *id, const char *bundle, const char *runtime_path,
-                        const char *runtime_root, pid_t *ret_pid, struct cric_error **err);
-/* Kills and deletes it; idempotent. */
-int runtime_infra_kill(struct runtime *rt, const char *id, const char *runtime_path, const char *runtime_root,
-                       struct cric_error **err);
-int runtime_containers_init(struct runtime *rt, struct cric_error **err);
-/* Stops (SIGKILL) every running container of the pod. */
-int runtime_pod_containers_stop(struct runtime *rt, const char *pod_id, struct cric_error **err);
-/* Removes every container of the pod. */
-int runtime_pod_containers_remove(struct runtime *rt, const char *pod_id, struct cric_error **err);
+/* ---- record.c: what the store keeps beyond its columns (JSON) ---- */
+struct json_object *record_pod(const struct pod_config *c, const struct pod *p);
+/* Fills p->info labels/annotations/modes/cgroup_parent, hostname, log_directory, ips
+ * and p->sandbox from a record. */
+int record_pod_read(struct json_object *rec, struct pod *p, struct cric_error **err);
+/* The sandbox part of a pod's record as spec input (pointers into p->sandbox and a). */
+int record_sandbox(const struct pod *p, struct arena *a, struct oci_sandbox *ret, struct cric_error **err);
+struct json_object *record_container(const struct container *c);
+int record_container_read(struct json_object *rec, struct container *c, struct cric_error **err);
+struct json_object *record_resources(const struct oci_resources *r);
+int record_resources_read(struct json_object *rec, struct arena *a, struct oci_resources *ret, struct cric_error **err);
+/* JSON text <-> object for the store. */
+char *record_text(struct json_object *rec);
+struct json_object *record_parse(const char *text, struct cric_error **err);
+
+/* ---- pods ---- */
+int pod_store_insert(struct runtime *rt, struct pod *p, const void *record, struct cric_error **err);
+int pod_containers_stop(struct runtime *rt, const char *pod_id, struct cric_error **err);
+int pod_containers_remove(struct runtime *rt, const char *pod_id, struct cric_error **err);
+/* Undoes a pod's set-up (infra, namespaces, shm, directory). */
+void pod_teardown(struct runtime *rt, const char *id, unsigned ns);
+int pod_infra_kill(struct runtime *rt, const char *id, struct cric_error **err);
+char *pod_netns_path(const struct runtime *rt, const struct pod *p);
+
+/* ---- containers ---- */
+/* Removes a container's directories, mount, exit file and sockets; deletes it from the
+ * OCI runtime first when runtime_path is given. */
+void ctr_teardown(struct runtime *rt, const char *id, const char *runtime_path, const char *runtime_root);
+/* Sets a created or running container exited (rt->lock held; returns whether it
+ * changed, then the caller persists and broadcasts). */
+bool ctr_set_exited(struct container *c, int exit_code, int64_t when_ns, const char *reason, const char *message);
+/* Persists c's state (rt->lock held; released on return) and wakes waiters. */
+void ctr_persist_state(struct runtime *rt, struct container *c);
+/* Reads c's exit file (or finds its monitor gone) and records the exit. */
+void ctr_check_exit(struct runtime *rt, struct container *c, bool is_monitor_gone);
+/* Waits until c has exited or deadline_ms (CLOCK_MONOTONIC ms) passed. */
+bool ctr_wait_exit(struct runtime *rt, struct container *c, int64_t deadline_ms);
+/* kill, then SIGKILL; the stop sequence (stop.c). */
+int ctr_stop(struct runtime *rt, struct container *c, int64_t timeout_s, struct cric_error **err);
+/* Starts and stops the infra process of a pod (a container of the runtime's own). */
+int infra_start(struct runtime *rt, const char *pod_id, const char *bundle, const char *runtime_path,
+                const char *runtime_root, pid_t *ret_pid, struct cric_error **err);
+int infra_kill(struct runtime *rt, const char *pod_id, const char *runtime_path, const char *runtime_root,
+               struct cric_error **err);
+struct container_view ctr_view(struct container *c, bool with_resources); /* rt->lock held */
+struct pod_view pod_view_of(struct pod *p);                               /* rt->lock held */
+
+/* ---- exits.c: the exit watch ---- */
+int exit_watch_start(struct runtime *rt, struct cric_error **err);
+void exit_watch_stop(struct runtime *rt);
+
+/* ---- restore.c ---- */
+int runtime_restore(struct runtime *rt, struct cric_error **err);
+
+/* ---- usage.c ---- */
+struct usage_cache *usage_cache_new(void);
+void usage_cache_free(struct usage_cache *u);
+void usage_of_container(struct runtime *rt, const struct container_view *v, struct runtime_usage *ret);
+void usage_of_pod(struct runtime *rt, const struct pod_view *v, const struct container_stats *ctrs, size_t n,
+                  struct runtime_usage *ret);
+
+/* ---- backend.c: the real backend ---- */
+extern const struct runtime_backend runtime_real_backend;
 
 #endif

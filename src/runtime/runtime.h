@@ -1,8 +1,19 @@
-/* Pods and containers: lifecycle operations that tie the store, namespaces and pod
- * files (and later the OCI runtime, the monitor and CNI) together. Thread-safe.
+/* Pods and containers: the node's policy (names, paths, cgroups, defaults, which OCI
+ * runtime, the OCI spec of each container) and their state, kept in memory and written
+ * through to the store on every change. server/ converts CRI messages into the plain
+ * inputs below and calls one function per RPC; nothing here sees protobuf.
  *
- * State lives in the store, not in memory: every call reads the rows it needs, so a
- * restarted daemon serves the same pods at once. */
+ * State: every pod and container lives in an in-memory index (by id and id prefix);
+ * the store is the durable copy, read only by runtime_new. A container's exit reaches
+ * its state when the monitor writes the exit file (an inotify watch), so List and
+ * Status calls read memory only.
+ *
+ * What runs outside the daemon (the OCI runtime's CLI, cric-monitor) goes through
+ * struct runtime_backend, so tests can stand in and record it.
+ *
+ * Every function is thread-safe. Errors: CRIC_E_NOT_FOUND for an unknown id,
+ * CRIC_E_INVALID for an ambiguous id prefix or a request the node does not allow,
+ * CRIC_E_EXISTS for a name in use, CRIC_E_PRECONDITION for a wrong state. */
 #ifndef CRIC_RUNTIME_RUNTIME_H
 #define CRIC_RUNTIME_RUNTIME_H
 
@@ -12,153 +23,266 @@
 #include <sys/types.h>
 
 #include "cgroup/cgroup.h"
+#include "config/config.h"
 #include "monitor/monitor.h"
-#include "network/cni_manager.h"
-#include "network/netns.h"
+#include "network/cni.h"
 #include "network/podfiles.h"
-#include "store/store.h"
+#include "oci/oci.h"
 #include "util/error.h"
 
 struct runtime;
+struct store;
 struct layer_store;
+struct image_service;
+struct cni_manager;
+
+/* The processes the runtime runs. NULL members: the real thing (the runtime's CLI,
+ * cric-monitor). */
+struct runtime_backend {
+        int (*oci_open)(void *data, const struct oci_runtime_opts *o, struct oci_runtime **ret,
+                        struct cric_error **err);
+        int (*monitor_create)(void *data, const struct monitor_create_opts *o, pid_t *ret_monitor_pid,
+                              pid_t *ret_container_pid, struct cric_error **err);
+        int (*monitor_exec_sync)(void *data, const struct monitor_exec_opts *o, struct monitor_exec_result *ret,
+                                 struct cric_error **err);
+        int (*monitor_reopen_log)(void *data, const char *socket_dir, const char *id, struct cric_error **err);
+        bool (*monitor_is_alive)(void *data, pid_t pid);
+        void *data;
+};
 
 struct runtime_opts {
-        const char *runroot;
-        struct layer_store *layers; /* container root file systems; borrowed */
-        const char *monitor_path;   /* cric-monitor; NULL: next to the daemon, then $PATH */
-        const char *monitor_log_level;
-        uint64_t log_size_max;               /* per container log; 0: unlimited */
-        const struct cgroup_mounts *cgroups; /* borrowed; NULL: no OOM path, no stats */
-        struct cni_manager *cni;             /* borrowed; NULL: pods get loopback only */
-        bool systemd_cgroup;                 /* the OCI runtime manages cgroups through systemd */
+        struct cric_config *config;            /* referenced; runtime_set_config replaces it */
+        struct store *db;                      /* borrowed, like everything below */
+        struct layer_store *layers;            /* container root file systems */
+        struct image_service *images;          /* images containers are created from */
+        const struct cgroup_mounts *cgroups;   /* NULL: no OOM detection, no stats */
+        struct cni_manager *cni;               /* NULL: pods get loopback only */
+        const char *monitor_path;              /* NULL: next to the daemon, then $PATH */
+        const struct runtime_backend *backend; /* NULL: the real one */
 };
 
-/* Borrows db. Pod directories and pinned namespaces under runroot that no pod row
- * owns (a daemon killed in the middle of RunPodSandbox) are removed, and so are
- * containers half-made by a CreateContainer that never completed. Containers that
- * ran on are found again through their monitors and exit files. */
-int runtime_new(struct store *db, const struct runtime_opts *opts, struct runtime **ret, struct cric_error **err);
+/* Loads every pod and container from the store, removes what a crash left half-made
+ * (directories, namespaces, writable layers and CNI attachments nobody owns), reads
+ * the exit files of containers that stopped while the daemon was down and starts
+ * watching for exits. */
+int runtime_new(const struct runtime_opts *o, struct runtime **ret, struct cric_error **err);
 struct runtime *runtime_free(struct runtime *rt);
 void runtime_freep(struct runtime **rt);
+/* The configuration new calls use (SIGHUP). Takes a reference. */
+void runtime_set_config(struct runtime *rt, struct cric_config *cfg);
+/* The daemon reaped pid (a cric-monitor): its container has ended, with or without an
+ * exit file. */
+void runtime_monitor_reaped(struct runtime *rt, pid_t pid);
 
-/* Where a pod's shared parts are, for its containers. NULL fields: the pod has none
- * (host namespace, or the pod is stopped). */
-struct pod_paths {
-        char *netns, *ipcns, *utsns;
-        char *resolv_conf, *hosts, *hostname;
-        char *shm;
-        pid_t pause_pid; /* the infra process of a shared PID namespace, or 0 */
+/* ---- pods ---- */
+
+enum pod_state {
+        POD_READY = 0,
+        POD_NOTREADY,
 };
-/* What RunPodSandbox needs from the CRI config; everything borrowed. */
-struct pod_spec {
+
+/* RunPodSandbox's input, converted from the CRI; everything borrowed. */
+struct pod_config {
         const char *name, *namespace, *uid;
         uint32_t attempt;
-        const char *hostname;
-        const struct pod_dns *dns;
-        bool is_host_network;
-        bool is_host_ipc;
-        const struct netns_sysctl *sysctls;
+        const char *hostname;        /* NULL or "": the host's */
+        const char *log_directory;   /* where the kubelet wants the containers' logs */
+        const char *runtime_handler; /* "": the default */
+        const char *cgroup_parent;   /* NULL or "": the cgroup driver's default */
+        const struct oci_kv *labels;
+        size_t n_labels;
+        const struct oci_kv *annotations;
+        size_t n_annotations;
+        const struct pod_dns *dns; /* NULL: the host's resolv.conf */
+        const struct cni_port_mapping *port_mappings;
+        size_t n_port_mappings;
+        const struct cni_bandwidth *bandwidth; /* NULL: none */
+        const struct oci_kv *sysctls;
         size_t n_sysctls;
-        const char *runtime_handler;
-        const void *config; /* kept opaque with the pod */
-        size_t config_len;
-        /* A shared PID namespace: an infra process (cric-pause at pause_path, copied
-         * into a rootfs of its own) runs through the OCI runtime as the namespace's init,
-         * with the config.json make_infra_spec builds. */
-        bool is_shared_pid;
-        const char *pause_path;
-        const char *runtime_path;
-        const char *runtime_root;
-        int (*make_infra_spec)(void *data, const char *pod_id, const char *rootfs, const struct pod_paths *paths,
-                               char **ret_json, struct cric_error **err);
-        void *data;
-        /* CNI ADD of a pod with its own network: args, port mappings, bandwidth and DNS
-         * (the runtime fills in the container id and the netns). NULL: no CNI. */
-        const struct cni_attachment *network;
+        /* The pod's security context; security.ns holds its network, IPC and PID modes
+         * (POD: its own, NODE: the host's; PID also CONTAINER). */
+        struct oci_security_context security;
 };
 
-/* Creates a pod: its directory (resolv.conf, hosts, hostname), its pinned network,
- * IPC and UTS namespaces, and its row, in state ready. All or nothing: on failure
- * everything done so far is undone. A name in use is CRIC_E_EXISTS. */
-int runtime_pod_run(struct runtime *rt, const struct pod_spec *spec, char **ret_id, struct cric_error **err);
-/* Releases the pod's namespaces; the pod becomes not ready. Idempotent; a pod that
- * does not exist is fine. */
-int runtime_pod_stop(struct runtime *rt, const char *id, struct cric_error **err);
-/* Stops the pod and removes it with its directory. Idempotent. */
-int runtime_pod_remove(struct runtime *rt, const char *id, struct cric_error **err);
-/* By id or unique id prefix. */
-int runtime_pod_get(struct runtime *rt, const char *id, struct pod_row **ret, struct cric_error **err);
-int runtime_pod_list(struct runtime *rt, struct pod_row ***ret, size_t *ret_n, struct cric_error **err);
-/* The pod's IPs as CIDRs (NULL-terminated strv; the caller frees it): the host's for a
- * pod on the host network; for a ready pod with its own, those of eth0 in its netns, read
- * there once and then kept in the pod's directory (they do not change while it runs);
- * none for a stopped pod. Errors: only from reading the host's addresses. */
-int runtime_pod_ips(struct runtime *rt, const struct pod_row *pod, char ***ret_cidrs, struct cric_error **err);
-/* The pinned network namespace file of a ready pod with its own network, else NULL. */
-char *runtime_pod_netns_path(struct runtime *rt, const struct pod_row *pod);
-
-/* The paths of pod (a ready one has its namespaces, a stopped one none). */
-void runtime_pod_paths(struct runtime *rt, const struct pod_row *pod, struct pod_paths *ret);
-void pod_paths_clear(struct pod_paths *p);
-
-/* ---- containers (containers.c) ---- */
-
-/* What CreateContainer needs; everything borrowed. */
-struct container_spec {
-        const char *pod_id;
-        const char *name;
+/* What the runtime keeps of a pod; immutable while a reference is held. */
+struct pod_info {
+        char *id, *name, *namespace, *uid;
         uint32_t attempt;
-        const char *image;     /* as the kubelet named it */
-        const char *image_id;  /* 64 hex */
-        const char *image_ref; /* repo digest or id */
-        char *const *layers;   /* chain ids, base first, NULL-terminated */
-        const char *runtime_path;
-        const char *runtime_root; /* NULL or "": the runtime's default */
-        const char *log_path;     /* absolute; NULL: no CRI log kept outside the bundle */
-        int stop_signal;          /* 0: SIGTERM */
+        int64_t created_ns;
+        char *runtime_handler;
+        char **labels, **annotations; /* key, value, key, value, ..., NULL */
+        enum oci_ns_mode network, ipc, pid;
+        char *cgroup_parent; /* as the kubelet gave it; "" when it gave none */
+};
+
+/* One pod as a call sees it. */
+struct pod_view {
+        const struct pod_info *info; /* referenced */
+        enum pod_state state;
+        char **ips;       /* runtime_pod_status only: IPs without prefix length, primary first */
+        char *netns_path; /* runtime_pod_status only: the pinned netns of a ready pod, else NULL */
+};
+void pod_view_clear(struct pod_view *v);
+void pod_views_free(struct pod_view *v, size_t n);
+
+/* A List filter: every member optional (NULL / -1). */
+struct pod_filter {
+        const char *id_prefix;
+        int state;                   /* enum pod_state, -1: any */
+        char *const *label_selector; /* key, value, ..., NULL: all must be labels of the pod */
+};
+
+/* Creates a pod: directory (resolv.conf, hosts, hostname), pinned network, IPC and UTS
+ * namespaces, the infra process of a shared PID namespace, the CNI attachment; ready.
+ * All or nothing. */
+int runtime_pod_run(struct runtime *rt, const struct pod_config *c, char **ret_id, struct cric_error **err);
+/* Stops the pod's containers (SIGKILL), detaches its network and releases its
+ * namespaces; the pod becomes not ready. Idempotent; an unknown pod is fine. */
+int runtime_pod_stop(struct runtime *rt, const char *id, struct cric_error **err);
+/* Stops the pod and removes it with its containers. Idempotent. */
+int runtime_pod_remove(struct runtime *rt, const char *id, struct cric_error **err);
+int runtime_pod_status(struct runtime *rt, const char *id, struct pod_view *ret, struct cric_error **err);
+/* Oldest first. Never fails. */
+void runtime_pod_list(struct runtime *rt, const struct pod_filter *f, struct pod_view **ret, size_t *ret_n);
+
+/* ---- containers ---- */
+
+enum container_state {
+        CONTAINER_CREATED = 0,
+        CONTAINER_RUNNING,
+        CONTAINER_EXITED,
+};
+
+/* CreateContainer's input, converted from the CRI; everything borrowed. */
+struct container_config {
+        const char *pod_id; /* in full */
+        const char *image;  /* ImageSpec.image, as the kubelet named it */
+        const char *user_specified_image;
+        const char *image_runtime_handler;
+        const struct oci_kv *image_annotations;
+        size_t n_image_annotations;
+        const struct oci_kv *labels;
+        size_t n_labels;
+        uint32_t attempt;
+        const char *log_path; /* relative to the pod's log_directory (or absolute); NULL: none */
+        int stop_signal;      /* 0: the image's, else SIGTERM */
+        bool has_stdin, is_stdin_once;
+        const char *pid_target_id; /* PID namespace mode TARGET: the container whose namespace to join */
+        /* What shapes config.json. name, command, args, env, annotations, mounts,
+         * devices, resources, security and tty come from the CRI; the runtime fills in
+         * id, rootfs, image and sandbox, and resolves the namespace modes. */
+        struct oci_container_input oci;
+};
+
+struct container_mount {
+        char *container_path, *host_path;
+        bool is_readonly, selinux_relabel, is_recursive_read_only;
+        enum oci_propagation propagation;
+};
+
+/* What the runtime keeps of a container; immutable while a reference is held. */
+struct container_info {
+        char *id, *pod_id, *name;
+        uint32_t attempt;
+        int64_t created_ns;
+        char *image, *image_id, *image_ref; /* as named; 64 hex; repo digest or "sha256:<id>" */
+        char *user_specified_image, *image_runtime_handler;
+        char **image_annotations, **labels, **annotations; /* pairs, NULL-terminated */
+        struct container_mount *mounts;
+        size_t n_mounts;
+        char *log_path; /* absolute; "" when none */
+        char *cgroup;   /* below the hierarchy roots; "" when unknown */
+        int stop_signal;
+        struct oci_user user; /* process.user of its config.json */
         bool tty, has_stdin, is_stdin_once;
-        const void *config; /* kept opaque with the container */
-        size_t config_len;
-        /* Builds config.json once the root file system is mounted at rootfs, and names
-         * the container's cgroup (below the hierarchy roots) and its memory cgroup
-         * directory for OOM detection (*ret_oom_dir may stay NULL). */
-        int (*make_spec)(void *data, const char *id, const char *rootfs, char **ret_json, char **ret_cgroup,
-                         char **ret_oom_dir, struct cric_error **err);
-        void *data;
+        char *runtime_path, *runtime_root; /* the OCI runtime it was made with ("" root: default) */
+        pid_t monitor_pid, pid;
+};
+
+/* One container as a call sees it. */
+struct container_view {
+        const struct container_info *info; /* referenced */
+        enum container_state state;
+        int64_t started_ns, finished_ns; /* 0: not yet */
+        int32_t exit_code;
+        const char *reason;             /* "", "Completed", "Error", "OOMKilled", "StartError" */
+        const char *message;            /* "" when none; lives as long as info */
+        struct oci_resources resources; /* as last set (create or update); runtime_container_status only */
+        void *resources_owner;          /* private */
+};
+void container_view_clear(struct container_view *v);
+void container_views_free(struct container_view *v, size_t n);
+
+struct container_filter {
+        const char *id_prefix;
+        const char *pod_id_prefix;
+        int state;                   /* enum container_state, -1: any */
+        char *const *label_selector; /* pairs, NULL-terminated */
 };
 
 /* Creates a container in state created: root file system, bundle, a monitor that ran
- * `<runtime> create`, and its row. All or nothing. The pod must exist and be ready
- * (CRIC_E_NOT_FOUND / CRIC_E_PRECONDITION otherwise); a name in use within the
- * pod is CRIC_E_EXISTS. */
-int runtime_container_create(struct runtime *rt, const struct container_spec *spec, char **ret_id,
+ * `<runtime> create`. All or nothing. The pod must be ready (CRIC_E_PRECONDITION). */
+int runtime_container_create(struct runtime *rt, const struct container_config *c, char **ret_id,
                              struct cric_error **err);
-/* Created -> running. Another state is CRIC_E_PRECONDITION. When the runtime
- * fails the container becomes exited with the runtime's message. */
+/* Created -> running. When the OCI runtime fails the container is exited with reason
+ * StartError. */
 int runtime_container_start(struct runtime *rt, const char *id, struct cric_error **err);
-/* Sends the stop signal, waits up to timeout_s (0: SIGKILL at once), then SIGKILL.
- * A container that is not running (or does not exist: CRIC_E_NOT_FOUND) is fine. */
+/* Sends the stop signal and waits up to timeout_s (0: SIGKILL at once) for the exit,
+ * then SIGKILLs every process of the container. A signal the container's PID 1 had no
+ * handler for is sent again once the handler is there. Exited already: fine. */
 int runtime_container_stop(struct runtime *rt, const char *id, int64_t timeout_s, struct cric_error **err);
-/* Kills (if running) and removes a container with its root file system. Idempotent. */
+/* Kills (if running) and removes the container with its root file system. Idempotent. */
 int runtime_container_remove(struct runtime *rt, const char *id, struct cric_error **err);
-/* By id or unique prefix, with its state brought up to date (exit files). */
-int runtime_container_get(struct runtime *rt, const char *id, struct container_row **ret, struct cric_error **err);
-/* Every container (pod_id NULL) or those of a pod, brought up to date. */
-int runtime_container_list(struct runtime *rt, const char *pod_id, struct container_row ***ret, size_t *ret_n,
-                           struct cric_error **err);
-/* `<runtime> update` with resources_json, then keeps blob as the container's resources. */
-int runtime_container_update(struct runtime *rt, const char *id, const char *resources_json, const void *blob,
-                             size_t blob_len, struct cric_error **err);
+int runtime_container_status(struct runtime *rt, const char *id, struct container_view *ret, struct cric_error **err);
+/* Oldest first. Never fails. */
+void runtime_container_list(struct runtime *rt, const struct container_filter *f, struct container_view **ret,
+                            size_t *ret_n);
+/* The container's config.json as written (for verbose status). */
+int runtime_container_spec(struct runtime *rt, const char *id, char **ret_json, struct cric_error **err);
+/* `<runtime> update` of a created or running container; keeps res for its status. */
+int runtime_container_update(struct runtime *rt, const char *id, const struct oci_resources *res,
+                             struct cric_error **err);
 int runtime_container_reopen_log(struct runtime *rt, const char *id, struct cric_error **err);
-/* Runs argv in the running container with the process settings of its config.json.
- * timeout_s 0: none. */
+/* Runs argv in the running container as its own process runs. timeout_s 0: none. */
 int runtime_container_exec_sync(struct runtime *rt, const char *id, char *const *argv, int64_t timeout_s,
                                 struct monitor_exec_result *ret, struct cric_error **err);
-/* The container's cgroup (for stats) and writable-layer usage. */
-int runtime_container_usage(struct runtime *rt, const struct container_row *c, uint64_t *ret_bytes,
-                            uint64_t *ret_inodes, char **ret_path, struct cric_error **err);
-const struct cgroup_mounts *runtime_cgroups(const struct runtime *rt);
-/* The path of the container's config.json. */
-char *runtime_container_spec_path(const struct runtime *rt, const char *id);
+
+/* ---- statistics ---- */
+
+struct runtime_usage {
+        int64_t timestamp_ns;
+        bool has_cgroup;
+        struct cgroup_stats cgroup;
+        bool has_nano_cores; /* a rate: needs an earlier sample of the same cgroup */
+        uint64_t nano_cores;
+        bool has_fs; /* the writable layer (containers only) */
+        uint64_t fs_bytes, fs_inodes;
+        char *fs_mountpoint;
+};
+
+struct container_stats {
+        struct container_view view;
+        struct runtime_usage usage;
+};
+
+struct pod_stats {
+        struct pod_view view;
+        struct runtime_usage usage;         /* the pod's cgroup, or the sum of its containers' */
+        struct container_stats *containers; /* those not exited */
+        size_t n_containers;
+};
+
+void container_stats_clear(struct container_stats *s);
+void container_stats_free(struct container_stats *s, size_t n);
+void pod_stats_clear(struct pod_stats *s);
+void pod_stats_free(struct pod_stats *s, size_t n);
+
+int runtime_container_stats(struct runtime *rt, const char *id, struct container_stats *ret, struct cric_error **err);
+/* Containers not exited that match f. Never fails. */
+void runtime_container_stats_list(struct runtime *rt, const struct container_filter *f, struct container_stats **ret,
+                                  size_t *ret_n);
+int runtime_pod_stats(struct runtime *rt, const char *id, struct pod_stats *ret, struct cric_error **err);
+/* Ready pods that match f. Never fails. */
+void runtime_pod_stats_list(struct runtime *rt, const struct pod_filter *f, struct pod_stats **ret, size_t *ret_n);
 
 #endif

@@ -4,10 +4,9 @@
 #include <string.h>
 
 #include "cri.pb-c.h"
-#include "oci/oci.h"
 #include "runtime/runtime.h"
-#include "server/ctr_convert.h"
-#include "server/pod_convert.h"
+#include "server/convert.h"
+#include "server/reply.h"
 #include "server/rpc.h"
 #include "util/cleanup.h"
 #include "util/strv.h"
@@ -19,20 +18,13 @@
                         return cric_error_set(err, CRIC_E_INVALID, method ": no container id given");                  \
         } while (0)
 
-/* An empty response of the given type. */
-static ProtobufCMessage *empty(const ProtobufCMessageDescriptor *d) {
-        ProtobufCMessage *m = xmalloc(d->sizeof_message);
-        protobuf_c_message_init(d, m);
-        return m;
-}
-
 int rpc_start_container(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                         struct cric_error **err) {
         const Runtime__V1__StartContainerRequest *r = (const Runtime__V1__StartContainerRequest *) req;
         NEED_ID("StartContainer", r->container_id);
         if (runtime_container_start(ctx->deps->runtime, r->container_id, err) < 0)
                 return -1;
-        *ret_resp = empty(&runtime__v1__start_container_response__descriptor);
+        *ret_resp = reply_empty(&runtime__v1__start_container_response__descriptor);
         return 0;
 }
 
@@ -42,7 +34,7 @@ int rpc_stop_container(struct rpc_ctx *ctx, const ProtobufCMessage *req, Protobu
         NEED_ID("StopContainer", r->container_id);
         if (runtime_container_stop(ctx->deps->runtime, r->container_id, r->timeout, err) < 0)
                 return -1;
-        *ret_resp = empty(&runtime__v1__stop_container_response__descriptor);
+        *ret_resp = reply_empty(&runtime__v1__stop_container_response__descriptor);
         return 0;
 }
 
@@ -52,7 +44,7 @@ int rpc_remove_container(struct rpc_ctx *ctx, const ProtobufCMessage *req, Proto
         NEED_ID("RemoveContainer", r->container_id);
         if (runtime_container_remove(ctx->deps->runtime, r->container_id, err) < 0)
                 return -1;
-        *ret_resp = empty(&runtime__v1__remove_container_response__descriptor);
+        *ret_resp = reply_empty(&runtime__v1__remove_container_response__descriptor);
         return 0;
 }
 
@@ -64,23 +56,14 @@ int rpc_update_container_resources(struct rpc_ctx *ctx, const ProtobufCMessage *
         if (!r->linux)
                 return cric_error_set(err, CRIC_E_INVALID, "UpdateContainerResources %s: no linux resources given",
                                       r->container_id);
-        struct ctr_arena arena = {0};
+        struct arena a = {0};
         struct oci_resources res;
-        ctr_resources_from_cri(r->linux, &arena, &res);
-        struct oci_host host;
-        AUTOFREE char *json = NULL;
-        int rc = oci_host_detect(pod_cgroup_driver(ctx->cfg), &host, err);
-        if (rc == 0)
-                rc = oci_resources_to_json(&res, &host, &json, err);
-        ctr_arena_clear(&arena);
+        convert_resources(r->linux, &a, &res);
+        int rc = runtime_container_update(ctx->deps->runtime, r->container_id, &res, err);
+        arena_clear(&a);
         if (rc < 0)
-                return cric_error_prefix(err, "UpdateContainerResources %s", r->container_id);
-        size_t len = protobuf_c_message_get_packed_size(&r->linux->base);
-        AUTOFREE uint8_t *blob = xmalloc(len + 1);
-        protobuf_c_message_pack(&r->linux->base, blob);
-        if (runtime_container_update(ctx->deps->runtime, r->container_id, json, blob, len, err) < 0)
-                return -1;
-        *ret_resp = empty(&runtime__v1__update_container_resources_response__descriptor);
+                return cric_error_prefix(err, "UpdateContainerResources");
+        *ret_resp = reply_empty(&runtime__v1__update_container_resources_response__descriptor);
         return 0;
 }
 
@@ -90,7 +73,7 @@ int rpc_reopen_container_log(struct rpc_ctx *ctx, const ProtobufCMessage *req, P
         NEED_ID("ReopenContainerLog", r->container_id);
         if (runtime_container_reopen_log(ctx->deps->runtime, r->container_id, err) < 0)
                 return -1;
-        *ret_resp = empty(&runtime__v1__reopen_container_log_response__descriptor);
+        *ret_resp = reply_empty(&runtime__v1__reopen_container_log_response__descriptor);
         return 0;
 }
 

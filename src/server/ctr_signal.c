@@ -1,11 +1,11 @@
 /* The CRI names its signals "SIGRTMINPLUS3" and "SIGRTMAXMINUS2" where the usual
- * spelling is "SIGRTMIN+3" and "SIGRTMAX-2"; ctr_stop_signal reads the latter. */
+ * spelling is "SIGRTMIN+3" and "SIGRTMAX-2"; oci_signal_parse reads the latter. */
 #include "server/ctr_signal.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "server/ctr_convert.h"
+#include "oci/oci.h"
 #include "util/cleanup.h"
 
 static void usual_name(const char *cri, char *out, size_t size) {
@@ -28,7 +28,7 @@ int ctr_signal_from_cri(Runtime__V1__Signal s, int *ret, struct cric_error **err
                 return cric_error_set(err, CRIC_E_INVALID, "unknown stop signal %d", (int) s);
         char name[64];
         usual_name(v->name, name, sizeof(name));
-        return ctr_stop_signal(name, ret, err);
+        return oci_signal_parse(name, ret, err);
 }
 
 Runtime__V1__Signal ctr_signal_to_cri(int signo) {
@@ -40,7 +40,7 @@ Runtime__V1__Signal ctr_signal_to_cri(int signo) {
                 usual_name(d->values[i].name, name, sizeof(name));
                 int n = 0;
                 CLEANUP(cric_error_freep) struct cric_error *e = NULL;
-                if (d->values[i].value != 0 && ctr_stop_signal(name, &n, &e) == 0 && n == signo)
+                if (d->values[i].value != 0 && oci_signal_parse(name, &n, &e) == 0 && n == signo)
                         return (Runtime__V1__Signal) d->values[i].value;
         }
         return RUNTIME__V1__SIGNAL__RUNTIME_DEFAULT;

@@ -6,170 +6,123 @@
 #include "cri.pb-c.h"
 #include "runtime/runtime.h"
 #include "server/ctr_signal.h"
-#include "server/ctr_status.h"
-#include "server/pod_convert.h"
+#include "server/reply.h"
 #include "server/rpc.h"
 #include "util/cleanup.h"
-#include "util/fs.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
-Runtime__V1__ContainerConfig *ctr_config_of(const struct container_row *c) {
-        Runtime__V1__ContainerConfig *cfg = runtime__v1__container_config__unpack(NULL, c->config_len, c->config);
-        if (!cfg)
-                log_error("container %s: its stored config does not decode", c->id);
-        return cfg;
-}
-
-Runtime__V1__ContainerState ctr_state_of(const struct container_row *c) {
-        switch (c->state) {
-        case CONTAINER_ROW_CREATED: return RUNTIME__V1__CONTAINER_STATE__CONTAINER_CREATED;
-        case CONTAINER_ROW_RUNNING: return RUNTIME__V1__CONTAINER_STATE__CONTAINER_RUNNING;
-        case CONTAINER_ROW_EXITED: return RUNTIME__V1__CONTAINER_STATE__CONTAINER_EXITED;
-        }
-        return RUNTIME__V1__CONTAINER_STATE__CONTAINER_UNKNOWN;
-}
-
-Runtime__V1__ContainerMetadata *ctr_metadata_of(const struct container_row *c) {
-        Runtime__V1__ContainerMetadata *m = xmalloc(sizeof(*m));
-        runtime__v1__container_metadata__init(m);
-        m->name = xstrdup(c->name);
-        m->attempt = c->attempt;
-        return m;
-}
-
-static Runtime__V1__ImageSpec *image_spec_of(const struct container_row *c, const Runtime__V1__ContainerConfig *cfg) {
-        Runtime__V1__ImageSpec *s = xmalloc(sizeof(*s));
-        runtime__v1__image_spec__init(s);
-        s->image = xstrdup(c->image);
-        if (cfg && cfg->image) {
-                s->annotations = map_copy((void *const *) cfg->image->annotations, cfg->image->n_annotations,
-                                          &runtime__v1__image_spec__annotations_entry__descriptor, &s->n_annotations);
-                s->runtime_handler = xstrdup(cfg->image->runtime_handler);
-                s->user_specified_image = xstrdup(cfg->image->user_specified_image);
-        }
-        return s;
-}
-
-static Runtime__V1__Mount *mount_copy(const Runtime__V1__Mount *from) {
+static Runtime__V1__Mount *mount_of(const struct container_mount *from) {
         Runtime__V1__Mount *m = xmalloc(sizeof(*m));
         runtime__v1__mount__init(m);
         m->container_path = xstrdup(from->container_path);
         m->host_path = xstrdup(from->host_path);
-        m->readonly = from->readonly;
+        m->readonly = from->is_readonly;
         m->selinux_relabel = from->selinux_relabel;
-        m->propagation = from->propagation;
-        m->recursive_read_only = from->recursive_read_only;
+        m->propagation = (Runtime__V1__MountPropagation) from->propagation;
+        m->recursive_read_only = from->is_recursive_read_only;
         return m;
 }
 
-/* A deep copy through the wire format. */
-static void *message_copy(const ProtobufCMessage *m, const ProtobufCMessageDescriptor *d) {
-        size_t len = protobuf_c_message_get_packed_size(m);
-        AUTOFREE uint8_t *buf = xmalloc(len + 1);
-        protobuf_c_message_pack(m, buf);
-        return protobuf_c_message_unpack(d, NULL, len, buf);
+static Runtime__V1__ContainerResources *resources_of(const struct oci_resources *r) {
+        Runtime__V1__LinuxContainerResources *l = xmalloc(sizeof(*l));
+        runtime__v1__linux_container_resources__init(l);
+        l->cpu_period = r->cpu_period;
+        l->cpu_quota = r->cpu_quota;
+        l->cpu_shares = r->cpu_shares;
+        l->memory_limit_in_bytes = r->memory_limit_in_bytes;
+        l->memory_swap_limit_in_bytes = r->memory_swap_limit_in_bytes;
+        l->oom_score_adj = r->oom_score_adj;
+        l->cpuset_cpus = xstrdup(r->cpuset_cpus ? r->cpuset_cpus : "");
+        l->cpuset_mems = xstrdup(r->cpuset_mems ? r->cpuset_mems : "");
+        l->hugepage_limits = xcalloc(r->n_hugepage_limits + 1, sizeof(*l->hugepage_limits));
+        for (size_t i = 0; i < r->n_hugepage_limits; i++) {
+                Runtime__V1__HugepageLimit *h = xmalloc(sizeof(*h));
+                runtime__v1__hugepage_limit__init(h);
+                h->page_size = xstrdup(r->hugepage_limits[i].page_size ? r->hugepage_limits[i].page_size : "");
+                h->limit = r->hugepage_limits[i].limit;
+                l->hugepage_limits[l->n_hugepage_limits++] = h;
+        }
+        l->unified = xcalloc(r->n_unified + 1, sizeof(*l->unified));
+        for (size_t i = 0; i < r->n_unified; i++) {
+                Runtime__V1__LinuxContainerResources__UnifiedEntry *e = xmalloc(sizeof(*e));
+                runtime__v1__linux_container_resources__unified_entry__init(e);
+                e->key = xstrdup(r->unified[i].key);
+                e->value = xstrdup(r->unified[i].value);
+                l->unified[l->n_unified++] = e;
+        }
+        Runtime__V1__ContainerResources *res = xmalloc(sizeof(*res));
+        runtime__v1__container_resources__init(res);
+        res->linux = l;
+        return res;
 }
 
-static Runtime__V1__ContainerResources *resources_of(const struct container_row *c,
-                                                     const Runtime__V1__ContainerConfig *cfg) {
-        Runtime__V1__LinuxContainerResources *l = NULL;
-        if (c->resources)
-                l = runtime__v1__linux_container_resources__unpack(NULL, c->resources_len, c->resources);
-        else if (cfg && cfg->linux && cfg->linux->resources)
-                l = message_copy(&cfg->linux->resources->base, &runtime__v1__linux_container_resources__descriptor);
-        if (!l)
-                return NULL;
-        Runtime__V1__ContainerResources *r = xmalloc(sizeof(*r));
-        runtime__v1__container_resources__init(r);
-        r->linux = l;
-        return r;
-}
-
-/* The user the runtime runs the process as: process.user of config.json. */
-static Runtime__V1__ContainerUser *user_of(const json_object *spec) {
-        json_object *proc = NULL, *user = NULL, *v = NULL;
-        if (!spec || !json_object_object_get_ex(spec, "process", &proc) ||
-            !json_object_object_get_ex(proc, "user", &user))
-                return NULL;
+static Runtime__V1__ContainerUser *user_of(const struct oci_user *u) {
         Runtime__V1__LinuxContainerUser *l = xmalloc(sizeof(*l));
         runtime__v1__linux_container_user__init(l);
-        if (json_object_object_get_ex(user, "uid", &v))
-                l->uid = json_object_get_int64(v);
-        if (json_object_object_get_ex(user, "gid", &v))
-                l->gid = json_object_get_int64(v);
-        if (json_object_object_get_ex(user, "additionalGids", &v) && json_object_is_type(v, json_type_array)) {
-                size_t n = json_object_array_length(v);
-                l->supplemental_groups = xcalloc(n ? n : 1, sizeof(*l->supplemental_groups));
-                for (size_t i = 0; i < n; i++)
-                        l->supplemental_groups[i] = json_object_get_int64(json_object_array_get_idx(v, i));
-                l->n_supplemental_groups = n;
-        }
-        Runtime__V1__ContainerUser *u = xmalloc(sizeof(*u));
-        runtime__v1__container_user__init(u);
-        u->linux = l;
-        return u;
+        l->uid = u->uid;
+        l->gid = u->gid;
+        l->supplemental_groups = xcalloc(u->n_additional_gids + 1, sizeof(*l->supplemental_groups));
+        for (size_t i = 0; i < u->n_additional_gids; i++)
+                l->supplemental_groups[i] = u->additional_gids[i];
+        l->n_supplemental_groups = u->n_additional_gids;
+        Runtime__V1__ContainerUser *cu = xmalloc(sizeof(*cu));
+        runtime__v1__container_user__init(cu);
+        cu->linux = l;
+        return cu;
 }
 
-static json_object *read_spec(struct rpc_ctx *ctx, const struct container_row *c) {
-        AUTOFREE char *path = runtime_container_spec_path(ctx->deps->runtime, c->id);
-        AUTOFREE char *data = NULL;
-        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
-        if (fs_read_file_optional(path, 16 << 20, &data, &e) < 0 || !data) {
-                if (e)
-                        cric_error_log_free(&e, "container %s", c->id);
-                return NULL;
-        }
-        return json_tokener_parse(data);
-}
-
-static char *verbose_info(const struct container_row *c, json_object *spec) {
+static char *verbose_info(struct rpc_ctx *ctx, const struct container_view *v) {
+        const struct container_info *c = v->info;
         json_object *o = json_object_new_object();
         json_object_object_add(o, "sandboxID", json_object_new_string(c->pod_id));
-        json_object_object_add(o, "pid", json_object_new_int(c->state == CONTAINER_ROW_RUNNING ? c->pid : 0));
+        json_object_object_add(o, "pid", json_object_new_int(v->state == CONTAINER_RUNNING ? c->pid : 0));
         json_object_object_add(o, "monitorPid", json_object_new_int(c->monitor_pid));
         json_object_object_add(o, "runtimePath", json_object_new_string(c->runtime_path));
         json_object_object_add(o, "runtimeRoot", json_object_new_string(c->runtime_root));
         json_object_object_add(o, "cgroup", json_object_new_string(c->cgroup));
         json_object_object_add(o, "imageID", json_object_new_string(c->image_id));
-        if (spec)
-                json_object_object_add(o, "runtimeSpec", json_object_get(spec));
+        AUTOFREE char *text = NULL;
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        if (runtime_container_spec(ctx->deps->runtime, c->id, &text, &e) == 0) {
+                json_object *spec = json_tokener_parse(text);
+                if (spec)
+                        json_object_object_add(o, "runtimeSpec", spec);
+        } else {
+                cric_error_log_free(&e, "container %s", c->id);
+        }
         char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return s;
 }
 
-static Runtime__V1__ContainerStatus *status_of(const struct container_row *c, const Runtime__V1__ContainerConfig *cfg,
-                                               json_object *spec) {
+static Runtime__V1__ContainerStatus *status_of(const struct container_view *v) {
+        const struct container_info *c = v->info;
         Runtime__V1__ContainerStatus *st = xmalloc(sizeof(*st));
         runtime__v1__container_status__init(st);
         st->id = xstrdup(c->id);
-        st->metadata = ctr_metadata_of(c);
-        st->state = ctr_state_of(c);
+        st->metadata = reply_ctr_metadata(c);
+        st->state = reply_ctr_state(v->state);
         st->created_at = c->created_ns;
-        st->started_at = c->started_ns;
-        st->finished_at = c->finished_ns;
-        st->exit_code = c->exit_code;
-        st->image = image_spec_of(c, cfg);
+        st->started_at = v->started_ns;
+        st->finished_at = v->finished_ns;
+        st->exit_code = v->exit_code;
+        st->image = reply_image_spec(c);
         st->image_ref = xstrdup(c->image_ref);
         st->image_id = xstrdup(c->image_id);
-        st->reason = xstrdup(c->reason);
-        st->message = xstrdup(c->message);
+        st->reason = xstrdup(v->reason);
+        st->message = xstrdup(v->message);
         st->log_path = xstrdup(c->log_path);
         st->stop_signal = ctr_signal_to_cri(c->stop_signal);
-        if (cfg) {
-                st->labels = map_copy((void *const *) cfg->labels, cfg->n_labels,
-                                      &runtime__v1__container_status__labels_entry__descriptor, &st->n_labels);
-                st->annotations =
-                        map_copy((void *const *) cfg->annotations, cfg->n_annotations,
-                                 &runtime__v1__container_status__annotations_entry__descriptor, &st->n_annotations);
-                st->mounts = xcalloc(cfg->n_mounts ? cfg->n_mounts : 1, sizeof(*st->mounts));
-                for (size_t i = 0; i < cfg->n_mounts; i++)
-                        st->mounts[i] = mount_copy(cfg->mounts[i]);
-                st->n_mounts = cfg->n_mounts;
-        }
-        st->resources = resources_of(c, cfg);
-        st->user = user_of(spec);
+        st->labels = REPLY_MAP(c->labels, runtime__v1__container_status__labels_entry, &st->n_labels);
+        st->annotations =
+                REPLY_MAP(c->annotations, runtime__v1__container_status__annotations_entry, &st->n_annotations);
+        st->mounts = xcalloc(c->n_mounts + 1, sizeof(*st->mounts));
+        for (size_t i = 0; i < c->n_mounts; i++)
+                st->mounts[i] = mount_of(&c->mounts[i]);
+        st->n_mounts = c->n_mounts;
+        st->resources = resources_of(&v->resources);
+        st->user = user_of(&c->user);
         return st;
 }
 
@@ -178,83 +131,71 @@ int rpc_container_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, Proto
         const Runtime__V1__ContainerStatusRequest *r = (const Runtime__V1__ContainerStatusRequest *) req;
         if (!*r->container_id)
                 return cric_error_set(err, CRIC_E_INVALID, "ContainerStatus: no container id given");
-        CLEANUP(container_row_freep) struct container_row *c = NULL;
-        if (runtime_container_get(ctx->deps->runtime, r->container_id, &c, err) < 0)
+        struct container_view v;
+        if (runtime_container_status(ctx->deps->runtime, r->container_id, &v, err) < 0)
                 return -1;
-        Runtime__V1__ContainerConfig *cfg = ctr_config_of(c);
-        json_object *spec = read_spec(ctx, c);
         Runtime__V1__ContainerStatusResponse *resp = xmalloc(sizeof(*resp));
         runtime__v1__container_status_response__init(resp);
-        resp->status = status_of(c, cfg, spec);
+        resp->status = status_of(&v);
         if (r->verbose) {
-                resp->n_info = 1;
-                resp->info = xcalloc(1, sizeof(*resp->info));
-                resp->info[0] = xmalloc(sizeof(*resp->info[0]));
-                runtime__v1__container_status_response__info_entry__init(resp->info[0]);
-                resp->info[0]->key = xstrdup("info");
-                resp->info[0]->value = verbose_info(c, spec);
+                AUTOFREE char *info = verbose_info(ctx, &v);
+                resp->info = REPLY_INFO(info, runtime__v1__container_status_response__info_entry, &resp->n_info);
         }
-        json_object_put(spec);
-        if (cfg)
-                runtime__v1__container_config__free_unpacked(cfg, NULL);
+        container_view_clear(&v);
         *ret_resp = &resp->base;
         return 0;
 }
 
-static Runtime__V1__Container *list_item(const struct container_row *c, const Runtime__V1__ContainerConfig *cfg) {
+static Runtime__V1__Container *list_item(const struct container_view *v) {
+        const struct container_info *c = v->info;
         Runtime__V1__Container *x = xmalloc(sizeof(*x));
         runtime__v1__container__init(x);
         x->id = xstrdup(c->id);
         x->pod_sandbox_id = xstrdup(c->pod_id);
-        x->metadata = ctr_metadata_of(c);
-        x->image = image_spec_of(c, cfg);
+        x->metadata = reply_ctr_metadata(c);
+        x->image = reply_image_spec(c);
         x->image_ref = xstrdup(c->image_ref);
         x->image_id = xstrdup(c->image_id);
-        x->state = ctr_state_of(c);
+        x->state = reply_ctr_state(v->state);
         x->created_at = c->created_ns;
-        if (cfg) {
-                x->labels = map_copy((void *const *) cfg->labels, cfg->n_labels,
-                                     &runtime__v1__container__labels_entry__descriptor, &x->n_labels);
-                x->annotations = map_copy((void *const *) cfg->annotations, cfg->n_annotations,
-                                          &runtime__v1__container__annotations_entry__descriptor, &x->n_annotations);
-        }
+        x->labels = REPLY_MAP(c->labels, runtime__v1__container__labels_entry, &x->n_labels);
+        x->annotations = REPLY_MAP(c->annotations, runtime__v1__container__annotations_entry, &x->n_annotations);
         return x;
 }
 
-static bool matches(const struct container_row *c, const Runtime__V1__ContainerConfig *cfg,
-                    const Runtime__V1__ContainerFilter *f) {
-        if (!f)
-                return true;
-        if (*f->id && strncmp(c->id, f->id, strlen(f->id)))
-                return false;
-        if (*f->pod_sandbox_id && strncmp(c->pod_id, f->pod_sandbox_id, strlen(f->pod_sandbox_id)))
-                return false;
-        if (f->state && ctr_state_of(c) != f->state->state)
-                return false;
-        if (!cfg)
-                return f->n_label_selector == 0;
-        return map_includes((void *const *) cfg->labels, cfg->n_labels, (void *const *) f->label_selector,
-                            f->n_label_selector);
+/* A CRI state filter: -1 (any) when absent, a value no container has when unknown. */
+static int state_filter(const Runtime__V1__ContainerStateValue *s) {
+        if (!s)
+                return -1;
+        switch (s->state) {
+        case RUNTIME__V1__CONTAINER_STATE__CONTAINER_CREATED: return CONTAINER_CREATED;
+        case RUNTIME__V1__CONTAINER_STATE__CONTAINER_RUNNING: return CONTAINER_RUNNING;
+        case RUNTIME__V1__CONTAINER_STATE__CONTAINER_EXITED: return CONTAINER_EXITED;
+        default: return 99;
+        }
 }
 
 int rpc_list_containers(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                         struct cric_error **err) {
+        (void) err;
         const Runtime__V1__ListContainersRequest *r = (const Runtime__V1__ListContainersRequest *) req;
-        struct container_row **rows = NULL;
+        const Runtime__V1__ContainerFilter *f = r->filter;
+        AUTOFREE char **selector = f ? reply_pairs((void *const *) f->label_selector, f->n_label_selector) : NULL;
+        struct container_filter cf = {
+                .id_prefix = f ? f->id : NULL,
+                .pod_id_prefix = f ? f->pod_sandbox_id : NULL,
+                .state = f ? state_filter(f->state) : -1,
+                .label_selector = selector,
+        };
+        struct container_view *v = NULL;
         size_t n = 0;
-        if (runtime_container_list(ctx->deps->runtime, NULL, &rows, &n, err) < 0)
-                return -1;
+        runtime_container_list(ctx->deps->runtime, &cf, &v, &n);
         Runtime__V1__ListContainersResponse *resp = xmalloc(sizeof(*resp));
         runtime__v1__list_containers_response__init(resp);
         resp->containers = xcalloc(n ? n : 1, sizeof(*resp->containers));
-        for (size_t i = 0; i < n; i++) {
-                Runtime__V1__ContainerConfig *cfg = ctr_config_of(rows[i]);
-                if (matches(rows[i], cfg, r->filter))
-                        resp->containers[resp->n_containers++] = list_item(rows[i], cfg);
-                if (cfg)
-                        runtime__v1__container_config__free_unpacked(cfg, NULL);
-        }
-        container_rows_free(rows, n);
+        for (size_t i = 0; i < n; i++)
+                resp->containers[resp->n_containers++] = list_item(&v[i]);
+        container_views_free(v, n);
         *ret_resp = &resp->base;
         return 0;
 }

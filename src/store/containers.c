@@ -9,7 +9,7 @@
 #define STMT CLEANUP(store_finalizep) sqlite3_stmt
 #define CONTAINER_COLUMNS                                                                                              \
         "id, pod_id, name, attempt, state, created_ns, started_ns, finished_ns, exit_code, reason, message, image, "   \
-        "image_id, image_ref, runtime_path, runtime_root, log_path, cgroup, stop_signal, monitor_pid, pid, config, "   \
+        "image_id, image_ref, runtime_path, runtime_root, log_path, cgroup, stop_signal, monitor_pid, pid, record, "   \
         "resources"
 
 /* The text columns are NOT NULL: a field the caller left NULL is stored as "". */
@@ -43,8 +43,8 @@ int store_container_insert(struct store *s, const struct container_row *c, struc
                 return cric_error_set(err, CRIC_E_INVALID, "container row without id, pod id or name");
         STORE_LOCKED(s);
         STMT *st = store_prepare(s,
-                                 "INSERT INTO containers (" CONTAINER_COLUMNS ") VALUES "
-                                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                 "INSERT INTO containers (config, " CONTAINER_COLUMNS ") VALUES "
+                                 "(x'', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                  err);
         if (!st)
                 return -1;
@@ -69,7 +69,7 @@ int store_container_insert(struct store *s, const struct container_row *c, struc
         sqlite3_bind_int(st, 19, c->stop_signal);
         sqlite3_bind_int(st, 20, c->monitor_pid);
         sqlite3_bind_int(st, 21, c->pid);
-        sqlite3_bind_blob(st, 22, c->config ? c->config : "", (int) c->config_len, SQLITE_TRANSIENT);
+        bind_text_or_empty(st, 22, c->record);
         bind_blob_or_null(st, 23, c->resources, c->resources_len);
         if (sqlite3_step(st) == SQLITE_DONE)
                 return 0;
@@ -156,9 +156,9 @@ static struct container_row *row_from_stmt(sqlite3_stmt *st) {
         c->stop_signal = sqlite3_column_int(st, 18);
         c->monitor_pid = sqlite3_column_int(st, 19);
         c->pid = sqlite3_column_int(st, 20);
-        c->config = column_blobdup(st, 21, &c->config_len);
-        if (!c->config) /* NOT NULL in the schema; keep the pods' promise of a buffer anyway */
-                c->config = xzalloc(1);
+        c->record = store_column_strdup(st, 21);
+        if (!c->record)
+                c->record = xstrdup("");
         c->resources = column_blobdup(st, 22, &c->resources_len);
         return c;
 }
@@ -211,7 +211,7 @@ struct container_row *container_row_free(struct container_row *c) {
                 free(c->runtime_root);
                 free(c->log_path);
                 free(c->cgroup);
-                free(c->config);
+                free(c->record);
                 free(c->resources);
                 free(c);
         }

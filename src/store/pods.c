@@ -7,11 +7,12 @@
 #include "util/xalloc.h"
 
 #define STMT        CLEANUP(store_finalizep) sqlite3_stmt
-#define POD_COLUMNS "id, name, namespace, uid, attempt, state, created_ns, runtime_handler, namespaces, config"
+#define POD_COLUMNS "id, name, namespace, uid, attempt, state, created_ns, runtime_handler, namespaces, config, record"
 
 int store_pod_insert(struct store *s, const struct pod_row *p, struct cric_error **err) {
         STORE_LOCKED(s);
-        STMT *st = store_prepare(s, "INSERT INTO pods (" POD_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err);
+        STMT *st =
+                store_prepare(s, "INSERT INTO pods (" POD_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, x'', ?)", err);
         if (!st)
                 return -1;
         store_bind_text(st, 1, p->id);
@@ -23,7 +24,7 @@ int store_pod_insert(struct store *s, const struct pod_row *p, struct cric_error
         sqlite3_bind_int64(st, 7, p->created_ns);
         store_bind_text(st, 8, p->runtime_handler);
         sqlite3_bind_int(st, 9, (int) p->namespaces);
-        sqlite3_bind_blob(st, 10, p->config ? p->config : "", (int) p->config_len, SQLITE_TRANSIENT);
+        store_bind_text(st, 10, p->record ? p->record : "");
         if (sqlite3_step(st) == SQLITE_DONE)
                 return 0;
         if (sqlite3_extended_errcode(s->db) != SQLITE_CONSTRAINT_UNIQUE)
@@ -65,10 +66,9 @@ static struct pod_row *row_from_stmt(sqlite3_stmt *st) {
         p->created_ns = sqlite3_column_int64(st, 6);
         p->runtime_handler = store_column_strdup(st, 7);
         p->namespaces = (unsigned) sqlite3_column_int(st, 8);
-        p->config_len = (size_t) sqlite3_column_bytes(st, 9);
-        p->config = xmalloc(p->config_len + 1);
-        if (p->config_len)
-                memcpy(p->config, sqlite3_column_blob(st, 9), p->config_len);
+        p->record = store_column_strdup(st, 10);
+        if (!p->record)
+                p->record = xstrdup("");
         return p;
 }
 
@@ -105,7 +105,7 @@ struct pod_row *pod_row_free(struct pod_row *p) {
                 free(p->namespace);
                 free(p->uid);
                 free(p->runtime_handler);
-                free(p->config);
+                free(p->record);
                 free(p);
         }
         return NULL;

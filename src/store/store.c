@@ -78,6 +78,11 @@ static const char *const migrations[] = {
         "  resources BLOB,"
         "  UNIQUE (pod_id, name, attempt));"
         "CREATE INDEX containers_pod ON containers(pod_id);",
+        /* 4: records. What runtime/ keeps of a pod or container beyond the columns (labels,
+         * annotations, security context, mounts, ...) as JSON text; the CRI config blobs
+         * are no longer written (empty). Rows from before hold '' and keep their columns. */
+        "ALTER TABLE pods ADD COLUMN record TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE containers ADD COLUMN record TEXT NOT NULL DEFAULT '';",
 };
 
 struct store *store_lock(struct store *s) {

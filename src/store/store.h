@@ -1,4 +1,4 @@
-/* Persistent metadata in SQLite (WAL): layers and images. One connection guarded by
+/* Persistent metadata in SQLite (WAL): layers, images, pods and containers. One connection guarded by
  * a mutex; every function is thread-safe. An image becomes visible in one
  * transaction together with its layers list, names and digests, so a crash never
  * leaves half an image behind. */
@@ -76,8 +76,7 @@ struct pod_row {
         int64_t created_ns;
         char *runtime_handler;
         unsigned namespaces; /* which namespaces are pinned (netns.h NETNS_* bits) */
-        void *config;        /* opaque bytes */
-        size_t config_len;
+        char *record;        /* the runtime's JSON record, opaque here; "" in rows of older daemons */
 };
 
 /* Inserts a pod. A pod with the same name, namespace, uid and attempt is
@@ -118,9 +117,8 @@ struct container_row {
         char *cgroup;        /* the container cgroup below the hierarchy roots */
         int32_t stop_signal; /* from the image; 0: SIGTERM */
         int32_t monitor_pid, pid;
-        void *config; /* opaque bytes (the CRI ContainerConfig as packed protobuf) */
-        size_t config_len;
-        void *resources; /* opaque bytes (updated resources), NULL when never updated */
+        char *record;    /* the runtime's JSON record, opaque here; "" in rows of older daemons */
+        void *resources; /* opaque bytes (the resources last set), NULL when never set */
         size_t resources_len;
 };
 

@@ -87,10 +87,10 @@ def pod_config(tmp_path, name, namespace="default", labels=None, attempt=0, **ex
     logs.mkdir(exist_ok=True)
     cfg = {
         "metadata": {"name": name, "namespace": namespace, "uid": "uid-" + name, "attempt": attempt},
-        "hostname": name,
         "log_directory": str(logs),
         "labels": labels or {"app": name},
-        # host network (NODE): what is tested here does not need CNI
+        # host network (NODE): what is tested here does not need CNI; the pod has the
+        # node's name (asking for another is refused)
         "linux": {"security_context": {"namespace_options": {"network": 2, "pid": 1, "ipc": 0}}},
     }
     cfg.update(extra)

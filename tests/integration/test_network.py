@@ -335,7 +335,7 @@ class Net:
     def pod_config(self, name="pod", host_network=False, ports=(), annotations=None, dns=None):
         uid = "%s-%s" % (self.tag, uuid.uuid4().hex[:8])
         pc = pod_config(name=name, namespace="net-" + self.tag, uid=uid, host_network=host_network,
-                        hostname=name, dns=dns)
+                        hostname="" if host_network else name, dns=dns)
         pc.log_directory = str(self.tmp / "logs" / uid)
         os.makedirs(pc.log_directory, exist_ok=True)
         pc.port_mappings.extend(ports)
@@ -469,24 +469,29 @@ def test_pod_gets_an_ip_in_the_bridge_subnet(net, kind):
     net.assert_detached(d, pod_id, name, ip, veths)
 
 
-def test_pod_ips_are_read_from_the_netns_once(net):
-    """PodSandboxStatus reads eth0's addresses in the pod's netns (a forked child) the first
-    time, then from <runroot>/pods/<id>/ips: the kubelet asks often, the IPs never change."""
+def test_pod_ips_come_from_the_cni_result(net):
+    """PodSandboxStatus reports the IPs the CNI ADD returned for eth0, kept with the pod:
+    nothing is read from the pod's netns on a call (an address added there later does
+    not show), and a restarted daemon reports the same IPs."""
     d = net.daemon()
-    br, subnet, name = net.bridge(), net.subnet(), "net-ipcache"
+    br, subnet, name = net.bridge(), net.subnet(), "net-ipresult"
     net.write(d, "10-net.conflist", net.bridge_list(name, br, subnet))
     wait_for(lambda: condition(d, "NetworkReady").status, 10, "NetworkReady")
     pod_id = net.run_pod(d, net.pod_config())
     ip = status(d, pod_id).status.network.ip
     assert ipaddress.ip_address(ip) in subnet
-    cache = os.path.join(d.runroot, "pods", pod_id, "ips")
-    with open(cache) as f:
-        assert [ln.split("/")[0] for ln in f.read().split()] == [ip]
-    # what the file says is what the kubelet gets: the netns is not read again
-    with open(cache, "w") as f:
-        f.write("192.0.2.7/24\n2001:db8::7/64\n")
+    netns = netns_of(d, pod_id)
+    assert ip + "/" in in_netns(netns, "ip", "-4", "-o", "addr", "show", "eth0")
+    in_netns(netns, "ip", "addr", "add", "192.0.2.7/24", "dev", "eth0")
     n = status(d, pod_id).status.network
-    assert (n.ip, [x.ip for x in n.additional_ips]) == ("192.0.2.7", ["2001:db8::7"])
+    assert (n.ip, list(n.additional_ips)) == (ip, [])
+    in_netns(netns, "ip", "addr", "del", "192.0.2.7/24", "dev", "eth0")  # the bridge plugin's DEL reads them
+    d.proc.kill()  # kill -9, then a new daemon: the IPs come from the store
+    d.proc.wait(10)
+    d.stop()
+    d.start()
+    n = status(d, pod_id).status.network
+    assert (n.ip, list(n.additional_ips)) == (ip, [])
     stop(d, pod_id)
     n = status(d, pod_id).status.network
     assert n.ip == "" and not n.additional_ips  # stopped: no network

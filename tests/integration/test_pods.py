@@ -2,6 +2,7 @@
 StopPodSandbox, RemovePodSandbox, over the real socket."""
 import json
 import os
+import socket
 import subprocess
 
 import grpc
@@ -139,12 +140,24 @@ def test_list_filters(daemon):
 
 
 def test_host_network_pod(daemon):
-    pod_id = run(daemon, pod_config(uid="u-host", host_network=True))
+    pod_id = run(daemon, pod_config(uid="u-host", host_network=True, hostname=socket.gethostname()))
     s = status(daemon, pod_id).status
     assert s.linux.namespaces.options.network == pb.NODE
     info = json.loads(status(daemon, pod_id, verbose=True).info["info"])
     assert info["netnsPath"] == ""
     remove(daemon, pod_id)
+    pod_id = run(daemon, pod_config(uid="u-host-noname", host_network=True, hostname=""))
+    remove(daemon, pod_id)
+
+
+def test_host_network_pod_cannot_rename_the_node(daemon):
+    """Without a UTS namespace of its own the pod has the node's name: another one is refused."""
+    with pytest.raises(grpc.RpcError) as e:
+        run(daemon, pod_config(uid="u-host-name", host_network=True, hostname="not-" + socket.gethostname()))
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "hostname" in e.value.details()
+    assert not [p for p in daemon.runtime.ListPodSandbox(pb.ListPodSandboxRequest()).items
+                if p.metadata.uid == "u-host-name"]
 
 
 def test_unknown_runtime_handler(daemon):

@@ -88,11 +88,32 @@ static void test_env_cri_overrides_image_by_key(void **state) {
         t->in.env = env;
         t->in.n_env = 2;
         struct json_object *spec = t_gen(t);
-        assert_int_equal(jlen(spec, "process/env"), 4);
+        assert_int_equal(jlen(spec, "process/env"), 5);
         assert_string_equal(jstr(spec, "process/env/0"), "PATH=/image/bin:/bin");
         assert_string_equal(jstr(spec, "process/env/1"), "IMG=1");
         assert_string_equal(jstr(spec, "process/env/2"), "SHARED=cri");
         assert_string_equal(jstr(spec, "process/env/3"), "NEW=x=y");
+        assert_string_equal(jstr(spec, "process/env/4"), "HOSTNAME=web-0");
+}
+
+/* HOSTNAME: the pod's hostname, else the node's; the image or the config may set it. */
+static void test_env_hostname(void **state) {
+        struct t *t = *state;
+        assert_true(jhas(t_gen(t), "process/env", "HOSTNAME=web-0"));
+        t->sb.hostname = NULL;
+        snprintf(t->host.node_hostname, sizeof(t->host.node_hostname), "node-1");
+        assert_true(jhas(t_gen(t), "process/env", "HOSTNAME=node-1"));
+        char *img_env[] = {"HOSTNAME=from-image"};
+        t->img.env = img_env;
+        t->img.n_env = 1;
+        assert_true(jhas(t_gen(t), "process/env", "HOSTNAME=from-image"));
+        assert_false(jhas(t_gen(t), "process/env", "HOSTNAME=node-1"));
+        char *env[] = {"HOSTNAME=from-config"};
+        t->in.env = env;
+        t->in.n_env = 1;
+        struct json_object *spec = t_gen(t);
+        assert_true(jhas(spec, "process/env", "HOSTNAME=from-config"));
+        assert_false(jhas(spec, "process/env", "HOSTNAME=from-image"));
 }
 
 static void test_env_default_path(void **state) {
@@ -110,7 +131,7 @@ static void test_env_cri_path_wins(void **state) {
         t->in.n_env = 1;
         struct json_object *spec = t_gen(t);
         assert_string_equal(jstr(spec, "process/env/0"), "PATH=/mine");
-        assert_int_equal(jlen(spec, "process/env"), 3);
+        assert_int_equal(jlen(spec, "process/env"), 4); /* with IMG=1, SHARED=image and HOSTNAME */
 }
 
 static void test_tty_sets_terminal_and_term(void **state) {
@@ -315,6 +336,7 @@ int main(void) {
                 T_TEST(test_env_cri_overrides_image_by_key),
                 T_TEST(test_env_default_path),
                 T_TEST(test_env_cri_path_wins),
+                T_TEST(test_env_hostname),
                 T_TEST(test_tty_sets_terminal_and_term),
                 T_TEST(test_cwd_order),
                 T_TEST(test_process_flags),

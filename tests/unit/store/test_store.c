@@ -185,8 +185,7 @@ static void put_pod(struct store *s, const char *id, const char *uid, struct cri
                             .created_ns = 5,
                             .runtime_handler = "",
                             .namespaces = 7,
-                            .config = "\x0a\x00",
-                            .config_len = 2};
+                            .record = "{\"labels\": {}}"};
         assert_int_equal(store_pod_insert(s, &p, err), want);
 }
 
@@ -201,8 +200,7 @@ static void test_pods(void **state) {
         CLEANUP(pod_row_freep) struct pod_row *p = NULL;
         assert_int_equal(store_pod_get(f->s, "abc0", &p, &err), 0);
         assert_string_equal(p->id, POD_A);
-        assert_int_equal(p->config_len, 2);
-        assert_memory_equal(p->config, "\x0a\x00", 2);
+        assert_string_equal(p->record, "{\"labels\": {}}");
         assert_int_equal(p->namespaces, 7);
         assert_int_equal(store_pod_set_state(f->s, POD_A, POD_ROW_NOTREADY, &err), 0);
         CLEANUP(pod_row_freep) struct pod_row *q = NULL;
@@ -256,8 +254,7 @@ static struct container_row ctr(const char *id, const char *pod_id, const char *
                                       .log_path = "/var/log/pods/x/0.log",
                                       .cgroup = "kubepods/pod1/ctr",
                                       .stop_signal = 15,
-                                      .config = "\x0a\x00\x12",
-                                      .config_len = 3};
+                                      .record = "{\"tty\": true}"};
 }
 
 static void put_ctr(struct store *s, const char *id, const char *pod_id, const char *name, uint32_t attempt,
@@ -290,8 +287,7 @@ static void test_container_insert_get(void **state) {
         assert_string_equal(c->log_path, "/var/log/pods/x/0.log");
         assert_string_equal(c->cgroup, "kubepods/pod1/ctr");
         assert_int_equal(c->stop_signal, 15);
-        assert_int_equal(c->config_len, 3);
-        assert_memory_equal(c->config, "\x0a\x00\x12", 3);
+        assert_string_equal(c->record, "{\"tty\": true}");
         assert_null(c->resources);
         assert_int_equal(c->resources_len, 0);
 
@@ -456,7 +452,7 @@ static void test_container_name_reserved(void **state) {
 }
 
 /* A database written by a cricd that knew schema version 2 (pods, no containers):
- * made by dropping what version 3 added. Reopening migrates it and keeps its rows. */
+ * made by dropping what versions 3 and 4 added. Reopening migrates it and keeps its rows. */
 static void test_migrate_from_v2(void **state) {
         struct fixture *f = *state;
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
@@ -464,13 +460,17 @@ static void test_migrate_from_v2(void **state) {
         f->s = store_close(f->s);
         sqlite3 *db = NULL;
         assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-        assert_int_equal(sqlite3_exec(db, "DROP TABLE containers; PRAGMA user_version = 2;", NULL, NULL, NULL),
+        assert_int_equal(sqlite3_exec(db,
+                                      "ALTER TABLE pods DROP COLUMN record; DROP TABLE containers; "
+                                      "PRAGMA user_version = 2;",
+                                      NULL, NULL, NULL),
                          SQLITE_OK);
         sqlite3_close(db);
 
         assert_int_equal(store_open(f->path, &f->s, &err), 0);
         CLEANUP(pod_row_freep) struct pod_row *p = NULL;
         assert_int_equal(store_pod_get(f->s, POD_A, &p, &err), 0);
+        assert_string_equal(p->record, ""); /* rows from before records */
         put_ctr(f->s, CTR_A, POD_A, "app", 0, 10);
         CLEANUP(container_row_freep) struct container_row *c = NULL;
         assert_int_equal(store_container_get(f->s, CTR_A, &c, &err), 0);
@@ -480,7 +480,7 @@ static void test_migrate_from_v2(void **state) {
         sqlite3_stmt *st = NULL;
         assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        assert_int_equal(sqlite3_column_int(st, 0), 3);
+        assert_int_equal(sqlite3_column_int(st, 0), 4);
         sqlite3_finalize(st);
         sqlite3_close(db);
         assert_int_equal(store_open(f->path, &f->s, &err), 0);

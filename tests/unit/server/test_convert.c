@@ -1,5 +1,5 @@
-/* CRI container and pod messages -> oci/spec_types.h: every field mapping, each refusal,
- * the image defaults, stop signal names, and full configs accepted by oci_spec_generate. */
+/* CRI container and pod messages -> the runtime's inputs: every field mapping, each
+ * refusal, stop signal names, and full configs accepted by oci_spec_generate. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "../oci/spec_test.h"
-#include "server/ctr_convert.h"
+#include "server/convert.h"
 
 #define assert_contains(s, sub)                                                                                        \
         do {                                                                                                           \
@@ -30,10 +30,10 @@ struct fx {
         Runtime__V1__PodSandboxMetadata pmd;
         Runtime__V1__LinuxPodSandboxConfig plc;
         Runtime__V1__LinuxSandboxSecurityContext psc;
-        struct ctr_pod_paths paths;
-        struct ctr_arena a;
+        struct arena a;
         struct oci_container_input in;
-        struct oci_sandbox sb;
+        struct pod_config pc;
+        struct oci_sandbox sb; /* what the runtime makes of pc */
         struct cric_error *err;
 };
 
@@ -62,7 +62,7 @@ static void fx_init(struct fx *f) {
 }
 
 static void fx_clear(struct fx *f) {
-        ctr_arena_clear(&f->a);
+        arena_clear(&f->a);
         f->err = cric_error_free(f->err);
 }
 
@@ -93,12 +93,12 @@ static void ctr_ok(struct fx *f) {
 
 static int pod(struct fx *f) {
         f->err = cric_error_free(f->err);
-        return ctr_sandbox_from_cri(&f->p, &f->paths, &f->a, &f->sb, &f->err);
+        return convert_pod_config(&f->p, "", &f->a, &f->pc, &f->err);
 }
 
 static void pod_ok(struct fx *f) {
         if (pod(f) < 0)
-                fail_msg("ctr_sandbox_from_cri: %s", f->err->msg);
+                fail_msg("convert_pod_config: %s", f->err->msg);
         assert_null(f->err);
 }
 
@@ -118,20 +118,20 @@ static const char *failed(struct fx *f, int r, enum cric_error_kind kind) {
 
 static void test_arena_keep_and_clear(void **state) {
         (void) state;
-        struct ctr_arena a = {0};
-        ctr_arena_clear(&a);
+        struct arena a = {0};
+        arena_clear(&a);
         for (int i = 0; i < 100; i++) {
                 char *p = xasprintf("%d", i);
-                assert_ptr_equal(ctr_arena_keep(&a, p), p);
+                assert_ptr_equal(arena_keep(&a, p), p);
         }
         assert_int_equal(a.n, 100);
         assert_string_equal(a.ptrs[42], "42");
-        ctr_arena_clear(&a);
+        arena_clear(&a);
         assert_null(a.ptrs);
         assert_int_equal(a.n, 0);
         assert_int_equal(a.cap, 0);
-        ctr_arena_keep(&a, xstrdup("again"));
-        ctr_arena_clear(&a);
+        arena_keep(&a, xstrdup("again"));
+        arena_clear(&a);
 }
 
 /* ---- container: process ---- */
@@ -387,7 +387,7 @@ static void test_resources(void **state) {
         r->unified = &up;
         r->n_unified = 1;
         struct oci_resources o;
-        ctr_resources_from_cri(r, &f->a, &o);
+        convert_resources(r, &f->a, &o);
         assert_int_equal(o.cpu_period, 100000);
         assert_int_equal(o.cpu_quota, 50000);
         assert_int_equal(o.cpu_shares, 512);
@@ -414,14 +414,14 @@ static void test_resources_unset(void **state) {
         struct fx *f = *state;
         struct oci_resources o;
         memset(&o, 0xff, sizeof(o));
-        ctr_resources_from_cri(NULL, &f->a, &o);
+        convert_resources(NULL, &f->a, &o);
         assert_int_equal(o.cpu_period + o.cpu_quota + o.cpu_shares + o.memory_limit_in_bytes, 0);
         assert_int_equal(o.memory_swap_limit_in_bytes + o.oom_score_adj, 0);
         assert_null(o.cpuset_cpus);
         assert_null(o.hugepage_limits);
         assert_null(o.unified);
         assert_int_equal(o.n_hugepage_limits + o.n_unified, 0);
-        ctr_resources_from_cri(&f->res, &f->a, &o); /* present but empty: "" is unset too */
+        convert_resources(&f->res, &f->a, &o); /* present but empty: "" is unset too */
         assert_null(o.cpuset_cpus);
         assert_null(o.cpuset_mems);
         assert_int_equal(f->a.n, 0);
@@ -652,8 +652,8 @@ static void test_pod_deprecated_seccomp(void **state) {
         struct fx *f = *state;
         f->psc.seccomp_profile_path = "unconfined";
         pod_ok(f);
-        assert_string_equal(f->sb.security.seccomp_profile_path, "unconfined");
-        assert_null(f->sb.security.apparmor_profile);
+        assert_string_equal(f->pc.security.seccomp_profile_path, "unconfined");
+        assert_null(f->pc.security.apparmor_profile);
 }
 #pragma GCC diagnostic pop
 
@@ -685,65 +685,52 @@ static void test_pod_fields(void **state) {
         f->plc.cgroup_parent = "/kubepods/pod1";
         f->plc.sysctls = sp;
         f->plc.n_sysctls = 2;
-        f->paths = (struct ctr_pod_paths){
-                .id = "sb1",
-                .netns = "/run/ns/net",
-                .ipcns = "/run/ns/ipc",
-                .utsns = "/run/ns/uts",
-                .resolv_conf = "/run/sb1/resolv.conf",
-                .hosts = "/run/sb1/hosts",
-                .hostname_file = "/run/sb1/hostname",
-                .shm = "/run/sb1/shm",
-                .pause_pid = 4242,
-        };
         pod_ok(f);
-        const struct oci_sandbox *sb = &f->sb;
-        assert_string_equal(sb->id, "sb1");
-        assert_string_equal(sb->pod_name, "web");
-        assert_string_equal(sb->pod_namespace, "default");
-        assert_string_equal(sb->pod_uid, "uid-1");
-        assert_string_equal(sb->hostname, "web-0");
-        assert_string_equal(sb->cgroup_parent, "/kubepods/pod1");
-        assert_string_equal(sb->netns_path, "/run/ns/net");
-        assert_string_equal(sb->ipcns_path, "/run/ns/ipc");
-        assert_string_equal(sb->utsns_path, "/run/ns/uts");
-        assert_string_equal(sb->resolv_conf_path, "/run/sb1/resolv.conf");
-        assert_string_equal(sb->hosts_path, "/run/sb1/hosts");
-        assert_string_equal(sb->hostname_path, "/run/sb1/hostname");
-        assert_string_equal(sb->shm_path, "/run/sb1/shm");
-        assert_int_equal(sb->shm_size_bytes, 0);
-        assert_int_equal(sb->pause_pid, 4242);
-        assert_int_equal(sb->n_sysctls, 2);
-        assert_string_equal(sb->sysctls[0].key, "net.core.somaxconn");
-        assert_string_equal(sb->sysctls[0].value, "1024");
-        assert_string_equal(sb->sysctls[1].key, "kernel.shm_rmid_forced");
-        assert_string_equal(sb->sysctls[1].value, "1");
-        assert_int_equal(sb->n_annotations, 1);
-        assert_string_equal(sb->annotations[0].key, "io.example/pod");
-        assert_string_equal(sb->annotations[0].value, "yes");
+        const struct pod_config *pc = &f->pc;
+        assert_string_equal(pc->name, "web");
+        assert_string_equal(pc->namespace, "default");
+        assert_string_equal(pc->uid, "uid-1");
+        assert_string_equal(pc->hostname, "web-0");
+        assert_string_equal(pc->cgroup_parent, "/kubepods/pod1");
+        assert_string_equal(pc->runtime_handler, "");
+        assert_int_equal(pc->n_sysctls, 2);
+        assert_string_equal(pc->sysctls[0].key, "net.core.somaxconn");
+        assert_string_equal(pc->sysctls[0].value, "1024");
+        assert_string_equal(pc->sysctls[1].key, "kernel.shm_rmid_forced");
+        assert_string_equal(pc->sysctls[1].value, "1");
+        assert_int_equal(pc->n_annotations, 1);
+        assert_string_equal(pc->annotations[0].key, "io.example/pod");
+        assert_string_equal(pc->annotations[0].value, "yes");
+        assert_null(pc->dns);
+        assert_null(pc->bandwidth);
+        assert_int_equal(pc->n_port_mappings, 0);
 }
 
 static void test_pod_minimal(void **state) {
         struct fx *f = *state;
         f->p.linux = NULL;
-        assert_int_equal(ctr_sandbox_from_cri(&f->p, NULL, &f->a, &f->sb, &f->err), 0);
-        assert_null(f->sb.id);
-        assert_null(f->sb.hostname); /* "" */
-        assert_null(f->sb.cgroup_parent);
-        assert_null(f->sb.netns_path);
-        assert_null(f->sb.sysctls);
-        assert_int_equal(f->sb.n_sysctls + f->sb.n_annotations, 0);
-        assert_int_equal(f->sb.pause_pid, 0);
-        assert_false(f->sb.security.is_privileged);
+        pod_ok(f);
+        assert_null(f->pc.hostname); /* "" */
+        assert_null(f->pc.cgroup_parent);
+        assert_null(f->pc.sysctls);
+        assert_int_equal(f->pc.n_sysctls + f->pc.n_annotations + f->pc.n_labels, 0);
+        assert_false(f->pc.security.is_privileged);
+        /* No namespace options: the pod's own network and IPC, no shared PID namespace. */
+        assert_int_equal(f->pc.security.ns.network, OCI_NS_POD);
+        assert_int_equal(f->pc.security.ns.ipc, OCI_NS_POD);
+        assert_int_equal(f->pc.security.ns.pid, OCI_NS_CONTAINER);
         assert_int_equal(f->a.n, 0);
 }
 
 static void test_pod_needs_metadata_name(void **state) {
         struct fx *f = *state;
         f->pmd.name = "";
-        assert_contains(failed(f, pod(f), CRIC_E_INVALID), "pod config has no metadata name");
+        assert_contains(failed(f, pod(f), CRIC_E_INVALID), "metadata name, namespace and uid are required");
+        f->pmd.name = "web";
+        f->pmd.uid = "";
+        assert_contains(failed(f, pod(f), CRIC_E_INVALID), "metadata name, namespace and uid are required");
         f->p.metadata = NULL;
-        assert_contains(failed(f, pod(f), CRIC_E_INVALID), "pod config has no metadata name");
+        assert_contains(failed(f, pod(f), CRIC_E_INVALID), "metadata name, namespace and uid are required");
 }
 
 static void test_pod_security(void **state) {
@@ -780,7 +767,7 @@ static void test_pod_security(void **state) {
         sc->seccomp = &sp;
         sc->apparmor = &ap;
         pod_ok(f);
-        const struct oci_security_context *s = &f->sb.security;
+        const struct oci_security_context *s = &f->pc.security;
         assert_true(s->is_privileged && s->is_readonly_rootfs);
         assert_false(s->no_new_privs);
         assert_int_equal(s->ns.network, OCI_NS_NODE);
@@ -827,49 +814,13 @@ static void test_pod_security_refused(void **state) {
         assert_contains(failed(f, pod(f), CRIC_E_INVALID), "pod \"web_default\": seccomp.profile_type");
 }
 
-/* ---- image defaults ---- */
-
-static void test_image_defaults(void **state) {
-        (void) state;
-        char *ep[] = {"/docker-entrypoint.sh", NULL}, *cmd[] = {"nginx", "-g", "daemon off;", NULL};
-        char *env[] = {"PATH=/usr/bin", "NGINX_VERSION=1.27", NULL};
-        struct image_config ic = {
-                .user = "101:101",
-                .env = env,
-                .entrypoint = ep,
-                .cmd = cmd,
-                .working_dir = "/usr/share/nginx",
-        };
-        struct oci_image_defaults d;
-        ctr_image_defaults(&ic, "nginx:latest", &d);
-        assert_string_equal(d.name, "nginx:latest");
-        assert_ptr_equal(d.entrypoint, ep);
-        assert_int_equal(d.n_entrypoint, 1);
-        assert_ptr_equal(d.cmd, cmd);
-        assert_int_equal(d.n_cmd, 3);
-        assert_ptr_equal(d.env, env);
-        assert_int_equal(d.n_env, 2);
-        assert_string_equal(d.working_dir, "/usr/share/nginx");
-        assert_string_equal(d.user, "101:101");
-        ic = (struct image_config){.user = "", .working_dir = ""};
-        ctr_image_defaults(&ic, NULL, &d);
-        assert_null(d.name);
-        assert_int_equal(d.n_entrypoint + d.n_cmd + d.n_env, 0);
-        assert_null(d.working_dir);
-        assert_null(d.user);
-        ctr_image_defaults(NULL, "busybox", &d);
-        assert_string_equal(d.name, "busybox");
-        assert_null(d.entrypoint);
-        assert_int_equal(d.n_entrypoint + d.n_cmd + d.n_env, 0);
-}
-
 /* ---- stop signal ---- */
 
 static int sig_of(const char *name) {
         int sig = -1;
         struct cric_error *err = NULL;
-        if (ctr_stop_signal(name, &sig, &err) < 0)
-                fail_msg("ctr_stop_signal(\"%s\"): %s", name, err->msg);
+        if (oci_signal_parse(name, &sig, &err) < 0)
+                fail_msg("oci_signal_parse(\"%s\"): %s", name, err->msg);
         return sig;
 }
 
@@ -915,7 +866,7 @@ static void test_stop_signal_unknown(void **state) {
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 int sig = -7;
                 struct cric_error *err = NULL;
-                if (ctr_stop_signal(bad[i], &sig, &err) == 0)
+                if (oci_signal_parse(bad[i], &sig, &err) == 0)
                         fail_msg("\"%s\" parsed as %d", bad[i], sig);
                 assert_int_equal(err->kind, CRIC_E_INVALID);
                 AUTOFREE char *want = xasprintf("unknown stop signal \"%s\"", bad[i]);
@@ -999,14 +950,6 @@ static int it_setup(void **state) {
         f->plc.cgroup_parent = "/kubepods/pod1";
         f->plc.sysctls = &it->sp;
         f->plc.n_sysctls = 1;
-        f->paths = (struct ctr_pod_paths){
-                .id = "sb1",
-                .netns = "/run/cric/ns/net/sb1",
-                .ipcns = "/run/cric/ns/ipc/sb1",
-                .resolv_conf = "/run/cric/sb1/resolv.conf",
-                .hosts = "/run/cric/sb1/hosts",
-                .hostname_file = "/run/cric/sb1/hostname",
-        };
         *state = it;
         return 0;
 }
@@ -1020,10 +963,34 @@ static int it_teardown(void **state) {
         return t_teardown(&ts);
 }
 
-/* Converts the pod and the container and wires them up as the caller (server/) would. */
-static void it_convert(struct it *it) {
-        struct fx *f = &it->f;
+/* The pod's sandbox as the runtime builds it from the converted config. */
+static void it_sandbox(struct fx *f, bool has_netns) {
         pod_ok(f);
+        const struct pod_config *pc = &f->pc;
+        f->sb = (struct oci_sandbox){
+                .id = "sb1",
+                .pod_name = pc->name,
+                .pod_namespace = pc->namespace,
+                .pod_uid = pc->uid,
+                .hostname = pc->hostname,
+                .cgroup_parent = pc->cgroup_parent,
+                .netns_path = has_netns ? "/run/cric/ns/net/sb1" : NULL,
+                .ipcns_path = "/run/cric/ns/ipc/sb1",
+                .sysctls = pc->sysctls,
+                .n_sysctls = pc->n_sysctls,
+                .resolv_conf_path = "/run/cric/sb1/resolv.conf",
+                .hosts_path = "/run/cric/sb1/hosts",
+                .hostname_path = "/run/cric/sb1/hostname",
+                .annotations = pc->annotations,
+                .n_annotations = pc->n_annotations,
+                .security = pc->security,
+        };
+}
+
+/* Converts the pod and the container and wires them up as the runtime would. */
+static void it_convert(struct it *it, bool has_netns) {
+        struct fx *f = &it->f;
+        it_sandbox(f, has_netns);
         ctr_ok(f);
         f->in.id = "c1";
         f->in.rootfs = it->t->rootfs;
@@ -1034,7 +1001,7 @@ static void it_convert(struct it *it) {
 
 static void test_spec_full_container(void **state) {
         struct it *it = *state;
-        it_convert(it);
+        it_convert(it, true);
         struct json_object *spec = t_gen(it->t);
         assert_int_equal(jlen(spec, "process/args"), 3);
         assert_string_equal(jstr(spec, "process/args/2"), "sleep 1000");
@@ -1060,7 +1027,7 @@ static void test_spec_full_infra(void **state) {
         struct it *it = *state;
         it->f.psc.run_as_user = &it->uid;
         it->f.psc.seccomp = &it->seccomp;
-        pod_ok(&it->f);
+        it_sandbox(&it->f, true);
         struct oci_infra_input infra = {.rootfs = it->t->rootfs, .sandbox = &it->f.sb};
         struct json_object *spec = t_gen_infra(it->t, &infra);
         assert_string_equal(jstr(spec, "process/args/0"), "/pause");
@@ -1078,8 +1045,7 @@ static void test_spec_host_network_pod(void **state) {
         it->f.psc.namespace_options = &ns;
         it->f.csc.namespace_options = &ns;
         it->f.plc.n_sysctls = 0; /* net.* sysctls are refused on the host network */
-        it->f.paths.netns = NULL;
-        it_convert(it);
+        it_convert(it, false);
         struct json_object *spec = t_gen(it->t);
         assert_null(t_ns(spec, "network"));
         assert_null(t_ns(spec, "uts"));
@@ -1090,7 +1056,7 @@ static void test_spec_host_network_pod(void **state) {
  * is handed such a struct directly. */
 static void test_spec_run_as_group_same_words(void **state) {
         struct it *it = *state;
-        it_convert(it);
+        it_convert(it, true);
         it->t->in.security.has_run_as_user = false;
         const char *oci_msg = t_gen_fails(it->t, CRIC_E_INVALID);
         it->f.csc.run_as_user = NULL;
@@ -1133,7 +1099,6 @@ int main(void) {
                 FX_TEST(test_pod_security),
                 FX_TEST(test_pod_security_refused),
                 FX_TEST(test_pod_deprecated_seccomp),
-                cmocka_unit_test(test_image_defaults),
                 cmocka_unit_test(test_stop_signal_names),
                 cmocka_unit_test(test_stop_signal_realtime),
                 cmocka_unit_test(test_stop_signal_unknown),

@@ -1,7 +1,8 @@
-/* CRI container and pod messages -> the plain inputs of OCI spec generation. Strings and
- * repeated strings are borrowed from the messages; maps, env pairs, mounts and devices
- * are rebuilt in the arena. Empty proto strings become NULL ("not given"). */
-#include "server/ctr_convert.h"
+/* CRI request messages -> the runtime's plain inputs (runtime/runtime.h and
+ * oci/spec_types.h). Strings and repeated strings are borrowed from the messages; maps,
+ * env pairs, mounts and devices are rebuilt in the arena. Empty proto strings become
+ * NULL ("not given"). */
+#include "server/convert.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "server/ctr_signal.h"
 #include "util/cleanup.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -28,30 +30,15 @@ CHECK_MAP_ENTRY(Runtime__V1__ContainerConfig__AnnotationsEntry);
 CHECK_MAP_ENTRY(Runtime__V1__PodSandboxConfig__AnnotationsEntry);
 CHECK_MAP_ENTRY(Runtime__V1__LinuxPodSandboxConfig__SysctlsEntry);
 CHECK_MAP_ENTRY(Runtime__V1__LinuxContainerResources__UnifiedEntry);
-
-void *ctr_arena_keep(struct ctr_arena *a, void *p) {
-        a->ptrs = xgrow(a->ptrs, &a->cap, a->n + 1, sizeof(*a->ptrs));
-        a->ptrs[a->n++] = p;
-        return p;
-}
-
-void ctr_arena_clear(struct ctr_arena *a) {
-        for (size_t i = 0; i < a->n; i++)
-                free(a->ptrs[i]);
-        free(a->ptrs);
-        *a = (struct ctr_arena){0};
-}
-
-/* n zeroed elements kept in the arena; NULL for none. */
-static void *arena_calloc(struct ctr_arena *a, size_t n, size_t size) {
-        return n ? ctr_arena_keep(a, xcalloc(n, size)) : NULL;
-}
+CHECK_MAP_ENTRY(Runtime__V1__PodSandboxConfig__LabelsEntry);
+CHECK_MAP_ENTRY(Runtime__V1__ContainerConfig__LabelsEntry);
+CHECK_MAP_ENTRY(Runtime__V1__ImageSpec__AnnotationsEntry);
 
 static const char *nonempty(const char *s) {
         return s && *s ? s : NULL;
 }
 
-static const struct oci_kv *kv_of(void *const *entries, size_t n, struct ctr_arena *a, size_t *ret_n) {
+static const struct oci_kv *kv_of(void *const *entries, size_t n, struct arena *a, size_t *ret_n) {
         struct oci_kv *kv = arena_calloc(a, n, sizeof(*kv));
         for (size_t i = 0; i < n; i++) {
                 const struct map_entry *e = entries[i];
@@ -237,45 +224,139 @@ static int sandbox_security_of(const Runtime__V1__LinuxSandboxSecurityContext *s
         return 0;
 }
 
-static void paths_of(const struct ctr_pod_paths *p, struct oci_sandbox *ret) {
-        if (!p)
-                return;
-        ret->id = p->id;
-        ret->netns_path = p->netns;
-        ret->ipcns_path = p->ipcns;
-        ret->utsns_path = p->utsns;
-        ret->resolv_conf_path = p->resolv_conf;
-        ret->hosts_path = p->hosts;
-        ret->hostname_path = p->hostname_file;
-        ret->shm_path = p->shm;
-        ret->pause_pid = p->pause_pid;
+/* A Kubernetes resource quantity ("10M", "1Gi", "500k", "100"): bits per second for
+ * the bandwidth annotations. false when malformed. */
+static bool parse_quantity(const char *s, uint64_t *ret) {
+        static const struct {
+                const char *suffix;
+                double mult;
+        } units[] = {{"Ki", 1024.0}, {"Mi", 1048576.0}, {"Gi", 1073741824.0}, {"Ti", 1099511627776.0},
+                     {"k", 1e3},     {"M", 1e6},        {"G", 1e9},           {"T", 1e12},
+                     {"P", 1e15},    {"", 1.0}};
+        char *end = NULL;
+        double v = strtod(s, &end);
+        if (end == s || v < 0)
+                return false;
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+                if (!strcmp(end, units[i].suffix)) {
+                        *ret = (uint64_t) (v * units[i].mult);
+                        return true;
+                }
+        }
+        return false;
 }
 
-int ctr_sandbox_from_cri(const Runtime__V1__PodSandboxConfig *pod, const struct ctr_pod_paths *paths,
-                         struct ctr_arena *a, struct oci_sandbox *ret, struct cric_error **err) {
-        *ret = (struct oci_sandbox){0};
-        if (!pod || !pod->metadata || !nonempty(pod->metadata->name))
-                return cric_error_set(err, CRIC_E_INVALID, "pod config has no metadata name");
-        const Runtime__V1__PodSandboxMetadata *md = pod->metadata;
-        AUTOFREE char *what = xasprintf("pod \"%s_%s\"", md->name, md->namespace_ ? md->namespace_ : "");
-        ret->pod_name = md->name;
-        ret->pod_namespace = nonempty(md->namespace_);
-        ret->pod_uid = nonempty(md->uid);
-        ret->hostname = nonempty(pod->hostname);
-        paths_of(paths, ret);
-        ret->annotations = KV_OF(pod->annotations, pod->n_annotations, a, &ret->n_annotations);
-        const Runtime__V1__LinuxPodSandboxConfig *lc = pod->linux;
+static const char *protocol_name(Runtime__V1__Protocol p) {
+        switch (p) {
+        case RUNTIME__V1__PROTOCOL__UDP: return "udp";
+        case RUNTIME__V1__PROTOCOL__SCTP: return "sctp";
+        default: return "tcp";
+        }
+}
+
+/* Only hostPort mappings go to CNI. */
+static void ports_of(const Runtime__V1__PodSandboxConfig *c, struct arena *a, struct pod_config *ret) {
+        struct cni_port_mapping *ports = arena_calloc(a, c->n_port_mappings, sizeof(*ports));
+        for (size_t i = 0; i < c->n_port_mappings; i++) {
+                const Runtime__V1__PortMapping *pm = c->port_mappings[i];
+                if (pm->host_port <= 0)
+                        continue;
+                ports[ret->n_port_mappings++] = (struct cni_port_mapping){
+                        .host_port = pm->host_port,
+                        .container_port = pm->container_port,
+                        .protocol = protocol_name(pm->protocol),
+                        .host_ip = pm->host_ip,
+                };
+        }
+        ret->port_mappings = ports;
+}
+
+/* The kubernetes.io/{ingress,egress}-bandwidth annotations. */
+static int bandwidth_of(const Runtime__V1__PodSandboxConfig *c, const char *what, struct arena *a,
+                        struct pod_config *ret, struct cric_error **err) {
+        struct cni_bandwidth bw = {0};
+        bool has_bw = false;
+        for (size_t i = 0; i < c->n_annotations; i++) {
+                const char *k = c->annotations[i]->key, *v = c->annotations[i]->value;
+                uint64_t *rate = !strcmp(k, "kubernetes.io/ingress-bandwidth")  ? &bw.ingress_rate
+                                 : !strcmp(k, "kubernetes.io/egress-bandwidth") ? &bw.egress_rate
+                                                                                : NULL;
+                if (!rate)
+                        continue;
+                if (!parse_quantity(v, rate))
+                        return cric_error_set(err, CRIC_E_INVALID, "%s: annotation %s: \"%s\" is not a quantity", what,
+                                              k, v);
+                has_bw = true;
+        }
+        if (!has_bw)
+                return 0;
+        /* The bandwidth plugin needs a burst; the kubelet's own choice is "no limit". */
+        if (bw.ingress_rate)
+                bw.ingress_burst = INT32_MAX;
+        if (bw.egress_rate)
+                bw.egress_burst = INT32_MAX;
+        struct cni_bandwidth *kept = arena_calloc(a, 1, sizeof(*kept));
+        *kept = bw;
+        ret->bandwidth = kept;
+        return 0;
+}
+
+/* protobuf-c leaves repeated strings unterminated: NULL-terminated copies of the arrays. */
+static char **strv_of(char *const *v, size_t n, struct arena *a) {
+        char **out = arena_calloc(a, n + 1, sizeof(*out));
+        for (size_t i = 0; i < n; i++)
+                out[i] = v[i];
+        return out;
+}
+
+static void dns_of(const Runtime__V1__DNSConfig *d, struct arena *a, struct pod_config *ret) {
+        if (!d)
+                return;
+        struct pod_dns *dns = arena_calloc(a, 1, sizeof(*dns));
+        *dns = (struct pod_dns){strv_of(d->servers, d->n_servers, a), strv_of(d->searches, d->n_searches, a),
+                                strv_of(d->options, d->n_options, a)};
+        ret->dns = dns;
+}
+
+int convert_pod_config(const Runtime__V1__PodSandboxConfig *c, const char *runtime_handler, struct arena *a,
+                       struct pod_config *ret, struct cric_error **err) {
+        *ret = (struct pod_config){0};
+        if (!c || !c->metadata || !nonempty(c->metadata->name) || !nonempty(c->metadata->namespace_) ||
+            !nonempty(c->metadata->uid))
+                return cric_error_set(err, CRIC_E_INVALID, "metadata name, namespace and uid are required");
+        const Runtime__V1__PodSandboxMetadata *md = c->metadata;
+        AUTOFREE char *what = xasprintf("pod \"%s_%s\"", md->name, md->namespace_);
+        *ret = (struct pod_config){
+                .name = md->name,
+                .namespace = md->namespace_,
+                .uid = md->uid,
+                .attempt = md->attempt,
+                .hostname = nonempty(c->hostname),
+                .log_directory = nonempty(c->log_directory),
+                .runtime_handler = runtime_handler ? runtime_handler : "",
+        };
+        ret->labels = KV_OF(c->labels, c->n_labels, a, &ret->n_labels);
+        ret->annotations = KV_OF(c->annotations, c->n_annotations, a, &ret->n_annotations);
+        dns_of(c->dns_config, a, ret);
+        ports_of(c, a, ret);
+        if (bandwidth_of(c, what, a, ret, err) < 0)
+                return -1;
+        ret->security.ns = (struct oci_namespace_options){.pid = OCI_NS_CONTAINER};
+        const Runtime__V1__LinuxPodSandboxConfig *lc = c->linux;
         if (!lc)
                 return 0;
         ret->cgroup_parent = nonempty(lc->cgroup_parent);
         ret->sysctls = KV_OF(lc->sysctls, lc->n_sysctls, a, &ret->n_sysctls);
-        return sandbox_security_of(lc->security_context, what, &ret->security, err);
+        if (sandbox_security_of(lc->security_context, what, &ret->security, err) < 0)
+                return -1;
+        if (!lc->security_context || !lc->security_context->namespace_options)
+                ret->security.ns.pid = OCI_NS_CONTAINER;
+        return 0;
 }
 
 /* ---- the container ---- */
 
-void ctr_resources_from_cri(const Runtime__V1__LinuxContainerResources *r, struct ctr_arena *a,
-                            struct oci_resources *ret) {
+void convert_resources(const Runtime__V1__LinuxContainerResources *r, struct arena *a, struct oci_resources *ret) {
         *ret = (struct oci_resources){0};
         if (!r)
                 return;
@@ -298,7 +379,7 @@ void ctr_resources_from_cri(const Runtime__V1__LinuxContainerResources *r, struc
 }
 
 /* "KEY=VALUE" strings; the CRI value is bytes, so a NUL in it can't be passed on. */
-static int env_of(const Runtime__V1__ContainerConfig *c, const char *what, struct ctr_arena *a,
+static int env_of(const Runtime__V1__ContainerConfig *c, const char *what, struct arena *a,
                   struct oci_container_input *ret, struct cric_error **err) {
         char **env = arena_calloc(a, c->n_envs, sizeof(*env));
         for (size_t i = 0; i < c->n_envs; i++) {
@@ -309,8 +390,8 @@ static int env_of(const Runtime__V1__ContainerConfig *c, const char *what, struc
                 if (kv->value.len && memchr(kv->value.data, '\0', kv->value.len))
                         return cric_error_set(err, CRIC_E_INVALID, "%s: env %s: the value holds a NUL byte", what,
                                               kv->key);
-                env[i] = ctr_arena_keep(a, xasprintf("%s=%.*s", kv->key, (int) kv->value.len,
-                                                     kv->value.len ? (const char *) kv->value.data : ""));
+                env[i] = arena_keep(a, xasprintf("%s=%.*s", kv->key, (int) kv->value.len,
+                                                 kv->value.len ? (const char *) kv->value.data : ""));
         }
         ret->env = env;
         ret->n_env = c->n_envs;
@@ -344,7 +425,7 @@ static int mount_of(const Runtime__V1__Mount *m, size_t i, const char *what, str
         return 0;
 }
 
-static int mounts_devices_of(const Runtime__V1__ContainerConfig *c, const char *what, struct ctr_arena *a,
+static int mounts_devices_of(const Runtime__V1__ContainerConfig *c, const char *what, struct arena *a,
                              struct oci_container_input *ret, struct cric_error **err) {
         struct oci_mount *mounts = arena_calloc(a, c->n_mounts, sizeof(*mounts));
         ret->mounts = mounts;
@@ -366,7 +447,7 @@ static int mounts_devices_of(const Runtime__V1__ContainerConfig *c, const char *
         return 0;
 }
 
-int ctr_input_from_cri(const Runtime__V1__ContainerConfig *c, struct ctr_arena *a, struct oci_container_input *ret,
+int ctr_input_from_cri(const Runtime__V1__ContainerConfig *c, struct arena *a, struct oci_container_input *ret,
                        struct cric_error **err) {
         *ret = (struct oci_container_input){0};
         if (!c || !c->metadata || !nonempty(c->metadata->name))
@@ -384,81 +465,38 @@ int ctr_input_from_cri(const Runtime__V1__ContainerConfig *c, struct ctr_arena *
                 return -1;
         if (!c->linux)
                 return 0;
-        ctr_resources_from_cri(c->linux->resources, a, &ret->resources);
+        convert_resources(c->linux->resources, a, &ret->resources);
         return container_security_of(c->linux->security_context, what, &ret->security, err);
 }
 
-/* ---- the image ---- */
-
-void ctr_image_defaults(const struct image_config *ic, const char *name, struct oci_image_defaults *ret) {
-        *ret = (struct oci_image_defaults){.name = nonempty(name)};
-        if (!ic)
-                return;
-        ret->entrypoint = ic->entrypoint;
-        ret->n_entrypoint = strv_length(ic->entrypoint);
-        ret->cmd = ic->cmd;
-        ret->n_cmd = strv_length(ic->cmd);
-        ret->env = ic->env;
-        ret->n_env = strv_length(ic->env);
-        ret->working_dir = nonempty(ic->working_dir);
-        ret->user = nonempty(ic->user);
-}
-
-static const struct {
-        const char *name;
-        int sig;
-} signal_names[] = {
-        {"HUP", SIGHUP},   {"INT", SIGINT},       {"QUIT", SIGQUIT},     {"ILL", SIGILL},   {"TRAP", SIGTRAP},
-        {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},       {"FPE", SIGFPE},   {"KILL", SIGKILL},
-        {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},     {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},
-        {"TERM", SIGTERM}, {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD},     {"CLD", SIGCHLD},  {"CONT", SIGCONT},
-        {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN},     {"TTOU", SIGTTOU}, {"URG", SIGURG},
-        {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},     {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH},
-        {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},       {"SYS", SIGSYS},
-};
-
-/* A decimal number in [lo, hi] making up all of s. */
-static bool parse_num(const char *s, long lo, long hi, long *ret) {
-        if (*s < '0' || *s > '9')
-                return false;
-        char *end = NULL;
-        long v = strtol(s, &end, 10);
-        if (*end || v < lo || v > hi)
-                return false;
-        *ret = v;
-        return true;
-}
-
-/* "RTMIN", "RTMIN+n", "RTMAX", "RTMAX-n" (s without "SIG"), within the real-time range. */
-static bool parse_rt(const char *s, int *ret) {
-        bool is_min = strncasecmp(s, "RTMIN", 5) == 0;
-        if (!is_min && strncasecmp(s, "RTMAX", 5) != 0)
-                return false;
-        const char *rest = s + 5;
-        long off = 0;
-        if (*rest && (*rest != (is_min ? '+' : '-') || !parse_num(rest + 1, 0, SIGRTMAX - SIGRTMIN, &off)))
-                return false;
-        *ret = is_min ? SIGRTMIN + (int) off : SIGRTMAX - (int) off;
-        return true;
-}
-
-int ctr_stop_signal(const char *name, int *ret, struct cric_error **err) {
-        if (!nonempty(name)) {
-                *ret = 0;
-                return 0;
-        }
-        long num = 0;
-        if (parse_num(name, 1, SIGRTMAX, &num)) {
-                *ret = (int) num;
-                return 0;
-        }
-        const char *s = strncasecmp(name, "SIG", 3) == 0 ? name + 3 : name;
-        for (size_t i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++)
-                if (strcasecmp(s, signal_names[i].name) == 0) {
-                        *ret = signal_names[i].sig;
-                        return 0;
-                }
-        if (parse_rt(s, ret))
-                return 0;
-        return cric_error_set(err, CRIC_E_INVALID, "unknown stop signal \"%s\"", name);
+/* What the runtime keeps of the image spec and the container's metadata. */
+int convert_container_config(const Runtime__V1__CreateContainerRequest *r, struct arena *a,
+                             struct container_config *ret, struct cric_error **err) {
+        *ret = (struct container_config){0};
+        const Runtime__V1__ContainerConfig *c = r->config;
+        if (!nonempty(r->pod_sandbox_id))
+                return cric_error_set(err, CRIC_E_INVALID, "no pod id given");
+        if (!c || !c->metadata || !nonempty(c->metadata->name))
+                return cric_error_set(err, CRIC_E_INVALID, "the container metadata name is required");
+        if (!c->image || !nonempty(c->image->image))
+                return cric_error_set(err, CRIC_E_INVALID, "container \"%s\": no image given", c->metadata->name);
+        if (ctr_input_from_cri(c, a, &ret->oci, err) < 0)
+                return -1;
+        ret->pod_id = r->pod_sandbox_id;
+        ret->attempt = c->metadata->attempt;
+        ret->image = c->image->image;
+        ret->user_specified_image = nonempty(c->image->user_specified_image);
+        ret->image_runtime_handler = nonempty(c->image->runtime_handler);
+        ret->image_annotations = KV_OF(c->image->annotations, c->image->n_annotations, a, &ret->n_image_annotations);
+        ret->labels = KV_OF(c->labels, c->n_labels, a, &ret->n_labels);
+        ret->log_path = nonempty(c->log_path);
+        ret->has_stdin = c->stdin;
+        ret->is_stdin_once = c->stdin_once;
+        const Runtime__V1__LinuxContainerSecurityContext *sc = c->linux ? c->linux->security_context : NULL;
+        if (sc && sc->namespace_options)
+                ret->pid_target_id = sc->namespace_options->target_id;
+        if (c->stop_signal != RUNTIME__V1__SIGNAL__RUNTIME_DEFAULT &&
+            ctr_signal_from_cri(c->stop_signal, &ret->stop_signal, err) < 0)
+                return cric_error_prefix(err, "container \"%s\"", c->metadata->name);
+        return 0;
 }

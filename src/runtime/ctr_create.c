@@ -1,0 +1,423 @@
+/* CreateContainer: the image, the pod and the CRI config become a root file system, an
+ * OCI bundle and a monitor that ran `<runtime> create`; then the container is published.
+ * All or nothing. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "image/image.h"
+#include "image/image_config.h"
+#include "network/netns.h"
+#include "network/podfiles.h"
+#include "runtime/internal.h"
+#include "storage/storage.h"
+#include "store/store.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/rm.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+/* Everything one create gathers before it publishes the container. */
+struct create {
+        struct cric_config *cfg;
+        const struct container_config *in;
+        struct pod *pod;
+        struct image_row *img;
+        struct image_config *ic;
+        struct container *c; /* not published yet */
+        char *dir, *rootfs;
+        char *oom_dir;
+        char *spec;
+};
+
+static void create_clear(struct create *x) {
+        config_unref(x->cfg);
+        pod_unref(x->pod);
+        image_row_free(x->img);
+        image_config_free(x->ic);
+        ctr_unref(x->c);
+        free(x->dir);
+        free(x->rootfs);
+        free(x->oom_dir);
+        free(x->spec);
+}
+
+void ctr_teardown(struct runtime *rt, const char *id, const char *runtime_path, const char *runtime_root) {
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        CLEANUP(oci_runtime_freep) struct oci_runtime *oci = NULL;
+        if (runtime_path && *runtime_path) {
+                if (runtime_oci(rt, runtime_path, runtime_root, &oci, &e) < 0 ||
+                    (oci_runtime_delete(oci, id, true, &e) < 0 && e->kind != CRIC_E_NOT_FOUND))
+                        cric_error_log_free(&e, "delete container %s", id);
+                cric_error_freep(&e);
+        }
+        AUTOFREE char *dir = ctr_dir(rt, id);
+        AUTOFREE char *rootfs = xasprintf("%s/rootfs", dir);
+        AUTOFREE char *exit_file = xasprintf("%s/%s", rt->exits_dir, id);
+        AUTOFREE char *sockets = xasprintf("%s/%s", rt->sockets_dir, id);
+        if (rootfs_unmount(rootfs, &e) < 0 || rootfs_remove(rt->layers, id, &e) < 0 || rm_rf(dir, &e) < 0 ||
+            rm_rf(sockets, &e) < 0)
+                cric_error_log_free(&e, "clean up container %s", id);
+        if (unlink(exit_file) < 0 && errno != ENOENT)
+                log_warn("remove %s: %s", exit_file, strerror(errno));
+}
+
+/* A container of the pod holding the name (rt->lock held). */
+static struct container *name_holder(struct runtime *rt, const char *pod_id, const char *name, uint32_t attempt) {
+        for (size_t i = 0; i < rt->ctrs.n; i++) {
+                struct container *c = rt->ctrs.objs[i];
+                if (c->info.attempt == attempt && !strcmp(c->info.pod_id, pod_id) && !strcmp(c->info.name, name))
+                        return c;
+        }
+        return NULL;
+}
+
+/* rt->lock held. */
+static int check_pod(struct runtime *rt, struct create *x, struct cric_error **err) {
+        const char *name = x->in->oci.name;
+        if (x->pod->state != POD_READY || x->pod->is_gone)
+                return cric_error_set(err, CRIC_E_PRECONDITION, "pod %s is not ready (it was stopped)",
+                                      x->pod->info.id);
+        struct container *holder = name_holder(rt, x->pod->info.id, name, x->in->attempt);
+        if (holder)
+                return cric_error_set(err, CRIC_E_EXISTS, "container name %s_%u in pod %s is reserved for container %s",
+                                      name, x->in->attempt, x->pod->info.id, holder->info.id);
+        return 0;
+}
+
+static int find_pod(struct runtime *rt, struct create *x, struct cric_error **err) {
+        x->pod = pod_get(rt, x->in->pod_id, err);
+        if (!x->pod)
+                return -1;
+        if (strcmp(x->pod->info.id, x->in->pod_id))
+                return cric_error_set(err, CRIC_E_INVALID, "pod id %s must be given in full", x->in->pod_id);
+        pthread_mutex_lock(&rt->lock);
+        int r = check_pod(rt, x, err);
+        pthread_mutex_unlock(&rt->lock);
+        return r;
+}
+
+static int find_image(struct runtime *rt, struct create *x, struct cric_error **err) {
+        if (image_lookup(rt->images, x->in->image, &x->img, err) < 0)
+                return -1;
+        if (image_config_parse(x->img->config_json, strlen(x->img->config_json), &x->ic, err) < 0)
+                return cric_error_prefix(err, "image %s", x->img->id);
+        return 0;
+}
+
+/* The log file: <pod log_directory>/<log_path>; "" when the kubelet asked for none. */
+static char *log_path_of(const struct pod *p, const char *rel) {
+        if (!rel || !*rel)
+                return xstrdup("");
+        if (rel[0] == '/')
+                return xstrdup(rel);
+        return *p->log_directory ? xasprintf("%s/%s", p->log_directory, rel) : xstrdup("");
+}
+
+static struct container_mount *mounts_of(const struct oci_container_input *in) {
+        struct container_mount *m = xcalloc(in->n_mounts + 1, sizeof(*m));
+        for (size_t i = 0; i < in->n_mounts; i++)
+                m[i] = (struct container_mount){
+                        .container_path = xstrdup(in->mounts[i].container_path ? in->mounts[i].container_path : ""),
+                        .host_path = xstrdup(in->mounts[i].host_path ? in->mounts[i].host_path : ""),
+                        .is_readonly = in->mounts[i].is_readonly,
+                        .selinux_relabel = in->mounts[i].selinux_relabel,
+                        .is_recursive_read_only = in->mounts[i].is_recursive_read_only,
+                        .propagation = in->mounts[i].propagation,
+                };
+        return m;
+}
+
+/* The container as it will be published; the rest (cgroup, user, pids) comes later. */
+static int container_new(struct runtime *rt, struct create *x, const char *id, struct cric_error **err) {
+        const struct container_config *in = x->in;
+        int stop_signal = in->stop_signal;
+        if (stop_signal == 0 && oci_signal_parse(x->ic->stop_signal, &stop_signal, err) < 0)
+                return cric_error_prefix(err, "image %s", in->image);
+        AUTOFREE char *runtime_path = NULL;
+        const char *runtime_root = NULL;
+        if (runtime_handler_binary(x->cfg, x->pod->info.runtime_handler, &runtime_path, &runtime_root, err) < 0)
+                return cric_error_prefix(err, "pod %s", x->pod->info.id);
+        struct container *c = xzalloc(sizeof(*c));
+        atomic_init(&c->refs, 1);
+        pthread_mutex_init(&c->op_lock, NULL);
+        struct container_info *i = &c->info;
+        i->id = xstrdup(id);
+        i->pod_id = xstrdup(x->pod->info.id);
+        i->name = xstrdup(in->oci.name);
+        i->attempt = in->attempt;
+        i->image = xstrdup(in->image);
+        i->image_id = xstrdup(x->img->id);
+        i->image_ref = x->img->repo_digests && x->img->repo_digests[0] ? xstrdup(x->img->repo_digests[0])
+                                                                       : xasprintf("sha256:%s", x->img->id);
+        i->user_specified_image = xstrdup(in->user_specified_image ? in->user_specified_image : "");
+        i->image_runtime_handler = xstrdup(in->image_runtime_handler ? in->image_runtime_handler : "");
+        i->image_annotations = kv_pairs(in->image_annotations, in->n_image_annotations);
+        i->labels = kv_pairs(in->labels, in->n_labels);
+        i->annotations = kv_pairs(in->oci.annotations, in->oci.n_annotations);
+        i->mounts = mounts_of(&in->oci);
+        i->n_mounts = in->oci.n_mounts;
+        i->log_path = log_path_of(x->pod, in->log_path);
+        i->cgroup = xstrdup("");
+        i->stop_signal = stop_signal;
+        i->tty = in->oci.tty;
+        i->has_stdin = in->has_stdin;
+        i->is_stdin_once = in->is_stdin_once;
+        i->runtime_path = STEAL_PTR(runtime_path);
+        i->runtime_root = xstrdup(runtime_root ? runtime_root : "");
+        c->state = CONTAINER_CREATED;
+        c->reason = "";
+        c->res = resources_new(&in->oci.resources);
+        x->c = c;
+        (void) rt;
+        return 0;
+}
+
+/* ---- the OCI spec ---- */
+
+static const char *cgroup_parent_of(const struct create *x) {
+        if (*x->pod->info.cgroup_parent)
+                return x->pod->info.cgroup_parent;
+        return x->cfg->cgroup_manager == CRIC_CGROUP_SYSTEMD ? "system.slice" : "/cric";
+}
+
+/* The pod's shared parts, as its containers join them. */
+static int sandbox_of(struct runtime *rt, const struct create *x, struct arena *a, struct oci_sandbox *sb,
+                      struct cric_error **err) {
+        const struct pod *p = x->pod;
+        const char *id = p->info.id;
+        if (record_sandbox(p, a, sb, err) < 0)
+                return -1;
+        sb->cgroup_parent = cgroup_parent_of(x);
+        if (p->ns & NETNS_NET)
+                sb->netns_path = arena_keep(a, netns_pin_path(rt->ns_dir, NETNS_NET, id));
+        if (p->ns & NETNS_IPC) {
+                sb->ipcns_path = arena_keep(a, netns_pin_path(rt->ns_dir, NETNS_IPC, id));
+                sb->shm_path = arena_keep(a, xasprintf("%s/%s/shm", rt->pods_dir, id));
+        }
+        if (p->ns & NETNS_UTS)
+                sb->utsns_path = arena_keep(a, netns_pin_path(rt->ns_dir, NETNS_UTS, id));
+        sb->pause_pid = p->pause_pid;
+        sb->resolv_conf_path = arena_keep(a, xasprintf("%s/%s/" PODFILES_RESOLV_CONF, rt->pods_dir, id));
+        sb->hosts_path = arena_keep(a, xasprintf("%s/%s/" PODFILES_HOSTS, rt->pods_dir, id));
+        sb->hostname_path = arena_keep(a, xasprintf("%s/%s/" PODFILES_HOSTNAME, rt->pods_dir, id));
+        return 0;
+}
+
+/* A container's POD namespaces are its pod's, whatever mode the pod has. */
+static void resolve_namespaces(const struct pod *p, struct oci_namespace_options *ns) {
+        if (ns->network == OCI_NS_POD && p->info.network == OCI_NS_NODE)
+                ns->network = OCI_NS_NODE;
+        if (ns->ipc == OCI_NS_POD && p->info.ipc == OCI_NS_NODE)
+                ns->ipc = OCI_NS_NODE;
+        if (ns->pid == OCI_NS_POD && p->info.pid != OCI_NS_POD)
+                ns->pid = p->info.pid == OCI_NS_NODE ? OCI_NS_NODE : OCI_NS_CONTAINER;
+}
+
+/* PID mode TARGET: the PID namespace of a running container of the same pod. */
+static int target_pid_ns(struct runtime *rt, const struct create *x, struct arena *a, const char **ret,
+                         struct cric_error **err) {
+        const char *target = x->in->pid_target_id ? x->in->pid_target_id : "";
+        CLEANUP(ctr_unrefp) struct container *t = ctr_get(rt, target, err);
+        if (!t)
+                return cric_error_prefix(err, "PID namespace target");
+        pthread_mutex_lock(&rt->lock);
+        bool is_running = t->state == CONTAINER_RUNNING;
+        pthread_mutex_unlock(&rt->lock);
+        if (!is_running || t->info.pid <= 0)
+                return cric_error_set(err, CRIC_E_PRECONDITION, "PID namespace target %s is not running", t->info.id);
+        if (strcmp(t->info.pod_id, x->pod->info.id))
+                return cric_error_set(err, CRIC_E_INVALID, "PID namespace target %s is in another pod", t->info.id);
+        *ret = arena_keep(a, xasprintf("/proc/%d/ns/pid", (int) t->info.pid));
+        return 0;
+}
+
+static void image_defaults(const struct create *x, struct oci_image_defaults *ret) {
+        const struct image_config *ic = x->ic;
+        *ret = (struct oci_image_defaults){
+                .name = x->in->image,
+                .entrypoint = ic->entrypoint,
+                .n_entrypoint = strv_length(ic->entrypoint),
+                .cmd = ic->cmd,
+                .n_cmd = strv_length(ic->cmd),
+                .env = ic->env,
+                .n_env = strv_length(ic->env),
+                .working_dir = ic->working_dir && *ic->working_dir ? ic->working_dir : NULL,
+                .user = ic->user && *ic->user ? ic->user : NULL,
+        };
+}
+
+static int generate_spec(struct runtime *rt, struct create *x, struct cric_error **err) {
+        struct arena a = {0};
+        struct oci_sandbox sb;
+        struct oci_image_defaults defaults;
+        struct oci_container_input in = x->in->oci;
+        struct oci_host host;
+        in.id = x->c->info.id;
+        in.rootfs = x->rootfs;
+        in.sandbox = &sb;
+        image_defaults(x, &defaults);
+        in.image = &defaults;
+        resolve_namespaces(x->pod, &in.security.ns);
+        int r = sandbox_of(rt, x, &a, &sb, err);
+        if (r == 0 && in.security.ns.pid == OCI_NS_TARGET)
+                r = target_pid_ns(rt, x, &a, &in.security.ns.target_pid_ns_path, err);
+        if (r == 0)
+                r = oci_host_detect(x->cfg->cgroup_manager == CRIC_CGROUP_SYSTEMD ? OCI_CGROUP_SYSTEMD
+                                                                                  : OCI_CGROUP_CGROUPFS,
+                                    &host, err);
+        if (r == 0)
+                r = oci_spec_generate(&in, &host, &x->spec, err);
+        arena_clear(&a);
+        if (r == 0)
+                r = oci_spec_user(x->spec, &x->c->info.user, err);
+        return r;
+}
+
+/* The container's cgroup below the hierarchy roots, and its memory cgroup directory for
+ * OOM detection. */
+static int name_cgroup(struct runtime *rt, struct create *x, struct cric_error **err) {
+        const char *driver = cgroup_manager_to_string(x->cfg->cgroup_manager);
+        const struct cgroup_driver *drv = cgroup_driver_find(driver);
+        if (!drv)
+                return cric_error_set(err, CRIC_E_INTERNAL, "no cgroup driver %s", driver);
+        free(x->c->info.cgroup);
+        x->c->info.cgroup = NULL;
+        if (drv->container_cgroup(cgroup_parent_of(x), x->c->info.id, &x->c->info.cgroup, err) < 0)
+                return -1;
+        CLEANUP(cgroup_paths_freep) struct cgroup_paths *paths = NULL;
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        if (rt->cgroups && cgroup_paths_new(rt->cgroups, x->c->info.cgroup, &paths, &e) == 0) {
+                const char *mem = cgroup_paths_get(paths, cgroup_mounts_mode(rt->cgroups) == CGROUP_V2 ? "" : "memory");
+                x->oom_dir = mem ? xstrdup(mem) : NULL;
+        }
+        return 0;
+}
+
+static int make_bundle(struct runtime *rt, struct create *x, struct cric_error **err) {
+        const struct container_info *i = &x->c->info;
+        if (fs_mkdir_p(x->rootfs, 0755, err) < 0 ||
+            runtime_file_write(x->dir, i->runtime_path, i->runtime_root, err) < 0 ||
+            rootfs_mount(rt->layers, i->id, x->img->layers, x->rootfs, err) < 0 || generate_spec(rt, x, err) < 0 ||
+            name_cgroup(rt, x, err) < 0)
+                return -1;
+        return oci_spec_write_bundle(x->dir, x->spec, err);
+}
+
+static int start_monitor(struct runtime *rt, struct create *x, struct cric_error **err) {
+        struct container_info *i = &x->c->info;
+        AUTOFREE char *log_path = *i->log_path ? xstrdup(i->log_path) : xasprintf("%s/console.log", x->dir);
+        AUTOFREE char *log_dir = xstrdup(log_path);
+        char *slash = strrchr(log_dir, '/');
+        if (slash && slash != log_dir) {
+                *slash = 0;
+                if (fs_mkdir_p(log_dir, 0755, err) < 0)
+                        return -1;
+        }
+        AUTOFREE char *pid_file = xasprintf("%s/pid", x->dir);
+        AUTOFREE char *monitor_log = xasprintf("%s/monitor.log", x->dir);
+        struct monitor_create_opts o = {
+                .monitor_path = rt->monitor_path,
+                .id = i->id,
+                .bundle = x->dir,
+                .runtime = i->runtime_path,
+                .runtime_root = *i->runtime_root ? i->runtime_root : NULL,
+                .runtime_args = runtime_global_args(x->cfg),
+                .log_path = log_path,
+                .exit_dir = rt->exits_dir,
+                .socket_dir = rt->sockets_dir,
+                .pid_file = pid_file,
+                .cgroup_path = x->oom_dir,
+                .is_terminal = i->tty,
+                .has_stdin = i->has_stdin,
+                .is_stdin_once = i->is_stdin_once,
+                .log_level = log_level_to_string(x->cfg->log_level),
+                .monitor_log_path = monitor_log,
+        };
+        return rt->be.monitor_create(rt->be.data, &o, &i->monitor_pid, &i->pid, err);
+}
+
+static int store_insert(struct runtime *rt, struct container *c, struct cric_error **err) {
+        const struct container_info *i = &c->info;
+        struct json_object *rec = record_container(c);
+        AUTOFREE char *text = record_text(rec);
+        json_object_put(rec);
+        struct json_object *res = record_resources(&c->res->r);
+        AUTOFREE char *res_text = record_text(res);
+        json_object_put(res);
+        struct container_row row = {
+                .id = i->id,
+                .pod_id = i->pod_id,
+                .name = i->name,
+                .attempt = i->attempt,
+                .state = CONTAINER_ROW_CREATED,
+                .created_ns = i->created_ns,
+                .reason = "",
+                .message = "",
+                .image = i->image,
+                .image_id = i->image_id,
+                .image_ref = i->image_ref,
+                .runtime_path = i->runtime_path,
+                .runtime_root = i->runtime_root,
+                .log_path = i->log_path,
+                .cgroup = i->cgroup,
+                .stop_signal = i->stop_signal,
+                .monitor_pid = i->monitor_pid,
+                .pid = i->pid,
+                .record = text,
+                .resources = res_text,
+                .resources_len = strlen(res_text),
+        };
+        return store_container_insert(rt->db, &row, err);
+}
+
+/* The pod may have been stopped meanwhile: checked again under the lock that publishes. */
+static int publish(struct runtime *rt, struct create *x, struct cric_error **err) {
+        x->c->info.created_ns = runtime_now_ns();
+        pthread_mutex_lock(&rt->lock);
+        int r = check_pod(rt, x, err);
+        if (r == 0)
+                r = store_insert(rt, x->c, err);
+        if (r == 0)
+                index_add(&rt->ctrs, ctr_ref(x->c));
+        pthread_mutex_unlock(&rt->lock);
+        return r;
+}
+
+int runtime_container_create(struct runtime *rt, const struct container_config *in, char **ret_id,
+                             struct cric_error **err) {
+        const char *name = in->oci.name ? in->oci.name : "";
+        struct create x = {.cfg = runtime_config(rt), .in = in};
+        char id[65];
+        runtime_new_id(id);
+        int r = find_pod(rt, &x, err);
+        if (r == 0) {
+                cgroup_prewarm_kick(rt->prewarm); /* the runtime moves the container into its cgroup */
+                r = find_image(rt, &x, err);
+        }
+        if (r == 0)
+                r = container_new(rt, &x, id, err);
+        if (r < 0) {
+                create_clear(&x);
+                return cric_error_prefix(err, "create container %s in pod %s", name, in->pod_id);
+        }
+        x.dir = ctr_dir(rt, id);
+        x.rootfs = xasprintf("%s/rootfs", x.dir);
+        r = make_bundle(rt, &x, err);
+        if (r == 0)
+                r = start_monitor(rt, &x, err);
+        if (r == 0)
+                r = publish(rt, &x, err);
+        if (r < 0) {
+                ctr_teardown(rt, id, x.c->info.runtime_path, x.c->info.runtime_root);
+                create_clear(&x);
+                return cric_error_prefix(err, "create container %s in pod %s", name, in->pod_id);
+        }
+        log_info("container %s (%s in pod %s) created, pid %d", id, name, x.pod->info.id, (int) x.c->info.pid);
+        create_clear(&x);
+        *ret_id = xstrdup(id);
+        return 0;
+}

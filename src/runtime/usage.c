@@ -1,0 +1,258 @@
+/* ContainerStats, PodSandboxStats and their List forms: the cgroups the OCI runtime made
+ * and the containers' writable layers.
+ *
+ * usage_nano_cores is a rate: it needs the previous sample of the same cgroup, which the
+ * usage cache keeps between calls (the kubelet polls every few seconds). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/internal.h"
+#include "storage/storage.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+#include "util/xalloc.h"
+
+/* Samples older than this are dropped from the cache. */
+#define SAMPLE_TTL_NS (10LL * 60 * 1000000000)
+
+struct sample {
+        char *key; /* the cgroup path, or "pod:<id>" for the sum of a pod's containers */
+        struct cgroup_stats stats;
+};
+
+struct usage_cache {
+        pthread_mutex_t lock;
+        struct sample *v;
+        size_t n;
+};
+
+struct usage_cache *usage_cache_new(void) {
+        struct usage_cache *u = xzalloc(sizeof(*u));
+        pthread_mutex_init(&u->lock, NULL);
+        return u;
+}
+
+void usage_cache_free(struct usage_cache *u) {
+        if (!u)
+                return;
+        for (size_t i = 0; i < u->n; i++)
+                free(u->v[i].key);
+        free(u->v);
+        pthread_mutex_destroy(&u->lock);
+        free(u);
+}
+
+/* Swaps cur in as the cgroup's last sample; true with *ret when a rate can be computed. */
+static bool nano_cores(struct usage_cache *u, const char *key, const struct cgroup_stats *cur, uint64_t *ret) {
+        bool ok = false, stored = false;
+        pthread_mutex_lock(&u->lock);
+        size_t keep = 0;
+        for (size_t i = 0; i < u->n; i++) {
+                struct sample *s = &u->v[i];
+                if (!strcmp(s->key, key)) {
+                        ok = cgroup_cpu_nano_cores(&s->stats, cur, ret);
+                        s->stats = *cur;
+                        stored = true;
+                } else if ((int64_t) (cur->monotonic_ns - s->stats.monotonic_ns) > SAMPLE_TTL_NS) {
+                        free(s->key);
+                        continue;
+                }
+                u->v[keep++] = *s;
+        }
+        u->n = keep;
+        if (!stored) {
+                u->v = xrealloc(u->v, (u->n + 1) * sizeof(*u->v));
+                u->v[u->n++] = (struct sample){.key = xstrdup(key), .stats = *cur};
+        }
+        pthread_mutex_unlock(&u->lock);
+        return ok;
+}
+
+/* Reads the cgroup below the hierarchy roots; false when it is gone or unreadable. */
+static bool read_cgroup(struct runtime *rt, const char *cgroup, struct cgroup_stats *ret) {
+        if (!rt->cgroups || !cgroup || !*cgroup)
+                return false;
+        CLEANUP(cgroup_paths_freep) struct cgroup_paths *p = NULL;
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        if (cgroup_paths_new(rt->cgroups, cgroup, &p, &e) < 0 || cgroup_stats_read(p, ret, &e) < 0) {
+                if (e->kind != CRIC_E_NOT_FOUND)
+                        cric_error_log_free(&e, "stats of cgroup %s", cgroup);
+                return false;
+        }
+        return true;
+}
+
+static void set_rate(struct runtime *rt, const char *key, struct runtime_usage *u) {
+        if (u->has_cgroup && u->cgroup.has_cpu)
+                u->has_nano_cores = nano_cores(rt->usage, key, &u->cgroup, &u->nano_cores);
+}
+
+void usage_of_container(struct runtime *rt, const struct container_view *v, struct runtime_usage *ret) {
+        *ret = (struct runtime_usage){.timestamp_ns = runtime_now_ns()};
+        const struct container_info *i = v->info;
+        ret->has_cgroup = v->state != CONTAINER_EXITED && read_cgroup(rt, i->cgroup, &ret->cgroup);
+        if (ret->has_cgroup) {
+                ret->timestamp_ns = (int64_t) ret->cgroup.timestamp_ns;
+                set_rate(rt, i->cgroup, ret);
+        }
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        if (rootfs_usage(rt->layers, i->id, &ret->fs_bytes, &ret->fs_inodes, &ret->fs_mountpoint, &e) == 0)
+                ret->has_fs = true;
+        else
+                cric_error_log_free(&e, "writable layer of container %s", i->id);
+}
+
+static void add_sample(struct cgroup_stats *sum, const struct cgroup_stats *s) {
+        sum->timestamp_ns = s->timestamp_ns;
+        sum->monotonic_ns = s->monotonic_ns;
+#define ADD(flag, field)                                                                                               \
+        if (s->flag) {                                                                                                 \
+                sum->flag = true;                                                                                      \
+                sum->field += s->field;                                                                                \
+        }
+        ADD(has_cpu, cpu_usage_core_ns);
+        ADD(has_memory_usage, memory_usage_bytes);
+        ADD(has_working_set, memory_working_set_bytes);
+        ADD(has_rss, memory_rss_bytes);
+        ADD(has_pids, pids_current);
+#undef ADD
+        if (s->has_page_faults) {
+                sum->has_page_faults = true;
+                sum->page_faults += s->page_faults;
+                sum->major_page_faults += s->major_page_faults;
+        }
+}
+
+/* The pod's own cgroup, when the kubelet gave it one (cgroupfs form or a systemd slice). */
+static bool pod_cgroup(struct runtime *rt, const struct pod_info *p, char **ret_key, struct cgroup_stats *ret) {
+        if (!*p->cgroup_parent)
+                return false;
+        CLEANUP(config_unrefp) struct cric_config *cfg = runtime_config(rt);
+        const struct cgroup_driver *drv = cgroup_driver_find(cgroup_manager_to_string(cfg->cgroup_manager));
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        if (!drv || drv->pod_parent(p->cgroup_parent, ret_key, &e) < 0)
+                return false;
+        return read_cgroup(rt, *ret_key, ret);
+}
+
+void usage_of_pod(struct runtime *rt, const struct pod_view *v, const struct container_stats *ctrs, size_t n,
+                  struct runtime_usage *ret) {
+        *ret = (struct runtime_usage){.timestamp_ns = runtime_now_ns()};
+        AUTOFREE char *key = NULL;
+        if (pod_cgroup(rt, v->info, &key, &ret->cgroup)) {
+                ret->has_cgroup = true;
+        } else {
+                free(key);
+                key = xasprintf("pod:%s", v->info->id);
+                for (size_t i = 0; i < n; i++) {
+                        if (ctrs[i].usage.has_cgroup) {
+                                add_sample(&ret->cgroup, &ctrs[i].usage.cgroup);
+                                ret->has_cgroup = true;
+                        }
+                }
+        }
+        if (ret->has_cgroup) {
+                ret->timestamp_ns = (int64_t) ret->cgroup.timestamp_ns;
+                set_rate(rt, key, ret);
+        }
+}
+
+/* ---- the calls ---- */
+
+void container_stats_clear(struct container_stats *s) {
+        container_view_clear(&s->view);
+        free(s->usage.fs_mountpoint);
+        *s = (struct container_stats){0};
+}
+
+void container_stats_free(struct container_stats *s, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                container_stats_clear(&s[i]);
+        free(s);
+}
+
+void pod_stats_clear(struct pod_stats *s) {
+        pod_view_clear(&s->view);
+        free(s->usage.fs_mountpoint);
+        container_stats_free(s->containers, s->n_containers);
+        *s = (struct pod_stats){0};
+}
+
+void pod_stats_free(struct pod_stats *s, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                pod_stats_clear(&s[i]);
+        free(s);
+}
+
+int runtime_container_stats(struct runtime *rt, const char *id, struct container_stats *ret, struct cric_error **err) {
+        struct container_stats s = {0};
+        pthread_mutex_lock(&rt->lock);
+        struct container *c = index_find(&rt->ctrs, id, "container", err);
+        if (c)
+                s.view = ctr_view(c, false);
+        pthread_mutex_unlock(&rt->lock);
+        if (!c)
+                return -1;
+        usage_of_container(rt, &s.view, &s.usage);
+        *ret = s;
+        return 0;
+}
+
+void runtime_container_stats_list(struct runtime *rt, const struct container_filter *f, struct container_stats **ret,
+                                  size_t *ret_n) {
+        struct container_view *v = NULL;
+        size_t n = 0, k = 0;
+        runtime_container_list(rt, f, &v, &n);
+        struct container_stats *s = xcalloc(n + 1, sizeof(*s));
+        for (size_t i = 0; i < n; i++) {
+                if (v[i].state == CONTAINER_EXITED) {
+                        container_view_clear(&v[i]);
+                        continue;
+                }
+                s[k].view = v[i];
+                usage_of_container(rt, &s[k].view, &s[k].usage);
+                k++;
+        }
+        free(v);
+        *ret = s;
+        *ret_n = k;
+}
+
+static void fill_pod(struct runtime *rt, struct pod_stats *s) {
+        struct container_filter f = {.pod_id_prefix = s->view.info->id, .state = -1};
+        runtime_container_stats_list(rt, &f, &s->containers, &s->n_containers);
+        usage_of_pod(rt, &s->view, s->containers, s->n_containers, &s->usage);
+}
+
+int runtime_pod_stats(struct runtime *rt, const char *id, struct pod_stats *ret, struct cric_error **err) {
+        struct pod_stats s = {0};
+        pthread_mutex_lock(&rt->lock);
+        struct pod *p = index_find(&rt->pods, id, "pod", err);
+        if (p)
+                s.view = pod_view_of(p);
+        pthread_mutex_unlock(&rt->lock);
+        if (!p)
+                return -1;
+        fill_pod(rt, &s);
+        *ret = s;
+        return 0;
+}
+
+void runtime_pod_stats_list(struct runtime *rt, const struct pod_filter *f, struct pod_stats **ret, size_t *ret_n) {
+        struct pod_view *v = NULL;
+        size_t n = 0, k = 0;
+        runtime_pod_list(rt, f, &v, &n);
+        struct pod_stats *s = xcalloc(n + 1, sizeof(*s));
+        for (size_t i = 0; i < n; i++) {
+                if (v[i].state != POD_READY) {
+                        pod_view_clear(&v[i]);
+                        continue;
+                }
+                s[k].view = v[i];
+                fill_pod(rt, &s[k]);
+                k++;
+        }
+        free(v);
+        *ret = s;
+        *ret_n = k;
+}
