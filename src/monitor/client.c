@@ -428,3 +428,23 @@ bool monitor_is_alive(pid_t pid) {
         /* The monitor names itself, so a recycled pid is not mistaken for it. */
         return state != 'Z' && state != 'X' && !strcmp(open_paren + 1, "cric-monitor");
 }
+
+int monitor_check_version(const char *monitor_path, struct cric_error **err) {
+        if (!fs_is_executable(monitor_path))
+                return cric_error_set(err, CRIC_E_NOT_FOUND, "cric-monitor %s: no such executable", monitor_path);
+        char *argv[] = {(char *) monitor_path, "--version-check", NULL};
+        AUTOFREE char *out = NULL;
+        if (spawn_run(argv, &(struct spawn_opts){.timeout_ms = 10000}, &out, err) < 0)
+                return cric_error_prefix(err, "cric-monitor %s", monitor_path);
+        char *end = NULL;
+        long v = strtol(out, &end, 10);
+        if (end == out || (*end && *end != '\n'))
+                return cric_error_set(err, CRIC_E_PRECONDITION, "cric-monitor %s: no protocol version in \"%.32s\"",
+                                      monitor_path, out);
+        if (v != MONITOR_PROTOCOL_VERSION)
+                return cric_error_set(err, CRIC_E_PRECONDITION,
+                                      "cric-monitor %s speaks protocol %ld, this cricd speaks %d: install the two "
+                                      "from the same build",
+                                      monitor_path, v, MONITOR_PROTOCOL_VERSION);
+        return 0;
+}

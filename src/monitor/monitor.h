@@ -88,6 +88,11 @@ int monitor_resize(const char *socket_dir, const char *id, unsigned rows, unsign
  * the caller's (close-on-exec). CRIC_E_NOT_FOUND when no monitor listens. */
 int monitor_attach_connect(const char *socket_dir, const char *id, int *ret_fd, struct cric_error **err);
 
+/* Runs `monitor_path --version-check` and compares what it prints with
+ * MONITOR_PROTOCOL_VERSION. CRIC_E_PRECONDITION, naming both versions, when the monitor
+ * speaks another protocol; CRIC_E_NOT_FOUND / CRIC_E_INTERNAL when it cannot be run. */
+int monitor_check_version(const char *monitor_path, struct cric_error **err);
+
 /* True when pid is a live (not zombie) cric-monitor process. */
 bool monitor_is_alive(pid_t pid);
 

@@ -1,9 +1,9 @@
 /* The protocol between cricd and cric-monitor, version MONITOR_PROTOCOL_VERSION.
  *
- * Bump the version on any incompatible change below; the daemon runs
- * `cric-monitor --version-check` (prints the version and a newline, exits 0) and refuses a
- * monitor that speaks another one. Adding a JSON field is compatible; readers ignore
- * fields they do not know.
+ * Bump the version on any incompatible change below. At start, cricd runs
+ * `cric-monitor --version-check` (prints the version and a newline, exits 0) and refuses
+ * to start with a monitor that speaks another one (monitor_check_version). Adding a JSON
+ * field is compatible; readers ignore fields they do not know.
  *
  * Invocation (long options; -c, -t, -i are short forms):
  *   --cid/-c ID            container id (also names the exit file and the socket dir)

@@ -394,7 +394,10 @@ int runtime_new(const struct runtime_opts *o, struct runtime **ret, struct cric_
         if (!rt->monitor_path)
                 rt->monitor_path = xstrdup("/usr/libexec/cric/cric-monitor"); /* named in errors */
         rt->usage = usage_cache_new();
-        if (runtime_restore(rt, err) < 0 || exit_watch_start(rt, err) < 0) {
+        /* Monitors outlive the daemon: one that speaks another protocol is refused at once
+         * (a stand-in backend brings its own). */
+        if ((!o->backend && monitor_check_version(rt->monitor_path, err) < 0) || runtime_restore(rt, err) < 0 ||
+            exit_watch_start(rt, err) < 0) {
                 runtime_free(rt);
                 return -1;
         }

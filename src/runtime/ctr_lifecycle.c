@@ -23,6 +23,7 @@ bool ctr_set_exited(struct container *c, int exit_code, int64_t when_ns, const c
         c->exit_code = exit_code;
         c->finished_ns = when_ns;
         c->reason = reason;
+        free(c->message);
         c->message = xstrdup(message ? message : "");
         return true;
 }

@@ -15,7 +15,8 @@ struct container_view ctr_view(struct container *c, bool with_resources) {
                 .finished_ns = c->finished_ns,
                 .exit_code = c->exit_code,
                 .reason = c->reason ? c->reason : "",
-                .message = c->message ? c->message : "",
+                /* Set once, at the exit: never replaced while a view borrows it. */
+                .message = c->state == CONTAINER_EXITED && c->message ? c->message : "",
         };
         if (with_resources && c->res) {
                 v.resources = c->res->r;

@@ -101,7 +101,8 @@ static struct container *container_from_row(struct container_row *row) {
         c->finished_ns = row->finished_ns;
         c->exit_code = row->exit_code;
         c->reason = static_reason(row->reason);
-        c->message = STEAL_PTR(row->message);
+        if (c->state == CONTAINER_EXITED)
+                c->message = STEAL_PTR(row->message);
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
         CLEANUP(json_putp) struct json_object *rec = record_parse(row->record, &e);
         if (!rec) {
