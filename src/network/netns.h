@@ -7,6 +7,7 @@
 #ifndef CRIC_NETWORK_NETNS_H
 #define CRIC_NETWORK_NETNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/error.h"
@@ -85,5 +86,13 @@ int netns_get_addresses(const char *netns_path, const char *ifname, char ***ret_
  * family (lowest metric wins). Returns how many (0 when there is no default route);
  * *ret is a NULL-terminated strv the caller frees, IPv4 first. Thread-safe. */
 int host_addresses(char ***ret, struct cric_error **err);
+
+/* A non-blocking rtnetlink socket subscribed to the host's address and route changes:
+ * it becomes readable when what host_addresses returns may have changed, so a cache
+ * of it knows when to read again. The caller owns the fd. */
+int host_changes_open(struct cric_error **err);
+/* Reads every pending notification of such a socket; true when there was one (or
+ * notifications were lost). */
+bool host_changes_drain(int fd);
 
 #endif

@@ -383,3 +383,30 @@ int host_addresses(char ***ret, struct cric_error **err) {
         *ret = STEAL_PTR(list);
         return n;
 }
+
+int host_changes_open(struct cric_error **err) {
+        AUTOCLOSE int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+        if (fd < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open rtnetlink socket");
+        struct sockaddr_nl sa = {
+                .nl_family = AF_NETLINK,
+                .nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE,
+        };
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "subscribe to address and route changes");
+        return STEAL_FD(fd);
+}
+
+bool host_changes_drain(int fd) {
+        char buf[8192];
+        bool any = false;
+        for (;;) {
+                ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                if (n > 0) {
+                        any = true;
+                        continue;
+                }
+                /* ENOBUFS: notifications were lost, so something changed. */
+                return any || (n < 0 && errno == ENOBUFS);
+        }
+}

@@ -135,7 +135,6 @@ void ctr_unref(struct container *c) {
         free(i->runtime_path);
         free(i->runtime_root);
         free(c->message);
-        free(c->exec_process);
         resources_unref(c->res);
         pthread_mutex_destroy(&c->op_lock);
         free(c);
@@ -355,6 +354,7 @@ bool kv_match(char *const *pairs, char *const *selector) {
 
 int runtime_new(const struct runtime_opts *o, struct runtime **ret, struct cric_error **err) {
         struct runtime *rt = xzalloc(sizeof(*rt));
+        rt->host_changes_fd = -1;
         pthread_mutex_init(&rt->cfg_lock, NULL);
         pthread_mutex_init(&rt->lock, NULL);
         pthread_mutex_init(&rt->persist, NULL);
@@ -394,6 +394,10 @@ int runtime_new(const struct runtime_opts *o, struct runtime **ret, struct cric_
         if (!rt->monitor_path)
                 rt->monitor_path = xstrdup("/usr/libexec/cric/cric-monitor"); /* named in errors */
         rt->usage = usage_cache_new();
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        rt->host_changes_fd = host_changes_open(&e);
+        if (rt->host_changes_fd < 0)
+                cric_error_log_free(&e, "the host's addresses are read again every second");
         /* Monitors outlive the daemon: one that speaks another protocol is refused at once
          * (a stand-in backend brings its own). */
         if ((!o->backend && monitor_check_version(rt->monitor_path, err) < 0) || runtime_restore(rt, err) < 0 ||
@@ -418,6 +422,8 @@ struct runtime *runtime_free(struct runtime *rt) {
         free(rt->ctrs.objs);
         usage_cache_free(rt->usage);
         strv_free(rt->host_ips);
+        if (rt->host_changes_fd >= 0)
+                close(rt->host_changes_fd);
         pthread_mutex_destroy(&rt->host_lock);
         free(rt->pods_dir);
         free(rt->ns_dir);

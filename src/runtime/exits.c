@@ -2,7 +2,8 @@
  * written the exit file (inotify on the exits directory), so no call has to look for
  * it. A monitor that ends without writing one (killed) is noticed when the daemon reaps
  * it (runtime_monitor_reaped) or, for monitors of an earlier daemon, by a sweep every
- * few seconds that asks the kernel whether they still exist. */
+ * few seconds that asks the kernel whether they still exist. The same thread hears of
+ * the host's address changes (the cache of pod_view.c). */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include "network/netns.h"
 #include "runtime/internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -91,16 +93,20 @@ static void *watch_main(void *arg) {
         struct exit_watch *w = rt->watch;
         int64_t next_sweep = runtime_mono_ms() + SWEEP_MS;
         for (;;) {
-                struct pollfd fds[2] = {{.fd = w->stop_fd, .events = POLLIN}, {.fd = w->inotify_fd, .events = POLLIN}};
+                struct pollfd fds[3] = {{.fd = w->stop_fd, .events = POLLIN},
+                                        {.fd = rt->host_changes_fd, .events = POLLIN},
+                                        {.fd = w->inotify_fd, .events = POLLIN}};
                 int64_t wait = next_sweep - runtime_mono_ms();
-                int r = poll(fds, w->inotify_fd >= 0 ? 2 : 1, wait < 0 ? 0 : (int) wait);
+                int r = poll(fds, w->inotify_fd >= 0 ? 3 : 2, wait < 0 ? 0 : (int) wait);
                 if (r < 0 && errno != EINTR) {
                         log_error("exit watch: poll: %s", strerror(errno));
                         break;
                 }
                 if (fds[0].revents)
                         break;
-                if (w->inotify_fd >= 0 && fds[1].revents && !read_events(rt, w->inotify_fd)) {
+                if (fds[1].revents && host_changes_drain(rt->host_changes_fd))
+                        host_ips_changed(rt);
+                if (w->inotify_fd >= 0 && fds[2].revents && !read_events(rt, w->inotify_fd)) {
                         log_error("exit watch: inotify: %s; looking for exits every %d ms instead", strerror(errno),
                                   SWEEP_MS);
                         close(w->inotify_fd);

@@ -55,7 +55,6 @@ struct container {
         const char *reason; /* a static string */
         char *message;      /* set once, when the container exits */
         struct resources *res;
-        char *exec_process; /* process.json for exec, derived from config.json once */
         bool is_gone;
 };
 
@@ -89,9 +88,14 @@ struct runtime {
         struct index pods, ctrs;
         struct exit_watch *watch;
         struct usage_cache *usage;
-        pthread_mutex_t host_lock; /* the host's addresses, for pods on the host network */
+        /* The host's addresses, for pods on the host network: read again only after the
+         * kernel reported an address or route change (host_changes_fd, watched by the
+         * exit watch thread), or every second when that socket could not be opened. */
+        pthread_mutex_t host_lock;
         char **host_ips;
         int64_t host_ips_at_ms;
+        bool is_host_ips_stale;
+        int host_changes_fd;
 };
 
 /* ---- core.c ---- */
@@ -190,6 +194,9 @@ int infra_kill(struct runtime *rt, const char *pod_id, const char *runtime_path,
                struct cric_error **err);
 struct container_view ctr_view(struct container *c, bool with_resources); /* rt->lock held */
 struct pod_view pod_view_of(struct pod *p);                               /* rt->lock held */
+
+/* ---- pod_view.c ---- */
+void host_ips_changed(struct runtime *rt);
 
 /* ---- exits.c: the exit watch ---- */
 int exit_watch_start(struct runtime *rt, struct cric_error **err);

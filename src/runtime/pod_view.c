@@ -9,13 +9,20 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-/* The host's addresses, for pods on the host network: read at most once a second. */
+/* Without change notifications, the host's addresses are read at most once a second. */
 #define HOST_IPS_TTL_MS 1000
+
+void host_ips_changed(struct runtime *rt) {
+        pthread_mutex_lock(&rt->host_lock);
+        rt->is_host_ips_stale = true;
+        pthread_mutex_unlock(&rt->host_lock);
+}
 
 static char **host_ips_copy(struct runtime *rt) {
         pthread_mutex_lock(&rt->host_lock);
         int64_t now = runtime_mono_ms();
-        if (!rt->host_ips || now - rt->host_ips_at_ms >= HOST_IPS_TTL_MS) {
+        bool is_expired = rt->host_changes_fd < 0 && now - rt->host_ips_at_ms >= HOST_IPS_TTL_MS;
+        if (!rt->host_ips || rt->is_host_ips_stale || is_expired) {
                 char **ips = NULL;
                 CLEANUP(cric_error_freep) struct cric_error *e = NULL;
                 if (host_addresses(&ips, &e) < 0)
@@ -25,6 +32,7 @@ static char **host_ips_copy(struct runtime *rt) {
                         rt->host_ips = ips;
                 }
                 rt->host_ips_at_ms = now;
+                rt->is_host_ips_stale = false;
         }
         char **copy = strv_copy(rt->host_ips);
         pthread_mutex_unlock(&rt->host_lock);
