@@ -1,4 +1,4 @@
-/* ContainerStatus and ListContainers. */
+/* ContainerStatus and ListContainers, built in the reply arena. */
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +12,10 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-static Runtime__V1__Mount *mount_of(const struct container_mount *from) {
-        Runtime__V1__Mount *m = xmalloc(sizeof(*m));
-        runtime__v1__mount__init(m);
-        m->container_path = xstrdup(from->container_path);
-        m->host_path = xstrdup(from->host_path);
+static Runtime__V1__Mount *mount_of(struct rpc_ctx *ctx, const struct container_mount *from) {
+        Runtime__V1__Mount *m = reply_new(ctx, &runtime__v1__mount__descriptor);
+        m->container_path = rpc_strdup(ctx, from->container_path);
+        m->host_path = rpc_strdup(ctx, from->host_path);
         m->readonly = from->is_readonly;
         m->selinux_relabel = from->selinux_relabel;
         m->propagation = (Runtime__V1__MountPropagation) from->propagation;
@@ -24,50 +23,45 @@ static Runtime__V1__Mount *mount_of(const struct container_mount *from) {
         return m;
 }
 
-static Runtime__V1__ContainerResources *resources_of(const struct oci_resources *r) {
-        Runtime__V1__LinuxContainerResources *l = xmalloc(sizeof(*l));
-        runtime__v1__linux_container_resources__init(l);
+static Runtime__V1__ContainerResources *resources_of(struct rpc_ctx *ctx, const struct oci_resources *r) {
+        Runtime__V1__LinuxContainerResources *l = reply_new(ctx, &runtime__v1__linux_container_resources__descriptor);
         l->cpu_period = r->cpu_period;
         l->cpu_quota = r->cpu_quota;
         l->cpu_shares = r->cpu_shares;
         l->memory_limit_in_bytes = r->memory_limit_in_bytes;
         l->memory_swap_limit_in_bytes = r->memory_swap_limit_in_bytes;
         l->oom_score_adj = r->oom_score_adj;
-        l->cpuset_cpus = xstrdup(r->cpuset_cpus ? r->cpuset_cpus : "");
-        l->cpuset_mems = xstrdup(r->cpuset_mems ? r->cpuset_mems : "");
-        l->hugepage_limits = xcalloc(r->n_hugepage_limits + 1, sizeof(*l->hugepage_limits));
+        l->cpuset_cpus = rpc_strdup(ctx, r->cpuset_cpus ? r->cpuset_cpus : "");
+        l->cpuset_mems = rpc_strdup(ctx, r->cpuset_mems ? r->cpuset_mems : "");
+        l->hugepage_limits = rpc_alloc(ctx, (r->n_hugepage_limits + 1) * sizeof(*l->hugepage_limits));
         for (size_t i = 0; i < r->n_hugepage_limits; i++) {
-                Runtime__V1__HugepageLimit *h = xmalloc(sizeof(*h));
-                runtime__v1__hugepage_limit__init(h);
-                h->page_size = xstrdup(r->hugepage_limits[i].page_size ? r->hugepage_limits[i].page_size : "");
+                Runtime__V1__HugepageLimit *h = reply_new(ctx, &runtime__v1__hugepage_limit__descriptor);
+                h->page_size = rpc_strdup(ctx, r->hugepage_limits[i].page_size ? r->hugepage_limits[i].page_size : "");
                 h->limit = r->hugepage_limits[i].limit;
                 l->hugepage_limits[l->n_hugepage_limits++] = h;
         }
-        l->unified = xcalloc(r->n_unified + 1, sizeof(*l->unified));
+        l->unified = rpc_alloc(ctx, (r->n_unified + 1) * sizeof(*l->unified));
         for (size_t i = 0; i < r->n_unified; i++) {
-                Runtime__V1__LinuxContainerResources__UnifiedEntry *e = xmalloc(sizeof(*e));
-                runtime__v1__linux_container_resources__unified_entry__init(e);
-                e->key = xstrdup(r->unified[i].key);
-                e->value = xstrdup(r->unified[i].value);
+                Runtime__V1__LinuxContainerResources__UnifiedEntry *e =
+                        reply_new(ctx, &runtime__v1__linux_container_resources__unified_entry__descriptor);
+                e->key = rpc_strdup(ctx, r->unified[i].key);
+                e->value = rpc_strdup(ctx, r->unified[i].value);
                 l->unified[l->n_unified++] = e;
         }
-        Runtime__V1__ContainerResources *res = xmalloc(sizeof(*res));
-        runtime__v1__container_resources__init(res);
+        Runtime__V1__ContainerResources *res = reply_new(ctx, &runtime__v1__container_resources__descriptor);
         res->linux = l;
         return res;
 }
 
-static Runtime__V1__ContainerUser *user_of(const struct oci_user *u) {
-        Runtime__V1__LinuxContainerUser *l = xmalloc(sizeof(*l));
-        runtime__v1__linux_container_user__init(l);
+static Runtime__V1__ContainerUser *user_of(struct rpc_ctx *ctx, const struct oci_user *u) {
+        Runtime__V1__LinuxContainerUser *l = reply_new(ctx, &runtime__v1__linux_container_user__descriptor);
         l->uid = u->uid;
         l->gid = u->gid;
-        l->supplemental_groups = xcalloc(u->n_additional_gids + 1, sizeof(*l->supplemental_groups));
+        l->supplemental_groups = rpc_alloc(ctx, (u->n_additional_gids + 1) * sizeof(*l->supplemental_groups));
         for (size_t i = 0; i < u->n_additional_gids; i++)
                 l->supplemental_groups[i] = u->additional_gids[i];
         l->n_supplemental_groups = u->n_additional_gids;
-        Runtime__V1__ContainerUser *cu = xmalloc(sizeof(*cu));
-        runtime__v1__container_user__init(cu);
+        Runtime__V1__ContainerUser *cu = reply_new(ctx, &runtime__v1__container_user__descriptor);
         cu->linux = l;
         return cu;
 }
@@ -91,38 +85,38 @@ static char *verbose_info(struct rpc_ctx *ctx, const struct container_view *v) {
         } else {
                 cric_error_log_free(&e, "container %s", c->id);
         }
-        char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        char *s = rpc_strdup(
+                ctx, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return s;
 }
 
-static Runtime__V1__ContainerStatus *status_of(const struct container_view *v) {
+static Runtime__V1__ContainerStatus *status_of(struct rpc_ctx *ctx, const struct container_view *v) {
         const struct container_info *c = v->info;
-        Runtime__V1__ContainerStatus *st = xmalloc(sizeof(*st));
-        runtime__v1__container_status__init(st);
-        st->id = xstrdup(c->id);
-        st->metadata = reply_ctr_metadata(c);
+        Runtime__V1__ContainerStatus *st = reply_new(ctx, &runtime__v1__container_status__descriptor);
+        st->id = rpc_strdup(ctx, c->id);
+        st->metadata = reply_ctr_metadata(ctx, c);
         st->state = reply_ctr_state(v->state);
         st->created_at = c->created_ns;
         st->started_at = v->started_ns;
         st->finished_at = v->finished_ns;
         st->exit_code = v->exit_code;
-        st->image = reply_image_spec(c);
-        st->image_ref = xstrdup(c->image_ref);
-        st->image_id = xstrdup(c->image_id);
-        st->reason = xstrdup(v->reason);
-        st->message = xstrdup(v->message);
-        st->log_path = xstrdup(c->log_path);
+        st->image = reply_image_spec(ctx, c);
+        st->image_ref = rpc_strdup(ctx, c->image_ref);
+        st->image_id = rpc_strdup(ctx, c->image_id);
+        st->reason = rpc_strdup(ctx, v->reason);
+        st->message = rpc_strdup(ctx, v->message);
+        st->log_path = rpc_strdup(ctx, c->log_path);
         st->stop_signal = ctr_signal_to_cri(c->stop_signal);
-        st->labels = REPLY_MAP(c->labels, runtime__v1__container_status__labels_entry, &st->n_labels);
+        st->labels = REPLY_MAP(ctx, c->labels, runtime__v1__container_status__labels_entry, &st->n_labels);
         st->annotations =
-                REPLY_MAP(c->annotations, runtime__v1__container_status__annotations_entry, &st->n_annotations);
-        st->mounts = xcalloc(c->n_mounts + 1, sizeof(*st->mounts));
+                REPLY_MAP(ctx, c->annotations, runtime__v1__container_status__annotations_entry, &st->n_annotations);
+        st->mounts = rpc_alloc(ctx, (c->n_mounts + 1) * sizeof(*st->mounts));
         for (size_t i = 0; i < c->n_mounts; i++)
-                st->mounts[i] = mount_of(&c->mounts[i]);
+                st->mounts[i] = mount_of(ctx, &c->mounts[i]);
         st->n_mounts = c->n_mounts;
-        st->resources = resources_of(&v->resources);
-        st->user = user_of(&c->user);
+        st->resources = resources_of(ctx, &v->resources);
+        st->user = user_of(ctx, &c->user);
         return st;
 }
 
@@ -134,32 +128,30 @@ int rpc_container_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, Proto
         struct container_view v;
         if (runtime_container_status(ctx->deps->runtime, r->container_id, &v, err) < 0)
                 return -1;
-        Runtime__V1__ContainerStatusResponse *resp = xmalloc(sizeof(*resp));
-        runtime__v1__container_status_response__init(resp);
-        resp->status = status_of(&v);
-        if (r->verbose) {
-                AUTOFREE char *info = verbose_info(ctx, &v);
-                resp->info = REPLY_INFO(info, runtime__v1__container_status_response__info_entry, &resp->n_info);
-        }
+        Runtime__V1__ContainerStatusResponse *resp =
+                reply_new(ctx, &runtime__v1__container_status_response__descriptor);
+        resp->status = status_of(ctx, &v);
+        if (r->verbose)
+                resp->info = REPLY_INFO(ctx, verbose_info(ctx, &v), runtime__v1__container_status_response__info_entry,
+                                        &resp->n_info);
         container_view_clear(&v);
         *ret_resp = &resp->base;
         return 0;
 }
 
-static Runtime__V1__Container *list_item(const struct container_view *v) {
+static Runtime__V1__Container *list_item(struct rpc_ctx *ctx, const struct container_view *v) {
         const struct container_info *c = v->info;
-        Runtime__V1__Container *x = xmalloc(sizeof(*x));
-        runtime__v1__container__init(x);
-        x->id = xstrdup(c->id);
-        x->pod_sandbox_id = xstrdup(c->pod_id);
-        x->metadata = reply_ctr_metadata(c);
-        x->image = reply_image_spec(c);
-        x->image_ref = xstrdup(c->image_ref);
-        x->image_id = xstrdup(c->image_id);
+        Runtime__V1__Container *x = reply_new(ctx, &runtime__v1__container__descriptor);
+        x->id = rpc_strdup(ctx, c->id);
+        x->pod_sandbox_id = rpc_strdup(ctx, c->pod_id);
+        x->metadata = reply_ctr_metadata(ctx, c);
+        x->image = reply_image_spec(ctx, c);
+        x->image_ref = rpc_strdup(ctx, c->image_ref);
+        x->image_id = rpc_strdup(ctx, c->image_id);
         x->state = reply_ctr_state(v->state);
         x->created_at = c->created_ns;
-        x->labels = REPLY_MAP(c->labels, runtime__v1__container__labels_entry, &x->n_labels);
-        x->annotations = REPLY_MAP(c->annotations, runtime__v1__container__annotations_entry, &x->n_annotations);
+        x->labels = REPLY_MAP(ctx, c->labels, runtime__v1__container__labels_entry, &x->n_labels);
+        x->annotations = REPLY_MAP(ctx, c->annotations, runtime__v1__container__annotations_entry, &x->n_annotations);
         return x;
 }
 
@@ -190,11 +182,10 @@ int rpc_list_containers(struct rpc_ctx *ctx, const ProtobufCMessage *req, Protob
         struct container_view *v = NULL;
         size_t n = 0;
         runtime_container_list(ctx->deps->runtime, &cf, &v, &n);
-        Runtime__V1__ListContainersResponse *resp = xmalloc(sizeof(*resp));
-        runtime__v1__list_containers_response__init(resp);
-        resp->containers = xcalloc(n ? n : 1, sizeof(*resp->containers));
+        Runtime__V1__ListContainersResponse *resp = reply_new(ctx, &runtime__v1__list_containers_response__descriptor);
+        resp->containers = rpc_alloc(ctx, (n ? n : 1) * sizeof(*resp->containers));
         for (size_t i = 0; i < n; i++)
-                resp->containers[resp->n_containers++] = list_item(&v[i]);
+                resp->containers[resp->n_containers++] = list_item(ctx, &v[i]);
         container_views_free(v, n);
         *ret_resp = &resp->base;
         return 0;

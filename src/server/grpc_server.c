@@ -142,7 +142,7 @@ static grpc_byte_buffer *encode(const ProtobufCMessage *msg) {
 
 /* Decodes the request, runs the handler and returns the response (or NULL with err). */
 static ProtobufCMessage *dispatch(struct call_slot *slot, const char *path, grpc_byte_buffer *req_bb,
-                                  struct cric_error **err) {
+                                  struct rpc_arena *arena, struct cric_error **err) {
         const struct rpc_method *m = rpc_method_find(path);
         if (!m) {
                 cric_error_set(err, CRIC_E_UNIMPLEMENTED, "unknown method %s", path);
@@ -164,7 +164,8 @@ static ProtobufCMessage *dispatch(struct call_slot *slot, const char *path, grpc
         struct rpc_ctx ctx = {.method = path,
                               .cfg = server_get_config(slot->srv),
                               .deadline = slot->details.deadline,
-                              .deps = &slot->srv->deps};
+                              .deps = &slot->srv->deps,
+                              .arena = arena};
         ProtobufCMessage *resp = NULL;
         if (m->handler(&ctx, req, &resp, err) < 0)
                 resp = NULL;
@@ -242,13 +243,15 @@ static void handle_call(void *arg) {
                 return;
         }
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        ProtobufCMessage *resp = dispatch(slot, path, req_bb, &err);
+        struct rpc_arena *arena = rpc_arena_new();
+        ProtobufCMessage *resp = dispatch(slot, path, req_bb, arena, &err);
         if (req_bb)
                 grpc_byte_buffer_destroy(req_bb);
         send_reply(slot, resp, err);
         log_result(path, err, &start);
-        if (resp)
+        if (resp && !rpc_arena_is_used(arena))
                 protobuf_c_message_free_unpacked(resp, NULL);
+        rpc_arena_free(arena);
         slot_free(slot);
 }
 

@@ -1,4 +1,4 @@
-/* PodSandboxStatus and ListPodSandbox. */
+/* PodSandboxStatus and ListPodSandbox, built in the reply arena. */
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,31 +11,26 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-static Runtime__V1__PodSandboxNetworkStatus *network_of(const struct pod_view *v) {
-        Runtime__V1__PodSandboxNetworkStatus *n = xmalloc(sizeof(*n));
-        runtime__v1__pod_sandbox_network_status__init(n);
+static Runtime__V1__PodSandboxNetworkStatus *network_of(struct rpc_ctx *ctx, const struct pod_view *v) {
+        Runtime__V1__PodSandboxNetworkStatus *n = reply_new(ctx, &runtime__v1__pod_sandbox_network_status__descriptor);
         size_t count = strv_length(v->ips);
-        if (count == 0)
+        n->ip = rpc_strdup(ctx, count ? v->ips[0] : "");
+        if (count < 2)
                 return n;
-        n->ip = xstrdup(v->ips[0]);
         n->n_additional_ips = count - 1;
-        n->additional_ips = xcalloc(count, sizeof(*n->additional_ips));
+        n->additional_ips = rpc_alloc(ctx, count * sizeof(*n->additional_ips));
         for (size_t i = 1; i < count; i++) {
-                Runtime__V1__PodIP *ip = xmalloc(sizeof(*ip));
-                runtime__v1__pod_ip__init(ip);
-                ip->ip = xstrdup(v->ips[i]);
+                Runtime__V1__PodIP *ip = reply_new(ctx, &runtime__v1__pod_ip__descriptor);
+                ip->ip = rpc_strdup(ctx, v->ips[i]);
                 n->additional_ips[i - 1] = ip;
         }
         return n;
 }
 
-static Runtime__V1__LinuxPodSandboxStatus *linux_of(const struct pod_info *p) {
-        Runtime__V1__LinuxPodSandboxStatus *l = xmalloc(sizeof(*l));
-        runtime__v1__linux_pod_sandbox_status__init(l);
-        l->namespaces = xmalloc(sizeof(*l->namespaces));
-        runtime__v1__namespace__init(l->namespaces);
-        Runtime__V1__NamespaceOption *o = xmalloc(sizeof(*o));
-        runtime__v1__namespace_option__init(o);
+static Runtime__V1__LinuxPodSandboxStatus *linux_of(struct rpc_ctx *ctx, const struct pod_info *p) {
+        Runtime__V1__LinuxPodSandboxStatus *l = reply_new(ctx, &runtime__v1__linux_pod_sandbox_status__descriptor);
+        l->namespaces = reply_new(ctx, &runtime__v1__namespace__descriptor);
+        Runtime__V1__NamespaceOption *o = reply_new(ctx, &runtime__v1__namespace_option__descriptor);
         o->network = (Runtime__V1__NamespaceMode) p->network;
         o->ipc = (Runtime__V1__NamespaceMode) p->ipc;
         o->pid = (Runtime__V1__NamespaceMode) p->pid;
@@ -43,13 +38,14 @@ static Runtime__V1__LinuxPodSandboxStatus *linux_of(const struct pod_info *p) {
         return l;
 }
 
-static char *verbose_info(const struct pod_view *v) {
+static char *verbose_info(struct rpc_ctx *ctx, const struct pod_view *v) {
         json_object *o = json_object_new_object();
         json_object_object_add(o, "id", json_object_new_string(v->info->id));
         json_object_object_add(o, "runtimeHandler", json_object_new_string(v->info->runtime_handler));
         json_object_object_add(o, "netnsPath", json_object_new_string(v->netns_path ? v->netns_path : ""));
         json_object_object_add(o, "createdAtNs", json_object_new_int64(v->info->created_ns));
-        char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        char *s = rpc_strdup(
+                ctx, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return s;
 }
@@ -61,41 +57,38 @@ int rpc_pod_sandbox_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, Pro
         if (runtime_pod_status(ctx->deps->runtime, r->pod_sandbox_id, &v, err) < 0)
                 return -1;
         const struct pod_info *p = v.info;
-        Runtime__V1__PodSandboxStatus *st = xmalloc(sizeof(*st));
-        runtime__v1__pod_sandbox_status__init(st);
-        st->id = xstrdup(p->id);
-        st->metadata = reply_pod_metadata(p);
+        Runtime__V1__PodSandboxStatus *st = reply_new(ctx, &runtime__v1__pod_sandbox_status__descriptor);
+        st->id = rpc_strdup(ctx, p->id);
+        st->metadata = reply_pod_metadata(ctx, p);
         st->state = reply_pod_state(v.state);
         st->created_at = p->created_ns;
-        st->runtime_handler = xstrdup(p->runtime_handler);
-        st->network = network_of(&v);
-        st->linux = linux_of(p);
-        st->labels = REPLY_MAP(p->labels, runtime__v1__pod_sandbox_status__labels_entry, &st->n_labels);
+        st->runtime_handler = rpc_strdup(ctx, p->runtime_handler);
+        st->network = network_of(ctx, &v);
+        st->linux = linux_of(ctx, p);
+        st->labels = REPLY_MAP(ctx, p->labels, runtime__v1__pod_sandbox_status__labels_entry, &st->n_labels);
         st->annotations =
-                REPLY_MAP(p->annotations, runtime__v1__pod_sandbox_status__annotations_entry, &st->n_annotations);
-        Runtime__V1__PodSandboxStatusResponse *resp = xmalloc(sizeof(*resp));
-        runtime__v1__pod_sandbox_status_response__init(resp);
+                REPLY_MAP(ctx, p->annotations, runtime__v1__pod_sandbox_status__annotations_entry, &st->n_annotations);
+        Runtime__V1__PodSandboxStatusResponse *resp =
+                reply_new(ctx, &runtime__v1__pod_sandbox_status_response__descriptor);
         resp->status = st;
-        if (r->verbose) {
-                AUTOFREE char *info = verbose_info(&v);
-                resp->info = REPLY_INFO(info, runtime__v1__pod_sandbox_status_response__info_entry, &resp->n_info);
-        }
+        if (r->verbose)
+                resp->info = REPLY_INFO(ctx, verbose_info(ctx, &v),
+                                        runtime__v1__pod_sandbox_status_response__info_entry, &resp->n_info);
         pod_view_clear(&v);
         *ret_resp = &resp->base;
         return 0;
 }
 
-static Runtime__V1__PodSandbox *list_item(const struct pod_view *v) {
+static Runtime__V1__PodSandbox *list_item(struct rpc_ctx *ctx, const struct pod_view *v) {
         const struct pod_info *i = v->info;
-        Runtime__V1__PodSandbox *p = xmalloc(sizeof(*p));
-        runtime__v1__pod_sandbox__init(p);
-        p->id = xstrdup(i->id);
-        p->metadata = reply_pod_metadata(i);
+        Runtime__V1__PodSandbox *p = reply_new(ctx, &runtime__v1__pod_sandbox__descriptor);
+        p->id = rpc_strdup(ctx, i->id);
+        p->metadata = reply_pod_metadata(ctx, i);
         p->state = reply_pod_state(v->state);
         p->created_at = i->created_ns;
-        p->runtime_handler = xstrdup(i->runtime_handler);
-        p->labels = REPLY_MAP(i->labels, runtime__v1__pod_sandbox__labels_entry, &p->n_labels);
-        p->annotations = REPLY_MAP(i->annotations, runtime__v1__pod_sandbox__annotations_entry, &p->n_annotations);
+        p->runtime_handler = rpc_strdup(ctx, i->runtime_handler);
+        p->labels = REPLY_MAP(ctx, i->labels, runtime__v1__pod_sandbox__labels_entry, &p->n_labels);
+        p->annotations = REPLY_MAP(ctx, i->annotations, runtime__v1__pod_sandbox__annotations_entry, &p->n_annotations);
         return p;
 }
 
@@ -116,11 +109,10 @@ int rpc_list_pod_sandbox(struct rpc_ctx *ctx, const ProtobufCMessage *req, Proto
         struct pod_view *v = NULL;
         size_t n = 0;
         runtime_pod_list(ctx->deps->runtime, &pf, &v, &n);
-        Runtime__V1__ListPodSandboxResponse *resp = xmalloc(sizeof(*resp));
-        runtime__v1__list_pod_sandbox_response__init(resp);
-        resp->items = xcalloc(n ? n : 1, sizeof(*resp->items));
+        Runtime__V1__ListPodSandboxResponse *resp = reply_new(ctx, &runtime__v1__list_pod_sandbox_response__descriptor);
+        resp->items = rpc_alloc(ctx, (n ? n : 1) * sizeof(*resp->items));
         for (size_t i = 0; i < n; i++)
-                resp->items[resp->n_items++] = list_item(&v[i]);
+                resp->items[resp->n_items++] = list_item(ctx, &v[i]);
         pod_views_free(v, n);
         *ret_resp = &resp->base;
         return 0;

@@ -17,15 +17,21 @@ ProtobufCMessage *reply_empty(const ProtobufCMessageDescriptor *d) {
         return m;
 }
 
-void *reply_map(char *const *pairs, const ProtobufCMessageDescriptor *d, size_t *ret_n) {
+void *reply_new(struct rpc_ctx *ctx, const ProtobufCMessageDescriptor *d) {
+        ProtobufCMessage *m = rpc_alloc(ctx, d->sizeof_message);
+        protobuf_c_message_init(d, m);
+        return m;
+}
+
+void *reply_map(struct rpc_ctx *ctx, char *const *pairs, const ProtobufCMessageDescriptor *d, size_t *ret_n) {
         size_t n = 0;
         while (pairs && pairs[2 * n] && pairs[2 * n + 1])
                 n++;
-        struct map_entry **to = xcalloc(n ? n : 1, sizeof(*to));
+        struct map_entry **to = rpc_alloc(ctx, (n ? n : 1) * sizeof(*to));
         for (size_t i = 0; i < n; i++) {
-                to[i] = (struct map_entry *) reply_empty(d);
-                to[i]->key = xstrdup(pairs[2 * i]);
-                to[i]->value = xstrdup(pairs[2 * i + 1]);
+                to[i] = reply_new(ctx, d);
+                to[i]->key = rpc_strdup(ctx, pairs[2 * i]);
+                to[i]->value = rpc_strdup(ctx, pairs[2 * i + 1]);
         }
         *ret_n = n;
         return to;
@@ -41,12 +47,11 @@ char **reply_pairs(void *const *entries, size_t n) {
         return v;
 }
 
-Runtime__V1__PodSandboxMetadata *reply_pod_metadata(const struct pod_info *p) {
-        Runtime__V1__PodSandboxMetadata *m = xmalloc(sizeof(*m));
-        runtime__v1__pod_sandbox_metadata__init(m);
-        m->name = xstrdup(p->name);
-        m->namespace_ = xstrdup(p->namespace);
-        m->uid = xstrdup(p->uid);
+Runtime__V1__PodSandboxMetadata *reply_pod_metadata(struct rpc_ctx *ctx, const struct pod_info *p) {
+        Runtime__V1__PodSandboxMetadata *m = reply_new(ctx, &runtime__v1__pod_sandbox_metadata__descriptor);
+        m->name = rpc_strdup(ctx, p->name);
+        m->namespace_ = rpc_strdup(ctx, p->namespace);
+        m->uid = rpc_strdup(ctx, p->uid);
         m->attempt = p->attempt;
         return m;
 }
@@ -56,10 +61,9 @@ Runtime__V1__PodSandboxState reply_pod_state(enum pod_state s) {
                               : RUNTIME__V1__POD_SANDBOX_STATE__SANDBOX_NOTREADY;
 }
 
-Runtime__V1__ContainerMetadata *reply_ctr_metadata(const struct container_info *c) {
-        Runtime__V1__ContainerMetadata *m = xmalloc(sizeof(*m));
-        runtime__v1__container_metadata__init(m);
-        m->name = xstrdup(c->name);
+Runtime__V1__ContainerMetadata *reply_ctr_metadata(struct rpc_ctx *ctx, const struct container_info *c) {
+        Runtime__V1__ContainerMetadata *m = reply_new(ctx, &runtime__v1__container_metadata__descriptor);
+        m->name = rpc_strdup(ctx, c->name);
         m->attempt = c->attempt;
         return m;
 }
@@ -73,12 +77,12 @@ Runtime__V1__ContainerState reply_ctr_state(enum container_state s) {
         return RUNTIME__V1__CONTAINER_STATE__CONTAINER_UNKNOWN;
 }
 
-Runtime__V1__ImageSpec *reply_image_spec(const struct container_info *c) {
-        Runtime__V1__ImageSpec *s = xmalloc(sizeof(*s));
-        runtime__v1__image_spec__init(s);
-        s->image = xstrdup(c->image);
-        s->annotations = REPLY_MAP(c->image_annotations, runtime__v1__image_spec__annotations_entry, &s->n_annotations);
-        s->runtime_handler = xstrdup(c->image_runtime_handler);
-        s->user_specified_image = xstrdup(c->user_specified_image);
+Runtime__V1__ImageSpec *reply_image_spec(struct rpc_ctx *ctx, const struct container_info *c) {
+        Runtime__V1__ImageSpec *s = reply_new(ctx, &runtime__v1__image_spec__descriptor);
+        s->image = rpc_strdup(ctx, c->image);
+        s->annotations =
+                REPLY_MAP(ctx, c->image_annotations, runtime__v1__image_spec__annotations_entry, &s->n_annotations);
+        s->runtime_handler = rpc_strdup(ctx, c->image_runtime_handler);
+        s->user_specified_image = rpc_strdup(ctx, c->user_specified_image);
         return s;
 }

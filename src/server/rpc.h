@@ -10,12 +10,28 @@
 #include "server/server.h"
 #include "util/error.h"
 
+struct rpc_arena;
+
 struct rpc_ctx {
         const char *method;      /* full path, e.g. "/runtime.v1.RuntimeService/Version" */
         struct cric_config *cfg; /* the snapshot this call started with */
         gpr_timespec deadline;   /* the client's deadline (infinite when none) */
         const struct server_deps *deps;
+        struct rpc_arena *arena; /* the reply's memory, see rpc_alloc */
 };
+
+/* The memory of a reply built in one piece: zeroed memory (and string copies) that
+ * live until the reply is sent, then go at once. A handler builds its whole reply
+ * either this way or with malloc (freed by protobuf_c_message_free_unpacked), never
+ * mixing the two: the server frees the arena instead of the message when it was used.
+ * Replies of thousands of small messages (List calls) cost no malloc/free each. */
+void *rpc_alloc(struct rpc_ctx *ctx, size_t n);
+char *rpc_strdup(struct rpc_ctx *ctx, const char *s);
+#define RPC_NEW(ctx, T) ((T *) rpc_alloc((ctx), sizeof(T)))
+struct rpc_arena *rpc_arena_new(void);
+/* Whether anything was allocated from it. */
+bool rpc_arena_is_used(const struct rpc_arena *a);
+void rpc_arena_free(struct rpc_arena *a);
 
 /* A unary handler: on success *ret_resp is a heap message (every string, array and
  * sub-message malloc'd, or left at its default) freed by the caller with
