@@ -338,11 +338,12 @@ static void test_bad_json(void **state) {
         check_fails(NULL, "{} {}", 5, "manifest: invalid JSON at byte 3", false);
         check_fails(NULL, "{\"a\": 1,}", 9, "invalid JSON at byte", false);
         static const char nul[] = "{\"schemaVersion\": 2}\0{\"x\": 1}";
-        check_fails(NULL, nul, sizeof(nul) - 1, "data after the document", false);
+        check_fails(NULL, nul, sizeof(nul) - 1, "manifest: invalid JSON at byte 20: NUL byte", true);
         static const char bad_utf8[] = "{\"mediaType\": \"\xff\xfe\"}";
         check_fails(NULL, bad_utf8, sizeof(bad_utf8) - 1, "invalid utf-8", false);
         /* Bounded by len: the bytes past it are not read. */
-        check_fails(NULL, oci_manifest, 10, "unexpected end of input", false);
+        AUTOFREE char *doc = unquote(oci_manifest);
+        check_fails(NULL, doc, 10, "manifest: invalid JSON: unexpected end of input", true);
 }
 
 static void test_deep_nesting_rejected(void **state) {
