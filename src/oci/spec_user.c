@@ -285,12 +285,12 @@ int spec_add_user(struct spec_ctx *c, struct cric_error **err) {
         if (spec_user_resolve(rootfs, c->sec, image_user, &u, err) < 0)
                 return cric_error_prefix(err, "%s", c->what);
         struct json_object *user = spec_obj(c->process, "user");
-        json_object_object_add(user, "uid", json_object_new_int64(u.uid));
-        json_object_object_add(user, "gid", json_object_new_int64(u.gid));
-        struct json_object *gids = json_object_new_array();
+        jx_add(user, "uid", jx_int64(u.uid));
+        jx_add(user, "gid", jx_int64(u.gid));
+        struct json_object *gids = jx_array();
         for (size_t i = 0; i < u.n_gids; i++)
-                json_object_array_add(gids, json_object_new_int64(u.gids[i]));
-        json_object_object_add(user, "additionalGids", gids);
+                jx_append(gids, jx_int64(u.gids[i]));
+        jx_add(user, "additionalGids", gids);
         free(u.gids);
         return 0;
 }

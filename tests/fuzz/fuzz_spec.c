@@ -17,6 +17,7 @@
 
 #include "oci/oci.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/rm.h"
 #include "util/xalloc.h"
@@ -352,9 +353,8 @@ static void check(int r, char *json, struct cric_error *err) {
         }
         if (r != 0 || err || !json)
                 die("bad success");
-        struct json_object *spec = json_tokener_parse(json);
-        struct json_object *v = NULL;
-        if (!spec || !json_object_is_type(spec, json_type_object))
+        struct json_object *spec = NULL, *v = NULL;
+        if (json_parse_object(json, strlen(json), "spec", &spec, NULL) < 0)
                 die("output is not a JSON object");
         if (!json_object_object_get_ex(spec, "ociVersion", &v) || !json_object_object_get_ex(spec, "root", &v) ||
             !json_object_object_get_ex(spec, "mounts", &v) || !json_object_object_get_ex(spec, "process", &v) ||
