@@ -21,7 +21,8 @@
 
 struct json_object;
 
-/* Returns s as a quoted JSON string literal (with the quotes). Never NULL. */
+/* Returns s as a quoted JSON string literal (with the quotes). Never NULL. Bytes that
+ * are not well-formed UTF-8 become U+FFFD, so that the result is always valid JSON. */
 char *json_quote(const char *s);
 
 /* ---- parsing ---- */

@@ -230,6 +230,35 @@ static void test_round_trip(void **state) {
         assert_true(json_object_equal(o, again));
 }
 
+static void quote_is(const char *in, const char *want) {
+        AUTOFREE char *q = json_quote(in);
+        assert_string_equal(q, want);
+        AUTOJSON struct json_object *o = NULL;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        if (json_parse_strict(q, strlen(q), "quoted", &o, &err) < 0)
+                fail_msg("%s: %s", err->msg, q);
+        assert_true(json_object_is_type(o, json_type_string));
+}
+
+static void test_quote_gives_valid_json(void **state) {
+        (void) state;
+        quote_is("", "\"\"");
+        quote_is("plain", "\"plain\"");
+        quote_is("q\"b\\n\n\t\x01\x1f\x7f", "\"q\\\"b\\\\n\\n\\t\\u0001\\u001f\x7f\"");
+        /* well-formed UTF-8 of every length stays as it is */
+        quote_is("h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf",
+                 "\"h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf\"");
+        /* anything else becomes U+FFFD, one per byte that starts no character */
+        quote_is("a\xff", "\"a\\ufffd\"");
+        quote_is("\xc3", "\"\\ufffd\"");                                  /* truncated at the end */
+        quote_is("\xc3(", "\"\\ufffd(\"");                                /* bad continuation */
+        quote_is("\xc0\xaf", "\"\\ufffd\\ufffd\"");                       /* overlong '/' */
+        quote_is("\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"");            /* overlong, 3 bytes */
+        quote_is("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");            /* a surrogate */
+        quote_is("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* above U+10FFFF */
+        quote_is("\xe2\x82", "\"\\ufffd\\ufffd\"");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_accepts_every_kind_of_value),
@@ -247,6 +276,7 @@ int main(void) {
                 cmocka_unit_test(test_putp_accepts_null_and_resets),
                 cmocka_unit_test(test_build_and_dump),
                 cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_quote_gives_valid_json),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
