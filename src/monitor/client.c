@@ -22,6 +22,7 @@
 #include "util/base64.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/sealed_exe.h"
 #include "util/spawn.h"
@@ -171,13 +172,11 @@ static char *read_report(int fd, unsigned timeout_ms, struct cric_error **err) {
 }
 
 static int parse_report(const char *line, pid_t *ret_monitor, pid_t *ret_container, struct cric_error **err) {
-        json_object *root = json_tokener_parse(line);
+        AUTOJSON json_object *root = NULL;
         json_object *pid = NULL, *mon = NULL, *msg = NULL;
-        if (!root || !json_object_is_type(root, json_type_object) || !json_object_object_get_ex(root, "pid", &pid) ||
-            !json_object_is_type(pid, json_type_int)) {
-                json_object_put(root);
+        if (json_parse_object(line, strlen(line), NULL, &root, NULL) < 0 ||
+            !json_object_object_get_ex(root, "pid", &pid) || !json_object_is_type(pid, json_type_int))
                 return cric_error_set(err, CRIC_E_INTERNAL, "bad report from the monitor: %.200s", line);
-        }
         int r = 0;
         int64_t v = json_object_get_int64(pid);
         if (v <= 0) {
@@ -192,7 +191,6 @@ static int parse_report(const char *line, pid_t *ret_monitor, pid_t *ret_contain
                 *ret_container = (pid_t) v;
                 *ret_monitor = (pid_t) json_object_get_int64(mon);
         }
-        json_object_put(root);
         return r;
 }
 
@@ -250,15 +248,13 @@ static int get_b64(json_object *root, const char *key, char **ret, size_t *ret_l
 }
 
 static int parse_exec_result(const char *out, struct monitor_exec_result *ret, struct cric_error **err) {
-        json_tokener *tok = json_tokener_new();
-        json_object *root = json_tokener_parse_ex(tok, out, (int) strlen(out));
-        json_tokener_free(tok);
+        AUTOJSON json_object *root = NULL;
         json_object *code = NULL, *timed = NULL;
         struct monitor_exec_result r = {0};
         int rc = -1;
-        if (!root || !json_object_object_get_ex(root, "exit_code", &code) ||
-            !json_object_is_type(code, json_type_int) || !json_object_object_get_ex(root, "timed_out", &timed) ||
-            !json_object_is_type(timed, json_type_boolean)) {
+        if (json_parse_object(out, strlen(out), NULL, &root, NULL) < 0 ||
+            !json_object_object_get_ex(root, "exit_code", &code) || !json_object_is_type(code, json_type_int) ||
+            !json_object_object_get_ex(root, "timed_out", &timed) || !json_object_is_type(timed, json_type_boolean)) {
                 cric_error_set(err, CRIC_E_INTERNAL, "bad exec result from the monitor: %.200s", out);
         } else if (get_b64(root, "stdout", &r.stdout_data, &r.stdout_len, err) == 0 &&
                    get_b64(root, "stderr", &r.stderr_data, &r.stderr_len, err) == 0) {
@@ -269,7 +265,6 @@ static int parse_exec_result(const char *out, struct monitor_exec_result *ret, s
                 rc = 0;
         }
         monitor_exec_result_clear(&r);
-        json_object_put(root);
         return rc;
 }
 
@@ -309,19 +304,18 @@ static bool get_int64(json_object *root, const char *key, int64_t *ret) {
 }
 
 int monitor_exit_parse(const char *json, struct monitor_exit *ret, struct cric_error **err) {
-        json_object *root = json_tokener_parse(json);
+        AUTOJSON json_object *root = NULL;
         json_object *oom = NULL;
         int64_t code = 0, time_ns = 0, sig = 0;
-        bool is_ok = root && json_object_is_type(root, json_type_object) && get_int64(root, "exit_code", &code) &&
-                     get_int64(root, "exit_time_ns", &time_ns) && get_int64(root, "signal", &sig) &&
-                     json_object_object_get_ex(root, "oom_killed", &oom) &&
+        bool is_ok = json_parse_object(json, strlen(json), NULL, &root, NULL) == 0 &&
+                     get_int64(root, "exit_code", &code) && get_int64(root, "exit_time_ns", &time_ns) &&
+                     get_int64(root, "signal", &sig) && json_object_object_get_ex(root, "oom_killed", &oom) &&
                      json_object_is_type(oom, json_type_boolean) && code >= -1 && code <= 255 && sig >= 0 && sig < 128;
         if (is_ok)
                 *ret = (struct monitor_exit){.exit_code = (int) code,
                                              .exit_time_ns = time_ns,
                                              .oom_killed = json_object_get_boolean(oom),
                                              .signal = (int) sig};
-        json_object_put(root);
         if (!is_ok)
                 return cric_error_set(err, CRIC_E_INTERNAL, "bad exit file: %.200s", json);
         return 0;
