@@ -70,7 +70,7 @@ static int walk(struct devices *d, const char *host_dir, const char *ctr_dir, co
                 int level, struct cric_error **err) {
         if (level > WALK_MAX_DEPTH)
                 return 0;
-        DIR *dir = opendir(host_dir);
+        AUTOCLOSEDIR DIR *dir = opendir(host_dir);
         if (!dir)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open device directory %s", host_dir);
         int r = 0;
@@ -89,7 +89,6 @@ static int walk(struct devices *d, const char *host_dir, const char *ctr_dir, co
                 else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
                         add_device(d, ct, &st, access);
         }
-        closedir(dir);
         return r;
 }
 

@@ -149,7 +149,7 @@ static bool has_suffix(const char *name, const char *suffix) {
 }
 
 int fs_list_dir(const char *dir, const char *suffix, bool regular_only, char ***ret_names, struct cric_error **err) {
-        DIR *d = opendir(dir);
+        AUTOCLOSEDIR DIR *d = opendir(dir);
         if (!d && errno != ENOENT && errno != ENOTDIR)
                 return cric_error_errno(err, errno == EACCES ? CRIC_E_PERMISSION : CRIC_E_INTERNAL, errno, "open %s",
                                         dir);
@@ -163,8 +163,6 @@ int fs_list_dir(const char *dir, const char *suffix, bool regular_only, char ***
                         continue;
                 strv_push(&names, de->d_name);
         }
-        if (d)
-                closedir(d);
         size_t n = strv_length(names);
         if (n > 1)
                 qsort(names, n, sizeof(char *), cmp_names);
