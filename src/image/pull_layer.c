@@ -63,18 +63,17 @@ int layer_fetch_unpack(struct image_service *svc, struct registry_client *client
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
-        fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
-        struct unpack_thread t = {.fd = p[0], .job = job, .whiteouts = layer_store_whiteout_mode(svc->ls)};
+        AUTOCLOSE int rd = p[0], wr = p[1];
+        fcntl(wr, F_SETPIPE_SZ, 1 << 20);
+        struct unpack_thread t = {.fd = rd, .job = job, .whiteouts = layer_store_whiteout_mode(svc->ls)};
         pthread_t th;
         int r = pthread_create(&th, NULL, unpack_main, &t);
-        if (r != 0) {
-                close(p[0]);
-                close(p[1]);
+        if (r != 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, r, "start unpack thread");
-        }
+        rd = -1; /* the unpack thread's now: it closes it when done */
         CLEANUP(cric_error_freep) struct cric_error *fetch_err = NULL;
-        int fr = registry_fetch_blob(client, repo, job->desc->digest, pipe_sink, &p[1], &fetch_err);
-        close(p[1]); /* end of stream for the unpacker */
+        int fr = registry_fetch_blob(client, repo, job->desc->digest, pipe_sink, &wr, &fetch_err);
+        close(STEAL_FD(wr)); /* end of stream for the unpacker */
         pthread_join(th, NULL);
         /* A download that failed on its own explains the failure; one that failed
          * because the unpacker stopped reading (broken pipe) does not. */

@@ -59,11 +59,8 @@ static void push_opt(char ***argv, const char *name, const char *value) {
 static int above_file_actions(int fd) {
         if (fd < 0 || fd > RUNTIME_FD)
                 return fd;
-        int high = fcntl(fd, F_DUPFD_CLOEXEC, RUNTIME_FD + 1);
-        int e = errno;
-        close(fd);
-        errno = e;
-        return high;
+        AUTOCLOSE int low = fd; /* replaced by the copy; the close keeps errno */
+        return fcntl(low, F_DUPFD_CLOEXEC, RUNTIME_FD + 1);
 }
 
 /* The sealed copy of the runtime (util/sealed_exe.h) above the file actions' fds, or -1:
@@ -207,18 +204,19 @@ int monitor_spawn_create(const struct monitor_create_opts *o, pid_t *ret_monitor
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "dup");
         AUTOCLOSE int exe_fd = runtime_exe_fd(o->runtime);
         CLEANUP(strv_freep) char **argv = create_argv(o, exe_fd >= 0);
-        pid_t pid;
+        /* Killed and reaped on an early return. It is only the short-lived parent: the
+         * real monitor has a pid of its own. */
+        AUTOKILL pid_t pid = -1;
         if (spawn_monitor(argv, sync_w, exe_fd, o->monitor_log_path, &pid, err) < 0)
                 return -1;
         close(STEAL_FD(sync_w));
         log_debug("monitor %d started for container %s", (int) pid, o->id);
         AUTOFREE char *line = read_report(sync_r, o->timeout_ms, err);
         if (!line)
-                kill(pid, SIGKILL); /* only the short-lived parent: the real monitor has its own pid */
+                return cric_error_prefix(err, "container %s", o->id);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                 ;
-        if (!line)
-                return cric_error_prefix(err, "container %s", o->id);
+        pid = -1; /* reaped */
         return parse_report(line, ret_monitor_pid, ret_container_pid, err);
 }
 

@@ -470,17 +470,15 @@ static int spawn_and_pin(const struct child_plan *plan, struct cric_error **err)
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "socketpair");
-        struct child_args args = {.plan = plan, .sock = sv[1]};
+        AUTOCLOSE int ours = sv[0], theirs = sv[1];
+        struct child_args args = {.plan = plan, .sock = theirs};
         pid_t pid = vforkrun(child_entry, &args);
         int e = errno;
-        close(sv[1]);
-        if (pid < 0) {
-                close(sv[0]);
+        close(STEAL_FD(theirs)); /* the child has exited (CLONE_VFORK): EOF after its report */
+        if (pid < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, e, "start the namespace helper");
-        }
         struct child_report report = {0};
-        int r = read_report(sv[0], &report, err);
-        close(sv[0]);
+        int r = read_report(ours, &report, err);
         struct cric_error *reap_err = NULL;
         int status = reap(pid, &reap_err);
         if (r == 0 && status < 0)

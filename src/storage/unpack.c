@@ -159,16 +159,15 @@ static int run(int dirfd, const struct unpack_source *src, const struct unpack_o
                struct cric_error **err) {
         if (check_opts(opts, err) < 0)
                 return -1;
-        struct unpack_ctx ctx = {.whiteouts = opts->whiteouts};
-        ctx.root = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (ctx.root < 0)
+        AUTOCLOSE int root = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "layer: open the target directory");
+        struct unpack_ctx ctx = {.whiteouts = opts->whiteouts, .root = root};
         locale_t old;
         locale_t loc = enter_utf8_locale(&old);
         int r = unpack(&ctx, src, opts, res, err);
         leave_utf8_locale(loc, old);
 
-        close(ctx.root);
         unpack_stream_free(ctx.stream);
         cric_error_free(ctx.stream_err);
         path_set_clear(&ctx.written);
