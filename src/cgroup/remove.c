@@ -91,10 +91,8 @@ int cgroup_remove_all(const struct cgroup_mounts *m, const char *cgroup, unsigne
         for (size_t i = 0; i < p->n_dirs; i++) {
                 struct cric_error *e = NULL;
                 if (remove_dir(p->dirs[i].path, timeout_ms, &e) < 0) {
-                        if (ret == 0 && err) {
-                                cric_error_free(*err);
-                                *err = STEAL_PTR(e);
-                        }
+                        if (ret == 0)
+                                cric_error_move(err, &e);
                         cric_error_free(e);
                         ret = -1;
                 }

@@ -388,9 +388,7 @@ static int rm_exclude_in_use(struct cli *cli, struct rm_set *s, struct cric_erro
         if (cli_call(cli, RUNTIME_SERVICE "ListContainers", &req.base,
                      &runtime__v1__list_containers_response__descriptor, &msg, &e) < 0) {
                 if (e->kind != CRIC_E_UNIMPLEMENTED) {
-                        if (err)
-                                *err = STEAL_PTR(e);
-                        return -1;
+                        return cric_error_move(err, &e);
                 }
                 log_debug("the runtime has no containers to list (%s): every image counts as unused", e->msg);
                 return 0;

@@ -79,19 +79,12 @@ int layer_fetch_unpack(struct image_service *svc, struct registry_client *client
          * because the unpacker stopped reading (broken pipe) does not. */
         bool fetch_own_failure = fr < 0 && (!fetch_err || fetch_err->errno_value != EPIPE);
         if (t.r < 0 && !fetch_own_failure) {
-                if (err) {
-                        cric_error_freep(err);
-                        *err = STEAL_PTR(job->err);
-                }
-                job->err = cric_error_free(job->err);
+                cric_error_move(err, &job->err);
                 return cric_error_prefix(err, "layer %s", job->desc->digest);
         }
         job->err = cric_error_free(job->err);
         if (fr < 0) {
-                if (err) {
-                        cric_error_freep(err);
-                        *err = STEAL_PTR(fetch_err);
-                }
+                cric_error_move(err, &fetch_err);
                 return cric_error_prefix(err, "layer %s", job->desc->digest);
         }
         log_debug("pulled layer %s: %lld bytes, %lld unpacked, %lld entries", job->desc->digest,
@@ -142,10 +135,7 @@ int layer_jobs_run(struct image_service *svc, struct registry_client *client, co
         free(th);
         for (size_t i = 0; i < n; i++) {
                 if (jobs[i].err) {
-                        if (err) {
-                                cric_error_freep(err);
-                                *err = STEAL_PTR(jobs[i].err);
-                        }
+                        cric_error_move(err, &jobs[i].err);
                         for (size_t j = i; j < n; j++)
                                 jobs[j].err = cric_error_free(jobs[j].err);
                         return -1;

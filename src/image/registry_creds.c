@@ -144,24 +144,13 @@ static json_object *parse_auths(const char *json, size_t len, struct cric_error 
         return auths;
 }
 
-/* Moves e into *err (dropping it when err is NULL) and returns -1. */
-static int pass_error(struct cric_error **err, struct cric_error *e) {
-        if (err) {
-                cric_error_free(*err);
-                *err = e;
-        } else {
-                cric_error_free(e);
-        }
-        return -1;
-}
-
 int registry_auth_json_lookup(const char *json, size_t len, const char *domain, struct registry_creds *ret,
                               struct cric_error **err) {
         AUTOJSON json_object *root = NULL;
         struct cric_error *perr = NULL;
         json_object *auths = parse_auths(json, len, &perr, &root);
         if (!auths)
-                return perr ? pass_error(err, perr) : 0;
+                return perr ? cric_error_move(err, &perr) : 0;
         json_object *entry;
         int r = 0;
         if (json_object_object_get_ex(auths, domain, &entry) && (r = entry_creds(entry, domain, ret, err)) != 0)
@@ -186,7 +175,7 @@ int registry_auth_file_lookup(const char *path, const char *domain, struct regis
                         cric_error_free(rerr);
                         return 0;
                 }
-                return pass_error(err, rerr);
+                return cric_error_move(err, &rerr);
         }
         int r = registry_auth_json_lookup(data, len, domain, ret, err);
         explicit_bzero(data, len);

@@ -315,9 +315,7 @@ static void keep_first(int *r, struct cric_error **err, struct cric_error **e) {
         if (!*e)
                 return;
         if (*r == 0) {
-                *r = -1;
-                if (err)
-                        *err = STEAL_PTR(*e);
+                *r = cric_error_move(err, e);
         } else {
                 log_debug("cni: %s", (*e)->msg);
         }
@@ -355,11 +353,7 @@ static int check_add_output(const struct call *c, size_t i, const char *out, str
                 return 0;
         e->kind = CRIC_E_INTERNAL; /* the plugin's fault, not the caller's */
         cric_error_prefix(&e, "network \"%s\": plugin %s: ADD", c->net->name, c->net->types[i]);
-        if (err)
-                *err = e;
-        else
-                cric_error_free(e);
-        return -1;
+        return cric_error_move(err, &e);
 }
 
 static int cache_add(const struct call *c, const struct cni_attachment *a, const char *result,
@@ -411,11 +405,7 @@ int cni_add(const struct cni_net *net, const struct cni_attachment *a, const str
                                 rollback(&c, i, prev);
                         else if (i > 0)
                                 rollback(&c, i - 1, prev);
-                        if (err)
-                                *err = e;
-                        else
-                                cric_error_free(e);
-                        return -1;
+                        return cric_error_move(err, &e);
                 }
                 free(prev);
                 prev = STEAL_PTR(out);

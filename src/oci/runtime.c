@@ -53,7 +53,7 @@ static int cli_run(struct cli *cli, const char *const *verb, const char *in, cha
         if (exe_fd >= 0)
                 opts.exec_path = sealed_exe_path(exe_fd, exe, sizeof(exe));
         if (spawn_run(argv, &opts, ret_out, err) < 0) {
-                if ((*err)->kind == CRIC_E_INTERNAL && says_not_found((*err)->msg))
+                if (err && *err && (*err)->kind == CRIC_E_INTERNAL && says_not_found((*err)->msg))
                         (*err)->kind = CRIC_E_NOT_FOUND;
                 return -1;
         }

@@ -246,11 +246,11 @@ static int check_profile(struct check *k, struct json_object *in, struct json_ob
 static int load_localhost(const char *path, struct json_object **ret, struct cric_error **err) {
         AUTOFREE char *data = NULL;
         size_t len = 0;
-        if (fs_read_file(path, PROFILE_MAX_SIZE, &data, &len, err) < 0) {
-                if ((*err)->kind == CRIC_E_NOT_FOUND) {
-                        cric_error_freep(err);
+        CLEANUP(cric_error_freep) struct cric_error *rerr = NULL;
+        if (fs_read_file(path, PROFILE_MAX_SIZE, &data, &len, &rerr) < 0) {
+                if (rerr->kind == CRIC_E_NOT_FOUND)
                         return cric_error_set(err, CRIC_E_NOT_FOUND, "seccomp profile %s not found", path);
-                }
+                cric_error_move(err, &rerr);
                 return cric_error_prefix(err, "seccomp profile");
         }
         AUTOFREE char *what = xasprintf("seccomp profile %s", path);

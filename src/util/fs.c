@@ -130,13 +130,7 @@ int fs_read_file_optional(const char *path, size_t max_size, char **ret_data, st
                 *ret_data = NULL;
                 return 0;
         }
-        if (err) {
-                cric_error_free(*err);
-                *err = e;
-        } else {
-                cric_error_free(e);
-        }
-        return -1;
+        return cric_error_move(err, &e);
 }
 
 static int cmp_names(const void *a, const void *b) {
