@@ -156,8 +156,11 @@ static void test_missing_binary(void **state) {
         assert_int_equal(r.err->errno_value, ENOENT);
         assert_string_equal(r.err->msg, "run /nonexistent/cric-helper: No such file or directory");
         run_clear(&r);
-        /* looked up in $PATH */
+        /* looked up in $PATH (one every user may search: EACCES on a directory wins) */
+        AUTOFREE char *saved = xstrdup(getenv("PATH") ? getenv("PATH") : "");
+        setenv("PATH", "/usr/bin:/bin", 1);
         r = run_status((char *[]){"cric-no-such-helper-anywhere", NULL}, NULL);
+        setenv("PATH", saved, 1);
         assert_int_equal(r.err->errno_value, ENOENT);
         assert_string_equal(r.err->msg, "run cric-no-such-helper-anywhere: No such file or directory");
         run_clear(&r);
