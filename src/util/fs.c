@@ -2,11 +2,14 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -96,6 +99,22 @@ int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
                 return cric_error_errno(err, CRIC_E_INTERNAL, e, "rename %s to %s", tmp, path);
         }
         return 0;
+}
+
+int fs_openat_beneath(int dirfd, const char *path, int flags, mode_t mode, bool in_root) {
+        struct open_how how = {
+                .flags = (uint64_t) (flags | O_CLOEXEC),
+                .mode = flags & (O_CREAT | O_TMPFILE) ? mode : 0,
+                .resolve = (in_root ? RESOLVE_IN_ROOT : RESOLVE_BENEATH) | RESOLVE_NO_MAGICLINKS,
+        };
+        if (!*path)
+                path = ".";
+        for (int tries = 0; tries < 16; tries++) {
+                long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+                if (fd >= 0 || errno != EAGAIN)
+                        return (int) fd;
+        }
+        return -1;
 }
 
 int fs_is_executable(const char *path) {
