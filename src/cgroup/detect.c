@@ -52,7 +52,7 @@ enum cgroup_mode cgroup_detect(const char *root) {
         AUTOFREE char *controllers = xasprintf("%s/cgroup.controllers", root);
         if (access(controllers, F_OK) == 0)
                 return CGROUP_V2;
-        DIR *d = opendir(root);
+        AUTOCLOSEDIR DIR *d = opendir(root);
         if (!d)
                 return CGROUP_MODE_INVALID;
         enum cgroup_mode mode = CGROUP_MODE_INVALID;
@@ -63,7 +63,6 @@ enum cgroup_mode cgroup_detect(const char *root) {
                 if (is_v1_hierarchy(dirfd(d), de->d_name))
                         mode = CGROUP_V1;
         }
-        closedir(d);
         return mode;
 }
 

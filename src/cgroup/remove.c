@@ -26,23 +26,21 @@ static bool is_subdir(int dfd, const struct dirent *de) {
 /* Removes name inside parent_fd, the cgroups below it first. Only directories are
  * removed: the files of a cgroup go with its directory. Returns 0 or -errno. */
 static int rmdir_tree(int parent_fd, const char *name) {
-        int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        AUTOCLOSE int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return errno == ENOENT ? 0 : -errno;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                int e = errno;
-                close(fd);
-                return -e;
-        }
         int r = 0;
-        struct dirent *de;
-        while (r == 0 && (de = readdir(d))) {
-                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !is_subdir(dirfd(d), de))
-                        continue;
-                r = rmdir_tree(dirfd(d), de->d_name);
-        }
-        closedir(d);
+        {
+                AUTOCLOSEDIR DIR *d = fdopendir_take(&fd);
+                if (!d)
+                        return -errno;
+                struct dirent *de;
+                while (r == 0 && (de = readdir(d))) {
+                        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !is_subdir(dirfd(d), de))
+                                continue;
+                        r = rmdir_tree(dirfd(d), de->d_name);
+                }
+        } /* closed before the rmdir */
         if (r == 0 && unlinkat(parent_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
                 r = -errno;
         return r;
@@ -93,10 +91,8 @@ int cgroup_remove_all(const struct cgroup_mounts *m, const char *cgroup, unsigne
         for (size_t i = 0; i < p->n_dirs; i++) {
                 struct cric_error *e = NULL;
                 if (remove_dir(p->dirs[i].path, timeout_ms, &e) < 0) {
-                        if (ret == 0 && err) {
-                                cric_error_free(*err);
-                                *err = STEAL_PTR(e);
-                        }
+                        if (ret == 0)
+                                cric_error_move(err, &e);
                         cric_error_free(e);
                         ret = -1;
                 }

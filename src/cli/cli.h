@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "util/error.h"
+#include "util/json.h"
 
 #ifndef CRIC_VERSION
 #define CRIC_VERSION "unknown" /* meson defines it; a hand build may not */
@@ -234,10 +235,6 @@ static inline void cli_proto_freep(ProtobufCMessage **m) {
         if (*m)
                 protobuf_c_message_free_unpacked(*m, NULL);
         *m = NULL;
-}
-static inline void cli_json_putp(json_object **o) {
-        json_object_put(*o);
-        *o = NULL;
 }
 
 /* ---- commands (cmd_*.c): argv[0] is the command name; print, return 0, or fail

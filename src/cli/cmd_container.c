@@ -516,7 +516,7 @@ static int ps_run(struct cli *cli, const struct ps_opts *o, enum cli_output fmt,
         Runtime__V1__ListContainersResponse shown = RUNTIME__V1__LIST_CONTAINERS_RESPONSE__INIT;
         shown.containers = v;
         shown.n_containers = n;
-        CLEANUP(cli_json_putp) json_object *doc = cli_proto_to_json(&shown.base, CTR_JSON);
+        AUTOJSON json_object *doc = cli_proto_to_json(&shown.base, CTR_JSON);
         cli_print_json_as(stdout, doc, fmt);
         return 0;
 }
@@ -612,20 +612,20 @@ static json_object *container_status_to_json(const Runtime__V1__ContainerStatus 
                            (s->state == RUNTIME__V1__CONTAINER_STATE__CONTAINER_UNKNOWN && s->finished_at > 0);
         char t[64];
         rfc3339_nano(t, sizeof(t), s->created_at, true);
-        json_object_object_add(o, "createdAt", json_object_new_string(t));
+        jx_add(o, "createdAt", jx_string(t));
         rfc3339_nano(t, sizeof(t), s->started_at, is_started);
-        json_object_object_add(o, "startedAt", json_object_new_string(t));
+        jx_add(o, "startedAt", jx_string(t));
         rfc3339_nano(t, sizeof(t), s->finished_at, is_finished);
-        json_object_object_add(o, "finishedAt", json_object_new_string(t));
+        jx_add(o, "finishedAt", jx_string(t));
         return o;
 }
 
 /* crictl's outputStatusInfo: {"status": ..., <each info key>: <value>}, keys sorted. */
 static json_object *inspect_json(const Runtime__V1__ContainerStatusResponse *r) {
-        CLEANUP(cli_json_putp) json_object *o = json_object_new_object();
-        json_object_object_add(o, "status", container_status_to_json(r->status));
+        AUTOJSON json_object *o = jx_object();
+        jx_add(o, "status", container_status_to_json(r->status));
         for (size_t i = 0; i < r->n_info; i++)
-                json_object_object_add(o, r->info[i]->key, cli_info_value(r->info[i]->value));
+                jx_add(o, r->info[i]->key, cli_info_value(r->info[i]->value));
         return cli_json_sorted(o);
 }
 
@@ -673,7 +673,7 @@ static int inspect_one(struct cli *cli, const char *id, bool is_verbose, enum cl
                 inspect_print_table(r, is_verbose);
                 return 0;
         }
-        CLEANUP(cli_json_putp) json_object *doc = inspect_json(r);
+        AUTOJSON json_object *doc = inspect_json(r);
         cli_print_json_as(stdout, doc, fmt);
         return 0;
 }

@@ -202,7 +202,7 @@ int cmd_images(struct cli *cli, int argc, char **argv, struct cric_error **err) 
         Runtime__V1__ListImagesResponse *resp = (Runtime__V1__ListImagesResponse *) msg;
         images_sort(resp->images, resp->n_images);
         if (fmt != CLI_OUTPUT_TABLE) {
-                CLEANUP(cli_json_putp) json_object *doc = cli_proto_to_json(msg, IMAGE_JSON);
+                AUTOJSON json_object *doc = cli_proto_to_json(msg, IMAGE_JSON);
                 cli_print_json_as(stdout, doc, fmt);
                 return 0;
         }
@@ -217,10 +217,10 @@ int cmd_images(struct cli *cli, int argc, char **argv, struct cric_error **err) 
 /* crictl's outputStatusInfo: {"status": <Image>, <each info key>: <value>}, keys sorted
  * as Go's maps print them. */
 static json_object *image_status_json(const Runtime__V1__ImageStatusResponse *r) {
-        CLEANUP(cli_json_putp) json_object *o = json_object_new_object();
-        json_object_object_add(o, "status", cli_proto_to_json(&r->image->base, IMAGE_JSON));
+        AUTOJSON json_object *o = jx_object();
+        jx_add(o, "status", cli_proto_to_json(&r->image->base, IMAGE_JSON));
         for (size_t i = 0; i < r->n_info; i++)
-                json_object_object_add(o, r->info[i]->key, cli_info_value(r->info[i]->value));
+                jx_add(o, r->info[i]->key, cli_info_value(r->info[i]->value));
         return cli_json_sorted(o);
 }
 
@@ -251,7 +251,7 @@ static int inspect_one(struct cli *cli, const char *image, bool is_verbose, enum
                 image_status_print_table(r, is_verbose);
                 return 0;
         }
-        CLEANUP(cli_json_putp) json_object *doc = image_status_json(r);
+        AUTOJSON json_object *doc = image_status_json(r);
         cli_print_json_as(stdout, doc, fmt);
         return 0;
 }
@@ -333,9 +333,9 @@ int cmd_imagefsinfo(struct cli *cli, int argc, char **argv, struct cric_error **
                 fs_print_table("Container", resp->container_filesystems, resp->n_container_filesystems);
                 return 0;
         }
-        CLEANUP(cli_json_putp) json_object *o = json_object_new_object();
-        json_object_object_add(o, "status", cli_proto_to_json(msg, IMAGE_JSON));
-        CLEANUP(cli_json_putp) json_object *doc = cli_json_sorted(o);
+        AUTOJSON json_object *o = jx_object();
+        jx_add(o, "status", cli_proto_to_json(msg, IMAGE_JSON));
+        AUTOJSON json_object *doc = cli_json_sorted(o);
         cli_print_json_as(stdout, doc, fmt);
         return 0;
 }
@@ -388,9 +388,7 @@ static int rm_exclude_in_use(struct cli *cli, struct rm_set *s, struct cric_erro
         if (cli_call(cli, RUNTIME_SERVICE "ListContainers", &req.base,
                      &runtime__v1__list_containers_response__descriptor, &msg, &e) < 0) {
                 if (e->kind != CRIC_E_UNIMPLEMENTED) {
-                        if (err)
-                                *err = STEAL_PTR(e);
-                        return -1;
+                        return cric_error_move(err, &e);
                 }
                 log_debug("the runtime has no containers to list (%s): every image counts as unused", e->msg);
                 return 0;

@@ -226,8 +226,7 @@ static int log_container_running(struct cli *cli, const char *id, bool *ret, str
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
         if (cli_container_status(cli, id, false, &msg, &e) < 0) {
                 if (e->kind != CRIC_E_NOT_FOUND) {
-                        if (err)
-                                *err = STEAL_PTR(e);
+                        cric_error_move(err, &e);
                         return -1;
                 }
                 *ret = false;

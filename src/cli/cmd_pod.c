@@ -242,7 +242,7 @@ static int pods_run(struct cli *cli, const struct pods_opts *o, enum cli_output 
         Runtime__V1__ListPodSandboxResponse shown = RUNTIME__V1__LIST_POD_SANDBOX_RESPONSE__INIT;
         shown.items = v;
         shown.n_items = n;
-        CLEANUP(cli_json_putp) json_object *doc = cli_proto_to_json(&shown.base, POD_JSON);
+        AUTOJSON json_object *doc = cli_proto_to_json(&shown.base, POD_JSON);
         cli_print_json_as(stdout, doc, fmt);
         return 0;
 }
@@ -338,10 +338,10 @@ static void pod_status_print_table(Runtime__V1__PodSandboxStatusResponse *r, boo
 /* crictl's outputStatusInfo: {"status": <PodSandboxStatus>, <each info key>: <value>},
  * keys sorted as Go's maps print them. */
 static json_object *pod_status_json(const Runtime__V1__PodSandboxStatusResponse *r) {
-        CLEANUP(cli_json_putp) json_object *o = json_object_new_object();
-        json_object_object_add(o, "status", cli_proto_to_json(&r->status->base, POD_JSON));
+        AUTOJSON json_object *o = jx_object();
+        jx_add(o, "status", cli_proto_to_json(&r->status->base, POD_JSON));
         for (size_t i = 0; i < r->n_info; i++)
-                json_object_object_add(o, r->info[i]->key, cli_info_value(r->info[i]->value));
+                jx_add(o, r->info[i]->key, cli_info_value(r->info[i]->value));
         return cli_json_sorted(o);
 }
 
@@ -360,7 +360,7 @@ static int inspectp_one(struct cli *cli, const char *id, bool is_verbose, enum c
                 pod_status_print_table(r, is_verbose);
                 return 0;
         }
-        CLEANUP(cli_json_putp) json_object *doc = pod_status_json(r);
+        AUTOJSON json_object *doc = pod_status_json(r);
         cli_print_json_as(stdout, doc, fmt);
         return 0;
 }

@@ -70,20 +70,19 @@ int cmd_version(struct cli *cli, int argc, char **argv, struct cric_error **err)
  * encoding/json: snake_case names, zero values left out), then every info key; all
  * keys sorted, as crictl builds it from Go maps. */
 static json_object *info_json(const Runtime__V1__StatusResponse *r) {
-        CLEANUP(cli_json_putp) json_object *o = json_object_new_object();
+        AUTOJSON json_object *o = jx_object();
         if (r->status)
-                json_object_object_add(o, "status", cli_proto_to_json(&r->status->base, CLI_JSON_CRICTL));
+                jx_add(o, "status", cli_proto_to_json(&r->status->base, CLI_JSON_CRICTL));
         if (r->n_runtime_handlers > 0) {
-                json_object *a = json_object_new_array_ext((int) r->n_runtime_handlers);
+                json_object *a = json_must(json_object_new_array_ext((int) r->n_runtime_handlers));
                 for (size_t i = 0; i < r->n_runtime_handlers; i++)
-                        json_object_array_add(a,
-                                              cli_proto_to_json(&r->runtime_handlers[i]->base, CLI_JSON_PROTO_NAMES));
-                json_object_object_add(o, "runtimeHandlers", a);
+                        jx_append(a, cli_proto_to_json(&r->runtime_handlers[i]->base, CLI_JSON_PROTO_NAMES));
+                jx_add(o, "runtimeHandlers", a);
         }
         if (r->features)
-                json_object_object_add(o, "features", cli_proto_to_json(&r->features->base, CLI_JSON_PROTO_NAMES));
+                jx_add(o, "features", cli_proto_to_json(&r->features->base, CLI_JSON_PROTO_NAMES));
         for (size_t i = 0; i < r->n_info; i++)
-                json_object_object_add(o, r->info[i]->key, cli_info_value(r->info[i]->value));
+                jx_add(o, r->info[i]->key, cli_info_value(r->info[i]->value));
         return cli_json_sorted(o);
 }
 
@@ -109,7 +108,7 @@ int cmd_info(struct cli *cli, int argc, char **argv, struct cric_error **err) {
         r = cli_call(cli, RUNTIME_SERVICE "Status", &req.base, &runtime__v1__status_response__descriptor, &msg, err);
         if (r < 0)
                 return -1;
-        CLEANUP(cli_json_putp) json_object *doc = info_json((const Runtime__V1__StatusResponse *) msg);
+        AUTOJSON json_object *doc = info_json((const Runtime__V1__StatusResponse *) msg);
         cli_print_json_as(stdout, doc, fmt);
         return 0;
 }

@@ -65,7 +65,7 @@ static int stats_show(struct cli *cli, const struct stats_opts *o, enum cli_outp
         struct sample old = {0}, cur = {0};
         int r = k->sample(cli, o, &old, err);
         if (r >= 0 && fmt != CLI_OUTPUT_TABLE) {
-                CLEANUP(cli_json_putp) json_object *doc = k->to_json(&old);
+                AUTOJSON json_object *doc = k->to_json(&old);
                 cli_print_json_as(stdout, doc, fmt);
                 sample_clear(&old);
                 return 0;

@@ -104,7 +104,7 @@ static int value_from_json(const ProtobufCFieldDescriptor *f, json_object *v, vo
         }
         if (!is_ok)
                 return cric_error_set(err, CRIC_E_INVALID, "%s: invalid value %s", path,
-                                      json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+                                      jx_to_string(v, JSON_C_TO_STRING_PLAIN));
         return 0;
 }
 
@@ -128,10 +128,9 @@ static int map_from_json(const ProtobufCFieldDescriptor *f, json_object *v, void
                 ProtobufCMessage *e = entries[(*n)++] = xmalloc(d->sizeof_message);
                 protobuf_c_message_init(d, e);
                 AUTOFREE char *sub = xasprintf("%s.%s", path, key);
-                json_object *k = json_object_new_string(key);
-                int r = value_from_json(&d->fields[0], k, (char *) e + d->fields[0].offset, sub, err);
-                json_object_put(k);
-                if (r < 0 || value_from_json(&d->fields[1], val, (char *) e + d->fields[1].offset, sub, err) < 0)
+                AUTOJSON json_object *k = jx_string(key);
+                if (value_from_json(&d->fields[0], k, (char *) e + d->fields[0].offset, sub, err) < 0 ||
+                    value_from_json(&d->fields[1], val, (char *) e + d->fields[1].offset, sub, err) < 0)
                         return -1;
         }
         return 0;
@@ -198,11 +197,10 @@ ProtobufCMessage *cli_proto_from_json_file(const char *file, const ProtobufCMess
         size_t len;
         if (fs_read_file(file, JSON_FILE_MAX, &text, &len, err) < 0)
                 return NULL;
-        enum json_tokener_error jerr;
-        CLEANUP(cli_json_putp) json_object *doc = json_tokener_parse_verbose(text, &jerr);
-        if (!doc || !json_object_is_type(doc, json_type_object)) {
-                cric_error_set(err, CRIC_E_INVALID, "%s: %s (a JSON object is expected; YAML is not supported)", file,
-                               doc ? "not an object" : json_tokener_error_desc(jerr));
+        AUTOJSON json_object *doc = NULL;
+        CLEANUP(cric_error_freep) struct cric_error *perr = NULL;
+        if (json_parse_object(text, len, file, &doc, &perr) < 0) {
+                cric_error_set(err, CRIC_E_INVALID, "%s (a JSON object is expected; YAML is not supported)", perr->msg);
                 return NULL;
         }
         ProtobufCMessage *m = xmalloc(desc->sizeof_message);

@@ -458,12 +458,7 @@ void cli_keep_error(struct cric_error **err, struct cric_error *e) {
         fflush(stdout); /* keeps output and errors in order when both go to one file */
         if (err && *err)
                 fprintf(stderr, "cricctl: %s\n", (*err)->msg);
-        if (err) {
-                cric_error_free(*err);
-                *err = e;
-        } else {
-                cric_error_free(e);
-        }
+        cric_error_move(err, &e);
 }
 
 /* ---- values shared by commands ---- */

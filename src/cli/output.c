@@ -59,10 +59,10 @@ static char *json_field_name(const char *name) {
 /* Non-finite numbers are strings in protojson; JSON has no literal for them. */
 static json_object *double_to_json(double d) {
         if (isnan(d))
-                return json_object_new_string("NaN");
+                return jx_string("NaN");
         if (isinf(d))
-                return json_object_new_string(d > 0 ? "Infinity" : "-Infinity");
-        return json_object_new_double(d);
+                return jx_string(d > 0 ? "Infinity" : "-Infinity");
+        return jx_double(d);
 }
 
 /* A float widened to double prints as 0.10000000149011612; keep the float's digits. */
@@ -75,28 +75,28 @@ static json_object *float_to_json(float f) {
                 if (strtof(buf, NULL) == f)
                         break;
         }
-        return json_object_new_double(strtod(buf, NULL));
+        return jx_double(strtod(buf, NULL));
 }
 
 static json_object *enum_to_json(const ProtobufCEnumDescriptor *desc, int value) {
         const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(desc, value);
-        return v ? json_object_new_string(v->name) : json_object_new_int(value);
+        return v ? jx_string(v->name) : jx_int64(value);
 }
 
 static json_object *int64_to_json(int64_t v, unsigned flags) {
         if (!(flags & CLI_JSON_INT64_STRINGS))
-                return json_object_new_int64(v);
+                return jx_int64(v);
         char buf[32];
         snprintf(buf, sizeof(buf), "%lld", (long long) v);
-        return json_object_new_string(buf);
+        return jx_string(buf);
 }
 
 static json_object *uint64_to_json(uint64_t v, unsigned flags) {
         if (!(flags & CLI_JSON_INT64_STRINGS))
-                return json_object_new_uint64(v);
+                return jx_uint64(v);
         char buf[32];
         snprintf(buf, sizeof(buf), "%llu", (unsigned long long) v);
-        return json_object_new_string(buf);
+        return jx_string(buf);
 }
 
 /* One value of field f stored at p (a struct member or an array element). */
@@ -104,9 +104,9 @@ static json_object *value_to_json(const ProtobufCFieldDescriptor *f, const void 
         switch (f->type) {
         case PROTOBUF_C_TYPE_INT32:
         case PROTOBUF_C_TYPE_SINT32:
-        case PROTOBUF_C_TYPE_SFIXED32: return json_object_new_int(*(const int32_t *) p);
+        case PROTOBUF_C_TYPE_SFIXED32: return jx_int64(*(const int32_t *) p);
         case PROTOBUF_C_TYPE_UINT32:
-        case PROTOBUF_C_TYPE_FIXED32: return json_object_new_int64(*(const uint32_t *) p);
+        case PROTOBUF_C_TYPE_FIXED32: return jx_int64(*(const uint32_t *) p);
         case PROTOBUF_C_TYPE_INT64:
         case PROTOBUF_C_TYPE_SINT64:
         case PROTOBUF_C_TYPE_SFIXED64: return int64_to_json(*(const int64_t *) p, flags);
@@ -114,21 +114,21 @@ static json_object *value_to_json(const ProtobufCFieldDescriptor *f, const void 
         case PROTOBUF_C_TYPE_FIXED64: return uint64_to_json(*(const uint64_t *) p, flags);
         case PROTOBUF_C_TYPE_FLOAT: return float_to_json(*(const float *) p);
         case PROTOBUF_C_TYPE_DOUBLE: return double_to_json(*(const double *) p);
-        case PROTOBUF_C_TYPE_BOOL: return json_object_new_boolean(*(const protobuf_c_boolean *) p);
+        case PROTOBUF_C_TYPE_BOOL: return jx_bool(*(const protobuf_c_boolean *) p);
         case PROTOBUF_C_TYPE_ENUM: return enum_to_json(f->descriptor, *(const int *) p);
         case PROTOBUF_C_TYPE_STRING: {
                 const char *s = *(char *const *) p;
-                return json_object_new_string(s ? s : "");
+                return jx_string(s ? s : "");
         }
         case PROTOBUF_C_TYPE_BYTES: {
                 const ProtobufCBinaryData *b = p;
                 AUTOFREE char *s = base64_encode(b->data, b->len);
-                return json_object_new_string(s);
+                return jx_string(s);
         }
         case PROTOBUF_C_TYPE_MESSAGE: {
                 const ProtobufCMessage *m = *(ProtobufCMessage *const *) p;
                 /* Only reachable for list elements and map values: an unset one is empty. */
-                return m ? message_to_json(m, flags) : json_object_new_object();
+                return m ? message_to_json(m, flags) : jx_object();
         }
         }
         return NULL;
@@ -209,10 +209,10 @@ static json_object *map_to_json(const ProtobufCFieldDescriptor *f, ProtobufCMess
                 items[i].value = value_to_json(&d->fields[1], e + d->fields[1].offset, flags);
         }
         qsort(items, n, sizeof(*items), map_item_cmp);
-        json_object *o = json_object_new_object();
+        json_object *o = jx_object();
         for (size_t i = 0; i < n; i++) {
                 /* json-c prints integer and bool keys as JSON does: 10, true. A repeated key: the last wins. */
-                json_object_object_add(o, json_object_get_string(items[i].key), items[i].value);
+                jx_add(o, json_object_get_string(items[i].key), items[i].value);
                 json_object_put(items[i].key);
         }
         free(items);
@@ -222,10 +222,10 @@ static json_object *map_to_json(const ProtobufCFieldDescriptor *f, ProtobufCMess
 static json_object *repeated_to_json(const ProtobufCFieldDescriptor *f, const void *array, size_t n, unsigned flags) {
         if (field_is_map(f))
                 return map_to_json(f, array, n, flags);
-        json_object *a = json_object_new_array_ext((int) n);
+        json_object *a = json_must(json_object_new_array_ext((int) n));
         size_t sz = cli_proto_value_size(f->type);
         for (size_t i = 0; i < n; i++)
-                json_object_array_add(a, value_to_json(f, (const char *) array + i * sz, flags));
+                jx_append(a, value_to_json(f, (const char *) array + i * sz, flags));
         return a;
 }
 
@@ -255,7 +255,7 @@ static bool field_is_shown(const ProtobufCMessage *msg, const ProtobufCFieldDesc
 static json_object *message_to_json(const ProtobufCMessage *msg, unsigned flags) {
         const ProtobufCMessageDescriptor *d = msg->descriptor;
         const char *base = (const char *) msg;
-        json_object *o = json_object_new_object();
+        json_object *o = jx_object();
         for (unsigned i = 0; i < d->n_fields; i++) {
                 const ProtobufCFieldDescriptor *f = &d->fields[i];
                 if (!field_is_shown(msg, f, flags))
@@ -267,10 +267,10 @@ static json_object *message_to_json(const ProtobufCMessage *msg, unsigned flags)
                 else
                         v = value_to_json(f, base + f->offset, flags);
                 if (flags & CLI_JSON_PROTO_NAMES) {
-                        json_object_object_add(o, f->name, v);
+                        jx_add(o, f->name, v);
                 } else {
                         AUTOFREE char *name = json_field_name(f->name);
-                        json_object_object_add(o, name, v);
+                        jx_add(o, name, v);
                 }
         }
         return o;
@@ -303,18 +303,18 @@ static const char **object_keys(json_object *o, int (*cmp)(const void *, const v
 json_object *cli_json_sorted(json_object *o) {
         if (json_object_is_type(o, json_type_array)) {
                 size_t n = json_object_array_length(o);
-                json_object *a = json_object_new_array_ext((int) n);
+                json_object *a = json_must(json_object_new_array_ext((int) n));
                 for (size_t i = 0; i < n; i++)
-                        json_object_array_add(a, cli_json_sorted(json_object_array_get_idx(o, i)));
+                        jx_append(a, cli_json_sorted(json_object_array_get_idx(o, i)));
                 return a;
         }
         if (!json_object_is_type(o, json_type_object))
                 return json_object_get(o); /* scalars are immutable here: share them */
         size_t n;
         AUTOFREE const char **keys = object_keys(o, key_cmp_bytes, &n);
-        json_object *s = json_object_new_object();
+        json_object *s = jx_object();
         for (size_t i = 0; i < n; i++)
-                json_object_object_add(s, keys[i], cli_json_sorted(json_object_object_get(o, keys[i])));
+                jx_add(s, keys[i], cli_json_sorted(json_object_object_get(o, keys[i])));
         return s;
 }
 
@@ -335,7 +335,7 @@ static void format_double(char *buf, size_t size, double d) {
 
 static void write_number(FILE *out, json_object *o) {
         if (json_object_is_type(o, json_type_int)) {
-                fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), out);
+                fputs(jx_to_string(o, JSON_C_TO_STRING_PLAIN), out);
                 return;
         }
         double d = json_object_get_double(o);
@@ -686,16 +686,13 @@ void cli_print_json_as(FILE *out, json_object *o, enum cli_output fmt) {
 }
 
 void cli_print_proto(FILE *out, const ProtobufCMessage *msg, enum cli_output fmt) {
-        json_object *o = cli_proto_to_json(msg, CLI_JSON_CRICTL);
+        AUTOJSON json_object *o = cli_proto_to_json(msg, CLI_JSON_CRICTL);
         cli_print_json_as(out, o, fmt);
-        json_object_put(o);
 }
 
 char *cli_proto_to_compact_json(const ProtobufCMessage *msg) {
-        json_object *o = cli_proto_to_json(msg, 0);
-        char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(o);
-        return s;
+        AUTOJSON json_object *o = cli_proto_to_json(msg, 0);
+        return jx_dump(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
 /* ---- tables ---- */
@@ -788,20 +785,18 @@ void cli_table_freep(struct cli_table **t) {
  * else a string with surrounding quotes trimmed. */
 json_object *cli_info_value(const char *s) {
         size_t len = strlen(s);
-        json_tokener *tok = json_tokener_new();
-        json_object *v = json_tokener_parse_ex(tok, s, (int) len);
-        bool is_whole = json_tokener_get_error(tok) == json_tokener_success &&
-                        strspn(s + json_tokener_get_parse_end(tok), " \t\r\n") == len - json_tokener_get_parse_end(tok);
-        json_tokener_free(tok);
-        if (v && is_whole && (json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array)))
-                return v;
-        json_object_put(v);
+        json_object *v = NULL;
+        if (json_parse_strict(s, len, NULL, &v, NULL) == 0) {
+                if (json_object_is_type(v, json_type_object) || json_object_is_type(v, json_type_array))
+                        return v;
+                json_putp(&v);
+        }
         const char *start = s, *end = s + len;
         while (start < end && *start == '"')
                 start++;
         while (end > start && end[-1] == '"')
                 end--;
-        return json_object_new_string_len(start, (int) (end - start));
+        return jx_string_len(start, (size_t) (end - start));
 }
 
 /* ---- values as crictl shows them ---- */

@@ -16,6 +16,7 @@
 
 #include "image/manifest_internal.h"
 #include "util/cleanup.h"
+#include "util/json.h"
 #include "util/xalloc.h"
 
 static int dup_string(struct json_object *obj, const char *where, const char *key, char **ret,
@@ -133,9 +134,9 @@ static int parse_rootfs(struct json_object *root, struct image_config *c, struct
 }
 
 int image_config_parse(const char *data, size_t len, struct image_config **ret, struct cric_error **err) {
-        CLEANUP(image_json_putp) struct json_object *root = NULL;
+        AUTOJSON struct json_object *root = NULL;
         CLEANUP(image_config_freep) struct image_config *c = xzalloc(sizeof(*c));
-        if (image_json_parse(data, len, &root, err) < 0 ||
+        if (json_parse_object(data, len, NULL, &root, err) < 0 ||
             dup_string(root, "", "architecture", &c->architecture, err) < 0 ||
             dup_string(root, "", "os", &c->os, err) < 0 || dup_string(root, "", "variant", &c->variant, err) < 0 ||
             dup_string(root, "", "created", &c->created, err) < 0 ||
@@ -156,18 +157,18 @@ int image_config_set_diff_ids(const char *json, char **diff_ids, size_t n, char 
                                               i, q);
                 }
         }
-        CLEANUP(image_json_putp) struct json_object *root = NULL;
-        if (image_json_parse(json, strlen(json), &root, err) < 0)
+        AUTOJSON struct json_object *root = NULL;
+        if (json_parse_object(json, strlen(json), NULL, &root, err) < 0)
                 return cric_error_prefix(err, "image config");
-        struct json_object *ids = image_json_must(json_object_new_array_ext((int) n));
+        struct json_object *ids = json_must(json_object_new_array_ext((int) n));
         for (size_t i = 0; i < n; i++)
-                image_json_append(ids, image_json_must(json_object_new_string(diff_ids[i])));
-        struct json_object *rootfs = image_json_must(json_object_new_object());
-        image_json_add(rootfs, "type", image_json_must(json_object_new_string("layers")));
-        image_json_add(rootfs, "diff_ids", ids);
+                jx_append(ids, jx_string(diff_ids[i]));
+        struct json_object *rootfs = jx_object();
+        jx_add(rootfs, "type", jx_string("layers"));
+        jx_add(rootfs, "diff_ids", ids);
         /* Replaces an existing rootfs in place; every other member keeps its position. */
-        image_json_add(root, "rootfs", rootfs);
-        *ret_json = image_json_dump(root);
+        jx_add(root, "rootfs", rootfs);
+        *ret_json = jx_dump(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         return 0;
 }
 

@@ -279,10 +279,10 @@ static int parse_index(struct json_object *root, struct manifest *m, struct cric
 
 int manifest_parse(const char *media_type, const char *data, size_t len, struct manifest **ret,
                    struct cric_error **err) {
-        CLEANUP(image_json_putp) struct json_object *root = NULL;
+        AUTOJSON struct json_object *root = NULL;
         CLEANUP(manifest_freep) struct manifest *m = NULL;
         enum manifest_kind ct_kind, kind = MANIFEST_KIND_INVALID;
-        if (content_type_kind(media_type, &ct_kind, err) < 0 || image_json_parse(data, len, &root, err) < 0 ||
+        if (content_type_kind(media_type, &ct_kind, err) < 0 || json_parse_object(data, len, NULL, &root, err) < 0 ||
             detect_kind(root, media_type, ct_kind, &kind, err) < 0 || check_schema_version(root, kind, err) < 0)
                 return cric_error_prefix(err, "manifest");
         m = xzalloc(sizeof(*m));
@@ -329,76 +329,6 @@ void manifest_freep(struct manifest **m) {
 }
 
 /* ---- JSON helpers shared with manifest_v1.c and image_config.c ---- */
-
-static void json_oom(void) {
-        fprintf(stderr, "cric: out of memory in json-c, aborting\n");
-        abort();
-}
-
-struct json_object *image_json_must(struct json_object *o) {
-        if (!o)
-                json_oom();
-        return o;
-}
-
-void image_json_add(struct json_object *obj, const char *key, struct json_object *val) {
-        if (json_object_object_add(obj, key, val) < 0)
-                json_oom();
-}
-
-void image_json_append(struct json_object *arr, struct json_object *val) {
-        if (json_object_array_add(arr, val) < 0)
-                json_oom();
-}
-
-char *image_json_dump(struct json_object *obj) {
-        const char *s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (!s)
-                json_oom();
-        return xstrdup(s);
-}
-
-void image_json_putp(struct json_object **o) {
-        if (*o)
-                json_object_put(*o);
-}
-
-int image_json_parse(const char *data, size_t len, struct json_object **ret, struct cric_error **err) {
-        if (len > INT_MAX)
-                return cric_error_set(err, CRIC_E_INVALID, "document too large (%zu bytes)", len);
-        struct json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
-        if (!tok)
-                json_oom();
-        /* Strict: no trailing commas or stray bytes; VALIDATE_UTF8 because the strings
-         * end up in logs, labels and CRI replies (protobuf strings must be UTF-8). */
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-        struct json_object *obj = json_tokener_parse_ex(tok, data ? data : "", (int) len);
-        enum json_tokener_error jerr = json_tokener_get_error(tok);
-        size_t end = json_tokener_get_parse_end(tok);
-        if (jerr == json_tokener_continue && len > 0) {
-                /* A top-level scalar ("null", "12") needs a terminator to be complete. */
-                obj = json_tokener_parse_ex(tok, "", 1);
-                jerr = json_tokener_get_error(tok);
-                end = len;
-        }
-        json_tokener_free(tok);
-        if (jerr == json_tokener_continue || (jerr != json_tokener_success && end >= len))
-                return cric_error_set(err, CRIC_E_INVALID, "invalid JSON: unexpected end of input");
-        if (jerr != json_tokener_success)
-                return cric_error_set(err, CRIC_E_INVALID, "invalid JSON at byte %zu: %s", end,
-                                      json_tokener_error_desc(jerr));
-        if (end < len) {
-                /* json-c stops at a NUL byte and reports success for what came before. */
-                json_object_put(obj);
-                return cric_error_set(err, CRIC_E_INVALID, "invalid JSON at byte %zu: data after the document", end);
-        }
-        if (!json_object_is_type(obj, json_type_object)) {
-                json_object_put(obj);
-                return cric_error_set(err, CRIC_E_INVALID, "the document is not a JSON object");
-        }
-        *ret = obj;
-        return 0;
-}
 
 struct json_object *image_json_member(struct json_object *obj, const char *key) {
         struct json_object *v = NULL;

@@ -22,19 +22,8 @@ struct json_object;
 #define MANIFEST_MAX_LAYERS  1000
 #define MANIFEST_MAX_ENTRIES 1000
 
-/* Parses a whole JSON document; bytes after it other than whitespace are an error, and
- * so is invalid UTF-8. *ret is owned by the caller (json_object_put). */
-int image_json_parse(const char *data, size_t len, struct json_object **ret, struct cric_error **err);
-
-/* json_object_put for CLEANUP(). */
-void image_json_putp(struct json_object **o);
-
-/* json-c reports out of memory as NULL or -1; like xmalloc, these abort on it. */
-struct json_object *image_json_must(struct json_object *o);
-void image_json_add(struct json_object *obj, const char *key, struct json_object *val);
-void image_json_append(struct json_object *arr, struct json_object *val);
-/* obj serialized compactly, without escaping '/'. Caller frees. */
-char *image_json_dump(struct json_object *obj);
+/* Documents are parsed with json_parse_object and built with the jx_* helpers of
+ * util/json.h. */
 
 /* The member `key` of obj, or NULL when it is absent or null. obj must be an object. */
 struct json_object *image_json_member(struct json_object *obj, const char *key);

@@ -18,6 +18,7 @@
 #include "image/manifest_internal.h"
 #include "util/base64.h"
 #include "util/cleanup.h"
+#include "util/json.h"
 #include "util/xalloc.h"
 
 struct v1_entry {
@@ -69,7 +70,7 @@ static int parse_entry(struct json_object *fs_layers, struct json_object *histor
         const char *compat;
         if (image_json_string(h, where, "v1Compatibility", true, &compat, err) < 0)
                 return -1;
-        if (image_json_parse(compat, strlen(compat), &e->compat, err) < 0)
+        if (json_parse_object(compat, strlen(compat), NULL, &e->compat, err) < 0)
                 return cric_error_prefix(err, "%s.v1Compatibility", where);
         struct json_object *t = image_json_member(e->compat, "throwaway");
         if (t && !json_object_is_type(t, json_type_boolean))
@@ -95,7 +96,7 @@ static char *join_words(char **words) {
 }
 
 static void add_string(struct json_object *obj, const char *key, const char *value) {
-        image_json_add(obj, key, image_json_must(json_object_new_string(value)));
+        jx_add(obj, key, jx_string(value));
 }
 
 /* One element of the config's "history", as an OCI config describes it. */
@@ -109,7 +110,7 @@ static int history_item(const struct v1_entry *e, size_t doc_index, struct json_
             image_json_object(e->compat, "", "container_config", false, &cc, err) < 0 ||
             (cc && image_json_strv(cc, "container_config", "Cmd", &cmd, err) < 0))
                 return cric_error_prefix(err, "history[%zu].v1Compatibility", doc_index);
-        struct json_object *item = image_json_must(json_object_new_object());
+        struct json_object *item = jx_object();
         if (created)
                 add_string(item, "created", created);
         if (author && *author)
@@ -121,7 +122,7 @@ static int history_item(const struct v1_entry *e, size_t doc_index, struct json_
         if (comment && *comment)
                 add_string(item, "comment", comment);
         if (e->is_throwaway)
-                image_json_add(item, "empty_layer", image_json_must(json_object_new_boolean(1)));
+                jx_add(item, "empty_layer", jx_bool(true));
         image_strv_free(cmd);
         *ret = item;
         return 0;
@@ -131,18 +132,18 @@ static int history_item(const struct v1_entry *e, size_t doc_index, struct json_
  * entries base first; rootfs is added once the diff ids are known. */
 static int build_config(struct v1_entries *entries, char **ret, struct cric_error **err) {
         static const char *const v1_only[] = {"id", "parent", "Size", "parent_id", "layer_id", "throwaway"};
-        CLEANUP(image_json_putp) struct json_object *history = image_json_must(json_object_new_array());
+        AUTOJSON struct json_object *history = jx_array();
         for (size_t j = 0; j < entries->n; j++) {
                 struct json_object *item = NULL;
                 if (history_item(&entries->v[j], entries->n - 1 - j, &item, err) < 0)
                         return -1;
-                image_json_append(history, item);
+                jx_append(history, item);
         }
         struct json_object *config = entries->v[entries->n - 1].compat;
         for (size_t i = 0; i < sizeof(v1_only) / sizeof(v1_only[0]); i++)
                 json_object_object_del(config, v1_only[i]);
-        image_json_add(config, "history", STEAL_PTR(history));
-        *ret = image_json_dump(config);
+        jx_add(config, "history", STEAL_PTR(history));
+        *ret = jx_dump(config, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         return 0;
 }
 
@@ -210,46 +211,40 @@ static int protected_format(const char *b64, int64_t *ret_length, char **ret_tai
         size_t json_len = 0;
         if (base64url_decode(b64, strlen(b64), &json, &json_len, err) < 0)
                 return cric_error_prefix(err, "schema 1 signature: protected header");
-        struct json_object *hdr = json_tokener_parse(json);
+        AUTOJSON struct json_object *hdr = NULL;
+        if (json_parse_object(json, json_len, "schema 1 signature: protected header", &hdr, err) < 0)
+                return -1;
         struct json_object *flen = NULL, *ftail = NULL;
-        if (!hdr || !json_object_object_get_ex(hdr, "formatLength", &flen) ||
-            !json_object_is_type(flen, json_type_int) || !json_object_object_get_ex(hdr, "formatTail", &ftail) ||
-            !json_object_is_type(ftail, json_type_string)) {
-                json_object_put(hdr);
+        if (!json_object_object_get_ex(hdr, "formatLength", &flen) || !json_object_is_type(flen, json_type_int) ||
+            !json_object_object_get_ex(hdr, "formatTail", &ftail) || !json_object_is_type(ftail, json_type_string))
                 return cric_error_set(err, CRIC_E_INVALID,
                                       "schema 1 signature: protected header lacks formatLength/formatTail");
-        }
         *ret_length = json_object_get_int64(flen);
         const char *tail = json_object_get_string(ftail);
         int r = base64url_decode(tail, strlen(tail), ret_tail, ret_tail_len, err);
-        json_object_put(hdr);
         return r < 0 ? cric_error_prefix(err, "schema 1 signature: formatTail") : 0;
 }
 
 int manifest_v1_signed_payload(const char *data, size_t len, char **ret, size_t *ret_len, struct cric_error **err) {
-        struct json_tokener *tok = json_tokener_new();
-        struct json_object *root = json_tokener_parse_ex(tok, data, (int) len);
-        json_tokener_free(tok);
+        /* Anything but a signed schema 1 document is its own payload; a bad one fails
+         * when it is parsed as a manifest. */
+        AUTOJSON struct json_object *root = NULL;
         struct json_object *sigs = NULL, *first = NULL, *prot = NULL, *version = NULL;
-        if (!root || !json_object_object_get_ex(root, "schemaVersion", &version) || json_object_get_int(version) != 1 ||
+        if (json_parse_object(data, len, NULL, &root, NULL) < 0 ||
+            !json_object_object_get_ex(root, "schemaVersion", &version) || json_object_get_int(version) != 1 ||
             !json_object_object_get_ex(root, "signatures", &sigs) || !json_object_is_type(sigs, json_type_array) ||
             json_object_array_length(sigs) == 0) {
-                json_object_put(root);
                 *ret = copy_bytes(data, len);
                 *ret_len = len;
                 return 0;
         }
         first = json_object_array_get_idx(sigs, 0);
-        if (!json_object_object_get_ex(first, "protected", &prot) || !json_object_is_type(prot, json_type_string)) {
-                json_object_put(root);
+        if (!json_object_object_get_ex(first, "protected", &prot) || !json_object_is_type(prot, json_type_string))
                 return cric_error_set(err, CRIC_E_INVALID, "schema 1 signature without a protected header");
-        }
         int64_t flen = 0;
         AUTOFREE char *tail = NULL;
         size_t tail_len = 0;
-        int r = protected_format(json_object_get_string(prot), &flen, &tail, &tail_len, err);
-        json_object_put(root);
-        if (r < 0)
+        if (protected_format(json_object_get_string(prot), &flen, &tail, &tail_len, err) < 0)
                 return -1;
         if (flen < 0 || (uint64_t) flen > len)
                 return cric_error_set(err, CRIC_E_INVALID, "schema 1 signature: formatLength %lld out of range",

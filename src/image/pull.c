@@ -311,23 +311,20 @@ static int pull_name(struct image_service *svc, struct registries_conf *regs, co
         if (registries_sources(regs, name, &sources, &n, err) < 0)
                 return -1;
         int r = -1;
+        /* The primary's error (the last source) is kept: a mirror's is less telling. And
+         * *err stays untouched when a mirror failed and another source served. */
+        CLEANUP(cric_error_freep) struct cric_error *last = NULL;
         for (size_t i = 0; i < n && r < 0; i++) {
-                CLEANUP(cric_error_freep) struct cric_error *e = NULL;
                 AUTOFREE char *where = image_ref_string(sources[i].ref);
-                r = pull_from(svc, &sources[i], name, auth, ret_id, &e);
-                if (r < 0) {
-                        log_info("pull %s from %s failed: %s", name->path, where, e->msg);
-                        /* Keep the primary's error (the last source): a mirror's is less telling. */
-                        if (err) {
-                                cric_error_freep(err);
-                                *err = STEAL_PTR(e);
-                        }
-                }
+                cric_error_freep(&last);
+                r = pull_from(svc, &sources[i], name, auth, ret_id, &last);
+                if (r < 0)
+                        log_info("pull %s from %s failed: %s", name->path, where, last->msg);
         }
         pull_sources_free(sources, n);
-        if (r == 0 && err)
-                cric_error_freep(err); /* a mirror failed, then another source served */
-        return r;
+        if (r < 0 && !last)
+                return cric_error_set(err, CRIC_E_INTERNAL, "no source to pull %s from", name->path);
+        return r < 0 ? cric_error_move(err, &last) : 0;
 }
 
 int image_pull(struct image_service *svc, const char *input, const struct registry_auth *auth, char **ret_id,
@@ -340,16 +337,20 @@ int image_pull(struct image_service *svc, const char *input, const struct regist
         if (registries_expand(regs, input, &names, &n, err) < 0)
                 return cric_error_prefix(err, "pull %s", input);
         int r = -1;
+        CLEANUP(cric_error_freep) struct cric_error *last = NULL; /* the last name's */
         for (size_t i = 0; i < n && r < 0; i++) {
-                if (err)
-                        cric_error_freep(err);
-                r = pull_name(svc, regs, names[i], auth, ret_id, err);
+                cric_error_freep(&last);
+                r = pull_name(svc, regs, names[i], auth, ret_id, &last);
         }
         for (size_t i = 0; i < n; i++)
                 image_ref_free(names[i]);
         free(names);
-        if (r < 0)
+        if (r < 0 && !last)
+                return cric_error_set(err, CRIC_E_NOT_FOUND, "pull %s: no name to pull it by", input);
+        if (r < 0) {
+                cric_error_move(err, &last);
                 return cric_error_prefix(err, "pull %s", input);
+        }
         log_info("pulled %s as image %.12s", input, *ret_id);
         return 0;
 }

@@ -63,36 +63,28 @@ int layer_fetch_unpack(struct image_service *svc, struct registry_client *client
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
-        fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
-        struct unpack_thread t = {.fd = p[0], .job = job, .whiteouts = layer_store_whiteout_mode(svc->ls)};
+        AUTOCLOSE int rd = p[0], wr = p[1];
+        fcntl(wr, F_SETPIPE_SZ, 1 << 20);
+        struct unpack_thread t = {.fd = rd, .job = job, .whiteouts = layer_store_whiteout_mode(svc->ls)};
         pthread_t th;
         int r = pthread_create(&th, NULL, unpack_main, &t);
-        if (r != 0) {
-                close(p[0]);
-                close(p[1]);
+        if (r != 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, r, "start unpack thread");
-        }
+        rd = -1; /* the unpack thread's now: it closes it when done */
         CLEANUP(cric_error_freep) struct cric_error *fetch_err = NULL;
-        int fr = registry_fetch_blob(client, repo, job->desc->digest, pipe_sink, &p[1], &fetch_err);
-        close(p[1]); /* end of stream for the unpacker */
+        int fr = registry_fetch_blob(client, repo, job->desc->digest, pipe_sink, &wr, &fetch_err);
+        close(STEAL_FD(wr)); /* end of stream for the unpacker */
         pthread_join(th, NULL);
         /* A download that failed on its own explains the failure; one that failed
          * because the unpacker stopped reading (broken pipe) does not. */
         bool fetch_own_failure = fr < 0 && (!fetch_err || fetch_err->errno_value != EPIPE);
         if (t.r < 0 && !fetch_own_failure) {
-                if (err) {
-                        cric_error_freep(err);
-                        *err = STEAL_PTR(job->err);
-                }
-                job->err = cric_error_free(job->err);
+                cric_error_move(err, &job->err);
                 return cric_error_prefix(err, "layer %s", job->desc->digest);
         }
         job->err = cric_error_free(job->err);
         if (fr < 0) {
-                if (err) {
-                        cric_error_freep(err);
-                        *err = STEAL_PTR(fetch_err);
-                }
+                cric_error_move(err, &fetch_err);
                 return cric_error_prefix(err, "layer %s", job->desc->digest);
         }
         log_debug("pulled layer %s: %lld bytes, %lld unpacked, %lld entries", job->desc->digest,
@@ -143,10 +135,7 @@ int layer_jobs_run(struct image_service *svc, struct registry_client *client, co
         free(th);
         for (size_t i = 0; i < n; i++) {
                 if (jobs[i].err) {
-                        if (err) {
-                                cric_error_freep(err);
-                                *err = STEAL_PTR(jobs[i].err);
-                        }
+                        cric_error_move(err, &jobs[i].err);
                         for (size_t j = i; j < n; j++)
                                 jobs[j].err = cric_error_free(jobs[j].err);
                         return -1;

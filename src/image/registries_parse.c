@@ -538,8 +538,7 @@ static int load_one(const char *path, struct registries_conf **ret, struct cric_
                         *ret = NULL;
                         return 0;
                 }
-                *err = STEAL_PTR(e);
-                return -1;
+                return cric_error_move(err, &e);
         }
         log_debug("loading registries configuration %s", path);
         return registries_conf_parse(data, len, path, ret, err);

@@ -9,6 +9,7 @@
 #include "util/base64.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/xalloc.h"
 
 #define AUTH_FILE_MAX_SIZE (1 << 20)
@@ -25,11 +26,6 @@ static void secret_freep(char **s) {
 }
 
 #define AUTOSECRET CLEANUP(secret_freep)
-
-static void json_object_putp(json_object **o) {
-        if (*o)
-                json_object_put(*o);
-}
 
 void registry_creds_clear(struct registry_creds *c) {
         secret_free(c->username);
@@ -134,17 +130,10 @@ static int entry_creds(json_object *entry, const char *key, struct registry_cred
 }
 
 static json_object *parse_auths(const char *json, size_t len, struct cric_error **err, json_object **ret_root) {
-        const char *why;
-        json_object *root = registry_json_parse(json, len, &why);
-        if (!root) {
-                cric_error_set(err, CRIC_E_INVALID, "invalid JSON: %s", why);
+        json_object *root = NULL;
+        if (json_parse_object(json, len, NULL, &root, err) < 0)
                 return NULL;
-        }
         *ret_root = root;
-        if (!json_object_is_type(root, json_type_object)) {
-                cric_error_set(err, CRIC_E_INVALID, "not a JSON object");
-                return NULL;
-        }
         json_object *auths;
         if (!json_object_object_get_ex(root, "auths", &auths))
                 return NULL;
@@ -155,24 +144,13 @@ static json_object *parse_auths(const char *json, size_t len, struct cric_error 
         return auths;
 }
 
-/* Moves e into *err (dropping it when err is NULL) and returns -1. */
-static int pass_error(struct cric_error **err, struct cric_error *e) {
-        if (err) {
-                cric_error_free(*err);
-                *err = e;
-        } else {
-                cric_error_free(e);
-        }
-        return -1;
-}
-
 int registry_auth_json_lookup(const char *json, size_t len, const char *domain, struct registry_creds *ret,
                               struct cric_error **err) {
-        CLEANUP(json_object_putp) json_object *root = NULL;
+        AUTOJSON json_object *root = NULL;
         struct cric_error *perr = NULL;
         json_object *auths = parse_auths(json, len, &perr, &root);
         if (!auths)
-                return perr ? pass_error(err, perr) : 0;
+                return perr ? cric_error_move(err, &perr) : 0;
         json_object *entry;
         int r = 0;
         if (json_object_object_get_ex(auths, domain, &entry) && (r = entry_creds(entry, domain, ret, err)) != 0)
@@ -197,7 +175,7 @@ int registry_auth_file_lookup(const char *path, const char *domain, struct regis
                         cric_error_free(rerr);
                         return 0;
                 }
-                return pass_error(err, rerr);
+                return cric_error_move(err, &rerr);
         }
         int r = registry_auth_json_lookup(data, len, domain, ret, err);
         explicit_bzero(data, len);

@@ -68,11 +68,6 @@ int registry_auth_file_lookup(const char *path, const char *domain, struct regis
 
 /* ---- JSON replies, registry_reply.c ---- */
 
-struct json_object;
-/* data as exactly one JSON value (trailing whitespace allowed), or NULL with *ret_why
- * set to a static reason. The caller owns the result (json_object_put). */
-struct json_object *registry_json_parse(const char *data, size_t len, const char **ret_why);
-
 /* ---- tokens, registry_token.c ---- */
 
 #define REGISTRY_TOKEN_DEFAULT_EXPIRES_S 60

@@ -5,39 +5,10 @@
 
 #include "image/registry_internal.h"
 #include "util/cleanup.h"
+#include "util/json.h"
 #include "util/xalloc.h"
 
 #define MAX_ERROR_MESSAGE 1024
-
-static void json_object_putp(json_object **o) {
-        if (*o)
-                json_object_put(*o);
-}
-
-json_object *registry_json_parse(const char *data, size_t len, const char **ret_why) {
-        if (len > INT32_MAX) {
-                *ret_why = "too large";
-                return NULL;
-        }
-        json_tokener *tok = json_tokener_new();
-        json_object *root = json_tokener_parse_ex(tok, data, (int) len);
-        enum json_tokener_error jerr = json_tokener_get_error(tok);
-        size_t end = json_tokener_get_parse_end(tok);
-        json_tokener_free(tok);
-        if (root && jerr == json_tokener_success) {
-                while (end < len && strchr(" \t\r\n", data[end]) && data[end])
-                        end++;
-                if (end == len)
-                        return root;
-                json_object_put(root);
-                *ret_why = "trailing data after the JSON value";
-                return NULL;
-        }
-        if (root)
-                json_object_put(root);
-        *ret_why = jerr == json_tokener_success ? "incomplete document" : json_tokener_error_desc(jerr);
-        return NULL;
-}
 
 static const char *get_string(json_object *obj, const char *name) {
         json_object *v;
@@ -49,12 +20,9 @@ static const char *get_string(json_object *obj, const char *name) {
 
 int registry_token_reply_parse(const char *data, size_t len, char **ret_token, long *ret_expires_in_s,
                                struct cric_error **err) {
-        const char *why = NULL;
-        CLEANUP(json_object_putp) json_object *root = registry_json_parse(data, len, &why);
-        if (!root)
-                return cric_error_set(err, CRIC_E_INVALID, "token reply: invalid JSON: %s", why);
-        if (!json_object_is_type(root, json_type_object))
-                return cric_error_set(err, CRIC_E_INVALID, "token reply: not a JSON object");
+        AUTOJSON json_object *root = NULL;
+        if (json_parse_object(data, len, "token reply", &root, err) < 0)
+                return -1;
         const char *token = get_string(root, "token");
         if (!token)
                 token = get_string(root, "access_token");
@@ -88,10 +56,9 @@ static char *append_clean(char *buf, size_t *n, size_t *cap, const char *s) {
 }
 
 char *registry_error_message(const char *data, size_t len) {
-        const char *why;
-        CLEANUP(json_object_putp) json_object *root = registry_json_parse(data, len, &why);
+        AUTOJSON json_object *root = NULL;
         json_object *errors;
-        if (!root || !json_object_is_type(root, json_type_object) ||
+        if (json_parse_object(data, len, NULL, &root, NULL) < 0 ||
             !json_object_object_get_ex(root, "errors", &errors) || !json_object_is_type(errors, json_type_array))
                 return NULL;
         char *out = NULL;

@@ -195,21 +195,10 @@ static int answer_challenge(struct registry_client *c, struct registry_call *cal
         return r;
 }
 
-/* Moves e into *err (dropping it when err is NULL) and returns -1. */
-static int pass_error(struct cric_error **err, struct cric_error *e) {
-        if (err) {
-                cric_error_free(*err);
-                *err = e;
-        } else {
-                cric_error_free(e);
-        }
-        return -1;
-}
-
 static int check_reply(struct registry_call *call, struct http_reply *rep, bool *ret_is_transient, long *ret_delay_ms,
                        struct cric_error **err) {
         if (rep->sink_err)
-                return pass_error(err, STEAL_PTR(rep->sink_err));
+                return cric_error_move(err, &rep->sink_err);
         if (rep->is_too_large)
                 return cric_error_set(err, CRIC_E_INVALID, "GET %s: reply larger than %zu bytes", call->url,
                                       call->max_body);
@@ -260,7 +249,7 @@ int registry_call_run(struct registry_client *c, struct registry_call *call, str
                 if (attempt(c, call, rep, &is_transient, &delay_ms, &aerr) >= 0)
                         return 0;
                 if (!is_transient || rep->has_reached_sink || n >= c->retries)
-                        return pass_error(err, aerr);
+                        return cric_error_move(err, &aerr);
                 log_debug("%s; retrying in %ld ms (attempt %d of %d)", aerr->msg, delay_ms, n + 2, c->retries + 1);
                 cric_error_free(aerr);
                 http_reply_clear(rep);

@@ -168,13 +168,8 @@ static int lookup(struct image_service *svc, const char *key, struct image_row *
                 *ret_name = xstrdup(key);
                 return 0;
         }
-        if (first->kind != CRIC_E_NOT_FOUND) {
-                if (err) {
-                        cric_error_freep(err);
-                        *err = STEAL_PTR(first);
-                }
-                return -1;
-        }
+        if (first->kind != CRIC_E_NOT_FOUND)
+                return cric_error_move(err, &first);
         bool is_tag;
         AUTOFREE char *norm = normalize_key(key, &is_tag);
         if (norm && strcmp(norm, key) && store_image_find(svc->db, norm, ret, NULL) == 0) {

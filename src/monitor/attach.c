@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "monitor/internal.h"
+#include "util/cleanup.h"
 #include "util/xalloc.h"
 
 #define ATTACH_CLIENTS_MAX 64
@@ -25,16 +26,13 @@ int attach_listen(struct attach_server *s, int dirfd, struct cric_error **err) {
         *s = (struct attach_server){.listen_fd = -1};
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         proc_fd_path(sa.sun_path, sizeof(sa.sun_path), dirfd, MONITOR_ATTACH_NAME);
-        int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        AUTOCLOSE int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "attach socket");
         unlinkat(dirfd, MONITOR_ATTACH_NAME, 0);
-        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
-                int e = errno;
-                close(fd);
-                return cric_error_errno(err, CRIC_E_INTERNAL, e, "bind attach socket");
-        }
-        s->listen_fd = fd;
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 16) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "bind attach socket");
+        s->listen_fd = STEAL_FD(fd);
         return 0;
 }
 

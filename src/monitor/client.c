@@ -22,6 +22,7 @@
 #include "util/base64.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/sealed_exe.h"
 #include "util/spawn.h"
@@ -58,11 +59,8 @@ static void push_opt(char ***argv, const char *name, const char *value) {
 static int above_file_actions(int fd) {
         if (fd < 0 || fd > RUNTIME_FD)
                 return fd;
-        int high = fcntl(fd, F_DUPFD_CLOEXEC, RUNTIME_FD + 1);
-        int e = errno;
-        close(fd);
-        errno = e;
-        return high;
+        AUTOCLOSE int low = fd; /* replaced by the copy; the close keeps errno */
+        return fcntl(low, F_DUPFD_CLOEXEC, RUNTIME_FD + 1);
 }
 
 /* The sealed copy of the runtime (util/sealed_exe.h) above the file actions' fds, or -1:
@@ -171,13 +169,11 @@ static char *read_report(int fd, unsigned timeout_ms, struct cric_error **err) {
 }
 
 static int parse_report(const char *line, pid_t *ret_monitor, pid_t *ret_container, struct cric_error **err) {
-        json_object *root = json_tokener_parse(line);
+        AUTOJSON json_object *root = NULL;
         json_object *pid = NULL, *mon = NULL, *msg = NULL;
-        if (!root || !json_object_is_type(root, json_type_object) || !json_object_object_get_ex(root, "pid", &pid) ||
-            !json_object_is_type(pid, json_type_int)) {
-                json_object_put(root);
+        if (json_parse_object(line, strlen(line), NULL, &root, NULL) < 0 ||
+            !json_object_object_get_ex(root, "pid", &pid) || !json_object_is_type(pid, json_type_int))
                 return cric_error_set(err, CRIC_E_INTERNAL, "bad report from the monitor: %.200s", line);
-        }
         int r = 0;
         int64_t v = json_object_get_int64(pid);
         if (v <= 0) {
@@ -192,7 +188,6 @@ static int parse_report(const char *line, pid_t *ret_monitor, pid_t *ret_contain
                 *ret_container = (pid_t) v;
                 *ret_monitor = (pid_t) json_object_get_int64(mon);
         }
-        json_object_put(root);
         return r;
 }
 
@@ -209,18 +204,19 @@ int monitor_spawn_create(const struct monitor_create_opts *o, pid_t *ret_monitor
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "dup");
         AUTOCLOSE int exe_fd = runtime_exe_fd(o->runtime);
         CLEANUP(strv_freep) char **argv = create_argv(o, exe_fd >= 0);
-        pid_t pid;
+        /* Killed and reaped on an early return. It is only the short-lived parent: the
+         * real monitor has a pid of its own. */
+        AUTOKILL pid_t pid = -1;
         if (spawn_monitor(argv, sync_w, exe_fd, o->monitor_log_path, &pid, err) < 0)
                 return -1;
         close(STEAL_FD(sync_w));
         log_debug("monitor %d started for container %s", (int) pid, o->id);
         AUTOFREE char *line = read_report(sync_r, o->timeout_ms, err);
         if (!line)
-                kill(pid, SIGKILL); /* only the short-lived parent: the real monitor has its own pid */
+                return cric_error_prefix(err, "container %s", o->id);
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                 ;
-        if (!line)
-                return cric_error_prefix(err, "container %s", o->id);
+        pid = -1; /* reaped */
         return parse_report(line, ret_monitor_pid, ret_container_pid, err);
 }
 
@@ -250,15 +246,13 @@ static int get_b64(json_object *root, const char *key, char **ret, size_t *ret_l
 }
 
 static int parse_exec_result(const char *out, struct monitor_exec_result *ret, struct cric_error **err) {
-        json_tokener *tok = json_tokener_new();
-        json_object *root = json_tokener_parse_ex(tok, out, (int) strlen(out));
-        json_tokener_free(tok);
+        AUTOJSON json_object *root = NULL;
         json_object *code = NULL, *timed = NULL;
         struct monitor_exec_result r = {0};
         int rc = -1;
-        if (!root || !json_object_object_get_ex(root, "exit_code", &code) ||
-            !json_object_is_type(code, json_type_int) || !json_object_object_get_ex(root, "timed_out", &timed) ||
-            !json_object_is_type(timed, json_type_boolean)) {
+        if (json_parse_object(out, strlen(out), NULL, &root, NULL) < 0 ||
+            !json_object_object_get_ex(root, "exit_code", &code) || !json_object_is_type(code, json_type_int) ||
+            !json_object_object_get_ex(root, "timed_out", &timed) || !json_object_is_type(timed, json_type_boolean)) {
                 cric_error_set(err, CRIC_E_INTERNAL, "bad exec result from the monitor: %.200s", out);
         } else if (get_b64(root, "stdout", &r.stdout_data, &r.stdout_len, err) == 0 &&
                    get_b64(root, "stderr", &r.stderr_data, &r.stderr_len, err) == 0) {
@@ -269,7 +263,6 @@ static int parse_exec_result(const char *out, struct monitor_exec_result *ret, s
                 rc = 0;
         }
         monitor_exec_result_clear(&r);
-        json_object_put(root);
         return rc;
 }
 
@@ -309,19 +302,18 @@ static bool get_int64(json_object *root, const char *key, int64_t *ret) {
 }
 
 int monitor_exit_parse(const char *json, struct monitor_exit *ret, struct cric_error **err) {
-        json_object *root = json_tokener_parse(json);
+        AUTOJSON json_object *root = NULL;
         json_object *oom = NULL;
         int64_t code = 0, time_ns = 0, sig = 0;
-        bool is_ok = root && json_object_is_type(root, json_type_object) && get_int64(root, "exit_code", &code) &&
-                     get_int64(root, "exit_time_ns", &time_ns) && get_int64(root, "signal", &sig) &&
-                     json_object_object_get_ex(root, "oom_killed", &oom) &&
+        bool is_ok = json_parse_object(json, strlen(json), NULL, &root, NULL) == 0 &&
+                     get_int64(root, "exit_code", &code) && get_int64(root, "exit_time_ns", &time_ns) &&
+                     get_int64(root, "signal", &sig) && json_object_object_get_ex(root, "oom_killed", &oom) &&
                      json_object_is_type(oom, json_type_boolean) && code >= -1 && code <= 255 && sig >= 0 && sig < 128;
         if (is_ok)
                 *ret = (struct monitor_exit){.exit_code = (int) code,
                                              .exit_time_ns = time_ns,
                                              .oom_killed = json_object_get_boolean(oom),
                                              .signal = (int) sig};
-        json_object_put(root);
         if (!is_ok)
                 return cric_error_set(err, CRIC_E_INTERNAL, "bad exit file: %.200s", json);
         return 0;

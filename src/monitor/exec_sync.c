@@ -89,32 +89,30 @@ static void drain(int *fd, struct capture *c) {
 }
 
 static int start(const struct monitor_args *a, const char *pid_file, struct exec_run *x, struct cric_error **err) {
-        int out[2], errp[2];
-        if (pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0)
+        int p[2];
+        if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
-        if (pipe2(errp, O_CLOEXEC | O_NONBLOCK) < 0) {
-                int e = errno;
-                close(out[0]);
-                close(out[1]);
-                return cric_error_errno(err, CRIC_E_INTERNAL, e, "pipe");
-        }
+        AUTOCLOSE int out_r = p[0], out_w = p[1];
+        if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
+        AUTOCLOSE int err_r = p[0], err_w = p[1];
         /* The runtime's ends must block, as a program's stdio normally does. */
-        fcntl(out[1], F_SETFL, 0);
-        fcntl(errp[1], F_SETFL, 0);
+        fcntl(out_w, F_SETFL, 0);
+        fcntl(err_w, F_SETFL, 0);
         CLEANUP(strv_freep) char **argv = runtime_argv(a, "exec");
         strv_push(&argv, "--process");
         strv_push(&argv, a->exec_process);
         strv_push(&argv, "--pid-file");
         strv_push(&argv, pid_file);
         strv_push(&argv, a->cid);
-        x->runtime_pid = runtime_spawn(a, argv, -1, out[1], errp[1]);
-        int e = errno;
-        close(out[1]);
-        close(errp[1]);
-        x->fds[0] = out[0];
-        x->fds[1] = errp[0];
+        x->runtime_pid = runtime_spawn(a, argv, -1, out_w, err_w);
         if (x->runtime_pid < 0)
-                return cric_error_errno(err, CRIC_E_INTERNAL, e, "fork");
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "fork");
+        /* Only the runtime holds the write ends now: EOF comes when it is done. */
+        close(STEAL_FD(out_w));
+        close(STEAL_FD(err_w));
+        x->fds[0] = STEAL_FD(out_r);
+        x->fds[1] = STEAL_FD(err_r);
         return 0;
 }
 

@@ -41,16 +41,15 @@ static int open_log(const char *path, bool is_new, struct cric_error **err) {
         }
         /* A fresh file replaces whatever is at the path, in one step for readers. */
         AUTOFREE char *tmp = xasprintf("%s.tmp", path);
-        int fd = open(tmp, flags | O_TRUNC, LOG_FILE_MODE);
+        AUTOCLOSE int fd = open(tmp, flags | O_TRUNC, LOG_FILE_MODE);
         if (fd < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open log %s", tmp);
         if (rename(tmp, path) < 0) {
                 int e = errno;
-                close(fd);
                 unlink(tmp);
                 return cric_error_errno(err, CRIC_E_INTERNAL, e, "rename %s to %s", tmp, path);
         }
-        return fd;
+        return STEAL_FD(fd);
 }
 
 int log_writer_open(struct log_writer *w, const char *path, uint64_t size_max, struct cric_error **err) {

@@ -334,17 +334,14 @@ static int take_io(const struct monitor_args *a, struct create_fds *f, struct co
                 f->out[0] = f->err[0] = f->in[0] = -1;
                 return 0;
         }
-        int master = -1;
+        AUTOCLOSE int master = -1;
         if (console_receive(&f->con, &master, err) < 0)
                 return -1;
         set_nonblock(master);
         int in = -1;
-        if (a->has_stdin && (in = fcntl(master, F_DUPFD_CLOEXEC, 3)) < 0) {
-                int e = errno;
-                close(master);
-                return cric_error_errno(err, CRIC_E_INTERNAL, e, "dup");
-        }
-        *ret = (struct container_io){.out_fd = master, .err_fd = -1, .in_fd = in};
+        if (a->has_stdin && (in = fcntl(master, F_DUPFD_CLOEXEC, 3)) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "dup");
+        *ret = (struct container_io){.out_fd = STEAL_FD(master), .err_fd = -1, .in_fd = in};
         return 0;
 }
 

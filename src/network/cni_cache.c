@@ -14,16 +14,13 @@
 #include "network/cni_internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
 #define CACHE_KIND     "cric-cni-cache-v1"
 #define CACHE_MAX_SIZE (4u << 20)
-
-static void json_putp(struct json_object **o) {
-        json_object_put(*o);
-}
 
 void cni_cache_entry_free(struct cni_cache_entry *e) {
         if (!e)
@@ -58,39 +55,38 @@ static char *entry_file(const struct cni_cache_entry *e) {
 static int embed(struct json_object *root, const char *key, const char *text, struct cric_error **err) {
         struct json_object *o = NULL;
         if (!text)
-                o = json_object_new_object();
-        else if (cni_json_parse(text, strlen(text), &o, err) < 0)
-                return cric_error_prefix(err, "%s", key);
-        json_object_object_add(root, key, o);
+                o = jx_object();
+        else if (json_parse_strict(text, strlen(text), key, &o, err) < 0)
+                return -1;
+        jx_add(root, key, o);
         return 0;
 }
 
 static struct json_object *args_to_json(char *const *args) {
-        struct json_object *a = json_object_new_array();
+        struct json_object *a = jx_array();
         for (size_t i = 0; args && args[i] && args[i + 1]; i += 2) {
-                struct json_object *pair = json_object_new_array();
-                json_object_array_add(pair, json_object_new_string(args[i]));
-                json_object_array_add(pair, json_object_new_string(args[i + 1]));
-                json_object_array_add(a, pair);
+                struct json_object *pair = jx_array();
+                jx_append(pair, jx_string(args[i]));
+                jx_append(pair, jx_string(args[i + 1]));
+                jx_append(a, pair);
         }
         return a;
 }
 
 int cni_cache_write(const char *dir, const struct cni_cache_entry *e, struct cric_error **err) {
-        CLEANUP(json_putp) struct json_object *root = json_object_new_object();
-        json_object_object_add(root, "kind", json_object_new_string(CACHE_KIND));
-        json_object_object_add(root, "networkName", json_object_new_string(e->net_name));
-        json_object_object_add(root, "containerId", json_object_new_string(e->container_id));
-        json_object_object_add(root, "ifName", json_object_new_string(e->ifname));
-        json_object_object_add(root, "netns", json_object_new_string(e->netns ? e->netns : ""));
-        json_object_object_add(root, "config", json_object_new_string(e->config));
-        json_object_object_add(root, "cniArgs", args_to_json(e->args));
+        AUTOJSON struct json_object *root = jx_object();
+        jx_add(root, "kind", jx_string(CACHE_KIND));
+        jx_add(root, "networkName", jx_string(e->net_name));
+        jx_add(root, "containerId", jx_string(e->container_id));
+        jx_add(root, "ifName", jx_string(e->ifname));
+        jx_add(root, "netns", jx_string(e->netns ? e->netns : ""));
+        jx_add(root, "config", jx_string(e->config));
+        jx_add(root, "cniArgs", args_to_json(e->args));
         AUTOFREE char *file = entry_file(e);
         AUTOFREE char *path = xasprintf("%s/%s", dir, file);
         if (embed(root, "capabilityArgs", e->cap_args, err) < 0 || embed(root, "result", e->result, err) < 0)
                 return cric_error_prefix(err, "write CNI cache %s", path);
-        const char *text =
-                json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        const char *text = jx_to_string(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         if (fs_mkdir_p(dir, 0700, err) < 0 || fs_write_file_atomic(path, text, strlen(text), 0600, err) < 0)
                 return cric_error_prefix(err, "write CNI cache");
         return 0;
@@ -107,7 +103,7 @@ static char *dup_object(struct json_object *root, const char *key) {
         struct json_object *v;
         if (!json_object_object_get_ex(root, key, &v) || !json_object_is_type(v, json_type_object))
                 return NULL;
-        return xstrdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        return jx_dump(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
 static char **args_from_json(struct json_object *root) {
@@ -134,15 +130,16 @@ static struct cni_cache_entry *entry_read(const char *dir, const char *file) {
         AUTOFREE char *data = NULL;
         size_t len = 0;
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
-        CLEANUP(json_putp) struct json_object *root = NULL;
-        if (fs_read_file(path, CACHE_MAX_SIZE, &data, &len, &e) < 0 || cni_json_parse(data, len, &root, &e) < 0) {
+        AUTOJSON struct json_object *root = NULL;
+        if (fs_read_file(path, CACHE_MAX_SIZE, &data, &len, &e) < 0 ||
+            json_parse_object(data, len, NULL, &root, &e) < 0) {
                 if (e->kind != CRIC_E_NOT_FOUND)
                         log_debug("CNI cache %s: %s, ignoring", path, e->msg);
                 return NULL;
         }
         struct json_object *kind;
-        if (!json_object_is_type(root, json_type_object) || !json_object_object_get_ex(root, "kind", &kind) ||
-            !json_object_is_type(kind, json_type_string) || strcmp(json_object_get_string(kind), CACHE_KIND) != 0)
+        if (!json_object_object_get_ex(root, "kind", &kind) || !json_object_is_type(kind, json_type_string) ||
+            strcmp(json_object_get_string(kind), CACHE_KIND) != 0)
                 return NULL;
         CLEANUP(cni_cache_entry_freep) struct cni_cache_entry *c = xzalloc(sizeof(*c));
         c->net_name = dup_member(root, "networkName");

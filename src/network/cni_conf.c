@@ -10,6 +10,7 @@
 #include "network/cni_internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -29,10 +30,6 @@ enum cni_version cni_version_from_string(const char *s) {
 
 const char *cni_version_to_string(enum cni_version v) {
         return v >= 0 && v < CNI_VERSION_MAX ? version_names[v] : NULL;
-}
-
-static void json_putp(struct json_object **o) {
-        json_object_put(*o);
 }
 
 static struct cni_net *net_free(struct cni_net *n) {
@@ -127,8 +124,7 @@ static int add_plugin(struct cni_net *n, struct json_object *p, size_t i, struct
                 return cric_error_set(err, CRIC_E_INVALID, "plugin %zu has an invalid type \"%s\"", i,
                                       json_object_get_string(t));
         strv_push(&n->types, json_object_get_string(t));
-        strv_push(&n->plugins,
-                  json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        strv_push(&n->plugins, jx_to_string(p, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         n->n_plugins++;
         return 0;
 }
@@ -154,8 +150,6 @@ static int parse_plugins(struct cni_net *n, struct json_object *root, bool requi
 static int parse_root(struct json_object *root, const char *data, size_t len, const char *path, bool require_list,
                       struct cni_net **ret, struct cric_error **err) {
         struct json_object *name;
-        if (!json_object_is_type(root, json_type_object))
-                return cric_error_set(err, CRIC_E_INVALID, "not a JSON object");
         if (!json_object_object_get_ex(root, "name", &name) || !json_object_is_type(name, json_type_string) ||
             !*json_object_get_string(name))
                 return cric_error_set(err, CRIC_E_INVALID, "no name");
@@ -177,8 +171,8 @@ static int parse_root(struct json_object *root, const char *data, size_t len, co
 /* cni_net_parse with the choice of demanding a "plugins" list (.conflist files). */
 static int net_parse(const char *data, size_t len, const char *path, bool require_list, struct cni_net **ret,
                      struct cric_error **err) {
-        CLEANUP(json_putp) struct json_object *root = NULL;
-        if (cni_json_parse(data, len, &root, err) < 0)
+        AUTOJSON struct json_object *root = NULL;
+        if (json_parse_object(data, len, NULL, &root, err) < 0)
                 return -1;
         return parse_root(root, data, len, path, require_list, ret, err);
 }

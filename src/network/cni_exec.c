@@ -15,6 +15,7 @@
 #include "network/cni_internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/spawn.h"
 #include "util/strv.h"
@@ -24,10 +25,6 @@
 #define DEFAULT_IFNAME     "eth0"
 
 extern char **environ;
-
-static void json_putp(struct json_object **o) {
-        json_object_put(*o);
-}
 
 static void result_freep(struct cni_result **r) {
         cni_result_free(*r);
@@ -39,7 +36,7 @@ static struct cni_result *result_drop(struct cni_result *r) {
 }
 
 static const char *json_text(struct json_object *o) {
-        return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        return jx_to_string(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
 /* Everything one plugin invocation needs besides the plugin. */
@@ -101,63 +98,62 @@ static char *cni_args_string(const char *const *args) {
 }
 
 static struct json_object *strv_to_json(char *const *v) {
-        struct json_object *a = json_object_new_array();
+        struct json_object *a = jx_array();
         for (size_t i = 0; v && v[i]; i++)
-                json_object_array_add(a, json_object_new_string(v[i]));
+                jx_append(a, jx_string(v[i]));
         return a;
 }
 
 static struct json_object *port_mappings_json(const struct cni_attachment *a) {
-        struct json_object *pm = json_object_new_array();
+        struct json_object *pm = jx_array();
         for (size_t i = 0; i < a->n_port_mappings; i++) {
                 const struct cni_port_mapping *p = &a->port_mappings[i];
-                struct json_object *o = json_object_new_object();
-                json_object_object_add(o, "hostPort", json_object_new_int(p->host_port));
-                json_object_object_add(o, "containerPort", json_object_new_int(p->container_port));
-                json_object_object_add(o, "protocol",
-                                       json_object_new_string(p->protocol && *p->protocol ? p->protocol : "tcp"));
+                struct json_object *o = jx_object();
+                jx_add(o, "hostPort", jx_int64(p->host_port));
+                jx_add(o, "containerPort", jx_int64(p->container_port));
+                jx_add(o, "protocol", jx_string(p->protocol && *p->protocol ? p->protocol : "tcp"));
                 if (p->host_ip && *p->host_ip)
-                        json_object_object_add(o, "hostIP", json_object_new_string(p->host_ip));
-                json_object_array_add(pm, o);
+                        jx_add(o, "hostIP", jx_string(p->host_ip));
+                jx_append(pm, o);
         }
         return pm;
 }
 
 static void add_rate(struct json_object *o, const char *key, uint64_t v) {
         if (v)
-                json_object_object_add(o, key, json_object_new_uint64(v));
+                jx_add(o, key, jx_uint64(v));
 }
 
 /* Every capability arg the runtime has for this attachment, in the conventions' form. */
 static struct json_object *cap_args_json(const struct cni_attachment *a) {
-        struct json_object *c = json_object_new_object();
+        struct json_object *c = jx_object();
         if (a->n_port_mappings)
-                json_object_object_add(c, "portMappings", port_mappings_json(a));
+                jx_add(c, "portMappings", port_mappings_json(a));
         if (a->bandwidth) {
-                struct json_object *b = json_object_new_object();
+                struct json_object *b = jx_object();
                 add_rate(b, "ingressRate", a->bandwidth->ingress_rate);
                 add_rate(b, "ingressBurst", a->bandwidth->ingress_burst);
                 add_rate(b, "egressRate", a->bandwidth->egress_rate);
                 add_rate(b, "egressBurst", a->bandwidth->egress_burst);
-                json_object_object_add(c, "bandwidth", b);
+                jx_add(c, "bandwidth", b);
         }
         if (a->ip_ranges && a->ip_ranges[0]) {
                 /* One range set per subnet, so a dual-stack pod gets one address of each. */
-                struct json_object *sets = json_object_new_array();
+                struct json_object *sets = jx_array();
                 for (size_t i = 0; a->ip_ranges[i]; i++) {
-                        struct json_object *range = json_object_new_object(), *set = json_object_new_array();
-                        json_object_object_add(range, "subnet", json_object_new_string(a->ip_ranges[i]));
-                        json_object_array_add(set, range);
-                        json_object_array_add(sets, set);
+                        struct json_object *range = jx_object(), *set = jx_array();
+                        jx_add(range, "subnet", jx_string(a->ip_ranges[i]));
+                        jx_append(set, range);
+                        jx_append(sets, set);
                 }
-                json_object_object_add(c, "ipRanges", sets);
+                jx_add(c, "ipRanges", sets);
         }
         if (a->dns) {
-                struct json_object *d = json_object_new_object();
-                json_object_object_add(d, "servers", strv_to_json(a->dns->servers));
-                json_object_object_add(d, "searches", strv_to_json(a->dns->searches));
-                json_object_object_add(d, "options", strv_to_json(a->dns->options));
-                json_object_object_add(c, "dns", d);
+                struct json_object *d = jx_object();
+                jx_add(d, "servers", strv_to_json(a->dns->servers));
+                jx_add(d, "searches", strv_to_json(a->dns->searches));
+                jx_add(d, "options", strv_to_json(a->dns->options));
+                jx_add(c, "dns", d);
         }
         return c;
 }
@@ -214,31 +210,31 @@ static void inject_runtime_config(struct json_object *conf, struct json_object *
                 if (!json_object_object_get_ex(caps, key, &declared) || !json_object_get_boolean(declared))
                         continue;
                 if (!rc)
-                        rc = json_object_new_object();
-                json_object_object_add(rc, key, json_object_get(val));
+                        rc = jx_object();
+                jx_add(rc, key, json_object_get(val));
         }
         if (rc)
-                json_object_object_add(conf, "runtimeConfig", rc);
+                jx_add(conf, "runtimeConfig", rc);
 }
 
 static int build_stdin(const struct call *c, size_t i, char **ret, struct cric_error **err) {
-        CLEANUP(json_putp) struct json_object *conf = NULL;
-        if (cni_json_parse(c->net->plugins[i], strlen(c->net->plugins[i]), &conf, err) < 0)
+        AUTOJSON struct json_object *conf = NULL;
+        if (json_parse_object(c->net->plugins[i], strlen(c->net->plugins[i]), "plugin config", &conf, err) < 0)
                 return -1;
-        json_object_object_add(conf, "name", json_object_new_string(c->net->name));
-        json_object_object_add(conf, "cniVersion", json_object_new_string(cni_version_to_string(c->net->version)));
+        jx_add(conf, "name", jx_string(c->net->name));
+        jx_add(conf, "cniVersion", jx_string(cni_version_to_string(c->net->version)));
         json_object_object_del(conf, "prevResult");
         if (c->prev_result) {
                 struct json_object *prev = NULL;
-                if (cni_json_parse(c->prev_result, strlen(c->prev_result), &prev, err) < 0)
-                        return cric_error_prefix(err, "prevResult");
-                json_object_object_add(conf, "prevResult", prev);
+                if (json_parse_strict(c->prev_result, strlen(c->prev_result), "prevResult", &prev, err) < 0)
+                        return -1;
+                jx_add(conf, "prevResult", prev);
         }
         inject_runtime_config(conf, c->cap_args);
         if (c->valid_attachments) {
                 /* libcni sends both names: early 1.1 texts of the spec used the second. */
-                json_object_object_add(conf, "cni.dev/valid-attachments", json_object_get(c->valid_attachments));
-                json_object_object_add(conf, "cni.dev/attachments", json_object_get(c->valid_attachments));
+                jx_add(conf, "cni.dev/valid-attachments", json_object_get(c->valid_attachments));
+                jx_add(conf, "cni.dev/attachments", json_object_get(c->valid_attachments));
         }
         *ret = xstrdup(json_text(conf));
         return 0;
@@ -256,9 +252,9 @@ static char *trimmed(const char *s, size_t max) {
 /* What a failed plugin said: "<msg>: <details>" from its error JSON, else its exit
  * status with stderr (or stdout when stderr is empty). */
 static char *failure_text(int status, const char *out, const char *errs) {
-        CLEANUP(json_putp) struct json_object *o = NULL;
+        AUTOJSON struct json_object *o = NULL;
         CLEANUP(cric_error_freep) struct cric_error *ignored = NULL;
-        if (cni_json_parse(out, strlen(out), &o, &ignored) == 0 && json_object_is_type(o, json_type_object)) {
+        if (json_parse_object(out, strlen(out), NULL, &o, &ignored) == 0) {
                 struct json_object *msg, *details, *code;
                 const char *m = json_object_object_get_ex(o, "msg", &msg) ? json_object_get_string(msg) : NULL;
                 const char *d =
@@ -319,9 +315,7 @@ static void keep_first(int *r, struct cric_error **err, struct cric_error **e) {
         if (!*e)
                 return;
         if (*r == 0) {
-                *r = -1;
-                if (err)
-                        *err = STEAL_PTR(*e);
+                *r = cric_error_move(err, e);
         } else {
                 log_debug("cni: %s", (*e)->msg);
         }
@@ -359,11 +353,7 @@ static int check_add_output(const struct call *c, size_t i, const char *out, str
                 return 0;
         e->kind = CRIC_E_INTERNAL; /* the plugin's fault, not the caller's */
         cric_error_prefix(&e, "network \"%s\": plugin %s: ADD", c->net->name, c->net->types[i]);
-        if (err)
-                *err = e;
-        else
-                cric_error_free(e);
-        return -1;
+        return cric_error_move(err, &e);
 }
 
 static int cache_add(const struct call *c, const struct cni_attachment *a, const char *result,
@@ -391,7 +381,7 @@ int cni_add(const struct cni_net *net, const struct cni_attachment *a, const str
         if (!a->netns || !*a->netns)
                 return cric_error_set(err, CRIC_E_INVALID, "network \"%s\": ADD without a netns", net->name);
         AUTOFREE char *cni_args = cni_args_string(a->args);
-        CLEANUP(json_putp) struct json_object *caps = cap_args_json(a);
+        AUTOJSON struct json_object *caps = cap_args_json(a);
         struct call c = {.net = net,
                          .o = o,
                          .verb = "ADD",
@@ -415,11 +405,7 @@ int cni_add(const struct cni_net *net, const struct cni_attachment *a, const str
                                 rollback(&c, i, prev);
                         else if (i > 0)
                                 rollback(&c, i - 1, prev);
-                        if (err)
-                                *err = e;
-                        else
-                                cric_error_free(e);
-                        return -1;
+                        return cric_error_move(err, &e);
                 }
                 free(prev);
                 prev = STEAL_PTR(out);
@@ -442,7 +428,7 @@ static const char *del_netns(const char *given, const char *cached) {
 static struct json_object *parse_cached_caps(const struct cni_cache_entry *e) {
         struct json_object *caps = NULL;
         CLEANUP(cric_error_freep) struct cric_error *ignored = NULL;
-        if (e->cap_args && cni_json_parse(e->cap_args, strlen(e->cap_args), &caps, &ignored) < 0)
+        if (e->cap_args && json_parse_object(e->cap_args, strlen(e->cap_args), NULL, &caps, &ignored) < 0)
                 return NULL;
         return caps;
 }
@@ -454,7 +440,7 @@ static int del_cached(const struct cni_cache_entry *e, const char *netns, const 
         struct cni_net *net = NULL;
         if (cni_net_parse(e->config, strlen(e->config), e->file, &net, err) < 0)
                 return cric_error_prefix(err, "network \"%s\": DEL of %s: cached config", e->net_name, e->container_id);
-        CLEANUP(json_putp) struct json_object *caps = parse_cached_caps(e);
+        AUTOJSON struct json_object *caps = parse_cached_caps(e);
         AUTOFREE char *cni_args = cni_args_string((const char *const *) e->args);
         struct call c = {.net = net,
                          .o = o,
@@ -487,7 +473,7 @@ int cni_del(const struct cni_net *net, const struct cni_attachment *a, const str
         if (n == 0 && net) {
                 /* Never added, or added before a cache existed: DEL with what we have. */
                 AUTOFREE char *cni_args = cni_args_string(a->args);
-                CLEANUP(json_putp) struct json_object *caps = cap_args_json(a);
+                AUTOJSON struct json_object *caps = cap_args_json(a);
                 struct call c = {.net = net,
                                  .o = o,
                                  .container_id = a->container_id,
@@ -523,7 +509,7 @@ int cni_check(const struct cni_net *net, const struct cni_attachment *a, const s
                                       net->name, a->container_id);
         }
         const struct cni_cache_entry *e = v[0];
-        CLEANUP(json_putp) struct json_object *caps = parse_cached_caps(e);
+        AUTOJSON struct json_object *caps = parse_cached_caps(e);
         AUTOFREE char *cni_args = cni_args_string((const char *const *) e->args);
         struct call c = {.net = net,
                          .o = o,
@@ -557,10 +543,10 @@ static void add_attachment(struct json_object *list, char ***seen, const char *i
         if (strv_contains(*seen, key))
                 return;
         strv_push(seen, key);
-        struct json_object *o = json_object_new_object();
-        json_object_object_add(o, "containerID", json_object_new_string(id));
-        json_object_object_add(o, "ifname", json_object_new_string(ifname));
-        json_object_array_add(list, o);
+        struct json_object *o = jx_object();
+        jx_add(o, "containerID", jx_string(id));
+        jx_add(o, "ifname", jx_string(ifname));
+        jx_append(list, o);
 }
 
 int cni_gc(const struct cni_net *net, char *const *valid_container_ids, const struct cni_exec_opts *o,
@@ -571,7 +557,7 @@ int cni_gc(const struct cni_net *net, char *const *valid_container_ids, const st
         size_t n = 0;
         if (cni_cache_list(o->cache_dir, net->name, NULL, NULL, &v, &n, err) < 0)
                 return -1;
-        CLEANUP(json_putp) struct json_object *valid = json_object_new_array();
+        AUTOJSON struct json_object *valid = jx_array();
         CLEANUP(strv_freep) char **seen = NULL;
         int r = 0;
         struct cric_error *e = NULL;

@@ -40,11 +40,6 @@ struct cni_net {
  * name) when the document is no usable network. */
 int cni_net_parse(const char *data, size_t len, const char *path, struct cni_net **ret, struct cric_error **err);
 
-struct json_object;
-/* Parses exactly one JSON value from data (no NUL bytes, only whitespace after it).
- * CRIC_E_INVALID ("not JSON: ...") otherwise. */
-int cni_json_parse(const char *data, size_t len, struct json_object **ret, struct cric_error **err);
-
 /* Parses a plugin's ADD output of any version. CRIC_E_INVALID ("cni result: ...") when
  * it is no result object or an address is malformed. */
 int cni_result_parse(const char *data, size_t len, struct cni_result **ret, struct cric_error **err);

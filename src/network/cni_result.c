@@ -11,39 +11,11 @@
 
 #include "network/cni_internal.h"
 #include "util/cleanup.h"
+#include "util/json.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
 #define RESULT_MAX_SIZE (1u << 20)
-
-static void json_putp(struct json_object **o) {
-        json_object_put(*o);
-}
-
-int cni_json_parse(const char *data, size_t len, struct json_object **ret, struct cric_error **err) {
-        if (len > (size_t) INT32_MAX)
-                return cric_error_set(err, CRIC_E_INVALID, "not JSON: too large");
-        if (memchr(data, '\0', len))
-                return cric_error_set(err, CRIC_E_INVALID, "not JSON: contains a NUL byte");
-        struct json_tokener *tok = json_tokener_new();
-        if (!tok)
-                return cric_error_set(err, CRIC_E_INTERNAL, "out of memory");
-        CLEANUP(json_putp) struct json_object *root = json_tokener_parse_ex(tok, data, (int) len);
-        enum json_tokener_error jerr = json_tokener_get_error(tok);
-        size_t used = json_tokener_get_parse_end(tok);
-        json_tokener_free(tok);
-        if (jerr != json_tokener_success)
-                return cric_error_set(err, CRIC_E_INVALID, "not JSON: %s",
-                                      jerr == json_tokener_continue ? "unexpected end of input"
-                                                                    : json_tokener_error_desc(jerr));
-        for (size_t i = used; i < len; i++)
-                if (!strchr(" \t\r\n", data[i]))
-                        return cric_error_set(err, CRIC_E_INVALID, "not JSON: data after the value");
-        if (!root)
-                return cric_error_set(err, CRIC_E_INVALID, "not JSON: null");
-        *ret = STEAL_PTR(root);
-        return 0;
-}
 
 /* 4 or 6 for an address (without prefix), 0 when it is none. */
 static int ip_family(const char *s) {
@@ -196,13 +168,11 @@ static int parse_ips(struct cni_result *r, struct json_object *root, enum cni_ve
 }
 
 int cni_result_parse(const char *data, size_t len, struct cni_result **ret, struct cric_error **err) {
-        CLEANUP(json_putp) struct json_object *root = NULL;
+        AUTOJSON struct json_object *root = NULL;
         if (len > RESULT_MAX_SIZE)
                 return cric_error_set(err, CRIC_E_INVALID, "cni result: larger than %u bytes", RESULT_MAX_SIZE);
-        if (cni_json_parse(data, len, &root, err) < 0)
-                return cric_error_prefix(err, "cni result");
-        if (!json_object_is_type(root, json_type_object))
-                return cric_error_set(err, CRIC_E_INVALID, "cni result: not a JSON object");
+        if (json_parse_object(data, len, "cni result", &root, err) < 0)
+                return -1;
         const char *vs;
         if (get_string(root, "result", "cniVersion", &vs, err) < 0)
                 return -1;

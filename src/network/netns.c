@@ -53,15 +53,6 @@ static const struct {
 };
 #define N_KINDS (sizeof(ns_kinds) / sizeof(ns_kinds[0]))
 
-/* Hands *from over to *err (dropping it when err is NULL); returns -1. */
-static int error_move(struct cric_error **err, struct cric_error **from) {
-        if (err) {
-                cric_error_free(*err);
-                *err = STEAL_PTR(*from);
-        }
-        return -1;
-}
-
 static char **pin_slot(struct pinned_ns *p, unsigned kind) {
         return kind == NETNS_NET ? &p->net : kind == NETNS_IPC ? &p->ipc : &p->uts;
 }
@@ -470,21 +461,19 @@ static int spawn_and_pin(const struct child_plan *plan, struct cric_error **err)
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "socketpair");
-        struct child_args args = {.plan = plan, .sock = sv[1]};
+        AUTOCLOSE int ours = sv[0], theirs = sv[1];
+        struct child_args args = {.plan = plan, .sock = theirs};
         pid_t pid = vforkrun(child_entry, &args);
         int e = errno;
-        close(sv[1]);
-        if (pid < 0) {
-                close(sv[0]);
+        close(STEAL_FD(theirs)); /* the child has exited (CLONE_VFORK): EOF after its report */
+        if (pid < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, e, "start the namespace helper");
-        }
         struct child_report report = {0};
-        int r = read_report(sv[0], &report, err);
-        close(sv[0]);
+        int r = read_report(ours, &report, err);
         struct cric_error *reap_err = NULL;
         int status = reap(pid, &reap_err);
         if (r == 0 && status < 0)
-                r = error_move(err, &reap_err);
+                r = cric_error_move(err, &reap_err);
         else if (r == 0 && status > 0)
                 r = cric_error_set(err, CRIC_E_INTERNAL, "namespace helper exited with status %d", status);
         cric_error_free(reap_err);
@@ -538,7 +527,7 @@ int netns_unpin(const struct pinned_ns *p, struct cric_error **err) {
         for (size_t i = 0; i < N_KINDS; i++) {
                 struct cric_error *e = NULL;
                 if (unpin_one(paths[i], &e) < 0 && r == 0) /* report the first failure, go on */
-                        r = error_move(err, &e);
+                        r = cric_error_move(err, &e);
                 cric_error_free(e);
         }
         return r;

@@ -9,6 +9,7 @@
 
 #include "oci/oci.h"
 #include "util/error.h"
+#include "util/json.h"
 
 #define OCI_VERSION          "1.0.2"
 #define OCI_DEFAULT_PATH     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -9,6 +9,7 @@
 #include "oci/oci.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/sealed_exe.h"
 #include "util/spawn.h"
 #include "util/strv.h"
@@ -52,7 +53,7 @@ static int cli_run(struct cli *cli, const char *const *verb, const char *in, cha
         if (exe_fd >= 0)
                 opts.exec_path = sealed_exe_path(exe_fd, exe, sizeof(exe));
         if (spawn_run(argv, &opts, ret_out, err) < 0) {
-                if ((*err)->kind == CRIC_E_INTERNAL && says_not_found((*err)->msg))
+                if (err && *err && (*err)->kind == CRIC_E_INTERNAL && says_not_found((*err)->msg))
                         (*err)->kind = CRIC_E_NOT_FOUND;
                 return -1;
         }
@@ -85,17 +86,17 @@ static char *get_string(struct json_object *o, const char *key) {
 }
 
 static int parse_state(const char *out, struct oci_state *ret, struct cric_error **err) {
-        struct json_object *o = json_tokener_parse(out);
-        if (!o || !json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
-                return cric_error_set(err, CRIC_E_INTERNAL, "runtime state: not a JSON object");
+        AUTOJSON struct json_object *o = NULL;
+        if (json_parse_object(out, strlen(out), "runtime state", &o, err) < 0) {
+                if (err && *err)
+                        (*err)->kind = CRIC_E_INTERNAL; /* the runtime misbehaved, not our caller */
+                return -1;
         }
         struct oci_state s = {
                 .id = get_string(o, "id"), .status = get_string(o, "status"), .bundle = get_string(o, "bundle")};
         struct json_object *pid = NULL;
         if (json_object_object_get_ex(o, "pid", &pid) && json_object_is_type(pid, json_type_int))
                 s.pid = (pid_t) json_object_get_int(pid);
-        json_object_put(o);
         if (!s.status) {
                 oci_state_clear(&s);
                 return cric_error_set(err, CRIC_E_INTERNAL, "runtime state: no status");

@@ -459,26 +459,26 @@ static const uint64_t personalities[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff}
 #define ERRNO_ENOSYS    38
 
 static struct json_object *arg_cmp(unsigned index, uint64_t value, uint64_t value_two, const char *op) {
-        struct json_object *a = json_object_new_object();
-        json_object_object_add(a, "index", json_object_new_int64(index));
-        json_object_object_add(a, "value", json_object_new_uint64(value));
+        struct json_object *a = jx_object();
+        jx_add(a, "index", jx_int64(index));
+        jx_add(a, "value", jx_uint64(value));
         if (value_two)
-                json_object_object_add(a, "valueTwo", json_object_new_uint64(value_two));
+                jx_add(a, "valueTwo", jx_uint64(value_two));
         else if (strcmp(op, "SCMP_CMP_MASKED_EQ") == 0) /* the expected value after masking */
-                json_object_object_add(a, "valueTwo", json_object_new_uint64(0));
+                jx_add(a, "valueTwo", jx_uint64(0));
         spec_set_str(a, "op", op);
         return a;
 }
 
 static struct json_object *rule(const char *name, const char *action, struct json_object *arg) {
-        struct json_object *r = json_object_new_object(), *names = json_object_new_array();
-        json_object_array_add(names, json_object_new_string(name));
-        json_object_object_add(r, "names", names);
+        struct json_object *r = jx_object(), *names = jx_array();
+        jx_append(names, jx_string(name));
+        jx_add(r, "names", names);
         spec_set_str(r, "action", action);
         if (arg) {
-                struct json_object *args = json_object_new_array();
-                json_object_array_add(args, arg);
-                json_object_object_add(r, "args", args);
+                struct json_object *args = jx_array();
+                jx_append(args, arg);
+                jx_add(r, "args", args);
         }
         return r;
 }
@@ -494,55 +494,53 @@ static bool has_name(struct json_object *names, const char *name) {
 static void add_names(struct json_object *names, const char *const *list) {
         for (; *list; list++)
                 if (!has_name(names, *list))
-                        json_object_array_add(names, json_object_new_string(*list));
+                        jx_append(names, jx_string(*list));
 }
 
 static struct json_object *allow_rule(uint64_t caps) {
-        struct json_object *r = json_object_new_object(), *names = json_object_new_array();
+        struct json_object *r = jx_object(), *names = jx_array();
         for (const char *const *n = allowed; *n; n++)
-                json_object_array_add(names, json_object_new_string(*n));
+                jx_append(names, jx_string(*n));
         for (size_t i = 0; i < sizeof(cap_groups) / sizeof(cap_groups[0]); i++)
                 if (caps & BIT(cap_groups[i].cap))
                         add_names(names, cap_groups[i].names);
-        json_object_object_add(r, "names", names);
+        jx_add(r, "names", names);
         spec_set_str(r, "action", "SCMP_ACT_ALLOW");
         return r;
 }
 
 static struct json_object *architectures(void) {
-        struct json_object *a = json_object_new_array();
+        struct json_object *a = jx_array();
 #if defined(__x86_64__) || defined(__i386__)
-        json_object_array_add(a, json_object_new_string("SCMP_ARCH_X86_64"));
-        json_object_array_add(a, json_object_new_string("SCMP_ARCH_X86"));
-        json_object_array_add(a, json_object_new_string("SCMP_ARCH_X32"));
+        jx_append(a, jx_string("SCMP_ARCH_X86_64"));
+        jx_append(a, jx_string("SCMP_ARCH_X86"));
+        jx_append(a, jx_string("SCMP_ARCH_X32"));
 #elif defined(__aarch64__) || defined(__arm__)
-        json_object_array_add(a, json_object_new_string("SCMP_ARCH_AARCH64"));
-        json_object_array_add(a, json_object_new_string("SCMP_ARCH_ARM"));
+        jx_append(a, jx_string("SCMP_ARCH_AARCH64"));
+        jx_append(a, jx_string("SCMP_ARCH_ARM"));
 #else
-        json_object_array_add(a, json_object_new_string("SCMP_ARCH_NATIVE"));
+        jx_append(a, jx_string("SCMP_ARCH_NATIVE"));
 #endif
         return a;
 }
 
 struct json_object *seccomp_default_profile(uint64_t caps) {
-        struct json_object *p = json_object_new_object(), *rules = json_object_new_array();
+        struct json_object *p = jx_object(), *rules = jx_array();
         spec_set_str(p, "defaultAction", "SCMP_ACT_ERRNO");
-        json_object_object_add(p, "defaultErrnoRet", json_object_new_int(1)); /* EPERM */
-        json_object_object_add(p, "architectures", architectures());
-        json_object_array_add(rules, allow_rule(caps));
+        jx_add(p, "defaultErrnoRet", jx_int64(1)); /* EPERM */
+        jx_add(p, "architectures", architectures());
+        jx_append(rules, allow_rule(caps));
         for (size_t i = 0; i < sizeof(personalities) / sizeof(personalities[0]); i++)
-                json_object_array_add(
-                        rules, rule("personality", "SCMP_ACT_ALLOW", arg_cmp(0, personalities[i], 0, "SCMP_CMP_EQ")));
-        json_object_array_add(rules, rule("socket", "SCMP_ACT_ALLOW", arg_cmp(0, AF_VSOCK_FAMILY, 0, "SCMP_CMP_NE")));
+                jx_append(rules, rule("personality", "SCMP_ACT_ALLOW", arg_cmp(0, personalities[i], 0, "SCMP_CMP_EQ")));
+        jx_append(rules, rule("socket", "SCMP_ACT_ALLOW", arg_cmp(0, AF_VSOCK_FAMILY, 0, "SCMP_CMP_NE")));
         if (!(caps & BIT(C_SYS_ADMIN))) {
                 /* clone without namespace flags; clone3 hides its flags in memory seccomp
                  * can't read, so it says ENOSYS and libc falls back to clone. */
-                json_object_array_add(
-                        rules, rule("clone", "SCMP_ACT_ALLOW", arg_cmp(0, CLONE_NS_FLAGS, 0, "SCMP_CMP_MASKED_EQ")));
+                jx_append(rules, rule("clone", "SCMP_ACT_ALLOW", arg_cmp(0, CLONE_NS_FLAGS, 0, "SCMP_CMP_MASKED_EQ")));
                 struct json_object *r = rule("clone3", "SCMP_ACT_ERRNO", NULL);
-                json_object_object_add(r, "errnoRet", json_object_new_int(ERRNO_ENOSYS));
-                json_object_array_add(rules, r);
+                jx_add(r, "errnoRet", jx_int64(ERRNO_ENOSYS));
+                jx_append(rules, r);
         }
-        json_object_object_add(p, "syscalls", rules);
+        jx_add(p, "syscalls", rules);
         return p;
 }

@@ -11,20 +11,20 @@ struct json_object *spec_obj(struct json_object *parent, const char *key) {
         struct json_object *o = NULL;
         if (json_object_object_get_ex(parent, key, &o) && json_object_is_type(o, json_type_object))
                 return o;
-        o = json_object_new_object();
-        json_object_object_add(parent, key, o);
+        o = jx_object();
+        jx_add(parent, key, o);
         return o;
 }
 
 void spec_set_str(struct json_object *o, const char *key, const char *value) {
-        json_object_object_add(o, key, json_object_new_string(value));
+        jx_add(o, key, jx_string(value));
 }
 
 struct json_object *spec_str_array(char *const *v, size_t n) {
-        struct json_object *a = json_object_new_array();
+        struct json_object *a = jx_array();
         for (size_t i = 0; i < n; i++)
                 if (v[i])
-                        json_object_array_add(a, json_object_new_string(v[i]));
+                        jx_append(a, jx_string(v[i]));
         return a;
 }
 
@@ -58,7 +58,7 @@ static int add_root(struct spec_ctx *c, const char *rootfs, bool readonly, struc
                 return cric_error_set(err, CRIC_E_INVALID, "%s: no root file system given", c->what);
         struct json_object *root = spec_obj(c->spec, "root");
         spec_set_str(root, "path", rootfs);
-        json_object_object_add(root, "readonly", json_object_new_boolean(readonly));
+        jx_add(root, "readonly", jx_bool(readonly));
         return 0;
 }
 
@@ -79,7 +79,7 @@ static int run_steps(struct spec_ctx *c, struct cric_error **err) {
 
 static int generate(struct spec_ctx *c, const char *rootfs, bool readonly_rootfs, char **ret_json,
                     struct cric_error **err) {
-        c->spec = json_object_new_object();
+        c->spec = jx_object();
         spec_set_str(c->spec, "ociVersion", OCI_VERSION);
         c->process = spec_obj(c->spec, "process");
         c->lnx = spec_obj(c->spec, "linux");
@@ -87,10 +87,10 @@ static int generate(struct spec_ctx *c, const char *rootfs, bool readonly_rootfs
         if (r == 0)
                 r = run_steps(c, err);
         if (r == 0)
-                *ret_json = xstrdup(json_object_to_json_string_ext(
-                        c->spec, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+                *ret_json = jx_dump(c->spec,
+                                    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
         spec_mounts_clear(c);
-        json_object_put(c->spec);
+        json_putp(&c->spec);
         return r;
 }
 

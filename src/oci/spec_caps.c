@@ -153,10 +153,10 @@ static void clip_to_bounding(const struct spec_ctx *c, struct cap_sets *s) {
 }
 
 static struct json_object *cap_array(uint64_t set) {
-        struct json_object *a = json_object_new_array();
+        struct json_object *a = jx_array();
         for (int i = 0; i < OCI_CAP_COUNT; i++)
                 if (set & BIT(i))
-                        json_object_array_add(a, json_object_new_string(cap_names[i]));
+                        jx_append(a, jx_string(cap_names[i]));
         return a;
 }
 
@@ -168,10 +168,10 @@ int spec_add_capabilities(struct spec_ctx *c, struct cric_error **err) {
         clip_to_bounding(c, &s);
         c->caps = s.caps;
         struct json_object *caps = spec_obj(c->process, "capabilities");
-        json_object_object_add(caps, "bounding", cap_array(s.caps));
-        json_object_object_add(caps, "effective", cap_array(s.caps));
-        json_object_object_add(caps, "permitted", cap_array(s.caps));
-        json_object_object_add(caps, "inheritable", cap_array(s.ambient));
-        json_object_object_add(caps, "ambient", cap_array(s.ambient));
+        jx_add(caps, "bounding", cap_array(s.caps));
+        jx_add(caps, "effective", cap_array(s.caps));
+        jx_add(caps, "permitted", cap_array(s.caps));
+        jx_add(caps, "inheritable", cap_array(s.ambient));
+        jx_add(caps, "ambient", cap_array(s.ambient));
         return 0;
 }

@@ -33,24 +33,24 @@ static void add_device(struct devices *d, const char *path, const struct stat *s
         if (has_path(d->list, path))
                 return;
         const char *type = S_ISBLK(st->st_mode) ? "b" : "c";
-        struct json_object *dev = json_object_new_object();
+        struct json_object *dev = jx_object();
         spec_set_str(dev, "path", path);
         spec_set_str(dev, "type", type);
-        json_object_object_add(dev, "major", json_object_new_int64(major(st->st_rdev)));
-        json_object_object_add(dev, "minor", json_object_new_int64(minor(st->st_rdev)));
-        json_object_object_add(dev, "fileMode", json_object_new_int64(st->st_mode & 07777));
-        json_object_object_add(dev, "uid", json_object_new_int64(st->st_uid));
-        json_object_object_add(dev, "gid", json_object_new_int64(st->st_gid));
-        json_object_array_add(d->list, dev);
+        jx_add(dev, "major", jx_int64(major(st->st_rdev)));
+        jx_add(dev, "minor", jx_int64(minor(st->st_rdev)));
+        jx_add(dev, "fileMode", jx_int64(st->st_mode & 07777));
+        jx_add(dev, "uid", jx_int64(st->st_uid));
+        jx_add(dev, "gid", jx_int64(st->st_gid));
+        jx_append(d->list, dev);
         if (!access)
                 return;
-        struct json_object *rule = json_object_new_object();
-        json_object_object_add(rule, "allow", json_object_new_boolean(true));
+        struct json_object *rule = jx_object();
+        jx_add(rule, "allow", jx_bool(true));
         spec_set_str(rule, "type", type);
-        json_object_object_add(rule, "major", json_object_new_int64(major(st->st_rdev)));
-        json_object_object_add(rule, "minor", json_object_new_int64(minor(st->st_rdev)));
+        jx_add(rule, "major", jx_int64(major(st->st_rdev)));
+        jx_add(rule, "minor", jx_int64(minor(st->st_rdev)));
         spec_set_str(rule, "access", access);
-        json_object_array_add(d->rules, rule);
+        jx_append(d->rules, rule);
 }
 
 /* What runc and containerd leave out of a privileged container's /dev: the runtime
@@ -70,7 +70,7 @@ static int walk(struct devices *d, const char *host_dir, const char *ctr_dir, co
                 int level, struct cric_error **err) {
         if (level > WALK_MAX_DEPTH)
                 return 0;
-        DIR *dir = opendir(host_dir);
+        AUTOCLOSEDIR DIR *dir = opendir(host_dir);
         if (!dir)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open device directory %s", host_dir);
         int r = 0;
@@ -89,7 +89,6 @@ static int walk(struct devices *d, const char *host_dir, const char *ctr_dir, co
                 else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
                         add_device(d, ct, &st, access);
         }
-        closedir(dir);
         return r;
 }
 
@@ -123,17 +122,17 @@ static int add_cri_device(struct devices *d, const struct oci_device *dev, struc
 }
 
 static void add_rule_all(struct json_object *rules, bool allow) {
-        struct json_object *rule = json_object_new_object();
-        json_object_object_add(rule, "allow", json_object_new_boolean(allow));
+        struct json_object *rule = jx_object();
+        jx_add(rule, "allow", jx_bool(allow));
         spec_set_str(rule, "access", "rwm");
-        json_object_array_add(rules, rule);
+        jx_append(rules, rule);
 }
 
 int spec_add_devices(struct spec_ctx *c, struct cric_error **err) {
         bool privileged = c->sec->is_privileged;
-        struct devices d = {.c = c, .list = json_object_new_array(), .rules = json_object_new_array()};
-        json_object_object_add(c->lnx, "devices", d.list);
-        json_object_object_add(spec_obj(c->lnx, "resources"), "devices", d.rules);
+        struct devices d = {.c = c, .list = jx_array(), .rules = jx_array()};
+        jx_add(c->lnx, "devices", d.list);
+        jx_add(spec_obj(c->lnx, "resources"), "devices", d.rules);
         /* Everything is denied, then each device allowed; a privileged container may use all. */
         add_rule_all(d.rules, privileged);
         if (privileged) {

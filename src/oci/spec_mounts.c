@@ -160,17 +160,16 @@ int spec_add_mounts(struct spec_ctx *c, struct cric_error **err) {
                         if (spec_add_bind(c, &c->in->mounts[order[i]], err) < 0)
                                 return -1;
         }
-        struct json_object *list = json_object_new_array();
+        struct json_object *list = jx_array();
         for (size_t i = 0; i < c->n_mounts; i++) {
-                struct json_object *m = json_object_new_object();
+                struct json_object *m = jx_object();
                 spec_set_str(m, "destination", c->mounts[i].destination);
                 spec_set_str(m, "type", c->mounts[i].type);
                 spec_set_str(m, "source", c->mounts[i].source);
-                json_object_object_add(m, "options",
-                                       spec_str_array(c->mounts[i].options, strv_length(c->mounts[i].options)));
-                json_object_array_add(list, m);
+                jx_add(m, "options", spec_str_array(c->mounts[i].options, strv_length(c->mounts[i].options)));
+                jx_append(list, m);
         }
-        json_object_object_add(c->spec, "mounts", list);
+        jx_add(c->spec, "mounts", list);
         if (c->has_propagation_shared)
                 spec_set_str(c->lnx, "rootfsPropagation", "rshared");
         else if (c->has_propagation_slave)
@@ -188,8 +187,6 @@ static struct json_object *path_list(char *const *given, size_t n, const char *c
 void spec_add_masked_paths(struct spec_ctx *c) {
         if (c->sec->is_privileged)
                 return;
-        json_object_object_add(c->lnx, "maskedPaths",
-                               path_list(c->sec->masked_paths, c->sec->n_masked_paths, default_masked));
-        json_object_object_add(c->lnx, "readonlyPaths",
-                               path_list(c->sec->readonly_paths, c->sec->n_readonly_paths, default_readonly));
+        jx_add(c->lnx, "maskedPaths", path_list(c->sec->masked_paths, c->sec->n_masked_paths, default_masked));
+        jx_add(c->lnx, "readonlyPaths", path_list(c->sec->readonly_paths, c->sec->n_readonly_paths, default_readonly));
 }

@@ -10,14 +10,14 @@
 static void add_ns(struct spec_ctx *c, const char *type, const char *path) {
         struct json_object *list = NULL;
         if (!json_object_object_get_ex(c->lnx, "namespaces", &list)) {
-                list = json_object_new_array();
-                json_object_object_add(c->lnx, "namespaces", list);
+                list = jx_array();
+                jx_add(c->lnx, "namespaces", list);
         }
-        struct json_object *ns = json_object_new_object();
+        struct json_object *ns = jx_object();
         spec_set_str(ns, "type", type);
         if (!str_empty(path))
                 spec_set_str(ns, "path", path);
-        json_object_array_add(list, ns);
+        jx_append(list, ns);
 }
 
 static const char *mode_name(enum oci_ns_mode m) {

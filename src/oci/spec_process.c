@@ -97,11 +97,11 @@ static int container_process(struct spec_ctx *c, struct cric_error **err) {
         if (cwd[0] != '/')
                 return cric_error_set(err, CRIC_E_INVALID, "%s: working directory \"%s\" is not absolute", c->what,
                                       cwd);
-        json_object_object_add(c->process, "terminal", json_object_new_boolean(in->tty));
-        json_object_object_add(c->process, "args", spec_str_array(args, strv_length(args)));
-        json_object_object_add(c->process, "env", spec_str_array(env, strv_length(env)));
+        jx_add(c->process, "terminal", jx_bool(in->tty));
+        jx_add(c->process, "args", spec_str_array(args, strv_length(args)));
+        jx_add(c->process, "env", spec_str_array(env, strv_length(env)));
         spec_set_str(c->process, "cwd", cwd);
-        json_object_object_add(c->process, "noNewPrivileges", json_object_new_boolean(c->sec->no_new_privs));
+        jx_add(c->process, "noNewPrivileges", jx_bool(c->sec->no_new_privs));
         return spec_oom_score_adj(c, in->resources.oom_score_adj, err);
 }
 
@@ -114,11 +114,11 @@ static int infra_process(struct spec_ctx *c, struct cric_error **err) {
                 return cric_error_set(err, CRIC_E_INVALID, "%s: pause path \"%s\" is not absolute", c->what, pause);
         char *args[] = {(char *) pause};
         char *env[] = {(char *) OCI_DEFAULT_PATH};
-        json_object_object_add(c->process, "terminal", json_object_new_boolean(false));
-        json_object_object_add(c->process, "args", spec_str_array(args, 1));
-        json_object_object_add(c->process, "env", spec_str_array(env, 1));
+        jx_add(c->process, "terminal", jx_bool(false));
+        jx_add(c->process, "args", spec_str_array(args, 1));
+        jx_add(c->process, "env", spec_str_array(env, 1));
         spec_set_str(c->process, "cwd", "/");
-        json_object_object_add(c->process, "noNewPrivileges", json_object_new_boolean(true));
+        jx_add(c->process, "noNewPrivileges", jx_bool(true));
         return spec_oom_score_adj(c, INFRA_OOM_SCORE_ADJ, err);
 }
 

@@ -4,18 +4,15 @@
 
 #include "oci/internal.h"
 #include "util/cleanup.h"
+#include "util/json.h"
 #include "util/xalloc.h"
-
-static void json_putp(struct json_object **o) {
-        json_object_put(*o);
-}
 
 static int process_of(const char *spec_json, struct json_object **ret_root, struct json_object **ret_proc,
                       struct cric_error **err) {
-        struct json_object *root = spec_json ? json_tokener_parse(spec_json) : NULL;
-        struct json_object *proc = NULL;
-        if (!root || !json_object_object_get_ex(root, "process", &proc) ||
-            !json_object_is_type(proc, json_type_object)) {
+        struct json_object *root = NULL, *proc = NULL;
+        if (json_parse_object(spec_json, spec_json ? strlen(spec_json) : 0, "config.json", &root, err) < 0)
+                return -1;
+        if (!json_object_object_get_ex(root, "process", &proc) || !json_object_is_type(proc, json_type_object)) {
                 json_object_put(root);
                 return cric_error_set(err, CRIC_E_INTERNAL, "the container's config.json has no process");
         }
@@ -27,17 +24,17 @@ static int process_of(const char *spec_json, struct json_object **ret_root, stru
 int oci_spec_exec_process(const char *spec_json, char *const *argv, char **ret_json, struct cric_error **err) {
         if (!argv || !argv[0])
                 return cric_error_set(err, CRIC_E_INVALID, "no command given");
-        CLEANUP(json_putp) struct json_object *root = NULL;
+        AUTOJSON struct json_object *root = NULL;
         struct json_object *proc = NULL;
         if (process_of(spec_json, &root, &proc, err) < 0)
                 return -1;
         size_t n = 0;
         while (argv[n])
                 n++;
-        json_object_object_add(proc, "args", spec_str_array(argv, n));
-        json_object_object_add(proc, "terminal", json_object_new_boolean(false));
+        jx_add(proc, "args", spec_str_array(argv, n));
+        jx_add(proc, "terminal", jx_bool(false));
         json_object_object_del(proc, "consoleSize");
-        *ret_json = xstrdup(json_object_to_json_string_ext(proc, JSON_C_TO_STRING_PLAIN));
+        *ret_json = jx_dump(proc, JSON_C_TO_STRING_PLAIN);
         return 0;
 }
 
@@ -47,7 +44,7 @@ static uint32_t get_u32(struct json_object *o, const char *key) {
 }
 
 int oci_spec_user(const char *spec_json, struct oci_user *ret, struct cric_error **err) {
-        CLEANUP(json_putp) struct json_object *root = NULL;
+        AUTOJSON struct json_object *root = NULL;
         struct json_object *proc = NULL, *user = NULL, *gids = NULL;
         if (process_of(spec_json, &root, &proc, err) < 0)
                 return -1;

@@ -19,11 +19,11 @@ static void add_cpu(const struct oci_resources *res, struct json_object *out) {
                 return;
         struct json_object *cpu = spec_obj(out, "cpu");
         if (res->cpu_shares)
-                json_object_object_add(cpu, "shares", json_object_new_uint64((uint64_t) res->cpu_shares));
+                jx_add(cpu, "shares", jx_uint64((uint64_t) res->cpu_shares));
         if (res->cpu_quota)
-                json_object_object_add(cpu, "quota", json_object_new_int64(res->cpu_quota));
+                jx_add(cpu, "quota", jx_int64(res->cpu_quota));
         if (res->cpu_period)
-                json_object_object_add(cpu, "period", json_object_new_uint64((uint64_t) res->cpu_period));
+                jx_add(cpu, "period", jx_uint64((uint64_t) res->cpu_period));
         if (!str_empty(res->cpuset_cpus))
                 spec_set_str(cpu, "cpus", res->cpuset_cpus);
         if (!str_empty(res->cpuset_mems))
@@ -36,11 +36,11 @@ static void add_memory(const struct oci_resources *res, const struct oci_host *h
         if (res->memory_limit_in_bytes <= 0)
                 return;
         struct json_object *mem = spec_obj(out, "memory");
-        json_object_object_add(mem, "limit", json_object_new_int64(res->memory_limit_in_bytes));
+        jx_add(mem, "limit", jx_int64(res->memory_limit_in_bytes));
         if (res->memory_swap_limit_in_bytes)
-                json_object_object_add(mem, "swap", json_object_new_int64(res->memory_swap_limit_in_bytes));
+                jx_add(mem, "swap", jx_int64(res->memory_swap_limit_in_bytes));
         else if (host->has_swap_accounting)
-                json_object_object_add(mem, "swap", json_object_new_int64(res->memory_limit_in_bytes));
+                jx_add(mem, "swap", jx_int64(res->memory_limit_in_bytes));
 }
 
 /* "<digits><K|M|G|T|P>B", as in the hugetlb.<size>.limit_in_bytes file names. */
@@ -54,17 +54,17 @@ static bool is_page_size(const char *s) {
 static int add_hugepages(const struct oci_resources *res, struct json_object *out, struct cric_error **err) {
         if (res->n_hugepage_limits == 0)
                 return 0;
-        struct json_object *list = json_object_new_array();
-        json_object_object_add(out, "hugepageLimits", list);
+        struct json_object *list = jx_array();
+        jx_add(out, "hugepageLimits", list);
         for (size_t i = 0; i < res->n_hugepage_limits; i++) {
                 const struct oci_hugepage_limit *h = &res->hugepage_limits[i];
                 if (!h->page_size || !is_page_size(h->page_size))
                         return cric_error_set(err, CRIC_E_INVALID, "hugepage size \"%s\" is not like 2MB",
                                               h->page_size ? h->page_size : "");
-                struct json_object *e = json_object_new_object();
+                struct json_object *e = jx_object();
                 spec_set_str(e, "pageSize", h->page_size);
-                json_object_object_add(e, "limit", json_object_new_uint64(h->limit));
-                json_object_array_add(list, e);
+                jx_add(e, "limit", jx_uint64(h->limit));
+                jx_append(list, e);
         }
         return 0;
 }
@@ -145,7 +145,7 @@ int spec_oom_score_adj(const struct spec_ctx *c, int64_t want, struct cric_error
                          c->host->oom_score_adj, c->host->oom_score_adj);
                 want = c->host->oom_score_adj;
         }
-        json_object_object_add(c->process, "oomScoreAdj", json_object_new_int64(want));
+        jx_add(c->process, "oomScoreAdj", jx_int64(want));
         return 0;
 }
 
@@ -162,10 +162,9 @@ int spec_add_resources(struct spec_ctx *c, struct cric_error **err) {
 
 int oci_resources_to_json(const struct oci_resources *res, const struct oci_host *host, char **ret_json,
                           struct cric_error **err) {
-        struct json_object *o = json_object_new_object();
-        int r = spec_resources_build(res, host, o, err);
-        if (r == 0)
-                *ret_json = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-        json_object_put(o);
-        return r;
+        AUTOJSON struct json_object *o = jx_object();
+        if (spec_resources_build(res, host, o, err) < 0)
+                return -1;
+        *ret_json = jx_dump(o, JSON_C_TO_STRING_PLAIN);
+        return 0;
 }

@@ -2,7 +2,6 @@
  * Localhost profile: the JSON is checked against the OCI schema and rebuilt, so only
  * known fields with well-typed values reach the runtime. Docker-format profiles are
  * accepted where they map one-to-one ("archMap", a single "name"). */
-#include <ctype.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -109,7 +108,7 @@ static int copy_uint(struct check *k, struct json_object *in, struct json_object
                 return 0;
         if (get_uint(k, v, key, max, &u) < 0)
                 return -1;
-        json_object_object_add(out, key, json_object_new_uint64(u));
+        jx_add(out, key, jx_uint64(u));
         return 0;
 }
 
@@ -122,7 +121,7 @@ static int copy_strings(struct check *k, struct json_object *v, const char *key,
                 struct json_object *s = json_object_array_get_idx(v, i);
                 if (!json_object_is_type(s, json_type_string) || (list && !in_list(list, json_object_get_string(s))))
                         return bad(k, "\"%s\" holds an unknown or non-string value", key);
-                json_object_array_add(out, json_object_new_string(json_object_get_string(s)));
+                jx_append(out, jx_string(json_object_get_string(s)));
         }
         return 0;
 }
@@ -130,8 +129,8 @@ static int copy_strings(struct check *k, struct json_object *v, const char *key,
 static int check_arg(struct check *k, struct json_object *a, struct json_object *out_args) {
         if (!json_object_is_type(a, json_type_object))
                 return bad(k, "an entry of \"%s\" is not an object", "args");
-        struct json_object *o = json_object_new_object();
-        json_object_array_add(out_args, o);
+        struct json_object *o = jx_object();
+        jx_append(out_args, o);
         struct json_object *index = get(a, "index"), *value = get(a, "value");
         if (!index || !value)
                 return bad(k, "an entry of \"%s\" lacks index or value", "args");
@@ -155,15 +154,15 @@ static int check_conditions(struct check *k, struct json_object *rule) {
 }
 
 static int check_names(struct check *k, struct json_object *rule, struct json_object *out) {
-        struct json_object *names = json_object_new_array();
-        json_object_object_add(out, "names", names);
+        struct json_object *names = jx_array();
+        jx_add(out, "names", names);
         struct json_object *v = get(rule, "names"), *name = get(rule, "name");
         if (v && copy_strings(k, v, "names", NULL, names) < 0)
                 return -1;
         if (name && !json_object_is_type(name, json_type_string))
                 return bad(k, "\"%s\" is not a string", "name");
         if (name)
-                json_object_array_add(names, json_object_new_string(json_object_get_string(name)));
+                jx_append(names, jx_string(json_object_get_string(name)));
         if (json_object_array_length(names) == 0)
                 return bad(k, "a rule of \"%s\" names no syscall", "syscalls");
         return 0;
@@ -172,8 +171,8 @@ static int check_names(struct check *k, struct json_object *rule, struct json_ob
 static int check_rule(struct check *k, struct json_object *rule, struct json_object *out_rules) {
         if (!json_object_is_type(rule, json_type_object))
                 return bad(k, "an entry of \"%s\" is not an object", "syscalls");
-        struct json_object *o = json_object_new_object();
-        json_object_array_add(out_rules, o);
+        struct json_object *o = jx_object();
+        jx_append(out_rules, o);
         if (check_conditions(k, rule) < 0 || check_names(k, rule, o) < 0 ||
             copy_enum(k, rule, o, "action", actions, true) < 0 || copy_uint(k, rule, o, "errnoRet", UINT32_MAX) < 0)
                 return -1;
@@ -182,8 +181,8 @@ static int check_rule(struct check *k, struct json_object *rule, struct json_obj
                 return 0;
         if (!json_object_is_type(args, json_type_array))
                 return bad(k, "\"%s\" is not an array", "args");
-        struct json_object *out_args = json_object_new_array();
-        json_object_object_add(o, "args", out_args);
+        struct json_object *out_args = jx_array();
+        jx_add(o, "args", out_args);
         for (size_t i = 0; i < json_object_array_length(args); i++)
                 if (check_arg(k, json_object_array_get_idx(args, i), out_args) < 0)
                         return -1;
@@ -192,8 +191,8 @@ static int check_rule(struct check *k, struct json_object *rule, struct json_obj
 
 /* "architectures", or Docker's "archMap" flattened into it. */
 static int check_arches(struct check *k, struct json_object *in, struct json_object *out) {
-        struct json_object *list = json_object_new_array();
-        json_object_object_add(out, "architectures", list);
+        struct json_object *list = jx_array();
+        jx_add(out, "architectures", list);
         struct json_object *v = get(in, "architectures"), *map = get(in, "archMap");
         if (v && !json_object_is_type(v, json_type_null))
                 return copy_strings(k, v, "architectures", arches, list);
@@ -207,7 +206,7 @@ static int check_arches(struct check *k, struct json_object *in, struct json_obj
                 if (!arch || !json_object_is_type(arch, json_type_string) ||
                     !in_list(arches, json_object_get_string(arch)))
                         return bad(k, "an entry of \"%s\" has no known architecture", "archMap");
-                json_object_array_add(list, json_object_new_string(json_object_get_string(arch)));
+                jx_append(list, jx_string(json_object_get_string(arch)));
                 sub = get(e, "subArchitectures");
                 if (sub && !json_object_is_type(sub, json_type_null) &&
                     copy_strings(k, sub, "subArchitectures", arches, list) < 0)
@@ -226,8 +225,8 @@ static int check_profile(struct check *k, struct json_object *in, struct json_ob
                 return -1;
         struct json_object *f = get(in, "flags");
         if (f && !json_object_is_type(f, json_type_null)) {
-                struct json_object *list = json_object_new_array();
-                json_object_object_add(out, "flags", list);
+                struct json_object *list = jx_array();
+                jx_add(out, "flags", list);
                 if (copy_strings(k, f, "flags", flags, list) < 0)
                         return -1;
         }
@@ -236,8 +235,8 @@ static int check_profile(struct check *k, struct json_object *in, struct json_ob
                 return 0;
         if (!json_object_is_type(rules, json_type_array))
                 return bad(k, "\"%s\" is not an array", "syscalls");
-        struct json_object *out_rules = json_object_new_array();
-        json_object_object_add(out, "syscalls", out_rules);
+        struct json_object *out_rules = jx_array();
+        jx_add(out, "syscalls", out_rules);
         for (size_t i = 0; i < json_object_array_length(rules); i++)
                 if (check_rule(k, json_object_array_get_idx(rules, i), out_rules) < 0)
                         return -1;
@@ -247,33 +246,22 @@ static int check_profile(struct check *k, struct json_object *in, struct json_ob
 static int load_localhost(const char *path, struct json_object **ret, struct cric_error **err) {
         AUTOFREE char *data = NULL;
         size_t len = 0;
-        if (fs_read_file(path, PROFILE_MAX_SIZE, &data, &len, err) < 0) {
-                if ((*err)->kind == CRIC_E_NOT_FOUND) {
-                        cric_error_freep(err);
+        CLEANUP(cric_error_freep) struct cric_error *rerr = NULL;
+        if (fs_read_file(path, PROFILE_MAX_SIZE, &data, &len, &rerr) < 0) {
+                if (rerr->kind == CRIC_E_NOT_FOUND)
                         return cric_error_set(err, CRIC_E_NOT_FOUND, "seccomp profile %s not found", path);
-                }
+                cric_error_move(err, &rerr);
                 return cric_error_prefix(err, "seccomp profile");
         }
-        struct json_tokener *tok = json_tokener_new();
-        struct json_object *in = json_tokener_parse_ex(tok, data, (int) len);
-        size_t end = json_tokener_get_parse_end(tok);
-        while (end < len && isspace((unsigned char) data[end]))
-                end++;
-        bool complete = json_tokener_get_error(tok) == json_tokener_success && end == len;
-        json_tokener_free(tok);
-        if (!in || !complete) {
-                json_object_put(in);
-                return cric_error_set(err, CRIC_E_INVALID, "seccomp profile %s: not valid JSON", path);
-        }
-        struct json_object *out = json_object_new_object();
-        struct check k = {.path = path, .err = err};
-        int r = check_profile(&k, in, out);
-        json_object_put(in);
-        if (r < 0) {
-                json_object_put(out);
+        AUTOFREE char *what = xasprintf("seccomp profile %s", path);
+        AUTOJSON struct json_object *in = NULL;
+        if (json_parse_strict(data, len, what, &in, err) < 0)
                 return -1;
-        }
-        *ret = out;
+        AUTOJSON struct json_object *out = jx_object();
+        struct check k = {.path = path, .err = err};
+        if (check_profile(&k, in, out) < 0)
+                return -1;
+        *ret = STEAL_PTR(out);
         return 0;
 }
 
@@ -314,6 +302,6 @@ int spec_add_seccomp(struct spec_ctx *c, struct cric_error **err) {
                 break;
         default: return cric_error_set(err, CRIC_E_INVALID, "%s: unknown seccomp profile type %d", c->what, p.type);
         }
-        json_object_object_add(c->lnx, "seccomp", profile);
+        jx_add(c->lnx, "seccomp", profile);
         return 0;
 }

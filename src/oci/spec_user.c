@@ -4,15 +4,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "oci/internal.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 #define DB_MAX_SIZE (8u << 20)
@@ -49,11 +48,7 @@ static bool parse_id(const char *s, uint32_t *ret) {
 }
 
 static int read_in_root(int rootfd, const char *rel, char **ret, struct cric_error **err) {
-        struct open_how how = {
-                .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-        };
-        AUTOCLOSE int fd = (int) syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+        AUTOCLOSE int fd = fs_openat_beneath(rootfd, rel, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, true);
         if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
                 *ret = NULL;
                 return 0;
@@ -285,12 +280,12 @@ int spec_add_user(struct spec_ctx *c, struct cric_error **err) {
         if (spec_user_resolve(rootfs, c->sec, image_user, &u, err) < 0)
                 return cric_error_prefix(err, "%s", c->what);
         struct json_object *user = spec_obj(c->process, "user");
-        json_object_object_add(user, "uid", json_object_new_int64(u.uid));
-        json_object_object_add(user, "gid", json_object_new_int64(u.gid));
-        struct json_object *gids = json_object_new_array();
+        jx_add(user, "uid", jx_int64(u.uid));
+        jx_add(user, "gid", jx_int64(u.gid));
+        struct json_object *gids = jx_array();
         for (size_t i = 0; i < u.n_gids; i++)
-                json_object_array_add(gids, json_object_new_int64(u.gids[i]));
-        json_object_object_add(user, "additionalGids", gids);
+                jx_append(gids, jx_int64(u.gids[i]));
+        jx_add(user, "additionalGids", gids);
         free(u.gids);
         return 0;
 }

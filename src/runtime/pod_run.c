@@ -12,6 +12,7 @@
 #include "store/store.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/rm.h"
 #include "util/strv.h"

@@ -9,6 +9,7 @@
 #include "network/netns.h"
 #include "runtime/internal.h"
 #include "util/cleanup.h"
+#include "util/json.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -16,57 +17,57 @@
 
 static void put_str(struct json_object *o, const char *key, const char *v) {
         if (v && *v)
-                json_object_object_add(o, key, json_object_new_string(v));
+                jx_add(o, key, jx_string(v));
 }
 
 static void put_int(struct json_object *o, const char *key, int64_t v) {
-        json_object_object_add(o, key, json_object_new_int64(v));
+        jx_add(o, key, jx_int64(v));
 }
 
 static void put_bool(struct json_object *o, const char *key, bool v) {
         if (v)
-                json_object_object_add(o, key, json_object_new_boolean(true));
+                jx_add(o, key, jx_bool(true));
 }
 
 static void put_strs(struct json_object *o, const char *key, char *const *v, size_t n) {
         if (!n)
                 return;
-        struct json_object *a = json_object_new_array();
+        struct json_object *a = jx_array();
         for (size_t i = 0; i < n; i++)
-                json_object_array_add(a, json_object_new_string(v[i] ? v[i] : ""));
-        json_object_object_add(o, key, a);
+                jx_append(a, jx_string(v[i] ? v[i] : ""));
+        jx_add(o, key, a);
 }
 
 static void put_pairs(struct json_object *o, const char *key, char *const *pairs) {
         if (!pairs || !pairs[0])
                 return;
-        struct json_object *m = json_object_new_object();
+        struct json_object *m = jx_object();
         for (size_t i = 0; pairs[i] && pairs[i + 1]; i += 2)
-                json_object_object_add(m, pairs[i], json_object_new_string(pairs[i + 1]));
-        json_object_object_add(o, key, m);
+                jx_add(m, pairs[i], jx_string(pairs[i + 1]));
+        jx_add(o, key, m);
 }
 
 static void put_kv(struct json_object *o, const char *key, const struct oci_kv *kv, size_t n) {
         if (!n)
                 return;
-        struct json_object *m = json_object_new_object();
+        struct json_object *m = jx_object();
         for (size_t i = 0; i < n; i++)
                 if (kv[i].key)
-                        json_object_object_add(m, kv[i].key, json_object_new_string(kv[i].value ? kv[i].value : ""));
-        json_object_object_add(o, key, m);
+                        jx_add(m, kv[i].key, jx_string(kv[i].value ? kv[i].value : ""));
+        jx_add(o, key, m);
 }
 
 static void put_profile(struct json_object *o, const char *key, const struct oci_security_profile *p) {
         if (!p->is_set)
                 return;
-        struct json_object *x = json_object_new_object();
+        struct json_object *x = jx_object();
         put_int(x, "type", p->type);
         put_str(x, "ref", p->localhost_ref);
-        json_object_object_add(o, key, x);
+        jx_add(o, key, x);
 }
 
 static struct json_object *security_json(const struct oci_security_context *s) {
-        struct json_object *o = json_object_new_object();
+        struct json_object *o = jx_object();
         put_bool(o, "privileged", s->is_privileged);
         put_bool(o, "readonly_rootfs", s->is_readonly_rootfs);
         put_bool(o, "no_new_privs", s->no_new_privs);
@@ -82,10 +83,10 @@ static struct json_object *security_json(const struct oci_security_context *s) {
                 put_int(o, "run_as_group", s->run_as_group);
         put_str(o, "run_as_username", s->run_as_username);
         if (s->n_supplemental_groups) {
-                struct json_object *a = json_object_new_array();
+                struct json_object *a = jx_array();
                 for (size_t i = 0; i < s->n_supplemental_groups; i++)
-                        json_object_array_add(a, json_object_new_int64(s->supplemental_groups[i]));
-                json_object_object_add(o, "supplemental_groups", a);
+                        jx_append(a, jx_int64(s->supplemental_groups[i]));
+                jx_add(o, "supplemental_groups", a);
         }
         put_int(o, "groups_policy", s->groups_policy);
         put_strs(o, "masked_paths", s->masked_paths, s->n_masked_paths);
@@ -102,7 +103,7 @@ static struct json_object *security_json(const struct oci_security_context *s) {
 }
 
 struct json_object *record_pod(const struct pod_config *c, const struct pod *p) {
-        struct json_object *o = json_object_new_object();
+        struct json_object *o = jx_object();
         put_pairs(o, "labels", p->info.labels);
         put_pairs(o, "annotations", p->info.annotations);
         put_str(o, "cgroup_parent", p->info.cgroup_parent);
@@ -113,15 +114,15 @@ struct json_object *record_pod(const struct pod_config *c, const struct pod *p) 
         put_int(o, "pause_pid", p->pause_pid);
         put_str(o, "runtime_path", p->runtime_path);
         put_str(o, "runtime_root", p->runtime_root);
-        struct json_object *sb = json_object_new_object();
+        struct json_object *sb = jx_object();
         put_kv(sb, "sysctls", c->sysctls, c->n_sysctls);
-        json_object_object_add(sb, "security", security_json(&c->security));
-        json_object_object_add(o, "sandbox", sb);
+        jx_add(sb, "security", security_json(&c->security));
+        jx_add(o, "sandbox", sb);
         return o;
 }
 
 struct json_object *record_resources(const struct oci_resources *r) {
-        struct json_object *o = json_object_new_object();
+        struct json_object *o = jx_object();
         put_int(o, "cpu_period", r->cpu_period);
         put_int(o, "cpu_quota", r->cpu_quota);
         put_int(o, "cpu_shares", r->cpu_shares);
@@ -131,14 +132,14 @@ struct json_object *record_resources(const struct oci_resources *r) {
         put_str(o, "cpuset_cpus", r->cpuset_cpus);
         put_str(o, "cpuset_mems", r->cpuset_mems);
         if (r->n_hugepage_limits) {
-                struct json_object *a = json_object_new_array();
+                struct json_object *a = jx_array();
                 for (size_t i = 0; i < r->n_hugepage_limits; i++) {
-                        struct json_object *h = json_object_new_object();
+                        struct json_object *h = jx_object();
                         put_str(h, "page_size", r->hugepage_limits[i].page_size);
                         put_int(h, "limit", (int64_t) r->hugepage_limits[i].limit);
-                        json_object_array_add(a, h);
+                        jx_append(a, h);
                 }
-                json_object_object_add(o, "hugepage_limits", a);
+                jx_add(o, "hugepage_limits", a);
         }
         put_kv(o, "unified", r->unified, r->n_unified);
         return o;
@@ -146,37 +147,37 @@ struct json_object *record_resources(const struct oci_resources *r) {
 
 struct json_object *record_container(const struct container *c) {
         const struct container_info *i = &c->info;
-        struct json_object *o = json_object_new_object();
+        struct json_object *o = jx_object();
         put_pairs(o, "labels", i->labels);
         put_pairs(o, "annotations", i->annotations);
         put_pairs(o, "image_annotations", i->image_annotations);
         put_str(o, "user_specified_image", i->user_specified_image);
         put_str(o, "image_runtime_handler", i->image_runtime_handler);
         if (i->n_mounts) {
-                struct json_object *a = json_object_new_array();
+                struct json_object *a = jx_array();
                 for (size_t k = 0; k < i->n_mounts; k++) {
                         const struct container_mount *m = &i->mounts[k];
-                        struct json_object *x = json_object_new_object();
+                        struct json_object *x = jx_object();
                         put_str(x, "container_path", m->container_path);
                         put_str(x, "host_path", m->host_path);
                         put_bool(x, "readonly", m->is_readonly);
                         put_bool(x, "selinux_relabel", m->selinux_relabel);
                         put_bool(x, "recursive_read_only", m->is_recursive_read_only);
                         put_int(x, "propagation", m->propagation);
-                        json_object_array_add(a, x);
+                        jx_append(a, x);
                 }
-                json_object_object_add(o, "mounts", a);
+                jx_add(o, "mounts", a);
         }
-        struct json_object *u = json_object_new_object();
+        struct json_object *u = jx_object();
         put_int(u, "uid", i->user.uid);
         put_int(u, "gid", i->user.gid);
         if (i->user.n_additional_gids) {
-                struct json_object *a = json_object_new_array();
+                struct json_object *a = jx_array();
                 for (size_t k = 0; k < i->user.n_additional_gids; k++)
-                        json_object_array_add(a, json_object_new_int64(i->user.additional_gids[k]));
-                json_object_object_add(u, "additional_gids", a);
+                        jx_append(a, jx_int64(i->user.additional_gids[k]));
+                jx_add(u, "additional_gids", a);
         }
-        json_object_object_add(o, "user", u);
+        jx_add(o, "user", u);
         put_bool(o, "tty", i->tty);
         put_bool(o, "stdin", i->has_stdin);
         put_bool(o, "stdin_once", i->is_stdin_once);
@@ -184,16 +185,17 @@ struct json_object *record_container(const struct container *c) {
 }
 
 char *record_text(struct json_object *rec) {
-        return xstrdup(json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        return jx_dump(rec, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
 struct json_object *record_parse(const char *text, struct cric_error **err) {
-        struct json_object *o = text && *text ? json_tokener_parse(text) : NULL;
-        if (!o || !json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
-                cric_error_set(err, CRIC_E_INTERNAL, "the stored record is not a JSON object");
+        struct json_object *o = NULL;
+        if (!text || !*text) {
+                cric_error_set(err, CRIC_E_NOT_FOUND, "no record (written by an older cricd)");
                 return NULL;
         }
+        if (json_parse_object(text, strlen(text), "the stored record", &o, err) < 0)
+                return NULL;
         return o;
 }
 

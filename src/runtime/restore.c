@@ -11,13 +11,10 @@
 #include "store/store.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
-
-static void json_putp(struct json_object **o) {
-        json_object_put(*o);
-}
 
 /* A pod of an older daemon, without a record: what its columns say. */
 static void pod_defaults(struct pod *p) {
@@ -32,7 +29,8 @@ static void pod_defaults(struct pod *p) {
         p->ips = xcalloc(1, sizeof(char *));
         p->runtime_path = xstrdup("");
         p->runtime_root = xstrdup("");
-        p->sandbox = json_tokener_parse("{\"security\": {}}");
+        p->sandbox = jx_object();
+        jx_add(p->sandbox, "security", jx_object());
 }
 
 static struct pod *pod_from_row(struct pod_row *row) {
@@ -50,7 +48,7 @@ static struct pod *pod_from_row(struct pod_row *row) {
         p->ns = row->namespaces;
         p->state = row->state == POD_ROW_READY ? POD_READY : POD_NOTREADY;
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
-        CLEANUP(json_putp) struct json_object *rec = record_parse(row->record, &e);
+        AUTOJSON struct json_object *rec = record_parse(row->record, &e);
         if (!rec || record_pod_read(rec, p, &e) < 0) {
                 log_warn("pod %s: %s; it keeps its name and state only", i->id, e ? e->msg : "no record");
                 pod_defaults(p);
@@ -69,7 +67,7 @@ static const char *static_reason(const char *r) {
 static void container_resources(struct container *c, const struct container_row *row) {
         struct oci_resources r = {0};
         struct arena a = {0};
-        CLEANUP(json_putp) struct json_object *rec = row->resources ? record_parse(row->resources, NULL) : NULL;
+        AUTOJSON struct json_object *rec = row->resources ? record_parse(row->resources, NULL) : NULL;
         if (rec)
                 record_resources_read(rec, &a, &r, NULL);
         c->res = resources_new(&r);
@@ -104,10 +102,10 @@ static struct container *container_from_row(struct container_row *row) {
         if (c->state == CONTAINER_EXITED)
                 c->message = STEAL_PTR(row->message);
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
-        CLEANUP(json_putp) struct json_object *rec = record_parse(row->record, &e);
+        AUTOJSON struct json_object *rec = record_parse(row->record, &e);
         if (!rec) {
                 log_warn("container %s: %s; it keeps its name and state only", i->id, e->msg);
-                rec = json_object_new_object();
+                rec = jx_object();
         }
         record_container_read(rec, c, NULL);
         container_resources(c, row);

@@ -9,6 +9,7 @@
 #include "server/reply.h"
 #include "server/rpc.h"
 #include "util/cleanup.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -68,25 +69,26 @@ static Runtime__V1__ContainerUser *user_of(struct rpc_ctx *ctx, const struct oci
 
 static char *verbose_info(struct rpc_ctx *ctx, const struct container_view *v) {
         const struct container_info *c = v->info;
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "sandboxID", json_object_new_string(c->pod_id));
-        json_object_object_add(o, "pid", json_object_new_int(v->state == CONTAINER_RUNNING ? c->pid : 0));
-        json_object_object_add(o, "monitorPid", json_object_new_int(c->monitor_pid));
-        json_object_object_add(o, "runtimePath", json_object_new_string(c->runtime_path));
-        json_object_object_add(o, "runtimeRoot", json_object_new_string(c->runtime_root));
-        json_object_object_add(o, "cgroup", json_object_new_string(c->cgroup));
-        json_object_object_add(o, "imageID", json_object_new_string(c->image_id));
+        json_object *o = jx_object();
+        jx_add(o, "sandboxID", jx_string(c->pod_id));
+        jx_add(o, "pid", jx_int64(v->state == CONTAINER_RUNNING ? c->pid : 0));
+        jx_add(o, "monitorPid", jx_int64(c->monitor_pid));
+        jx_add(o, "runtimePath", jx_string(c->runtime_path));
+        jx_add(o, "runtimeRoot", jx_string(c->runtime_root));
+        jx_add(o, "cgroup", jx_string(c->cgroup));
+        jx_add(o, "imageID", jx_string(c->image_id));
         AUTOFREE char *text = NULL;
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
         if (runtime_container_spec(ctx->deps->runtime, c->id, &text, &e) == 0) {
-                json_object *spec = json_tokener_parse(text);
-                if (spec)
-                        json_object_object_add(o, "runtimeSpec", spec);
+                json_object *spec = NULL;
+                if (json_parse_object(text, strlen(text), "config.json", &spec, &e) == 0)
+                        jx_add(o, "runtimeSpec", spec);
+                else
+                        cric_error_log_free(&e, "container %s", c->id);
         } else {
                 cric_error_log_free(&e, "container %s", c->id);
         }
-        char *s = rpc_strdup(
-                ctx, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        char *s = rpc_strdup(ctx, jx_to_string(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return s;
 }

@@ -140,6 +140,24 @@ static grpc_byte_buffer *encode(const ProtobufCMessage *msg) {
         return bb;
 }
 
+/* A handler that returned success must not leave an error behind: it failed but
+ * returned the wrong value, or it set an error on a path that went on and forgot to
+ * drop it. Either way that is a bug in the handler. Debug builds (NDEBUG undefined, as
+ * in the debugoptimized build the integration suite runs) abort naming the method and
+ * the error; release builds log it at error level, free it and answer OK. Not static:
+ * tests/unit/server/test_grpc_server.c calls it. */
+void rpc_check_no_error_left(const char *method, struct cric_error **err) {
+        if (!err || !*err)
+                return;
+#ifndef NDEBUG
+        log_error("BUG: rpc %s succeeded but left an error behind: %s", method, (*err)->msg);
+        abort();
+#else
+        log_error("BUG: rpc %s succeeded but left an error behind, dropping it: %s", method, (*err)->msg);
+        cric_error_freep(err);
+#endif
+}
+
 /* Decodes the request, runs the handler and returns the response (or NULL with err). */
 static ProtobufCMessage *dispatch(struct call_slot *slot, const char *path, grpc_byte_buffer *req_bb,
                                   struct rpc_arena *arena, struct cric_error **err) {
@@ -167,10 +185,13 @@ static ProtobufCMessage *dispatch(struct call_slot *slot, const char *path, grpc
                               .deps = &slot->srv->deps,
                               .arena = arena};
         ProtobufCMessage *resp = NULL;
-        if (m->handler(&ctx, req, &resp, err) < 0)
+        if (m->handler(&ctx, req, &resp, err) < 0) {
                 resp = NULL;
-        else if (err)
-                cric_error_freep(err); /* a failure the handler recovered from is no failure */
+                if (err && !*err) /* a bug too, but the client must not read it as OK */
+                        cric_error_set(err, CRIC_E_INTERNAL, "%s failed without an error message", path);
+        } else {
+                rpc_check_no_error_left(path, err);
+        }
         protobuf_c_message_free_unpacked(req, NULL);
         config_unref(ctx.cfg);
         return resp;

@@ -8,6 +8,7 @@
 
 #include "image/image_config.h"
 #include "util/cleanup.h"
+#include "util/json.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -74,22 +75,24 @@ Runtime__V1__Image *image_to_proto(const struct image_row *img, char *const *pin
 }
 
 static json_object *strv_json(char **v) {
-        json_object *a = json_object_new_array();
+        json_object *a = jx_array();
         for (; v && *v; v++)
-                json_object_array_add(a, json_object_new_string(*v));
+                jx_append(a, jx_string(*v));
         return a;
 }
 
 char *image_verbose_info(const struct image_row *img) {
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "id", json_object_new_string(img->id));
-        json_object_object_add(o, "manifestDigest",
-                               json_object_new_string(img->manifest_digest ? img->manifest_digest : ""));
-        json_object_object_add(o, "layers", strv_json(img->layers));
-        json_object_object_add(o, "pulledAt", json_object_new_int64(img->pulled_at_ns));
-        json_object *spec = img->config_json ? json_tokener_parse(img->config_json) : NULL;
-        json_object_object_add(o, "imageSpec", spec ? spec : json_object_new_object());
-        char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(o);
-        return s;
+        AUTOJSON json_object *o = jx_object();
+        jx_add(o, "id", jx_string(img->id));
+        jx_add(o, "manifestDigest", jx_string(img->manifest_digest ? img->manifest_digest : ""));
+        jx_add(o, "layers", strv_json(img->layers));
+        jx_add(o, "pulledAt", jx_int64(img->pulled_at_ns));
+        /* The blob was checked when it was pulled; one stored by an older cricd may not parse. */
+        json_object *spec = NULL;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        if (img->config_json &&
+            json_parse_object(img->config_json, strlen(img->config_json), "image config", &spec, &err) < 0)
+                cric_error_log_free(&err, "image %s", img->id);
+        jx_add(o, "imageSpec", spec ? spec : jx_object());
+        return jx_dump(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }

@@ -8,6 +8,7 @@
 #include "server/reply.h"
 #include "server/rpc.h"
 #include "util/cleanup.h"
+#include "util/json.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -39,13 +40,12 @@ static Runtime__V1__LinuxPodSandboxStatus *linux_of(struct rpc_ctx *ctx, const s
 }
 
 static char *verbose_info(struct rpc_ctx *ctx, const struct pod_view *v) {
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "id", json_object_new_string(v->info->id));
-        json_object_object_add(o, "runtimeHandler", json_object_new_string(v->info->runtime_handler));
-        json_object_object_add(o, "netnsPath", json_object_new_string(v->netns_path ? v->netns_path : ""));
-        json_object_object_add(o, "createdAtNs", json_object_new_int64(v->info->created_ns));
-        char *s = rpc_strdup(
-                ctx, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object *o = jx_object();
+        jx_add(o, "id", jx_string(v->info->id));
+        jx_add(o, "runtimeHandler", jx_string(v->info->runtime_handler));
+        jx_add(o, "netnsPath", jx_string(v->netns_path ? v->netns_path : ""));
+        jx_add(o, "createdAtNs", jx_int64(v->info->created_ns));
+        char *s = rpc_strdup(ctx, jx_to_string(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return s;
 }

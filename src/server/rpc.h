@@ -51,6 +51,11 @@ const struct rpc_method *rpc_method_find(const char *path);
 size_t rpc_method_count(void);
 const struct rpc_method *rpc_method_at(size_t i);
 
+/* A handler that returned success must not leave an error behind: a bug. Debug builds
+ * (NDEBUG undefined) abort naming the method and the error; release builds log it at
+ * error level and free it. */
+void rpc_check_no_error_left(const char *method, struct cric_error **err);
+
 /* Error kind -> gRPC status code, in one place. */
 grpc_status_code rpc_status_from_kind(enum cric_error_kind kind);
 

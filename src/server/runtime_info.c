@@ -8,6 +8,7 @@
 #include "network/cni_manager.h"
 #include "server/rpc.h"
 #include "util/cleanup.h"
+#include "util/json.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -68,43 +69,40 @@ static Runtime__V1__RuntimeCondition *network_condition(struct rpc_ctx *ctx) {
 }
 
 static json_object *strv_json(char **v) {
-        json_object *a = json_object_new_array();
+        json_object *a = jx_array();
         for (; v && *v; v++)
-                json_object_array_add(a, json_object_new_string(*v));
+                jx_append(a, jx_string(*v));
         return a;
 }
 
 /* The effective configuration, for `crictl info` / Status(verbose). */
 static char *config_json(const struct cric_config *cfg) {
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "root", json_object_new_string(cfg->root));
-        json_object_object_add(o, "runroot", json_object_new_string(cfg->runroot));
-        json_object_object_add(o, "listen", json_object_new_string(cfg->listen));
-        json_object_object_add(o, "logLevel", json_object_new_string(log_level_to_string(cfg->log_level)));
-        json_object_object_add(o, "storageDriver", json_object_new_string(cfg->storage_driver));
-        json_object_object_add(o, "storageOptions", strv_json(cfg->storage_options));
-        json_object_object_add(o, "defaultRuntime", json_object_new_string(cfg->default_runtime));
-        json_object_object_add(o, "cgroupManager",
-                               json_object_new_string(cgroup_manager_to_string(cfg->cgroup_manager)));
-        json_object *rts = json_object_new_object();
+        AUTOJSON json_object *o = jx_object();
+        jx_add(o, "root", jx_string(cfg->root));
+        jx_add(o, "runroot", jx_string(cfg->runroot));
+        jx_add(o, "listen", jx_string(cfg->listen));
+        jx_add(o, "logLevel", jx_string(log_level_to_string(cfg->log_level)));
+        jx_add(o, "storageDriver", jx_string(cfg->storage_driver));
+        jx_add(o, "storageOptions", strv_json(cfg->storage_options));
+        jx_add(o, "defaultRuntime", jx_string(cfg->default_runtime));
+        jx_add(o, "cgroupManager", jx_string(cgroup_manager_to_string(cfg->cgroup_manager)));
+        json_object *rts = jx_object();
         for (size_t i = 0; i < cfg->n_runtimes; i++) {
-                json_object *r = json_object_new_object();
-                json_object_object_add(r, "runtimePath", json_object_new_string(cfg->runtimes[i].runtime_path));
-                json_object_object_add(r, "runtimeType", json_object_new_string(cfg->runtimes[i].runtime_type));
-                json_object_object_add(r, "runtimeRoot", json_object_new_string(cfg->runtimes[i].runtime_root));
-                json_object_object_add(rts, cfg->runtimes[i].name, r);
+                json_object *r = jx_object();
+                jx_add(r, "runtimePath", jx_string(cfg->runtimes[i].runtime_path));
+                jx_add(r, "runtimeType", jx_string(cfg->runtimes[i].runtime_type));
+                jx_add(r, "runtimeRoot", jx_string(cfg->runtimes[i].runtime_root));
+                jx_add(rts, cfg->runtimes[i].name, r);
         }
-        json_object_object_add(o, "runtimes", rts);
-        json_object_object_add(o, "pauseImage", json_object_new_string(cfg->pause_image));
-        json_object_object_add(o, "pauseCommand", json_object_new_string(cfg->pause_command));
-        json_object_object_add(o, "registriesConf", json_object_new_string(cfg->registries_conf));
-        json_object_object_add(o, "networkDir", json_object_new_string(cfg->network_dir));
-        json_object_object_add(o, "pluginDirs", strv_json(cfg->plugin_dirs));
-        json_object_object_add(o, "streamAddress", json_object_new_string(cfg->stream_address));
-        json_object_object_add(o, "streamPort", json_object_new_string(cfg->stream_port));
-        char *s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        json_object_put(o);
-        return s;
+        jx_add(o, "runtimes", rts);
+        jx_add(o, "pauseImage", jx_string(cfg->pause_image));
+        jx_add(o, "pauseCommand", jx_string(cfg->pause_command));
+        jx_add(o, "registriesConf", jx_string(cfg->registries_conf));
+        jx_add(o, "networkDir", jx_string(cfg->network_dir));
+        jx_add(o, "pluginDirs", strv_json(cfg->plugin_dirs));
+        jx_add(o, "streamAddress", jx_string(cfg->stream_address));
+        jx_add(o, "streamPort", jx_string(cfg->stream_port));
+        return jx_dump(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
 static Runtime__V1__RuntimeHandler *handler_new(const char *name) {

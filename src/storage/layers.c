@@ -209,7 +209,7 @@ int layer_store_remove(struct layer_store *ls, const char *chain_id, struct cric
 }
 
 int layer_store_gc(struct layer_store *ls, char *const *keep, struct cric_error **err) {
-        DIR *d = opendir(ls->layers_dir);
+        AUTOCLOSEDIR DIR *d = opendir(ls->layers_dir);
         if (!d)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open %s", ls->layers_dir);
         struct dirent *de;
@@ -223,7 +223,6 @@ int layer_store_gc(struct layer_store *ls, char *const *keep, struct cric_error 
                 log_info("storage: removing layer %s that no image uses", chain);
                 r = rm_rf_at(dirfd(d), de->d_name, err);
         }
-        closedir(d);
         return r;
 }
 

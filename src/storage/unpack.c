@@ -27,11 +27,8 @@ static la_ssize_t read_cb(struct archive *a, void *data, const void **buf) {
 }
 
 int unpack_archive_error(struct unpack_ctx *ctx, struct archive *a, struct cric_error **err) {
-        if (ctx->stream_err) {
-                cric_error_free(*err);
-                *err = STEAL_PTR(ctx->stream_err);
-                return -1;
-        }
+        if (ctx->stream_err)
+                return cric_error_move(err, &ctx->stream_err);
         const char *msg = archive_error_string(a);
         if (!msg)
                 msg = "corrupt tar stream";
@@ -139,11 +136,8 @@ static int unpack(struct unpack_ctx *ctx, const struct unpack_source *src, const
         ctx->stream = unpack_stream_new(src, opts->expected_size);
         if (unpack_stream_open(ctx->stream, err) < 0 || untar(ctx, err) < 0)
                 return -1;
-        if (ctx->stream_err) { /* a read error libarchive chose not to report */
-                cric_error_free(*err);
-                *err = STEAL_PTR(ctx->stream_err);
-                return -1;
-        }
+        if (ctx->stream_err) /* a read error libarchive chose not to report */
+                return cric_error_move(err, &ctx->stream_err);
         if (unpack_dir_times_apply(ctx, err) < 0)
                 return -1;
         /* libarchive stops at the end marker: the rest (padding, anything after it)
@@ -159,16 +153,15 @@ static int run(int dirfd, const struct unpack_source *src, const struct unpack_o
                struct cric_error **err) {
         if (check_opts(opts, err) < 0)
                 return -1;
-        struct unpack_ctx ctx = {.whiteouts = opts->whiteouts};
-        ctx.root = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (ctx.root < 0)
+        AUTOCLOSE int root = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "layer: open the target directory");
+        struct unpack_ctx ctx = {.whiteouts = opts->whiteouts, .root = root};
         locale_t old;
         locale_t loc = enter_utf8_locale(&old);
         int r = unpack(&ctx, src, opts, res, err);
         leave_utf8_locale(loc, old);
 
-        close(ctx.root);
         unpack_stream_free(ctx.stream);
         cric_error_free(ctx.stream_err);
         path_set_clear(&ctx.written);
@@ -182,13 +175,8 @@ int layer_unpack(int dirfd, const struct unpack_source *src, const struct unpack
         /* Internal steps always get an error slot, so they can inspect and drop errors. */
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
         struct unpack_result res = {0};
-        if (run(dirfd, src, opts ? opts : &defaults, &res, &e) < 0) {
-                if (err) {
-                        cric_error_free(*err);
-                        *err = STEAL_PTR(e);
-                }
-                return -1;
-        }
+        if (run(dirfd, src, opts ? opts : &defaults, &res, &e) < 0)
+                return cric_error_move(err, &e);
         if (ret)
                 *ret = res;
         return 0;

@@ -15,6 +15,7 @@
 
 #include "storage/unpack_internal.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -349,7 +350,7 @@ int unpack_dir_times_apply(struct unpack_ctx *ctx, struct cric_error **err) {
                 qsort(ctx->dirs, ctx->n_dirs, sizeof(*ctx->dirs), cmp_dir_time);
         for (size_t i = 0; i < ctx->n_dirs; i++) {
                 const struct dir_time *d = &ctx->dirs[i];
-                AUTOCLOSE int fd = unpack_openat_beneath(ctx->root, d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+                AUTOCLOSE int fd = fs_openat_beneath(ctx->root, d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, false);
                 if (fd < 0) {
                         if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP || errno == EXDEV)
                                 continue;

@@ -77,8 +77,6 @@ int unpack_path_clean(struct unpack_ctx *ctx, const char *raw, const char *what,
  * *ret_name points into path. */
 int unpack_open_parent(struct unpack_ctx *ctx, const char *path, bool create, int *ret_fd, const char **ret_name,
                        struct cric_error **err);
-/* openat2(root, path, flags, RESOLVE_BENEATH|RESOLVE_NO_MAGICLINKS); -1 + errno. */
-int unpack_openat_beneath(int root, const char *path, int flags);
 size_t unpack_path_depth(const char *path);
 
 /* ---- unpack.c ---- */

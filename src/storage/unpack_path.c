@@ -5,16 +5,15 @@
  * or replaced with *at() calls that do not follow it. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "storage/unpack_internal.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 enum cric_error_kind entry_errno_kind(int errnum) {
@@ -82,22 +81,6 @@ size_t unpack_path_depth(const char *path) {
         return depth;
 }
 
-int unpack_openat_beneath(int root, const char *path, int flags) {
-        struct open_how how = {
-                .flags = (uint64_t) (flags | O_CLOEXEC),
-                .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-        };
-        if (!*path)
-                path = ".";
-        /* EAGAIN: a concurrent rename raced with a ".." lookup; the kernel asks us to retry. */
-        for (int tries = 0; tries < 16; tries++) {
-                long fd = syscall(SYS_openat2, root, path, &how, sizeof(how));
-                if (fd >= 0 || errno != EAGAIN)
-                        return (int) fd;
-        }
-        return -1;
-}
-
 /* mkdir -p of dir beneath the root, one component at a time, each created relative
  * to its already resolved parent. */
 static int make_dirs(struct unpack_ctx *ctx, const char *dir, struct cric_error **err) {
@@ -112,7 +95,7 @@ static int make_dirs(struct unpack_ctx *ctx, const char *dir, struct cric_error 
                 prefix[i] = '\0';
                 const char *comp = strrchr(prefix, '/');
                 comp = comp ? comp + 1 : prefix;
-                int fd = unpack_openat_beneath(ctx->root, prefix, O_PATH | O_DIRECTORY);
+                int fd = fs_openat_beneath(ctx->root, prefix, O_PATH | O_DIRECTORY, 0, false);
                 if (fd < 0 && errno == ENOENT) {
                         /* EEXIST: a dangling symlink, say; the lookup below reports it. */
                         if (mkdirat(prev, comp, 0755) == 0) {
@@ -124,7 +107,7 @@ static int make_dirs(struct unpack_ctx *ctx, const char *dir, struct cric_error 
                         } else if (errno != EEXIST) {
                                 return entry_error(ctx, err, entry_errno_kind(errno), errno, "mkdir \"%s\"", prefix);
                         }
-                        fd = unpack_openat_beneath(ctx->root, prefix, O_PATH | O_DIRECTORY);
+                        fd = fs_openat_beneath(ctx->root, prefix, O_PATH | O_DIRECTORY, 0, false);
                 }
                 if (fd < 0) /* ENOENT here: a dangling symlink in the layer */
                         return entry_error(ctx, err, errno == ENOENT ? CRIC_E_INVALID : entry_errno_kind(errno), errno,
@@ -149,11 +132,11 @@ int unpack_open_parent(struct unpack_ctx *ctx, const char *path, bool create, in
                 return 0;
         }
         AUTOFREE char *dir = xstrndup(path, (size_t) (slash - path));
-        int fd = unpack_openat_beneath(ctx->root, dir, O_PATH | O_DIRECTORY);
+        int fd = fs_openat_beneath(ctx->root, dir, O_PATH | O_DIRECTORY, 0, false);
         if (fd < 0 && errno == ENOENT && create) {
                 if (make_dirs(ctx, dir, err) < 0)
                         return -1;
-                fd = unpack_openat_beneath(ctx->root, dir, O_PATH | O_DIRECTORY);
+                fd = fs_openat_beneath(ctx->root, dir, O_PATH | O_DIRECTORY, 0, false);
         }
         if (fd < 0) {
                 int e = errno;

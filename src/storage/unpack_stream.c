@@ -75,15 +75,8 @@ static int source_read(struct unpack_stream *s, size_t room, struct cric_error *
         struct cric_error *src_err = NULL;
         ssize_t n = s->src->read(s->src->ctx, s->in + s->in_len, room, &src_err);
         if (n < 0) {
-                if (src_err) {
-                        if (err) {
-                                cric_error_free(*err);
-                                *err = src_err;
-                        } else {
-                                cric_error_free(src_err);
-                        }
-                        return -1;
-                }
+                if (src_err)
+                        return cric_error_move(err, &src_err);
                 return cric_error_set(err, CRIC_E_INTERNAL, "layer: read failed");
         }
         cric_error_free(src_err);

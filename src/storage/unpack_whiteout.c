@@ -45,14 +45,12 @@ static void name_list_clear(struct name_list *l) {
 /* Names in the directory dfd (without "." and ".."), read up front so that the
  * caller can remove entries without disturbing the iteration. */
 static int list_dir(struct unpack_ctx *ctx, int dfd, struct name_list *out, struct cric_error **err) {
-        int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        AUTOCLOSE int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return entry_error(ctx, err, CRIC_E_INTERNAL, errno, "open directory");
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
+        AUTOCLOSEDIR DIR *d = fdopendir_take(&fd);
+        if (!d)
                 return entry_error(ctx, err, CRIC_E_INTERNAL, errno, "open directory");
-        }
         struct dirent *de;
         errno = 0;
         while ((de = readdir(d))) {
@@ -61,10 +59,8 @@ static int list_dir(struct unpack_ctx *ctx, int dfd, struct name_list *out, stru
                 out->names = xgrow(out->names, &out->cap, out->len + 1, sizeof(*out->names));
                 out->names[out->len++] = xstrdup(de->d_name);
         }
-        int e = errno;
-        closedir(d);
-        if (e)
-                return entry_error(ctx, err, CRIC_E_INTERNAL, e, "read directory");
+        if (errno)
+                return entry_error(ctx, err, CRIC_E_INTERNAL, errno, "read directory");
         return 0;
 }
 

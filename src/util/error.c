@@ -55,6 +55,21 @@ int cric_error_prefix(struct cric_error **err, const char *fmt, ...) {
         return -1;
 }
 
+int cric_error_move(struct cric_error **err, struct cric_error **from) {
+        struct cric_error *e = from ? *from : NULL;
+        if (from)
+                *from = NULL;
+        if (!err) {
+                cric_error_free(e);
+                return -1;
+        }
+        if (e && *err != e) {
+                cric_error_free(*err);
+                *err = e;
+        }
+        return -1;
+}
+
 void cric_error_log_free(struct cric_error **err, const char *fmt, ...) {
         if (!err || !*err)
                 return;

@@ -42,6 +42,12 @@ int cric_error_setv(struct cric_error **err, enum cric_error_kind kind, int errn
  * Does nothing (but still returns -1) when err or *err is NULL. */
 int cric_error_prefix(struct cric_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Hands *from over to *err and returns -1: what *err held is freed (the newer error
+ * wins), and with err NULL *from is freed instead. *from is NULL afterwards; when it was
+ * NULL already, *err is left alone. For errors collected in a local variable first (to
+ * inspect them, retry, or keep the first of several). */
+int cric_error_move(struct cric_error **err, struct cric_error **from);
+
 /* Logs the error as a warning with an optional prefix, then frees it. Sets *err to NULL. */
 void cric_error_log_free(struct cric_error **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

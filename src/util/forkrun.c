@@ -37,34 +37,32 @@ int forkrun(void (*child)(void *arg, int out), void *arg, void *report, size_t r
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
-        pid_t pid = _Fork();
-        if (pid < 0) {
-                int e = errno;
-                close(p[0]);
-                close(p[1]);
-                return cric_error_errno(err, CRIC_E_INTERNAL, e, "fork the %s", what);
-        }
-        if (pid == 0) {
-                close(p[0]);
-                child(arg, p[1]);
+        AUTOCLOSE int rd = p[0], wr = p[1];
+        AUTOKILL pid_t pid = _Fork(); /* killed and reaped on every early return */
+        if (pid < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "fork the %s", what);
+        if (pid == 0) { /* no cleanup handler runs here: _exit */
+                close(rd);
+                child(arg, wr);
                 _exit(0);
         }
-        close(p[1]);
-        AUTOCLOSE int fd = p[0];
+        close(STEAL_FD(wr)); /* EOF for us once the child is gone */
         *ret_got = 0;
-        int r = read_report(fd, report, report_size, timeout_ms, what, ret_got, err);
-        if (r < 0)
-                kill(pid, SIGKILL);
+        if (read_report(rd, report, report_size, timeout_ms, what, ret_got, err) < 0)
+                return -1;
         int status = 0;
         while (waitpid(pid, &status, 0) < 0) {
-                if (errno == ECHILD)
-                        return r; /* SIGCHLD ignored: nothing to reap, the report says it all */
+                if (errno == ECHILD) { /* SIGCHLD ignored: nothing to reap, the report says it all */
+                        pid = -1;
+                        return 0;
+                }
                 if (errno != EINTR)
-                        return r < 0 ? r : cric_error_errno(err, CRIC_E_INTERNAL, errno, "wait for the %s", what);
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "wait for the %s", what);
         }
-        if (r == 0 && WIFSIGNALED(status))
+        pid = -1; /* reaped */
+        if (WIFSIGNALED(status))
                 return cric_error_set(err, CRIC_E_INTERNAL, "the %s was killed by signal %d", what, WTERMSIG(status));
-        return r;
+        return 0;
 }
 
 #define VFORKRUN_STACK (256 * 1024) /* room for sanitizer builds too */

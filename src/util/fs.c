@@ -2,11 +2,14 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -98,6 +101,22 @@ int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
         return 0;
 }
 
+int fs_openat_beneath(int dirfd, const char *path, int flags, mode_t mode, bool in_root) {
+        struct open_how how = {
+                .flags = (uint64_t) (flags | O_CLOEXEC),
+                .mode = flags & (O_CREAT | O_TMPFILE) ? mode : 0,
+                .resolve = (in_root ? RESOLVE_IN_ROOT : RESOLVE_BENEATH) | RESOLVE_NO_MAGICLINKS,
+        };
+        if (!*path)
+                path = ".";
+        for (int tries = 0; tries < 16; tries++) {
+                long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+                if (fd >= 0 || errno != EAGAIN)
+                        return (int) fd;
+        }
+        return -1;
+}
+
 int fs_is_executable(const char *path) {
         struct stat st;
         return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
@@ -130,13 +149,7 @@ int fs_read_file_optional(const char *path, size_t max_size, char **ret_data, st
                 *ret_data = NULL;
                 return 0;
         }
-        if (err) {
-                cric_error_free(*err);
-                *err = e;
-        } else {
-                cric_error_free(e);
-        }
-        return -1;
+        return cric_error_move(err, &e);
 }
 
 static int cmp_names(const void *a, const void *b) {
@@ -149,7 +162,7 @@ static bool has_suffix(const char *name, const char *suffix) {
 }
 
 int fs_list_dir(const char *dir, const char *suffix, bool regular_only, char ***ret_names, struct cric_error **err) {
-        DIR *d = opendir(dir);
+        AUTOCLOSEDIR DIR *d = opendir(dir);
         if (!d && errno != ENOENT && errno != ENOTDIR)
                 return cric_error_errno(err, errno == EACCES ? CRIC_E_PERMISSION : CRIC_E_INTERNAL, errno, "open %s",
                                         dir);
@@ -163,8 +176,6 @@ int fs_list_dir(const char *dir, const char *suffix, bool regular_only, char ***
                         continue;
                 strv_push(&names, de->d_name);
         }
-        if (d)
-                closedir(d);
         size_t n = strv_length(names);
         if (n > 1)
                 qsort(names, n, sizeof(char *), cmp_names);

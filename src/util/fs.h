@@ -28,6 +28,15 @@ int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
  * environment). A missing dir gives an empty vector. */
 int fs_list_dir(const char *dir, const char *suffix, bool regular_only, char ***ret_names, struct cric_error **err);
 
+/* Opens path below dirfd without ever leaving it (openat2): with in_root false
+ * (RESOLVE_BENEATH) a "..", an absolute path or a symlink that leads outside fails with
+ * EXDEV; with in_root true (RESOLVE_IN_ROOT) they resolve as if dirfd were "/", as a
+ * process chrooted there sees them. Magic links (/proc/self/fd/...) are never followed
+ * (ELOOP). O_CLOEXEC is added, mode only counts with O_CREAT, an empty path opens dirfd
+ * itself, and EAGAIN (a rename racing with a ".." lookup) is retried. Returns the fd,
+ * or -1 with errno (ENOSYS on kernels before 5.6). */
+int fs_openat_beneath(int dirfd, const char *path, int flags, mode_t mode, bool in_root);
+
 /* write() until all len bytes are written (EINTR retried). -1 with errno on failure. */
 int fs_write_all(int fd, const void *data, size_t len);
 

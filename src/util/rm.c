@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int rm_children(int dfd, dev_t dev, struct cric_error **err, const char *what);
+#include "util/cleanup.h"
+
+static int rm_children(int *dfd, dev_t dev, struct cric_error **err, const char *what);
 
 static int rm_entry(int parent, const char *name, dev_t dev, struct cric_error **err) {
         struct stat st;
@@ -20,23 +22,21 @@ static int rm_entry(int parent, const char *name, dev_t dev, struct cric_error *
         }
         if (st.st_dev != dev)
                 return cric_error_set(err, CRIC_E_INTERNAL, "%s is a mount point, not removing it", name);
-        int dfd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        AUTOCLOSE int dfd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dfd < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open %s", name);
-        if (rm_children(dfd, dev, err, name) < 0)
+        if (rm_children(&dfd, dev, err, name) < 0)
                 return -1;
         if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "rmdir %s", name);
         return 0;
 }
 
-/* Consumes dfd. */
-static int rm_children(int dfd, dev_t dev, struct cric_error **err, const char *what) {
-        DIR *d = fdopendir(dfd);
-        if (!d) {
-                close(dfd);
+/* Takes *dfd when it can read the directory. */
+static int rm_children(int *dfd, dev_t dev, struct cric_error **err, const char *what) {
+        AUTOCLOSEDIR DIR *d = fdopendir_take(dfd);
+        if (!d)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "opendir %s", what);
-        }
         struct dirent *de;
         int r = 0;
         while (r == 0 && (de = readdir(d))) {
@@ -44,7 +44,6 @@ static int rm_children(int dfd, dev_t dev, struct cric_error **err, const char *
                         continue;
                 r = rm_entry(dirfd(d), de->d_name, dev, err);
         }
-        closedir(d);
         return r;
 }
 

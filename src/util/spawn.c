@@ -38,22 +38,26 @@ static long now_ms(void) {
         return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-/* Feeds stdin and collects stdout/stderr until both close or the deadline passes. */
-static bool pump(int in_fd, const char *in, size_t in_len, int out_fd, int err_fd, struct capture *out,
-                 struct capture *errc, long deadline) {
+/* Feeds stdin (then closes *in_fd) and collects stdout/stderr until both close. 0 when
+ * they did, -1 with errno ETIMEDOUT at the deadline or the errno of a failed poll. */
+static int pump(int *in_fd, const char *in, size_t in_len, int out_fd, int err_fd, struct capture *out,
+                struct capture *errc, long deadline) {
         size_t in_off = 0;
+        if (*in_fd >= 0 && in_len == 0)
+                close(STEAL_FD(*in_fd));
         struct pollfd p[3] = {
-                {.fd = out_fd, .events = POLLIN}, {.fd = err_fd, .events = POLLIN}, {.fd = in_fd, .events = POLLOUT}};
-        if (in_fd >= 0 && in_len == 0) {
-                close(in_fd);
-                p[2].fd = -1;
-        }
+                {.fd = out_fd, .events = POLLIN}, {.fd = err_fd, .events = POLLIN}, {.fd = *in_fd, .events = POLLOUT}};
         while (p[0].fd >= 0 || p[1].fd >= 0) {
                 int wait = deadline ? (int) (deadline - now_ms()) : -1;
-                if (deadline && wait <= 0)
-                        return false;
-                if (poll(p, 3, wait) < 0 && errno != EINTR)
-                        return false;
+                if (deadline && wait <= 0) {
+                        errno = ETIMEDOUT;
+                        return -1;
+                }
+                if (poll(p, 3, wait) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -1;
+                }
                 for (int i = 0; i < 2; i++) {
                         if (p[i].fd < 0 || !p[i].revents)
                                 continue;
@@ -65,18 +69,22 @@ static bool pump(int in_fd, const char *in, size_t in_len, int out_fd, int err_f
                                 p[i].fd = -1;
                 }
                 if (p[2].fd >= 0 && p[2].revents) {
-                        ssize_t n = write(p[2].fd, in + in_off, in_len - in_off);
-                        if (n > 0)
-                                in_off += (size_t) n;
-                        if (n < 0 || in_off == in_len) {
-                                close(p[2].fd);
+                        /* Non-blocking: a child that writes before it reads must not stall
+                         * us. POLLERR: it closed its end, and a write would only fail. */
+                        bool is_done = p[2].revents & POLLERR;
+                        if (!is_done) {
+                                ssize_t n = write(p[2].fd, in + in_off, in_len - in_off);
+                                if (n > 0)
+                                        in_off += (size_t) n;
+                                is_done = (n < 0 && errno != EAGAIN && errno != EINTR) || in_off == in_len;
+                        }
+                        if (is_done) {
+                                close(STEAL_FD(*in_fd)); /* EOF for the child, or it stopped reading */
                                 p[2].fd = -1;
                         }
                 }
         }
-        if (p[2].fd >= 0)
-                close(p[2].fd);
-        return true;
+        return 0;
 }
 
 static char *argv_string(char *const *argv) {
@@ -89,27 +97,17 @@ static char *argv_string(char *const *argv) {
         return s;
 }
 
-/* Starts argv and waits. 0 with the exit status in *ret_status (-1 and the signal in
- * *ret_signal when killed) and the captured output; -1 when it could not start or timed out. */
-static int run_wait(char *const *argv, const struct spawn_opts *opts, const char *cmd, int *ret_status, int *ret_signal,
-                    char **ret_out, char **ret_err, struct cric_error **err) {
-        int out[2], errp[2], in[2] = {-1, -1};
-        if (pipe2(out, O_CLOEXEC) < 0)
-                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
-        if (pipe2(errp, O_CLOEXEC) < 0 || (opts->stdin_data && pipe2(in, O_CLOEXEC) < 0)) {
-                int e = errno;
-                close(out[0]);
-                close(out[1]);
-                return cric_error_errno(err, CRIC_E_INTERNAL, e, "pipe");
-        }
+/* Starts argv with stdin (/dev/null when in is -1), stdout and stderr and returns its
+ * pid, or -1 with the posix_spawn error in *ret_errno. */
+static pid_t start(char *const *argv, const struct spawn_opts *opts, int in, int out, int errw, int *ret_errno) {
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
-        if (in[0] >= 0)
-                posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+        if (in >= 0)
+                posix_spawn_file_actions_adddup2(&fa, in, 0);
         else
                 posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-        posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+        posix_spawn_file_actions_adddup2(&fa, out, 1);
+        posix_spawn_file_actions_adddup2(&fa, errw, 2);
         if (opts->pass_fd > 2)
                 posix_spawn_file_actions_adddup2(&fa, opts->pass_fd, 3);
         posix_spawnattr_t attr;
@@ -127,32 +125,58 @@ static int run_wait(char *const *argv, const struct spawn_opts *opts, const char
                                 : posix_spawnp(&pid, argv[0], &fa, &attr, argv, env);
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&attr);
-        close(out[1]);
-        close(errp[1]);
-        if (in[0] >= 0)
-                close(in[0]);
-        if (r != 0) {
-                close(out[0]);
-                close(errp[0]);
-                if (in[1] >= 0)
-                        close(in[1]);
-                return cric_error_errno(err, CRIC_E_INTERNAL, r, "run %s", argv[0]);
+        *ret_errno = r;
+        return r == 0 ? pid : -1;
+}
+
+/* Starts argv and waits. 0 with the exit status in *ret_status (-1 and the signal in
+ * *ret_signal when killed) and the captured output; -1 when it could not start or timed
+ * out. Every fd it opens is closed and the child reaped on every path. */
+static int run_wait(char *const *argv, const struct spawn_opts *opts, const char *cmd, int *ret_status, int *ret_signal,
+                    char **ret_out, char **ret_err, struct cric_error **err) {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
+        AUTOCLOSE int out_r = p[0], out_w = p[1];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
+        AUTOCLOSE int err_r = p[0], err_w = p[1];
+        AUTOCLOSE int in_r = -1, in_w = -1;
+        if (opts->stdin_data) {
+                if (pipe2(p, O_CLOEXEC) < 0)
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
+                in_r = p[0];
+                in_w = p[1];
+                if (fcntl(in_w, F_SETFL, O_NONBLOCK) < 0)
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
         }
+        int e = 0;
+        AUTOKILL pid_t pid = start(argv, opts, in_r, out_w, err_w, &e);
+        if (pid < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, e, "run %s", argv[0]);
+        /* Only the child holds the write ends now: EOF comes when it is done. */
+        close(STEAL_FD(out_w));
+        close(STEAL_FD(err_w));
+        close(STEAL_FD(in_r));
         size_t max = opts->max_output ? opts->max_output : 1 << 20;
-        struct capture o = {.max = max}, e = {.max = max};
+        struct capture o = {.max = max}, c = {.max = max};
         long deadline = opts->timeout_ms ? now_ms() + opts->timeout_ms : 0;
-        bool done = pump(in[1], opts->stdin_data, opts->stdin_len, out[0], errp[0], &o, &e, deadline);
-        close(out[0]);
-        close(errp[0]);
-        if (!done)
-                kill(pid, SIGKILL);
-        int status = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
+        int r = pump(&in_w, opts->stdin_data, opts->stdin_len, out_r, err_r, &o, &c, deadline);
+        e = errno;
         AUTOFREE char *obuf = o.buf;
-        AUTOFREE char *ebuf = e.buf;
-        if (!done)
+        AUTOFREE char *ebuf = c.buf;
+        if (r < 0 && e == ETIMEDOUT)
                 return cric_error_set(err, CRIC_E_TIMEOUT, "%s: timed out after %u ms", cmd, opts->timeout_ms);
+        if (r < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, e, "%s: wait for its output", cmd);
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0) {
+                if (errno == ECHILD) /* SIGCHLD ignored: reaped already, the output is all we have */
+                        break;
+                if (errno != EINTR)
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "%s: wait", cmd);
+        }
+        pid = -1; /* reaped */
         size_t el = ebuf ? strlen(ebuf) : 0;
         while (el > 0 && (ebuf[el - 1] == '\n' || ebuf[el - 1] == ' '))
                 ebuf[--el] = '\0';

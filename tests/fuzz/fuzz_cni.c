@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "network/cni_internal.h"
+#include "util/json.h"
 #include "util/strv.h"
 
 static void die(const char *what) {
@@ -39,8 +40,7 @@ static void check_net(const struct cni_net *n, const char *data, size_t size) {
                         die("unsafe plugin type");
                 struct json_object *o = NULL;
                 struct cric_error *err = NULL;
-                if (cni_json_parse(n->plugins[i], strlen(n->plugins[i]), &o, &err) < 0 ||
-                    !json_object_is_type(o, json_type_object))
+                if (json_parse_object(n->plugins[i], strlen(n->plugins[i]), "plugin", &o, &err) < 0)
                         die("plugin config is no object");
                 json_object_put(o);
         }

@@ -1,8 +1,9 @@
 /* libFuzzer target for OCI spec generation (src/oci/): the input is a small JSON
  * description of a container (and its pod, image, host, /etc/passwd and /etc/group,
- * and a Localhost seccomp profile), read tolerantly into struct oci_container_input,
- * then generated. It must never crash; a success must be a JSON object with the
- * parts every spec has, a failure an error of a known kind with a message.
+ * and a Localhost seccomp profile), read into struct oci_container_input (tolerantly:
+ * members of the wrong type are left out), then generated. It must never crash; a
+ * success must be a strictly valid JSON object with the parts every spec has, a failure
+ * an error of a known kind with a message.
  *
  * File system effects stay in a private temp dir: mount host paths are mapped to a few
  * directories in it, device host paths to a fixed list, seccomp profile paths to its
@@ -17,6 +18,7 @@
 
 #include "oci/oci.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/rm.h"
 #include "util/xalloc.h"
@@ -352,9 +354,8 @@ static void check(int r, char *json, struct cric_error *err) {
         }
         if (r != 0 || err || !json)
                 die("bad success");
-        struct json_object *spec = json_tokener_parse(json);
-        struct json_object *v = NULL;
-        if (!spec || !json_object_is_type(spec, json_type_object))
+        struct json_object *spec = NULL, *v = NULL;
+        if (json_parse_object(json, strlen(json), "spec", &spec, NULL) < 0)
                 die("output is not a JSON object");
         if (!json_object_object_get_ex(spec, "ociVersion", &v) || !json_object_object_get_ex(spec, "root", &v) ||
             !json_object_object_get_ex(spec, "mounts", &v) || !json_object_object_get_ex(spec, "process", &v) ||
@@ -365,13 +366,12 @@ static void check(int r, char *json, struct cric_error *err) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         init();
-        struct json_tokener *tok = json_tokener_new_ex(32);
-        struct json_object *o = json_tokener_parse_ex(tok, (const char *) data, (int) (size > INT32_MAX ? 0 : size));
-        json_tokener_free(tok);
-        if (!json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
+        /* Read with the daemon's own strict parser: the image fields it models come from
+         * image configs, which pass it too, so their strings are valid UTF-8; and the
+         * output check below holds the generated spec to the same rules. */
+        struct json_object *o = NULL;
+        if (json_parse_object((const char *) data, size, NULL, &o, NULL) < 0)
                 return 0;
-        }
         put("rootfs/etc/passwd", str(o, "passwd"));
         put("rootfs/etc/group", str(o, "group"));
         put("profile.json", str(o, "seccomp_profile"));

@@ -338,11 +338,12 @@ static void test_bad_json(void **state) {
         check_fails(NULL, "{} {}", 5, "manifest: invalid JSON at byte 3", false);
         check_fails(NULL, "{\"a\": 1,}", 9, "invalid JSON at byte", false);
         static const char nul[] = "{\"schemaVersion\": 2}\0{\"x\": 1}";
-        check_fails(NULL, nul, sizeof(nul) - 1, "data after the document", false);
+        check_fails(NULL, nul, sizeof(nul) - 1, "manifest: invalid JSON at byte 20: NUL byte", true);
         static const char bad_utf8[] = "{\"mediaType\": \"\xff\xfe\"}";
         check_fails(NULL, bad_utf8, sizeof(bad_utf8) - 1, "invalid utf-8", false);
         /* Bounded by len: the bytes past it are not read. */
-        check_fails(NULL, oci_manifest, 10, "unexpected end of input", false);
+        AUTOFREE char *doc = unquote(oci_manifest);
+        check_fails(NULL, doc, 10, "manifest: invalid JSON: unexpected end of input", true);
 }
 
 static void test_deep_nesting_rejected(void **state) {
@@ -621,14 +622,11 @@ static struct manifest *parse_v1(const char *content_type, const struct v1_layer
         return parse_ok(content_type, doc);
 }
 
-static void json_putp(struct json_object **o) {
-        if (*o)
-                json_object_put(*o);
-}
-
 static struct json_object *parse_json(const char *s) {
-        struct json_object *o = json_tokener_parse(s);
-        assert_non_null(o);
+        struct json_object *o = NULL;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        if (json_parse_strict(s, strlen(s), "test", &o, &err) < 0)
+                fail_msg("%s: %s", err->msg, s);
         return o;
 }
 
@@ -670,7 +668,7 @@ static void test_schema1_signed(void **state) {
 static void test_schema1_config(void **state) {
         (void) state;
         CLEANUP(manifest_freep) struct manifest *m = parse_v1(MT_DOCKER_V2S1_SIGNED, busybox_v1, 3, true);
-        CLEANUP(json_putp) struct json_object *cfg = parse_json(m->v1_config_json);
+        AUTOJSON struct json_object *cfg = parse_json(m->v1_config_json);
         static const char *const gone[] = {"id", "parent", "Size", "parent_id", "layer_id", "throwaway", "rootfs"};
         for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
                 assert_false(json_object_object_get_ex(cfg, gone[i], NULL));

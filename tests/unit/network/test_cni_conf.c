@@ -158,10 +158,11 @@ static void test_invalid_files_are_reported(void **state) {
         static const struct {
                 const char *file, *text, *why;
         } cases[] = {
-                {"a-not-json.conf", "{\"name\": ", "not JSON"},
-                {"b-garbage.conf", "hello", "not JSON"},
-                {"c-trailing.conf", "{\"name\":\"t\",\"type\":\"x\"} {}", "not JSON: data after the value"},
-                {"d-array.conflist", "[1,2]", "not a JSON object"},
+                {"a-not-json.conf", "{\"name\": ", "invalid JSON: unexpected end of input"},
+                {"b-garbage.conf", "hello", "invalid JSON at byte 0: unexpected character"},
+                {"c-trailing.conf", "{\"name\":\"t\",\"type\":\"x\"} {}",
+                 "invalid JSON at byte 24: unexpected character"},
+                {"d-array.conflist", "[1,2]", "the document is not a JSON object"},
                 {"e-no-name.conflist", "{\"cniVersion\":\"1.0.0\",\"plugins\":[{\"type\":\"x\"}]}", "no name"},
                 {"f-name-number.conf", "{\"cniVersion\":\"1.0.0\",\"name\":7,\"type\":\"x\"}", "no name"},
                 {"g-bad-name.conf", "{\"cniVersion\":\"1.0.0\",\"name\":\"a/b\",\"type\":\"x\"}",
@@ -191,7 +192,7 @@ static void test_invalid_files_are_reported(void **state) {
                  "plugin 0 is not an object"},
                 {"s-dup.conf", "{\"cniVersion\":\"1.0.0\",\"name\":\"good\",\"type\":\"y\"}",
                  "network \"good\" is already defined by "},
-                {"t-nul.conf", "(written below)", "not JSON: contains a NUL byte"},
+                {"t-nul.conf", "(written below)", "invalid JSON at byte 12: NUL byte"},
         };
         write_conf("0-good.conflist", "{\"cniVersion\":\"1.0.0\",\"name\":\"good\",\"plugins\":[{\"type\":\"x\"}]}");
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)

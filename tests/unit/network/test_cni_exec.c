@@ -22,6 +22,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/rm.h"
 #include "util/spawn.h"
 #include "util/strv.h"
@@ -133,14 +134,11 @@ static void resultp(struct cni_result **r) {
         cni_result_free(*r);
 }
 
-static void json_putp(struct json_object **o) {
-        json_object_put(*o);
-}
-
 static struct json_object *parse_json(const char *text) {
-        struct json_object *o = json_tokener_parse(text);
-        if (!o)
-                fail_msg("not JSON: %s", text);
+        struct json_object *o = NULL;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        if (json_parse_strict(text, strlen(text), "test", &o, &err) < 0)
+                fail_msg("%s: %s", err->msg, text);
         return o;
 }
 
@@ -231,7 +229,7 @@ static void assert_json_member(struct json_object *o, const char *key, const cha
                         fail_msg("unexpected %s: %s", key, json_object_to_json_string(v));
                 return;
         }
-        CLEANUP(json_putp) struct json_object *w = parse_json(want);
+        AUTOJSON struct json_object *w = parse_json(want);
         if (!v || !json_object_equal(v, w))
                 fail_msg("%s: got %s, want %s", key, v ? json_object_to_json_string(v) : "(none)", want);
 }
@@ -348,7 +346,7 @@ static void test_add_cache_entry(void **state) {
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal(st.st_mode & 0777, 0600);
         AUTOFREE char *text = read_text(path);
-        CLEANUP(json_putp) struct json_object *c = parse_json(text);
+        AUTOJSON struct json_object *c = parse_json(text);
         assert_json_member(c, "networkName", "\"mynet\"");
         assert_json_member(c, "containerId", "\"pod1\"");
         assert_json_member(c, "ifName", "\"net1\"");
@@ -470,7 +468,7 @@ static void test_add_failure_rolls_back(void **state) {
         reply("b", "ADD", 0, "not a result", NULL);
         assert_int_equal(cni_add(n, &a, &opts, &res, &err), -1);
         assert_int_equal(err->kind, CRIC_E_INTERNAL);
-        assert_non_null(strstr(err->msg, "network \"mynet\": plugin b: ADD: cni result: not JSON"));
+        assert_non_null(strstr(err->msg, "network \"mynet\": plugin b: ADD: cni result: invalid JSON"));
         assert_calls((const char *const[]){"a ADD", "b ADD", "b DEL", "a DEL", NULL});
 
         /* A code without msg. */
@@ -1033,7 +1031,7 @@ static bool link_exists(const char *name) {
 
 /* The host side of the veth: the result's interface without a sandbox that is not the bridge. */
 static char *host_veth(const char *result, const char *bridge) {
-        CLEANUP(json_putp) struct json_object *o = parse_json(result);
+        AUTOJSON struct json_object *o = parse_json(result);
         struct json_object *ifs = member(o, "interfaces");
         for (size_t i = 0; ifs && i < json_object_array_length(ifs); i++) {
                 struct json_object *it = json_object_array_get_idx(ifs, i);

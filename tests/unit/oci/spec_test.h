@@ -16,6 +16,7 @@
 #include "oci/oci.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/rm.h"
 #include "util/xalloc.h"
 
@@ -134,10 +135,10 @@ static inline int t_teardown(void **state) {
 }
 
 static inline struct json_object *t_parse(struct t *t, const char *json) {
-        json_object_put(t->spec);
-        t->spec = json_tokener_parse(json);
-        if (!t->spec)
-                fail_msg("generated spec is not JSON:\n%s", json);
+        json_putp(&t->spec);
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        if (json_parse_object(json, strlen(json), "generated spec", &t->spec, &err) < 0)
+                fail_msg("%s:\n%s", err->msg, json);
         return t->spec;
 }
 

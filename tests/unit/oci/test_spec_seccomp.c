@@ -185,8 +185,10 @@ static void refuse(struct t *t, const char *doc, const char *want) {
 
 static void test_seccomp_localhost_invalid(void **state) {
         struct t *t = *state;
-        refuse(t, "{\"defaultAction\": \"SCMP_ACT_ERRNO\"", "not valid JSON");
-        refuse(t, "{} {}", "not valid JSON");
+        refuse(t, "{\"defaultAction\": \"SCMP_ACT_ERRNO\"", "invalid JSON: unexpected end of input");
+        refuse(t, "{} {}", "invalid JSON at byte 3: unexpected character");
+        refuse(t, "{\"defaultAction\": \"SCMP_ACT_ALLOW\",}", "invalid JSON at byte 35: unexpected character");
+        refuse(t, "null", "the document is null");
         refuse(t, "[]", "not a JSON object");
         refuse(t, "{\"syscalls\": []}", "defaultAction");
         refuse(t, "{\"defaultAction\": \"SCMP_ACT_MAYBE\"}", "defaultAction");

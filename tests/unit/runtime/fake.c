@@ -16,6 +16,7 @@
 
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -154,9 +155,11 @@ static void behaviour_of(const char *bundle, enum behaviour *ret, long *ret_arg)
         *ret_arg = 0;
         if (fs_read_file(path, 1 << 20, &text, NULL, &err) < 0)
                 return;
-        struct json_object *root = json_tokener_parse(text), *proc, *args;
-        if (root && json_object_object_get_ex(root, "process", &proc) &&
-            json_object_object_get_ex(proc, "args", &args) && json_object_array_length(args) > 0) {
+        AUTOJSON struct json_object *root = NULL;
+        struct json_object *proc, *args;
+        if (json_parse_object(text, strlen(text), "config.json", &root, &err) == 0 &&
+            json_object_object_get_ex(root, "process", &proc) && json_object_object_get_ex(proc, "args", &args) &&
+            json_object_array_length(args) > 0) {
                 const char *a0 = json_object_get_string(json_object_array_get_idx(args, 0));
                 const char *a1 = json_object_array_length(args) > 1
                                          ? json_object_get_string(json_object_array_get_idx(args, 1))
@@ -169,7 +172,6 @@ static void behaviour_of(const char *bundle, enum behaviour *ret, long *ret_arg)
                         *ret = B_LATE_TRAP;
                 *ret_arg = strtol(a1, NULL, 10);
         }
-        json_object_put(root);
 }
 
 static int monitor_create(void *data, const struct monitor_create_opts *o, pid_t *ret_monitor_pid,

@@ -97,6 +97,34 @@ static void test_log_levels_parse(void **state) {
         assert_int_equal(log_format_from_string("xml"), LOG_FORMAT_INVALID);
 }
 
+static void test_move(void **state) {
+        (void) state;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        struct cric_error *e = NULL;
+        cric_error_set(&e, CRIC_E_NOT_FOUND, "first");
+        assert_int_equal(cric_error_move(&err, &e), -1);
+        assert_null(e);
+        assert_string_equal(err->msg, "first");
+        /* the newer error wins; the older one is freed (LSan would see a leak) */
+        cric_error_set(&e, CRIC_E_TIMEOUT, "second");
+        assert_int_equal(cric_error_move(&err, &e), -1);
+        assert_null(e);
+        assert_int_equal(err->kind, CRIC_E_TIMEOUT);
+        assert_string_equal(err->msg, "second");
+        /* nothing to move: *err stays */
+        assert_int_equal(cric_error_move(&err, &e), -1);
+        assert_string_equal(err->msg, "second");
+        assert_int_equal(cric_error_move(&err, NULL), -1);
+        assert_string_equal(err->msg, "second");
+        /* no destination: dropped */
+        cric_error_set(&e, CRIC_E_INTERNAL, "dropped");
+        assert_int_equal(cric_error_move(NULL, &e), -1);
+        assert_null(e);
+        /* onto itself: kept */
+        assert_int_equal(cric_error_move(&err, &err), -1);
+        assert_string_equal(err->msg, "second");
+}
+
 static void test_json_quote(void **state) {
         (void) state;
         AUTOFREE char *a = json_quote("plain");
@@ -131,6 +159,7 @@ int main(void) {
                 cmocka_unit_test(test_log_free_clears),
                 cmocka_unit_test(test_kind_names),
                 cmocka_unit_test(test_log_levels_parse),
+                cmocka_unit_test(test_move),
                 cmocka_unit_test(test_json_quote),
                 cmocka_unit_test(test_xgrow),
         };

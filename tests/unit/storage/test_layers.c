@@ -1,0 +1,331 @@
+/* storage/layers.c: the layer store on disk. Temp layers appear under layers/ only by
+ * commit; gc, remove, usage and chain ids. Runs without root (overlay then falls back
+ * to vfs); the overlay case needs root and skips without it. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "storage/storage.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/rm.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+#define L1     "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+#define L2     "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+#define L3     "sha256:3333333333333333333333333333333333333333333333333333333333333333"
+#define HEX(l) ((l) + 7)
+
+struct fx {
+        char base[64];
+        char *root;
+        struct layer_store *ls;
+};
+
+static int count_fds(void) {
+        DIR *d = opendir("/proc/self/fd");
+        assert_non_null(d);
+        int n = 0;
+        for (struct dirent *de = readdir(d); de; de = readdir(d))
+                n += de->d_name[0] != '.';
+        closedir(d);
+        return n - 1;
+}
+
+static int setup(void **state) {
+        struct fx *f = xzalloc(sizeof(*f));
+        strcpy(f->base, "/tmp/test-layers-XXXXXX");
+        if (!mkdtemp(f->base))
+                return -1;
+        f->root = xasprintf("%s/store", f->base);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state) {
+        struct fx *f = *state;
+        layer_store_free(f->ls);
+        int r = rm_rf(f->base, NULL);
+        free(f->root);
+        free(f);
+        return r;
+}
+
+static char *in_root(struct fx *f, const char *rel) {
+        return xasprintf("%s/%s", f->root, rel);
+}
+
+static bool exists(const char *path) {
+        struct stat st;
+        return lstat(path, &st) == 0;
+}
+
+/* Entries of dir (without . and ..). */
+static size_t entries(const char *dir) {
+        DIR *d = opendir(dir);
+        assert_non_null(d);
+        size_t n = 0;
+        for (struct dirent *de = readdir(d); de; de = readdir(d))
+                n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+        closedir(d);
+        return n;
+}
+
+static void open_vfs(struct fx *f) {
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        if (layer_store_open(f->root, "vfs", &f->ls, &err) < 0)
+                fail_msg("open: %s", err->msg);
+        assert_int_equal(layer_store_driver(f->ls), STORAGE_VFS);
+}
+
+static void put_at(int dirfd, const char *name, const char *text) {
+        AUTOCLOSE int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+}
+
+/* A committed layer holding one file. */
+static void make_layer(struct fx *f, const char *parent, const char *chain, const char *file) {
+        struct layer_tmp *t = NULL;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        if (layer_tmp_new(f->ls, parent, &t, &err) < 0)
+                fail_msg("tmp: %s", err->msg);
+        put_at(t->diff_fd, file, chain);
+        if (layer_tmp_commit(f->ls, t, chain, &err) < 0)
+                fail_msg("commit: %s", err->msg);
+}
+
+static void test_chain_id(void **state) {
+        (void) state;
+        char out[DIGEST_STR_LEN + 1];
+        layer_chain_id(NULL, L1, out);
+        assert_string_equal(out, L1); /* the base layer's chain id is its diff id */
+        layer_chain_id(L1, L2, out);  /* sha256("<parent> <diff>") */
+        assert_string_equal(out, "sha256:9932074217c35353d2e03a3f5a86549f7c67bfeb0ba53e23d69f4d4c8f7958f5");
+}
+
+static void test_open_makes_the_tree_and_cleans_tmp(void **state) {
+        struct fx *f = *state;
+        /* leftovers of an interrupted pull */
+        AUTOFREE char *tmp = in_root(f, "tmp/layer-old/diff");
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        assert_int_equal(fs_mkdir_p(tmp, 0700, &err), 0);
+        open_vfs(f);
+        AUTOFREE char *layers = in_root(f, "layers");
+        AUTOFREE char *tmpdir = in_root(f, "tmp");
+        struct stat st;
+        assert_int_equal(stat(layers, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0700);
+        assert_int_equal(entries(tmpdir), 0);
+        assert_string_equal(layer_store_root(f->ls), f->root);
+        assert_string_equal(storage_driver_name(STORAGE_VFS), "vfs");
+        assert_string_equal(storage_driver_name(STORAGE_OVERLAY), "overlay");
+        assert_int_equal(layer_store_whiteout_mode(f->ls), WHITEOUT_APPLY);
+}
+
+static void test_open_refuses_unknown_driver(void **state) {
+        struct fx *f = *state;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        assert_int_equal(layer_store_open(f->root, "btrfs", &f->ls, &err), -1);
+        assert_null(f->ls);
+        assert_int_equal(err->kind, CRIC_E_INVALID);
+        assert_string_equal(err->msg, "storage driver btrfs is not supported (overlay, vfs)");
+        /* a root that cannot be made */
+        AUTOFREE char *file = xasprintf("%s/file", f->base);
+        AUTOCLOSE int fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        AUTOFREE char *below = xasprintf("%s/store", file);
+        err = cric_error_free(err);
+        assert_int_equal(layer_store_open(below, "vfs", &f->ls, &err), -1);
+        assert_null(f->ls);
+        assert_int_equal(err->errno_value, ENOTDIR);
+}
+
+/* overlay where it mounts (root), else the fallback to vfs */
+static void test_open_overlay_or_fallback(void **state) {
+        struct fx *f = *state;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        assert_int_equal(layer_store_open(f->root, "overlay2", &f->ls, &err), 0);
+        AUTOFREE char *tmpdir = in_root(f, "tmp");
+        assert_int_equal(entries(tmpdir), 0); /* the overlay check cleaned up after itself */
+        if (layer_store_driver(f->ls) == STORAGE_OVERLAY) {
+                assert_int_equal(layer_store_whiteout_mode(f->ls), WHITEOUT_OVERLAY);
+        } else {
+                print_message("overlay does not mount here (%s): fell back to vfs\n",
+                              geteuid() ? "not root" : "file system");
+                assert_int_equal(layer_store_whiteout_mode(f->ls), WHITEOUT_APPLY);
+        }
+}
+
+static void test_tmp_commit_and_discard(void **state) {
+        struct fx *f = *state;
+        open_vfs(f);
+        int fds = count_fds();
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        struct layer_tmp *t = NULL;
+        assert_int_equal(layer_tmp_new(f->ls, NULL, &t, &err), 0);
+        AUTOFREE char *tmp_prefix = in_root(f, "tmp/layer-");
+        assert_memory_equal(t->path, tmp_prefix, strlen(tmp_prefix));
+        assert_true(t->diff_fd >= 0);
+        put_at(t->diff_fd, "hello", "world");
+        AUTOFREE char *tmp_path = xstrdup(t->path);
+        assert_false(layer_store_has(f->ls, L1));
+        assert_int_equal(layer_tmp_commit(f->ls, t, L1, &err), 0);
+        assert_false(exists(tmp_path));
+        assert_true(layer_store_has(f->ls, L1));
+        AUTOFREE char *diff = layer_store_diff_path(f->ls, L1);
+        AUTOFREE char *want_diff = xasprintf("%s/layers/%s/diff", f->root, HEX(L1));
+        assert_string_equal(diff, want_diff);
+        AUTOFREE char *hello = xasprintf("%s/hello", diff);
+        assert_true(exists(hello));
+
+        /* discarded: nothing stays */
+        assert_int_equal(layer_tmp_new(f->ls, NULL, &t, &err), 0);
+        AUTOFREE char *gone = xstrdup(t->path);
+        assert_null(layer_tmp_discard(t));
+        assert_false(exists(gone));
+        assert_null(layer_tmp_discard(NULL));
+        assert_int_equal(count_fds(), fds);
+}
+
+/* The same layer twice (a concurrent pull): the first stays, the second is dropped. */
+static void test_commit_twice_keeps_the_first(void **state) {
+        struct fx *f = *state;
+        open_vfs(f);
+        make_layer(f, NULL, L1, "first");
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        struct layer_tmp *t = NULL;
+        assert_int_equal(layer_tmp_new(f->ls, NULL, &t, &err), 0);
+        put_at(t->diff_fd, "second", "x");
+        AUTOFREE char *tmp_path = xstrdup(t->path);
+        assert_int_equal(layer_tmp_commit(f->ls, t, L1, &err), 0);
+        assert_null(err);
+        assert_false(exists(tmp_path));
+        AUTOFREE char *diff = layer_store_diff_path(f->ls, L1);
+        AUTOFREE char *first = xasprintf("%s/first", diff);
+        AUTOFREE char *second = xasprintf("%s/second", diff);
+        assert_true(exists(first));
+        assert_false(exists(second));
+}
+
+/* vfs: a child layer starts as a copy of its parent. */
+static void test_vfs_child_starts_from_parent(void **state) {
+        struct fx *f = *state;
+        open_vfs(f);
+        make_layer(f, NULL, L1, "base-file");
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        struct layer_tmp *t = NULL;
+        assert_int_equal(layer_tmp_new(f->ls, L1, &t, &err), 0);
+        struct stat st;
+        assert_int_equal(fstatat(t->diff_fd, "base-file", &st, 0), 0);
+        put_at(t->diff_fd, "child-file", "c");
+        assert_int_equal(layer_tmp_commit(f->ls, t, L2, &err), 0);
+        AUTOFREE char *diff1 = layer_store_diff_path(f->ls, L1);
+        AUTOFREE char *child_in_parent = xasprintf("%s/child-file", diff1);
+        assert_false(exists(child_in_parent)); /* a copy, not the parent itself */
+
+        /* a parent that is not there: an error, and no temp dir left */
+        int fds = count_fds();
+        t = NULL;
+        assert_int_equal(layer_tmp_new(f->ls, L3, &t, &err), -1);
+        assert_null(t);
+        AUTOFREE char *prefix = xasprintf("copy parent layer %s: cp ", L3);
+        assert_memory_equal(err->msg, prefix, strlen(prefix));
+        AUTOFREE char *tmpdir = in_root(f, "tmp");
+        assert_int_equal(entries(tmpdir), 0);
+        assert_int_equal(count_fds(), fds);
+}
+
+static void test_remove_and_gc(void **state) {
+        struct fx *f = *state;
+        open_vfs(f);
+        make_layer(f, NULL, L1, "a");
+        make_layer(f, NULL, L2, "b");
+        make_layer(f, NULL, L3, "c");
+        AUTOFREE char *hidden = in_root(f, "layers/.keep-me");
+        assert_int_equal(mkdir(hidden, 0700), 0);
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        assert_int_equal(layer_store_remove(f->ls, L3, &err), 0);
+        assert_false(layer_store_has(f->ls, L3));
+        assert_int_equal(layer_store_remove(f->ls, L3, &err), 0); /* missing is fine */
+        make_layer(f, NULL, L3, "c");
+        char *keep[] = {L2, NULL};
+        int fds = count_fds();
+        assert_int_equal(layer_store_gc(f->ls, keep, &err), 0);
+        assert_int_equal(count_fds(), fds);
+        assert_null(err);
+        assert_false(layer_store_has(f->ls, L1));
+        assert_true(layer_store_has(f->ls, L2));
+        assert_false(layer_store_has(f->ls, L3));
+        assert_true(exists(hidden)); /* not a layer: left alone */
+        char *none[] = {NULL};
+        assert_int_equal(layer_store_gc(f->ls, none, &err), 0);
+        assert_false(layer_store_has(f->ls, L2));
+}
+
+static void test_gc_without_layers_dir(void **state) {
+        struct fx *f = *state;
+        open_vfs(f);
+        AUTOFREE char *layers = in_root(f, "layers");
+        assert_int_equal(rmdir(layers), 0);
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        char *none[] = {NULL};
+        assert_int_equal(layer_store_gc(f->ls, none, &err), -1);
+        assert_int_equal(err->errno_value, ENOENT);
+        AUTOFREE char *want = xasprintf("open %s: No such file or directory", layers);
+        assert_string_equal(err->msg, want);
+}
+
+static void test_usage_counts_layers(void **state) {
+        struct fx *f = *state;
+        open_vfs(f);
+        uint64_t bytes0 = 0, inodes0 = 0, bytes1 = 0, inodes1 = 0;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        assert_int_equal(layer_store_usage(f->ls, &bytes0, &inodes0, &err), 0);
+        assert_true(inodes0 >= 3); /* the root, layers/ and tmp/ */
+        struct layer_tmp *t = NULL;
+        assert_int_equal(layer_tmp_new(f->ls, NULL, &t, &err), 0);
+        AUTOFREE char *big = xmalloc(1 << 20);
+        memset(big, 'x', 1 << 20);
+        AUTOCLOSE int fd = openat(t->diff_fd, "big", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, big, 1 << 20), 1 << 20);
+        assert_int_equal(fsync(fd), 0);
+        assert_int_equal(layer_tmp_commit(f->ls, t, L1, &err), 0);
+        assert_int_equal(layer_store_usage(f->ls, &bytes1, &inodes1, &err), 0);
+        assert_int_equal(inodes1, inodes0 + 3); /* <hex>/, diff/, big */
+        assert_true(bytes1 >= bytes0 + (1 << 20));
+        assert_null(err);
+}
+
+int main(void) {
+        log_set_level(LOG_LEVEL_ERROR); /* the store logs at info */
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_chain_id),
+                cmocka_unit_test_setup_teardown(test_open_makes_the_tree_and_cleans_tmp, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_open_refuses_unknown_driver, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_open_overlay_or_fallback, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_tmp_commit_and_discard, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_commit_twice_keeps_the_first, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_vfs_child_starts_from_parent, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_remove_and_gc, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_gc_without_layers_dir, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_usage_counts_layers, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
