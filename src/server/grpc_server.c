@@ -179,6 +179,11 @@ static ProtobufCMessage *dispatch(struct call_slot *slot, const char *path, grpc
                 cric_error_set(err, CRIC_E_INVALID, "%s: cannot decode the request as %s", path, m->request->name);
                 return NULL;
         }
+        if (rpc_check_utf8(req, err) < 0) {
+                protobuf_c_message_free_unpacked(req, NULL);
+                cric_error_prefix(err, "%s", path);
+                return NULL;
+        }
         struct rpc_ctx ctx = {.method = path,
                               .cfg = server_get_config(slot->srv),
                               .deadline = slot->details.deadline,

@@ -56,6 +56,11 @@ const struct rpc_method *rpc_method_at(size_t i);
  * error level and free it. */
 void rpc_check_no_error_left(const char *method, struct cric_error **err);
 
+/* Every string field of req (nested messages, repeated fields and maps included) is
+ * well-formed UTF-8; CRIC_E_INVALID naming the field ("config.labels[0].value is not
+ * valid UTF-8") otherwise. */
+int rpc_check_utf8(const ProtobufCMessage *req, struct cric_error **err);
+
 /* Error kind -> gRPC status code, in one place. */
 grpc_status_code rpc_status_from_kind(enum cric_error_kind kind);
 

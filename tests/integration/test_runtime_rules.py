@@ -1,12 +1,15 @@
 """Rules of the runtime's own that the kubelet relies on, against real crun and runc:
 a stop signal is never lost to a PID 1 that installs its handler late, POD namespaces
-of a container are its pod's whatever mode the pod has, and every container has
-HOSTNAME. Uses the daemon and helpers of test_containers."""
+of a container are its pod's whatever mode the pod has, every container has HOSTNAME,
+and a request whose strings are not UTF-8 is refused. Uses the daemon and helpers of
+test_containers."""
 import os
 import socket
 import subprocess
 import time
 from contextlib import contextmanager
+
+import grpc
 
 from cric import pb, wait_for
 from test_containers import ctx, env  # noqa: F401 (fixtures)
@@ -88,3 +91,22 @@ def test_hostname_env(ctx):
     host = ctx.pod("hostpod", net=pb.NODE)
     h = ctx.sleeper(host)
     assert h.sh("echo $HOSTNAME").strip() == socket.gethostname()
+
+
+def test_a_request_with_invalid_utf8_is_refused(env):
+    """proto3 strings are UTF-8; what a client sends ends up in config.json and in the
+    store, so a string that is not is INVALID_ARGUMENT, naming the field."""
+    cfg = pb.PodSandboxConfig(metadata=pb.PodSandboxMetadata(name="utf8", namespace="default", uid="u-utf8"),
+                              labels={"app": "PLACEHOLDER"})
+    raw = pb.RunPodSandboxRequest(config=cfg).SerializeToString().replace(b"PLACEHOLDER", b"\xff\xfe\xfdPLACEHOL")
+    call = env.d.channel.unary_unary("/runtime.v1.RuntimeService/RunPodSandbox",
+                                     request_serializer=lambda b: b,
+                                     response_deserializer=pb.RunPodSandboxResponse.FromString)
+    try:
+        call(raw, timeout=30)
+        raise AssertionError("RunPodSandbox accepted invalid UTF-8")
+    except grpc.RpcError as e:
+        assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, e
+        assert "config.labels[0].value is not valid UTF-8" in e.details(), e.details()
+    pods = env.d.runtime.ListPodSandbox(pb.ListPodSandboxRequest(), timeout=30).items
+    assert not [p for p in pods if p.metadata.uid == "u-utf8"]
