@@ -1,0 +1,83 @@
+/* See testlib.h. Failures go through cmocka (fail_msg), so these helpers may only run
+ * inside a test or a fixture, never in a forked child. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "testlib.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/rm.h"
+#include "util/xalloc.h"
+
+/* Big enough for any fixture file a unit test reads back (logs, mountinfo). */
+#define READ_MAX (64u << 20)
+
+char *testlib_tmpdir(const char *name) {
+        char *dir = xasprintf("/tmp/cric-%s-XXXXXX", name);
+        if (!mkdtemp(dir))
+                fail_msg("mkdtemp %s: %s", dir, strerror(errno));
+        return dir;
+}
+
+int testlib_rmtree(const char *path) {
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        if (!path || rm_rf(path, &err) == 0)
+                return 0;
+        print_error("cannot remove %s: %s\n", path, err->msg);
+        return -1;
+}
+
+static char *read_file(bool must, const char *fmt, va_list ap) {
+        AUTOFREE char *path = NULL;
+        if (vasprintf(&path, fmt, ap) < 0)
+                fail_msg("out of memory");
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        char *data = NULL;
+        if (fs_read_file(path, READ_MAX, &data, NULL, &err) == 0)
+                return data;
+        if (must)
+                fail_msg("read %s: %s", path, err->msg);
+        return NULL;
+}
+
+char *testlib_read_file(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        char *data = read_file(true, fmt, ap);
+        va_end(ap);
+        return data;
+}
+
+char *testlib_try_read_file(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        char *data = read_file(false, fmt, ap);
+        va_end(ap);
+        return data;
+}
+
+long testlib_now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+void testlib_sleep_ms(long ms) {
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+bool testlib_wait_until(bool (*pred)(void *arg), void *arg, long timeout_ms) {
+        return WAIT_UNTIL(pred(arg), timeout_ms);
+}
