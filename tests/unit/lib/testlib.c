@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "testlib.h"
 #include "util/cleanup.h"
@@ -64,6 +65,27 @@ char *testlib_try_read_file(const char *fmt, ...) {
         char *data = read_file(false, fmt, ap);
         va_end(ap);
         return data;
+}
+
+void testlib_capture_stderr(struct testlib_capture *c) {
+        snprintf(c->path, sizeof(c->path), "/tmp/cric-stderr-XXXXXX");
+        int fd = mkstemp(c->path);
+        if (fd < 0)
+                fail_msg("mkstemp %s: %s", c->path, strerror(errno));
+        fflush(stderr);
+        c->saved_fd = dup(STDERR_FILENO);
+        assert_true(c->saved_fd >= 0);
+        assert_true(dup2(fd, STDERR_FILENO) >= 0);
+        close(fd);
+}
+
+char *testlib_capture_end(struct testlib_capture *c) {
+        fflush(stderr);
+        dup2(c->saved_fd, STDERR_FILENO);
+        close(c->saved_fd);
+        char *text = testlib_read_file("%s", c->path);
+        unlink(c->path);
+        return text;
 }
 
 long testlib_now_ms(void) {

@@ -4,6 +4,7 @@
  *   REQUIRE_ROOT(why)          skip the test, saying why, unless we run as root
  *   testlib_tmpdir(name)       fresh /tmp/cric-<name>-XXXXXX; testlib_rmtree removes it
  *   testlib_read_file(...)     a whole file as a string (fails the test, or NULL for _try_)
+ *   testlib_capture_stderr     what the code under test logs, as a string
  *   WAIT_UNTIL(cond, ms)       poll until cond holds or the deadline passes
  *
  * Waits poll with a deadline: a test never sleeps and then asserts. Nothing here is
@@ -41,6 +42,15 @@ int testlib_rmtree(const char *path);
  * testlib_try_read_file returns NULL instead (for files that may rightly be missing). */
 char *testlib_read_file(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *testlib_try_read_file(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Redirects stderr (where the log functions write) into a temp file until
+ * testlib_capture_end, which restores it and returns what was written (caller frees). */
+struct testlib_capture {
+        int saved_fd;
+        char path[64];
+};
+void testlib_capture_stderr(struct testlib_capture *c);
+char *testlib_capture_end(struct testlib_capture *c);
 
 /* Milliseconds on the monotonic clock, and a sleep that resumes after signals. */
 long testlib_now_ms(void);

@@ -19,6 +19,7 @@
 
 #include "network/cni.h"
 #include "network/cni_internal.h"
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -42,9 +43,7 @@ static char *sub(const char *name) {
 
 static int setup(void **state) {
         (void) state;
-        char tmpl[] = "/tmp/cric-cni-exec-test-XXXXXX";
-        assert_non_null(mkdtemp(tmpl));
-        tmpdir = xstrdup(tmpl);
+        tmpdir = testlib_tmpdir("cni-exec-test");
         bin1 = sub("bin1");
         bin2 = sub("bin2");
         logdir = sub("log");
@@ -59,8 +58,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
         (void) state;
-        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        assert_int_equal(rm_rf(tmpdir, &err), 0);
+        assert_int_equal(testlib_rmtree(tmpdir), 0);
         free(tmpdir);
         free(bin1);
         free(bin2);
@@ -144,21 +142,13 @@ static struct json_object *parse_json(const char *text) {
         return o;
 }
 
-static char *read_text(const char *path) {
-        char *data = NULL;
-        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        if (fs_read_file(path, 1 << 20, &data, NULL, &err) < 0)
-                fail_msg("%s", err->msg);
-        return data;
-}
-
 /* ---- recorded calls ---- */
 
 static int n_calls(void) {
         AUTOFREE char *path = xasprintf("%s/seq", logdir);
         if (access(path, F_OK) != 0)
                 return 0;
-        AUTOFREE char *s = read_text(path);
+        AUTOFREE char *s = testlib_read_file("%s", path);
         return atoi(s);
 }
 
@@ -184,12 +174,12 @@ static void rec_load(int n, const char *who, struct rec *r) {
         AUTOFREE char *pwho = xasprintf("%s/%d.who", logdir, n);
         AUTOFREE char *penv = xasprintf("%s/%d.env", logdir, n);
         AUTOFREE char *pin = xasprintf("%s/%d.stdin", logdir, n);
-        r->who = read_text(pwho);
+        r->who = testlib_read_file("%s", pwho);
         r->who[strcspn(r->who, "\n")] = '\0';
         if (strcmp(r->who, who) != 0)
                 fail_msg("call %d: got \"%s\", want \"%s\"", n, r->who, who);
-        r->env = read_text(penv);
-        AUTOFREE char *in = read_text(pin);
+        r->env = testlib_read_file("%s", penv);
+        AUTOFREE char *in = testlib_read_file("%s", pin);
         r->in = parse_json(in);
 }
 
@@ -347,7 +337,7 @@ static void test_add_cache_entry(void **state) {
         struct stat st;
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal(st.st_mode & 0777, 0600);
-        AUTOFREE char *text = read_text(path);
+        AUTOFREE char *text = testlib_read_file("%s", path);
         CLEANUP(json_putp) struct json_object *c = parse_json(text);
         assert_json_member(c, "networkName", "\"mynet\"");
         assert_json_member(c, "containerId", "\"pod1\"");
@@ -1046,9 +1036,10 @@ static char *host_veth(const char *result, const char *bridge) {
 
 static void test_real_plugins(void **state) {
         (void) state;
-        if (geteuid() != 0 || !fs_is_executable("/usr/lib/cni/bridge") ||
-            !fs_is_executable("/usr/lib/cni/host-local") || !fs_is_executable("/usr/lib/cni/loopback")) {
-                print_message("skipped: needs root and bridge, host-local and loopback in /usr/lib/cni\n");
+        REQUIRE_ROOT("to create a network namespace");
+        if (!fs_is_executable("/usr/lib/cni/bridge") || !fs_is_executable("/usr/lib/cni/host-local") ||
+            !fs_is_executable("/usr/lib/cni/loopback")) {
+                print_message("skipped: needs bridge, host-local and loopback in /usr/lib/cni\n");
                 skip();
         }
         AUTOFREE char *ns = xasprintf("cric-cni-%d", (int) getpid());
