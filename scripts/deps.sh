@@ -3,17 +3,24 @@
 # Usage: scripts/deps.sh [build|test]   (test also installs what the test suite uses)
 set -euo pipefail
 
+# What building cricd, cricctl, cric-monitor and cric-pause needs (protoc-c generates the
+# C code of the CRI; -static links need libc.a from build-essential), then what running
+# them needs: the OCI runtimes and the CNI plugins (portmap and bridge's ipMasq run
+# iptables). The unit tests' cmocka is not here: meson builds them only when it is found.
 build_pkgs=(
         build-essential meson ninja-build pkg-config
         libgrpc-dev protobuf-c-compiler libprotobuf-c-dev libjson-c-dev
         libcurl4-openssl-dev libarchive-dev zlib1g-dev libzstd-dev libsqlite3-dev libssl-dev libsystemd-dev
-        crun runc containernetworking-plugins iptables iproute2
+        crun runc containernetworking-plugins iptables
 )
+# What only the tests use: cmocka, clang (fuzzing, a second compiler), protoc (the Python
+# CRI classes), Python with grpcio and pytest, the fixture registry and its tools, and
+# iproute2 (the network tests look into pod namespaces with ip and nsenter).
 test_pkgs=(
         clang clang-format libclang-rt-14-dev libcmocka-dev protobuf-compiler
         python3 python3-grpcio python3-protobuf python3-pytest
         docker-registry skopeo busybox-static apache2-utils openssl zstd
-        python3-jwt python3-cryptography
+        python3-jwt python3-cryptography iproute2
 )
 
 want=("${build_pkgs[@]}")

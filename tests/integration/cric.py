@@ -9,6 +9,8 @@ import time
 
 import grpc
 
+from fixtures.wait import wait_for  # noqa: F401  (re-exported: tests import it from here)
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("CRIC_BUILD_DIR", os.path.join(REPO, "build"))
 CRICD = os.path.join(BUILD, "cricd")
@@ -30,18 +32,6 @@ def load_pb2():
 
 
 pb = load_pb2()
-
-
-def wait_for(cond, timeout=20.0, what="condition", interval=0.05):
-    """Polls cond until it returns something true (which it returns); fails after timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
-        time.sleep(interval)
 
 
 def rpc_error(fn, *a, **kw):

@@ -4,12 +4,14 @@ import collections
 import json
 import os
 import re
+import select
 import subprocess
 import time
 
 import pytest
 
 import cric
+from cric import wait_for
 
 pytestmark = pytest.mark.usefixtures("registry")
 
@@ -147,18 +149,8 @@ def status(d, cid):
     return json.loads(ctl(d, "inspect", "-q", cid).stdout)["status"]
 
 
-def wait_for(pred, what, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
-
-
 def wait_exited(d, cid):
-    return wait_for(lambda: status(d, cid)["state"] == "CONTAINER_EXITED" and status(d, cid), "%s to exit" % cid)
+    return wait_for(lambda: status(d, cid)["state"] == "CONTAINER_EXITED" and status(d, cid), 30, "%s to exit" % cid)
 
 
 def table(out, columns):
@@ -342,7 +334,7 @@ def test_stop_rm(clean, tmp_path, busybox):
     pod_id, pod_cfg = new_pod(d, tmp_path, "gone")
     cid = new_container(d, tmp_path, pod_id, pod_cfg, "victim", busybox.ref, pod="gone")
     log_path = status(d, cid)["logPath"]
-    wait_for(lambda: os.path.exists(log_path), "the log file")
+    wait_for(lambda: os.path.exists(log_path), 30, "the log file")
     r = ctl(d, "rm", cid, check=False)  # a running container needs stop or -f first
     assert r.returncode == 1 and 'container "%s" is running, please stop it first' % cid in r.stderr
     start_ns = time.monotonic()
@@ -358,7 +350,7 @@ def test_stop_rm(clean, tmp_path, busybox):
     # -f stops first (at once: timeout 0), then removes; -k keeps the log
     c2 = new_container(d, tmp_path, pod_id, pod_cfg, "forced", busybox.ref, pod="gone")
     log2 = status(d, c2)["logPath"]
-    wait_for(lambda: os.path.exists(log2), "the log file")
+    wait_for(lambda: os.path.exists(log2), 30, "the log file")
     assert ctl(d, "rm", "-f", "-k", c2).stdout == "%s\n%s\n" % (c2, c2)
     assert os.path.exists(log2)
     r = ctl(d, "rm", "nosuchcontainer", check=False)
@@ -474,22 +466,52 @@ def test_logs_cri_format(clean, tmp_path, busybox):
     assert (r.stdout, r.stderr) == ("partial\n\n", "e1\nunfinished")
 
 
+# Holds the container's last lines back until the test lets it go (`exec touch /tmp/go`).
+GATE = "while [ ! -e /tmp/go ]; do sleep 0.05; done"
+
+
+def follow(d, *args):
+    """`cricctl logs -f args...` in the background (text pipes)."""
+    return subprocess.Popen([cric.CRICCTL, "--runtime-endpoint", "unix://" + d.socket, "--timeout", "60s",
+                             "logs", "-f"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def first_line(p, timeout=30):
+    wait_for(lambda: select.select([p.stdout], [], [], 0.1)[0], timeout, "the first line of logs -f")
+    return p.stdout.readline()
+
+
+def finish(p):
+    try:
+        return p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def test_logs_follow(clean, tmp_path, busybox):
     d = clean
     pod_id, pod_cfg = new_pod(d, tmp_path, "fol")
-    cmd = ["sh", "-c", "echo a; sleep 2; echo b >&2; sleep 1; echo c"]
+    cmd = ["sh", "-c", "echo a; %s; echo b >&2; echo c" % GATE]
     cid = new_container(d, tmp_path, pod_id, pod_cfg, "slow", busybox.ref, cmd=cmd, pod="fol")
-    t0 = time.monotonic()
-    r = ctl(d, "logs", "-f", cid, timeout=60)
-    assert (r.stdout, r.stderr) == ("a\nc\n", "b\n")
-    assert time.monotonic() - t0 > 1  # it waited for the container
+    p = follow(d, cid)
+    # "a" arrives while the container waits at the gate: the rest can only come by following
+    assert first_line(p) == "a\n"
+    ctl(d, "exec", cid, "touch", "/tmp/go")
+    out, err = finish(p)
+    assert (p.returncode, "a\n" + out, err) == (0, "a\nc\n", "b\n")
     assert status(d, cid)["state"] == "CONTAINER_EXITED"
     # --follow with --tail: the last line, then what comes
-    cmd = ["sh", "-c", "echo old1; echo old2; sleep 4; echo new"]
+    cmd = ["sh", "-c", "echo old1; echo old2; %s; echo new" % GATE]
     c2 = new_container(d, tmp_path, pod_id, pod_cfg, "tailed", busybox.ref, cmd=cmd, pod="fol")
     log_path = status(d, c2)["logPath"]
-    wait_for(lambda: os.path.exists(log_path) and "old2" in open(log_path).read(), "old2 in the log")
-    assert ctl(d, "logs", "-f", "--tail", "1", c2, timeout=60).stdout == "old2\nnew\n"
+    wait_for(lambda: os.path.exists(log_path) and "old2" in open(log_path).read(), 30, "old2 in the log")
+    p = follow(d, "--tail", "1", c2)
+    assert first_line(p) == "old2\n"
+    ctl(d, "exec", c2, "touch", "/tmp/go")
+    out, err = finish(p)
+    assert (p.returncode, "old2\n" + out, err) == (0, "old2\nnew\n", "")
 
 
 def test_logs_errors(clean, tmp_path, busybox):

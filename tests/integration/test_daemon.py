@@ -7,13 +7,12 @@ import socket
 import stat
 import subprocess
 import threading
-import time
 
 import grpc
 import pytest
 
 import cric
-from cric import pb
+from cric import pb, wait_for
 
 
 def test_version(daemon):
@@ -163,10 +162,8 @@ def test_configured_size_limit(make_daemon):
 
 def wait_started(d, n, timeout=10):
     """Waits until the daemon has picked up n Version calls in all (trace log)."""
-    deadline = time.monotonic() + timeout
-    while d.read_log().count("rpc /runtime.v1.RuntimeService/Version: started") < n:
-        assert time.monotonic() < deadline, "the calls did not reach cricd"
-        time.sleep(0.02)
+    wait_for(lambda: d.read_log().count("rpc /runtime.v1.RuntimeService/Version: started") >= n, timeout,
+             "%d Version calls to reach cricd" % n)
 
 
 class StalledCall:
@@ -229,9 +226,10 @@ def test_sigterm_lets_calls_in_flight_finish(make_daemon):
     s = StalledCall(d)
     wait_started(d, before + 1)
     d.signal(signal.SIGTERM)
-    time.sleep(0.5)
+    wait_for(lambda: "received Terminated, shutting down" in d.read_log(), 10, "cricd to take the SIGTERM")
     assert d.proc.poll() is None, "cricd must wait for the call in flight"
     s.release()
+    # the call sent its request after the SIGTERM and still got its answer: cricd waited
     assert s.error is None and s.result.runtime_name == "cric"
     assert d.proc.wait(20) == 0
     assert not os.path.exists(d.socket), "socket removed on shutdown"
@@ -252,13 +250,8 @@ def test_sighup_reloads_config(make_daemon):
         f.write('[cric.runtime]\ncgroup_manager = "systemd"\n')
     # Flags override files, so this daemon must not get --cgroup-manager: it has none.
     d.signal(signal.SIGHUP)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if d.runtime.RuntimeConfig(pb.RuntimeConfigRequest(), timeout=5).linux.cgroup_driver == pb.SYSTEMD:
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("SIGHUP did not reload the config")
+    wait_for(lambda: d.runtime.RuntimeConfig(pb.RuntimeConfigRequest(), timeout=5).linux.cgroup_driver ==
+             pb.SYSTEMD, 10, "SIGHUP to reload the config")
     assert "configuration reloaded" in d.read_log()
 
 
@@ -267,10 +260,7 @@ def test_sighup_with_bad_config_keeps_running(make_daemon):
     with open(d.config, "w") as f:
         f.write("[cric.api\n")
     d.signal(signal.SIGHUP)
-    deadline = time.monotonic() + 10
-    while "keeping the running configuration" not in d.read_log():
-        assert time.monotonic() < deadline, d.read_log()
-        time.sleep(0.05)
+    wait_for(lambda: "keeping the running configuration" in d.read_log(), 10, "the refused reload in the log")
     assert d.runtime.Version(pb.VersionRequest(), timeout=5).runtime_name == "cric"
 
 

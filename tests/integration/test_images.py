@@ -5,13 +5,12 @@ import os
 import signal
 import stat
 import threading
-import time
 
 import grpc
 import pytest
 
 import cric
-from cric import pb
+from cric import pb, wait_for
 
 pytestmark = pytest.mark.usefixtures("registry")
 
@@ -232,10 +231,9 @@ def test_hostile_layers_are_refused(idaemon, registry, name):
 
 def test_hostile_symlink_across_layers_stays_inside(idaemon, registry):
     e = registry.images["hostile-symlink-layers"].expect
-    try:
-        pull(idaemon, registry.reference("hostile-symlink-layers"))
-    except grpc.RpcError as err:
-        assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    # Each layer unpacks into its own directory, where the first layer's symlink does not
+    # exist: the second layer's file lands in a plain directory, so the pull succeeds.
+    assert pull(idaemon, registry.reference("hostile-symlink-layers"))
     assert not os.path.exists(e["escape"])
 
 
@@ -350,7 +348,7 @@ def test_tls_registry_without_ca_fails(make_daemon, tmp_path, tls_registry):
     d = make_image_daemon(make_daemon, tmp_path, registries_conf(tls_registry))
     with pytest.raises(grpc.RpcError) as err:
         pull(d, tls_registry.reference("busybox"))
-    assert err.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.PERMISSION_DENIED)
+    assert err.value.code() == grpc.StatusCode.UNAVAILABLE, err.value.details()  # a failed connection
     assert "certificate" in err.value.details().lower() or "ssl" in err.value.details().lower()
 
 
@@ -431,13 +429,27 @@ def test_images_survive_restart(make_daemon, tmp_path, registry):
     assert status(d, registry.reference("busybox")).image.id == image_id
 
 
-def test_kill_during_pull_leaves_no_half_image(make_daemon, tmp_path, registry):
-    d = make_image_daemon(make_daemon, tmp_path, registries_conf(registry))
-    ref = registry.reference("whiteout")
-    for delay in (0.0, 0.02, 0.05, 0.1, 0.3):
-        t = threading.Thread(target=lambda: pytest.raises(Exception, pull, d, ref))
+def test_kill_during_pull_leaves_no_half_image(make_daemon, tmp_path, flaky_registry):
+    """cricd is killed at each step of a pull in turn: once the registry (a pass-through
+    proxy that counts requests) has seen k requests of it, for k = 0, 1, 2, ... until a
+    pull finishes before its kill. After a restart the image is whole or absent."""
+    flaky_registry.configure(fail_first=0)  # zeroes the request count
+    d = make_image_daemon(make_daemon, tmp_path, registries_conf(flaky_registry))
+    ref = flaky_registry.reference("whiteout")
+    for k in range(12):
+        done = threading.Event()
+
+        def run():
+            try:
+                pull(d, ref)
+                done.set()
+            except grpc.RpcError:
+                pass
+        before = flaky_registry.stats()["requests"]
+        t = threading.Thread(target=run)
         t.start()
-        time.sleep(delay)
+        wait_for(lambda: done.is_set() or flaky_registry.stats()["requests"] >= before + k, 60,
+                 "request %d of the pull" % k)
         d.proc.send_signal(signal.SIGKILL)
         d.proc.wait(10)
         t.join(30)
@@ -450,6 +462,8 @@ def test_kill_during_pull_leaves_no_half_image(make_daemon, tmp_path, registry):
             remove(d, imgs[0].id)
         assert tmp_entries(d) == []
         assert layer_dirs(d) == []
+        if done.is_set():
+            break
     assert pull(d, ref)
 
 

@@ -19,6 +19,9 @@ import uuid
 
 import pytest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from fixtures.wait import wait_for  # noqa: E402
+
 BUILD_DIR = os.environ.get("CRIC_BUILD_DIR", "/work/main/build")
 MONITOR = os.environ.get("CRIC_MONITOR") or os.path.join(BUILD_DIR, "cric-monitor")
 CRUN = shutil.which("crun") or "/usr/bin/crun"
@@ -35,17 +38,6 @@ pytestmark = [
 ]
 
 
-def wait_for(cond, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
-        time.sleep(0.02)
-
-
 def proc_state(pid):
     """'R', 'S', ... or None when gone; 'Z' for a zombie (PID 1 here reaps late)."""
     try:
@@ -57,6 +49,33 @@ def proc_state(pid):
 
 def is_running(pid):
     return proc_state(pid) not in (None, "Z", "X")
+
+
+def proc_comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def proc_ppid(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def socket_fds(pid):
+    """How many sockets pid has open."""
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            n += os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:")
+        except OSError:
+            pass
+    return n
 
 
 def is_monitor(pid):
@@ -422,7 +441,7 @@ def test_log_size_max_truncates(h):
 def test_killed_by_signal(h):
     report, _ = h.create("sig", ["sleep", "1000"])
     h.start("sig")
-    time.sleep(0.2)
+    wait_for(lambda: proc_comm(report["pid"]) == "sleep", 10, "the container to run sleep")
     h.rt("kill", "sig", "KILL")
     ex = h.wait_exit("sig")
     assert ex["signal"] == 9
@@ -463,9 +482,11 @@ def test_oom_kill_of_the_init_process(h):
 
 def test_tty_output_and_resize(h):
     h.create("tty", ["sh", "-c", "test -t 1 && echo isatty; stty size; echo err >&2"], tty=True)
+    # The fifo is read asynchronously, and a resize leaves no trace; a reopen behind it
+    # logs "log reopened" once the monitor has taken both lines, in order.
     with open(h.socket_path("tty", "ctl"), "w") as ctl:
-        ctl.write("resize 30 100\n")
-    time.sleep(0.1)  # the fifo is asynchronous
+        ctl.write("resize 30 100\nreopen\n")
+    wait_for(lambda: "container tty: log reopened" in h.read_monitor_log("tty"), 10, "the monitor to take the resize")
     h.start("tty")
     assert h.wait_exit("tty")["exit_code"] == 0
     entries = h.entries("tty")
@@ -501,8 +522,9 @@ def recv_until(s, needle, timeout=10):
 
 
 def test_attach_output_and_stdin(h):
-    h.create("at", ["sh", "-c", "echo ready; while read l; do echo got:$l; echo e:$l >&2; "
-                    "[ \"$l\" = quit ] && exit 4; done"], stdin=True)
+    report, _ = h.create("at", ["sh", "-c", "echo ready; while read l; do echo got:$l; echo e:$l >&2; "
+                                "[ \"$l\" = quit ] && exit 4; done"], stdin=True)
+    mon = report["monitor_pid"]
     a = attach(h, "at")
     h.start("at")
     got = recv_until(a, b"ready")
@@ -510,9 +532,10 @@ def test_attach_output_and_stdin(h):
     a.send(b"hello\n")
     got = recv_until(a, b"e:hello")
     assert b"got:hello\n" in got[1] and b"e:hello\n" in got[2]
+    with_a = socket_fds(mon)
     a.close()  # without --stdin-once the container keeps its stdin
-    time.sleep(0.2)
-    assert not os.path.exists(h.exit_file("at"))
+    wait_for(lambda: socket_fds(mon) < with_a, 10, "the monitor to drop the detached client")
+    assert not os.path.exists(h.exit_file("at")) and is_running(report["pid"])
     b = attach(h, "at")
     b.send(b"quit\n")
     got = recv_until(b, b"got:quit")
@@ -590,7 +613,8 @@ def test_exec_sync(h):
 def test_exec_sync_timeout(h):
     h.create("ext", ["sleep", "1000"])
     h.start("ext")
-    res, took = exec_sync(h, "ext", ["sh", "-c", "echo started; exec sleep 60"], timeout=1)
+    # 3 s: time enough for `started` to get out on a loaded machine, far short of the sleep
+    res, took = exec_sync(h, "ext", ["sh", "-c", "echo started; exec sleep 60"], timeout=3)
     assert res["timed_out"] is True
     assert res["exit_code"] == -1
     assert res["stdout"] == b"started\n"
@@ -638,10 +662,10 @@ def test_monitor_survives_the_death_of_its_parent(h):
     os.kill(parent.pid, signal.SIGKILL)  # the "daemon" dies
     parent.wait()
     parent.stdout.close()
-    time.sleep(0.2)
+    # once the kernel has given the monitor a new parent, the old one's death is done
+    wait_for(lambda: proc_ppid(mon) not in (None, parent.pid), 10, "the monitor to be reparented")
     assert is_monitor(mon)
     h.start("orphan")
-    time.sleep(0.2)
     assert is_running(report["pid"])
     open(os.path.join(b, "rootfs", "tmp", "go"), "w").close()
     assert h.wait_exit("orphan")["exit_code"] == 5
@@ -650,7 +674,7 @@ def test_monitor_survives_the_death_of_its_parent(h):
 def test_monitor_rss(h):
     report, _ = h.create("rss", ["sleep", "1000"], log_level="info")  # as in production
     h.start("rss")
-    time.sleep(0.3)
+    wait_for(lambda: proc_comm(report["pid"]) == "sleep", 10, "the container to run sleep")
     with open("/proc/%d/status" % report["monitor_pid"]) as f:
         status = f.read()
     with open("/proc/%d/smaps_rollup" % report["monitor_pid"]) as f:

@@ -16,9 +16,9 @@
 #include "cgroup/cgroup.h"
 #include "cgroup/internal.h"
 #include "cgroup/prewarm.h"
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
-#include "util/rm.h"
 #include "util/xalloc.h"
 
 #define CTR "/kubepods/pod1/cric-abc"
@@ -189,10 +189,7 @@ static void build_v2_tree(void) {
 
 static int group_setup(void **state) {
         (void) state;
-        char tmpl[] = "/tmp/cric-cgroup-XXXXXX";
-        if (!mkdtemp(tmpl))
-                return -1;
-        tmp = xstrdup(tmpl);
+        tmp = testlib_tmpdir("cgroup-test");
         v1_root = xasprintf("%s/v1", tmp);
         v2_root = xasprintf("%s/v2", tmp);
         build_v1_tree();
@@ -202,11 +199,11 @@ static int group_setup(void **state) {
 
 static int group_teardown(void **state) {
         (void) state;
-        rm_rf(tmp, NULL);
+        int r = testlib_rmtree(tmp);
         free(tmp);
         free(v1_root);
         free(v2_root);
-        return 0;
+        return r;
 }
 
 /* ---- detection ---- */
@@ -975,8 +972,7 @@ static void test_live_own_cgroup_stats(void **state) {
 
 /* Waits up to 5 s for p to have done at least n moves; returns the count. */
 static unsigned long wait_moves(struct cgroup_prewarm *p, unsigned long n) {
-        for (int i = 0; i < 5000 && cgroup_prewarm_count(p) < n; i++)
-                usleep(1000);
+        WAIT_UNTIL(cgroup_prewarm_count(p) >= n, 5000);
         return cgroup_prewarm_count(p);
 }
 
@@ -1023,18 +1019,18 @@ static void test_prewarm_without_hierarchy(void **state) {
 static void test_prewarm_live(void **state) {
         (void) state;
         CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = NULL;
-        if (geteuid() != 0 || cgroup_mounts_load(NULL, NULL, &m, NULL) < 0) {
-                print_message("skipped: needs root and a cgroup file system\n");
-                return;
+        REQUIRE_ROOT("to move a process between cgroups");
+        if (cgroup_mounts_load(NULL, NULL, &m, NULL) < 0) {
+                print_message("skipped: no cgroup file system\n");
+                skip();
         }
-        AUTOFREE char *before = NULL, *after = NULL;
-        assert_int_equal(fs_read_file("/proc/self/cgroup", 1 << 16, &before, NULL, NULL), 0);
+        AUTOFREE char *before = testlib_read_file("/proc/self/cgroup");
         struct cgroup_prewarm *p = cgroup_prewarm_new(m);
         assert_non_null(p);
         cgroup_prewarm_kick(p);
         assert_int_equal(wait_moves(p, 1), 1);
         cgroup_prewarm_free(p);
-        assert_int_equal(fs_read_file("/proc/self/cgroup", 1 << 16, &after, NULL, NULL), 0);
+        AUTOFREE char *after = testlib_read_file("/proc/self/cgroup");
         assert_string_equal(before, after);
 }
 

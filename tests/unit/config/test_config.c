@@ -6,7 +6,6 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "config/config.h"
 #include "config/config_internal.h"
 #include "daemon/flags.h"
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
@@ -30,9 +30,7 @@ struct fixture {
 
 static int setup(void **state) {
         struct fixture *f = xzalloc(sizeof(*f));
-        f->dir = xstrdup("/tmp/cric-test-config-XXXXXX");
-        if (!mkdtemp(f->dir))
-                return -1;
+        f->dir = testlib_tmpdir("config-test");
         f->file = xasprintf("%s/cric.conf", f->dir);
         f->dropdir = xasprintf("%s/cric.conf.d", f->dir);
         if (mkdir(f->dropdir, 0755) < 0)
@@ -41,14 +39,9 @@ static int setup(void **state) {
         return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st, (void) flag, (void) ftw;
-        return remove(path);
-}
-
 static int teardown(void **state) {
         struct fixture *f = *state;
-        int r = nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        int r = testlib_rmtree(f->dir);
         free(f->dir);
         free(f->file);
         free(f->dropdir);
@@ -103,33 +96,6 @@ static size_t count_lines(const char *s) {
         for (; *s; s++)
                 n += *s == '\n';
         return n;
-}
-
-/* Redirects stderr (where log_warn writes) into a file while a test step runs. */
-struct capture {
-        int saved_fd;
-        char path[64];
-};
-
-static void capture_begin(struct capture *c) {
-        snprintf(c->path, sizeof(c->path), "/tmp/cric-test-stderr-XXXXXX");
-        int fd = mkstemp(c->path);
-        assert_true(fd >= 0);
-        fflush(stderr);
-        c->saved_fd = dup(STDERR_FILENO);
-        assert_true(dup2(fd, STDERR_FILENO) >= 0);
-        close(fd);
-}
-
-static char *capture_end(struct capture *c) {
-        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        char *text = NULL;
-        fflush(stderr);
-        dup2(c->saved_fd, STDERR_FILENO);
-        close(c->saved_fd);
-        assert_int_equal(fs_read_file(c->path, 1 << 20, &text, NULL, &err), 0);
-        unlink(c->path);
-        return text;
 }
 
 /* noinline: gcc 12 otherwise warns of a dangling pointer through open_memstream. */
@@ -422,10 +388,10 @@ static void test_unknown_keys_warn(void **state) {
                             "thing = 1\n"
                             "[cric.runtime.runtimes.crun]\n"
                             "\"odd key\" = \"x\"\n");
-        struct capture c;
-        capture_begin(&c);
+        struct testlib_capture c;
+        testlib_capture_stderr(&c);
         CLEANUP(config_unrefp) struct cric_config *cfg = load_ok(f);
-        AUTOFREE char *log = capture_end(&c);
+        AUTOFREE char *log = testlib_capture_end(&c);
         assert_string_equal(cfg->listen, "/x.sock");
         AUTOFREE char *w1 = xasprintf("%s:1:13: unknown configuration key top_level", f->file);
         AUTOFREE char *w2 = xasprintf("%s:4:9: unknown configuration key cric.api.bogus", f->file);

@@ -6,7 +6,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "image/registries.h"
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
@@ -30,9 +30,7 @@ struct fixture {
 
 static int setup(void **state) {
         struct fixture *f = xzalloc(sizeof(*f));
-        f->dir = xstrdup("/tmp/cric-test-registries-XXXXXX");
-        if (!mkdtemp(f->dir))
-                return -1;
+        f->dir = testlib_tmpdir("registries-test");
         f->file = xasprintf("%s/registries.conf", f->dir);
         f->dropdir = xasprintf("%s/registries.conf.d", f->dir);
         if (mkdir(f->dropdir, 0755) < 0)
@@ -41,14 +39,9 @@ static int setup(void **state) {
         return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st, (void) flag, (void) ftw;
-        return remove(path);
-}
-
 static int teardown(void **state) {
         struct fixture *f = *state;
-        int r = nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        int r = testlib_rmtree(f->dir);
         free(f->dir);
         free(f->file);
         free(f->dropdir);
@@ -630,24 +623,14 @@ static void test_unknown_keys_warn(void **state) {
         write_text(f->file, "credential-helpers = [\"containers-auth.json\"]\n"
                             "additional-layer-store-auth-helper = \"x\"\n"
                             "[[registry]]\nlocation = \"q.io\"\nfancy = 1\n");
-        AUTOFREE char *log_path = xasprintf("%s/stderr", f->dir);
-        fflush(stderr);
-        int saved = dup(STDERR_FILENO);
-        FILE *cap = fopen(log_path, "w");
-        assert_non_null(cap);
-        dup2(fileno(cap), STDERR_FILENO);
-        fclose(cap);
+        struct testlib_capture cap;
+        testlib_capture_stderr(&cap);
         struct registries_conf *conf = NULL;
         struct cric_error *err = NULL;
         int r = registries_conf_load(f->file, &conf, &err);
-        fflush(stderr);
-        dup2(saved, STDERR_FILENO);
-        close(saved);
+        AUTOFREE char *text = testlib_capture_end(&cap);
         assert_int_equal(r, 0);
         registries_conf_free(conf);
-        CLEANUP(cric_error_freep) struct cric_error *rerr = NULL;
-        AUTOFREE char *text = NULL;
-        assert_int_equal(fs_read_file(log_path, 1 << 20, &text, NULL, &rerr), 0);
         AUTOFREE char *w1 = xasprintf("%s:2:38: unknown key additional-layer-store-auth-helper", f->file);
         AUTOFREE char *w2 = xasprintf("%s:5:9: unknown key registry[0].fancy", f->file);
         assert_contains(text, w1);

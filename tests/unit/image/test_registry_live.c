@@ -26,6 +26,7 @@
 #include "util/xalloc.h"
 
 #include "registry_live/live_env.h"
+#include "testlib.h"
 
 #define PRECHECK()                                                                                                     \
         do {                                                                                                           \
@@ -80,9 +81,7 @@ static int collect_sink(void *ctx, const void *data, size_t len, struct cric_err
 }
 
 static double now_s(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+        return (double) testlib_now_ms() / 1e3;
 }
 
 static void expect_manifest(struct registry_client *cl, const char *repo, const char *ref) {

@@ -1,5 +1,5 @@
 /* Helpers shared by the cmocka unit tests; every test binary links testlib.c.
- * Include after <cmocka.h> (REQUIRE_ROOT expands to cmocka's skip()).
+ * REQUIRE_ROOT expands to cmocka's skip(): include this after <cmocka.h> to use it.
  *
  *   REQUIRE_ROOT(why)          skip the test, saying why, unless we run as root
  *   testlib_tmpdir(name)       fresh /tmp/cric-<name>-XXXXXX; testlib_rmtree removes it

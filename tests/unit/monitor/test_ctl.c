@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "monitor/internal.h"
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
@@ -64,8 +65,7 @@ static void record(const struct ctl_cmd *cmd, void *userdata) {
 
 static void test_fifo_lines(void **state) {
         (void) state;
-        char dir[] = "/tmp/cric-test-ctl-XXXXXX";
-        assert_non_null(mkdtemp(dir));
+        AUTOFREE char *dir = testlib_tmpdir("ctl-test");
         AUTOCLOSE int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         struct ctl_fifo c;
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
@@ -92,7 +92,7 @@ static void test_fifo_lines(void **state) {
         assert_int_equal(s.cmds[2].cols, 2);
         ctl_close(&c, dirfd);
         assert_int_equal(faccessat(dirfd, MONITOR_CTL_NAME, F_OK, 0), -1);
-        rmdir(dir);
+        assert_int_equal(testlib_rmtree(dir), 0);
 }
 
 int main(void) {

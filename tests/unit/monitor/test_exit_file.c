@@ -13,22 +13,19 @@
 
 #include "monitor/internal.h"
 #include "monitor/monitor.h"
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
 
 static int setup(void **state) {
-        char *dir = xstrdup("/tmp/cric-test-exit-XXXXXX");
-        if (!mkdtemp(dir))
-                return -1;
-        *state = dir;
+        *state = testlib_tmpdir("exit-test");
         return 0;
 }
 
 static int teardown(void **state) {
         AUTOFREE char *dir = *state;
-        AUTOFREE char *cmd = xasprintf("rm -rf '%s'", dir);
-        return system(cmd) == 0 ? 0 : -1;
+        return testlib_rmtree(dir);
 }
 
 static void test_from_status(void **state) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "monitor/internal.h"
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
@@ -23,16 +24,14 @@ static void fixed_clock(struct timespec *ts) {
 }
 
 struct fixture {
-        char dir[64];
+        char *dir;
         char *path;
         struct log_writer w;
 };
 
 static int setup(void **state) {
         struct fixture *f = xzalloc(sizeof(*f));
-        snprintf(f->dir, sizeof(f->dir), "/tmp/cric-test-log-XXXXXX");
-        if (!mkdtemp(f->dir))
-                return -1;
+        f->dir = testlib_tmpdir("log-test");
         f->path = xasprintf("%s/0.log", f->dir);
         struct cric_error *err = NULL;
         if (log_writer_open(&f->w, f->path, 0, &err) < 0)
@@ -45,22 +44,11 @@ static int setup(void **state) {
 static int teardown(void **state) {
         struct fixture *f = *state;
         log_writer_close(&f->w);
-        AUTOFREE char *cmd = xasprintf("rm -rf '%s'", f->dir);
-        if (system(cmd) != 0)
-                return -1;
+        int r = testlib_rmtree(f->dir);
+        free(f->dir);
         free(f->path);
         free(f);
-        return 0;
-}
-
-static char *slurp(const char *path) {
-        char *data = NULL;
-        struct cric_error *err = NULL;
-        if (fs_read_file(path, 1 << 24, &data, NULL, &err) < 0) {
-                cric_error_freep(&err);
-                return xstrdup("<missing>");
-        }
-        return data;
+        return r;
 }
 
 static void put(struct fixture *f, int stream, const char *s) {
@@ -70,7 +58,7 @@ static void put(struct fixture *f, int stream, const char *s) {
 }
 
 static void assert_log(struct fixture *f, const char *expected) {
-        AUTOFREE char *got = slurp(f->path);
+        AUTOFREE char *got = testlib_read_file("%s", f->path);
         assert_string_equal(got, expected);
 }
 
@@ -178,7 +166,7 @@ static void test_size_max_truncates(void **state) {
                 char line[32];
                 snprintf(line, sizeof(line), "line%02d\n", i);
                 put(f, MONITOR_STREAM_STDOUT, line);
-                AUTOFREE char *got = slurp(f->path);
+                AUTOFREE char *got = testlib_read_file("%s", f->path);
                 assert_true(strlen(got) <= 200);
         }
         /* line04 and line08 started new files */
@@ -193,7 +181,7 @@ static void test_reopen_starts_a_new_file(void **state) {
         assert_int_equal(rename(f->path, rotated), 0);
         assert_int_equal(log_writer_reopen(&f->w, &err), 0);
         put(f, MONITOR_STREAM_STDOUT, "ial\n");
-        AUTOFREE char *old = slurp(rotated);
+        AUTOFREE char *old = testlib_read_file("%s", rotated);
         assert_string_equal(old, TS " stdout F old\n");
         assert_log(f, TS " stdout F partial\n");
 }

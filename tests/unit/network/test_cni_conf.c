@@ -13,10 +13,10 @@
 
 #include "network/cni.h"
 #include "network/cni_internal.h"
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
-#include "util/rm.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -24,16 +24,13 @@ static char *tmpdir;
 
 static int setup(void **state) {
         (void) state;
-        char tmpl[] = "/tmp/cric-cni-conf-test-XXXXXX";
-        assert_non_null(mkdtemp(tmpl));
-        tmpdir = xstrdup(tmpl);
+        tmpdir = testlib_tmpdir("cni-conf-test");
         return 0;
 }
 
 static int teardown(void **state) {
         (void) state;
-        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        assert_int_equal(rm_rf(tmpdir, &err), 0);
+        assert_int_equal(testlib_rmtree(tmpdir), 0);
         free(tmpdir);
         tmpdir = NULL;
         return 0;

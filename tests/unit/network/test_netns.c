@@ -25,23 +25,16 @@
 #include <unistd.h>
 
 #include "network/netns.h"
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
-#include "util/rm.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-#define REQUIRE_ROOT()                                                                                                 \
-        do {                                                                                                           \
-                if (geteuid() != 0) {                                                                                  \
-                        print_message("skipped: needs root (CAP_SYS_ADMIN) to create and mount namespaces\n");         \
-                        skip();                                                                                        \
-                }                                                                                                      \
-        } while (0)
+#define WHY_ROOT "(CAP_SYS_ADMIN) to create and mount namespaces"
 
-static char tmpdir[] = "/tmp/cric-netns-test-XXXXXX";
-static char nsdir[sizeof(tmpdir) + 8];
+static char *tmpdir, *nsdir;
 
 /* ---- helpers ---- */
 
@@ -60,12 +53,11 @@ static int count_mounts_under(const char *prefix) {
         return n;
 }
 
+/* The first line of path, NULL if it cannot be read. */
 static char *read_trimmed(const char *path) {
-        char *data = NULL;
-        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        if (fs_read_file(path, 4096, &data, NULL, &err) < 0)
-                return NULL;
-        data[strcspn(data, "\n")] = '\0';
+        char *data = testlib_try_read_file("%s", path);
+        if (data)
+                data[strcspn(data, "\n")] = '\0';
         return data;
 }
 
@@ -150,9 +142,8 @@ static bool path_exists(const char *p) {
 
 static int group_setup(void **state) {
         (void) state;
-        if (!mkdtemp(tmpdir))
-                return -1;
-        snprintf(nsdir, sizeof(nsdir), "%s/ns", tmpdir);
+        tmpdir = testlib_tmpdir("netns-test");
+        nsdir = xasprintf("%s/ns", tmpdir);
         return 0;
 }
 
@@ -161,13 +152,12 @@ static int group_teardown(void **state) {
         while (umount2(nsdir, MNT_DETACH) == 0)
                 ;
         int left = count_mounts_under(tmpdir);
-        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        rm_rf(tmpdir, &err);
-        if (left) {
+        if (left)
                 fprintf(stderr, "%d mounts left under %s\n", left, tmpdir);
-                return -1;
-        }
-        return 0;
+        int r = testlib_rmtree(tmpdir);
+        free(tmpdir);
+        free(nsdir);
+        return left || r < 0 ? -1 : 0;
 }
 
 /* Each test must leave no pin mounted (the ns dir's self-bind is not under nsdir/). */
@@ -180,7 +170,7 @@ static int teardown(void **state) {
 
 static void test_pin_all_three_and_verify(void **state) {
         (void) state;
-        REQUIRE_ROOT();
+        REQUIRE_ROOT(WHY_ROOT);
         AUTOFREE char *host_fwd = read_trimmed("/proc/sys/net/ipv4/ip_forward");
         AUTOFREE char *host_rp = read_trimmed("/proc/sys/net/ipv4/conf/all/rp_filter");
         AUTOFREE char *host_shm = read_trimmed("/proc/sys/kernel/shmmax");
@@ -228,7 +218,7 @@ static void test_pin_all_three_and_verify(void **state) {
 
 static void test_pinned_files_are_new_namespaces(void **state) {
         (void) state;
-        REQUIRE_ROOT();
+        REQUIRE_ROOT(WHY_ROOT);
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         struct pinned_ns p = {0};
         assert_int_equal(pin("pod-ino", NETNS_ALL, NULL, NULL, 0, &p, &err), 0);
@@ -246,7 +236,7 @@ static void test_pinned_files_are_new_namespaces(void **state) {
 
 static void test_pin_only_net(void **state) {
         (void) state;
-        REQUIRE_ROOT();
+        REQUIRE_ROOT(WHY_ROOT);
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         struct pinned_ns p = {0};
         assert_int_equal(pin("pod-net", NETNS_NET, NULL, NULL, 0, &p, &err), 0);
@@ -262,7 +252,7 @@ static void test_pin_only_net(void **state) {
 
 static void test_no_hostname_keeps_hosts_name(void **state) {
         (void) state;
-        REQUIRE_ROOT();
+        REQUIRE_ROOT(WHY_ROOT);
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         struct pinned_ns p = {0};
         assert_int_equal(pin("pod-noname", NETNS_UTS, NULL, NULL, 0, &p, &err), 0);
@@ -277,7 +267,7 @@ static void test_no_hostname_keeps_hosts_name(void **state) {
 
 static void test_slashed_sysctl_and_mqueue(void **state) {
         (void) state;
-        REQUIRE_ROOT();
+        REQUIRE_ROOT(WHY_ROOT);
         const struct netns_sysctl sysctls[] = {
                 {"net/ipv4/ip_forward", "1"},
                 {"fs.mqueue.msg_max", "20"},
@@ -299,7 +289,7 @@ static void test_slashed_sysctl_and_mqueue(void **state) {
 
 static void test_pin_existing_is_exists(void **state) {
         (void) state;
-        REQUIRE_ROOT();
+        REQUIRE_ROOT(WHY_ROOT);
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         struct pinned_ns p = {0}, q = {0};
         assert_int_equal(pin("pod-dup", NETNS_ALL, "one", NULL, 0, &p, &err), 0);
@@ -337,14 +327,14 @@ static void assert_pin_fails(const char *pod, unsigned which, const char *hostna
 
 static void test_unknown_sysctl_is_named(void **state) {
         (void) state;
-        REQUIRE_ROOT();
+        REQUIRE_ROOT(WHY_ROOT);
         const struct netns_sysctl s[] = {{"net.ipv4.ip_forward", "1"}, {"net.ipv4.no_such_knob", "7"}};
         assert_pin_fails("pod-bad1", NETNS_ALL, "h", s, 2, CRIC_E_INVALID, "net.ipv4.no_such_knob", "\"7\"");
 }
 
 static void test_bad_sysctl_value_is_named(void **state) {
         (void) state;
-        REQUIRE_ROOT();
+        REQUIRE_ROOT(WHY_ROOT);
         const struct netns_sysctl s[] = {{"net.ipv4.ip_forward", "banana"}};
         assert_pin_fails("pod-bad2", NETNS_NET, NULL, s, 1, CRIC_E_INVALID, "net.ipv4.ip_forward", "banana");
 }
@@ -411,7 +401,7 @@ static void test_invalid_hostnames_and_sets(void **state) {
 
 static void test_unpin_twice_is_fine(void **state) {
         (void) state;
-        REQUIRE_ROOT();
+        REQUIRE_ROOT(WHY_ROOT);
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         struct pinned_ns p = {0};
         assert_int_equal(pin("pod-twice", NETNS_ALL, NULL, NULL, 0, &p, &err), 0);
@@ -427,7 +417,7 @@ static void test_unpin_twice_is_fine(void **state) {
 
 static void test_unpin_missing_null_and_unmounted(void **state) {
         (void) state;
-        REQUIRE_ROOT(); /* umount2 of a plain file is EPERM for others */
+        REQUIRE_ROOT(WHY_ROOT); /* umount2 of a plain file is EPERM for others */
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         struct pinned_ns none = {0};
         assert_int_equal(netns_unpin(&none, &err), 0);
@@ -442,7 +432,7 @@ static void test_unpin_missing_null_and_unmounted(void **state) {
 
 static void test_twenty_pods(void **state) {
         (void) state;
-        REQUIRE_ROOT();
+        REQUIRE_ROOT(WHY_ROOT);
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         struct pinned_ns pins[20] = {0};
         for (int i = 0; i < 20; i++) {
@@ -494,7 +484,7 @@ static void *pin_unpin_thread(void *data) {
 
 static void test_threads_pin_concurrently(void **state) {
         (void) state;
-        REQUIRE_ROOT();
+        REQUIRE_ROOT(WHY_ROOT);
         pthread_t t[8];
         struct thread_arg args[8] = {{0}};
         for (int i = 0; i < 8; i++) {
@@ -525,7 +515,7 @@ static void test_pin_path(void **state) {
 
 static void test_get_addresses_on_lo(void **state) {
         (void) state;
-        REQUIRE_ROOT();
+        REQUIRE_ROOT(WHY_ROOT);
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         struct pinned_ns p = {0};
         assert_int_equal(pin("pod-addr", NETNS_NET, NULL, NULL, 0, &p, &err), 0);
@@ -543,7 +533,7 @@ static void test_get_addresses_on_lo(void **state) {
 
 static void test_get_addresses_errors(void **state) {
         (void) state;
-        REQUIRE_ROOT();
+        REQUIRE_ROOT(WHY_ROOT);
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         struct pinned_ns p = {0};
         assert_int_equal(pin("pod-addr2", NETNS_NET, NULL, NULL, 0, &p, &err), 0);
@@ -576,7 +566,7 @@ static int return_eperm(void *arg) {
 
 static void test_enter_run(void **state) {
         (void) state;
-        REQUIRE_ROOT();
+        REQUIRE_ROOT(WHY_ROOT);
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         struct pinned_ns p = {0};
         assert_int_equal(pin("pod-enter", NETNS_NET, NULL, NULL, 0, &p, &err), 0);
@@ -594,7 +584,7 @@ static void test_enter_run(void **state) {
 
 static void test_enter_run_not_a_netns(void **state) {
         (void) state;
-        REQUIRE_ROOT();
+        REQUIRE_ROOT(WHY_ROOT);
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         AUTOFREE char *plain = xasprintf("%s/not-a-netns", tmpdir);
         assert_int_equal(fs_write_file_atomic(plain, "x", 1, 0644, &err), 0);

@@ -15,14 +15,14 @@
 #include <unistd.h>
 
 #include "network/podfiles.h"
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
-#include "util/rm.h"
 #include "util/xalloc.h"
 
 struct fixture {
-        char root[64];
+        char *root;
         char *pod;         /* <root>/pod (not created) */
         char *host_resolv; /* <root>/host-resolv.conf */
         char *host_hosts;  /* <root>/host-hosts */
@@ -30,9 +30,7 @@ struct fixture {
 
 static int setup(void **state) {
         struct fixture *f = xzalloc(sizeof(*f));
-        strcpy(f->root, "/tmp/cric-podfiles-test-XXXXXX");
-        if (!mkdtemp(f->root))
-                return -1;
+        f->root = testlib_tmpdir("podfiles-test");
         f->pod = xasprintf("%s/pod", f->root);
         f->host_resolv = xasprintf("%s/host-resolv.conf", f->root);
         f->host_hosts = xasprintf("%s/host-hosts", f->root);
@@ -42,22 +40,13 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
         struct fixture *f = *state;
-        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        int r = rm_rf(f->root, &err);
+        int r = testlib_rmtree(f->root);
+        free(f->root);
         free(f->pod);
         free(f->host_resolv);
         free(f->host_hosts);
         free(f);
         return r;
-}
-
-static char *slurp(const char *dir, const char *name) {
-        AUTOFREE char *path = xasprintf("%s/%s", dir, name);
-        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        char *data = NULL;
-        if (fs_read_file(path, 1 << 20, &data, NULL, &err) < 0)
-                return NULL;
-        return data;
 }
 
 static void put(const char *path, const char *data) {
@@ -219,9 +208,9 @@ static void test_write_all_three(void **state) {
         struct podfiles_opts o = {.dir = f->pod, .hostname = "web-1", .dns = &dns, .ips = ips};
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         assert_int_equal(podfiles_write(&o, &err), 0);
-        AUTOFREE char *resolv = slurp(f->pod, "resolv.conf");
-        AUTOFREE char *hosts = slurp(f->pod, "hosts");
-        AUTOFREE char *hostname = slurp(f->pod, "hostname");
+        AUTOFREE char *resolv = testlib_try_read_file("%s/resolv.conf", f->pod);
+        AUTOFREE char *hosts = testlib_try_read_file("%s/hosts", f->pod);
+        AUTOFREE char *hostname = testlib_try_read_file("%s/hostname", f->pod);
         assert_string_equal(resolv, "nameserver 10.96.0.10\nsearch ns.svc.cluster.local\noptions ndots:5\n");
         assert_string_equal(hosts, HOSTS_HEAD "10.88.0.7\tweb-1\n");
         assert_string_equal(hostname, "web-1\n");
@@ -242,7 +231,7 @@ static void test_no_dns_copies_host_resolv(void **state) {
         struct podfiles_opts o = {.dir = f->pod, .hostname = "a", .host_resolv_conf = f->host_resolv};
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         assert_int_equal(podfiles_write(&o, &err), 0);
-        AUTOFREE char *resolv = slurp(f->pod, "resolv.conf");
+        AUTOFREE char *resolv = testlib_try_read_file("%s/resolv.conf", f->pod);
         assert_string_equal(resolv, host);
 }
 
@@ -255,7 +244,7 @@ static void test_empty_dns_copies_host_resolv(void **state) {
         struct podfiles_opts o = {.dir = f->pod, .hostname = "a", .dns = &dns, .host_resolv_conf = f->host_resolv};
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         assert_int_equal(podfiles_write(&o, &err), 0);
-        AUTOFREE char *resolv = slurp(f->pod, "resolv.conf");
+        AUTOFREE char *resolv = testlib_try_read_file("%s/resolv.conf", f->pod);
         assert_string_equal(resolv, host);
 }
 
@@ -264,7 +253,7 @@ static void test_missing_host_resolv_gives_empty_file(void **state) {
         struct podfiles_opts o = {.dir = f->pod, .hostname = "a", .host_resolv_conf = f->host_resolv};
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         assert_int_equal(podfiles_write(&o, &err), 0);
-        AUTOFREE char *resolv = slurp(f->pod, "resolv.conf");
+        AUTOFREE char *resolv = testlib_try_read_file("%s/resolv.conf", f->pod);
         assert_string_equal(resolv, "");
 }
 
@@ -281,9 +270,9 @@ static void test_host_network_copies_host_hosts(void **state) {
                                   .host_resolv_conf = f->host_resolv};
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         assert_int_equal(podfiles_write(&o, &err), 0);
-        AUTOFREE char *hosts = slurp(f->pod, "hosts");
+        AUTOFREE char *hosts = testlib_try_read_file("%s/hosts", f->pod);
         assert_string_equal(hosts, host);
-        AUTOFREE char *hostname = slurp(f->pod, "hostname");
+        AUTOFREE char *hostname = testlib_try_read_file("%s/hostname", f->pod);
         assert_string_equal(hostname, "node-1\n");
 }
 
@@ -293,7 +282,7 @@ static void test_host_network_without_host_hosts(void **state) {
                 .dir = f->pod, .hostname = "node-1", .is_host_network = true, .host_hosts = f->host_hosts};
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         assert_int_equal(podfiles_write_hosts(&o, &err), 0);
-        AUTOFREE char *hosts = slurp(f->pod, "hosts");
+        AUTOFREE char *hosts = testlib_try_read_file("%s/hosts", f->pod);
         assert_string_equal(hosts, HOSTS_HEAD);
 }
 
@@ -304,15 +293,15 @@ static void test_rewrite_hosts_once_ip_known(void **state) {
         struct podfiles_opts o = {.dir = f->pod, .hostname = "db-0", .dns = &dns};
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         assert_int_equal(podfiles_write(&o, &err), 0);
-        AUTOFREE char *before = slurp(f->pod, "hosts");
+        AUTOFREE char *before = testlib_try_read_file("%s/hosts", f->pod);
         assert_string_equal(before, HOSTS_HEAD);
         char *ips[] = {"10.88.1.2", "fd00::1:2", NULL};
         o.ips = ips;
         o.dns = NULL; /* only hosts is rewritten: resolv.conf must stay */
         assert_int_equal(podfiles_write_hosts(&o, &err), 0);
-        AUTOFREE char *after = slurp(f->pod, "hosts");
+        AUTOFREE char *after = testlib_try_read_file("%s/hosts", f->pod);
         assert_string_equal(after, HOSTS_HEAD "10.88.1.2\tdb-0\nfd00::1:2\tdb-0\n");
-        AUTOFREE char *resolv = slurp(f->pod, "resolv.conf");
+        AUTOFREE char *resolv = testlib_try_read_file("%s/resolv.conf", f->pod);
         assert_string_equal(resolv, "nameserver 10.96.0.10\n");
         assert_int_equal(count_entries(f->pod), 3);
 }
@@ -345,7 +334,7 @@ static void test_default_hostname_is_hosts(void **state) {
         struct podfiles_opts o = {.dir = f->pod, .hostname = "", .host_resolv_conf = f->host_resolv};
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         assert_int_equal(podfiles_write(&o, &err), 0);
-        AUTOFREE char *hostname = slurp(f->pod, "hostname");
+        AUTOFREE char *hostname = testlib_try_read_file("%s/hostname", f->pod);
         AUTOFREE char *want = xasprintf("%s\n", host);
         assert_string_equal(hostname, want);
 }
@@ -368,7 +357,7 @@ static void test_overwrite_existing_files(void **state) {
         put(old, "stale-name-that-is-longer\n");
         struct podfiles_opts o = {.dir = f->pod, .hostname = "new", .host_resolv_conf = f->host_resolv};
         assert_int_equal(podfiles_write(&o, &err), 0);
-        AUTOFREE char *hostname = slurp(f->pod, "hostname");
+        AUTOFREE char *hostname = testlib_try_read_file("%s/hostname", f->pod);
         assert_string_equal(hostname, "new\n");
 }
 

@@ -1,6 +1,6 @@
 /* Shared fixture of the OCI spec tests: a default host, pod and container (busybox-like
  * image, a temp rootfs with /etc/passwd and /etc/group), generation that parses the
- * result with json-c, path lookups into it, and stderr capture for warnings.
+ * result with json-c and path lookups into it (stderr capture is testlib's).
  * Include after cmocka.h. */
 #ifndef CRIC_TESTS_OCI_SPEC_TEST_H
 #define CRIC_TESTS_OCI_SPEC_TEST_H
@@ -14,10 +14,10 @@
 #include <unistd.h>
 
 #include "oci/oci.h"
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/json.h"
-#include "util/rm.h"
 #include "util/xalloc.h"
 
 #define ALL_CAPS_MASK ((UINT64_C(1) << 41) - 1)
@@ -74,9 +74,7 @@ static inline char *t_file(struct t *t, const char *rel, const char *data) {
 
 static inline int t_setup(void **state) {
         struct t *t = xzalloc(sizeof(*t));
-        char tmpl[] = "/tmp/cric-oci-test.XXXXXX";
-        assert_non_null(mkdtemp(tmpl));
-        t->dir = xstrdup(tmpl);
+        t->dir = testlib_tmpdir("oci-test");
         free(t_file(t, "rootfs/etc/passwd", test_passwd));
         free(t_file(t, "rootfs/etc/group", test_group));
         t->rootfs = xasprintf("%s/rootfs", t->dir);
@@ -122,16 +120,14 @@ static inline int t_setup(void **state) {
 
 static inline int t_teardown(void **state) {
         struct t *t = *state;
-        struct cric_error *err = NULL;
-        if (rm_rf(t->dir, &err) < 0)
-                cric_error_free(err);
+        int r = testlib_rmtree(t->dir);
         json_object_put(t->spec);
         cric_error_free(t->err);
         free(t->out);
         free(t->rootfs);
         free(t->dir);
         free(t);
-        return 0;
+        return r;
 }
 
 static inline struct json_object *t_parse(struct t *t, const char *json) {
@@ -259,34 +255,6 @@ static inline struct json_object *t_ns(struct json_object *spec, const char *typ
                 if (strcmp(jstr(json_object_array_get_idx(ns, i), "type"), type) == 0)
                         return json_object_array_get_idx(ns, i);
         return NULL;
-}
-
-/* stderr capture, for warnings. */
-struct capture {
-        int saved;
-        char path[64];
-};
-
-static inline void capture_begin(struct capture *c) {
-        snprintf(c->path, sizeof(c->path), "/tmp/cric-oci-log.XXXXXX");
-        int fd = mkstemp(c->path);
-        assert_true(fd >= 0);
-        fflush(stderr);
-        c->saved = dup(2);
-        dup2(fd, 2);
-        close(fd);
-}
-
-static inline char *capture_end(struct capture *c) {
-        fflush(stderr);
-        dup2(c->saved, 2);
-        close(c->saved);
-        char *data = NULL;
-        struct cric_error *err = NULL;
-        if (fs_read_file(c->path, 1 << 20, &data, NULL, &err) < 0)
-                fail_msg("read log: %s", err->msg);
-        unlink(c->path);
-        return data;
 }
 
 #define T_TEST(fn) cmocka_unit_test_setup_teardown(fn, t_setup, t_teardown)

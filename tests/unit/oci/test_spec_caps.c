@@ -147,10 +147,10 @@ static void test_caps_outside_bounding_left_out_with_warning(void **state) {
         t->host.cap_bounding = ALL_CAPS_MASK & ~CAP_BIT(CAP_SYS_RESOURCE_NR);
         t->in.security.caps.add = add;
         t->in.security.caps.n_add = 2;
-        struct capture cap;
-        capture_begin(&cap);
+        struct testlib_capture cap;
+        testlib_capture_stderr(&cap);
         struct json_object *spec = t_gen(t);
-        AUTOFREE char *log = capture_end(&cap);
+        AUTOFREE char *log = testlib_capture_end(&cap);
         assert_caps(spec, 10, (const char *[]){"CAP_NET_ADMIN"}, 1);
         assert_lacks(spec, "CAP_SYS_RESOURCE");
         assert_non_null(strstr(log, "CAP_SYS_RESOURCE"));
@@ -162,10 +162,10 @@ static void test_caps_privileged_outside_bounding_quiet(void **state) {
         t->host.cap_bounding = ALL_CAPS_MASK & ~CAP_BIT(CAP_SYS_RESOURCE_NR);
         t->sb.security.is_privileged = true;
         t->in.security.is_privileged = true;
-        struct capture cap;
-        capture_begin(&cap);
+        struct testlib_capture cap;
+        testlib_capture_stderr(&cap);
         struct json_object *spec = t_gen(t);
-        AUTOFREE char *log = capture_end(&cap);
+        AUTOFREE char *log = testlib_capture_end(&cap);
         assert_caps(spec, 40, (const char *[]){"CAP_SYS_ADMIN"}, 1);
         assert_lacks(spec, "CAP_SYS_RESOURCE");
         assert_null(strstr(log, "CAP_SYS_RESOURCE"));
@@ -174,10 +174,10 @@ static void test_caps_privileged_outside_bounding_quiet(void **state) {
 static void test_caps_default_outside_bounding(void **state) {
         struct t *t = *state;
         t->host.cap_bounding = ALL_CAPS_MASK & ~CAP_BIT(CAP_KILL_NR);
-        struct capture cap;
-        capture_begin(&cap);
+        struct testlib_capture cap;
+        testlib_capture_stderr(&cap);
         struct json_object *spec = t_gen(t);
-        AUTOFREE char *log = capture_end(&cap);
+        AUTOFREE char *log = testlib_capture_end(&cap);
         assert_caps(spec, 8, crio_defaults, 8);
         assert_non_null(strstr(log, "CAP_KILL"));
 }

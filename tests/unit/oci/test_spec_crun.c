@@ -18,17 +18,15 @@
 
 static char *crun_path;
 
-static bool can_run(void) {
-        if (geteuid() != 0) {
-                print_message("skipping: crun tests need root\n");
-                return false;
-        }
-        if (!crun_path || access(BUSYBOX, X_OK) != 0) {
-                print_message("skipping: crun or %s missing\n", BUSYBOX);
-                return false;
-        }
-        return true;
-}
+/* Skips the test unless it can run a container with crun and a static busybox. */
+#define REQUIRE_CRUN()                                                                                                 \
+        do {                                                                                                           \
+                REQUIRE_ROOT("to run containers with crun");                                                           \
+                if (!crun_path || access(BUSYBOX, X_OK) != 0) {                                                        \
+                        print_message("skipped: crun or %s missing\n", BUSYBOX);                                       \
+                        skip();                                                                                        \
+                }                                                                                                      \
+        } while (0)
 
 static int crun_setup(void **state) {
         t_setup(state);
@@ -88,19 +86,13 @@ static char *run(struct t *t, const char *const *args) {
 
 static void test_crun_plain_container(void **state) {
         struct t *t = *state;
-        if (!can_run()) {
-                skip();
-                return;
-        }
+        REQUIRE_CRUN();
         free(run(t, (const char *[]){"true", NULL}));
 }
 
 static void test_crun_confined_container(void **state) {
         struct t *t = *state;
-        if (!can_run()) {
-                skip();
-                return;
-        }
+        REQUIRE_CRUN();
         t->in.security.seccomp = (struct oci_security_profile){.is_set = true, .type = OCI_PROFILE_RUNTIME_DEFAULT};
         t->in.security.run_as_username = "alice";
         t->in.security.is_readonly_rootfs = true;
@@ -116,10 +108,7 @@ static void test_crun_confined_container(void **state) {
 
 static void test_crun_mounts_sysctls_hostname(void **state) {
         struct t *t = *state;
-        if (!can_run()) {
-                skip();
-                return;
-        }
+        REQUIRE_CRUN();
         free(t_file(t, "host-data/hello", "from the host\n"));
         AUTOFREE char *hosts = t_file(t, "pod/hosts", "127.0.0.1 localhost web-0\n");
         AUTOFREE char *dir = xasprintf("%s/host-data", t->dir);
@@ -140,10 +129,7 @@ static void test_crun_mounts_sysctls_hostname(void **state) {
 
 static void test_crun_privileged_container(void **state) {
         struct t *t = *state;
-        if (!can_run()) {
-                skip();
-                return;
-        }
+        REQUIRE_CRUN();
         t->sb.security.is_privileged = true;
         t->in.security.is_privileged = true;
         AUTOFREE char *out =

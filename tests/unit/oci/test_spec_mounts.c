@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -363,9 +364,10 @@ static void test_devices_directory(void **state) {
         AUTOFREE char *top = xasprintf("%s/devdir", t->dir);
         struct cric_error *err = NULL;
         assert_int_equal(fs_mkdir_p(dir, 0755, &err), 0);
+        REQUIRE_ROOT("to create a device node");
         if (mknod(node, S_IFCHR | 0600, makedev(1, 3)) < 0) {
-                skip(); /* not root */
-                return;
+                print_message("skipped: mknod %s: %s\n", node, strerror(errno));
+                skip();
         }
         struct oci_device d[] = {{.container_path = "/dev/grp", .host_path = top, .permissions = "r"}};
         t->in.devices = d;

@@ -99,10 +99,10 @@ static void test_oom_score_adj(void **state) {
         t->host.oom_score_adj = -999;
         assert_int_equal(jint(t_gen(t), "process/oomScoreAdj"), -997);
         t->host.oom_score_adj = 0;
-        struct capture cap;
-        capture_begin(&cap);
+        struct testlib_capture cap;
+        testlib_capture_stderr(&cap);
         struct json_object *spec = t_gen(t);
-        AUTOFREE char *log = capture_end(&cap);
+        AUTOFREE char *log = testlib_capture_end(&cap);
         assert_int_equal(jint(spec, "process/oomScoreAdj"), 0);
         assert_non_null(strstr(log, "oom_score_adj -997"));
         assert_non_null(strstr(log, "container \"app\""));

@@ -19,9 +19,9 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
@@ -44,25 +44,11 @@ static const char *pause_bin(void) {
                 }                                                                                                      \
         } while (0)
 
-#define REQUIRE_ROOT()                                                                                                 \
+#define REQUIRE_PIDNS()                                                                                                \
         do {                                                                                                           \
                 REQUIRE_PAUSE();                                                                                       \
-                if (geteuid() != 0) {                                                                                  \
-                        print_message("skipped: needs root to create a PID namespace\n");                              \
-                        skip();                                                                                        \
-                }                                                                                                      \
+                REQUIRE_ROOT("to create a PID namespace");                                                             \
         } while (0)
-
-static long now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void sleep_ms(long ms) {
-        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-}
 
 /* Runs cric-pause with args and returns its exit status; output goes to out (or NULL). */
 static int run_plain(const char *arg, char *out, size_t outlen) {
@@ -92,29 +78,57 @@ static int run_plain(const char *arg, char *out, size_t outlen) {
 /* The cric-pause of the current test; the teardown kills it if a test failed early. */
 static pid_t current_pause = -1;
 
-/* True once pid runs cric-pause with its signals blocked. While it sleeps in
- * sigwaitinfo() the kernel shows the waited-for signals as unblocked (SigBlk 0), so a
- * sleeping cric-pause counts as ready too: it has nothing else to sleep in. */
-static bool pause_ready(pid_t pid) {
+/* The signal mask in field ("SigCgt:", "SigBlk:", "SigPnd:", ...) of /proc/PID/status,
+ * 0 if the process is gone. */
+static uint64_t status_mask(pid_t pid, const char *field) {
+        AUTOFREE char *status = testlib_try_read_file("/proc/%d/status", (int) pid);
+        const char *line = status ? strstr(status, field) : NULL;
+        return line ? strtoull(line + strlen(field), NULL, 16) : 0;
+}
+
+static bool has_signal(uint64_t mask, int sig) {
+        return mask & (UINT64_C(1) << (sig - 1));
+}
+
+/* True while pid sleeps in sigwaitinfo()/sigtimedwait() (/proc/PID/syscall starts with
+ * the number of the syscall it is blocked in). */
+static bool waits_for_signals(pid_t pid) {
+        AUTOFREE char *sc = testlib_try_read_file("/proc/%d/syscall", (int) pid);
+        return sc && strtol(sc, NULL, 10) == SYS_rt_sigtimedwait;
+}
+
+static bool runs_pause(pid_t pid) {
         char path[64], exe[4096] = {0};
         snprintf(path, sizeof(path), "/proc/%d/exe", (int) pid);
         AUTOFREE char *want = realpath(pause_bin(), NULL);
-        if (readlink(path, exe, sizeof(exe) - 1) < 0 || !want || strcmp(exe, want))
-                return false;
-        snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
-        AUTOFCLOSE FILE *f = fopen(path, "re");
-        AUTOFREE char *line = NULL;
-        size_t cap = 0;
-        while (f && getline(&line, &cap, f) > 0) {
-                if (!strncmp(line, "State:", 6) && strchr(line, 'S'))
-                        return true;
-                if (!strncmp(line, "SigBlk:", 7) && strtoull(line + 7, NULL, 16) != 0)
-                        return true;
-        }
-        return false;
+        return readlink(path, exe, sizeof(exe) - 1) > 0 && want && !strcmp(exe, want);
 }
 
-/* Starts cric-pause as PID 1 of a new PID namespace; returns its pid as we see it. */
+/* True once a sig sent to pid (cric-pause, PID 1 of its namespace) is sure to reach it.
+ * The kernel drops a signal sent to a namespace's init while the signal has no handler
+ * and is not blocked, which is the case from exec until cric-pause blocks all signals.
+ * It is queued once it is caught (SigCgt), blocked (SigBlk), or waited for: inside
+ * sigwaitinfo() the waited-for signals show as unblocked, but the process then sleeps in
+ * rt_sigtimedwait, and cric-pause waits for every signal. */
+static bool takes_signal(pid_t pid, int sig) {
+        return runs_pause(pid) && (has_signal(status_mask(pid, "SigCgt:"), sig) ||
+                                   has_signal(status_mask(pid, "SigBlk:"), sig) || waits_for_signals(pid));
+}
+
+/* Sends sig to pid once it is sure to arrive (see takes_signal), not before. */
+static void send_signal(pid_t pid, int sig) {
+        if (!WAIT_UNTIL(takes_signal(pid, sig), DEADLINE_MS))
+                fail_msg("cric-pause (pid %d) never became ready for signal %d", (int) pid, sig);
+        assert_int_equal(kill(pid, sig), 0);
+}
+
+/* True once pid has taken every signal in mask off its queues and waits for more. */
+static bool idle_without(pid_t pid, uint64_t mask) {
+        return !(status_mask(pid, "SigPnd:") & mask) && !(status_mask(pid, "ShdPnd:") & mask) && waits_for_signals(pid);
+}
+
+/* Starts cric-pause as PID 1 of a new PID namespace; returns its pid as we see it, once
+ * it is ready for SIGTERM, SIGINT and SIGCHLD. */
 static pid_t start_pause_in_pidns(void) {
         pid_t pid = (pid_t) syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, 0);
         assert_true(pid >= 0);
@@ -125,11 +139,10 @@ static pid_t start_pause_in_pidns(void) {
                 _exit(127);
         }
         current_pause = pid;
-        for (long end = now_ms() + DEADLINE_MS; now_ms() < end; sleep_ms(5))
-                if (pause_ready(pid))
-                        return pid;
-        fail_msg("cric-pause did not start");
-        return -1;
+        if (!WAIT_UNTIL(takes_signal(pid, SIGTERM) && takes_signal(pid, SIGINT) && takes_signal(pid, SIGCHLD),
+                        DEADLINE_MS))
+                fail_msg("cric-pause did not start");
+        return pid;
 }
 
 static int teardown(void **state) {
@@ -144,15 +157,11 @@ static int teardown(void **state) {
 
 /* Waits for pid (our child) to exit; returns its wait status, or -1 on timeout. */
 static int wait_exit(pid_t pid) {
-        for (long end = now_ms() + DEADLINE_MS; now_ms() < end; sleep_ms(5)) {
-                int status;
-                pid_t r = waitpid(pid, &status, WNOHANG);
-                if (r == pid) {
-                        current_pause = -1;
-                        return status;
-                }
-        }
-        return -1;
+        int status;
+        if (!WAIT_UNTIL(waitpid(pid, &status, WNOHANG) == pid, DEADLINE_MS))
+                return -1;
+        current_pause = -1;
+        return status;
 }
 
 static void stop_pause(pid_t pid) {
@@ -163,32 +172,32 @@ static void stop_pause(pid_t pid) {
 
 /* 'Z' for a zombie, 0 once the process is gone. */
 static char proc_state(pid_t pid) {
-        char path[64], buf[512];
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
+        AUTOFREE char *stat = testlib_try_read_file("/proc/%d/stat", (int) pid);
+        if (!stat)
                 return 0;
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        close(fd);
-        if (n <= 0)
-                return 0;
-        buf[n] = '\0';
-        char *p = strrchr(buf, ')');
+        char *p = strrchr(stat, ')');
         return p && p[1] == ' ' ? p[2] : '?';
 }
 
 static bool wait_gone(pid_t pid) {
-        for (long end = now_ms() + DEADLINE_MS; now_ms() < end; sleep_ms(5))
-                if (proc_state(pid) == 0)
-                        return true;
-        return false;
+        return WAIT_UNTIL(proc_state(pid) == 0, DEADLINE_MS);
+}
+
+/* Sends sig (SIGTERM or SIGINT) once pid takes it and asserts that pid exits 0. */
+static void term_exits_zero(pid_t pid, int sig) {
+        send_signal(pid, sig);
+        int status = wait_exit(pid);
+        if (status == -1)
+                stop_pause(pid);
+        assert_true(status != -1 && WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 /* Makes n orphans inside pause's PID namespace: a helper joins the namespace (for its
  * children), forks a middle process there, which forks n grandchildren and exits.
  * The grandchildren are reparented to the namespace's init, report their pid as the
- * test sees it (/proc/self is the test's procfs), wait until their parent is PID 1
- * and exit. Fills pids[]. */
+ * test sees it (/proc/self is the test's procfs), wait (up to DEADLINE_MS) until their
+ * parent is PID 1 and exit. Fills pids[]. */
 static void make_orphans(pid_t pause_pid, int n, pid_t *pids) {
         int fds[2];
         assert_int_equal(pipe(fds), 0);
@@ -211,8 +220,11 @@ static void make_orphans(pid_t pause_pid, int n, pid_t *pids) {
                                 pid_t me = (pid_t) atoi(self);
                                 if (write(fds[1], &me, sizeof(me)) != sizeof(me))
                                         _exit(5);
-                                while (getppid() != 1)
-                                        usleep(1000);
+                                for (long end = testlib_now_ms() + DEADLINE_MS; getppid() != 1;)
+                                        if (testlib_now_ms() > end)
+                                                _exit(6);
+                                        else
+                                                testlib_sleep_ms(1);
                                 _exit(0);
                         }
                         _exit(0);
@@ -249,67 +261,52 @@ static void test_unknown_argument(void **state) {
 
 static void test_is_pid1_of_its_namespace(void **state) {
         (void) state;
-        REQUIRE_ROOT();
+        REQUIRE_PIDNS();
         pid_t pid = start_pause_in_pidns();
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
-        AUTOFCLOSE FILE *f = fopen(path, "re");
-        assert_non_null(f);
-        AUTOFREE char *line = NULL;
-        size_t cap = 0;
-        bool seen = false;
-        while (getline(&line, &cap, f) > 0)
-                if (!strncmp(line, "NSpid:", 6)) {
-                        seen = true;
-                        assert_int_equal(atoi(strrchr(line, '\t') + 1), 1);
-                }
-        assert_true(seen);
+        AUTOFREE char *status = testlib_read_file("/proc/%d/status", (int) pid);
+        char *line = strstr(status, "\nNSpid:");
+        assert_non_null(line);
+        line[strcspn(line + 1, "\n") + 1] = '\0';
+        assert_int_equal(atoi(strrchr(line, '\t') + 1), 1);
         stop_pause(pid);
 }
 
 static void test_sigterm_exits_zero(void **state) {
         (void) state;
-        REQUIRE_ROOT();
-        pid_t pid = start_pause_in_pidns();
-        assert_int_equal(kill(pid, SIGTERM), 0);
-        int status = wait_exit(pid);
-        if (status == -1)
-                stop_pause(pid);
-        assert_true(status != -1 && WIFEXITED(status));
-        assert_int_equal(WEXITSTATUS(status), 0);
+        REQUIRE_PIDNS();
+        term_exits_zero(start_pause_in_pidns(), SIGTERM);
 }
 
 static void test_sigint_exits_zero(void **state) {
         (void) state;
-        REQUIRE_ROOT();
-        pid_t pid = start_pause_in_pidns();
-        assert_int_equal(kill(pid, SIGINT), 0);
-        int status = wait_exit(pid);
-        if (status == -1)
-                stop_pause(pid);
-        assert_true(status != -1 && WIFEXITED(status));
-        assert_int_equal(WEXITSTATUS(status), 0);
+        REQUIRE_PIDNS();
+        term_exits_zero(start_pause_in_pidns(), SIGINT);
 }
 
+/* Each signal is sent once it is sure to arrive; cric-pause must take them all off its
+ * queue and go back to waiting (had one ended it, it would be exiting instead), and
+ * only SIGTERM then ends it. */
 static void test_other_signals_are_ignored(void **state) {
         (void) state;
-        REQUIRE_ROOT();
+        REQUIRE_PIDNS();
         pid_t pid = start_pause_in_pidns();
         const int sigs[] = {SIGHUP, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGQUIT, SIGWINCH, SIGRTMIN};
-        for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-                assert_int_equal(kill(pid, sigs[i]), 0);
-        sleep_ms(100);
+        uint64_t sent = 0;
+        for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+                send_signal(pid, sigs[i]);
+                sent |= UINT64_C(1) << (sigs[i] - 1);
+        }
+        if (!WAIT_UNTIL(idle_without(pid, sent), DEADLINE_MS))
+                fail_msg("cric-pause did not go back to waiting (pending %llx, state %c)",
+                         (unsigned long long) (status_mask(pid, "SigPnd:") | status_mask(pid, "ShdPnd:")),
+                         proc_state(pid) ? proc_state(pid) : '-');
         assert_int_equal(waitpid(pid, NULL, WNOHANG), 0); /* still running */
-        assert_int_equal(kill(pid, SIGTERM), 0);
-        int status = wait_exit(pid);
-        if (status == -1)
-                stop_pause(pid);
-        assert_true(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        term_exits_zero(pid, SIGTERM);
 }
 
 static void test_reaps_an_orphan(void **state) {
         (void) state;
-        REQUIRE_ROOT();
+        REQUIRE_PIDNS();
         pid_t pid = start_pause_in_pidns();
         pid_t orphan = 0;
         make_orphans(pid, 1, &orphan);
@@ -322,7 +319,7 @@ static void test_reaps_an_orphan(void **state) {
 
 static void test_reaps_many_orphans_and_keeps_running(void **state) {
         (void) state;
-        REQUIRE_ROOT();
+        REQUIRE_PIDNS();
         pid_t pid = start_pause_in_pidns();
         pid_t orphans[30];
         make_orphans(pid, 25, orphans);
@@ -333,11 +330,7 @@ static void test_reaps_many_orphans_and_keeps_running(void **state) {
                         fail_msg("orphan %d not reaped", (int) orphans[i]);
                 }
         assert_int_equal(waitpid(pid, NULL, WNOHANG), 0);
-        assert_int_equal(kill(pid, SIGTERM), 0);
-        int status = wait_exit(pid);
-        if (status == -1)
-                stop_pause(pid);
-        assert_true(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        term_exits_zero(pid, SIGTERM);
 }
 
 int main(void) {

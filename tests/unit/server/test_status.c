@@ -116,6 +116,7 @@ static void test_pool_runs_jobs_in_parallel(void **state) {
         pthread_cond_destroy(&b.cond);
 }
 
+/* A job that takes a moment (not a wait), so that jobs queue up behind the 3 threads. */
 static void count_fn(void *arg) {
         __atomic_fetch_add((int *) arg, 1, __ATOMIC_SEQ_CST);
         usleep(1000);

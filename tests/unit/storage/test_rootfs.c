@@ -20,25 +20,17 @@
 #include <unistd.h>
 
 #include "storage/storage.h"
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
-#include "util/rm.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
-
-#define REQUIRE_ROOT()                                                                                                 \
-        do {                                                                                                           \
-                if (geteuid() != 0) {                                                                                  \
-                        print_message("skipped: needs root\n");                                                        \
-                        skip();                                                                                        \
-                }                                                                                                      \
-        } while (0)
 
 #define CTR_A "aaaa000000000000000000000000000000000000000000000000000000000001"
 #define CTR_B "bbbb000000000000000000000000000000000000000000000000000000000002"
 
 struct fx {
-        char base[64];
+        char *base; /* the temp dir */
         char *root; /* the layer store */
         struct layer_store *ls;
         char **targets; /* mounted by the test; unmounted by teardown whatever happened */
@@ -46,8 +38,7 @@ struct fx {
 
 static int setup(void **state) {
         struct fx *f = xzalloc(sizeof(*f));
-        strcpy(f->base, "/tmp/test-rootfs-XXXXXX");
-        assert_non_null(mkdtemp(f->base));
+        f->base = testlib_tmpdir("rootfs-test");
         f->root = xasprintf("%s/store", f->base);
         *state = f;
         return 0;
@@ -61,10 +52,8 @@ static int teardown(void **state) {
                         ;
         strv_free(f->targets);
         layer_store_free(f->ls);
-        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        int r = rm_rf(f->base, &err);
-        if (r < 0)
-                print_error("teardown: %s\n", err->msg);
+        int r = testlib_rmtree(f->base);
+        free(f->base);
         free(f->root);
         free(f);
         return r;
@@ -72,7 +61,7 @@ static int teardown(void **state) {
 
 /* Opens the store (root only); an "overlay" store that fell back to vfs skips the test. */
 static void open_store(struct fx *f, const char *driver) {
-        REQUIRE_ROOT();
+        REQUIRE_ROOT("to mount layers");
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         assert_int_equal(layer_store_open(f->root, driver, &f->ls, &err), 0);
         if (!strcmp(driver, "overlay") && layer_store_driver(f->ls) != STORAGE_OVERLAY) {
@@ -142,18 +131,8 @@ static char **make_stack(struct fx *f, unsigned n) {
         return chains;
 }
 
-static char *read_at(const char *dir, const char *name) {
-        AUTOFREE char *p = xasprintf("%s/%s", dir, name);
-        char *data = NULL;
-        size_t len = 0;
-        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        if (fs_read_file(p, 1 << 20, &data, &len, &err) < 0)
-                return NULL;
-        return data;
-}
-
 static void assert_file(const char *dir, const char *name, const char *want) {
-        AUTOFREE char *got = read_at(dir, name);
+        AUTOFREE char *got = testlib_try_read_file("%s/%s", dir, name);
         if (!got)
                 print_error("%s/%s is missing\n", dir, name);
         assert_non_null(got);
@@ -283,8 +262,7 @@ static void test_overlay_sixty_layers(void **state) {
 
 /* The overlay options of the mount at target, from mountinfo. */
 static char *mount_options_of(const char *target) {
-        AUTOFREE char *mi = NULL;
-        assert_int_equal(fs_read_file("/proc/self/mountinfo", 1 << 22, &mi, NULL, NULL), 0);
+        AUTOFREE char *mi = testlib_read_file("/proc/self/mountinfo");
         AUTOFREE char *needle = xasprintf(" %s ", target);
         char *line = strstr(mi, needle);
         assert_non_null(line);

@@ -11,7 +11,6 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,19 +23,12 @@
 #include <zstd.h>
 
 #include "storage/unpack.h"
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/digest.h"
 #include "util/xalloc.h"
 
 #define MTIME 1600000000
-
-#define REQUIRE_ROOT()                                                                                                 \
-        do {                                                                                                           \
-                if (geteuid() != 0) {                                                                                  \
-                        print_message("skipped: needs root\n");                                                        \
-                        skip();                                                                                        \
-                }                                                                                                      \
-        } while (0)
 
 /* ---- tar building ---- */
 
@@ -186,21 +178,13 @@ static ssize_t mem_read(void *ctx, void *buf, size_t len, struct cric_error **er
 /* ---- fixture ---- */
 
 struct fx {
-        char base[64], root[96], outside[96];
+        char *base, root[96], outside[96];
         int rootfd;
 };
 
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-        (void) st;
-        (void) ftw;
-        unlinkat(AT_FDCWD, path, type == FTW_DP ? AT_REMOVEDIR : 0);
-        return 0;
-}
-
 static int setup(void **state) {
         struct fx *f = xzalloc(sizeof(*f));
-        strcpy(f->base, "/tmp/test-unpack-XXXXXX");
-        assert_non_null(mkdtemp(f->base));
+        f->base = testlib_tmpdir("unpack-test");
         snprintf(f->root, sizeof(f->root), "%s/root", f->base);
         snprintf(f->outside, sizeof(f->outside), "%s/outside", f->base);
         assert_int_equal(mkdir(f->root, 0755), 0);
@@ -214,9 +198,10 @@ static int setup(void **state) {
 static int teardown(void **state) {
         struct fx *f = *state;
         close(f->rootfd);
-        nftw(f->base, rm_entry, 32, FTW_DEPTH | FTW_PHYS);
+        int r = testlib_rmtree(f->base);
+        free(f->base);
         free(f);
-        return 0;
+        return r;
 }
 
 static int run(struct fx *f, struct mem_src *m, const struct unpack_opts *opts, struct unpack_result *res,
@@ -316,7 +301,7 @@ static void test_regular_file(void **state) {
 }
 
 static void test_owner(void **state) {
-        REQUIRE_ROOT();
+        REQUIRE_ROOT("to give files other owners");
         struct fx *f = *state;
         struct tarb *t = tar_new();
         struct archive_entry *e = ent("owned", AE_IFREG | 0600);
@@ -405,7 +390,7 @@ static void test_hardlink(void **state) {
 }
 
 static void test_devices_and_fifo(void **state) {
-        REQUIRE_ROOT();
+        REQUIRE_ROOT("to create device nodes");
         struct fx *f = *state;
         struct tarb *t = tar_new();
         struct archive_entry *e = ent("dev/null", AE_IFCHR | 0666);
@@ -458,7 +443,7 @@ static void test_user_xattrs(void **state) {
 }
 
 static void test_security_capability_and_setuid(void **state) {
-        REQUIRE_ROOT();
+        REQUIRE_ROOT("to set security.capability");
         struct fx *f = *state;
         /* vfs_cap_data revision 2, effective, permitted = CAP_NET_BIND_SERVICE. */
         static const uint8_t cap[20] = {0x01, 0, 0, 0x02, 0x00, 0x04, 0, 0};
@@ -877,7 +862,7 @@ static void test_replace_dir_rules(void **state) {
 /* ---- whiteouts ---- */
 
 static void test_whiteout_overlay(void **state) {
-        REQUIRE_ROOT();
+        REQUIRE_ROOT("to create overlay whiteouts (0/0 devices)");
         struct fx *f = *state;
         size_t len;
         AUTOFREE uint8_t *tar = TAR(&len, {'d', "dir", NULL, 0}, {'f', "dir/.wh.gone", "", 0}, {'f', ".wh.top", "", 0},
@@ -896,7 +881,7 @@ static void test_whiteout_overlay(void **state) {
 }
 
 static void test_opaque_overlay(void **state) {
-        REQUIRE_ROOT();
+        REQUIRE_ROOT("to set trusted.overlay.opaque");
         struct fx *f = *state;
         size_t len;
         AUTOFREE uint8_t *tar = TAR(&len, {'d', "dir", NULL, 0}, {'f', "dir/.wh..wh..opq", "", 0},
@@ -964,7 +949,7 @@ static void test_opaque_apply(void **state) {
 }
 
 static void test_whiteout_missing_overlay(void **state) {
-        REQUIRE_ROOT();
+        REQUIRE_ROOT("to create overlay whiteouts (0/0 devices)");
         struct fx *f = *state;
         size_t len;
         AUTOFREE uint8_t *tar = TAR(&len, {'f', "a/.wh.nothing", "", 0}, {'f', "a/.wh..wh..opq", "", 0});

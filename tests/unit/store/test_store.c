@@ -9,21 +9,20 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
 struct fixture {
-        char dir[64];
+        char *dir;
         char *path;
         struct store *s;
 };
 
 static int setup(void **state) {
         struct fixture *f = xzalloc(sizeof(*f));
-        strcpy(f->dir, "/tmp/cric-store-XXXXXX");
-        if (!mkdtemp(f->dir))
-                return -1;
+        f->dir = testlib_tmpdir("store-test");
         f->path = xasprintf("%s/cric.db", f->dir);
         struct cric_error *err = NULL;
         if (store_open(f->path, &f->s, &err) < 0)
@@ -35,12 +34,11 @@ static int setup(void **state) {
 static int teardown(void **state) {
         struct fixture *f = *state;
         store_close(f->s);
-        AUTOFREE char *cmd = xasprintf("rm -rf %s", f->dir);
-        if (system(cmd) != 0)
-                return -1;
+        int r = testlib_rmtree(f->dir);
+        free(f->dir);
         free(f->path);
         free(f);
-        return 0;
+        return r;
 }
 
 static const char *L1 = "sha256:1111111111111111111111111111111111111111111111111111111111111111";

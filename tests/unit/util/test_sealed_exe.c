@@ -16,9 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
-#include "util/rm.h"
 #include "util/sealed_exe.h"
 #include "util/spawn.h"
 #include "util/xalloc.h"
@@ -29,19 +29,16 @@ static char *tmp;
 
 static int setup(void **state) {
         (void) state;
-        char tmpl[] = "/tmp/cric-sealed-XXXXXX";
-        if (!mkdtemp(tmpl))
-                return -1;
-        tmp = xstrdup(tmpl);
+        tmp = testlib_tmpdir("sealed-test");
         return 0;
 }
 
 static int teardown(void **state) {
         (void) state;
         sealed_exe_reset();
-        rm_rf(tmp, NULL);
+        int r = testlib_rmtree(tmp);
         free(tmp);
-        return 0;
+        return r;
 }
 
 /* Copies the file at src to tmp/name (mode 0755); returns the new path. */
@@ -141,10 +138,7 @@ static void test_refused(void **state) {
 /* Without /proc the copy could not run: none is made (the caller runs the file). */
 static void test_no_proc_no_copy(void **state) {
         (void) state;
-        if (geteuid() != 0) {
-                print_message("skipped: needs root for a mount namespace\n");
-                return;
-        }
+        REQUIRE_ROOT("for a mount namespace");
         AUTOFREE char *prog = install("/bin/true", "noproc");
         pid_t pid = fork();
         assert_true(pid >= 0);

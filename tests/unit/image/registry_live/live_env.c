@@ -3,7 +3,6 @@
  * children also get SIGKILL if the test dies (PR_SET_PDEATHSIG). */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "live_env.h"
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/xalloc.h"
@@ -75,17 +75,13 @@ static pid_t spawn(char *const argv[], const char *log) {
 }
 
 static int wait_timeout(pid_t pid, int timeout_ms) {
-        for (int waited = 0;; waited += 10) {
-                int status;
-                pid_t r = waitpid(pid, &status, WNOHANG);
-                if (r == pid)
-                        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-                if (r < 0)
-                        return -1;
-                if (waited >= timeout_ms)
-                        return -2;
-                usleep(10000);
-        }
+        int status;
+        pid_t r = 0;
+        if (!WAIT_UNTIL((r = waitpid(pid, &status, WNOHANG)) != 0, timeout_ms))
+                return -2;
+        if (r < 0)
+                return -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 /* Runs argv to completion (killed after timeout_s); returns its exit status. */
@@ -145,23 +141,11 @@ static bool port_accepts(int port) {
         return ok;
 }
 
+/* Waits up to 15 s for port to accept connections; -1 when pid died first. */
 static int wait_port(int port, pid_t pid) {
-        for (int i = 0; i < 1500; i++) {
-                if (port_accepts(port))
-                        return 0;
-                if (waitpid(pid, NULL, WNOHANG) == pid)
-                        return -1; /* it died */
-                usleep(10000);
-        }
-        return -1;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) st;
-        (void) flag;
-        (void) ftw;
-        remove(path);
-        return 0;
+        bool died = false;
+        bool up = WAIT_UNTIL(port_accepts(port) || (died = waitpid(pid, NULL, WNOHANG) == pid), 15000);
+        return up && !died ? 0 : -1;
 }
 
 static void print_log_tails(void) {
@@ -261,8 +245,8 @@ static int start_helper(void) {
         AUTOFREE char *ports = xasprintf("%s/ports", live.dir);
         char *argv[] = {(char *) live.python, script, live.dir, NULL};
         pid_t pid = start_daemon(argv, "helper.log");
-        for (int i = 0; pid > 0 && i < 1500 && access(ports, F_OK) != 0; i++)
-                usleep(10000);
+        if (pid > 0)
+                WAIT_UNTIL(access(ports, F_OK) == 0, 15000);
         AUTOFREE char *data = NULL;
         if (fs_read_file(ports, 4096, &data, NULL, NULL) < 0)
                 return -1;
@@ -385,8 +369,9 @@ int live_setup(void **state) {
 int live_teardown(void **state) {
         (void) state;
         stop_daemons();
+        int r = 0;
         if (live.dir && !getenv("CRIC_TEST_KEEP"))
-                nftw(live.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+                r = testlib_rmtree(live.dir);
         free(live.dir);
         free(live.scripts);
         free(live.setup_error);
@@ -397,5 +382,5 @@ int live_teardown(void **state) {
         free(live.certs_empty);
         free(live.certs_insecure);
         memset(&live, 0, sizeof(live));
-        return 0;
+        return r;
 }
