@@ -239,6 +239,34 @@ static void test_exec_sync_timeout(void **state) {
         monitor_exec_result_clear(&r);
 }
 
+static char *script(struct env *e, const char *name, const char *text) {
+        char *path = xasprintf("%s/%s", e->dir, name);
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        assert_int_equal(fs_write_file_atomic(path, text, strlen(text), 0755, &err), 0);
+        return path;
+}
+
+/* cricd refuses a monitor that speaks another protocol (monitor/protocol.h). */
+static void test_version_check(void **state) {
+        struct env *e = *state;
+        REQUIRE_MONITOR(e);
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        assert_int_equal(monitor_check_version(e->monitor, &err), 0);
+        assert_null(err);
+        AUTOFREE char *newer = script(e, "newer", "#!/bin/sh\necho 99\n");
+        assert_int_equal(monitor_check_version(newer, &err), -1);
+        assert_int_equal(err->kind, CRIC_E_PRECONDITION);
+        assert_non_null(strstr(err->msg, "speaks protocol 99"));
+        cric_error_freep(&err);
+        AUTOFREE char *junk = script(e, "junk", "#!/bin/sh\necho hello\n");
+        assert_int_equal(monitor_check_version(junk, &err), -1);
+        assert_int_equal(err->kind, CRIC_E_PRECONDITION);
+        cric_error_freep(&err);
+        AUTOFREE char *missing = xasprintf("%s/no-such-monitor", e->dir);
+        assert_int_equal(monitor_check_version(missing, &err), -1);
+        assert_int_equal(err->kind, CRIC_E_NOT_FOUND);
+}
+
 static void test_alive_rejects_nonsense(void **state) {
         (void) state;
         assert_false(monitor_is_alive(0));
@@ -253,6 +281,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_bad_monitor_path, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_exec_sync, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_exec_sync_timeout, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_version_check, setup, teardown),
                 cmocka_unit_test(test_alive_rejects_nonsense),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -623,10 +624,52 @@ static void test_host_addresses(void **state) {
         assert_true(n <= 2);
 }
 
+/* In a network namespace of its own (this thread only), so the host is left alone:
+ * bringing lo up adds its address and routes, which the change socket must report. */
+static void *changes_thread(void *arg) {
+        int *result = arg;
+        *result = 1;
+        if (unshare(CLONE_NEWNET) < 0)
+                return NULL;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        AUTOCLOSE int fd = host_changes_open(&err);
+        if (fd < 0)
+                return NULL;
+        *result = 2;
+        if (host_changes_drain(fd)) /* nothing happened yet */
+                return NULL;
+        AUTOCLOSE int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct ifreq ifr = {0};
+        snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+        if (sock < 0 || ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
+                return NULL;
+        ifr.ifr_flags |= IFF_UP;
+        *result = 3;
+        if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0)
+                return NULL;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        *result = 4;
+        if (poll(&p, 1, 10000) != 1 || !host_changes_drain(fd))
+                return NULL;
+        *result = host_changes_drain(fd) ? 5 : 0; /* drained: quiet again */
+        return NULL;
+}
+
+static void test_host_changes(void **state) {
+        (void) state;
+        REQUIRE_ROOT(WHY_ROOT);
+        pthread_t t;
+        int result = -1;
+        assert_int_equal(pthread_create(&t, NULL, changes_thread, &result), 0);
+        assert_int_equal(pthread_join(t, NULL), 0);
+        assert_int_equal(result, 0);
+}
+
 int main(void) {
 #define T(fn) cmocka_unit_test_teardown(fn, teardown)
         const struct CMUnitTest tests[] = {
                 T(test_pin_all_three_and_verify),
+                T(test_host_changes),
                 T(test_pinned_files_are_new_namespaces),
                 T(test_pin_only_net),
                 T(test_no_hostname_keeps_hosts_name),
