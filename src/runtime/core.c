@@ -247,6 +247,13 @@ struct container *ctr_get(struct runtime *rt, const char *id, struct cric_error 
         return c;
 }
 
+int gone_is_fine(struct cric_error **e, struct cric_error **err) {
+        if ((*e)->kind != CRIC_E_NOT_FOUND)
+                return cric_error_move(err, e);
+        cric_error_freep(e);
+        return 0;
+}
+
 struct container *ctr_by_monitor(struct runtime *rt, pid_t pid) {
         for (size_t i = 0; i < rt->ctrs.n; i++) {
                 struct container *c = rt->ctrs.objs[i];

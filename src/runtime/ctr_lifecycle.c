@@ -128,8 +128,7 @@ int runtime_container_start(struct runtime *rt, const char *id, struct cric_erro
         ctr_persist_state(rt, c);
         pthread_mutex_unlock(&c->op_lock);
         if (r < 0) {
-                if (err)
-                        *err = STEAL_PTR(e);
+                cric_error_move(err, &e);
                 return cric_error_prefix(err, "start container %s", c->info.id);
         }
         log_info("container %s started", c->info.id);
@@ -147,8 +146,7 @@ static int remove_container(struct runtime *rt, struct container *c, struct cric
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
         int r = runtime_oci(rt, c->info.runtime_path, c->info.runtime_root, &oci, err);
         if (r == 0 && oci_runtime_delete(oci, id, true, &e) < 0 && e->kind != CRIC_E_NOT_FOUND) {
-                if (err)
-                        *err = STEAL_PTR(e);
+                cric_error_move(err, &e);
                 r = -1;
         }
         bool was_gone = false;
@@ -178,13 +176,8 @@ static int remove_container(struct runtime *rt, struct container *c, struct cric
 int runtime_container_remove(struct runtime *rt, const char *id, struct cric_error **err) {
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
         CLEANUP(ctr_unrefp) struct container *c = ctr_get(rt, id, &e);
-        if (!c) {
-                if (e->kind == CRIC_E_NOT_FOUND)
-                        return 0;
-                if (err)
-                        *err = STEAL_PTR(e);
-                return -1;
-        }
+        if (!c)
+                return gone_is_fine(&e, err);
         return remove_container(rt, c, err);
 }
 
@@ -296,9 +289,7 @@ int infra_kill(struct runtime *rt, const char *pod_id, const char *runtime_path,
                 cric_error_freep(&e);
         }
         if (oci_runtime_delete(oci, pod_id, true, &e) < 0 && e->kind != CRIC_E_NOT_FOUND) {
-                if (err)
-                        *err = STEAL_PTR(e);
-                return -1;
+                return cric_error_move(err, &e);
         }
         unlink(exit_file);
         AUTOFREE char *sockets = xasprintf("%s/%s", rt->sockets_dir, pod_id);

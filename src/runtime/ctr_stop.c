@@ -62,9 +62,7 @@ static int send_signal(struct runtime *rt, struct oci_runtime *oci, struct conta
         }
         if (e->kind != CRIC_E_NOT_FOUND)
                 log_warn("container %s: signal %d failed: %s", c->info.id, sig, e->msg);
-        if (err)
-                *err = STEAL_PTR(e);
-        return -1;
+        return cric_error_move(err, &e);
 }
 
 /* The grace period: true when the container exited within it. */

@@ -124,6 +124,9 @@ void *index_find(struct index *ix, const char *id, const char *kind, struct cric
 /* A reference to the pod / container id names (by id or unique prefix). */
 struct pod *pod_get(struct runtime *rt, const char *id, struct cric_error **err);
 struct container *ctr_get(struct runtime *rt, const char *id, struct cric_error **err);
+/* For the calls that succeed on what does not exist (Stop, Remove), after a failed
+ * lookup: 0 when *e says not found (and frees it), else -1 with *e moved to *err. */
+int gone_is_fine(struct cric_error **e, struct cric_error **err);
 /* The container whose monitor is pid (rt->lock held), or NULL. */
 struct container *ctr_by_monitor(struct runtime *rt, pid_t pid);
 

@@ -413,13 +413,8 @@ int runtime_pod_run(struct runtime *rt, const struct pod_config *c, char **ret_i
 int runtime_pod_stop(struct runtime *rt, const char *id, struct cric_error **err) {
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
         CLEANUP(pod_unrefp) struct pod *p = pod_get(rt, id, &e);
-        if (!p) {
-                if (e->kind == CRIC_E_NOT_FOUND)
-                        return 0; /* the goal, a stopped pod, is reached */
-                if (err)
-                        *err = STEAL_PTR(e);
-                return -1;
-        }
+        if (!p)
+                return gone_is_fine(&e, err); /* the goal, a stopped pod, is reached */
         id = p->info.id;
         if (pod_containers_stop(rt, id, err) < 0)
                 return cric_error_prefix(err, "stop pod %s", id);
@@ -454,13 +449,8 @@ int runtime_pod_stop(struct runtime *rt, const char *id, struct cric_error **err
 int runtime_pod_remove(struct runtime *rt, const char *id, struct cric_error **err) {
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
         CLEANUP(pod_unrefp) struct pod *p = pod_get(rt, id, &e);
-        if (!p) {
-                if (e->kind == CRIC_E_NOT_FOUND)
-                        return 0;
-                if (err)
-                        *err = STEAL_PTR(e);
-                return -1;
-        }
+        if (!p)
+                return gone_is_fine(&e, err);
         id = p->info.id;
         if (runtime_pod_stop(rt, id, err) < 0 || pod_containers_remove(rt, id, err) < 0)
                 return -1;

@@ -23,9 +23,7 @@ int rpc_list_images(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCM
                                 return 0; /* a filter that matches nothing is an empty list */
                         *ret_resp = NULL;
                         free(resp);
-                        if (err)
-                                *err = STEAL_PTR(e);
-                        return -1;
+                        return cric_error_move(err, &e);
                 }
                 resp->n_images = 1;
                 resp->images = xcalloc(1, sizeof(*resp->images));
@@ -62,9 +60,7 @@ int rpc_image_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufC
                         return 0;
                 }
                 free(resp);
-                if (err)
-                        *err = STEAL_PTR(e);
-                return -1;
+                return cric_error_move(err, &e);
         }
         resp->image = image_to_proto(img, ctx->cfg->pinned_images);
         if (r->verbose) {

@@ -16,9 +16,7 @@ int rpc_remove_image(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufC
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
         /* Removing an image that is not there succeeds: the caller's goal is reached. */
         if (image_remove(ctx->deps->images, r->image->image, &e) < 0 && e->kind != CRIC_E_NOT_FOUND) {
-                if (err)
-                        *err = STEAL_PTR(e);
-                return -1;
+                return cric_error_move(err, &e);
         }
         Runtime__V1__RemoveImageResponse *resp = xmalloc(sizeof(*resp));
         runtime__v1__remove_image_response__init(resp);
