@@ -78,7 +78,7 @@ static struct container *name_holder(struct runtime *rt, const char *pod_id, con
 /* rt->lock held. */
 static int check_pod(struct runtime *rt, struct create *x, struct cric_error **err) {
         const char *name = x->in->oci.name;
-        if (x->pod->state != POD_READY || x->pod->is_gone)
+        if (x->pod->state != POD_READY || x->pod->is_stopping || x->pod->is_gone)
                 return cric_error_set(err, CRIC_E_PRECONDITION, "pod %s is not ready (it was stopped)",
                                       x->pod->info.id);
         struct container *holder = name_holder(rt, x->pod->info.id, name, x->in->attempt);

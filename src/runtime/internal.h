@@ -34,7 +34,8 @@ struct pod {
         struct json_object *sandbox; /* security context, sysctls, annotations (record.c) */
         /* lock */
         enum pod_state state;
-        bool is_gone; /* removed from the index */
+        bool is_stopping; /* StopPodSandbox began: no container may join any more */
+        bool is_gone;     /* removed from the index */
 };
 
 /* The resources a container was last given, shared by views. */

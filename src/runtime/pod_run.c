@@ -416,6 +416,10 @@ int runtime_pod_stop(struct runtime *rt, const char *id, struct cric_error **err
         if (!p)
                 return gone_is_fine(&e, err); /* the goal, a stopped pod, is reached */
         id = p->info.id;
+        /* First: a container created meanwhile must not outlive the stop. */
+        pthread_mutex_lock(&rt->lock);
+        p->is_stopping = true;
+        pthread_mutex_unlock(&rt->lock);
         if (pod_containers_stop(rt, id, err) < 0)
                 return cric_error_prefix(err, "stop pod %s", id);
         pthread_mutex_lock(&p->op_lock);
