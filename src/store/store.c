@@ -81,8 +81,8 @@ static const char *const migrations[] = {
         /* 4: records. What runtime/ keeps of a pod or container beyond the columns (labels,
          * annotations, security context, mounts, ...) as JSON text; the CRI config blobs
          * are no longer written (empty). Rows from before hold '' and keep their columns. */
-        "ALTER TABLE pods ADD COLUMN record TEXT NOT NULL DEFAULT '';"
-        "ALTER TABLE containers ADD COLUMN record TEXT NOT NULL DEFAULT '';",
+        ("ALTER TABLE pods ADD COLUMN record TEXT NOT NULL DEFAULT '';"
+         "ALTER TABLE containers ADD COLUMN record TEXT NOT NULL DEFAULT '';"),
 };
 
 struct store *store_lock(struct store *s) {
