@@ -1,11 +1,14 @@
 /* Helpers shared by the cmocka unit tests; every test binary links testlib.c.
  * REQUIRE_ROOT expands to cmocka's skip(): include this after <cmocka.h> to use it.
  *
- *   REQUIRE_ROOT(why)          skip the test, saying why, unless we run as root
- *   testlib_tmpdir(name)       fresh /tmp/cric-<name>-XXXXXX; testlib_rmtree removes it
- *   testlib_read_file(...)     a whole file as a string (fails the test, or NULL for _try_)
- *   testlib_capture_stderr     what the code under test logs, as a string
- *   WAIT_UNTIL(cond, ms)       poll until cond holds or the deadline passes
+ *   REQUIRE_ROOT(why)             skip the test, saying why, unless we run as root
+ *   testlib_tmpdir(name)          fresh /tmp/cric-<name>-XXXXXX; testlib_rmtree removes it
+ *   testlib_read_file(...)        a whole file as a string (fails the test, or NULL for _try_)
+ *   testlib_capture_stderr        what the code under test logs, as a string
+ *   testlib_count_entries(dir)    how many names a directory holds
+ *   testlib_count_fds()           open descriptors, to check that nothing leaks one
+ *   testlib_assert_no_children()  every child was reaped
+ *   WAIT_UNTIL(cond, ms)          poll until cond holds or the deadline passes
  *
  * Waits poll with a deadline: a test never sleeps and then asserts. Nothing here is
  * thread-safe beyond what libc gives; the helpers are meant for the test's own thread. */
@@ -33,9 +36,19 @@
 char *testlib_tmpdir(const char *name);
 
 /* Removes path and everything under it; never crosses into another file system, so
- * unmount what the test mounted first. A missing path is fine. Returns 0, or -1 after
- * printing why, so a teardown can return it. */
+ * unmount what the test mounted first. Directories the test made read-only (or
+ * unreadable) are given back to their owner first. A missing path is fine. Returns 0,
+ * or -1 after printing why, so a teardown can return it. */
 int testlib_rmtree(const char *path);
+
+/* How many entries dir holds besides . and .., or -1 if it cannot be opened (missing). */
+int testlib_count_entries(const char *dir);
+
+/* How many descriptors this process has open (the one used to count them excluded). */
+int testlib_count_fds(void);
+
+/* Asserts that this process has no child left, running or zombie. */
+void testlib_assert_no_children(void);
 
 /* Reads the whole file at the printf-style path into a NUL-terminated string that the
  * caller frees. testlib_read_file fails the test if the file cannot be read;
