@@ -66,6 +66,15 @@ int testlib_rmtree(const char *path) {
         return -1;
 }
 
+const char *testlib_error_is(int r, struct cric_error *const *err, enum cric_error_kind kind) {
+        assert_int_equal(r, -1);
+        assert_non_null(*err);
+        if ((*err)->kind != kind)
+                fail_msg("error kind %s, expected %s: %s", cric_error_kind_name((*err)->kind),
+                         cric_error_kind_name(kind), (*err)->msg);
+        return (*err)->msg;
+}
+
 int testlib_count_entries(const char *dir) {
         DIR *d = opendir(dir);
         if (!d)

@@ -5,6 +5,8 @@
  *   testlib_tmpdir(name)          fresh /tmp/cric-<name>-XXXXXX; testlib_rmtree removes it
  *   testlib_read_file(...)        a whole file as a string (fails the test, or NULL for _try_)
  *   testlib_capture_stderr        what the code under test logs, as a string
+ *   testlib_error_is(r, &err, k)  the call failed with error kind k; its message
+ *   assert_contains(s, sub)       the string s contains sub
  *   testlib_count_entries(dir)    how many names a directory holds
  *   testlib_count_fds()           open descriptors, to check that nothing leaks one
  *   testlib_assert_no_children()  every child was reaped
@@ -16,7 +18,10 @@
 #define CRIC_TESTS_UNIT_TESTLIB_H
 
 #include <stdbool.h>
+#include <string.h>
 #include <unistd.h>
+
+#include "util/error.h"
 
 /* How often waits poll; short enough not to slow tests, long enough not to spin. */
 #define TESTLIB_POLL_MS 5
@@ -40,6 +45,21 @@ char *testlib_tmpdir(const char *name);
  * unreadable) are given back to their owner first. A missing path is fine. Returns 0,
  * or -1 after printing why, so a teardown can return it. */
 int testlib_rmtree(const char *path);
+
+/* Checks that a call failed with an error of that kind: r is -1 and *err is set, with
+ * that kind. Fails the test naming both kinds and the message otherwise. Returns the
+ * message (owned by *err). err is the address the call filled in, read only after the
+ * call, so the call itself may be the argument r:
+ *     assert_contains(testlib_error_is(f(x, &err), &err, CRIC_E_INVALID), "x"); */
+const char *testlib_error_is(int r, struct cric_error *const *err, enum cric_error_kind kind);
+
+/* Fails the test, showing both strings, unless s (evaluated once) contains sub. */
+#define assert_contains(s, sub)                                                                                        \
+        do {                                                                                                           \
+                const char *testlib_s_ = (s), *testlib_sub_ = (sub);                                                   \
+                if (!testlib_s_ || !strstr(testlib_s_, testlib_sub_))                                                  \
+                        fail_msg("\"%s\" not found in:\n%s", testlib_sub_, testlib_s_);                                \
+        } while (0)
 
 /* How many entries dir holds besides . and .., or -1 if it cannot be opened (missing). */
 int testlib_count_entries(const char *dir);
