@@ -81,11 +81,9 @@ static struct cgroup_mounts *load(const char *name, const char *tmpl, const char
 }
 
 static void expect_error(int r, struct cric_error **err, enum cric_error_kind kind, const char *needle) {
-        assert_int_equal(r, -1);
-        assert_non_null(*err);
-        if ((*err)->kind != kind || (needle && !strstr((*err)->msg, needle)))
-                fail_msg("got %s \"%s\", want %s containing \"%s\"", cric_error_kind_name((*err)->kind), (*err)->msg,
-                         cric_error_kind_name(kind), needle ? needle : "");
+        const char *msg = testlib_error_is(r, err, kind);
+        if (needle)
+                assert_contains(msg, needle);
         *err = cric_error_free(*err);
 }
 

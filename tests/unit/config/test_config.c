@@ -86,11 +86,6 @@ static char *load_fail(const struct fixture *f, const struct config_setting *set
         return xstrdup(err->msg);
 }
 
-static void assert_contains(const char *haystack, const char *needle) {
-        if (!strstr(haystack, needle))
-                fail_msg("\"%s\" not found in:\n%s", needle, haystack);
-}
-
 static size_t count_lines(const char *s) {
         size_t n = *s ? 1 : 0;
         for (; *s; s++)

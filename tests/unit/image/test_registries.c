@@ -92,11 +92,6 @@ static char *parse_fail(const char *text) {
         return xstrdup(err->msg);
 }
 
-static void assert_contains(const char *haystack, const char *needle) {
-        if (!strstr(haystack, needle))
-                fail_msg("\"%s\" not found in:\n%s", needle, haystack);
-}
-
 /* Expands input and compares the candidates with want (NULL-terminated). */
 static void assert_expands(const struct registries_conf *conf, const char *input, const char *const *want) {
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;

@@ -1,11 +1,16 @@
 /* Helpers shared by the cmocka unit tests; every test binary links testlib.c.
  * REQUIRE_ROOT expands to cmocka's skip(): include this after <cmocka.h> to use it.
  *
- *   REQUIRE_ROOT(why)          skip the test, saying why, unless we run as root
- *   testlib_tmpdir(name)       fresh /tmp/cric-<name>-XXXXXX; testlib_rmtree removes it
- *   testlib_read_file(...)     a whole file as a string (fails the test, or NULL for _try_)
- *   testlib_capture_stderr     what the code under test logs, as a string
- *   WAIT_UNTIL(cond, ms)       poll until cond holds or the deadline passes
+ *   REQUIRE_ROOT(why)             skip the test, saying why, unless we run as root
+ *   testlib_tmpdir(name)          fresh /tmp/cric-<name>-XXXXXX; testlib_rmtree removes it
+ *   testlib_read_file(...)        a whole file as a string (fails the test, or NULL for _try_)
+ *   testlib_capture_stderr        what the code under test logs, as a string
+ *   testlib_error_is(r, &err, k)  the call failed with error kind k; its message
+ *   assert_contains(s, sub)       the string s contains sub
+ *   testlib_count_entries(dir)    how many names a directory holds
+ *   testlib_count_fds()           open descriptors, to check that nothing leaks one
+ *   testlib_assert_no_children()  every child was reaped
+ *   WAIT_UNTIL(cond, ms)          poll until cond holds or the deadline passes
  *
  * Waits poll with a deadline: a test never sleeps and then asserts. Nothing here is
  * thread-safe beyond what libc gives; the helpers are meant for the test's own thread. */
@@ -13,7 +18,10 @@
 #define CRIC_TESTS_UNIT_TESTLIB_H
 
 #include <stdbool.h>
+#include <string.h>
 #include <unistd.h>
+
+#include "util/error.h"
 
 /* How often waits poll; short enough not to slow tests, long enough not to spin. */
 #define TESTLIB_POLL_MS 5
@@ -33,9 +41,34 @@
 char *testlib_tmpdir(const char *name);
 
 /* Removes path and everything under it; never crosses into another file system, so
- * unmount what the test mounted first. A missing path is fine. Returns 0, or -1 after
- * printing why, so a teardown can return it. */
+ * unmount what the test mounted first. Directories the test made read-only (or
+ * unreadable) are given back to their owner first. A missing path is fine. Returns 0,
+ * or -1 after printing why, so a teardown can return it. */
 int testlib_rmtree(const char *path);
+
+/* Checks that a call failed with an error of that kind: r is -1 and *err is set, with
+ * that kind. Fails the test naming both kinds and the message otherwise. Returns the
+ * message (owned by *err). err is the address the call filled in, read only after the
+ * call, so the call itself may be the argument r:
+ *     assert_contains(testlib_error_is(f(x, &err), &err, CRIC_E_INVALID), "x"); */
+const char *testlib_error_is(int r, struct cric_error *const *err, enum cric_error_kind kind);
+
+/* Fails the test, showing both strings, unless s (evaluated once) contains sub. */
+#define assert_contains(s, sub)                                                                                        \
+        do {                                                                                                           \
+                const char *testlib_s_ = (s), *testlib_sub_ = (sub);                                                   \
+                if (!testlib_s_ || !strstr(testlib_s_, testlib_sub_))                                                  \
+                        fail_msg("\"%s\" not found in:\n%s", testlib_sub_, testlib_s_);                                \
+        } while (0)
+
+/* How many entries dir holds besides . and .., or -1 if it cannot be opened (missing). */
+int testlib_count_entries(const char *dir);
+
+/* How many descriptors this process has open (the one used to count them excluded). */
+int testlib_count_fds(void);
+
+/* Asserts that this process has no child left, running or zombie. */
+void testlib_assert_no_children(void);
 
 /* Reads the whole file at the printf-style path into a NUL-terminated string that the
  * caller frees. testlib_read_file fails the test if the file cannot be read;

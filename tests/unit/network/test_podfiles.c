@@ -7,7 +7,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,18 +51,6 @@ static int teardown(void **state) {
 static void put(const char *path, const char *data) {
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         assert_int_equal(fs_write_file_atomic(path, data, strlen(data), 0644, &err), 0);
-}
-
-static int count_entries(const char *dir) {
-        DIR *d = opendir(dir);
-        if (!d)
-                return -1;
-        int n = 0;
-        for (struct dirent *e; (e = readdir(d));)
-                if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-                        n++;
-        closedir(d);
-        return n;
 }
 
 #define HOSTS_HEAD                                                                                                     \
@@ -221,7 +208,7 @@ static void test_write_all_three(void **state) {
                 assert_int_equal(stat(path, &st), 0);
                 assert_int_equal(st.st_mode & 07777, 0644);
         }
-        assert_int_equal(count_entries(f->pod), 3); /* no temp files left */
+        assert_int_equal(testlib_count_entries(f->pod), 3); /* no temp files left */
 }
 
 static void test_no_dns_copies_host_resolv(void **state) {
@@ -303,7 +290,7 @@ static void test_rewrite_hosts_once_ip_known(void **state) {
         assert_string_equal(after, HOSTS_HEAD "10.88.1.2\tdb-0\nfd00::1:2\tdb-0\n");
         AUTOFREE char *resolv = testlib_try_read_file("%s/resolv.conf", f->pod);
         assert_string_equal(resolv, "nameserver 10.96.0.10\n");
-        assert_int_equal(count_entries(f->pod), 3);
+        assert_int_equal(testlib_count_entries(f->pod), 3);
 }
 
 static void test_invalid_input_writes_nothing(void **state) {
@@ -315,16 +302,16 @@ static void test_invalid_input_writes_nothing(void **state) {
         assert_int_equal(podfiles_write(&o, &err), -1);
         assert_int_equal(err->kind, CRIC_E_INVALID);
         assert_non_null(strstr(err->msg, "not-an-ip"));
-        assert_int_equal(count_entries(f->pod), -1); /* not even the dir */
+        assert_int_equal(testlib_count_entries(f->pod), -1); /* not even the dir */
         char *ips[] = {"300.1.1.1", NULL};
         struct podfiles_opts o2 = {.dir = f->pod, .hostname = "a", .ips = ips};
         assert_int_equal(podfiles_write_hosts(&o2, &err), -1);
         assert_int_equal(err->kind, CRIC_E_INVALID);
-        assert_int_equal(count_entries(f->pod), -1);
+        assert_int_equal(testlib_count_entries(f->pod), -1);
         struct podfiles_opts o3 = {.dir = f->pod, .hostname = "bad name"};
         assert_int_equal(podfiles_write(&o3, &err), -1);
         assert_int_equal(err->kind, CRIC_E_INVALID);
-        assert_int_equal(count_entries(f->pod), -1);
+        assert_int_equal(testlib_count_entries(f->pod), -1);
 }
 
 static void test_default_hostname_is_hosts(void **state) {

@@ -177,16 +177,6 @@ static void ok(struct fx *f, int r, const char *what) {
         assert_null(f->err);
 }
 
-/* r must have failed with kind; returns the message. */
-static const char *failed(struct fx *f, int r, enum cric_error_kind kind) {
-        assert_int_equal(r, -1);
-        assert_non_null(f->err);
-        if (f->err->kind != kind)
-                fail_msg("error kind %s, expected %s: %s", cric_error_kind_name(f->err->kind),
-                         cric_error_kind_name(kind), f->err->msg);
-        return f->err->msg;
-}
-
 static void clear_err(struct fx *f) {
         f->err = cric_error_free(f->err);
 }
@@ -331,7 +321,8 @@ static void test_create_start_stop_remove(void **state) {
         container_view_clear(&v);
         /* only once */
         assert_non_null(
-                strstr(failed(f, runtime_container_start(f->rt, id, &f->err), CRIC_E_PRECONDITION), "only start once"));
+                strstr(testlib_error_is(runtime_container_start(f->rt, id, &f->err), &f->err, CRIC_E_PRECONDITION),
+                       "only start once"));
         clear_err(f);
 
         ok(f, runtime_container_stop(f->rt, id, 10, &f->err), "stop");
@@ -348,7 +339,8 @@ static void test_create_start_stop_remove(void **state) {
         ok(f, runtime_container_remove(f->rt, id, &f->err), "remove");
         assert_int_equal(fake_count(f->fake, "delete %s", id), 1);
         assert_no_containers(f);
-        assert_non_null(strstr(failed(f, runtime_container_status(f->rt, id, &v, &f->err), CRIC_E_NOT_FOUND), id));
+        assert_non_null(strstr(
+                testlib_error_is(runtime_container_status(f->rt, id, &v, &f->err), &f->err, CRIC_E_NOT_FOUND), id));
         clear_err(f);
         ok(f, runtime_container_remove(f->rt, id, &f->err), "remove again"); /* idempotent */
 }
@@ -495,7 +487,7 @@ static void test_start_failure_is_start_error(void **state) {
         AUTOFREE char *pod = host_pod(f, "starterr");
         AUTOFREE char *id = create(f, pod, "app", sleep_args, 1);
         fake_fail(f->fake, FAKE_START, 1);
-        failed(f, runtime_container_start(f->rt, id, &f->err), CRIC_E_INTERNAL);
+        testlib_error_is(runtime_container_start(f->rt, id, &f->err), &f->err, CRIC_E_INTERNAL);
         assert_non_null(strstr(f->err->msg, "injected failure"));
         clear_err(f);
         struct container_view v = status(f, id);
@@ -516,29 +508,29 @@ static void test_create_failures_leave_nothing(void **state) {
         char *id = NULL;
         /* the monitor cannot create it */
         fake_fail(f->fake, FAKE_CREATE, 1);
-        failed(f, runtime_container_create(f->rt, &c, &id, &f->err), CRIC_E_INTERNAL);
+        testlib_error_is(runtime_container_create(f->rt, &c, &id, &f->err), &f->err, CRIC_E_INTERNAL);
         clear_err(f);
         assert_no_containers(f);
         /* the spec generator refuses the config (after the rootfs was mounted) */
         c.oci.working_dir = "relative";
-        failed(f, runtime_container_create(f->rt, &c, &id, &f->err), CRIC_E_INVALID);
+        testlib_error_is(runtime_container_create(f->rt, &c, &id, &f->err), &f->err, CRIC_E_INVALID);
         assert_non_null(strstr(f->err->msg, "not absolute"));
         clear_err(f);
         assert_no_containers(f);
         c.oci.working_dir = NULL;
         /* no such image */
         c.image = "nosuch";
-        failed(f, runtime_container_create(f->rt, &c, &id, &f->err), CRIC_E_NOT_FOUND);
+        testlib_error_is(runtime_container_create(f->rt, &c, &id, &f->err), &f->err, CRIC_E_NOT_FOUND);
         clear_err(f);
         c.image = "fake";
         /* no such pod, a pod given by prefix */
         c.pod_id = "0123456789";
-        failed(f, runtime_container_create(f->rt, &c, &id, &f->err), CRIC_E_NOT_FOUND);
+        testlib_error_is(runtime_container_create(f->rt, &c, &id, &f->err), &f->err, CRIC_E_NOT_FOUND);
         clear_err(f);
         char prefix[16];
         snprintf(prefix, sizeof(prefix), "%.12s", pod);
         c.pod_id = prefix;
-        failed(f, runtime_container_create(f->rt, &c, &id, &f->err), CRIC_E_INVALID);
+        testlib_error_is(runtime_container_create(f->rt, &c, &id, &f->err), &f->err, CRIC_E_INVALID);
         clear_err(f);
         assert_no_containers(f);
         assert_null(id);
@@ -552,7 +544,8 @@ static void test_container_names_are_reserved(void **state) {
         AUTOFREE char *id = create(f, pod, "app", sleep_args, 1);
         struct container_config c = ctr_cfg(pod, "app", sleep_args, 1);
         char *other = NULL;
-        assert_non_null(strstr(failed(f, runtime_container_create(f->rt, &c, &other, &f->err), CRIC_E_EXISTS), id));
+        assert_non_null(strstr(
+                testlib_error_is(runtime_container_create(f->rt, &c, &other, &f->err), &f->err, CRIC_E_EXISTS), id));
         clear_err(f);
         c.attempt = 1;
         AUTOFREE char *second = NULL;
@@ -567,7 +560,7 @@ static void test_create_in_a_stopped_pod(void **state) {
         ok(f, runtime_pod_stop(f->rt, pod, &f->err), "stop pod");
         struct container_config c = ctr_cfg(pod, "app", sleep_args, 1);
         char *id = NULL;
-        failed(f, runtime_container_create(f->rt, &c, &id, &f->err), CRIC_E_PRECONDITION);
+        testlib_error_is(runtime_container_create(f->rt, &c, &id, &f->err), &f->err, CRIC_E_PRECONDITION);
         clear_err(f);
         assert_no_containers(f);
 }
@@ -657,29 +650,31 @@ static void test_pod_run_refusals_leave_nothing(void **state) {
         char *id = NULL;
         struct pod_config c = pod_cfg("bad", OCI_NS_NODE, OCI_NS_CONTAINER);
         c.hostname = "not-the-node";
-        assert_non_null(strstr(failed(f, runtime_pod_run(f->rt, &c, &id, &f->err), CRIC_E_INVALID), "hostname"));
+        assert_non_null(strstr(testlib_error_is(runtime_pod_run(f->rt, &c, &id, &f->err), &f->err, CRIC_E_INVALID),
+                               "hostname"));
         clear_err(f);
         c = pod_cfg("bad", OCI_NS_NODE, OCI_NS_CONTAINER);
         c.runtime_handler = "kata";
-        assert_non_null(strstr(failed(f, runtime_pod_run(f->rt, &c, &id, &f->err), CRIC_E_INVALID), "kata"));
+        assert_non_null(
+                strstr(testlib_error_is(runtime_pod_run(f->rt, &c, &id, &f->err), &f->err, CRIC_E_INVALID), "kata"));
         clear_err(f);
         struct oci_kv sysctl = {"net.ipv4.ip_forward", "1"};
         c = pod_cfg("bad", OCI_NS_NODE, OCI_NS_CONTAINER);
         c.sysctls = &sysctl;
         c.n_sysctls = 1;
-        failed(f, runtime_pod_run(f->rt, &c, &id, &f->err), CRIC_E_INVALID);
+        testlib_error_is(runtime_pod_run(f->rt, &c, &id, &f->err), &f->err, CRIC_E_INVALID);
         clear_err(f);
         /* a sysctl the kernel refuses, after the namespaces were made */
         struct oci_kv bad = {"net.nosuch.key", "1"};
         c = pod_cfg("bad", OCI_NS_POD, OCI_NS_CONTAINER);
         c.sysctls = &bad;
         c.n_sysctls = 1;
-        failed(f, runtime_pod_run(f->rt, &c, &id, &f->err), CRIC_E_INVALID);
+        testlib_error_is(runtime_pod_run(f->rt, &c, &id, &f->err), &f->err, CRIC_E_INVALID);
         clear_err(f);
         /* the infra process cannot be created */
         fake_fail(f->fake, FAKE_CREATE, 1);
         c = pod_cfg("bad", OCI_NS_POD, OCI_NS_POD);
-        failed(f, runtime_pod_run(f->rt, &c, &id, &f->err), CRIC_E_INTERNAL);
+        testlib_error_is(runtime_pod_run(f->rt, &c, &id, &f->err), &f->err, CRIC_E_INTERNAL);
         clear_err(f);
         assert_null(id);
         assert_int_equal(count_pods(f), 0);
@@ -695,7 +690,8 @@ static void test_pod_names_are_reserved(void **state) {
         AUTOFREE char *pod = host_pod(f, "dup");
         struct pod_config c = pod_cfg("dup", OCI_NS_NODE, OCI_NS_CONTAINER);
         char *id = NULL;
-        assert_non_null(strstr(failed(f, runtime_pod_run(f->rt, &c, &id, &f->err), CRIC_E_EXISTS), pod));
+        assert_non_null(
+                strstr(testlib_error_is(runtime_pod_run(f->rt, &c, &id, &f->err), &f->err, CRIC_E_EXISTS), pod));
         clear_err(f);
         c.attempt = 1;
         AUTOFREE char *again = NULL;
@@ -777,11 +773,11 @@ static void test_update_exec_reopen(void **state) {
         assert_int_equal(fake_count(f->fake, "reopen %s", id), 1);
 
         ok(f, runtime_container_stop(f->rt, id, 0, &f->err), "stop");
-        failed(f, runtime_container_exec_sync(f->rt, id, argv, 5, &r, &f->err), CRIC_E_PRECONDITION);
+        testlib_error_is(runtime_container_exec_sync(f->rt, id, argv, 5, &r, &f->err), &f->err, CRIC_E_PRECONDITION);
         clear_err(f);
-        failed(f, runtime_container_update(f->rt, id, &res, &f->err), CRIC_E_PRECONDITION);
+        testlib_error_is(runtime_container_update(f->rt, id, &res, &f->err), &f->err, CRIC_E_PRECONDITION);
         clear_err(f);
-        failed(f, runtime_container_reopen_log(f->rt, id, &f->err), CRIC_E_PRECONDITION);
+        testlib_error_is(runtime_container_reopen_log(f->rt, id, &f->err), &f->err, CRIC_E_PRECONDITION);
         clear_err(f);
 }
 

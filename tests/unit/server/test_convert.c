@@ -12,12 +12,6 @@
 #include "../oci/spec_test.h"
 #include "server/convert.h"
 
-#define assert_contains(s, sub)                                                                                        \
-        do {                                                                                                           \
-                if (!strstr((s), (sub)))                                                                               \
-                        fail_msg("\"%s\" does not contain \"%s\"", (s), (sub));                                        \
-        } while (0)
-
 /* A container config "app" and a pod config "web" (namespace "default"), each with its
  * Linux part and security context present but empty; tests fill in what they look at. */
 struct fx {
@@ -102,16 +96,6 @@ static void pod_ok(struct fx *f) {
         assert_null(f->err);
 }
 
-/* r must be a failure of that kind; returns its message. */
-static const char *failed(struct fx *f, int r, enum cric_error_kind kind) {
-        assert_int_equal(r, -1);
-        assert_non_null(f->err);
-        if (f->err->kind != kind)
-                fail_msg("error kind %s, expected %s: %s", cric_error_kind_name(f->err->kind),
-                         cric_error_kind_name(kind), f->err->msg);
-        return f->err->msg;
-}
-
 #define FX_TEST(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 /* ---- arena ---- */
@@ -178,12 +162,13 @@ static void test_ctr_process_fields(void **state) {
 
 static void test_ctr_needs_metadata_name(void **state) {
         struct fx *f = *state;
-        assert_contains(failed(f, ctr_input_from_cri(NULL, &f->a, &f->in, &f->err), CRIC_E_INVALID), "metadata");
+        assert_contains(testlib_error_is(ctr_input_from_cri(NULL, &f->a, &f->in, &f->err), &f->err, CRIC_E_INVALID),
+                        "metadata");
         f->err = cric_error_free(f->err);
         f->cmd.name = "";
-        assert_contains(failed(f, ctr(f), CRIC_E_INVALID), "no metadata name");
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID), "no metadata name");
         f->c.metadata = NULL;
-        assert_contains(failed(f, ctr(f), CRIC_E_INVALID), "no metadata name");
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID), "no metadata name");
 }
 
 static void test_ctr_env(void **state) {
@@ -213,15 +198,15 @@ static void test_ctr_env_refused(void **state) {
         f->c.n_envs = 1;
         e.key = "BAD";
         e.value = (ProtobufCBinaryData){3, (uint8_t *) "a\0b"};
-        const char *msg = failed(f, ctr(f), CRIC_E_INVALID);
+        const char *msg = testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID);
         assert_contains(msg, "container \"app\"");
         assert_contains(msg, "env BAD");
         assert_contains(msg, "NUL");
         e.key = "";
         e.value = (ProtobufCBinaryData){1, (uint8_t *) "x"};
-        assert_contains(failed(f, ctr(f), CRIC_E_INVALID), "env name \"\"");
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID), "env name \"\"");
         e.key = "A=B";
-        assert_contains(failed(f, ctr(f), CRIC_E_INVALID), "env name \"A=B\"");
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID), "env name \"A=B\"");
 }
 
 static void test_ctr_annotations(void **state) {
@@ -285,15 +270,15 @@ static void test_ctr_mount_refused(void **state) {
         m[1].host_path = "/srv";
         f->c.mounts = mp;
         f->c.n_mounts = 2;
-        const char *msg = failed(f, ctr(f), CRIC_E_INVALID);
+        const char *msg = testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID);
         assert_contains(msg, "container \"app\": mount 1: container_path is empty");
         m[1].container_path = "/x";
         m[1].propagation = (Runtime__V1__MountPropagation) 7;
-        msg = failed(f, ctr(f), CRIC_E_INVALID);
+        msg = testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID);
         assert_contains(msg, "container \"app\"");
         assert_contains(msg, "mount /x: propagation: unknown value 7");
         m[1].propagation = (Runtime__V1__MountPropagation) -1;
-        assert_contains(failed(f, ctr(f), CRIC_E_INVALID), "unknown value -1");
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID), "unknown value -1");
 }
 
 static void test_ctr_mount_image_volume(void **state) {
@@ -307,11 +292,12 @@ static void test_ctr_mount_image_volume(void **state) {
         m.image = &img;
         f->c.mounts = &mp;
         f->c.n_mounts = 1;
-        const char *msg = failed(f, ctr(f), CRIC_E_UNIMPLEMENTED);
+        const char *msg = testlib_error_is(ctr(f), &f->err, CRIC_E_UNIMPLEMENTED);
         assert_contains(msg, "container \"app\"");
         assert_contains(msg, "image volumes are not supported yet");
         m.host_path = "/srv";
-        assert_contains(failed(f, ctr(f), CRIC_E_INVALID), "host_path and image are mutually exclusive");
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID),
+                        "host_path and image are mutually exclusive");
 }
 
 static void test_ctr_mount_idmapped(void **state) {
@@ -326,7 +312,8 @@ static void test_ctr_mount_idmapped(void **state) {
         m.n_uidmappings = 1;
         f->c.mounts = &mp;
         f->c.n_mounts = 1;
-        assert_contains(failed(f, ctr(f), CRIC_E_UNIMPLEMENTED), "id-mapped mounts are not supported yet");
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_UNIMPLEMENTED),
+                        "id-mapped mounts are not supported yet");
 }
 
 static void test_ctr_devices(void **state) {
@@ -357,7 +344,7 @@ static void test_ctr_cdi_devices(void **state) {
         d.name = "vendor.com/gpu=0";
         f->c.cdi_devices = &dp;
         f->c.n_cdi_devices = 1;
-        assert_contains(failed(f, ctr(f), CRIC_E_UNIMPLEMENTED), "CDI devices are not supported yet");
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_UNIMPLEMENTED), "CDI devices are not supported yet");
 }
 
 /* ---- resources ---- */
@@ -530,10 +517,10 @@ static void test_ctr_run_as_group_without_user(void **state) {
         runtime__v1__int64_value__init(&gid);
         gid.value = 50;
         f->csc.run_as_group = &gid;
-        assert_string_equal(failed(f, ctr(f), CRIC_E_INVALID),
+        assert_string_equal(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID),
                             "container \"app\": run_as_group needs run_as_user or run_as_username");
         f->csc.run_as_username = ""; /* empty is unset */
-        assert_contains(failed(f, ctr(f), CRIC_E_INVALID), "run_as_group needs");
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID), "run_as_group needs");
 }
 
 static void test_ctr_run_as_user_and_username(void **state) {
@@ -542,7 +529,7 @@ static void test_ctr_run_as_user_and_username(void **state) {
         runtime__v1__int64_value__init(&uid);
         f->csc.run_as_user = &uid;
         f->csc.run_as_username = "alice";
-        assert_string_equal(failed(f, ctr(f), CRIC_E_INVALID),
+        assert_string_equal(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID),
                             "container \"app\": run_as_user and run_as_username are mutually exclusive");
 }
 
@@ -560,7 +547,7 @@ static void test_ctr_namespaces(void **state) {
         assert_int_equal(f->in.security.ns.ipc, OCI_NS_POD);
         assert_null(f->in.security.ns.target_pid_ns_path);
         ns.pid = RUNTIME__V1__NAMESPACE_MODE__TARGET;
-        assert_string_equal(failed(f, ctr(f), CRIC_E_INVALID),
+        assert_string_equal(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID),
                             "container \"app\": namespace_options.pid is TARGET but target_id is empty");
         ns.target_id = "abc";
         ctr_ok(f);
@@ -574,14 +561,14 @@ static void test_ctr_namespace_mode_invalid(void **state) {
         runtime__v1__namespace_option__init(&ns);
         f->csc.namespace_options = &ns;
         ns.network = (Runtime__V1__NamespaceMode) 4;
-        assert_string_equal(failed(f, ctr(f), CRIC_E_INVALID),
+        assert_string_equal(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID),
                             "container \"app\": namespace_options.network: unknown value 4");
         ns.network = 0;
         ns.pid = (Runtime__V1__NamespaceMode) -2;
-        assert_contains(failed(f, ctr(f), CRIC_E_INVALID), "namespace_options.pid: unknown value -2");
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID), "namespace_options.pid: unknown value -2");
         ns.pid = 0;
         ns.ipc = (Runtime__V1__NamespaceMode) 99;
-        assert_contains(failed(f, ctr(f), CRIC_E_INVALID), "namespace_options.ipc: unknown value 99");
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID), "namespace_options.ipc: unknown value 99");
 }
 
 static void test_ctr_user_namespace(void **state) {
@@ -600,11 +587,12 @@ static void test_ctr_user_namespace(void **state) {
         u.mode = RUNTIME__V1__NAMESPACE_MODE__POD;
         u.uids = &idp;
         u.n_uids = 1;
-        assert_contains(failed(f, ctr(f), CRIC_E_UNIMPLEMENTED), "user namespaces are not supported yet");
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_UNIMPLEMENTED),
+                        "user namespaces are not supported yet");
         u.mode = RUNTIME__V1__NAMESPACE_MODE__CONTAINER;
-        assert_contains(failed(f, ctr(f), CRIC_E_INVALID), "userns_options.mode must be POD or NODE");
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID), "userns_options.mode must be POD or NODE");
         u.mode = (Runtime__V1__NamespaceMode) 9;
-        assert_contains(failed(f, ctr(f), CRIC_E_INVALID), "userns_options.mode: unknown value 9");
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID), "userns_options.mode: unknown value 9");
 }
 
 static void test_ctr_security_profiles(void **state) {
@@ -628,11 +616,11 @@ static void test_ctr_security_profiles(void **state) {
         assert_true(f->in.security.apparmor.is_set);
         assert_int_equal(f->in.security.apparmor.type, OCI_PROFILE_UNCONFINED);
         ap.profile_type = (Runtime__V1__SecurityProfile__ProfileType) 3;
-        assert_string_equal(failed(f, ctr(f), CRIC_E_INVALID),
+        assert_string_equal(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID),
                             "container \"app\": apparmor.profile_type: unknown value 3");
         ap.profile_type = 0;
         sp.profile_type = (Runtime__V1__SecurityProfile__ProfileType) -1;
-        assert_contains(failed(f, ctr(f), CRIC_E_INVALID), "seccomp.profile_type: unknown value -1");
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID), "seccomp.profile_type: unknown value -1");
 }
 
 #pragma GCC diagnostic push
@@ -660,7 +648,7 @@ static void test_pod_deprecated_seccomp(void **state) {
 static void test_ctr_groups_policy_invalid(void **state) {
         struct fx *f = *state;
         f->csc.supplemental_groups_policy = (Runtime__V1__SupplementalGroupsPolicy) 2;
-        assert_string_equal(failed(f, ctr(f), CRIC_E_INVALID),
+        assert_string_equal(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID),
                             "container \"app\": supplemental_groups_policy: unknown value 2");
 }
 
@@ -725,12 +713,15 @@ static void test_pod_minimal(void **state) {
 static void test_pod_needs_metadata_name(void **state) {
         struct fx *f = *state;
         f->pmd.name = "";
-        assert_contains(failed(f, pod(f), CRIC_E_INVALID), "metadata name, namespace and uid are required");
+        assert_contains(testlib_error_is(pod(f), &f->err, CRIC_E_INVALID),
+                        "metadata name, namespace and uid are required");
         f->pmd.name = "web";
         f->pmd.uid = "";
-        assert_contains(failed(f, pod(f), CRIC_E_INVALID), "metadata name, namespace and uid are required");
+        assert_contains(testlib_error_is(pod(f), &f->err, CRIC_E_INVALID),
+                        "metadata name, namespace and uid are required");
         f->p.metadata = NULL;
-        assert_contains(failed(f, pod(f), CRIC_E_INVALID), "metadata name, namespace and uid are required");
+        assert_contains(testlib_error_is(pod(f), &f->err, CRIC_E_INVALID),
+                        "metadata name, namespace and uid are required");
 }
 
 static void test_pod_security(void **state) {
@@ -794,24 +785,25 @@ static void test_pod_security_refused(void **state) {
         Runtime__V1__Int64Value gid;
         runtime__v1__int64_value__init(&gid);
         f->psc.run_as_group = &gid;
-        assert_string_equal(failed(f, pod(f), CRIC_E_INVALID),
+        assert_string_equal(testlib_error_is(pod(f), &f->err, CRIC_E_INVALID),
                             "pod \"web_default\": run_as_group needs run_as_user or run_as_username");
         f->psc.run_as_group = NULL;
         Runtime__V1__NamespaceOption ns;
         runtime__v1__namespace_option__init(&ns);
         ns.pid = (Runtime__V1__NamespaceMode) 5;
         f->psc.namespace_options = &ns;
-        assert_string_equal(failed(f, pod(f), CRIC_E_INVALID),
+        assert_string_equal(testlib_error_is(pod(f), &f->err, CRIC_E_INVALID),
                             "pod \"web_default\": namespace_options.pid: unknown value 5");
         ns.pid = 0;
         f->psc.supplemental_groups_policy = (Runtime__V1__SupplementalGroupsPolicy) 3;
-        assert_contains(failed(f, pod(f), CRIC_E_INVALID), "supplemental_groups_policy: unknown value 3");
+        assert_contains(testlib_error_is(pod(f), &f->err, CRIC_E_INVALID),
+                        "supplemental_groups_policy: unknown value 3");
         f->psc.supplemental_groups_policy = 0;
         Runtime__V1__SecurityProfile sp;
         runtime__v1__security_profile__init(&sp);
         sp.profile_type = (Runtime__V1__SecurityProfile__ProfileType) 8;
         f->psc.seccomp = &sp;
-        assert_contains(failed(f, pod(f), CRIC_E_INVALID), "pod \"web_default\": seccomp.profile_type");
+        assert_contains(testlib_error_is(pod(f), &f->err, CRIC_E_INVALID), "pod \"web_default\": seccomp.profile_type");
 }
 
 /* ---- stop signal ---- */
@@ -1060,7 +1052,7 @@ static void test_spec_run_as_group_same_words(void **state) {
         it->t->in.security.has_run_as_user = false;
         const char *oci_msg = t_gen_fails(it->t, CRIC_E_INVALID);
         it->f.csc.run_as_user = NULL;
-        assert_string_equal(failed(&it->f, ctr(&it->f), CRIC_E_INVALID), oci_msg);
+        assert_string_equal(testlib_error_is(ctr(&it->f), &it->f.err, CRIC_E_INVALID), oci_msg);
 }
 
 #define IT_TEST(fn) cmocka_unit_test_setup_teardown(fn, it_setup, it_teardown)

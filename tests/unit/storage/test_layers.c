@@ -7,7 +7,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -18,11 +17,11 @@
 #include <unistd.h>
 
 #include "storage/storage.h"
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
-#include "util/rm.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -32,26 +31,14 @@
 #define HEX(l) ((l) + 7)
 
 struct fx {
-        char base[64];
+        char *base;
         char *root;
         struct layer_store *ls;
 };
 
-static int count_fds(void) {
-        DIR *d = opendir("/proc/self/fd");
-        assert_non_null(d);
-        int n = 0;
-        for (struct dirent *de = readdir(d); de; de = readdir(d))
-                n += de->d_name[0] != '.';
-        closedir(d);
-        return n - 1;
-}
-
 static int setup(void **state) {
         struct fx *f = xzalloc(sizeof(*f));
-        strcpy(f->base, "/tmp/test-layers-XXXXXX");
-        if (!mkdtemp(f->base))
-                return -1;
+        f->base = testlib_tmpdir("layers-test");
         f->root = xasprintf("%s/store", f->base);
         *state = f;
         return 0;
@@ -60,7 +47,8 @@ static int setup(void **state) {
 static int teardown(void **state) {
         struct fx *f = *state;
         layer_store_free(f->ls);
-        int r = rm_rf(f->base, NULL);
+        int r = testlib_rmtree(f->base);
+        free(f->base);
         free(f->root);
         free(f);
         return r;
@@ -73,17 +61,6 @@ static char *in_root(struct fx *f, const char *rel) {
 static bool exists(const char *path) {
         struct stat st;
         return lstat(path, &st) == 0;
-}
-
-/* Entries of dir (without . and ..). */
-static size_t entries(const char *dir) {
-        DIR *d = opendir(dir);
-        assert_non_null(d);
-        size_t n = 0;
-        for (struct dirent *de = readdir(d); de; de = readdir(d))
-                n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
-        closedir(d);
-        return n;
 }
 
 static void open_vfs(struct fx *f) {
@@ -131,7 +108,7 @@ static void test_open_makes_the_tree_and_cleans_tmp(void **state) {
         struct stat st;
         assert_int_equal(stat(layers, &st), 0);
         assert_int_equal(st.st_mode & 0777, 0700);
-        assert_int_equal(entries(tmpdir), 0);
+        assert_int_equal(testlib_count_entries(tmpdir), 0);
         assert_string_equal(layer_store_root(f->ls), f->root);
         assert_string_equal(storage_driver_name(STORAGE_VFS), "vfs");
         assert_string_equal(storage_driver_name(STORAGE_OVERLAY), "overlay");
@@ -162,7 +139,7 @@ static void test_open_overlay_or_fallback(void **state) {
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         assert_int_equal(layer_store_open(f->root, "overlay2", &f->ls, &err), 0);
         AUTOFREE char *tmpdir = in_root(f, "tmp");
-        assert_int_equal(entries(tmpdir), 0); /* the overlay check cleaned up after itself */
+        assert_int_equal(testlib_count_entries(tmpdir), 0); /* the overlay check cleaned up after itself */
         if (layer_store_driver(f->ls) == STORAGE_OVERLAY) {
                 assert_int_equal(layer_store_whiteout_mode(f->ls), WHITEOUT_OVERLAY);
         } else {
@@ -175,7 +152,7 @@ static void test_open_overlay_or_fallback(void **state) {
 static void test_tmp_commit_and_discard(void **state) {
         struct fx *f = *state;
         open_vfs(f);
-        int fds = count_fds();
+        int fds = testlib_count_fds();
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         struct layer_tmp *t = NULL;
         assert_int_equal(layer_tmp_new(f->ls, NULL, &t, &err), 0);
@@ -200,7 +177,7 @@ static void test_tmp_commit_and_discard(void **state) {
         assert_null(layer_tmp_discard(t));
         assert_false(exists(gone));
         assert_null(layer_tmp_discard(NULL));
-        assert_int_equal(count_fds(), fds);
+        assert_int_equal(testlib_count_fds(), fds);
 }
 
 /* The same layer twice (a concurrent pull): the first stays, the second is dropped. */
@@ -240,15 +217,15 @@ static void test_vfs_child_starts_from_parent(void **state) {
         assert_false(exists(child_in_parent)); /* a copy, not the parent itself */
 
         /* a parent that is not there: an error, and no temp dir left */
-        int fds = count_fds();
+        int fds = testlib_count_fds();
         t = NULL;
         assert_int_equal(layer_tmp_new(f->ls, L3, &t, &err), -1);
         assert_null(t);
         AUTOFREE char *prefix = xasprintf("copy parent layer %s: cp ", L3);
         assert_memory_equal(err->msg, prefix, strlen(prefix));
         AUTOFREE char *tmpdir = in_root(f, "tmp");
-        assert_int_equal(entries(tmpdir), 0);
-        assert_int_equal(count_fds(), fds);
+        assert_int_equal(testlib_count_entries(tmpdir), 0);
+        assert_int_equal(testlib_count_fds(), fds);
 }
 
 static void test_remove_and_gc(void **state) {
@@ -265,9 +242,9 @@ static void test_remove_and_gc(void **state) {
         assert_int_equal(layer_store_remove(f->ls, L3, &err), 0); /* missing is fine */
         make_layer(f, NULL, L3, "c");
         char *keep[] = {L2, NULL};
-        int fds = count_fds();
+        int fds = testlib_count_fds();
         assert_int_equal(layer_store_gc(f->ls, keep, &err), 0);
-        assert_int_equal(count_fds(), fds);
+        assert_int_equal(testlib_count_fds(), fds);
         assert_null(err);
         assert_false(layer_store_has(f->ls, L1));
         assert_true(layer_store_has(f->ls, L2));

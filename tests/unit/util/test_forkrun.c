@@ -6,7 +6,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/forkrun.h"
@@ -22,28 +22,6 @@ struct report {
         int32_t value;
         char text[60];
 };
-
-static long now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static int count_fds(void) {
-        DIR *d = opendir("/proc/self/fd");
-        assert_non_null(d);
-        int n = 0;
-        for (struct dirent *de = readdir(d); de; de = readdir(d))
-                n += de->d_name[0] != '.';
-        closedir(d);
-        return n - 1;
-}
-
-static void assert_no_children(void) {
-        errno = 0;
-        assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
-        assert_int_equal(errno, ECHILD);
-}
 
 /* ---- children: async-signal-safe only ---- */
 
@@ -96,11 +74,11 @@ struct run {
 };
 
 static struct run run(void (*child)(void *, int), void *arg, unsigned timeout_ms) {
-        int fds = count_fds();
+        int fds = testlib_count_fds();
         struct run x = {.got = -2};
         x.r = forkrun(child, arg, &x.rep, sizeof(x.rep), timeout_ms, "test helper", &x.got, &x.err);
-        assert_int_equal(count_fds(), fds);
-        assert_no_children();
+        assert_int_equal(testlib_count_fds(), fds);
+        testlib_assert_no_children();
         assert_true(x.r == 0 || x.r == -1);
         assert_true(x.r == 0 ? x.err == NULL : x.err != NULL);
         return x;
@@ -142,9 +120,9 @@ static void test_child_killed_by_a_signal(void **state) {
 
 static void test_timeout_kills_and_reaps(void **state) {
         (void) state;
-        long start = now_ms();
+        long start = testlib_now_ms();
         struct run x = run(child_hangs, NULL, 200);
-        assert_true(now_ms() - start < 10000); /* killed, not waited out */
+        assert_true(testlib_now_ms() - start < 10000); /* killed, not waited out */
         assert_int_equal(x.r, -1);
         assert_int_equal(x.err->kind, CRIC_E_TIMEOUT);
         assert_string_equal(x.err->msg, "the test helper gave no answer in 200 ms");
@@ -174,7 +152,7 @@ static void test_vforkrun_shares_memory(void **state) {
         assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 21);
-        assert_no_children();
+        testlib_assert_no_children();
 }
 
 int main(void) {

@@ -16,10 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fs.h"
-#include "util/rm.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -27,16 +27,13 @@ static char *tmp;
 
 static int setup(void **state) {
         (void) state;
-        char tmpl[] = "/tmp/cric-fs-XXXXXX";
-        if (!mkdtemp(tmpl))
-                return -1;
-        tmp = xstrdup(tmpl);
+        tmp = testlib_tmpdir("fs");
         return 0;
 }
 
 static int teardown(void **state) {
         (void) state;
-        int r = rm_rf(tmp, NULL);
+        int r = testlib_rmtree(tmp);
         free(tmp);
         return r;
 }

@@ -5,7 +5,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -17,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/rm.h"
@@ -24,32 +24,18 @@
 
 static char *tmp;
 
-static int count_fds(void) {
-        DIR *d = opendir("/proc/self/fd");
-        assert_non_null(d);
-        int n = 0;
-        for (struct dirent *de = readdir(d); de; de = readdir(d))
-                n += de->d_name[0] != '.';
-        closedir(d);
-        return n - 1;
-}
-
 static int setup(void **state) {
         (void) state;
-        char tmpl[] = "/tmp/cric-rm-XXXXXX";
-        if (!mkdtemp(tmpl))
-                return -1;
-        tmp = xstrdup(tmpl);
+        tmp = testlib_tmpdir("rm");
         return 0;
 }
 
+/* testlib_rmtree also copes with what test_read_only_dirs leaves to a non-root user. */
 static int teardown(void **state) {
         (void) state;
-        /* independent of the code under test */
-        AUTOFREE char *cmd = xasprintf("chmod -R u+rwx %s 2>/dev/null; rm -rf %s", tmp, tmp);
-        int r = system(cmd);
+        int r = testlib_rmtree(tmp);
         free(tmp);
-        return r == 0 ? 0 : -1;
+        return r;
 }
 
 static char *at(const char *rel) {
@@ -82,12 +68,12 @@ static bool exists(const char *rel) {
 /* rm_rf that must succeed without leaking a descriptor. */
 static void rm_ok(const char *rel) {
         AUTOFREE char *p = at(rel);
-        int fds = count_fds();
+        int fds = testlib_count_fds();
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         if (rm_rf(p, &err) < 0)
                 fail_msg("rm_rf %s: %s", p, err->msg);
         assert_null(err);
-        assert_int_equal(count_fds(), fds);
+        assert_int_equal(testlib_count_fds(), fds);
         assert_false(exists(rel));
 }
 
@@ -185,14 +171,14 @@ static void test_read_only_dirs(void **state) {
                 rm_ok("ro");
                 return;
         }
-        int fds = count_fds();
+        int fds = testlib_count_fds();
         AUTOFREE char *p = at("ro");
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         assert_int_equal(rm_rf(p, &err), -1);
         assert_int_equal(err->errno_value, EACCES);
         AUTOFREE char *prefix = xasprintf("remove %s: ", p);
         assert_memory_equal(err->msg, prefix, strlen(prefix));
-        assert_int_equal(count_fds(), fds);
+        assert_int_equal(testlib_count_fds(), fds);
         assert_true(exists("ro"));
 }
 
@@ -222,12 +208,12 @@ static void test_mount_point_is_not_crossed(void **state) {
         }
         put("m/mnt/precious");
         AUTOFREE char *m = at("m");
-        int fds = count_fds();
+        int fds = testlib_count_fds();
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         assert_int_equal(rm_rf(m, &err), -1);
         AUTOFREE char *want = xasprintf("remove %s: mnt is a mount point, not removing it", m);
         assert_string_equal(err->msg, want);
-        assert_int_equal(count_fds(), fds);
+        assert_int_equal(testlib_count_fds(), fds);
         assert_true(exists("m/mnt/precious"));
         assert_int_equal(umount2(mnt, MNT_DETACH), 0);
         rm_ok("m");

@@ -14,41 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "testlib.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/spawn.h"
 #include "util/xalloc.h"
 
 #define SH "/bin/sh"
-
-static long now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-/* Open descriptors of this process (the one that reads the list excluded). */
-static int count_fds(void) {
-        DIR *d = opendir("/proc/self/fd");
-        assert_non_null(d);
-        int n = 0;
-        for (struct dirent *de = readdir(d); de; de = readdir(d))
-                if (de->d_name[0] != '.')
-                        n++;
-        closedir(d);
-        return n - 1;
-}
-
-/* No child of ours is left, zombie or running. */
-static void assert_no_children(void) {
-        errno = 0;
-        assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
-        assert_int_equal(errno, ECHILD);
-}
 
 struct run {
         int r;
@@ -65,11 +39,11 @@ static void run_clear(struct run *r) {
 
 /* spawn_run_status, checking that nothing leaks. */
 static struct run run_status(char *const *argv, const struct spawn_opts *o) {
-        int fds = count_fds();
+        int fds = testlib_count_fds();
         struct run r = {0};
         r.r = spawn_run_status(argv, o, &r.out, &r.errs, &r.err);
-        assert_int_equal(count_fds(), fds);
-        assert_no_children();
+        assert_int_equal(testlib_count_fds(), fds);
+        testlib_assert_no_children();
         if (r.r >= 0) {
                 assert_null(r.err);
                 assert_non_null(r.out);
@@ -83,11 +57,11 @@ static struct run run_status(char *const *argv, const struct spawn_opts *o) {
 }
 
 static struct run run(char *const *argv, const struct spawn_opts *o) {
-        int fds = count_fds();
+        int fds = testlib_count_fds();
         struct run r = {0};
         r.r = spawn_run(argv, o, &r.out, &r.err);
-        assert_int_equal(count_fds(), fds);
-        assert_no_children();
+        assert_int_equal(testlib_count_fds(), fds);
+        testlib_assert_no_children();
         assert_true(r.r == 0 || r.r == -1);
         if (r.r == 0) {
                 assert_null(r.err);
@@ -183,9 +157,9 @@ static void test_missing_binary(void **state) {
 static void test_timeout_kills_and_reaps(void **state) {
         (void) state;
         struct spawn_opts o = {.timeout_ms = 200};
-        long start = now_ms();
+        long start = testlib_now_ms();
         struct run r = run((char *[]){SH, "-c", "echo started; exec sleep 30", NULL}, &o);
-        assert_true(now_ms() - start < 10000);
+        assert_true(testlib_now_ms() - start < 10000);
         assert_int_equal(r.err->kind, CRIC_E_TIMEOUT);
         assert_string_equal(r.err->msg, SH " -c echo started; exec sleep 30: timed out after 200 ms");
         run_clear(&r);
@@ -324,7 +298,7 @@ static void test_pipe_failure_leaks_nothing(void **state) {
         }
         top = highest_fd();
         for (int room = 0; room <= 4; room += 2) { /* 0: no pipe; 2: stdout only; 4: stdin fails */
-                int fds = count_fds();
+                int fds = testlib_count_fds();
                 struct rlimit lim = {.rlim_cur = (rlim_t) (top + 1 + room), .rlim_max = saved.rlim_max};
                 assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
                 struct spawn_opts o = {.stdin_data = "x", .stdin_len = 1};
@@ -338,7 +312,7 @@ static void test_pipe_failure_leaks_nothing(void **state) {
                 assert_int_equal(err->errno_value, EMFILE);
                 assert_string_equal(err->msg, "pipe: Too many open files");
                 cric_error_free(err);
-                assert_int_equal(count_fds(), fds);
+                assert_int_equal(testlib_count_fds(), fds);
         }
         for (int i = 0; i < n_fillers; i++)
                 close(fillers[i]);
