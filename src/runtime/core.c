@@ -94,6 +94,7 @@ void pod_unref(struct pod *p) {
         free(p->runtime_path);
         free(p->runtime_root);
         json_object_put(p->sandbox);
+        usage_memory_clear(&p->usage);
         pthread_mutex_destroy(&p->op_lock);
         free(p);
 }
@@ -136,6 +137,7 @@ void ctr_unref(struct container *c) {
         free(i->runtime_root);
         free(c->message);
         resources_unref(c->res);
+        usage_memory_clear(&c->usage);
         pthread_mutex_destroy(&c->op_lock);
         free(c);
 }
@@ -400,7 +402,7 @@ int runtime_new(const struct runtime_opts *o, struct runtime **ret, struct cric_
         rt->monitor_path = fs_find_helper(o->monitor_path, "cric-monitor");
         if (!rt->monitor_path)
                 rt->monitor_path = xstrdup("/usr/libexec/cric/cric-monitor"); /* named in errors */
-        rt->usage = usage_cache_new();
+        pthread_mutex_init(&rt->usage_lock, NULL);
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
         rt->host_changes_fd = host_changes_open(&e);
         if (rt->host_changes_fd < 0)
@@ -427,7 +429,7 @@ struct runtime *runtime_free(struct runtime *rt) {
         for (size_t i = 0; i < rt->ctrs.n; i++)
                 ctr_unref(rt->ctrs.objs[i]);
         free(rt->ctrs.objs);
-        usage_cache_free(rt->usage);
+        pthread_mutex_destroy(&rt->usage_lock);
         strv_free(rt->host_ips);
         if (rt->host_changes_fd >= 0)
                 close(rt->host_changes_fd);

@@ -21,6 +21,18 @@
 /* pod->ns: NETNS_* bits of the pinned namespaces, and this one for an infra process. */
 #define POD_INFRA (1u << 8)
 
+/* What the statistics keep of a container or pod between calls (usage.c; under
+ * rt->usage_lock): the cgroup sample the next CPU rate is computed from, and the last
+ * result, handed out again for a moment (the kubelet asks for the same container
+ * through ListContainerStats and ListPodSandboxStats back to back). */
+struct usage_memory {
+        bool has_prev;
+        struct cgroup_stats prev;
+        bool has_last;
+        int64_t last_mono_ms;
+        struct runtime_usage last; /* its fs_mountpoint is owned */
+};
+
 struct pod {
         struct pod_info info; /* first: views hand out &info */
         atomic_int refs;
@@ -32,6 +44,7 @@ struct pod {
         pid_t pause_pid;     /* the infra process, or 0 */
         char *runtime_path, *runtime_root;
         struct json_object *sandbox; /* security context, sysctls, annotations (record.c) */
+        struct usage_memory usage;
         /* lock */
         enum pod_state state;
         bool is_stopping; /* StopPodSandbox began: no container may join any more */
@@ -49,6 +62,7 @@ struct container {
         struct container_info info; /* first */
         atomic_int refs;
         pthread_mutex_t op_lock;
+        struct usage_memory usage;
         /* lock */
         enum container_state state;
         int64_t started_ns, finished_ns;
@@ -65,7 +79,6 @@ struct index {
 };
 
 struct exit_watch;
-struct usage_cache;
 
 struct runtime {
         pthread_mutex_t cfg_lock;
@@ -88,7 +101,7 @@ struct runtime {
         pthread_mutex_t persist;
         struct index pods, ctrs;
         struct exit_watch *watch;
-        struct usage_cache *usage;
+        pthread_mutex_t usage_lock; /* the usage memory of every pod and container */
         /* The host's addresses, for pods on the host network: read again only after the
          * kernel reported an address or route change (host_changes_fd, watched by the
          * exit watch thread), or every second when that socket could not be opened. */
@@ -210,8 +223,7 @@ void exit_watch_stop(struct runtime *rt);
 int runtime_restore(struct runtime *rt, struct cric_error **err);
 
 /* ---- usage.c ---- */
-struct usage_cache *usage_cache_new(void);
-void usage_cache_free(struct usage_cache *u);
+void usage_memory_clear(struct usage_memory *u);
 void usage_of_container(struct runtime *rt, const struct container_view *v, struct runtime_usage *ret);
 void usage_of_pod(struct runtime *rt, const struct pod_view *v, const struct container_stats *ctrs, size_t n,
                   struct runtime_usage *ret);

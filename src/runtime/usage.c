@@ -12,60 +12,26 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-/* Samples older than this are dropped from the cache. */
-#define SAMPLE_TTL_NS (10LL * 60 * 1000000000)
+/* How long a container's usage is handed out again instead of read anew. */
+#define REUSE_MS 1000
 
-struct sample {
-        char *key; /* the cgroup path, or "pod:<id>" for the sum of a pod's containers */
-        struct cgroup_stats stats;
-};
-
-struct usage_cache {
-        pthread_mutex_t lock;
-        struct sample *v;
-        size_t n;
-};
-
-struct usage_cache *usage_cache_new(void) {
-        struct usage_cache *u = xzalloc(sizeof(*u));
-        pthread_mutex_init(&u->lock, NULL);
-        return u;
+void usage_memory_clear(struct usage_memory *u) {
+        free(u->last.fs_mountpoint);
+        *u = (struct usage_memory){0};
 }
 
-void usage_cache_free(struct usage_cache *u) {
-        if (!u)
+static void usage_copy(struct runtime_usage *to, const struct runtime_usage *from) {
+        *to = *from;
+        to->fs_mountpoint = from->fs_mountpoint ? xstrdup(from->fs_mountpoint) : NULL;
+}
+
+/* The CPU rate since mem's previous sample, which cur replaces (rt->usage_lock held). */
+static void set_rate(struct usage_memory *mem, struct runtime_usage *u) {
+        if (!u->has_cgroup || !u->cgroup.has_cpu)
                 return;
-        for (size_t i = 0; i < u->n; i++)
-                free(u->v[i].key);
-        free(u->v);
-        pthread_mutex_destroy(&u->lock);
-        free(u);
-}
-
-/* Swaps cur in as the cgroup's last sample; true with *ret when a rate can be computed. */
-static bool nano_cores(struct usage_cache *u, const char *key, const struct cgroup_stats *cur, uint64_t *ret) {
-        bool ok = false, stored = false;
-        pthread_mutex_lock(&u->lock);
-        size_t keep = 0;
-        for (size_t i = 0; i < u->n; i++) {
-                struct sample *s = &u->v[i];
-                if (!strcmp(s->key, key)) {
-                        ok = cgroup_cpu_nano_cores(&s->stats, cur, ret);
-                        s->stats = *cur;
-                        stored = true;
-                } else if ((int64_t) (cur->monotonic_ns - s->stats.monotonic_ns) > SAMPLE_TTL_NS) {
-                        free(s->key);
-                        continue;
-                }
-                u->v[keep++] = *s;
-        }
-        u->n = keep;
-        if (!stored) {
-                u->v = xrealloc(u->v, (u->n + 1) * sizeof(*u->v));
-                u->v[u->n++] = (struct sample){.key = xstrdup(key), .stats = *cur};
-        }
-        pthread_mutex_unlock(&u->lock);
-        return ok;
+        u->has_nano_cores = mem->has_prev && cgroup_cpu_nano_cores(&mem->prev, &u->cgroup, &u->nano_cores);
+        mem->prev = u->cgroup;
+        mem->has_prev = true;
 }
 
 /* Reads the cgroup below the hierarchy roots; false when it is gone or unreadable. */
@@ -82,24 +48,34 @@ static bool read_cgroup(struct runtime *rt, const char *cgroup, struct cgroup_st
         return true;
 }
 
-static void set_rate(struct runtime *rt, const char *key, struct runtime_usage *u) {
-        if (u->has_cgroup && u->cgroup.has_cpu)
-                u->has_nano_cores = nano_cores(rt->usage, key, &u->cgroup, &u->nano_cores);
-}
-
 void usage_of_container(struct runtime *rt, const struct container_view *v, struct runtime_usage *ret) {
-        *ret = (struct runtime_usage){.timestamp_ns = runtime_now_ns()};
+        struct container *c = (struct container *) v->info;
         const struct container_info *i = v->info;
+        int64_t now = runtime_mono_ms();
+        pthread_mutex_lock(&rt->usage_lock);
+        bool is_fresh = c->usage.has_last && now - c->usage.last_mono_ms < REUSE_MS &&
+                        (v->state != CONTAINER_EXITED || !c->usage.last.has_cgroup);
+        if (is_fresh)
+                usage_copy(ret, &c->usage.last);
+        pthread_mutex_unlock(&rt->usage_lock);
+        if (is_fresh)
+                return;
+        *ret = (struct runtime_usage){.timestamp_ns = runtime_now_ns()};
         ret->has_cgroup = v->state != CONTAINER_EXITED && read_cgroup(rt, i->cgroup, &ret->cgroup);
-        if (ret->has_cgroup) {
+        if (ret->has_cgroup)
                 ret->timestamp_ns = (int64_t) ret->cgroup.timestamp_ns;
-                set_rate(rt, i->cgroup, ret);
-        }
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
         if (rootfs_usage(rt->layers, i->id, &ret->fs_bytes, &ret->fs_inodes, &ret->fs_mountpoint, &e) == 0)
                 ret->has_fs = true;
         else
                 cric_error_log_free(&e, "writable layer of container %s", i->id);
+        pthread_mutex_lock(&rt->usage_lock);
+        set_rate(&c->usage, ret);
+        free(c->usage.last.fs_mountpoint);
+        usage_copy(&c->usage.last, ret);
+        c->usage.has_last = true;
+        c->usage.last_mono_ms = now;
+        pthread_mutex_unlock(&rt->usage_lock);
 }
 
 static void add_sample(struct cgroup_stats *sum, const struct cgroup_stats *s) {
@@ -142,8 +118,6 @@ void usage_of_pod(struct runtime *rt, const struct pod_view *v, const struct con
         if (pod_cgroup(rt, v->info, &key, &ret->cgroup)) {
                 ret->has_cgroup = true;
         } else {
-                free(key);
-                key = xasprintf("pod:%s", v->info->id);
                 for (size_t i = 0; i < n; i++) {
                         if (ctrs[i].usage.has_cgroup) {
                                 add_sample(&ret->cgroup, &ctrs[i].usage.cgroup);
@@ -151,10 +125,11 @@ void usage_of_pod(struct runtime *rt, const struct pod_view *v, const struct con
                         }
                 }
         }
-        if (ret->has_cgroup) {
+        if (ret->has_cgroup)
                 ret->timestamp_ns = (int64_t) ret->cgroup.timestamp_ns;
-                set_rate(rt, key, ret);
-        }
+        pthread_mutex_lock(&rt->usage_lock);
+        set_rate(&((struct pod *) v->info)->usage, ret);
+        pthread_mutex_unlock(&rt->usage_lock);
 }
 
 /* ---- the calls ---- */

@@ -110,3 +110,20 @@ def test_a_request_with_invalid_utf8_is_refused(env):
         assert "config.labels[0].value is not valid UTF-8" in e.details(), e.details()
     pods = env.d.runtime.ListPodSandbox(pb.ListPodSandboxRequest(), timeout=30).items
     assert not [p for p in pods if p.metadata.uid == "u-utf8"]
+
+
+def test_cpu_rate_of_a_busy_container(ctx):
+    """usage_nano_cores is a rate between two samples of the container's cgroup, which
+    cricd keeps from one stats call to the next."""
+    pod = ctx.pod()
+    c = ctx.run(pod, "spin", command=["sh", "-c", "while :; do :; done"])
+
+    def with_rate():
+        s = ctx.d.runtime.ContainerStats(pb.ContainerStatsRequest(container_id=c.id), timeout=30).stats
+        return s if s.cpu.HasField("usage_nano_cores") else None
+    s = wait_for(with_rate, 30, "a CPU rate in ContainerStats")
+    assert s.cpu.usage_nano_cores.value > 50 * 1000 * 1000  # a spinning shell: well above 5% of a core
+    listed = wait_for(lambda: [x for x in ctx.d.runtime.ListContainerStats(
+        pb.ListContainerStatsRequest(filter=pb.ContainerStatsFilter(id=c.id)), timeout=30).stats
+        if x.cpu.HasField("usage_nano_cores")], 30, "a CPU rate in ListContainerStats")
+    assert listed[0].cpu.usage_nano_cores.value > 50 * 1000 * 1000
