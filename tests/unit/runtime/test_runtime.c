@@ -426,6 +426,19 @@ static void test_stop_of_a_created_container_kills_it(void **state) {
         assert_int_equal(state_of(f, id), CONTAINER_EXITED);
 }
 
+
+/* The state the store holds for a container, or -1. */
+static int row_state(struct fx *f, const char *id) {
+        struct container_row *row = NULL;
+        struct cric_error *err = NULL;
+        if (store_container_get(f->db, id, &row, &err) < 0) {
+                cric_error_free(err);
+                return -1;
+        }
+        int state = (int) row->state;
+        container_row_free(row);
+        return state;
+}
 /* An exit reaches the container's state when the monitor writes the exit file, with no
  * call looking for it. */
 static void test_exit_is_recorded_when_it_happens(void **state) {
@@ -439,9 +452,10 @@ static void test_exit_is_recorded_when_it_happens(void **state) {
         assert_int_equal(v.exit_code, 3);
         assert_string_equal(v.reason, "Error");
         container_view_clear(&v);
+        /* written through: the store follows the state in memory right after the change */
+        assert_true(WAIT_UNTIL(row_state(f, id) == CONTAINER_ROW_EXITED, WAIT_MS));
         struct container_row *row = NULL;
         ok(f, store_container_get(f->db, id, &row, &f->err), "store_container_get");
-        assert_int_equal(row->state, CONTAINER_ROW_EXITED); /* written through */
         assert_int_equal(row->exit_code, 3);
         container_row_free(row);
         char *zero[] = {"exit", "0"};
