@@ -1,6 +1,7 @@
 /* The config object: defaults, reference counting, runtime lookup. */
 #include "config/config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,4 +111,40 @@ struct cric_config *config_unref(struct cric_config *cfg) {
 void config_unrefp(struct cric_config **cfg) {
         if (cfg)
                 *cfg = config_unref(*cfg);
+}
+
+/* One "<number><unit>" step of a duration; the number of milliseconds per unit. */
+static int64_t unit_ms(const char *u, size_t n) {
+        static const struct {
+                const char *name;
+                int64_t ms;
+        } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+                if (strlen(units[i].name) == n && strncmp(u, units[i].name, n) == 0)
+                        return units[i].ms;
+        return 0;
+}
+
+int config_duration_ms(const char *text, int64_t *ret_ms, struct cric_error **err) {
+        int64_t total = 0;
+        const char *p = text ? text : "";
+        if (!*p || strcmp(p, "0") == 0) {
+                *ret_ms = 0;
+                return 0;
+        }
+        while (*p) {
+                char *end = NULL;
+                errno = 0;
+                double v = strtod(p, &end);
+                size_t n = strspn(end, "abcdefghijklmnopqrstuvwxyz");
+                int64_t u = end != p && !errno && v >= 0 ? unit_ms(end, n) : 0;
+                if (!u || v * (double) u > 1e15)
+                        return cric_error_set(err, CRIC_E_INVALID,
+                                              "\"%s\" is not a duration (e.g. \"4h\", \"1h30m\", \"90s\", \"500ms\")",
+                                              text);
+                total += (int64_t) (v * (double) u);
+                p = end + n;
+        }
+        *ret_ms = total;
+        return 0;
 }

@@ -48,6 +48,7 @@ struct cric_config {
         int64_t grpc_max_workers;  /* upper bound of the RPC worker pool */
         char *stream_address;
         char *stream_port;
+        char *stream_idle_timeout; /* a duration (config_duration_ms); "": none */
 
         /* [cric.runtime] */
         char *default_runtime;
@@ -105,5 +106,9 @@ const char *cgroup_manager_to_string(enum cric_cgroup_manager m);
 struct cric_config *config_ref(struct cric_config *cfg);
 struct cric_config *config_unref(struct cric_config *cfg);
 void config_unrefp(struct cric_config **cfg);
+
+/* A duration as Go writes them ("4h", "1h30m", "90s", "250ms"; "" and "0" are 0), in
+ * milliseconds. CRIC_E_INVALID naming the text when it is not one. */
+int config_duration_ms(const char *text, int64_t *ret_ms, struct cric_error **err);
 
 #endif

@@ -107,6 +107,13 @@ const struct setting_desc config_settings[] = {
          .offset = CFG(stream_port),
          .def = "0",
          .comment = "Port of the streaming server; \"0\" picks a free port."},
+        {.table = "cric.api",
+         .key = "stream_idle_timeout",
+         .type = SETTING_STRING,
+         .offset = CFG(stream_idle_timeout),
+         .def = "",
+         .comment = "How long an exec, attach or port-forward session may go without traffic before it is "
+                    "closed, as a duration (\"4h\", \"30m\", \"90s\"); \"\" or \"0\": no limit."},
 
         /* [cric.runtime] */
         {.table = "cric.runtime",

@@ -50,6 +50,8 @@ static const struct flag_desc flags[] = {
          "directory of CNI plugins; repeat for several"},
         {"stream-address", 0, FLAG_SETTING, "cric.api.stream_address", "ADDR", "address of the streaming server"},
         {"stream-port", 0, FLAG_SETTING, "cric.api.stream_port", "PORT", "port of the streaming server (0: any)"},
+        {"stream-idle-timeout", 0, FLAG_SETTING, "cric.api.stream_idle_timeout", "DURATION",
+         "close streaming sessions idle that long (\"\": never)"},
         {"storage-driver", 0, FLAG_SETTING, "cric.storage_driver", "DRIVER", "storage driver for layers"},
         {"pause-image", 0, FLAG_SETTING, "cric.image.pause_image", "IMAGE",
          "pause image reported for compatibility (not run)"},

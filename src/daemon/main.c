@@ -18,6 +18,7 @@
 #include "network/cni_manager.h"
 #include "runtime/runtime.h"
 #include "server/server.h"
+#include "streaming/server.h"
 #include "storage/storage.h"
 #include "store/store.h"
 #include "util/cleanup.h"
@@ -62,11 +63,13 @@ struct daemon {
         struct cgroup_mounts *cgroups;
         struct cni_manager *cni;
         struct runtime *runtime;
+        struct stream_server *streams;
         struct cric_server *srv;
 };
 
 static void daemon_clear(struct daemon *d) {
         d->srv = server_free(d->srv);
+        d->streams = stream_server_stop(d->streams);
         d->runtime = runtime_free(d->runtime);
         d->cgroups = cgroup_mounts_free(d->cgroups);
         cni_manager_free(d->cni);
@@ -74,6 +77,13 @@ static void daemon_clear(struct daemon *d) {
         d->images = image_service_free(d->images);
         d->layers = layer_store_free(d->layers);
         d->db = store_close(d->db);
+}
+
+static int start_streams(struct daemon *d, const struct cric_config *cfg, struct cric_error **err) {
+        struct stream_server_opts so = {.address = cfg->stream_address, .port = cfg->stream_port};
+        if (config_duration_ms(cfg->stream_idle_timeout, &so.idle_timeout_ms, err) < 0)
+                return cric_error_prefix(err, "stream_idle_timeout");
+        return stream_server_start(&so, d->runtime, &d->streams, err);
 }
 
 static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_error **err) {
@@ -110,9 +120,9 @@ static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_er
                 .cgroups = d->cgroups,
                 .cni = d->cni,
         };
-        if (runtime_new(&ro, &d->runtime, err) < 0)
+        if (runtime_new(&ro, &d->runtime, err) < 0 || start_streams(d, cfg, err) < 0)
                 return -1;
-        struct server_deps deps = {.images = d->images, .runtime = d->runtime, .cni = d->cni};
+        struct server_deps deps = {.images = d->images, .runtime = d->runtime, .cni = d->cni, .streams = d->streams};
         if (server_new(cfg, &deps, &d->srv, err) < 0 || server_start(d->srv, err) < 0)
                 return -1;
         return 0;

@@ -21,7 +21,23 @@ static int process_of(const char *spec_json, struct json_object **ret_root, stru
         return 0;
 }
 
-int oci_spec_exec_process(const char *spec_json, char *const *argv, char **ret_json, struct cric_error **err) {
+/* Adds TERM=xterm to the process's env unless it has a TERM. */
+static void add_term(struct json_object *proc) {
+        struct json_object *env = NULL;
+        if (!json_object_object_get_ex(proc, "env", &env) || !json_object_is_type(env, json_type_array)) {
+                env = json_object_new_array();
+                jx_add(proc, "env", env);
+        }
+        for (size_t i = 0; i < json_object_array_length(env); i++) {
+                const char *e = json_object_get_string(json_object_array_get_idx(env, i));
+                if (e && strncmp(e, "TERM=", 5) == 0)
+                        return;
+        }
+        json_object_array_add(env, jx_string("TERM=xterm"));
+}
+
+int oci_spec_exec_process(const char *spec_json, char *const *argv, bool tty, char **ret_json,
+                          struct cric_error **err) {
         if (!argv || !argv[0])
                 return cric_error_set(err, CRIC_E_INVALID, "no command given");
         AUTOJSON struct json_object *root = NULL;
@@ -32,8 +48,10 @@ int oci_spec_exec_process(const char *spec_json, char *const *argv, char **ret_j
         while (argv[n])
                 n++;
         jx_add(proc, "args", spec_str_array(argv, n));
-        jx_add(proc, "terminal", jx_bool(false));
+        jx_add(proc, "terminal", jx_bool(tty));
         json_object_object_del(proc, "consoleSize");
+        if (tty)
+                add_term(proc);
         *ret_json = jx_dump(proc, JSON_C_TO_STRING_PLAIN);
         return 0;
 }

@@ -11,8 +11,8 @@
 #include "util/xalloc.h"
 
 /* A reference to a container in one of the states in mask (bits of enum container_state). */
-static struct container *get_in_state(struct runtime *rt, const char *id, unsigned mask, const char *what,
-                                      struct cric_error **err) {
+struct container *ctr_get_in_state(struct runtime *rt, const char *id, unsigned mask, const char *what,
+                                   struct cric_error **err) {
         struct container *c = ctr_get(rt, id, err);
         if (!c)
                 return NULL;
@@ -31,7 +31,7 @@ static struct container *get_in_state(struct runtime *rt, const char *id, unsign
 
 int runtime_container_update(struct runtime *rt, const char *id, const struct oci_resources *res,
                              struct cric_error **err) {
-        CLEANUP(ctr_unrefp) struct container *c = get_in_state(rt, id, LIVE, "update resources", err);
+        CLEANUP(ctr_unrefp) struct container *c = ctr_get_in_state(rt, id, LIVE, "update resources", err);
         if (!c)
                 return -1;
         CLEANUP(config_unrefp) struct cric_config *cfg = runtime_config(rt);
@@ -59,7 +59,7 @@ int runtime_container_update(struct runtime *rt, const char *id, const struct oc
 }
 
 int runtime_container_reopen_log(struct runtime *rt, const char *id, struct cric_error **err) {
-        CLEANUP(ctr_unrefp) struct container *c = get_in_state(rt, id, 1u << CONTAINER_RUNNING, "reopen log", err);
+        CLEANUP(ctr_unrefp) struct container *c = ctr_get_in_state(rt, id, 1u << CONTAINER_RUNNING, "reopen log", err);
         if (!c)
                 return -1;
         if (rt->be.monitor_reopen_log(rt->be.data, rt->sockets_dir, c->info.id, err) < 0)
@@ -68,13 +68,13 @@ int runtime_container_reopen_log(struct runtime *rt, const char *id, struct cric
 }
 
 /* process.json for `<runtime> exec`: the container's own process settings with argv. */
-static int write_process(struct runtime *rt, const struct container *c, char *const *argv, char **ret_path,
-                         struct cric_error **err) {
+int ctr_write_process(struct runtime *rt, const struct container *c, char *const *argv, bool tty, char **ret_path,
+                      struct cric_error **err) {
         AUTOFREE char *dir = ctr_dir(rt, c->info.id);
         AUTOFREE char *config = xasprintf("%s/config.json", dir);
         AUTOFREE char *spec = NULL, *process = NULL;
         if (fs_read_file(config, 16 << 20, &spec, NULL, err) < 0 ||
-            oci_spec_exec_process(spec, argv, &process, err) < 0)
+            oci_spec_exec_process(spec, argv, tty, &process, err) < 0)
                 return -1;
         char rnd[65];
         runtime_new_id(rnd);
@@ -88,7 +88,7 @@ static int write_process(struct runtime *rt, const struct container *c, char *co
 
 int runtime_container_exec_sync(struct runtime *rt, const char *id, char *const *argv, int64_t timeout_s,
                                 struct monitor_exec_result *ret, struct cric_error **err) {
-        CLEANUP(ctr_unrefp) struct container *c = get_in_state(rt, id, 1u << CONTAINER_RUNNING, "exec", err);
+        CLEANUP(ctr_unrefp) struct container *c = ctr_get_in_state(rt, id, 1u << CONTAINER_RUNNING, "exec", err);
         if (!c)
                 return -1;
         if (!argv || !argv[0])
@@ -96,7 +96,7 @@ int runtime_container_exec_sync(struct runtime *rt, const char *id, char *const 
         cgroup_prewarm_kick(rt->prewarm); /* the runtime moves the process into the container's cgroup */
         CLEANUP(config_unrefp) struct cric_config *cfg = runtime_config(rt);
         AUTOFREE char *process = NULL;
-        if (write_process(rt, c, argv, &process, err) < 0)
+        if (ctr_write_process(rt, c, argv, false, &process, err) < 0)
                 return cric_error_prefix(err, "exec in container %s", c->info.id);
         struct monitor_exec_opts o = {
                 .monitor_path = rt->monitor_path,

@@ -196,6 +196,13 @@ void ctr_teardown(struct runtime *rt, const char *id, const char *runtime_path, 
 /* Sets a created or running container exited (rt->lock held; returns whether it
  * changed, then the caller persists and broadcasts). */
 bool ctr_set_exited(struct container *c, int exit_code, int64_t when_ns, const char *reason, const char *message);
+/* A reference to the container id names when its state is in mask (1u << state), else
+ * CRIC_E_PRECONDITION naming what was asked ("exec"). */
+struct container *ctr_get_in_state(struct runtime *rt, const char *id, unsigned mask, const char *what,
+                                   struct cric_error **err);
+/* Writes the process.json of `<runtime> exec` of argv into the container's directory. */
+int ctr_write_process(struct runtime *rt, const struct container *c, char *const *argv, bool tty, char **ret_path,
+                      struct cric_error **err);
 /* Persists c's state (rt->lock held; released on return) and wakes waiters. */
 void ctr_persist_state(struct runtime *rt, struct container *c);
 /* Reads c's exit file (or finds its monitor gone) and records the exit. */

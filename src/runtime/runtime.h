@@ -285,4 +285,45 @@ int runtime_pod_stats(struct runtime *rt, const char *id, struct pod_stats *ret,
 /* Ready pods that match f. Never fails. */
 void runtime_pod_stats_list(struct runtime *rt, const struct pod_filter *f, struct pod_stats **ret, size_t *ret_n);
 
+/* ---- streaming: exec, attach, port-forward ---- */
+
+struct runtime_exec_io {
+        bool tty, has_stdin, has_stdout, has_stderr;
+};
+
+/* An exec the streaming server runs: `<runtime> exec` in the foreground, our child. */
+struct runtime_exec {
+        pid_t pid;    /* the OCI runtime */
+        int pidfd;    /* readable once it has exited */
+        int stdin_fd; /* ours, -1 when not asked for; with a terminal a second descriptor of it */
+        int stdout_fd; /* with a terminal, its master */
+        int stderr_fd; /* -1 with a terminal */
+        bool is_tty, is_reaped;
+        int status;
+        char *process_file, *pid_file, *log_file, *console_name, *dir;
+};
+
+/* Starts argv in the running container (CRIC_E_PRECONDITION when it is not), as its
+ * own process runs, with the streams io asks for. */
+int runtime_exec_start(struct runtime *rt, const char *id, char *const *argv, const struct runtime_exec_io *io,
+                       struct runtime_exec **ret, struct cric_error **err);
+/* Once pidfd is readable (blocks otherwise): the exit code (128+N for signal N), or
+ * CRIC_E_INTERNAL with the runtime's message when the command never started. */
+int runtime_exec_wait(struct runtime_exec *e, int *ret_exit_code, struct cric_error **err);
+/* SIGKILLs the exec'd process (the client went away). */
+void runtime_exec_kill(struct runtime_exec *e);
+int runtime_exec_resize(struct runtime_exec *e, unsigned rows, unsigned cols);
+/* Kills what still runs, reaps, closes and removes the exec's files. */
+struct runtime_exec *runtime_exec_free(struct runtime_exec *e);
+void runtime_exec_freep(struct runtime_exec **e);
+
+/* A connection to the running container's attach socket (framing in monitor/protocol.h). */
+int runtime_container_attach(struct runtime *rt, const char *id, int *ret_fd, struct cric_error **err);
+/* Sets the terminal size of a running container (nothing without a terminal). */
+int runtime_container_resize(struct runtime *rt, const char *id, unsigned rows, unsigned cols,
+                             struct cric_error **err);
+/* The network namespace of a ready pod ("" for the host's); CRIC_E_PRECONDITION when
+ * the pod is not ready. */
+int runtime_pod_netns(struct runtime *rt, const char *id, char **ret_path, struct cric_error **err);
+
 #endif

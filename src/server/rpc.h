@@ -115,6 +115,12 @@ int rpc_reopen_container_log(struct rpc_ctx *ctx, const ProtobufCMessage *req, P
                              struct cric_error **err);
 int rpc_exec_sync(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                   struct cric_error **err);
+/* Handlers (streaming.c) */
+int rpc_exec(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp, struct cric_error **err);
+int rpc_attach(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+               struct cric_error **err);
+int rpc_port_forward(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                     struct cric_error **err);
 int rpc_container_stats(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                         struct cric_error **err);
 int rpc_list_container_stats(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,

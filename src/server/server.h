@@ -10,12 +10,14 @@ struct cric_server;
 struct image_service;
 struct runtime;
 struct cni_manager;
+struct stream_server;
 
 /* The services handlers call into; borrowed, they must outlive the server. */
 struct server_deps {
         struct image_service *images;
         struct runtime *runtime;
         struct cni_manager *cni; /* NULL: NetworkReady from the config dir alone */
+        struct stream_server *streams; /* NULL: Exec, Attach and PortForward are UNAVAILABLE */
 };
 
 /* Creates the server and binds its socket (cfg->listen; parent dir created, mode

@@ -149,6 +149,41 @@ static void test_tty_sets_terminal_and_term(void **state) {
         assert_false(jhas(spec, "process/env", "TERM=xterm"));
 }
 
+/* The process of `<runtime> exec`: the container's, with the new args, and a terminal
+ * (and TERM) only when asked for. */
+static struct json_object *exec_process(struct json_object *spec, bool tty) {
+        char *argv[] = {"sh", "-c", "echo hi", NULL};
+        char *json = NULL;
+        struct cric_error *err = NULL;
+        assert_int_equal(oci_spec_exec_process(json_object_to_json_string(spec), argv, tty, &json, &err), 0);
+        struct json_object *proc = json_tokener_parse(json);
+        free(json);
+        assert_non_null(proc);
+        return proc;
+}
+
+static void test_exec_process_terminal(void **state) {
+        struct t *t = *state;
+        struct json_object *spec = t_gen(t);
+        struct json_object *plain = exec_process(spec, false);
+        assert_false(jbool(plain, "terminal"));
+        assert_string_equal(jstr(plain, "args/2"), "echo hi");
+        assert_false(jhas(plain, "env", "TERM=xterm"));
+        json_object_put(plain);
+        struct json_object *tty = exec_process(spec, true);
+        assert_true(jbool(tty, "terminal"));
+        assert_true(jhas(tty, "env", "TERM=xterm"));
+        assert_string_equal(jstr(tty, "cwd"), "/srv");
+        json_object_put(tty);
+        char *env[] = {"TERM=vt100"};
+        t->in.env = env;
+        t->in.n_env = 1;
+        struct json_object *own = exec_process(t_gen(t), true);
+        assert_true(jhas(own, "env", "TERM=vt100"));
+        assert_false(jhas(own, "env", "TERM=xterm"));
+        json_object_put(own);
+}
+
 static void test_cwd_order(void **state) {
         struct t *t = *state;
         assert_string_equal(jstr(t_gen(t), "process/cwd"), "/srv");
@@ -338,6 +373,7 @@ int main(void) {
                 T_TEST(test_env_cri_path_wins),
                 T_TEST(test_env_hostname),
                 T_TEST(test_tty_sets_terminal_and_term),
+                T_TEST(test_exec_process_terminal),
                 T_TEST(test_cwd_order),
                 T_TEST(test_process_flags),
                 T_TEST(test_user_default_root),

@@ -1,0 +1,349 @@
+/* Streaming exec: `<runtime> exec` in the foreground as our child, its stdio on pipes
+ * or on a terminal the runtime hands over through a console socket. The runtime's own
+ * errors go to a log file (--log), so a command that cannot start is told apart from a
+ * command that ran and failed: its pid file was never written. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "runtime/internal.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/strv.h"
+#include "util/xalloc.h"
+
+#define CONSOLE_WAIT_MS 30000
+
+extern char **environ;
+
+static void close_fd(int *fd) {
+        if (*fd >= 0)
+                close(*fd);
+        *fd = -1;
+}
+
+/* A listening socket NAME inside dir, bound through /proc/self/fd so that a long dir
+ * still fits sun_path. */
+static int console_listen(int dirfd, const char *name, struct cric_error **err) {
+        AUTOCLOSE int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "console socket");
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dirfd, name);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "console socket %s", name);
+        return STEAL_FD(fd);
+}
+
+/* Receives the terminal master the runtime sends over the console socket. */
+static int console_receive(int listener, int pidfd, struct cric_error **err) {
+        struct pollfd p[2] = {{.fd = listener, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+        int r = poll(p, 2, CONSOLE_WAIT_MS);
+        if (r <= 0 || !(p[0].revents & POLLIN))
+                return cric_error_set(err, CRIC_E_INTERNAL, "the OCI runtime %s no terminal",
+                                      r == 0 ? "sent" : "exited and sent");
+        AUTOCLOSE int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+        if (conn < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "console socket: accept");
+        char data[256], ctl[CMSG_SPACE(sizeof(int))];
+        struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
+        if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "console socket: recvmsg");
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+                return cric_error_set(err, CRIC_E_INTERNAL, "console socket: no terminal in the message");
+        int fd;
+        memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+        return fd;
+}
+
+static char **exec_argv(const struct container *c, const struct cric_config *cfg, const struct runtime_exec *e,
+                        const char *process, const char *console) {
+        char **argv = NULL;
+        strv_push(&argv, c->info.runtime_path);
+        for (char *const *a = runtime_global_args(cfg); a && *a; a++)
+                strv_push(&argv, *a);
+        if (*c->info.runtime_root) {
+                strv_push(&argv, "--root");
+                strv_push(&argv, c->info.runtime_root);
+        }
+        strv_push(&argv, "--log");
+        strv_push(&argv, e->log_file);
+        strv_push(&argv, "exec");
+        strv_push(&argv, "--pid-file");
+        strv_push(&argv, e->pid_file);
+        strv_push(&argv, "--process");
+        strv_push(&argv, process);
+        if (console) {
+                strv_push(&argv, "--tty");
+                strv_push(&argv, "--console-socket");
+                strv_push(&argv, console);
+        }
+        strv_push(&argv, c->info.id);
+        return argv;
+}
+
+/* Pipes for the streams asked for: ours in e, the child's ends in child[3]. */
+static int make_pipes(const struct runtime_exec_io *io, struct runtime_exec *e, int child[3],
+                      struct cric_error **err) {
+        int p[2];
+        if (io->has_stdin && !io->tty) {
+                if (pipe2(p, O_CLOEXEC) < 0)
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
+                child[0] = p[0];
+                e->stdin_fd = p[1];
+        }
+        if (io->has_stdout && !io->tty) {
+                if (pipe2(p, O_CLOEXEC) < 0)
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
+                e->stdout_fd = p[0];
+                child[1] = p[1];
+        }
+        if (io->has_stderr && !io->tty) {
+                if (pipe2(p, O_CLOEXEC) < 0)
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
+                e->stderr_fd = p[0];
+                child[2] = p[1];
+        }
+        return 0;
+}
+
+static int spawn_runtime(char **argv, int cwd_fd, const int child[3], pid_t *ret, struct cric_error **err) {
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        for (int i = 0; i < 3; i++) {
+                if (child[i] >= 0)
+                        posix_spawn_file_actions_adddup2(&fa, child[i], i);
+                else
+                        posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i ? O_WRONLY : O_RDONLY, 0);
+        }
+        posix_spawn_file_actions_addfchdir_np(&fa, cwd_fd);
+        posix_spawnattr_t at;
+        posix_spawnattr_init(&at);
+        sigset_t none, all;
+        sigemptyset(&none);
+        sigfillset(&all);
+        posix_spawnattr_setsigmask(&at, &none);
+        posix_spawnattr_setsigdefault(&at, &all);
+        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        int r = posix_spawn(ret, argv[0], &fa, &at, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&at);
+        if (r != 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, r, "cannot run %s", argv[0]);
+        return 0;
+}
+
+static struct runtime_exec *exec_new(const char *dir) {
+        struct runtime_exec *e = xzalloc(sizeof(*e));
+        e->pid = -1;
+        e->pidfd = e->stdin_fd = e->stdout_fd = e->stderr_fd = -1;
+        char rnd[65];
+        runtime_new_id(rnd);
+        rnd[12] = 0;
+        e->pid_file = xasprintf("%s/exec-%s.pid", dir, rnd);
+        e->log_file = xasprintf("%s/exec-%s.log", dir, rnd);
+        e->console_name = xasprintf("exec-%s.sock", rnd);
+        e->dir = xstrdup(dir);
+        return e;
+}
+
+/* Starts the runtime; with a terminal, waits for its master. */
+static int exec_spawn(struct runtime *rt, const struct container *c, const struct runtime_exec_io *io,
+                      const char *process, struct runtime_exec *e, struct cric_error **err) {
+        CLEANUP(config_unrefp) struct cric_config *cfg = runtime_config(rt);
+        int child[3] = {-1, -1, -1};
+        AUTOCLOSE int dirfd = open(e->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        AUTOCLOSE int listener = -1;
+        if (dirfd < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open %s", e->dir);
+        if (io->tty && (listener = console_listen(dirfd, e->console_name, err)) < 0)
+                return -1;
+        int r = make_pipes(io, e, child, err);
+        CLEANUP(strv_freep) char **argv = exec_argv(c, cfg, e, process, io->tty ? e->console_name : NULL);
+        if (r == 0)
+                r = spawn_runtime(argv, dirfd, child, &e->pid, err);
+        for (int i = 0; i < 3; i++)
+                if (child[i] >= 0)
+                        close(child[i]);
+        if (r < 0)
+                return -1;
+        e->pidfd = (int) syscall(SYS_pidfd_open, e->pid, 0);
+        if (e->pidfd < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pidfd_open");
+        if (!io->tty)
+                return 0;
+        int tty = console_receive(listener, e->pidfd, err);
+        if (tty < 0)
+                return -1;
+        e->stdout_fd = tty;
+        e->stdin_fd = io->has_stdin ? fcntl(tty, F_DUPFD_CLOEXEC, 3) : -1;
+        e->is_tty = true;
+        return 0;
+}
+
+int runtime_exec_start(struct runtime *rt, const char *id, char *const *argv, const struct runtime_exec_io *io,
+                       struct runtime_exec **ret, struct cric_error **err) {
+        CLEANUP(ctr_unrefp) struct container *c = ctr_get_in_state(rt, id, 1u << CONTAINER_RUNNING, "exec", err);
+        if (!c)
+                return -1;
+        if (!argv || !argv[0])
+                return cric_error_set(err, CRIC_E_INVALID, "exec in container %s: no command given", c->info.id);
+        cgroup_prewarm_kick(rt->prewarm);
+        AUTOFREE char *dir = ctr_dir(rt, c->info.id), *process = NULL;
+        if (ctr_write_process(rt, c, argv, io->tty, &process, err) < 0)
+                return cric_error_prefix(err, "exec in container %s", c->info.id);
+        struct runtime_exec *e = exec_new(dir);
+        e->process_file = STEAL_PTR(process);
+        if (exec_spawn(rt, c, io, e->process_file, e, err) < 0) {
+                runtime_exec_free(e);
+                return cric_error_prefix(err, "exec in container %s", c->info.id);
+        }
+        *ret = e;
+        return 0;
+}
+
+/* The first line the runtime logged, without logrus's "time=... level=error msg=" frame
+ * (runc) when there is one. */
+static char *runtime_message(const char *log_file) {
+        AUTOFREE char *text = NULL;
+        if (fs_read_file_optional(log_file, 64 * 1024, &text, NULL) <= 0 || !text || !*text)
+                return xstrdup("the OCI runtime failed and said nothing");
+        char *line = text, *msg = strstr(text, "msg=\"");
+        if (msg) {
+                line = msg + 5;
+                char *end = strstr(line, "\"");
+                if (end)
+                        *end = '\0';
+        }
+        line[strcspn(line, "\n")] = '\0';
+        return xstrdup(line);
+}
+
+static pid_t read_pid(const char *pid_file) {
+        AUTOFREE char *text = NULL;
+        if (fs_read_file_optional(pid_file, 64, &text, NULL) <= 0 || !text)
+                return 0;
+        long pid = strtol(text, NULL, 10);
+        return pid > 0 ? (pid_t) pid : 0;
+}
+
+int runtime_exec_wait(struct runtime_exec *e, int *ret_exit_code, struct cric_error **err) {
+        if (!e->is_reaped) {
+                int status = 0;
+                while (waitpid(e->pid, &status, 0) < 0 && errno == EINTR)
+                        ;
+                e->is_reaped = true;
+                e->status = status;
+        }
+        if (read_pid(e->pid_file) == 0) {
+                AUTOFREE char *msg = runtime_message(e->log_file);
+                return cric_error_set(err, CRIC_E_INTERNAL, "cannot exec in the container: %s", msg);
+        }
+        if (WIFEXITED(e->status))
+                *ret_exit_code = WEXITSTATUS(e->status);
+        else
+                *ret_exit_code = 128 + WTERMSIG(e->status);
+        return 0;
+}
+
+void runtime_exec_kill(struct runtime_exec *e) {
+        if (e->is_reaped)
+                return;
+        /* The process may not have started yet: wait for its pid or the runtime's end. */
+        for (int i = 0; i < 500; i++) {
+                pid_t pid = read_pid(e->pid_file);
+                if (pid > 0) {
+                        kill(pid, SIGKILL);
+                        return;
+                }
+                struct pollfd p = {.fd = e->pidfd, .events = POLLIN};
+                if (poll(&p, 1, 10) > 0)
+                        return;
+        }
+        kill(e->pid, SIGKILL);
+}
+
+int runtime_exec_resize(struct runtime_exec *e, unsigned rows, unsigned cols) {
+        if (!e->is_tty || e->stdout_fd < 0)
+                return 0;
+        struct winsize ws = {.ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols};
+        return ioctl(e->stdout_fd, TIOCSWINSZ, &ws);
+}
+
+struct runtime_exec *runtime_exec_free(struct runtime_exec *e) {
+        if (!e)
+                return NULL;
+        if (e->pid > 0 && !e->is_reaped) {
+                runtime_exec_kill(e);
+                int status;
+                while (waitpid(e->pid, &status, 0) < 0 && errno == EINTR)
+                        ;
+        }
+        close_fd(&e->pidfd);
+        close_fd(&e->stdin_fd);
+        close_fd(&e->stdout_fd);
+        close_fd(&e->stderr_fd);
+        if (e->process_file)
+                unlink(e->process_file);
+        unlink(e->pid_file);
+        unlink(e->log_file);
+        AUTOFREE char *sock = xasprintf("%s/%s", e->dir, e->console_name);
+        unlink(sock);
+        free(e->process_file);
+        free(e->pid_file);
+        free(e->log_file);
+        free(e->console_name);
+        free(e->dir);
+        free(e);
+        return NULL;
+}
+
+void runtime_exec_freep(struct runtime_exec **e) {
+        *e = runtime_exec_free(*e);
+}
+
+int runtime_container_attach(struct runtime *rt, const char *id, int *ret_fd, struct cric_error **err) {
+        CLEANUP(ctr_unrefp) struct container *c = ctr_get_in_state(rt, id, 1u << CONTAINER_RUNNING, "attach", err);
+        if (!c)
+                return -1;
+        if (monitor_attach_connect(rt->sockets_dir, c->info.id, ret_fd, err) < 0)
+                return cric_error_prefix(err, "attach to container %s", c->info.id);
+        return 0;
+}
+
+int runtime_container_resize(struct runtime *rt, const char *id, unsigned rows, unsigned cols,
+                             struct cric_error **err) {
+        CLEANUP(ctr_unrefp) struct container *c = ctr_get_in_state(rt, id, 1u << CONTAINER_RUNNING, "resize", err);
+        if (!c)
+                return -1;
+        if (!c->info.tty)
+                return 0;
+        return monitor_resize(rt->sockets_dir, c->info.id, rows, cols, err);
+}
+
+int runtime_pod_netns(struct runtime *rt, const char *id, char **ret_path, struct cric_error **err) {
+        CLEANUP(pod_unrefp) struct pod *p = pod_get(rt, id, err);
+        if (!p)
+                return -1;
+        pthread_mutex_lock(&rt->lock);
+        bool ready = p->state == POD_READY;
+        pthread_mutex_unlock(&rt->lock);
+        if (!ready)
+                return cric_error_set(err, CRIC_E_PRECONDITION, "port-forward: pod %s is not ready", p->info.id);
+        *ret_path = p->info.network == OCI_NS_NODE ? xstrdup("") : pod_netns_path(rt, p);
+        return 0;
+}
