@@ -79,28 +79,30 @@ static uint8_t defined_flags(const struct head *h) {
         }
 }
 
+/* The payload length of the frames whose payload is fixed, 0 for the others. */
+static uint32_t fixed_length(uint16_t type) {
+        switch (type) {
+        case SPDY_RST_STREAM:
+        case SPDY_GOAWAY:
+        case SPDY_WINDOW_UPDATE: return 8;
+        case SPDY_PING: return 4;
+        default: return 0;
+        }
+}
+
 /* Frames that carry a header block need at least one byte of it: even a block of no
  * pairs is a 4-byte count, and an empty zlib block does not exist. */
 static int check_length(const struct head *h, struct cric_error **err) {
-        uint32_t need;
-        bool is_exact = true;
-        switch (h->type) {
-        case SPDY_SYN_STREAM: need = 11, is_exact = false; break;
-        case SPDY_SYN_REPLY:
-        case SPDY_HEADERS: need = 5, is_exact = false; break;
-        case SPDY_RST_STREAM:
-        case SPDY_GOAWAY:
-        case SPDY_WINDOW_UPDATE: need = 8; break;
-        case SPDY_PING: need = 4; break;
-        case SPDY_SETTINGS:
-                if (h->length < 4 || (h->length - 4) % 8 != 0)
-                        return invalid(err, h, "length %u is not 4 + 8 bytes per setting", h->length);
-                return 0;
-        default: return 0;
-        }
-        if (is_exact && h->length != need)
-                return invalid(err, h, "length %u, expected %u", h->length, need);
-        if (h->length < need)
+        uint32_t fixed = fixed_length(h->type), header_min = 0;
+        if (fixed && h->length != fixed)
+                return invalid(err, h, "length %u, expected %u", h->length, fixed);
+        if (h->type == SPDY_SETTINGS && (h->length < 4 || (h->length - 4) % 8 != 0))
+                return invalid(err, h, "length %u is not 4 + 8 bytes per setting", h->length);
+        if (h->type == SPDY_SYN_STREAM)
+                header_min = 10 + 1;
+        else if (h->type == SPDY_SYN_REPLY || h->type == SPDY_HEADERS)
+                header_min = 4 + 1;
+        if (h->length < header_min)
                 return invalid(err, h, "length %u leaves no room for the header block", h->length);
         return 0;
 }
