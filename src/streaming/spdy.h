@@ -31,6 +31,7 @@
 
 #define SPDY_FLAG_FIN            0x01
 #define SPDY_FLAG_UNIDIRECTIONAL 0x02
+#define SPDY_FLAG_CLEAR_SETTINGS 0x01 /* SETTINGS only */
 
 /* RST_STREAM status codes */
 #define SPDY_PROTOCOL_ERROR        1
@@ -105,6 +106,7 @@ struct spdy_zlib; /* one per direction per connection */
 struct spdy_zlib *spdy_zlib_new_deflate(void);
 struct spdy_zlib *spdy_zlib_new_inflate(void);
 void spdy_zlib_free(struct spdy_zlib *z);
+void spdy_zlib_freep(struct spdy_zlib **z);
 
 struct spdy_header {
         char *name;  /* lowercase */
@@ -122,6 +124,11 @@ const char *spdy_header_get(const struct spdy_header *h, size_t n, const char *n
  * non-lowercase names, duplicate names, lengths past the end, bytes left over. */
 int spdy_headers_decode(struct spdy_zlib *z, const uint8_t *block, size_t len, struct spdy_header **ret,
                         size_t *ret_n, struct cric_error **err);
+
+/* Compresses h[0..n) as one header block with z and appends it to *b (no frame head):
+ * what the writers below put after their fixed fields, for headers that hold several
+ * values or came from spdy_headers_decode. Names are written lowercased. */
+void spdy_headers_encode(struct spdy_zlib *z, const struct spdy_header *h, size_t n, struct spdy_buf *b);
 
 /* names_values: NULL-terminated list of name, value, name, value, ... (single values). */
 void spdy_write_syn_stream(struct spdy_buf *b, struct spdy_zlib *z, uint32_t stream_id, uint8_t flags,
