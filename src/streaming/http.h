@@ -52,7 +52,9 @@ bool http_header_has_token(const struct http_head *h, const char *name, const ch
 /* Splits target into its path and the value of each query parameter called key
  * (percent-decoded; "+" stays "+"). *ret_path and the returned strings are the caller's.
  * http_query_get returns the first value (NULL when absent), http_query_all every one
- * in order (NULL-terminated, empty when absent). */
+ * in order (NULL-terminated, empty when absent). The path and the keys are decoded too;
+ * a parameter without "=" has the value "". A malformed escape ("%zz", "%4") or "%00"
+ * stays as it is: http_parse_request refuses targets that hold one. */
 char *http_target_path(const char *target);
 char *http_query_get(const char *target, const char *key);
 char **http_query_all(const char *target, const char *key);
