@@ -97,8 +97,7 @@ static char **exec_argv(const struct container *c, const struct cric_config *cfg
 }
 
 /* Pipes for the streams asked for: ours in e, the child's ends in child[3]. */
-static int make_pipes(const struct runtime_exec_io *io, struct runtime_exec *e, int child[3],
-                      struct cric_error **err) {
+static int make_pipes(const struct runtime_exec_io *io, struct runtime_exec *e, int child[3], struct cric_error **err) {
         int p[2];
         if (io->has_stdin && !io->tty) {
                 if (pipe2(p, O_CLOEXEC) < 0)

@@ -56,8 +56,11 @@ int rpc_exec(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage 
         if (r->n_cmd == 0)
                 return cric_error_set(err, CRIC_E_INVALID, "Exec %s: no command given", r->container_id);
         struct stream_request *q = xzalloc(sizeof(*q));
-        *q = (struct stream_request){.kind = STREAM_EXEC, .tty = r->tty, .has_stdin = r->stdin,
-                                     .has_stdout = r->stdout, .has_stderr = r->stderr};
+        *q = (struct stream_request){.kind = STREAM_EXEC,
+                                     .tty = r->tty,
+                                     .has_stdin = r->stdin,
+                                     .has_stdout = r->stdout,
+                                     .has_stderr = r->stderr};
         for (size_t i = 0; i < r->n_cmd; i++)
                 strv_push(&q->cmd, r->cmd[i]);
         AUTOFREE char *url = NULL;
@@ -74,14 +77,16 @@ int rpc_exec(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage 
         return 0;
 }
 
-int rpc_attach(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
-               struct cric_error **err) {
+int rpc_attach(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp, struct cric_error **err) {
         const Runtime__V1__AttachRequest *r = (const Runtime__V1__AttachRequest *) req;
         if (check_streams("Attach", r->container_id, r->tty, r->stdin, r->stdout, r->stderr, err) < 0)
                 return -1;
         struct stream_request *q = xzalloc(sizeof(*q));
-        *q = (struct stream_request){.kind = STREAM_ATTACH, .tty = r->tty, .has_stdin = r->stdin,
-                                     .has_stdout = r->stdout, .has_stderr = r->stderr};
+        *q = (struct stream_request){.kind = STREAM_ATTACH,
+                                     .tty = r->tty,
+                                     .has_stdin = r->stdin,
+                                     .has_stdout = r->stdout,
+                                     .has_stderr = r->stderr};
         AUTOFREE char *url = NULL;
         if (running_container(ctx, r->container_id, &q->id, err) < 0) {
                 stream_request_free(q);

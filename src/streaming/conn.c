@@ -24,6 +24,9 @@
 #include "util/xalloc.h"
 
 #define HEAD_WAIT_MS 10000
+/* kubectl 1.30+ port-forwards over WebSocket carrying SPDY (the API server unwraps it
+ * before the kubelet; a runtime behind a plain proxy sees it as is). */
+#define PF_TUNNEL "SPDY/3.1+portforward.k8s.io"
 
 struct proto_choice {
         const char *name;
@@ -41,20 +44,13 @@ static const struct proto_choice spdy_rc[] = {
 };
 static const struct proto_choice spdy_pf[] = {{"portforward.k8s.io", 0, false}, {NULL, 0, false}};
 static const struct proto_choice ws_rc[] = {
-        {"v5.channel.k8s.io", 5, false},
-        {"v4.channel.k8s.io", 4, false},
-        {"v4.base64.channel.k8s.io", 4, true},
-        {"channel.k8s.io", 1, false},
-        {"base64.channel.k8s.io", 1, true},
-        {NULL, 0, false},
+        {"v5.channel.k8s.io", 5, false}, {"v4.channel.k8s.io", 4, false},    {"v4.base64.channel.k8s.io", 4, true},
+        {"channel.k8s.io", 1, false},    {"base64.channel.k8s.io", 1, true}, {NULL, 0, false},
 };
 static const struct proto_choice ws_pf[] = {
-        {"v4.channel.k8s.io", 0, false},
-        {"v4.base64.channel.k8s.io", 0, true},
-        {"channel.k8s.io", 0, false},
-        {"base64.channel.k8s.io", 0, true},
-        {"portforward.k8s.io", 0, false},
-        {NULL, 0, false},
+        {"v4.channel.k8s.io", 0, false}, {"v4.base64.channel.k8s.io", 0, true},
+        {"channel.k8s.io", 0, false},    {"base64.channel.k8s.io", 0, true},
+        {PF_TUNNEL, 0, false},           {NULL, 0, false},
 };
 
 static void send_all(int fd, const char *data, size_t len) {
@@ -72,10 +68,10 @@ static void send_all(int fd, const char *data, size_t len) {
 /* A plain answer with a short text body, then the connection closes. */
 static void respond(int fd, int status, const char *reason, const char *body, const char *const *extra) {
         AUTOFREE char *length = xasprintf("%zu", strlen(body) + 1);
-        const char *headers[16] = {"Content-Type", "text/plain; charset=utf-8", "Content-Length", length,
-                                   "Connection", "close"};
+        const char *headers[24] = {"Content-Type", "text/plain; charset=utf-8", "Content-Length", length, "Connection",
+                                   "close"};
         size_t n = 6;
-        for (size_t i = 0; extra && extra[i] && n < 14; i++)
+        for (size_t i = 0; extra && extra[i] && n < 22; i++)
                 headers[n++] = extra[i];
         headers[n] = NULL;
         AUTOFREE char *head = http_format_response(status, reason, headers);
@@ -158,18 +154,31 @@ struct upgrade {
 static int negotiate_spdy(int fd, const struct http_head *h, enum stream_kind kind, struct upgrade *u) {
         const struct proto_choice *ours = kind == STREAM_PORT_FORWARD ? spdy_pf : spdy_rc;
         CLEANUP(strv_freep) char **offered = offers(h, "X-Stream-Protocol-Version");
-        u->proto = offered ? choose(offered, ours) : &ours[kind == STREAM_PORT_FORWARD ? 0 : 3];
+        AUTOFREE char *list = supported_list(ours);
+        if (!offered) {
+                AUTOFREE char *msg = xasprintf("unable to upgrade: X-Stream-Protocol-Version is required (server "
+                                               "supports [%s])",
+                                               list);
+                respond(fd, 400, "Bad Request", msg, NULL);
+                return -1;
+        }
+        u->proto = choose(offered, ours);
         if (!u->proto) {
-                AUTOFREE char *list = supported_list(ours);
                 AUTOFREE char *want = strv_join(offered, ", ");
                 AUTOFREE char *msg = xasprintf("unable to upgrade: unable to negotiate protocol: client supports "
                                                "[%s], server supports [%s]",
                                                want, list);
-                const char *extra[] = {"X-Accepted-Stream-Protocol-Versions", list, NULL};
+                const char *extra[16];
+                size_t n = 0;
+                for (const struct proto_choice *c = ours; c->name && n < 14; c++) {
+                        extra[n++] = "X-Accepted-Stream-Protocol-Versions";
+                        extra[n++] = c->name;
+                }
+                extra[n] = NULL;
                 respond(fd, 403, "Forbidden", msg, extra);
                 return -1;
         }
-        const char *headers[] = {"Connection", "Upgrade", "Upgrade", "SPDY/3.1", "X-Stream-Protocol-Version",
+        const char *headers[] = {"Connection",   "Upgrade", "Upgrade", "SPDY/3.1", "X-Stream-Protocol-Version",
                                  u->proto->name, NULL};
         AUTOFREE char *head = http_format_response(101, "Switching Protocols", headers);
         send_all(fd, head, strlen(head));
@@ -194,13 +203,20 @@ static int negotiate_ws(int fd, const struct http_head *h, enum stream_kind kind
                 AUTOFREE char *msg = xasprintf("websocket: none of the requested subprotocols is supported (server "
                                                "supports %s)",
                                                list);
-                respond(fd, 400, "Bad Request", msg, NULL);
+                respond(fd, 403, "Forbidden", msg, NULL);
                 return -1;
         }
         char accept[29];
         ws_accept_key(key, accept);
-        const char *headers[] = {"Connection", "Upgrade", "Upgrade", "websocket", "Sec-WebSocket-Accept", accept,
-                                 offered ? "Sec-WebSocket-Protocol" : NULL, u->proto->name, NULL};
+        const char *headers[] = {"Connection",
+                                 "Upgrade",
+                                 "Upgrade",
+                                 "websocket",
+                                 "Sec-WebSocket-Accept",
+                                 accept,
+                                 offered ? "Sec-WebSocket-Protocol" : NULL,
+                                 u->proto->name,
+                                 NULL};
         AUTOFREE char *head = http_format_response(101, "Switching Protocols", headers);
         send_all(fd, head, strlen(head));
         return 0;
@@ -224,7 +240,9 @@ static int route(const char *path, enum stream_kind *ret_kind, const char **ret_
 }
 
 static const char *kind_name(enum stream_kind k) {
-        return k == STREAM_EXEC ? "exec in container" : k == STREAM_ATTACH ? "attach to container" : "port-forward to pod";
+        return k == STREAM_EXEC     ? "exec in container"
+               : k == STREAM_ATTACH ? "attach to container"
+                                    : "port-forward to pod";
 }
 
 static void run_session(const struct conn_env *env, int fd, struct stream_request *req, const struct upgrade *u,
@@ -242,7 +260,11 @@ static void run_session(const struct conn_env *env, int fd, struct stream_reques
                 .what = xasprintf("%s %.12s (%s)", kind_name(req->kind), req->id, u->proto->name),
         };
         *rest = (struct bytes){0};
-        if (u->is_websocket) {
+        if (u->is_websocket && strcmp(u->proto->name, PF_TUNNEL) == 0) {
+                s.is_websocket = false; /* SPDY's rules, inside WebSocket messages */
+                s.proto = &proto_tunnel;
+                proto_tunnel_init(&s);
+        } else if (u->is_websocket) {
                 s.proto = &proto_ws;
                 proto_ws_init(&s);
         } else {

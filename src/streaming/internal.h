@@ -45,15 +45,15 @@ void bytes_clear(struct bytes *b);
 
 /* A backend descriptor and the channel it is joined to. */
 struct pipe {
-        int fd;          /* -1: not connected yet (input is kept until it is) */
-        uint32_t ch;     /* out: where data goes; in: where it comes from */
-        uint32_t ch_err; /* out with is_demux: the channel of MONITOR_STREAM_STDERR packets */
-        bool is_out;     /* fd -> client; else client -> fd */
-        bool is_demux;   /* out: attach socket packets, first byte names the stream */
-        bool is_packet;  /* in: write each delivery as one packet, at most 64 KiB */
-        bool is_shared;  /* fd is also another pipe's: never close it, only shutdown for in */
-        bool is_eof;     /* out: the backend ended; in: the client ended the channel */
-        bool is_done;    /* finished and closed */
+        int fd;               /* -1: not connected yet (input is kept until it is) */
+        uint32_t ch;          /* out: where data goes; in: where it comes from */
+        uint32_t ch_err;      /* out with is_demux: the channel of MONITOR_STREAM_STDERR packets */
+        bool is_out;          /* fd -> client; else client -> fd */
+        bool is_demux;        /* out: attach socket packets, first byte names the stream */
+        bool is_packet;       /* in: write each delivery as one packet, at most 64 KiB */
+        bool is_shared;       /* fd is also another pipe's: never close it, only shutdown for in */
+        bool is_eof;          /* out: the backend ended; in: the client ended the channel */
+        bool is_done;         /* finished and closed */
         struct bytes pending; /* in: bytes for fd */
 };
 
@@ -106,8 +106,8 @@ struct sess {
         size_t n_pipes;
         int extra[SESS_MAX_EXTRA];
         size_t n_extra;
-        bool is_client_eof;  /* the client closed its side */
-        bool is_finishing;   /* proto->finish ran: flush s->out and end */
+        bool is_client_eof; /* the client closed its side */
+        bool is_finishing;  /* proto->finish ran: flush s->out and end */
         bool is_done;
         int64_t idle_timeout_ms; /* 0: none */
         int64_t deadline_ms;     /* the app's (e.g. streams must arrive); 0: none */
@@ -140,9 +140,15 @@ int64_t sess_now_ms(void);
 /* The protocols. */
 extern const struct sess_proto proto_ws;
 extern const struct sess_proto proto_spdy;
+extern const struct sess_proto proto_tunnel; /* SPDY inside WebSocket binary messages */
 /* Sets up s->proto_data; SPDY answers nothing until the client opens streams. */
 void proto_ws_init(struct sess *s);
 void proto_spdy_init(struct sess *s);
+void proto_tunnel_init(struct sess *s);
+/* The tunnel's use of the WebSocket side: payloads as one stream (no channels). */
+void proto_ws_init_raw(struct sess *s);
+struct bytes *proto_ws_raw(struct sess *s);
+void proto_ws_close(struct sess *s);
 
 /* The applications: set s->app and s->app_data, start what can start at once. */
 int remotecommand_init(struct sess *s, struct cric_error **err);

@@ -25,7 +25,7 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-#define MAX_CONNS (SESS_MAX_PIPES / 2)
+#define MAX_CONNS         (SESS_MAX_PIPES / 2)
 #define CONNECT_TIMEOUT_S 10
 
 struct pf_conn {
@@ -86,8 +86,9 @@ static int connect_local(struct sess *s, uint16_t port, char **ret_msg) {
                 fd = connect_to(AF_INET6, port, why6, sizeof(why6));
         if (fd >= 0)
                 return fd;
-        *ret_msg = xasprintf("failed to connect to localhost:%u inside namespace of pod %s, IPv4: %s IPv6 %s", port,
-                             s->req->id, why4, why6);
+        *ret_msg = xasprintf("error forwarding port %u to pod %s, uid : failed to connect to localhost:%u inside "
+                             "namespace \"%s\", IPv4: %s IPv6 %s ",
+                             port, s->req->id, port, s->req->id, why4, why6);
         return -1;
 }
 
@@ -98,6 +99,7 @@ static void start_conn(struct sess *s, struct pf_conn *c) {
         if (c->fd < 0) {
                 log_info("%s: %s", s->what, msg);
                 sess_send(s, c->error_ch, msg, strlen(msg));
+                c->is_finished = s->is_websocket;
                 if (!s->is_websocket) {
                         s->proto->close(s, c->error_ch);
                         s->proto->close(s, c->data_ch);
@@ -184,8 +186,12 @@ static struct pf_conn *conn_of_channel(struct pf *f, uint32_t ch) {
  * stream with it. */
 static void on_eof(struct sess *s, uint32_t ch) {
         struct pf_conn *c = conn_of_channel(pf_of(s), ch);
-        if (!c || s->is_websocket || c->is_out_eof)
+        if (!c || c->is_out_eof)
                 return;
+        if (s->is_websocket) {
+                c->is_out_eof = true;
+                return;
+        }
         c->is_out_eof = true; /* the client may still send: the socket closes when it has ended too */
         s->proto->close(s, c->data_ch);
         s->proto->close(s, c->error_ch);
@@ -198,9 +204,22 @@ static void on_data(struct sess *s, uint32_t ch, const uint8_t *buf, size_t len)
         (void) len; /* on an error stream, or for a connection that failed: dropped */
 }
 
+/* WebSocket: the session ends once every port's connection has (the kubelet's too). */
+static void ws_maybe_finish(struct sess *s) {
+        struct pf *f = pf_of(s);
+        for (size_t i = 0; i < f->n; i++)
+                if (!f->conns[i].is_finished && !f->conns[i].is_out_eof)
+                        return;
+        sess_finish(s);
+}
+
 /* Closes the sockets both sides are done with. */
 static void on_tick(struct sess *s) {
         struct pf *f = pf_of(s);
+        if (s->is_websocket) {
+                ws_maybe_finish(s);
+                return;
+        }
         for (size_t i = 0; i < f->n; i++) {
                 struct pf_conn *c = &f->conns[i];
                 if (c->fd < 0 || !c->is_out_eof)
@@ -266,8 +285,12 @@ int portforward_init(struct sess *s, struct cric_error **err) {
                 return 0;
         for (size_t i = 0; i < s->req->n_ports && i < MAX_CONNS; i++) {
                 struct pf_conn *c = &f->conns[f->n++];
-                *c = (struct pf_conn){.fd = -1, .port = s->req->ports[i], .has_data = true, .has_error = true,
-                                      .data_ch = (uint32_t) (2 * i), .error_ch = (uint32_t) (2 * i + 1)};
+                *c = (struct pf_conn){.fd = -1,
+                                      .port = s->req->ports[i],
+                                      .has_data = true,
+                                      .has_error = true,
+                                      .data_ch = (uint32_t) (2 * i),
+                                      .error_ch = (uint32_t) (2 * i + 1)};
                 uint8_t le[2] = {(uint8_t) (c->port & 0xff), (uint8_t) (c->port >> 8)};
                 sess_send(s, c->data_ch, le, 2);
                 sess_send(s, c->error_ch, le, 2);

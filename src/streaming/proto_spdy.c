@@ -185,8 +185,7 @@ static int control_frame(struct sess *s, const struct spdy_frame *f, struct cric
         struct spdy_state *p = st(s);
         struct spdy_stream *t;
         switch (f->type) {
-        case SPDY_SYN_STREAM:
-                return syn_stream(s, f, err);
+        case SPDY_SYN_STREAM: return syn_stream(s, f, err);
         case SPDY_RST_STREAM:
                 if ((t = find(p, f->stream_id)) && !t->is_reset) {
                         t->is_reset = true;
@@ -201,8 +200,7 @@ static int control_frame(struct sess *s, const struct spdy_frame *f, struct cric
                         emit(s);
                 }
                 return 0;
-        case SPDY_GOAWAY:
-                return cric_error_set(err, CRIC_E_CANCELLED, "spdy: the client sent GOAWAY");
+        case SPDY_GOAWAY: return cric_error_set(err, CRIC_E_CANCELLED, "spdy: the client sent GOAWAY");
         case SPDY_HEADERS: { /* kept in sync with the shared zlib stream, otherwise unused */
                 struct spdy_header *h = NULL;
                 size_t n = 0;
@@ -212,9 +210,9 @@ static int control_frame(struct sess *s, const struct spdy_frame *f, struct cric
                 return 0;
         }
         case SPDY_SYN_REPLY:
-                return cric_error_set(err, CRIC_E_INVALID, "spdy: SYN_REPLY from the client (it opens no stream of ours)");
-        default: /* SETTINGS, WINDOW_UPDATE and unknown types */
-                return 0;
+                return cric_error_set(err, CRIC_E_INVALID,
+                                      "spdy: SYN_REPLY from the client (it opens no stream of ours)");
+        default: /* SETTINGS, WINDOW_UPDATE and unknown types */ return 0;
         }
 }
 

@@ -14,19 +14,21 @@
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
-#define WS_CLOSE_CHANNEL 255
+#define WS_CLOSE_CHANNEL   255
 #define BASE64_MESSAGE_MAX (4 * 1024 * 1024)
 
 struct ws_state {
         bool in_frame;
         struct ws_frame_head h;
-        uint64_t got;       /* payload bytes of the current frame handled */
-        bool in_message;    /* a data message has begun (fragments follow) */
-        bool has_channel;   /* its first byte was seen */
+        uint64_t got;     /* payload bytes of the current frame handled */
+        bool in_message;  /* a data message has begun (fragments follow) */
+        bool has_channel; /* its first byte was seen */
         uint32_t channel;
-        uint8_t ctrl[125];  /* a control frame's payload */
-        struct bytes text;  /* a base64 message, or a v5 close message */
+        uint8_t ctrl[125]; /* a control frame's payload */
+        struct bytes text; /* a base64 message, or a v5 close message */
         bool close_sent;
+        bool is_raw;      /* a tunnel: payloads are one byte stream, no channels */
+        struct bytes raw; /* what came in a tunnel, for proto_tunnel */
 };
 
 static struct ws_state *st(struct sess *s) {
@@ -37,17 +39,27 @@ void proto_ws_init(struct sess *s) {
         s->proto_data = xzalloc(sizeof(struct ws_state));
 }
 
+void proto_ws_init_raw(struct sess *s) {
+        proto_ws_init(s);
+        st(s)->is_raw = true;
+}
+
+struct bytes *proto_ws_raw(struct sess *s) {
+        return &st(s)->raw;
+}
+
 static void ws_free(struct sess *s) {
         struct ws_state *w = st(s);
         if (!w)
                 return;
         bytes_clear(&w->text);
+        bytes_clear(&w->raw);
         free(w);
         s->proto_data = NULL;
 }
 
-static void write_frame(struct sess *s, uint8_t opcode, const uint8_t *prefix, size_t prefix_len,
-                        const uint8_t *data, size_t len) {
+static void write_frame(struct sess *s, uint8_t opcode, const uint8_t *prefix, size_t prefix_len, const uint8_t *data,
+                        size_t len) {
         uint8_t head[WS_HEAD_MAX];
         size_t n = ws_format_head(head, true, opcode, prefix_len + len, NULL);
         bytes_append(&s->out, head, n);
@@ -60,6 +72,10 @@ static void write_frame(struct sess *s, uint8_t opcode, const uint8_t *prefix, s
 static void ws_send(struct sess *s, uint32_t ch, const uint8_t *buf, size_t len) {
         if (st(s)->close_sent)
                 return;
+        if (st(s)->is_raw) {
+                write_frame(s, WS_OP_BINARY, NULL, 0, buf, len);
+                return;
+        }
         if (!s->is_base64) {
                 uint8_t c = (uint8_t) ch;
                 write_frame(s, WS_OP_BINARY, &c, 1, buf, len);
@@ -98,6 +114,10 @@ static void ws_finish(struct sess *s) {
         send_close(s, WS_CLOSE_NORMAL, "");
 }
 
+void proto_ws_close(struct sess *s) {
+        ws_finish(s);
+}
+
 /* The end of a data message: base64 messages and channel-close messages are whole now. */
 static int end_message(struct sess *s, struct cric_error **err) {
         struct ws_state *w = st(s);
@@ -129,6 +149,10 @@ static int message_data(struct sess *s, const uint8_t *p, size_t n, struct cric_
         struct ws_state *w = st(s);
         if (n == 0)
                 return 0;
+        if (w->is_raw) {
+                bytes_append(&w->raw, p, n);
+                return 0;
+        }
         if (s->is_base64) {
                 if (bytes_avail(&w->text) + n > BASE64_MESSAGE_MAX)
                         return cric_error_set(err, CRIC_E_INVALID, "websocket: base64 message over %d bytes",
@@ -159,8 +183,7 @@ static int control_frame(struct sess *s, const uint8_t *p, size_t n, struct cric
                 if (!w->close_sent)
                         write_frame(s, WS_OP_PONG, NULL, 0, p, n);
                 return 0;
-        case WS_OP_PONG:
-                return 0;
+        case WS_OP_PONG: return 0;
         default: { /* close */
                 uint16_t code = 0;
                 if (ws_parse_close(p, n, &code, err) < 0) {

@@ -21,10 +21,10 @@
 
 /* How long output may still come after the process has exited (a child of it can keep
  * the pipes open). */
-#define DRAIN_MS         2000
+#define DRAIN_MS 2000
 /* How long a SPDY client has to open the streams it asked for. */
 #define STREAMS_WAIT_MS 30000
-#define RESIZE_MAX       4096
+#define RESIZE_MAX      4096
 
 enum role { R_STDIN, R_STDOUT, R_STDERR, R_ERROR, R_RESIZE, R_MAX };
 
@@ -47,16 +47,11 @@ static struct rc *rc_of(struct sess *s) {
 static bool wants(const struct sess *s, enum role r) {
         const struct stream_request *q = s->req;
         switch (r) {
-        case R_STDIN:
-                return q->has_stdin;
-        case R_STDOUT:
-                return q->has_stdout;
-        case R_STDERR:
-                return q->has_stderr && !q->tty;
-        case R_ERROR:
-                return true;
-        default:
-                return q->tty && (s->is_websocket || s->version >= 3);
+        case R_STDIN: return q->has_stdin;
+        case R_STDOUT: return q->has_stdout;
+        case R_STDERR: return q->has_stderr && !q->tty;
+        case R_ERROR: return true;
+        default: return q->tty && (s->is_websocket || s->version >= 3);
         }
 }
 
@@ -182,6 +177,7 @@ static void start(struct sess *s) {
         struct rc *r = rc_of(s);
         r->is_started = true;
         s->deadline_ms = 0;
+        log_debug("%s: starting", s->what);
         struct cric_error *err = NULL;
         int ret = s->req->kind == STREAM_EXEC ? start_exec(s, r, &err) : start_attach(s, r, &err);
         if (ret < 0) {
@@ -218,8 +214,8 @@ static void apply_size(struct sess *s, const char *json, size_t len) {
         struct rc *r = rc_of(s);
         if (r->exec) {
                 runtime_exec_resize(r->exec, (unsigned) rows, (unsigned) cols);
-        } else if (r->attach_fd >= 0 && runtime_container_resize(s->rt, s->req->id, (unsigned) rows, (unsigned) cols,
-                                                                  &err) < 0) {
+        } else if (r->attach_fd >= 0 &&
+                   runtime_container_resize(s->rt, s->req->id, (unsigned) rows, (unsigned) cols, &err) < 0) {
                 cric_error_log_free(&err, "%s: resize", s->what);
         }
 }
@@ -264,13 +260,14 @@ static int on_stream(struct sess *s, uint32_t ch, const struct spdy_header *h, s
                 }
                 r->has[i] = true;
                 r->ch[i] = ch;
+                log_debug("%s: stream %u is %s", s->what, ch, type);
                 if (i == R_STDIN)
                         sess_add_in(s, -1, ch); /* input is kept until the process starts */
                 maybe_start(s);
                 return 0;
         }
-        log_info("%s: stream of unknown type %s refused", s->what, type ? type : "(none)");
-        return -1;
+        log_debug("%s: stream %u of unknown type %s taken and ignored", s->what, ch, type ? type : "(none)");
+        return 0;
 }
 
 static void on_eof(struct sess *s, uint32_t ch) {
@@ -362,6 +359,13 @@ int remotecommand_init(struct sess *s, struct cric_error **err) {
                 r->ch[i] = (uint32_t) i;
                 r->has[i] = wants(s, i);
         }
+        /* As the kubelet's server: an empty message on the lowest channel we write to
+         * tells the client the session is open. */
+        for (int i = R_STDOUT; i <= R_ERROR; i++)
+                if (r->has[i]) {
+                        sess_send(s, r->ch[i], NULL, 0);
+                        break;
+                }
         if (r->has[R_STDIN])
                 sess_add_in(s, -1, R_STDIN);
         start(s);

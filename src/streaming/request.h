@@ -16,8 +16,8 @@ enum stream_kind {
 
 struct stream_request {
         enum stream_kind kind;
-        char *id;    /* container id (exec, attach) or pod id (port-forward), in full */
-        char **cmd;  /* exec: NULL-terminated argv */
+        char *id;   /* container id (exec, attach) or pod id (port-forward), in full */
+        char **cmd; /* exec: NULL-terminated argv */
         bool tty, has_stdin, has_stdout, has_stderr;
         uint16_t *ports; /* port-forward: the ports the call named (a client may name others) */
         size_t n_ports;

@@ -121,7 +121,8 @@ static void *accept_thread(void *arg) {
 }
 
 static int listen_on(const char *address, const char *port, int *ret_fd, char **ret_url, struct cric_error **err) {
-        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+        struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                                 .ai_socktype = SOCK_STREAM,
                                  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
         struct addrinfo *ai = NULL;
         int r = getaddrinfo(address, port, &hints, &ai);

@@ -12,8 +12,8 @@
 #include "streaming/request.h"
 #include "util/error.h"
 
-#define STREAM_MAX_CONNS  1024
-#define STREAM_MAX_TOKENS 1000
+#define STREAM_MAX_CONNS    1024
+#define STREAM_MAX_TOKENS   1000
 #define STREAM_TOKEN_TTL_MS 60000
 
 struct runtime;

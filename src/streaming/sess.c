@@ -375,8 +375,7 @@ void sess_run(struct sess *s) {
                 ;
         if (!s->is_done)
                 s->app->on_abort(s);
-        else
-                flush_client(s);
+        flush_client(s); /* the last word (a close frame, GOAWAY), if the client still takes it */
 }
 
 void sess_clear(struct sess *s) {

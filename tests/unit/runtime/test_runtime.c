@@ -426,7 +426,6 @@ static void test_stop_of_a_created_container_kills_it(void **state) {
         assert_int_equal(state_of(f, id), CONTAINER_EXITED);
 }
 
-
 /* The state the store holds for a container, or -1. */
 static int row_state(struct fx *f, const char *id) {
         struct container_row *row = NULL;

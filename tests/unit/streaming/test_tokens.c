@@ -118,8 +118,8 @@ static void test_durations(void **state) {
         static const struct {
                 const char *text;
                 int64_t ms;
-        } ok[] = {{"", 0}, {"0", 0}, {"4h", 4 * 3600000}, {"1h30m", 5400000}, {"90s", 90000}, {"250ms", 250},
-                  {"1.5s", 1500}, {"2m3s", 123000}};
+        } ok[] = {{"", 0},        {"0", 0},       {"4h", 4 * 3600000}, {"1h30m", 5400000},
+                  {"90s", 90000}, {"250ms", 250}, {"1.5s", 1500},      {"2m3s", 123000}};
         for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
                 int64_t ms = -1;
                 struct cric_error *err = NULL;
@@ -130,8 +130,7 @@ static void test_durations(void **state) {
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 int64_t ms = 0;
                 struct cric_error *err = NULL;
-                assert_contains(testlib_error_is(config_duration_ms(bad[i], &ms, &err), &err, CRIC_E_INVALID),
-                                bad[i]);
+                assert_contains(testlib_error_is(config_duration_ms(bad[i], &ms, &err), &err, CRIC_E_INVALID), bad[i]);
                 cric_error_freep(&err);
         }
 }
