@@ -144,18 +144,15 @@ static int syn_stream(struct sess *s, const struct spdy_frame *f, struct cric_er
         } else {
                 p->last_id = f->stream_id;
                 struct spdy_stream *t = &p->streams[p->n_streams++];
-                *t = (struct spdy_stream){.id = f->stream_id};
-                if (s->app->on_stream(s, f->stream_id, h, n) < 0) {
+                *t = (struct spdy_stream){.id = f->stream_id, .is_remote_fin = f->flags & SPDY_FLAG_FIN};
+                /* The reply goes first: spdystream drops what comes on a stream before it. */
+                static const char *const none[] = {NULL};
+                spdy_write_syn_reply(&p->wbuf, p->deflate, f->stream_id, 0, none);
+                emit(s);
+                if (s->app->on_stream(s, f->stream_id, h, n) < 0)
                         reset(s, f->stream_id, SPDY_REFUSED_STREAM);
-                } else {
-                        static const char *const none[] = {NULL};
-                        spdy_write_syn_reply(&p->wbuf, p->deflate, f->stream_id, 0, none);
-                        emit(s);
-                        if (f->flags & SPDY_FLAG_FIN) {
-                                t->is_remote_fin = true;
-                                sess_deliver_eof(s, f->stream_id);
-                        }
-                }
+                else if (f->flags & SPDY_FLAG_FIN)
+                        sess_deliver_eof(s, f->stream_id);
         }
         spdy_headers_free(h, n);
         return r;
