@@ -17,6 +17,7 @@ root. Token expiry (a minute unused) is not tested: cricd has no setting to shor
 import json
 import os
 import re
+import signal
 import socket
 import sys
 import uuid
@@ -214,6 +215,31 @@ def procs_with(needle):
             except OSError:
                 pass
     return pids
+
+
+def shells_with(needle):
+    """PIDs of `sh -c SCRIPT` processes whose script holds needle (not the helpers that
+    may carry the same argv)."""
+    out = []
+    for pid in procs_with(needle):
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if os.path.basename(argv[0]) == b"sh" and argv[1:2] == [b"-c"]:
+            out.append(pid)
+    return out
+
+
+def kill_leftovers(marker):
+    """SIGKILL from the host to what a test left running (a failing test must not leave
+    its processes to the next)."""
+    for pid in procs_with(marker):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 def rss_kib(pid):
@@ -704,9 +730,12 @@ def test_truncated_frame_then_close(env):
     s.wait_output(b"started")
     s.conn.send_raw(ks.spdy_data(s.streams["stdin"].id, b"x" * 4096)[:100])
     s.conn.wire.shutdown_write()
-    s.conn.wait_closed(20)
-    s.close()
-    wait_for(lambda: not procs_with(marker), 20, "the exec'd process to go")
+    try:
+        s.conn.wait_closed(20)
+        wait_for(lambda: not procs_with(marker), 20, "the exec'd process to go")
+    finally:
+        s.close()
+        kill_leftovers(marker)
 
 
 @pytest.mark.parametrize("transport", ["spdy", "ws"])
@@ -719,7 +748,10 @@ def test_vanished_client_ends_the_process(env, transport):
     s.wait_output(b"started")
     assert procs_with(marker)
     s.abort()
-    wait_for(lambda: not procs_with(marker), 30, "the exec'd process to go")
+    try:
+        wait_for(lambda: not procs_with(marker), 30, "the exec'd process to go")
+    finally:
+        kill_leftovers(marker)
 
 
 def test_slow_client_keeps_memory_bounded(env):
@@ -727,29 +759,34 @@ def test_slow_client_keeps_memory_bounded(env):
     cricd's RSS stays bounded (containerd: unchanged)."""
     pid = env.d.proc.pid
     before = rss_kib(pid)
-    marker = "count=1021"
-    url = env.exec_url(env.main, ["dd", "if=/dev/zero", "bs=65536", marker], stderr=False)
+    marker = "slow-" + uuid.uuid4().hex[:8]  # on the shell: busybox dd rewrites its own argv
+    url = env.exec_url(env.main, ["sh", "-c", "dd if=/dev/zero bs=65536 count=1024; : " + marker], stderr=False)
     conn = ks.SpdyConn.connect(url, [SPDY_V4], read=False)
     conn.open_stream({"streamtype": "error"})
     conn.open_stream({"streamtype": "stdout"})
-    wait_for(lambda: procs_with(marker), 20, "dd to run")
+    wait_for(lambda: shells_with(marker), 20, "the writer to start")
     last = {}
 
     def stalled():
-        pids = procs_with(marker)
-        if not pids:
+        shells = shells_with(marker)
+        if not shells:
             return "gone"  # it wrote everything: cricd buffered it (the RSS check tells)
         try:
-            with open("/proc/%d/io" % pids[0]) as f:
+            with open("/proc/%d/task/%d/children" % (shells[0], shells[0])) as f:
+                dd = int(f.read().split()[0])
+            with open("/proc/%d/io" % dd) as f:
                 wchar = next(int(line.split()[1]) for line in f if line.startswith("wchar"))
-        except OSError:
+        except (OSError, IndexError, ValueError):
             return False
-        done = last.get("w") == wchar
+        blocked = last.get("w") == wchar
         last["w"] = wchar
-        return "blocked" if done else False
-    wait_for(stalled, 60, "dd to block on a full pipe (or end)", interval=1.0)
-    grown = rss_kib(pid) - before
-    conn.wire.abort()
+        return "blocked" if blocked else False
+    try:
+        wait_for(stalled, 60, "dd to block on a full pipe (or end)", interval=1.0)
+        grown = rss_kib(pid) - before
+    finally:
+        conn.wire.abort()
+        kill_leftovers(marker)
     assert grown < 32 * 1024, "cricd grew by %d KiB for a client that does not read" % grown
 
 
