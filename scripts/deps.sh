@@ -20,7 +20,7 @@ test_pkgs=(
         clang clang-format libclang-rt-14-dev libcmocka-dev protobuf-compiler
         python3 python3-grpcio python3-protobuf python3-pytest
         docker-registry skopeo busybox-static apache2-utils openssl zstd
-        python3-jwt python3-cryptography iproute2
+        python3-jwt python3-cryptography iproute2 python3-kubernetes
 )
 
 want=("${build_pkgs[@]}")
