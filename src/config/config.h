@@ -49,6 +49,8 @@ struct cric_config {
         char *stream_address;
         char *stream_port;
         char *stream_idle_timeout; /* a duration (config_duration_ms); "": none */
+        bool stream_enable_tls;
+        char *stream_tls_cert, *stream_tls_key, *stream_tls_ca; /* "": none */
 
         /* [cric.runtime] */
         char *default_runtime;

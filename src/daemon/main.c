@@ -80,7 +80,14 @@ static void daemon_clear(struct daemon *d) {
 }
 
 static int start_streams(struct daemon *d, const struct cric_config *cfg, struct cric_error **err) {
-        struct stream_server_opts so = {.address = cfg->stream_address, .port = cfg->stream_port};
+        struct stream_server_opts so = {
+                .address = cfg->stream_address,
+                .port = cfg->stream_port,
+                .enable_tls = cfg->stream_enable_tls,
+                .tls_cert = cfg->stream_tls_cert,
+                .tls_key = cfg->stream_tls_key,
+                .tls_ca = cfg->stream_tls_ca,
+        };
         if (config_duration_ms(cfg->stream_idle_timeout, &so.idle_timeout_ms, err) < 0)
                 return cric_error_prefix(err, "stream_idle_timeout");
         return stream_server_start(&so, d->runtime, &d->streams, err);

@@ -16,6 +16,7 @@
 
 #include "streaming/http.h"
 #include "streaming/internal.h"
+#include "streaming/link.h"
 #include "streaming/tokens.h"
 #include "streaming/ws.h"
 #include "util/cleanup.h"
@@ -53,9 +54,9 @@ static const struct proto_choice ws_pf[] = {
         {PF_TUNNEL, 0, false},           {NULL, 0, false},
 };
 
-static void send_all(int fd, const char *data, size_t len) {
+static void send_all(struct link *fd, const char *data, size_t len) {
         while (len > 0) {
-                ssize_t w = send(fd, data, len, MSG_NOSIGNAL);
+                ssize_t w = link_send(fd, data, len);
                 if (w < 0 && errno == EINTR)
                         continue;
                 if (w <= 0)
@@ -66,7 +67,7 @@ static void send_all(int fd, const char *data, size_t len) {
 }
 
 /* A plain answer with a short text body, then the connection closes. */
-static void respond(int fd, int status, const char *reason, const char *body, const char *const *extra) {
+static void respond(struct link *fd, int status, const char *reason, const char *body, const char *const *extra) {
         AUTOFREE char *length = xasprintf("%zu", strlen(body) + 1);
         const char *headers[24] = {"Content-Type", "text/plain; charset=utf-8", "Content-Length", length, "Connection",
                                    "close"};
@@ -81,7 +82,7 @@ static void respond(int fd, int status, const char *reason, const char *body, co
 }
 
 /* Reads the request head; the bytes after it stay in *rest. -1 after answering. */
-static int read_head(int fd, struct http_head *h, struct bytes *rest) {
+static int read_head(struct link *fd, struct http_head *h, struct bytes *rest) {
         char buf[HTTP_HEAD_MAX + 1];
         size_t len = 0;
         int64_t deadline = sess_now_ms() + HEAD_WAIT_MS;
@@ -100,10 +101,10 @@ static int read_head(int fd, struct http_head *h, struct bytes *rest) {
                         return -1;
                 }
                 int64_t left = deadline - sess_now_ms();
-                struct pollfd p = {.fd = fd, .events = POLLIN};
-                if (left <= 0 || poll(&p, 1, (int) left) <= 0)
+                struct pollfd p = {.fd = fd->fd, .events = POLLIN};
+                if (!link_pending(fd) && (left <= 0 || poll(&p, 1, (int) left) <= 0))
                         return -1; /* silent client: just close */
-                ssize_t r = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+                ssize_t r = link_recv(fd, buf + len, sizeof(buf) - 1 - len);
                 if (r < 0 && errno == EINTR)
                         continue;
                 if (r <= 0)
@@ -151,7 +152,7 @@ struct upgrade {
         const struct proto_choice *proto;
 };
 
-static int negotiate_spdy(int fd, const struct http_head *h, enum stream_kind kind, struct upgrade *u) {
+static int negotiate_spdy(struct link *fd, const struct http_head *h, enum stream_kind kind, struct upgrade *u) {
         const struct proto_choice *ours = kind == STREAM_PORT_FORWARD ? spdy_pf : spdy_rc;
         CLEANUP(strv_freep) char **offered = offers(h, "X-Stream-Protocol-Version");
         AUTOFREE char *list = supported_list(ours);
@@ -185,7 +186,7 @@ static int negotiate_spdy(int fd, const struct http_head *h, enum stream_kind ki
         return 0;
 }
 
-static int negotiate_ws(int fd, const struct http_head *h, enum stream_kind kind, struct upgrade *u) {
+static int negotiate_ws(struct link *fd, const struct http_head *h, enum stream_kind kind, struct upgrade *u) {
         const struct proto_choice *ours = kind == STREAM_PORT_FORWARD ? ws_pf : ws_rc;
         const char *key = http_header_get(h, "Sec-WebSocket-Key");
         const char *version = http_header_get(h, "Sec-WebSocket-Version");
@@ -245,10 +246,11 @@ static const char *kind_name(enum stream_kind k) {
                                     : "port-forward to pod";
 }
 
-static void run_session(const struct conn_env *env, int fd, struct stream_request *req, const struct upgrade *u,
-                        struct bytes *rest) {
+static void run_session(const struct conn_env *env, struct link *fd, struct stream_request *req,
+                        const struct upgrade *u, struct bytes *rest) {
         struct sess s = {
-                .fd = fd,
+                .fd = fd->fd,
+                .link = fd,
                 .in = *rest,
                 .req = req,
                 .rt = env->rt,
@@ -287,9 +289,8 @@ static void run_session(const struct conn_env *env, int fd, struct stream_reques
         sess_clear(&s);
 }
 
-void conn_serve(const struct conn_env *env, int fd) {
-        struct timeval tv = {.tv_sec = 10};
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+/* Reads the request and answers it; the session runs inside when it is an upgrade. */
+static void serve_request(const struct conn_env *env, struct link *fd) {
         struct http_head h = {0};
         struct bytes rest = {0};
         if (read_head(fd, &h, &rest) < 0) {
@@ -316,4 +317,24 @@ void conn_serve(const struct conn_env *env, int fd) {
                 run_session(env, fd, req, &u, &rest);
         http_head_clear(&h);
         bytes_clear(&rest);
+}
+
+void conn_serve(const struct conn_env *env, int fd) {
+        struct timeval tv = {.tv_sec = 10};
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)); /* the TLS handshake's bound */
+        struct link l = {.fd = fd};
+        if (env->tls) {
+                SSL_CTX *ctx = tls_source_ctx(env->tls);
+                struct cric_error *err = NULL;
+                int r = link_accept_tls(&l, ctx, HEAD_WAIT_MS, &err);
+                SSL_CTX_free(ctx);
+                if (r < 0) {
+                        cric_error_log_free(&err, "streaming server: connection refused");
+                        link_end(&l);
+                        return;
+                }
+        }
+        serve_request(env, &l);
+        link_end(&l);
 }

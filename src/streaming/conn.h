@@ -6,11 +6,13 @@
 
 struct token_cache;
 struct runtime;
+struct tls_source;
 
 struct conn_env {
         struct token_cache *tokens;
         struct runtime *rt;
         int64_t idle_timeout_ms;
+        struct tls_source *tls; /* NULL: plain HTTP */
 };
 
 /* Serves the connection fd (blocking; the caller closes fd). */

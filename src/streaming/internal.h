@@ -90,8 +90,11 @@ struct sess_app {
         void (*free)(struct sess *s);
 };
 
+struct link;
+
 struct sess {
-        int fd; /* the client's socket, non-blocking */
+        int fd;            /* the client's socket, non-blocking */
+        struct link *link; /* how to read and write it (TLS or not) */
         struct bytes in, out;
         const struct sess_proto *proto;
         void *proto_data;

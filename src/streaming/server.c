@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "streaming/conn.h"
+#include "streaming/link.h"
 #include "streaming/tokens.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -21,6 +22,7 @@ struct stream_server {
         int listen_fd, wake_fd;
         char *base_url;
         struct token_cache *tokens;
+        struct tls_source *tls;
         struct runtime *rt;
         int64_t idle_timeout_ms;
         pthread_t accept_thread;
@@ -55,6 +57,7 @@ static void *conn_thread(void *arg) {
                 .tokens = job.srv->tokens,
                 .rt = job.srv->rt,
                 .idle_timeout_ms = job.srv->idle_timeout_ms,
+                .tls = job.srv->tls,
         };
         conn_serve(&env, job.fd);
         /* forget before closing: stop must never shut down a number reused meanwhile */
@@ -120,7 +123,8 @@ static void *accept_thread(void *arg) {
         return NULL;
 }
 
-static int listen_on(const char *address, const char *port, int *ret_fd, char **ret_url, struct cric_error **err) {
+static int listen_on(const char *address, const char *port, const char *scheme, int *ret_fd, char **ret_url,
+                     struct cric_error **err) {
         struct addrinfo hints = {.ai_family = AF_UNSPEC,
                                  .ai_socktype = SOCK_STREAM,
                                  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE};
@@ -147,7 +151,7 @@ static int listen_on(const char *address, const char *port, int *ret_fd, char **
             getnameinfo((struct sockaddr *) &ss, len, host, sizeof(host), serv, sizeof(serv),
                         NI_NUMERICHOST | NI_NUMERICSERV) != 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "streaming server: getsockname");
-        *ret_url = xasprintf(ss.ss_family == AF_INET6 ? "http://[%s]:%s" : "http://%s:%s", host, serv);
+        *ret_url = xasprintf(ss.ss_family == AF_INET6 ? "%s://[%s]:%s" : "%s://%s:%s", scheme, host, serv);
         *ret_fd = STEAL_FD(fd);
         return 0;
 }
@@ -156,7 +160,12 @@ int stream_server_start(const struct stream_server_opts *o, struct runtime *rt, 
                         struct cric_error **err) {
         struct stream_server *s = xzalloc(sizeof(*s));
         s->listen_fd = s->wake_fd = -1;
-        if (listen_on(o->address, o->port, &s->listen_fd, &s->base_url, err) < 0) {
+        if (o->enable_tls && tls_source_new(o->tls_cert, o->tls_key, o->tls_ca, &s->tls, err) < 0) {
+                free(s);
+                return -1;
+        }
+        if (listen_on(o->address, o->port, o->enable_tls ? "https" : "http", &s->listen_fd, &s->base_url, err) < 0) {
+                tls_source_free(s->tls);
                 free(s);
                 return -1;
         }
@@ -216,6 +225,7 @@ struct stream_server *stream_server_stop(struct stream_server *s) {
         if (s->wake_fd >= 0)
                 close(s->wake_fd);
         token_cache_free(s->tokens);
+        tls_source_free(s->tls);
         pthread_mutex_destroy(&s->lock);
         pthread_cond_destroy(&s->idle);
         free(s->base_url);

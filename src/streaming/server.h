@@ -6,6 +6,7 @@
 #ifndef CRIC_STREAMING_SERVER_H
 #define CRIC_STREAMING_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,12 +25,15 @@ struct stream_server_opts {
         const char *port;        /* "0": a free one */
         int64_t idle_timeout_ms; /* 0: none; a session without traffic that long ends */
         int64_t token_ttl_ms;    /* 0: STREAM_TOKEN_TTL_MS */
+        bool enable_tls;         /* https:// with tls_cert and tls_key (PEM files) */
+        const char *tls_cert, *tls_key;
+        const char *tls_ca; /* "" or NULL: no client certificate needed */
 };
 
 /* Binds and starts serving. rt is borrowed and must outlive the server. */
 int stream_server_start(const struct stream_server_opts *o, struct runtime *rt, struct stream_server **ret,
                         struct cric_error **err);
-/* "http://ADDRESS:PORT" as the URLs start (IPv6 in brackets). */
+/* "http://ADDRESS:PORT" (https with TLS) as the URLs start (IPv6 in brackets). */
 const char *stream_server_base_url(const struct stream_server *s);
 /* Keeps req (taken, freed on failure too) behind a new one-time token; *ret_url is
  * the absolute URL of it, e.g. http://127.0.0.1:40123/exec/TOKEN. */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "monitor/protocol.h"
+#include "streaming/link.h"
 #include "streaming/internal.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -230,7 +231,7 @@ static void pump_out(struct sess *s, struct pipe *p) {
 /* Moves s->out to the client; false when the client is gone. */
 static bool flush_client(struct sess *s) {
         while (bytes_avail(&s->out) > 0) {
-                ssize_t w = send(s->fd, s->out.data + s->out.off, bytes_avail(&s->out), MSG_NOSIGNAL);
+                ssize_t w = link_send(s->link, s->out.data + s->out.off, bytes_avail(&s->out));
                 if (w < 0 && errno == EINTR)
                         continue;
                 if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -246,7 +247,7 @@ static bool flush_client(struct sess *s) {
  * must end (the client closed, or broke the protocol). */
 static bool read_client(struct sess *s) {
         uint8_t buf[SESS_READ_CHUNK];
-        ssize_t r = recv(s->fd, buf, sizeof(buf), 0);
+        ssize_t r = link_recv(s->link, buf, sizeof(buf));
         if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
                 return true;
         if (r <= 0) {
@@ -296,6 +297,8 @@ static void build_poll_set(struct sess *s, struct poll_set *ps) {
 }
 
 static int poll_timeout(const struct sess *s, int64_t last_activity) {
+        if (link_pending(s->link) && !s->is_client_eof && !s->is_finishing)
+                return 0; /* TLS holds bytes the socket will not announce again */
         int64_t now = sess_now_ms(), until = -1;
         if (s->idle_timeout_ms > 0)
                 until = last_activity + s->idle_timeout_ms;
@@ -338,6 +341,8 @@ static bool run_once(struct sess *s, int64_t *last_activity) {
         if (r > 0)
                 *last_activity = now;
         short cev = r > 0 ? ps.fds[0].revents : 0;
+        if (link_pending(s->link) && (ps.fds[0].events & POLLIN))
+                cev |= POLLIN;
         if ((cev & POLLOUT) && !flush_client(s))
                 return false;
         if ((cev & (POLLIN | POLLHUP | POLLERR)) && !read_client(s)) {

@@ -57,9 +57,9 @@
 #define SPDY_DEFAULT_WINDOW 65536
 #define SPDY_MAX_WINDOW     0x7fffffff
 /* Largest frame payload the parser accepts (the 24-bit length allows 16 MiB). */
-#define SPDY_FRAME_MAX      (1024 * 1024)
+#define SPDY_FRAME_MAX (1024 * 1024)
 /* Largest decompressed header block, and most name/value pairs in one. */
-#define SPDY_HEADERS_MAX     (64 * 1024)
+#define SPDY_HEADERS_MAX      (64 * 1024)
 #define SPDY_HEADER_PAIRS_MAX 100
 
 struct spdy_setting {
@@ -71,17 +71,17 @@ struct spdy_setting {
 /* One parsed frame. Pointers point into the caller's buffer. */
 struct spdy_frame {
         bool is_control;
-        uint16_t type;     /* control frames */
+        uint16_t type; /* control frames */
         uint8_t flags;
-        uint32_t length;   /* payload length */
-        uint32_t stream_id; /* data, SYN_STREAM, SYN_REPLY, RST_STREAM, HEADERS, WINDOW_UPDATE */
-        uint32_t assoc_id;  /* SYN_STREAM */
-        uint8_t priority;   /* SYN_STREAM, 0-7 */
-        uint32_t status;    /* RST_STREAM, GOAWAY */
+        uint32_t length;       /* payload length */
+        uint32_t stream_id;    /* data, SYN_STREAM, SYN_REPLY, RST_STREAM, HEADERS, WINDOW_UPDATE */
+        uint32_t assoc_id;     /* SYN_STREAM */
+        uint8_t priority;      /* SYN_STREAM, 0-7 */
+        uint32_t status;       /* RST_STREAM, GOAWAY */
         uint32_t last_good_id; /* GOAWAY */
-        uint32_t ping_id;   /* PING */
-        uint32_t delta;     /* WINDOW_UPDATE */
-        const uint8_t *data; /* data frame payload, or compressed header block */
+        uint32_t ping_id;      /* PING */
+        uint32_t delta;        /* WINDOW_UPDATE */
+        const uint8_t *data;   /* data frame payload, or compressed header block */
         size_t data_len;
         struct spdy_setting *settings; /* SETTINGS: the caller frees with free() */
         size_t n_settings;
@@ -122,8 +122,8 @@ const char *spdy_header_get(const struct spdy_header *h, size_t n, const char *n
  * connection unusable (the session then sends GOAWAY). Rejects: more than
  * SPDY_HEADERS_MAX bytes decompressed, more than SPDY_HEADER_PAIRS_MAX pairs, empty or
  * non-lowercase names, duplicate names, lengths past the end, bytes left over. */
-int spdy_headers_decode(struct spdy_zlib *z, const uint8_t *block, size_t len, struct spdy_header **ret,
-                        size_t *ret_n, struct cric_error **err);
+int spdy_headers_decode(struct spdy_zlib *z, const uint8_t *block, size_t len, struct spdy_header **ret, size_t *ret_n,
+                        struct cric_error **err);
 
 /* Compresses h[0..n) as one header block with z and appends it to *b (no frame head):
  * what the writers below put after their fixed fields, for headers that hold several

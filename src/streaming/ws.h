@@ -26,10 +26,10 @@
 #define WS_HEAD_MAX 14 /* 2 + 8 (length) + 4 (mask) */
 
 /* Close codes used by the streaming server. */
-#define WS_CLOSE_NORMAL       1000
-#define WS_CLOSE_PROTOCOL     1002
-#define WS_CLOSE_TOO_BIG      1009
-#define WS_CLOSE_INTERNAL     1011
+#define WS_CLOSE_NORMAL   1000
+#define WS_CLOSE_PROTOCOL 1002
+#define WS_CLOSE_TOO_BIG  1009
+#define WS_CLOSE_INTERNAL 1011
 
 struct ws_frame_head {
         bool fin;
