@@ -94,6 +94,9 @@ static int start_streams(struct daemon *d, const struct cric_config *cfg, struct
 }
 
 static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_error **err) {
+        int64_t idle_ms;
+        if (config_duration_ms(cfg->stream_idle_timeout, &idle_ms, err) < 0) /* refused before anything starts */
+                return cric_error_prefix(err, "stream_idle_timeout");
         if (fs_mkdir_p(cfg->root, 0711, err) < 0 || fs_mkdir_p(cfg->runroot, 0711, err) < 0)
                 return -1;
         AUTOFREE char *db_path = xasprintf("%s/cric.db", cfg->root);

@@ -77,15 +77,16 @@ static void spdy_send(struct sess *s, uint32_t ch, const uint8_t *buf, size_t le
         struct spdy_stream *t = find(st(s), ch);
         if (!t || t->is_local_fin || t->is_reset || st(s)->goaway_sent)
                 return;
-        for (size_t off = 0; off < len || len == 0; off += SESS_READ_CHUNK) {
+        size_t off = 0;
+        do { /* an empty message is one empty frame */
                 size_t n = len - off > SESS_READ_CHUNK ? SESS_READ_CHUNK : len - off;
                 uint8_t head[SPDY_HEAD_LEN];
                 spdy_write_data_head(head, ch, 0, (uint32_t) n);
                 bytes_append(&s->out, head, sizeof(head));
-                bytes_append(&s->out, buf + off, n);
-                if (len == 0)
-                        break;
-        }
+                if (n)
+                        bytes_append(&s->out, buf + off, n);
+                off += n;
+        } while (off < len);
 }
 
 static void spdy_close(struct sess *s, uint32_t ch) {

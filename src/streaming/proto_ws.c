@@ -236,7 +236,8 @@ static int feed_one(struct sess *s, bool *more, struct cric_error **err) {
         if (w->h.opcode >= WS_OP_CLOSE) {
                 if (avail < remaining)
                         return 0;
-                memcpy(w->ctrl, p, remaining);
+                if (remaining)
+                        memcpy(w->ctrl, p, remaining);
                 ws_mask(w->ctrl, remaining, w->h.mask, 0);
                 bytes_consume(&s->in, remaining);
                 w->in_frame = false;

@@ -234,7 +234,7 @@ static void on_data(struct sess *s, uint32_t ch, const uint8_t *buf, size_t len)
 
 static void apply_sizes(struct sess *s) {
         struct rc *r = rc_of(s);
-        for (;;) {
+        while (bytes_avail(&r->resize) > 0) {
                 const char *p = (const char *) r->resize.data + r->resize.off;
                 size_t n = bytes_avail(&r->resize);
                 const char *end = memchr(p, '}', n);

@@ -1,5 +1,6 @@
-"""The streaming server over TLS (stream_enable_tls): https URLs, client certificates
-when stream_tls_ca is set, and certificate files read again when they change."""
+"""The streaming server's settings: TLS (stream_enable_tls: https URLs, client
+certificates when stream_tls_ca is set, certificate files read again when they change)
+and stream_idle_timeout."""
 import os
 import shutil
 import ssl
@@ -130,5 +131,39 @@ def test_tls_without_certificate_does_not_start(tmp_path):
         with pytest.raises(RuntimeError) as err:
             d.start()
         assert "stream_enable_tls needs stream_tls_cert and stream_tls_key" in str(err.value)
+    finally:
+        d.cleanup()
+
+
+def procs_with(needle):
+    pids = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open("/proc/%s/cmdline" % name, "rb") as f:
+                    if needle.encode() in f.read():
+                        pids.append(int(name))
+            except OSError:
+                pass
+    return pids
+
+
+def test_idle_sessions_end_after_stream_idle_timeout(registry, tmp_path):
+    """A session without traffic for stream_idle_timeout is closed and its process ends;
+    one with traffic lives on."""
+    d, e = start(registry, tmp_path, 'stream_idle_timeout = "2s"\n')
+    try:
+        marker = "idle-%d" % os.getpid()
+        s = ks.RemoteCommand.open(e.exec_url(e.ctr, ["sh", "-c", "while :; do sleep 1; done # " + marker]), "spdy",
+                                  "v4.channel.k8s.io")
+        wait_for(lambda: procs_with(marker), 20, "the exec'd process to run")
+        s.conn.wait_closed(20)
+        wait_for(lambda: not procs_with(marker), 20, "the idle session's process to end")
+        assert "without traffic" in d.read_log()
+        # output every 0.2 s for 3 s: longer than the timeout, never idle that long
+        busy = ks.RemoteCommand.open(e.exec_url(e.ctr, ["sh", "-c", "i=0; while [ $i -lt 15 ]; do i=$((i+1)); "
+                                                        "echo $i; usleep 200000; done"]), "spdy", "v4.channel.k8s.io")
+        r = busy.wait(30)
+        assert r.stdout.split() == [str(i).encode() for i in range(1, 16)] and r.exit_code == 0
     finally:
         d.cleanup()
