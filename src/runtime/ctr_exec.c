@@ -1,9 +1,12 @@
-/* Streaming exec: `<runtime> exec` in the foreground as our child, its stdio on pipes
- * or on a terminal the runtime hands over through a console socket. The runtime's own
- * errors go to a log file (--log), so a command that cannot start is told apart from a
- * command that ran and failed: its pid file was never written. */
+/* Streaming exec: `<runtime> exec --detach`, its stdio on pipes or on a terminal the
+ * runtime hands over through a console socket (runc takes a console socket only when
+ * detached). The runtime returns once the process runs, or fails with its message in a
+ * log file (--log) when the command cannot start; the process, orphaned, is then our
+ * child (cricd is a child subreaper): we wait for it ourselves, and no runtime process
+ * stays behind for the session's life. */
 #include <errno.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -25,6 +28,7 @@
 #include "util/xalloc.h"
 
 #define CONSOLE_WAIT_MS 30000
+#define RUNTIME_WAIT_MS 60000
 
 extern char **environ;
 
@@ -82,7 +86,10 @@ static char **exec_argv(const struct container *c, const struct cric_config *cfg
         }
         strv_push(&argv, "--log");
         strv_push(&argv, e->log_file);
+        strv_push(&argv, "--log-format");
+        strv_push(&argv, "json");
         strv_push(&argv, "exec");
+        strv_push(&argv, "--detach");
         strv_push(&argv, "--pid-file");
         strv_push(&argv, e->pid_file);
         strv_push(&argv, "--process");
@@ -161,6 +168,50 @@ static struct runtime_exec *exec_new(const char *dir) {
 }
 
 /* Starts the runtime; with a terminal, waits for its master. */
+static pid_t read_pid(const char *pid_file);
+static char *runtime_message(const char *log_file);
+
+/* Waits for the runtime to return; CRIC_E_INTERNAL with its message when it failed. */
+static int runtime_wait(pid_t pid, int pidfd, const struct runtime_exec *e, struct cric_error **err) {
+        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+        if (poll(&p, 1, RUNTIME_WAIT_MS) <= 0)
+                kill(pid, SIGKILL);
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return 0;
+        AUTOFREE char *msg = runtime_message(e->log_file);
+        return cric_error_set(err, CRIC_E_INTERNAL, "cannot exec in the container: %s", msg);
+}
+
+/* The runtime, started: with a terminal, its master arrives before the runtime returns. */
+static int run_runtime(char **argv, int dirfd, const int child[3], int listener, struct runtime_exec *e,
+                       struct cric_error **err) {
+        pid_t pid;
+        if (spawn_runtime(argv, dirfd, child, &pid, err) < 0)
+                return -1;
+        AUTOCLOSE int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0) {
+                int r = cric_error_errno(err, CRIC_E_INTERNAL, errno, "pidfd_open");
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                return r;
+        }
+        struct cric_error *console_err = NULL;
+        int tty = listener >= 0 ? console_receive(listener, pidfd, &console_err) : -1;
+        if (runtime_wait(pid, pidfd, e, err) < 0) { /* the runtime's own message says more */
+                cric_error_free(console_err);
+                if (tty >= 0)
+                        close(tty);
+                return -1;
+        }
+        if (listener >= 0 && tty < 0)
+                return cric_error_move(err, &console_err);
+        e->stdout_fd = tty >= 0 ? tty : e->stdout_fd;
+        return 0;
+}
+
 static int exec_spawn(struct runtime *rt, const struct container *c, const struct runtime_exec_io *io,
                       const char *process, struct runtime_exec *e, struct cric_error **err) {
         CLEANUP(config_unrefp) struct cric_config *cfg = runtime_config(rt);
@@ -174,23 +225,21 @@ static int exec_spawn(struct runtime *rt, const struct container *c, const struc
         int r = make_pipes(io, e, child, err);
         CLEANUP(strv_freep) char **argv = exec_argv(c, cfg, e, process, io->tty ? e->console_name : NULL);
         if (r == 0)
-                r = spawn_runtime(argv, dirfd, child, &e->pid, err);
+                r = run_runtime(argv, dirfd, child, listener, e, err);
         for (int i = 0; i < 3; i++)
                 if (child[i] >= 0)
                         close(child[i]);
         if (r < 0)
                 return -1;
-        e->pidfd = (int) syscall(SYS_pidfd_open, e->pid, 0);
+        e->pid = read_pid(e->pid_file);
+        e->pidfd = e->pid > 0 ? (int) syscall(SYS_pidfd_open, e->pid, 0) : -1;
         if (e->pidfd < 0)
-                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pidfd_open");
-        if (!io->tty)
-                return 0;
-        int tty = console_receive(listener, e->pidfd, err);
-        if (tty < 0)
-                return -1;
-        e->stdout_fd = tty;
-        e->stdin_fd = io->has_stdin ? fcntl(tty, F_DUPFD_CLOEXEC, 3) : -1;
-        e->is_tty = true;
+                return cric_error_errno(err, CRIC_E_INTERNAL, e->pid > 0 ? errno : ENOENT,
+                                        "the exec'd process (pid file %s)", e->pid_file);
+        if (io->tty) {
+                e->stdin_fd = io->has_stdin ? fcntl(e->stdout_fd, F_DUPFD_CLOEXEC, 3) : -1;
+                e->is_tty = true;
+        }
         return 0;
 }
 
@@ -215,21 +264,19 @@ int runtime_exec_start(struct runtime *rt, const char *id, char *const *argv, co
         return 0;
 }
 
-/* The first line the runtime logged, without logrus's "time=... level=error msg=" frame
- * (runc) when there is one. */
+/* The first message the runtime logged (--log-format json: one object per line, its
+ * "msg"), or the first line of whatever else is there. */
 static char *runtime_message(const char *log_file) {
         AUTOFREE char *text = NULL;
         if (fs_read_file_optional(log_file, 64 * 1024, &text, NULL) <= 0 || !text || !*text)
                 return xstrdup("the OCI runtime failed and said nothing");
-        char *line = text, *msg = strstr(text, "msg=\"");
-        if (msg) {
-                line = msg + 5;
-                char *end = strstr(line, "\"");
-                if (end)
-                        *end = '\0';
-        }
-        line[strcspn(line, "\n")] = '\0';
-        return xstrdup(line);
+        text[strcspn(text, "\n")] = '\0';
+        struct json_tokener *tok = json_tokener_new();
+        struct json_object *o = json_tokener_parse_ex(tok, text, (int) strlen(text)), *msg = NULL;
+        json_tokener_free(tok);
+        char *ret = xstrdup(o && json_object_object_get_ex(o, "msg", &msg) ? json_object_get_string(msg) : text);
+        json_object_put(o);
+        return ret;
 }
 
 static pid_t read_pid(const char *pid_file) {
@@ -243,14 +290,13 @@ static pid_t read_pid(const char *pid_file) {
 int runtime_exec_wait(struct runtime_exec *e, int *ret_exit_code, struct cric_error **err) {
         if (!e->is_reaped) {
                 int status = 0;
-                while (waitpid(e->pid, &status, 0) < 0 && errno == EINTR)
+                pid_t r;
+                while ((r = waitpid(e->pid, &status, 0)) < 0 && errno == EINTR)
                         ;
+                if (r < 0) /* not our child: cricd is no subreaper */
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "exit status of pid %d", (int) e->pid);
                 e->is_reaped = true;
                 e->status = status;
-        }
-        if (read_pid(e->pid_file) == 0) {
-                AUTOFREE char *msg = runtime_message(e->log_file);
-                return cric_error_set(err, CRIC_E_INTERNAL, "cannot exec in the container: %s", msg);
         }
         if (WIFEXITED(e->status))
                 *ret_exit_code = WEXITSTATUS(e->status);
@@ -260,20 +306,8 @@ int runtime_exec_wait(struct runtime_exec *e, int *ret_exit_code, struct cric_er
 }
 
 void runtime_exec_kill(struct runtime_exec *e) {
-        if (e->is_reaped)
-                return;
-        /* The process may not have started yet: wait for its pid or the runtime's end. */
-        for (int i = 0; i < 500; i++) {
-                pid_t pid = read_pid(e->pid_file);
-                if (pid > 0) {
-                        kill(pid, SIGKILL);
-                        return;
-                }
-                struct pollfd p = {.fd = e->pidfd, .events = POLLIN};
-                if (poll(&p, 1, 10) > 0)
-                        return;
-        }
-        kill(e->pid, SIGKILL);
+        if (e->pid > 0 && !e->is_reaped)
+                kill(e->pid, SIGKILL);
 }
 
 int runtime_exec_resize(struct runtime_exec *e, unsigned rows, unsigned cols) {
@@ -288,8 +322,7 @@ struct runtime_exec *runtime_exec_free(struct runtime_exec *e) {
                 return NULL;
         if (e->pid > 0 && !e->is_reaped) {
                 runtime_exec_kill(e);
-                int status;
-                while (waitpid(e->pid, &status, 0) < 0 && errno == EINTR)
+                while (waitpid(e->pid, NULL, 0) < 0 && errno == EINTR)
                         ;
         }
         close_fd(&e->pidfd);

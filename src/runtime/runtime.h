@@ -291,9 +291,10 @@ struct runtime_exec_io {
         bool tty, has_stdin, has_stdout, has_stderr;
 };
 
-/* An exec the streaming server runs: `<runtime> exec` in the foreground, our child. */
+/* An exec the streaming server runs: the process `<runtime> exec --detach` started,
+ * our child once the runtime has returned (cricd is a child subreaper). */
 struct runtime_exec {
-        pid_t pid;    /* the OCI runtime */
+        pid_t pid;    /* the exec'd process */
         int pidfd;    /* readable once it has exited */
         int stdin_fd; /* ours, -1 when not asked for; with a terminal a second descriptor of it */
         int stdout_fd; /* with a terminal, its master */
@@ -307,8 +308,9 @@ struct runtime_exec {
  * own process runs, with the streams io asks for. */
 int runtime_exec_start(struct runtime *rt, const char *id, char *const *argv, const struct runtime_exec_io *io,
                        struct runtime_exec **ret, struct cric_error **err);
-/* Once pidfd is readable (blocks otherwise): the exit code (128+N for signal N), or
- * CRIC_E_INTERNAL with the runtime's message when the command never started. */
+/* Starting fails with CRIC_E_INTERNAL and the runtime's message when the command
+ * cannot start. Once pidfd is readable (blocks otherwise): the exit code (128+N for
+ * signal N); CRIC_E_INTERNAL when the process is not our child (no subreaper). */
 int runtime_exec_wait(struct runtime_exec *e, int *ret_exit_code, struct cric_error **err);
 /* SIGKILLs the exec'd process (the client went away). */
 void runtime_exec_kill(struct runtime_exec *e);

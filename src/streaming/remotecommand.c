@@ -68,7 +68,7 @@ static char *status_json(const struct sess *s, int exit_code, const struct cric_
         jx_add(o, "metadata", json_object_new_object());
         if (!e && exit_code == 0) {
                 jx_add(o, "status", jx_string("Success"));
-                return jx_dump(o, JSON_C_TO_STRING_PLAIN);
+                return jx_dump(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         }
         jx_add(o, "status", jx_string("Failure"));
         struct json_object *cause = json_object_new_object(), *causes = json_object_new_array(),
@@ -90,7 +90,7 @@ static char *status_json(const struct sess *s, int exit_code, const struct cric_
         json_object_array_add(causes, cause);
         jx_add(details, "causes", causes);
         jx_add(o, "details", details);
-        return jx_dump(o, JSON_C_TO_STRING_PLAIN);
+        return jx_dump(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
 /* The last word: the status on the error stream, then every stream ends. */

@@ -1,6 +1,7 @@
 """The streaming server's settings: TLS (stream_enable_tls: https URLs, client
 certificates when stream_tls_ca is set, certificate files read again when they change)
 and stream_idle_timeout."""
+import json
 import os
 import shutil
 import ssl
@@ -13,7 +14,7 @@ from cric import pb
 from fixtures import k8s_stream as ks
 from fixtures.pki import Pki, _openssl
 from fixtures.wait import wait_for
-from test_streaming import Env
+from test_streaming import Env, _daemon_list, procs_with
 
 
 def client_cert(pki, name):
@@ -34,10 +35,12 @@ def context(pki, cert=None):
     return ctx
 
 
-def start(registry, tmp, tls_lines):
+def start(make, registry, tmp, tls_lines):
+    """A started daemon (made by make: cric.Daemon or the make_daemon fixture) with the
+    busybox image and a running container in a pod."""
     conf = tmp / "registries.conf"
     conf.write_text('[[registry]]\nlocation = "%s"\ninsecure = true\n' % registry.host)
-    d = cric.Daemon(config_text='[cric.image]\npause_command = "%s"\n[cric.api]\n%s\n'
+    d = make(config_text='[cric.image]\npause_command = "%s"\n[cric.api]\n%s\n'
                     % (os.path.join(cric.BUILD, "cric-pause"), tls_lines),
                     extra_args=["--registries-conf", str(conf)])
     d.start()
@@ -63,10 +66,16 @@ def served(registry, tmp_path_factory):
     cert, key = str(files / "tls.crt"), str(files / "tls.key")
     shutil.copy(pki.cert, cert)
     shutil.copy(pki.key, key)
-    d, e = start(registry, tmp, 'stream_enable_tls = true\nstream_tls_cert = "%s"\nstream_tls_key = "%s"\n'
+    d, e = start(cric.Daemon, registry, tmp, 'stream_enable_tls = true\nstream_tls_cert = "%s"\nstream_tls_key = "%s"\n'
                  'stream_tls_ca = "%s"\n' % (cert, key, pki.ca_file))
+    daemons = _daemon_list()
+    if daemons is not None:
+        daemons.append(d)  # a failed test shows its log
     yield d, e, pki, cert, key
-    d.cleanup()
+    if daemons is not None:
+        daemons.remove(d)
+    reports = d.cleanup()
+    assert not reports, "sanitizer reports in the cricd log: %s" % reports
 
 
 def exec_out(e, cmd):
@@ -125,45 +134,56 @@ def test_certificate_files_are_read_again_when_they_change(served, tls_client, t
     assert exec_out(e, ["echo", "still"]) == (b"still\n", 0)
 
 
-def test_tls_without_certificate_does_not_start(tmp_path):
-    d = cric.Daemon(config_text="[cric.api]\nstream_enable_tls = true\n")
-    try:
-        with pytest.raises(RuntimeError) as err:
-            d.start()
-        assert "stream_enable_tls needs stream_tls_cert and stream_tls_key" in str(err.value)
-    finally:
-        d.cleanup()
+def test_tls_without_certificate_does_not_start(make_daemon):
+    d = make_daemon(config_text="[cric.api]\nstream_enable_tls = true\n")
+    with pytest.raises(RuntimeError) as err:
+        d.start()
+    assert "stream_enable_tls needs stream_tls_cert and stream_tls_key" in str(err.value)
 
 
-def procs_with(needle):
-    pids = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open("/proc/%s/cmdline" % name, "rb") as f:
-                    if needle.encode() in f.read():
-                        pids.append(int(name))
-            except OSError:
-                pass
-    return pids
-
-
-def test_idle_sessions_end_after_stream_idle_timeout(registry, tmp_path):
+def test_idle_sessions_end_after_stream_idle_timeout(make_daemon, registry, tmp_path):
     """A session without traffic for stream_idle_timeout is closed and its process ends;
     one with traffic lives on."""
-    d, e = start(registry, tmp_path, 'stream_idle_timeout = "2s"\n')
-    try:
-        marker = "idle-%d" % os.getpid()
-        s = ks.RemoteCommand.open(e.exec_url(e.ctr, ["sh", "-c", "while :; do sleep 1; done # " + marker]), "spdy",
-                                  "v4.channel.k8s.io")
-        wait_for(lambda: procs_with(marker), 20, "the exec'd process to run")
-        s.conn.wait_closed(20)
-        wait_for(lambda: not procs_with(marker), 20, "the idle session's process to end")
-        assert "without traffic" in d.read_log()
-        # output every 0.2 s for 3 s: longer than the timeout, never idle that long
-        busy = ks.RemoteCommand.open(e.exec_url(e.ctr, ["sh", "-c", "i=0; while [ $i -lt 15 ]; do i=$((i+1)); "
-                                                        "echo $i; usleep 200000; done"]), "spdy", "v4.channel.k8s.io")
-        r = busy.wait(30)
-        assert r.stdout.split() == [str(i).encode() for i in range(1, 16)] and r.exit_code == 0
-    finally:
-        d.cleanup()
+    d, e = start(make_daemon, registry, tmp_path, 'stream_idle_timeout = "2s"\n')
+    marker = "idle-%d" % os.getpid()
+    s = ks.RemoteCommand.open(e.exec_url(e.ctr, ["sh", "-c", "while :; do sleep 1; done # " + marker]), "spdy",
+                              "v4.channel.k8s.io")
+    wait_for(lambda: procs_with(marker), 20, "the exec'd process to run")
+    s.conn.wait_closed(20)
+    wait_for(lambda: not procs_with(marker), 20, "the idle session's process to end")
+    assert "without traffic" in d.read_log()
+    # output every 0.2 s for 3 s: longer than the timeout, never idle that long
+    busy = ks.RemoteCommand.open(e.exec_url(e.ctr, ["sh", "-c", "i=0; while [ $i -lt 15 ]; do i=$((i+1)); "
+                                                    "echo $i; usleep 200000; done"]), "spdy", "v4.channel.k8s.io")
+    r = busy.wait(30)
+    assert r.stdout.split() == [str(i).encode() for i in range(1, 16)] and r.exit_code == 0
+
+
+@pytest.mark.parametrize("handler", ["crun", "runc"])
+def test_exec_through_each_oci_runtime(make_daemon, registry, tmp_path, handler):
+    """Exec with pipes, with a terminal (the runtime's console socket) and of a missing
+    binary, through crun and through runc."""
+    d, e = start(make_daemon, registry, tmp_path, "")
+    ns = pb.NamespaceOption(network=pb.NODE, pid=pb.CONTAINER, ipc=pb.POD)
+    cfg = pb.PodSandboxConfig(
+        metadata=pb.PodSandboxMetadata(name="rt", namespace="streaming", uid="rt-" + handler),
+        log_directory=str(tmp_path / "logs"),
+        linux=pb.LinuxPodSandboxConfig(security_context=pb.LinuxSandboxSecurityContext(namespace_options=ns)))
+    os.makedirs(cfg.log_directory, exist_ok=True)
+    pod = e.rt.RunPodSandbox(pb.RunPodSandboxRequest(config=cfg, runtime_handler=handler), timeout=60).pod_sandbox_id
+    cid = e.container((pod, cfg), "main", ["sleep", "100000"])
+    s = ks.RemoteCommand.open(e.exec_url(cid, ["sh", "-c", "echo out; echo err >&2; exit 3"]), "spdy",
+                              "v4.channel.k8s.io")
+    r = s.wait(30)
+    assert (r.stdout, r.stderr, r.exit_code) == (b"out\n", b"err\n", 3)
+    t = ks.RemoteCommand.open(e.exec_url(cid, ["sh"], stdin=True, stderr=False, tty=True), "ws",
+                              "v5.channel.k8s.io", stdin=True, stderr=False, tty=True)
+    t.resize(91, 17)
+    t.write_stdin(b"busybox stty size; exit 4\n")
+    r = t.wait(30)
+    assert b"17 91" in r.stdout and r.exit_code == 4, r
+    m = ks.RemoteCommand.open(e.exec_url(cid, ["/no/such/binary"]), "spdy", "v4.channel.k8s.io")
+    r = m.wait(30)
+    status = json.loads(r.error)  # no exit code: the command never ran
+    assert r.exit_code is None and status["reason"] == "InternalError", r
+    assert "/no/such/binary" in status["message"]
