@@ -36,8 +36,7 @@ int oci_spec_generate_infra(const struct oci_infra_input *in, const struct oci_h
  * security settings; a terminal when tty is set, with TERM=xterm unless the environment
  * has a TERM), and the user the container runs as. CRIC_E_INTERNAL when spec_json is not
  * a config.json with a process. Thread-safe. */
-int oci_spec_exec_process(const char *spec_json, char *const *argv, bool tty, char **ret_json,
-                          struct cric_error **err);
+int oci_spec_exec_process(const char *spec_json, char *const *argv, bool tty, char **ret_json, struct cric_error **err);
 struct oci_user {
         uint32_t uid, gid;
         uint32_t *additional_gids;

@@ -294,9 +294,9 @@ struct runtime_exec_io {
 /* An exec the streaming server runs: the process `<runtime> exec --detach` started,
  * our child once the runtime has returned (cricd is a child subreaper). */
 struct runtime_exec {
-        pid_t pid;    /* the exec'd process */
-        int pidfd;    /* readable once it has exited */
-        int stdin_fd; /* ours, -1 when not asked for; with a terminal a second descriptor of it */
+        pid_t pid;     /* the exec'd process */
+        int pidfd;     /* readable once it has exited */
+        int stdin_fd;  /* ours, -1 when not asked for; with a terminal a second descriptor of it */
         int stdout_fd; /* with a terminal, its master */
         int stderr_fd; /* -1 with a terminal */
         bool is_tty, is_reaped;
@@ -322,8 +322,7 @@ void runtime_exec_freep(struct runtime_exec **e);
 /* A connection to the running container's attach socket (framing in monitor/protocol.h). */
 int runtime_container_attach(struct runtime *rt, const char *id, int *ret_fd, struct cric_error **err);
 /* Sets the terminal size of a running container (nothing without a terminal). */
-int runtime_container_resize(struct runtime *rt, const char *id, unsigned rows, unsigned cols,
-                             struct cric_error **err);
+int runtime_container_resize(struct runtime *rt, const char *id, unsigned rows, unsigned cols, struct cric_error **err);
 /* The network namespace of a ready pod ("" for the host's); CRIC_E_PRECONDITION when
  * the pod is not ready. */
 int runtime_pod_netns(struct runtime *rt, const char *id, char **ret_path, struct cric_error **err);

@@ -117,8 +117,7 @@ int rpc_exec_sync(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMes
                   struct cric_error **err);
 /* Handlers (streaming.c) */
 int rpc_exec(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp, struct cric_error **err);
-int rpc_attach(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
-               struct cric_error **err);
+int rpc_attach(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp, struct cric_error **err);
 int rpc_port_forward(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                      struct cric_error **err);
 int rpc_container_stats(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,

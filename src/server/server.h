@@ -16,7 +16,7 @@ struct stream_server;
 struct server_deps {
         struct image_service *images;
         struct runtime *runtime;
-        struct cni_manager *cni; /* NULL: NetworkReady from the config dir alone */
+        struct cni_manager *cni;       /* NULL: NetworkReady from the config dir alone */
         struct stream_server *streams; /* NULL: Exec, Attach and PortForward are UNAVAILABLE */
 };
 
