@@ -157,8 +157,23 @@ class Daemon:
         for point in sorted((p for p in points if p.startswith(self.dir + "/")), key=len, reverse=True):
             subprocess.run(["umount", "-l", point], capture_output=True)
 
+    def remove_all_pods(self):
+        """Removes every pod (and so every container) the daemon has: containers outlive
+        their daemon by design, so a test that left some would leak their processes."""
+        if not self.proc or self.proc.poll() is not None:
+            return
+        try:
+            if not self.channel:
+                self.connect()
+            for p in self.runtime.ListPodSandbox(pb.ListPodSandboxRequest(), timeout=30).items:
+                self.runtime.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=p.id), timeout=60)
+        except grpc.RpcError as e:
+            print("cleanup: removing the pods of %s failed: %s" % (self.dir, e))
+
     def cleanup(self):
-        """Stops the daemon, removes its files, and returns the sanitizer findings."""
+        """Removes the daemon's pods, stops it, removes its files, and returns the
+        sanitizer findings."""
+        self.remove_all_pods()
         self.stop()
         reports = self.sanitizer_reports()
         if reports:
