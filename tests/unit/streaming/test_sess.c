@@ -1,0 +1,239 @@
+/* The session loop with each wire protocol, over a socketpair, with a recording
+ * application in place of exec/attach/port-forward: what a client sends reaches the
+ * application channel by channel, and the session answers as the protocols require. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "streaming/internal.h"
+#include "streaming/link.h"
+#include "streaming/spdy.h"
+#include "streaming/ws.h"
+#include "testlib.h"
+#include "util/xalloc.h"
+
+/* What the application saw. */
+struct rec {
+        char data[8][256]; /* per channel (SPDY stream ids 1, 3, 5 map to 0, 1, 2) */
+        bool eof[8];
+        uint32_t streams[8];
+        size_t n_streams;
+        bool aborted;
+        int finish_after_eof; /* channel whose end finishes the session, -1: none */
+};
+
+static struct rec *rec_of(struct sess *s) {
+        return s->app_data;
+}
+
+static size_t slot(uint32_t ch) {
+        return ch < 8 ? ch : 7;
+}
+
+static int on_stream(struct sess *s, uint32_t ch, const struct spdy_header *h, size_t n) {
+        struct rec *r = rec_of(s);
+        const char *type = spdy_header_get(h, n, "streamtype");
+        assert_non_null(type);
+        r->streams[r->n_streams++] = ch;
+        return strcmp(type, "refused") == 0 ? -1 : 0;
+}
+
+static void on_data(struct sess *s, uint32_t ch, const uint8_t *buf, size_t len) {
+        char *d = rec_of(s)->data[slot(ch)];
+        strncat(d, (const char *) buf, len < 255 - strlen(d) ? len : 255 - strlen(d));
+}
+
+static void on_eof(struct sess *s, uint32_t ch) {
+        struct rec *r = rec_of(s);
+        r->eof[slot(ch)] = true;
+        if (r->finish_after_eof >= 0 && (uint32_t) r->finish_after_eof == ch)
+                sess_finish(s);
+}
+
+static void on_abort(struct sess *s) {
+        rec_of(s)->aborted = true;
+}
+
+static const struct sess_app recorder = {
+        .on_stream = on_stream,
+        .on_data = on_data,
+        .on_eof = on_eof,
+        .on_abort = on_abort,
+};
+
+/* Runs a session on one end of a socketpair after the client's bytes were written to
+ * the other (which is then shut for writing); returns what the server sent. */
+static size_t run(const struct sess_proto *proto, bool websocket, int version, bool base64, const void *client,
+                  size_t len, struct rec *r, uint8_t *out, size_t out_size) {
+        int sv[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+        assert_int_equal(write(sv[1], client, len), (ssize_t) len);
+        shutdown(sv[1], SHUT_WR);
+        struct link l = {.fd = sv[0]};
+        struct stream_request req = {.kind = STREAM_EXEC, .id = "test"};
+        struct sess s = {.fd = sv[0],
+                         .link = &l,
+                         .is_websocket = websocket,
+                         .version = version,
+                         .is_base64 = base64,
+                         .req = &req,
+                         .app = &recorder,
+                         .app_data = r,
+                         .what = xstrdup("test session")};
+        s.proto = proto;
+        if (proto == &proto_ws)
+                proto_ws_init(&s);
+        else
+                proto_spdy_init(&s);
+        sess_run(&s);
+        s.app = NULL;
+        sess_clear(&s);
+        close(sv[0]);
+        size_t n = 0;
+        ssize_t got;
+        while (n < out_size && (got = read(sv[1], out + n, out_size - n)) > 0)
+                n += (size_t) got;
+        close(sv[1]);
+        return n;
+}
+
+/* A masked client frame. */
+static size_t ws_frame(uint8_t *buf, bool fin, uint8_t op, const void *payload, size_t len) {
+        static const uint8_t mask[4] = {0x12, 0x34, 0x56, 0x78};
+        size_t n = ws_format_head(buf, fin, op, len, mask);
+        memcpy(buf + n, payload, len);
+        ws_mask(buf + n, len, mask, 0);
+        return n + len;
+}
+
+static void test_ws_fragments_ping_and_v5_close(void **state) {
+        (void) state;
+        uint8_t in[256], out[256];
+        size_t n = 0;
+        n += ws_frame(in + n, false, WS_OP_BINARY, "\0he", 3);
+        n += ws_frame(in + n, true, WS_OP_PING, "pp", 2); /* a control frame between fragments */
+        n += ws_frame(in + n, true, WS_OP_CONT, "llo", 3);
+        n += ws_frame(in + n, true, WS_OP_BINARY, "\377\0", 2); /* v5: stdin ends */
+        struct rec r = {.finish_after_eof = 0};
+        size_t got = run(&proto_ws, true, 5, false, in, n, &r, out, sizeof(out));
+        assert_string_equal(r.data[0], "hello");
+        assert_true(r.eof[0]);
+        assert_false(r.aborted);
+        /* a pong with the ping's payload, then our close frame, 1000 */
+        assert_true(got >= 4 + 4);
+        assert_int_equal(out[0], 0x80 | WS_OP_PONG);
+        assert_memory_equal(out + 2, "pp", 2);
+        assert_int_equal(out[4], 0x80 | WS_OP_CLOSE);
+        assert_int_equal(out[6] << 8 | out[7], WS_CLOSE_NORMAL);
+}
+
+static void test_ws_base64_messages(void **state) {
+        (void) state;
+        uint8_t in[128], out[128];
+        size_t n = ws_frame(in, true, WS_OP_TEXT, "0aGVsbG8=", 9);
+        struct rec r = {.finish_after_eof = -1};
+        run(&proto_ws, true, 4, true, in, n, &r, out, sizeof(out));
+        assert_string_equal(r.data[0], "hello");
+}
+
+static void test_ws_unmasked_frame_is_closed_with_1002(void **state) {
+        (void) state;
+        uint8_t in[64], out[64];
+        size_t n = ws_format_head(in, true, WS_OP_BINARY, 3, NULL);
+        memcpy(in + n, "\0hi", 3);
+        struct rec r = {.finish_after_eof = -1};
+        size_t got = run(&proto_ws, true, 4, false, in, n + 3, &r, out, sizeof(out));
+        assert_true(r.aborted);
+        assert_int_equal(r.data[0][0], 0);
+        assert_true(got >= 4);
+        assert_int_equal(out[0], 0x80 | WS_OP_CLOSE);
+        assert_int_equal(out[2] << 8 | out[3], WS_CLOSE_PROTOCOL);
+}
+
+/* The frames a SPDY client sends: two streams, data on the first, a PING, the ends. */
+static size_t spdy_client(uint8_t *buf, size_t size) {
+        struct spdy_zlib *z = spdy_zlib_new_deflate();
+        struct spdy_buf b = {0};
+        static const char *const stdin_h[] = {"streamtype", "stdin", NULL};
+        static const char *const bad_h[] = {"streamtype", "refused", NULL};
+        spdy_write_syn_stream(&b, z, 1, 0, stdin_h);
+        spdy_write_syn_stream(&b, z, 3, 0, bad_h);
+        uint8_t head[SPDY_HEAD_LEN];
+        spdy_write_data_head(head, 1, 0, 5);
+        spdy_write_ping(&b, 7);
+        size_t n = b.len;
+        memcpy(buf, b.data, n);
+        memcpy(buf + n, head, sizeof(head));
+        memcpy(buf + n + sizeof(head), "hello", 5);
+        n += sizeof(head) + 5;
+        spdy_write_data_head(head, 1, SPDY_FLAG_FIN, 0);
+        memcpy(buf + n, head, sizeof(head));
+        n += sizeof(head);
+        assert_true(n <= size);
+        spdy_buf_clear(&b);
+        spdy_zlib_free(z);
+        return n;
+}
+
+static void test_spdy_streams_data_ping_and_goaway(void **state) {
+        (void) state;
+        uint8_t in[1024], out[4096];
+        size_t n = spdy_client(in, sizeof(in));
+        struct rec r = {.finish_after_eof = 1};
+        size_t got = run(&proto_spdy, false, 4, false, in, n, &r, out, sizeof(out));
+        assert_int_equal(r.n_streams, 2);
+        assert_string_equal(r.data[1], "hello");
+        assert_true(r.eof[1]);
+        assert_false(r.aborted);
+        /* SYN_REPLY 1, SYN_REPLY 3 then RST_STREAM 3 (refused), PING 7, WINDOW_UPDATE 1, GOAWAY */
+        uint16_t want[] = {SPDY_SYN_REPLY, SPDY_SYN_REPLY, SPDY_RST_STREAM, SPDY_PING, SPDY_WINDOW_UPDATE, SPDY_GOAWAY};
+        size_t off = 0, k = 0;
+        while (off < got) {
+                struct spdy_frame f = {0};
+                struct cric_error *err = NULL;
+                ssize_t len = spdy_parse_frame(out + off, got - off, &f, &err);
+                assert_true(len > 0);
+                assert_true(f.is_control);
+                assert_true(k < sizeof(want) / sizeof(want[0]));
+                assert_int_equal(f.type, want[k]);
+                if (f.type == SPDY_PING)
+                        assert_int_equal(f.ping_id, 7);
+                if (f.type == SPDY_RST_STREAM)
+                        assert_int_equal(f.stream_id, 3);
+                free(f.settings);
+                off += (size_t) len;
+                k++;
+        }
+        assert_int_equal(k, sizeof(want) / sizeof(want[0]));
+}
+
+static void test_spdy_garbage_ends_the_session_with_goaway(void **state) {
+        (void) state;
+        uint8_t out[256];
+        static const uint8_t garbage[] = {0x80, 0x02, 0x00, 0x01, 0x00, 0x00, 0x00, 0x04, 'a', 'b', 'c', 'd'};
+        struct rec r = {.finish_after_eof = -1}; /* a SYN_STREAM of SPDY version 2 */
+        size_t got = run(&proto_spdy, false, 4, false, garbage, sizeof(garbage), &r, out, sizeof(out));
+        assert_true(r.aborted);
+        struct spdy_frame f = {0};
+        struct cric_error *err = NULL;
+        assert_true(spdy_parse_frame(out, got, &f, &err) > 0);
+        assert_int_equal(f.type, SPDY_GOAWAY);
+        assert_int_equal(f.status, SPDY_GOAWAY_PROTOCOL_ERROR);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_ws_fragments_ping_and_v5_close),
+                cmocka_unit_test(test_ws_base64_messages),
+                cmocka_unit_test(test_ws_unmasked_frame_is_closed_with_1002),
+                cmocka_unit_test(test_spdy_streams_data_ping_and_goaway),
+                cmocka_unit_test(test_spdy_garbage_ends_the_session_with_goaway),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
