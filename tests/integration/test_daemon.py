@@ -93,7 +93,8 @@ IMPLEMENTED = {"Version", "Status", "RuntimeConfig", "ListImages", "ImageStatus"
                "ImageFsInfo", "RunPodSandbox", "StopPodSandbox", "RemovePodSandbox", "PodSandboxStatus",
                "ListPodSandbox", "CreateContainer", "StartContainer", "StopContainer", "RemoveContainer",
                "ListContainers", "ContainerStatus", "UpdateContainerResources", "ReopenContainerLog", "ExecSync",
-               "ContainerStats", "ListContainerStats", "PodSandboxStats", "ListPodSandboxStats", "UpdateRuntimeConfig"}
+               "ContainerStats", "ListContainerStats", "PodSandboxStats", "ListPodSandboxStats", "UpdateRuntimeConfig",
+               "Exec", "Attach", "PortForward"}
 
 
 def all_methods():
