@@ -159,6 +159,23 @@ def test_idle_sessions_end_after_stream_idle_timeout(make_daemon, registry, tmp_
     assert r.stdout.split() == [str(i).encode() for i in range(1, 16)] and r.exit_code == 0
 
 
+def zombies_in_containers(parent):
+    """Zombie children of parent that live in a PID namespace below the host's."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/status" % name) as f:
+                fields = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("PPid") == str(parent) and fields.get("State", "").startswith("Z") \
+                and len(fields.get("NSpid", "").split()) > 1:
+            found.append((int(name), fields.get("Name")))
+    return found
+
+
 @pytest.mark.parametrize("handler", ["crun", "runc"])
 def test_exec_through_each_oci_runtime(make_daemon, registry, tmp_path, handler):
     """Exec with pipes, with a terminal (the runtime's console socket) and of a missing
@@ -187,3 +204,8 @@ def test_exec_through_each_oci_runtime(make_daemon, registry, tmp_path, handler)
     status = json.loads(r.error)  # no exit code: the command never ran
     assert r.exit_code is None and status["reason"] == "InternalError", r
     assert "/no/such/binary" in status["message"]
+    # what the runtime left of the failed exec is gone: no zombie of cricd's stays in the
+    # container's PID namespace (it would keep the container from ever stopping)
+    assert zombies_in_containers(d.proc.pid) == []
+    e.rt.StopContainer(pb.StopContainerRequest(container_id=cid, timeout=0), timeout=60)
+    assert e.state(cid) == pb.CONTAINER_EXITED
