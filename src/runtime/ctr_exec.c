@@ -5,6 +5,7 @@
  * child (cricd is a child subreaper): we wait for it ourselves, and no runtime process
  * stays behind for the session's life. */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <poll.h>
@@ -172,7 +173,49 @@ static pid_t read_pid(const char *pid_file);
 static char *runtime_message(const char *log_file);
 
 /* Waits for the runtime to return; CRIC_E_INTERNAL with its message when it failed. */
-static int runtime_wait(pid_t pid, int pidfd, const struct runtime_exec *e, struct cric_error **err) {
+/* Whether pid is a zombie child of ours, inside a PID namespace below ours (NSpid has
+ * more than one number), named like the runtime (comm starts with name). */
+static bool is_orphan_of_exec(const char *pid, const char *name) {
+        AUTOFREE char *path = xasprintf("/proc/%s/status", pid), *text = NULL;
+        if (fs_read_file_optional(path, 16 * 1024, &text, NULL) <= 0 || !text)
+                return false;
+        char comm[64] = "", state = 0, nspid[128] = "";
+        long ppid = 0;
+        const char *l;
+        if ((l = strstr(text, "Name:\t")))
+                sscanf(l, "Name:\t%63s", comm);
+        if ((l = strstr(text, "State:\t")))
+                sscanf(l, "State:\t%c", &state);
+        if ((l = strstr(text, "PPid:\t")))
+                sscanf(l, "PPid:\t%ld", &ppid);
+        if ((l = strstr(text, "NSpid:\t")))
+                sscanf(l, "NSpid:\t%127[^\n]", nspid);
+        return state == 'Z' && ppid == (long) getpid() && strchr(nspid, '\t') && strncmp(comm, name, strlen(name)) == 0;
+}
+
+/* A runtime that failed to exec may leave its child, the would-be process, orphaned
+ * inside the container (our child: cricd is a subreaper). Reaped here, or the container's
+ * PID namespace keeps a zombie that stops its init from ever exiting. Waits a little for
+ * it, as it exits right after the runtime has read its error. */
+static void reap_exec_orphans(const char *runtime_path) {
+        const char *slash = strrchr(runtime_path, '/'), *name = slash ? slash + 1 : runtime_path;
+        for (int round = 0; round < 20; round++) {
+                bool found = false;
+                AUTOCLOSEDIR DIR *d = opendir("/proc");
+                struct dirent *de;
+                while (d && (de = readdir(d)))
+                        if (de->d_name[0] >= '1' && de->d_name[0] <= '9' && is_orphan_of_exec(de->d_name, name)) {
+                                pid_t p = (pid_t) strtol(de->d_name, NULL, 10);
+                                found = waitpid(p, NULL, WNOHANG) == p || found;
+                        }
+                if (found)
+                        return;
+                poll(NULL, 0, 10);
+        }
+}
+
+static int runtime_wait(pid_t pid, int pidfd, const struct runtime_exec *e, const char *runtime_path,
+                        struct cric_error **err) {
         struct pollfd p = {.fd = pidfd, .events = POLLIN};
         if (poll(&p, 1, RUNTIME_WAIT_MS) <= 0)
                 kill(pid, SIGKILL);
@@ -181,6 +224,7 @@ static int runtime_wait(pid_t pid, int pidfd, const struct runtime_exec *e, stru
                 ;
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 return 0;
+        reap_exec_orphans(runtime_path);
         AUTOFREE char *msg = runtime_message(e->log_file);
         return cric_error_set(err, CRIC_E_INTERNAL, "cannot exec in the container: %s", msg);
 }
@@ -200,7 +244,7 @@ static int run_runtime(char **argv, int dirfd, const int child[3], int listener,
         }
         struct cric_error *console_err = NULL;
         int tty = listener >= 0 ? console_receive(listener, pidfd, &console_err) : -1;
-        if (runtime_wait(pid, pidfd, e, err) < 0) { /* the runtime's own message says more */
+        if (runtime_wait(pid, pidfd, e, argv[0], err) < 0) { /* the runtime's own message says more */
                 cric_error_free(console_err);
                 if (tty >= 0)
                         close(tty);
