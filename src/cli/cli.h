@@ -314,6 +314,18 @@ int cmd_exec(struct cli *cli, int argc, char **argv, struct cric_error **err);
 int cmd_logs(struct cli *cli, int argc, char **argv, struct cric_error **err);
 int cmd_update(struct cli *cli, int argc, char **argv, struct cric_error **err);
 
+/* cmd_stream.c: the verbs that stream through the runtime's streaming server. */
+/* exec without --sync: Exec, then the WebSocket session at its URL (stdin with
+ * has_stdin, a terminal with is_tty, ended after timeout_s when > 0). The command's
+ * exit code becomes cli->exit_code; a failure the runtime reports (not an exit code)
+ * is an error with its message. With is_tty, stdin must be a terminal, which is raw
+ * for the session's life. */
+int cli_exec_stream(struct cli *cli, const char *id, char **cmd, size_t n_cmd, bool has_stdin, bool is_tty,
+                    int64_t timeout_s, struct cric_error **err);
+int cmd_attach(struct cli *cli, int argc, char **argv, struct cric_error **err);
+/* Runs until SIGINT, SIGTERM or SIGHUP; one thread per local connection. */
+int cmd_port_forward(struct cli *cli, int argc, char **argv, struct cric_error **err);
+
 /* cmd_stats.c */
 int cmd_stats(struct cli *cli, int argc, char **argv, struct cric_error **err);
 int cmd_statsp(struct cli *cli, int argc, char **argv, struct cric_error **err);

@@ -868,14 +868,15 @@ static int exec_sync(struct cli *cli, const char *id, char **cmd, size_t n_cmd, 
 int cmd_exec(struct cli *cli, int argc, char **argv, struct cric_error **err) {
         static const char *const usage = "CONTAINER-ID COMMAND [ARG...]";
         int64_t timeout_s = 0;
-        bool is_help = false, is_sync = true, is_tty = false, is_interactive = false;
+        bool is_help = false, is_sync = false, is_tty = false, is_interactive = false;
         struct cli_flag flags[] = {
                 {"help", 'h', CLI_FLAG_BOOL, &is_help, NULL, "show help"},
                 {"sync", 's', CLI_FLAG_BOOL, &is_sync, NULL,
-                 "Run the command synchronously (the default: streaming is not supported yet)"},
-                {"timeout", 0, CLI_FLAG_INT64, &timeout_s, "SECONDS", "Timeout in seconds"},
-                {"tty", 't', CLI_FLAG_BOOL, &is_tty, NULL, "Allocate a pseudo-TTY (needs streaming)"},
-                {"interactive", 'i', CLI_FLAG_BOOL, &is_interactive, NULL, "Keep STDIN open (needs streaming)"},
+                 "Run the command synchronously (ExecSync: output when it has ended, no stdin, no terminal)"},
+                {"timeout", 0, CLI_FLAG_INT64, &timeout_s, "SECONDS",
+                 "Timeout in seconds (streaming: the session is closed then, which kills the command)"},
+                {"tty", 't', CLI_FLAG_BOOL, &is_tty, NULL, "Allocate a pseudo-TTY"},
+                {"interactive", 'i', CLI_FLAG_BOOL, &is_interactive, NULL, "Keep STDIN open"},
         };
         /* Flags end at the container id: what follows is the command and its own flags. */
         int nargs;
@@ -885,14 +886,15 @@ int cmd_exec(struct cli *cli, int argc, char **argv, struct cric_error **err) {
                 cli_command_usage(stdout, "exec", usage, flags, N_FLAGS(flags));
                 return 0;
         }
-        if (!is_sync || is_tty || is_interactive)
-                return cric_error_set(err, CRIC_E_UNIMPLEMENTED,
-                                      "exec: streaming exec (-i, -t, --sync=false) is not supported yet; run the "
-                                      "command without them for the synchronous form");
         if (timeout_s < 0)
                 return cric_error_set(err, CRIC_E_INVALID, "exec: --timeout must not be negative");
-        if (exec_sync(cli, argv[1], argv + 2, (size_t) nargs - 1, timeout_s, err) < 0)
-                return cric_error_prefix(err, "execing command in container %s synchronously", argv[1]);
+        if (is_sync) { /* crictl ignores -i and -t then */
+                if (exec_sync(cli, argv[1], argv + 2, (size_t) nargs - 1, timeout_s, err) < 0)
+                        return cric_error_prefix(err, "execing command in container %s synchronously", argv[1]);
+                return 0;
+        }
+        if (cli_exec_stream(cli, argv[1], argv + 2, (size_t) nargs - 1, is_interactive, is_tty, timeout_s, err) < 0)
+                return cric_error_prefix(err, "execing command in container %s", argv[1]);
         return 0;
 }
 

@@ -24,6 +24,7 @@ static int cmd_help(struct cli *cli, int argc, char **argv, struct cric_error **
 
 /* Sorted by name as crictl lists them, help last. A new command is a new row. */
 static const struct cli_command commands[] = {
+        {"attach", "Attach to a running container", cmd_attach},
         {"create", "Create a new container", cmd_create},
         {"exec", "Run a command in a running container", cmd_exec},
         {"imagefsinfo", "Return image filesystem info", cmd_imagefsinfo},
@@ -34,6 +35,7 @@ static const struct cli_command commands[] = {
         {"inspectp", "Display the status of one or more pods", cmd_inspectp},
         {"logs", "Fetch the logs of a container", cmd_logs},
         {"pods", "List pods", cmd_pods},
+        {"port-forward", "Forward local port to a pod", cmd_port_forward},
         {"ps", "List containers", cmd_ps},
         {"pull", "Pull an image from a registry", cmd_pull},
         {"rm", "Remove one or more containers", cmd_rm},
