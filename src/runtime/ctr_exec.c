@@ -226,7 +226,7 @@ static int runtime_wait(pid_t pid, int pidfd, const struct runtime_exec *e, cons
                 return 0;
         reap_exec_orphans(runtime_path);
         AUTOFREE char *msg = runtime_message(e->log_file);
-        return cric_error_set(err, CRIC_E_INTERNAL, "cannot exec in the container: %s", msg);
+        return cric_error_set(err, CRIC_E_INTERNAL, "%s", msg); /* the caller names the container */
 }
 
 /* The runtime, started: with a terminal, its master arrives before the runtime returns. */

@@ -204,10 +204,9 @@ def test_exec_output_and_exit_code(shell, sdaemon):
 
 
 def test_exec_command_that_cannot_start(registry, tmp_path):
-    """The runtime's failure is the message, exit status 1. A daemon of its own: so far a
-    failed streaming exec leaves crun's child, a zombie orphaned to cricd (a subreaper that
-    reaps only cric-monitor), in the container's PID namespace, and the container cannot be
-    stopped any more."""
+    """The runtime's failure is the message, exit status 1. A daemon of its own: a failed
+    streaming exec may leave crun's child a zombie orphaned to cricd in the container's PID
+    namespace; cricd reaps it, or the container could not be stopped any more."""
     conf = tmp_path / "registries.conf"
     conf.write_text('[[registry]]\nlocation = "%s"\ninsecure = true\n' % registry.host)
     d = cric.Daemon(extra_args=["--registries-conf", str(conf)]).start()
@@ -217,12 +216,12 @@ def test_exec_command_that_cannot_start(registry, tmp_path):
         cid = new_container(d, tmp_path, pod_id, pod_cfg, "shell", registry.reference("busybox"))
         r = ctl(d, "exec", cid, "/no/such/program", check=False)
         assert (r.returncode, r.stdout) == (1, "")
-        assert r.stderr.endswith("cricctl: execing command in container %s: Internal error occurred: cannot exec in "
-                                 "the container: executable file `/no/such/program` not found in $PATH: No such file "
-                                 "or directory\n" % cid), r.stderr
+        assert r.stderr.endswith("cricctl: execing command in container %s: Internal error occurred: exec in "
+                                 "container %s: executable file `/no/such/program` not found in $PATH: No such file "
+                                 "or directory\n" % (cid, cid)), r.stderr
         assert ctl(d, "exec", cid, "echo", "still", "fine").stdout == "still fine\n"
         r = ctl(d, "rm", "-f", cid, check=False)
-        assert r.returncode == 0, "server bug: the container cannot be stopped after a failed exec: " + r.stderr
+        assert r.returncode == 0, "the container cannot be stopped after a failed exec: " + r.stderr
     finally:
         reports = d.cleanup()
         assert not reports, "sanitizer reports in the cricd log: %s" % reports
