@@ -149,12 +149,13 @@ static int run_create_mode(struct monitor_args *a) {
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         if (prepare(&m, &err) < 0 || runtime_create(a, &m.container_pid, &m.io, &err) < 0) {
                 log_error("container %s: create: %s", a->cid, err->msg);
-                report(a->sync_fd, -1, err->msg);
-                notify_parent(notify_fd);
+                /* Nothing of ours is left once the report is read: the caller may look. */
                 attach_close(&m.attach, m.dir_fd);
                 ctl_close(&m.ctl, m.dir_fd);
                 log_writer_close(&m.log);
                 remove_socket_dir(&m);
+                report(a->sync_fd, -1, err->msg);
+                notify_parent(notify_fd);
                 return 1;
         }
         if (a->runtime_fd >= 0) { /* needed for create only: an upgraded runtime must not stay pinned */
