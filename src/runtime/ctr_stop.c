@@ -6,12 +6,16 @@
  * lost, and the grace period would run out for nothing. So while the grace period runs
  * and the signal is not in the caught set of the container's PID 1 (SigCgt in
  * /proc/<pid>/status), the runtime watches for the handler and sends the signal again
- * once it is there. */
+ * once it is there. A PID 1 that caught the signal may still have been the runtime's
+ * init (runc's, a Go program, catches every signal and drops it), about to exec the
+ * container's program: when its executable changes during the grace period, the signal
+ * is sent again as soon as the new program catches it. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runtime/internal.h"
@@ -43,6 +47,17 @@ static int catches(pid_t pid, int sig) {
         return (mask >> (sig - 1)) & 1;
 }
 
+/* What pid runs (the device and inode of /proc/<pid>/exe); false when it is gone. */
+static bool exe_of(pid_t pid, struct stat *ret) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/exe", (int) pid);
+        return stat(path, ret) == 0;
+}
+
+static bool same_exe(const struct stat *a, const struct stat *b) {
+        return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
 /* `<runtime> kill`, tried again when the runtime fails for another reason than the
  * container being gone. A container that exits meanwhile needs no signal: success. */
 static int send_signal(struct runtime *rt, struct oci_runtime *oci, struct container *c, int sig, bool all,
@@ -65,31 +80,55 @@ static int send_signal(struct runtime *rt, struct oci_runtime *oci, struct conta
         return cric_error_move(err, &e);
 }
 
+/* What the grace period watches for after the signal was sent. */
+struct watch {
+        bool for_handler; /* PID 1 did not catch the signal: wait for its handler */
+        bool for_exec;    /* PID 1 caught it: it may have been the runtime's init */
+        struct stat exe;  /* what PID 1 ran when the signal was sent */
+};
+
+/* One look at PID 1; sends the signal again when it now catches it after having had no
+ * handler, or after an exec since the signal was sent. */
+static void watch_once(struct runtime *rt, struct oci_runtime *oci, struct container *c, int sig, struct watch *w) {
+        struct stat now;
+        if (w->for_exec && exe_of(c->info.pid, &now) && !same_exe(&now, &w->exe)) {
+                w->for_exec = false;
+                w->for_handler = true; /* what caught the signal is gone: as if it had no handler */
+        }
+        if (!w->for_handler)
+                return;
+        int has = catches(c->info.pid, sig);
+        if (has == 0)
+                return;
+        w->for_handler = false;
+        if (has == 1) {
+                log_debug("container %s: its PID 1 now handles signal %d: sending it again", c->info.id, sig);
+                pthread_mutex_lock(&c->op_lock);
+                send_signal(rt, oci, c, sig, false, NULL);
+                pthread_mutex_unlock(&c->op_lock);
+        }
+}
+
 /* The grace period: true when the container exited within it. */
 static bool stop_gracefully(struct runtime *rt, struct oci_runtime *oci, struct container *c, int64_t timeout_s) {
         int sig = c->info.stop_signal > 0 ? c->info.stop_signal : SIGTERM;
         int64_t deadline = runtime_mono_ms() + (timeout_s > INT32_MAX / 1000 ? INT32_MAX : timeout_s * 1000);
+        struct watch w = {0};
         pthread_mutex_lock(&c->op_lock);
-        int sent = send_signal(rt, oci, c, sig, false, NULL);
-        bool is_watching = sent == 0 && c->info.pid > 0 && catches(c->info.pid, sig) == 0;
+        bool has_exe = c->info.pid > 0 && exe_of(c->info.pid, &w.exe);
+        if (send_signal(rt, oci, c, sig, false, NULL) == 0 && c->info.pid > 0) {
+                int has = catches(c->info.pid, sig);
+                w.for_handler = has == 0;
+                w.for_exec = has == 1 && has_exe;
+        }
         pthread_mutex_unlock(&c->op_lock);
-        while (is_watching) {
+        while (w.for_handler || w.for_exec) {
                 int64_t next = runtime_mono_ms() + HANDLER_POLL_MS;
                 if (ctr_wait_exit(rt, c, next < deadline ? next : deadline))
                         return true;
                 if (runtime_mono_ms() >= deadline)
                         return false;
-                int has = catches(c->info.pid, sig);
-                if (has != 0) {
-                        is_watching = false;
-                        if (has == 1) {
-                                log_debug("container %s: its PID 1 now handles signal %d: sending it again", c->info.id,
-                                          sig);
-                                pthread_mutex_lock(&c->op_lock);
-                                send_signal(rt, oci, c, sig, false, NULL);
-                                pthread_mutex_unlock(&c->op_lock);
-                        }
-                }
+                watch_once(rt, oci, c, sig, &w);
         }
         return ctr_wait_exit(rt, c, deadline);
 }
