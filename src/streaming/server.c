@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -73,6 +75,10 @@ static void refuse(int fd) {
 }
 
 static void start_conn(struct stream_server *s, int fd) {
+        /* Small frames (a first DATA frame, a status) must not wait for the client's
+         * delayed ACK: without this, SPDY attach saw its first byte after ~40 ms. */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         pthread_mutex_lock(&s->lock);
         bool ok = !s->is_stopping && s->n_conns < STREAM_MAX_CONNS;
         if (ok)
