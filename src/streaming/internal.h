@@ -25,10 +25,11 @@
 #include "streaming/spdy.h"
 #include "util/error.h"
 
-#define SESS_HIGH_WATER (256 * 1024)
-#define SESS_READ_CHUNK (32 * 1024)
-#define SESS_MAX_PIPES  64
-#define SESS_MAX_EXTRA  4
+#define SESS_HIGH_WATER  (256 * 1024)
+#define SESS_READ_CHUNK  (32 * 1024)
+#define SESS_CLIENT_READ (128 * 1024)
+#define SESS_MAX_PIPES   64
+#define SESS_MAX_EXTRA   4
 /* An out pipe whose data nobody asked for: read and dropped. */
 #define SESS_NO_CHANNEL UINT32_MAX
 
@@ -40,6 +41,8 @@ struct bytes {
 };
 void bytes_append(struct bytes *b, const void *p, size_t n);
 void bytes_consume(struct bytes *b, size_t n);
+/* Room for n more bytes at data + len (the caller fills it and adds to len). */
+void bytes_reserve(struct bytes *b, size_t n);
 size_t bytes_avail(const struct bytes *b);
 void bytes_clear(struct bytes *b);
 

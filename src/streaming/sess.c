@@ -36,6 +36,17 @@ void bytes_consume(struct bytes *b, size_t n) {
                 b->off = b->len = 0;
 }
 
+void bytes_reserve(struct bytes *b, size_t n) {
+        if (b->off && b->off == b->len)
+                b->off = b->len = 0;
+        if (b->off > b->cap / 2) {
+                memmove(b->data, b->data + b->off, b->len - b->off);
+                b->len -= b->off;
+                b->off = 0;
+        }
+        b->data = xgrow(b->data, &b->cap, b->len + n, 1);
+}
+
 size_t bytes_avail(const struct bytes *b) {
         return b->len - b->off;
 }
@@ -246,15 +257,16 @@ static bool flush_client(struct sess *s) {
 /* Reads what the client sent and hands it to the protocol; false when the session
  * must end (the client closed, or broke the protocol). */
 static bool read_client(struct sess *s) {
-        uint8_t buf[SESS_READ_CHUNK];
-        ssize_t r = link_recv(s->link, buf, sizeof(buf));
+        /* Straight into the input buffer: big reads (a port-forward upload), no copy. */
+        bytes_reserve(&s->in, SESS_CLIENT_READ);
+        ssize_t r = link_recv(s->link, s->in.data + s->in.len, SESS_CLIENT_READ);
         if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
                 return true;
         if (r <= 0) {
                 s->is_client_eof = true;
                 return false;
         }
-        bytes_append(&s->in, buf, (size_t) r);
+        s->in.len += (size_t) r;
         struct cric_error *err = NULL;
         if (s->proto->feed(s, &err) < 0) {
                 log_info("%s: %s", s->what, err ? err->msg : "protocol error");
