@@ -50,19 +50,6 @@ static const char *const pf_protocols[] = {"v4.channel.k8s.io", NULL};
 
 /* ---- shared helpers ---- */
 
-static int64_t now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int poll_left(int64_t deadline) {
-        if (!deadline)
-                return -1;
-        int64_t left = deadline - now_ms();
-        return left <= 0 ? 0 : (int) (left > 60000 ? 60000 : left);
-}
-
 /* Blocks sigs in this thread (and the threads it starts later) and returns a signalfd
  * that reads them. SIGPIPE is ignored: a reader that goes away is an EPIPE. */
 static int signals_take(const int *sigs, size_t n, struct cric_error **err) {
@@ -338,10 +325,10 @@ static int rc_pump(struct rc *rc, struct cric_error **err) {
                         p[0].events |= POLLOUT;
                 if (rc->has_stdin && !rc->is_stdin_eof && cli_ws_pending(rc->ws) < CLI_WS_HIGH_WATER)
                         p[2] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
-                int r = poll(p, 3, poll_left(rc->deadline_ms));
+                int r = poll(p, 3, cli_poll_left(rc->deadline_ms));
                 if (r < 0 && errno != EINTR)
                         return cric_error_errno(err, CRIC_E_INTERNAL, errno, "poll");
-                if (rc->deadline_ms && now_ms() >= rc->deadline_ms)
+                if (rc->deadline_ms && cli_now_ms() >= rc->deadline_ms)
                         return cric_error_set(err, CRIC_E_TIMEOUT, "timed out after %lld s: the session is closed",
                                               (long long) (rc->timeout_ms / 1000));
                 if (r <= 0)
@@ -384,7 +371,7 @@ static int rc_run(const char *url, const struct rc_opts *o, int sig_fd, int64_t 
                 .is_tty = o->is_tty,
                 .is_v5 = !strcmp(cli_ws_protocol(ws), rc_protocols[0]),
                 .timeout_ms = o->timeout_ms,
-                .deadline_ms = o->timeout_ms > 0 ? now_ms() + o->timeout_ms : 0,
+                .deadline_ms = o->timeout_ms > 0 ? cli_now_ms() + o->timeout_ms : 0,
         };
         CLEANUP(term_restorep) struct term t = {.fd = -1};
         if (o->is_tty && term_make_raw(&t, STDIN_FILENO, err) < 0)
@@ -613,7 +600,7 @@ static int pf_event(struct pf_sess *s, const struct cli_ws_event *ev, struct cri
         if (n > 0 && ev->channel == 0 && write_all(s->c->fd, p, n, NULL) < 0)
                 s->is_done = true; /* the local side is gone */
         if (n > 0 && ev->channel == 0 && s->is_local_eof)
-                s->linger_until_ms = now_ms() + PF_LINGER_MS;
+                s->linger_until_ms = cli_now_ms() + PF_LINGER_MS;
         for (size_t i = 0; ev->channel == 1 && i < n && s->error_len < PF_ERROR_MAX; i++)
                 s->error[s->error_len++] = (char) p[i];
         return 0;
@@ -651,7 +638,7 @@ static void pf_read_local(struct pf_sess *s) {
                 return;
         }
         s->is_local_eof = true;
-        s->linger_until_ms = now_ms() + PF_LINGER_MS;
+        s->linger_until_ms = cli_now_ms() + PF_LINGER_MS;
 }
 
 static int pf_pump(struct pf_sess *s, struct cric_error **err) {
@@ -663,10 +650,10 @@ static int pf_pump(struct pf_sess *s, struct cric_error **err) {
                         p[0].events |= POLLOUT;
                 if (!s->is_local_eof && cli_ws_pending(s->ws) < CLI_WS_HIGH_WATER)
                         p[1] = (struct pollfd){.fd = s->c->fd, .events = POLLIN};
-                int r = poll(p, 2, poll_left(s->linger_until_ms));
+                int r = poll(p, 2, cli_poll_left(s->linger_until_ms));
                 if (r < 0 && errno != EINTR)
                         return cric_error_errno(err, CRIC_E_INTERNAL, errno, "poll");
-                if (s->linger_until_ms && now_ms() >= s->linger_until_ms)
+                if (s->linger_until_ms && cli_now_ms() >= s->linger_until_ms)
                         return 0;
                 if (r <= 0)
                         continue;
