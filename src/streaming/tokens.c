@@ -10,6 +10,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "streaming/internal.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -38,12 +39,6 @@ void stream_request_free(struct stream_request *r) {
 void stream_request_freep(struct stream_request **r) {
         stream_request_free(*r);
         *r = NULL;
-}
-
-static int64_t now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 struct token_cache *token_cache_new(size_t max, int64_t ttl_ms) {
@@ -110,7 +105,7 @@ int token_cache_put(struct token_cache *c, struct stream_request *req, char out[
                 stream_request_free(req);
                 return -1;
         }
-        int64_t now = now_ms();
+        int64_t now = sess_now_ms();
         pthread_mutex_lock(&c->lock);
         drop_expired(c, now);
         if (c->n >= c->max) {
@@ -142,7 +137,7 @@ struct stream_request *token_cache_take(struct token_cache *c, const char *token
                 return NULL;
         struct stream_request *req = NULL;
         pthread_mutex_lock(&c->lock);
-        drop_expired(c, now_ms());
+        drop_expired(c, sess_now_ms());
         for (size_t i = 0; i < c->n; i++) {
                 if (same_token(c->tokens[i].value, token)) {
                         req = c->tokens[i].req;
