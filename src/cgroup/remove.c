@@ -11,6 +11,7 @@
 
 #include "cgroup/internal.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/xalloc.h"
 
 #define REMOVE_TIMEOUT_MS 2000
@@ -46,12 +47,6 @@ static int rmdir_tree(int parent_fd, const char *name) {
         return r;
 }
 
-static uint64_t now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
 static int remove_dir(const char *path, unsigned timeout_ms, struct cric_error **err) {
         AUTOFREE char *parent = xstrdup(path);
         char *slash = strrchr(parent, '/');
@@ -65,12 +60,12 @@ static int remove_dir(const char *path, unsigned timeout_ms, struct cric_error *
                         return 0;
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "remove cgroup %s: open %s", path, parent);
         }
-        uint64_t deadline = now_ms() + timeout_ms;
+        int64_t deadline = clock_mono_ms() + timeout_ms;
         for (;;) {
                 int r = rmdir_tree(pfd, name);
                 if (r == 0)
                         return 0;
-                if (r != -EBUSY || now_ms() >= deadline)
+                if (r != -EBUSY || clock_mono_ms() >= deadline)
                         return cric_error_errno(err, r == -EBUSY ? CRIC_E_TIMEOUT : CRIC_E_INTERNAL, -r,
                                                 "remove cgroup %s", path);
                 struct timespec step = {.tv_nsec = RETRY_STEP_MS * 1000000L};

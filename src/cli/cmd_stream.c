@@ -30,6 +30,7 @@
 #include "cri.pb-c.h"
 #include "streaming/ws.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -325,10 +326,10 @@ static int rc_pump(struct rc *rc, struct cric_error **err) {
                         p[0].events |= POLLOUT;
                 if (rc->has_stdin && !rc->is_stdin_eof && cli_ws_pending(rc->ws) < CLI_WS_HIGH_WATER)
                         p[2] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
-                int r = poll(p, 3, cli_poll_left(rc->deadline_ms));
+                int r = poll(p, 3, clock_poll_left(rc->deadline_ms));
                 if (r < 0 && errno != EINTR)
                         return cric_error_errno(err, CRIC_E_INTERNAL, errno, "poll");
-                if (rc->deadline_ms && cli_now_ms() >= rc->deadline_ms)
+                if (rc->deadline_ms && clock_mono_ms() >= rc->deadline_ms)
                         return cric_error_set(err, CRIC_E_TIMEOUT, "timed out after %lld s: the session is closed",
                                               (long long) (rc->timeout_ms / 1000));
                 if (r <= 0)
@@ -371,7 +372,7 @@ static int rc_run(const char *url, const struct rc_opts *o, int sig_fd, int64_t 
                 .is_tty = o->is_tty,
                 .is_v5 = !strcmp(cli_ws_protocol(ws), rc_protocols[0]),
                 .timeout_ms = o->timeout_ms,
-                .deadline_ms = o->timeout_ms > 0 ? cli_now_ms() + o->timeout_ms : 0,
+                .deadline_ms = o->timeout_ms > 0 ? clock_mono_ms() + o->timeout_ms : 0,
         };
         CLEANUP(term_restorep) struct term t = {.fd = -1};
         if (o->is_tty && term_make_raw(&t, STDIN_FILENO, err) < 0)
@@ -600,7 +601,7 @@ static int pf_event(struct pf_sess *s, const struct cli_ws_event *ev, struct cri
         if (n > 0 && ev->channel == 0 && write_all(s->c->fd, p, n, NULL) < 0)
                 s->is_done = true; /* the local side is gone */
         if (n > 0 && ev->channel == 0 && s->is_local_eof)
-                s->linger_until_ms = cli_now_ms() + PF_LINGER_MS;
+                s->linger_until_ms = clock_mono_ms() + PF_LINGER_MS;
         for (size_t i = 0; ev->channel == 1 && i < n && s->error_len < PF_ERROR_MAX; i++)
                 s->error[s->error_len++] = (char) p[i];
         return 0;
@@ -638,7 +639,7 @@ static void pf_read_local(struct pf_sess *s) {
                 return;
         }
         s->is_local_eof = true;
-        s->linger_until_ms = cli_now_ms() + PF_LINGER_MS;
+        s->linger_until_ms = clock_mono_ms() + PF_LINGER_MS;
 }
 
 static int pf_pump(struct pf_sess *s, struct cric_error **err) {
@@ -650,10 +651,10 @@ static int pf_pump(struct pf_sess *s, struct cric_error **err) {
                         p[0].events |= POLLOUT;
                 if (!s->is_local_eof && cli_ws_pending(s->ws) < CLI_WS_HIGH_WATER)
                         p[1] = (struct pollfd){.fd = s->c->fd, .events = POLLIN};
-                int r = poll(p, 2, cli_poll_left(s->linger_until_ms));
+                int r = poll(p, 2, clock_poll_left(s->linger_until_ms));
                 if (r < 0 && errno != EINTR)
                         return cric_error_errno(err, CRIC_E_INTERNAL, errno, "poll");
-                if (s->linger_until_ms && cli_now_ms() >= s->linger_until_ms)
+                if (s->linger_until_ms && clock_mono_ms() >= s->linger_until_ms)
                         return 0;
                 if (r <= 0)
                         continue;

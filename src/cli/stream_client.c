@@ -23,6 +23,7 @@
 #include "streaming/http.h"
 #include "streaming/ws.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -80,28 +81,15 @@ static void buf_clear(struct buf *b) {
         *b = (struct buf){0};
 }
 
-int64_t cli_now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int cli_poll_left(int64_t deadline) {
-        if (!deadline)
-                return -1;
-        int64_t left = deadline - cli_now_ms();
-        return left <= 0 ? 0 : (int) (left > 60000 ? 60000 : left);
-}
-
 static int wait_fd(int fd, short events, int64_t deadline, struct cric_error **err) {
         for (;;) {
                 struct pollfd p = {.fd = fd, .events = events};
-                int r = poll(&p, 1, cli_poll_left(deadline));
+                int r = poll(&p, 1, clock_poll_left(deadline));
                 if (r < 0 && errno == EINTR)
                         continue;
                 if (r < 0)
                         return cric_error_errno(err, CRIC_E_INTERNAL, errno, "poll");
-                if (r == 0 && deadline && cli_now_ms() >= deadline)
+                if (r == 0 && deadline && clock_mono_ms() >= deadline)
                         return cric_error_set(err, CRIC_E_TIMEOUT, "timed out");
                 if (r > 0)
                         return 0;
@@ -335,7 +323,7 @@ int cli_ws_connect(const char *url, const char *const *protocols, int64_t timeou
         struct url u = {0};
         if (url_parse(url, &u, err) < 0)
                 return -1;
-        int64_t deadline = timeout_ms > 0 ? cli_now_ms() + timeout_ms : 0;
+        int64_t deadline = timeout_ms > 0 ? clock_mono_ms() + timeout_ms : 0;
         CLEANUP(cli_ws_freep) struct cli_ws *w = xzalloc(sizeof(*w));
         w->fd = dial(&u, deadline, err);
         int r = w->fd < 0 ? -1 : handshake(w, &u, protocols, deadline, err);
@@ -423,7 +411,7 @@ int cli_ws_flush(struct cli_ws *w, struct cric_error **err) {
 }
 
 void cli_ws_flush_wait(struct cli_ws *w, int64_t timeout_ms) {
-        int64_t deadline = cli_now_ms() + timeout_ms;
+        int64_t deadline = clock_mono_ms() + timeout_ms;
         while (buf_avail(&w->out) > 0) {
                 if (cli_ws_flush(w, NULL) < 0 ||
                     (buf_avail(&w->out) > 0 && wait_fd(w->fd, POLLOUT, deadline, NULL) < 0))

@@ -47,10 +47,6 @@ struct cli_ws_event {
  * CRIC_E_INVALID (bad URL), CRIC_E_UNIMPLEMENTED (https), CRIC_E_UNAVAILABLE (cannot
  * connect), CRIC_E_TIMEOUT, CRIC_E_INTERNAL (a refused or broken upgrade: the message
  * holds the server's status line and body). Thread-safe (no shared state). */
-/* CLOCK_MONOTONIC in milliseconds; what is left of deadline (0: none) as a poll()
- * timeout, -1 when there is none, at most a minute. */
-int64_t cli_now_ms(void);
-int cli_poll_left(int64_t deadline);
 
 int cli_ws_connect(const char *url, const char *const *protocols, int64_t timeout_ms, struct cli_ws **ret,
                    struct cric_error **err);

@@ -202,8 +202,6 @@ int registry_token_get(struct registry_client *c, const char *realm, const char 
                        bool is_fresh, char **ret_token, bool *ret_is_transient, struct cric_error **err);
 void registry_token_cache_clear(struct registry_client *c);
 
-int64_t registry_now_ms(void);
-
 /* ---- one logical request with auth, scheme fallback and retries, registry_request.c ---- */
 
 struct registry_call {

@@ -7,17 +7,12 @@
 
 #include "image/registry_internal.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
 #define MAX_CACHED_TOKENS 64
 #define MAX_TOKEN_REPLY   (1 << 20)
-
-int64_t registry_now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void entry_clear(struct registry_token_entry *e) {
         free(e->realm);
@@ -41,7 +36,7 @@ static void cache_remove_locked(struct registry_client *c, size_t i) {
 
 static char *cache_lookup(struct registry_client *c, const char *realm, const char *service, const char *scope) {
         char *token = NULL;
-        int64_t now = registry_now_ms();
+        int64_t now = clock_mono_ms();
         pthread_mutex_lock(&c->lock);
         for (size_t i = 0; i < c->n_tokens; i++) {
                 if (!entry_is(&c->tokens[i], realm, service, scope))
@@ -58,7 +53,7 @@ static char *cache_lookup(struct registry_client *c, const char *realm, const ch
 
 static void cache_store(struct registry_client *c, const char *realm, const char *service, const char *scope,
                         const char *token, long expires_in_s) {
-        int64_t now = registry_now_ms();
+        int64_t now = clock_mono_ms();
         /* Renew a little early so a token does not expire on its way to the registry. */
         int64_t margin = expires_in_s >= 20 ? 5000 : (int64_t) expires_in_s * 250;
         pthread_mutex_lock(&c->lock);

@@ -21,6 +21,7 @@
 
 #include "util/base64.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -39,12 +40,6 @@
 #define EXEC_GRACE_S 30
 
 extern char **environ;
-
-static long now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 static void push_opt(char ***argv, const char *name, const char *value) {
         if (!value)
@@ -133,9 +128,9 @@ static int spawn_monitor(char *const *argv, int sync_fd, int exe_fd, const char 
 static char *read_report(int fd, unsigned timeout_ms, struct cric_error **err) {
         size_t cap = 256, len = 0;
         AUTOFREE char *buf = xmalloc(cap);
-        long deadline = now_ms() + (timeout_ms ? timeout_ms : CREATE_TIMEOUT_MS);
+        long deadline = clock_mono_ms() + (timeout_ms ? timeout_ms : CREATE_TIMEOUT_MS);
         for (;;) {
-                long left = deadline - now_ms();
+                long left = deadline - clock_mono_ms();
                 if (left <= 0) {
                         cric_error_set(err, CRIC_E_TIMEOUT, "no report from the monitor in %u ms",
                                        timeout_ms ? timeout_ms : CREATE_TIMEOUT_MS);
@@ -331,14 +326,14 @@ int monitor_read_exit_file(const char *exit_dir, const char *id, struct monitor_
 
 /* Waits until the monitor has read everything in the fifo (FIONREAD on our end). */
 static int wait_drained(int fd, const char *id, struct cric_error **err) {
-        long deadline = now_ms() + CTL_ACK_TIMEOUT_MS;
+        long deadline = clock_mono_ms() + CTL_ACK_TIMEOUT_MS;
         for (;;) {
                 int pending = 0;
                 if (ioctl(fd, FIONREAD, &pending) < 0)
                         return cric_error_errno(err, CRIC_E_INTERNAL, errno, "control fifo of %s", id);
                 if (pending == 0)
                         return 0;
-                if (now_ms() >= deadline)
+                if (clock_mono_ms() >= deadline)
                         return cric_error_set(err, CRIC_E_TIMEOUT, "the monitor of %s does not read its control fifo",
                                               id);
                 struct timespec ts = {0, 2 * 1000 * 1000};

@@ -15,6 +15,7 @@
 
 #include "monitor/internal.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -56,12 +57,6 @@ struct exec_run {
         bool is_timed_out;
         int status;
 };
-
-static long now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* Keeps the first MONITOR_EXEC_OUTPUT_MAX bytes; the rest is read and dropped. */
 static void drain(int *fd, struct capture *c) {
@@ -126,8 +121,8 @@ static void kill_at_deadline(const char *pid_file, struct exec_run *x) {
                 kill(pid, SIGKILL);
         else
                 cric_error_freep(&err);
-        long deadline = now_ms() + EXEC_KILL_GRACE_MS;
-        while (now_ms() < deadline) {
+        long deadline = clock_mono_ms() + EXEC_KILL_GRACE_MS;
+        while (clock_mono_ms() < deadline) {
                 if (waitpid(x->runtime_pid, &x->status, WNOHANG) == x->runtime_pid)
                         return;
                 drain(&x->fds[0], &x->out[0]);
@@ -143,11 +138,11 @@ static void kill_at_deadline(const char *pid_file, struct exec_run *x) {
 /* Collects output until the runtime exits or the deadline passes. */
 static void wait_exec(const struct monitor_args *a, const char *pid_file, struct exec_run *x) {
         AUTOCLOSE int pidfd = (int) syscall(SYS_pidfd_open, x->runtime_pid, 0);
-        long deadline = a->timeout_s ? now_ms() + (long) a->timeout_s * 1000 : 0;
+        long deadline = a->timeout_s ? clock_mono_ms() + (long) a->timeout_s * 1000 : 0;
         for (;;) {
                 int wait_ms = pidfd >= 0 ? -1 : 50;
                 if (deadline) {
-                        long left = deadline - now_ms();
+                        long left = deadline - clock_mono_ms();
                         if (left <= 0) {
                                 kill_at_deadline(pid_file, x);
                                 break;

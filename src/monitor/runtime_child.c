@@ -22,6 +22,7 @@
 
 #include "monitor/internal.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -141,12 +142,6 @@ static void collect_from(struct collect *c, int *fd) {
         }
 }
 
-static long now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* Waits for the runtime to exit while reading its output from fds (non-blocking, at
  * most 3). A pidfd wakes us at its exit; without one we look every 50 ms. */
 static int wait_runtime(pid_t pid, const int *fds, size_t n_fds, struct collect *c, int *ret_status) {
@@ -154,7 +149,7 @@ static int wait_runtime(pid_t pid, const int *fds, size_t n_fds, struct collect 
         int watch[3] = {-1, -1, -1};
         for (size_t i = 0; i < n_fds && i < 3; i++)
                 watch[i] = fds[i];
-        long deadline = now_ms() + CREATE_TIMEOUT_MS;
+        long deadline = clock_mono_ms() + CREATE_TIMEOUT_MS;
         for (;;) {
                 struct pollfd p[4] = {{.fd = pidfd, .events = POLLIN}};
                 for (size_t i = 0; i < 3; i++)
@@ -175,7 +170,7 @@ static int wait_runtime(pid_t pid, const int *fds, size_t n_fds, struct collect 
                 }
                 if (w < 0 && errno != EINTR)
                         break;
-                if (now_ms() >= deadline) {
+                if (clock_mono_ms() >= deadline) {
                         log_warn("runtime create still running after %d s, killing it", CREATE_TIMEOUT_MS / 1000);
                         break;
                 }

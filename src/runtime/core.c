@@ -12,6 +12,7 @@
 #include "runtime/internal.h"
 #include "store/store.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/strv.h"
@@ -35,12 +36,6 @@ int64_t runtime_now_ns(void) {
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
         return (int64_t) now.tv_sec * 1000000000LL + now.tv_nsec;
-}
-
-int64_t runtime_mono_ms(void) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
 struct cric_config *runtime_config(struct runtime *rt) {

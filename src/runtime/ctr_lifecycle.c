@@ -10,6 +10,7 @@
 #include "runtime/internal.h"
 #include "store/store.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/rm.h"
 #include "util/xalloc.h"
@@ -85,7 +86,7 @@ void ctr_check_exit(struct runtime *rt, struct container *c, bool is_monitor_gon
 bool ctr_wait_exit(struct runtime *rt, struct container *c, int64_t deadline_ms) {
         struct timespec ts = {.tv_sec = deadline_ms / 1000, .tv_nsec = (deadline_ms % 1000) * 1000000};
         pthread_mutex_lock(&rt->lock);
-        while (c->state != CONTAINER_EXITED && runtime_mono_ms() < deadline_ms)
+        while (c->state != CONTAINER_EXITED && clock_mono_ms() < deadline_ms)
                 pthread_cond_timedwait(&rt->exited, &rt->lock, &ts);
         bool exited = c->state == CONTAINER_EXITED;
         pthread_mutex_unlock(&rt->lock);
@@ -260,10 +261,10 @@ int infra_start(struct runtime *rt, const char *pod_id, const char *bundle, cons
 /* Waits up to timeout_ms for the exit file of id. */
 static bool wait_exit_file(struct runtime *rt, const char *id, long timeout_ms) {
         AUTOFREE char *path = xasprintf("%s/%s", rt->exits_dir, id);
-        int64_t deadline = runtime_mono_ms() + timeout_ms;
+        int64_t deadline = clock_mono_ms() + timeout_ms;
         long delay_us = 500;
         while (access(path, F_OK) < 0) {
-                if (runtime_mono_ms() >= deadline)
+                if (clock_mono_ms() >= deadline)
                         return false;
                 usleep((useconds_t) delay_us);
                 if (delay_us < 20000)

@@ -20,6 +20,7 @@
 
 #include "runtime/internal.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -68,7 +69,7 @@ static int send_signal(struct runtime *rt, struct oci_runtime *oci, struct conta
                 if (oci_runtime_kill(oci, c->info.id, sig, all, &e) == 0)
                         return 0;
                 /* Its monitor reports an exit within moments of the process ending. */
-                if (ctr_wait_exit(rt, c, runtime_mono_ms() + KILL_RETRY_MS))
+                if (ctr_wait_exit(rt, c, clock_mono_ms() + KILL_RETRY_MS))
                         return 0;
                 if (e->kind == CRIC_E_NOT_FOUND || i == KILL_TRIES)
                         break;
@@ -112,7 +113,7 @@ static void watch_once(struct runtime *rt, struct oci_runtime *oci, struct conta
 /* The grace period: true when the container exited within it. */
 static bool stop_gracefully(struct runtime *rt, struct oci_runtime *oci, struct container *c, int64_t timeout_s) {
         int sig = c->info.stop_signal > 0 ? c->info.stop_signal : SIGTERM;
-        int64_t deadline = runtime_mono_ms() + (timeout_s > INT32_MAX / 1000 ? INT32_MAX : timeout_s * 1000);
+        int64_t deadline = clock_mono_ms() + (timeout_s > INT32_MAX / 1000 ? INT32_MAX : timeout_s * 1000);
         struct watch w = {0};
         pthread_mutex_lock(&c->op_lock);
         bool has_exe = c->info.pid > 0 && exe_of(c->info.pid, &w.exe);
@@ -123,10 +124,10 @@ static bool stop_gracefully(struct runtime *rt, struct oci_runtime *oci, struct 
         }
         pthread_mutex_unlock(&c->op_lock);
         while (w.for_handler || w.for_exec) {
-                int64_t next = runtime_mono_ms() + HANDLER_POLL_MS;
+                int64_t next = clock_mono_ms() + HANDLER_POLL_MS;
                 if (ctr_wait_exit(rt, c, next < deadline ? next : deadline))
                         return true;
-                if (runtime_mono_ms() >= deadline)
+                if (clock_mono_ms() >= deadline)
                         return false;
                 watch_once(rt, oci, c, sig, &w);
         }
@@ -157,7 +158,7 @@ int ctr_stop(struct runtime *rt, struct container *c, int64_t timeout_s, struct 
         if (r < 0) {
                 /* The runtime no longer knows it: the process is gone, and its monitor
                  * reports the exit, unless the monitor is gone too. */
-                if (e->kind == CRIC_E_NOT_FOUND && (ctr_wait_exit(rt, c, runtime_mono_ms() + 2000) ||
+                if (e->kind == CRIC_E_NOT_FOUND && (ctr_wait_exit(rt, c, clock_mono_ms() + 2000) ||
                                                     !rt->be.monitor_is_alive(rt->be.data, c->info.monitor_pid))) {
                         ctr_check_exit(rt, c, true);
                         return 0;
@@ -165,7 +166,7 @@ int ctr_stop(struct runtime *rt, struct container *c, int64_t timeout_s, struct 
                 return cric_error_set(err, e->kind == CRIC_E_NOT_FOUND ? CRIC_E_INTERNAL : e->kind,
                                       "stop container %s: kill: %s", id, e->msg);
         }
-        if (!ctr_wait_exit(rt, c, runtime_mono_ms() + KILL_WAIT_MS))
+        if (!ctr_wait_exit(rt, c, clock_mono_ms() + KILL_WAIT_MS))
                 return cric_error_set(err, CRIC_E_TIMEOUT, "container %s was killed but had not exited after %ds", id,
                                       KILL_WAIT_MS / 1000);
         log_info("container %s stopped", id);

@@ -16,6 +16,7 @@
 #include "network/netns.h"
 #include "runtime/internal.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -91,12 +92,12 @@ static bool read_events(struct runtime *rt, int fd) {
 static void *watch_main(void *arg) {
         struct runtime *rt = arg;
         struct exit_watch *w = rt->watch;
-        int64_t next_sweep = runtime_mono_ms() + SWEEP_MS;
+        int64_t next_sweep = clock_mono_ms() + SWEEP_MS;
         for (;;) {
                 struct pollfd fds[3] = {{.fd = w->stop_fd, .events = POLLIN},
                                         {.fd = rt->host_changes_fd, .events = POLLIN},
                                         {.fd = w->inotify_fd, .events = POLLIN}};
-                int64_t wait = next_sweep - runtime_mono_ms();
+                int64_t wait = next_sweep - clock_mono_ms();
                 int r = poll(fds, w->inotify_fd >= 0 ? 3 : 2, wait < 0 ? 0 : (int) wait);
                 if (r < 0 && errno != EINTR) {
                         log_error("exit watch: poll: %s", strerror(errno));
@@ -112,11 +113,11 @@ static void *watch_main(void *arg) {
                         close(w->inotify_fd);
                         w->inotify_fd = -1;
                 }
-                if (runtime_mono_ms() >= next_sweep) {
+                if (clock_mono_ms() >= next_sweep) {
                         if (w->inotify_fd < 0) /* no events: look at the exit files */
                                 check_all(rt, false);
                         check_all(rt, true);
-                        next_sweep = runtime_mono_ms() + SWEEP_MS;
+                        next_sweep = clock_mono_ms() + SWEEP_MS;
                 }
         }
         return NULL;

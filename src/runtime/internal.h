@@ -115,7 +115,6 @@ struct runtime {
 /* ---- core.c ---- */
 void runtime_new_id(char out[65]);
 int64_t runtime_now_ns(void);
-int64_t runtime_mono_ms(void);
 /* The configuration snapshot for one call (config_unref it). */
 struct cric_config *runtime_config(struct runtime *rt);
 void persist_begin(struct runtime *rt); /* holds rt->lock; returns holding rt->persist only */

@@ -11,6 +11,7 @@
 #include "runtime/internal.h"
 #include "store/store.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -263,12 +264,12 @@ static int attach_network(struct runtime *rt, const struct pod_config *c, struct
                 .dns = c->dns ? &dns : NULL,
         };
         struct cni_result *res = NULL;
-        int64_t start = runtime_mono_ms();
+        int64_t start = clock_mono_ms();
         if (cni_manager_add(rt->cni, &a, &res, err) < 0)
                 return -1;
         keep_ips(p, res);
         AUTOFREE char *ips = strv_join(p->ips, ", ");
-        log_info("pod %s: network attached in %lld ms, IPs %s", p->info.id, (long long) (runtime_mono_ms() - start),
+        log_info("pod %s: network attached in %lld ms, IPs %s", p->info.id, (long long) (clock_mono_ms() - start),
                  *ips ? ips : "none");
         cni_result_free(res);
         return 0;
@@ -280,10 +281,10 @@ static int detach_network(struct runtime *rt, const char *id, struct cric_error 
                 return 0;
         AUTOFREE char *netns = netns_pin_path(rt->ns_dir, NETNS_NET, id);
         struct cni_attachment a = {.container_id = id, .netns = access(netns, F_OK) == 0 ? netns : NULL};
-        int64_t start = runtime_mono_ms();
+        int64_t start = clock_mono_ms();
         if (cni_manager_del(rt->cni, &a, err) < 0)
                 return cric_error_prefix(err, "detach the network of pod %s", id);
-        log_info("pod %s: network detached in %lld ms", id, (long long) (runtime_mono_ms() - start));
+        log_info("pod %s: network detached in %lld ms", id, (long long) (clock_mono_ms() - start));
         return 0;
 }
 

@@ -5,6 +5,7 @@
 #include "network/netns.h"
 #include "runtime/internal.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -20,7 +21,7 @@ void host_ips_changed(struct runtime *rt) {
 
 static char **host_ips_copy(struct runtime *rt) {
         pthread_mutex_lock(&rt->host_lock);
-        int64_t now = runtime_mono_ms();
+        int64_t now = clock_mono_ms();
         bool is_expired = rt->host_changes_fd < 0 && now - rt->host_ips_at_ms >= HOST_IPS_TTL_MS;
         if (!rt->host_ips || rt->is_host_ips_stale || is_expired) {
                 char **ips = NULL;

@@ -9,6 +9,7 @@
 #include "runtime/internal.h"
 #include "storage/storage.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -51,7 +52,7 @@ static bool read_cgroup(struct runtime *rt, const char *cgroup, struct cgroup_st
 void usage_of_container(struct runtime *rt, const struct container_view *v, struct runtime_usage *ret) {
         struct container *c = (struct container *) v->info;
         const struct container_info *i = v->info;
-        int64_t now = runtime_mono_ms();
+        int64_t now = clock_mono_ms();
         pthread_mutex_lock(&rt->usage_lock);
         bool is_fresh = c->usage.has_last && now - c->usage.last_mono_ms < REUSE_MS &&
                         (v->state != CONTAINER_EXITED || !c->usage.last.has_cgroup);

@@ -20,6 +20,7 @@
 #include "streaming/tokens.h"
 #include "streaming/ws.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -85,7 +86,7 @@ static void respond(struct link *fd, int status, const char *reason, const char 
 static int read_head(struct link *fd, struct http_head *h, struct bytes *rest) {
         char buf[HTTP_HEAD_MAX + 1];
         size_t len = 0;
-        int64_t deadline = sess_now_ms() + HEAD_WAIT_MS;
+        int64_t deadline = clock_mono_ms() + HEAD_WAIT_MS;
         for (;;) {
                 struct cric_error *err = NULL;
                 ssize_t n = http_parse_request(buf, len, h, &err);
@@ -100,7 +101,7 @@ static int read_head(struct link *fd, struct http_head *h, struct bytes *rest) {
                         cric_error_free(err);
                         return -1;
                 }
-                int64_t left = deadline - sess_now_ms();
+                int64_t left = deadline - clock_mono_ms();
                 struct pollfd p = {.fd = fd->fd, .events = POLLIN};
                 if (!link_pending(fd) && (left <= 0 || poll(&p, 1, (int) left) <= 0))
                         return -1; /* silent client: just close */

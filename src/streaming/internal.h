@@ -141,7 +141,6 @@ void sess_deliver_eof(struct sess *s, uint32_t ch);
 /* Sends a whole message on ch (ignores flow control: small control messages only). */
 void sess_send(struct sess *s, uint32_t ch, const void *buf, size_t len);
 void sess_finish(struct sess *s);
-int64_t sess_now_ms(void);
 
 /* The protocols. */
 extern const struct sess_proto proto_ws;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "streaming/internal.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -29,14 +30,14 @@ int link_accept_tls(struct link *l, SSL_CTX *ctx, int timeout_ms, struct cric_er
         l->ssl = SSL_new(ctx);
         if (!l->ssl || SSL_set_fd(l->ssl, l->fd) != 1)
                 return cric_error_set(err, CRIC_E_INTERNAL, "TLS: cannot set up the connection");
-        int64_t deadline = sess_now_ms() + timeout_ms;
+        int64_t deadline = clock_mono_ms() + timeout_ms;
         for (;;) {
                 int r = SSL_accept(l->ssl);
                 if (r == 1)
                         return 0;
                 int e = SSL_get_error(l->ssl, r);
                 short events = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
-                int64_t left = deadline - sess_now_ms();
+                int64_t left = deadline - clock_mono_ms();
                 struct pollfd p = {.fd = l->fd, .events = events};
                 if (events && left > 0 && poll(&p, 1, (int) left) > 0)
                         continue;

@@ -14,6 +14,7 @@
 #include "runtime/runtime.h"
 #include "streaming/internal.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strv.h"
@@ -281,7 +282,7 @@ static void on_extra(struct sess *s, int fd) {
                 return;
         sess_remove_extra(s, fd);
         r->is_exited = true;
-        r->drain_until_ms = sess_now_ms() + DRAIN_MS;
+        r->drain_until_ms = clock_mono_ms() + DRAIN_MS;
         s->deadline_ms = r->drain_until_ms;
         if (runtime_exec_wait(r->exec, &r->exit_code, &r->start_err) < 0)
                 log_info("%s: %s", s->what, r->start_err->msg);
@@ -299,7 +300,7 @@ static void on_tick(struct sess *s) {
         if (r->is_complete)
                 return;
         if (!r->is_started) {
-                if (s->deadline_ms && sess_now_ms() >= s->deadline_ms) {
+                if (s->deadline_ms && clock_mono_ms() >= s->deadline_ms) {
                         struct cric_error *err = NULL;
                         cric_error_set(&err, CRIC_E_TIMEOUT, "the client did not open the streams it asked for");
                         log_info("%s: %s", s->what, err->msg);
@@ -309,7 +310,7 @@ static void on_tick(struct sess *s) {
                 return;
         }
         if (r->exec) {
-                if (r->is_exited && (outputs_done(s) || sess_now_ms() >= r->drain_until_ms))
+                if (r->is_exited && (outputs_done(s) || clock_mono_ms() >= r->drain_until_ms))
                         complete(s, r->exit_code, r->start_err);
         } else if (outputs_done(s)) { /* attach: the monitor closes us once the container has exited */
                 complete(s, 0, NULL);
@@ -352,7 +353,7 @@ int remotecommand_init(struct sess *s, struct cric_error **err) {
         s->app = &remotecommand_app;
         s->app_data = r;
         if (!s->is_websocket) {
-                s->deadline_ms = sess_now_ms() + STREAMS_WAIT_MS;
+                s->deadline_ms = clock_mono_ms() + STREAMS_WAIT_MS;
                 return 0;
         }
         for (int i = 0; i < R_MAX; i++) {

@@ -10,6 +10,7 @@
 #include "monitor/protocol.h"
 #include "streaming/link.h"
 #include "streaming/internal.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -54,12 +55,6 @@ size_t bytes_avail(const struct bytes *b) {
 void bytes_clear(struct bytes *b) {
         free(b->data);
         *b = (struct bytes){0};
-}
-
-int64_t sess_now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static struct pipe *add_pipe(struct sess *s, int fd, uint32_t ch, bool is_out) {
@@ -311,7 +306,7 @@ static void build_poll_set(struct sess *s, struct poll_set *ps) {
 static int poll_timeout(const struct sess *s, int64_t last_activity) {
         if (link_pending(s->link) && !s->is_client_eof && !s->is_finishing)
                 return 0; /* TLS holds bytes the socket will not announce again */
-        int64_t now = sess_now_ms(), until = -1;
+        int64_t now = clock_mono_ms(), until = -1;
         if (s->idle_timeout_ms > 0)
                 until = last_activity + s->idle_timeout_ms;
         if (s->deadline_ms > 0 && (until < 0 || s->deadline_ms < until))
@@ -349,7 +344,7 @@ static bool run_once(struct sess *s, int64_t *last_activity) {
                 log_warn("%s: poll: %s", s->what, strerror(errno));
                 return false;
         }
-        int64_t now = sess_now_ms();
+        int64_t now = clock_mono_ms();
         if (r > 0)
                 *last_activity = now;
         short cev = r > 0 ? ps.fds[0].revents : 0;
@@ -378,7 +373,7 @@ static bool run_once(struct sess *s, int64_t *last_activity) {
 
 void sess_run(struct sess *s) {
         fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) | O_NONBLOCK);
-        int64_t last_activity = sess_now_ms();
+        int64_t last_activity = clock_mono_ms();
         if (bytes_avail(&s->in) > 0) { /* bytes that came with the upgrade request */
                 struct cric_error *err = NULL;
                 if (s->proto->feed(s, &err) < 0) {

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "streaming/internal.h"
+#include "util/clock.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -105,7 +106,7 @@ int token_cache_put(struct token_cache *c, struct stream_request *req, char out[
                 stream_request_free(req);
                 return -1;
         }
-        int64_t now = sess_now_ms();
+        int64_t now = clock_mono_ms();
         pthread_mutex_lock(&c->lock);
         drop_expired(c, now);
         if (c->n >= c->max) {
@@ -137,7 +138,7 @@ struct stream_request *token_cache_take(struct token_cache *c, const char *token
                 return NULL;
         struct stream_request *req = NULL;
         pthread_mutex_lock(&c->lock);
-        drop_expired(c, sess_now_ms());
+        drop_expired(c, clock_mono_ms());
         for (size_t i = 0; i < c->n; i++) {
                 if (same_token(c->tokens[i].value, token)) {
                         req = c->tokens[i].req;

@@ -1,3 +1,4 @@
+#include "util/clock.h"
 #include "util/spawn.h"
 
 #include <errno.h>
@@ -32,12 +33,6 @@ static void capture_add(struct capture *c, const char *data, size_t n) {
         c->buf[c->len] = '\0';
 }
 
-static long now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* Feeds stdin (then closes *in_fd) and collects stdout/stderr until both close. 0 when
  * they did, -1 with errno ETIMEDOUT at the deadline or the errno of a failed poll. */
 static int pump(int *in_fd, const char *in, size_t in_len, int out_fd, int err_fd, struct capture *out,
@@ -48,7 +43,7 @@ static int pump(int *in_fd, const char *in, size_t in_len, int out_fd, int err_f
         struct pollfd p[3] = {
                 {.fd = out_fd, .events = POLLIN}, {.fd = err_fd, .events = POLLIN}, {.fd = *in_fd, .events = POLLOUT}};
         while (p[0].fd >= 0 || p[1].fd >= 0) {
-                int wait = deadline ? (int) (deadline - now_ms()) : -1;
+                int wait = deadline ? (int) (deadline - clock_mono_ms()) : -1;
                 if (deadline && wait <= 0) {
                         errno = ETIMEDOUT;
                         return -1;
@@ -160,7 +155,7 @@ static int run_wait(char *const *argv, const struct spawn_opts *opts, const char
         close(STEAL_FD(in_r));
         size_t max = opts->max_output ? opts->max_output : 1 << 20;
         struct capture o = {.max = max}, c = {.max = max};
-        long deadline = opts->timeout_ms ? now_ms() + opts->timeout_ms : 0;
+        long deadline = opts->timeout_ms ? clock_mono_ms() + opts->timeout_ms : 0;
         int r = pump(&in_w, opts->stdin_data, opts->stdin_len, out_r, err_r, &o, &c, deadline);
         e = errno;
         AUTOFREE char *obuf = o.buf;
