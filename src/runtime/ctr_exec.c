@@ -25,6 +25,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/sealed_exe.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -146,7 +147,11 @@ static int spawn_runtime(char **argv, int cwd_fd, const int child[3], pid_t *ret
         posix_spawnattr_setsigmask(&at, &none);
         posix_spawnattr_setsigdefault(&at, &all);
         posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        int r = posix_spawn(ret, argv[0], &fa, &at, argv, environ);
+        /* from the sealed copy: the runtime then skips copying itself (util/sealed_exe.h) */
+        char exe[32];
+        AUTOCLOSE int exe_fd = sealed_exe_try(argv[0]);
+        int r = posix_spawn(ret, exe_fd >= 0 ? sealed_exe_path(exe_fd, exe, sizeof(exe)) : argv[0], &fa, &at, argv,
+                            environ);
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&at);
         if (r != 0)
@@ -285,6 +290,10 @@ static int exec_spawn(struct runtime *rt, const struct container *c, const struc
                 e->is_tty = true;
         }
         return 0;
+}
+
+void runtime_exec_expect(struct runtime *rt) {
+        cgroup_prewarm_kick(rt->prewarm);
 }
 
 int runtime_exec_start(struct runtime *rt, const char *id, char *const *argv, const struct runtime_exec_io *io,

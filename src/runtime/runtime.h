@@ -306,6 +306,10 @@ struct runtime_exec {
 
 /* Starts argv in the running container (CRIC_E_PRECONDITION when it is not), as its
  * own process runs, with the streams io asks for. */
+/* An exec into a container is coming (the Exec RPC answered, the client not connected
+ * yet): starts the kernel's wait before the runtime's cgroup move now (cgroup/prewarm.h),
+ * so that it overlaps with the client's upgrade. Never fails. */
+void runtime_exec_expect(struct runtime *rt);
 int runtime_exec_start(struct runtime *rt, const char *id, char *const *argv, const struct runtime_exec_io *io,
                        struct runtime_exec **ret, struct cric_error **err);
 /* Starting fails with CRIC_E_INTERNAL and the runtime's message when the command

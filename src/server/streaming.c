@@ -70,6 +70,7 @@ int rpc_exec(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage 
         }
         if (answer_url(ctx, q, &url, err) < 0)
                 return -1;
+        runtime_exec_expect(ctx->deps->runtime);
         Runtime__V1__ExecResponse *resp = xmalloc(sizeof(*resp));
         runtime__v1__exec_response__init(resp);
         resp->url = STEAL_PTR(url);
