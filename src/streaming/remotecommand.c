@@ -7,6 +7,7 @@
  * the error stream: from version 4 a metav1.Status (Success, or Failure with reason
  * NonZeroExitCode and the code as the cause ExitCode, which kubectl turns into "command
  * terminated with exit code N"), before that the error text alone. */
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,9 +133,11 @@ static int start_exec(struct sess *s, struct rc *r, struct cric_error **err) {
         };
         if (io.tty)
                 io.has_stdout = true; /* the terminal is read whether or not anyone listens */
+        int64_t t0 = clock_mono_ms();
         if (runtime_exec_start(s->rt, s->req->id, s->req->cmd, &io, &r->exec, err) < 0)
                 return -1;
         struct runtime_exec *e = r->exec;
+        log_debug("%s: pid %d started by the runtime in %" PRId64 " ms", s->what, (int) e->pid, clock_mono_ms() - t0);
         struct pipe *in = NULL;
         if (e->stdin_fd >= 0) {
                 in = sess_connect_in(s, r->ch[R_STDIN], e->stdin_fd);
@@ -286,6 +289,8 @@ static void on_extra(struct sess *s, int fd) {
         s->deadline_ms = r->drain_until_ms;
         if (runtime_exec_wait(r->exec, &r->exit_code, &r->start_err) < 0)
                 log_info("%s: %s", s->what, r->start_err->msg);
+        else
+                log_debug("%s: pid %d exited with %d", s->what, (int) r->exec->pid, r->exit_code);
 }
 
 static bool outputs_done(const struct sess *s) {
