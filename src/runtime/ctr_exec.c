@@ -129,7 +129,10 @@ static int make_pipes(const struct runtime_exec_io *io, struct runtime_exec *e, 
         return 0;
 }
 
-static int spawn_runtime(char **argv, int cwd_fd, const int child[3], pid_t *ret, struct cric_error **err) {
+/* Starts the runtime; *comm is what its processes are named (after the file run: the
+ * sealed copy's descriptor number when run from it). */
+static int spawn_runtime(char **argv, int cwd_fd, const int child[3], pid_t *ret, char comm[16],
+                         struct cric_error **err) {
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
         for (int i = 0; i < 3; i++) {
@@ -150,8 +153,10 @@ static int spawn_runtime(char **argv, int cwd_fd, const int child[3], pid_t *ret
         /* from the sealed copy: the runtime then skips copying itself (util/sealed_exe.h) */
         char exe[32];
         AUTOCLOSE int exe_fd = sealed_exe_try(argv[0]);
-        int r = posix_spawn(ret, exe_fd >= 0 ? sealed_exe_path(exe_fd, exe, sizeof(exe)) : argv[0], &fa, &at, argv,
-                            environ);
+        const char *path = exe_fd >= 0 ? sealed_exe_path(exe_fd, exe, sizeof(exe)) : argv[0];
+        const char *slash = strrchr(path, '/');
+        snprintf(comm, 16, "%s", slash ? slash + 1 : path);
+        int r = posix_spawn(ret, path, &fa, &at, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&at);
         if (r != 0)
@@ -173,14 +178,18 @@ static struct runtime_exec *exec_new(const char *dir) {
         return e;
 }
 
-/* Starts the runtime; with a terminal, waits for its master. */
 static pid_t read_pid(const char *pid_file);
 static char *runtime_message(const char *log_file);
 
-/* Waits for the runtime to return; CRIC_E_INTERNAL with its message when it failed. */
+/* How the runtime's processes are named: comm, the file it ran from (exactly), or a name
+ * starting with the runtime's own (runc's child renames itself "runc:[2:INIT]"). */
+struct runtime_names {
+        const char *base, *comm;
+};
+
 /* Whether pid is a zombie child of ours, inside a PID namespace below ours (NSpid has
- * more than one number), named like the runtime (comm starts with name). */
-static bool is_orphan_of_exec(const char *pid, const char *name) {
+ * more than one number), named like the runtime. */
+static bool is_orphan_of_exec(const char *pid, const struct runtime_names *name) {
         AUTOFREE char *path = xasprintf("/proc/%s/status", pid), *text = NULL;
         if (fs_read_file_optional(path, 16 * 1024, &text, NULL) <= 0 || !text)
                 return false;
@@ -195,15 +204,15 @@ static bool is_orphan_of_exec(const char *pid, const char *name) {
                 sscanf(l, "PPid:\t%ld", &ppid);
         if ((l = strstr(text, "NSpid:\t")))
                 sscanf(l, "NSpid:\t%127[^\n]", nspid);
-        return state == 'Z' && ppid == (long) getpid() && strchr(nspid, '\t') && strncmp(comm, name, strlen(name)) == 0;
+        return state == 'Z' && ppid == (long) getpid() && strchr(nspid, '\t') &&
+               (strcmp(comm, name->comm) == 0 || strncmp(comm, name->base, strlen(name->base)) == 0);
 }
 
 /* A runtime that failed to exec may leave its child, the would-be process, orphaned
  * inside the container (our child: cricd is a subreaper). Reaped here, or the container's
  * PID namespace keeps a zombie that stops its init from ever exiting. Waits a little for
  * it, as it exits right after the runtime has read its error. */
-static void reap_exec_orphans(const char *runtime_path) {
-        const char *slash = strrchr(runtime_path, '/'), *name = slash ? slash + 1 : runtime_path;
+static void reap_exec_orphans(const struct runtime_names *name) {
         for (int round = 0; round < 20; round++) {
                 bool found = false;
                 AUTOCLOSEDIR DIR *d = opendir("/proc");
@@ -219,7 +228,7 @@ static void reap_exec_orphans(const char *runtime_path) {
         }
 }
 
-static int runtime_wait(pid_t pid, int pidfd, const struct runtime_exec *e, const char *runtime_path,
+static int runtime_wait(pid_t pid, int pidfd, const struct runtime_exec *e, const struct runtime_names *names,
                         struct cric_error **err) {
         struct pollfd p = {.fd = pidfd, .events = POLLIN};
         if (poll(&p, 1, RUNTIME_WAIT_MS) <= 0)
@@ -229,7 +238,7 @@ static int runtime_wait(pid_t pid, int pidfd, const struct runtime_exec *e, cons
                 ;
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 return 0;
-        reap_exec_orphans(runtime_path);
+        reap_exec_orphans(names);
         AUTOFREE char *msg = runtime_message(e->log_file);
         return cric_error_set(err, CRIC_E_INTERNAL, "%s", msg); /* the caller names the container */
 }
@@ -238,7 +247,8 @@ static int runtime_wait(pid_t pid, int pidfd, const struct runtime_exec *e, cons
 static int run_runtime(char **argv, int dirfd, const int child[3], int listener, struct runtime_exec *e,
                        struct cric_error **err) {
         pid_t pid;
-        if (spawn_runtime(argv, dirfd, child, &pid, err) < 0)
+        char comm[16];
+        if (spawn_runtime(argv, dirfd, child, &pid, comm, err) < 0)
                 return -1;
         AUTOCLOSE int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
         if (pidfd < 0) {
@@ -249,7 +259,9 @@ static int run_runtime(char **argv, int dirfd, const int child[3], int listener,
         }
         struct cric_error *console_err = NULL;
         int tty = listener >= 0 ? console_receive(listener, pidfd, &console_err) : -1;
-        if (runtime_wait(pid, pidfd, e, argv[0], err) < 0) { /* the runtime's own message says more */
+        const char *slash = strrchr(argv[0], '/');
+        struct runtime_names names = {.base = slash ? slash + 1 : argv[0], .comm = comm};
+        if (runtime_wait(pid, pidfd, e, &names, err) < 0) { /* the runtime's own message says more */
                 cric_error_free(console_err);
                 if (tty >= 0)
                         close(tty);

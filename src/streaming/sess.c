@@ -132,22 +132,30 @@ static void pipe_close(struct pipe *p) {
         bytes_clear(&p->pending);
 }
 
+/* One write to an input pipe's backend: the bytes taken (0: it is full), or -1 when the
+ * reader is gone (the process exited), its input dropped and the pipe closed. */
+static ssize_t pipe_write(struct sess *s, struct pipe *p, const uint8_t *buf, size_t n) {
+        ssize_t w;
+        while ((w = write(p->fd, buf, n)) < 0 && errno == EINTR)
+                ;
+        if (w >= 0)
+                return w;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return 0;
+        log_debug("%s: input of channel %u dropped: %s", s->what, p->ch, strerror(errno));
+        pipe_close(p);
+        return -1;
+}
+
 /* Writes what an input pipe holds; ends it when the client ended its channel. */
 static void pipe_flush(struct sess *s, struct pipe *p) {
         while (p->fd >= 0 && bytes_avail(&p->pending) > 0) {
                 size_t n = bytes_avail(&p->pending);
                 if (p->is_packet && n > PACKET_MAX)
                         n = PACKET_MAX;
-                ssize_t w = write(p->fd, p->pending.data + p->pending.off, n);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                ssize_t w = pipe_write(s, p, p->pending.data + p->pending.off, n);
+                if (w <= 0)
                         return;
-                if (w < 0) { /* the reader is gone (process exited): drop its input */
-                        log_debug("%s: input of channel %u dropped: %s", s->what, p->ch, strerror(errno));
-                        pipe_close(p);
-                        return;
-                }
                 bytes_consume(&p->pending, (size_t) w);
         }
         if (p->fd >= 0 && p->is_eof && bytes_avail(&p->pending) == 0)
@@ -166,10 +174,18 @@ void sess_deliver(struct sess *s, uint32_t ch, const uint8_t *buf, size_t len) {
         if (p->is_packet) { /* one write per delivery keeps the client's packets whole */
                 for (size_t off = 0; off < len; off += PACKET_MAX)
                         bytes_append(&p->pending, buf + off, len - off > PACKET_MAX ? PACKET_MAX : len - off);
-        } else {
-                bytes_append(&p->pending, buf, len);
+                pipe_flush(s, p);
+                return;
         }
-        pipe_flush(s, p);
+        if (p->fd >= 0 && bytes_avail(&p->pending) == 0) { /* nothing queued: from the client's bytes, no copy */
+                ssize_t w = pipe_write(s, p, buf, len);
+                if (w < 0)
+                        return;
+                buf += w;
+                len -= (size_t) w;
+        }
+        if (len > 0)
+                bytes_append(&p->pending, buf, len);
 }
 
 void sess_deliver_eof(struct sess *s, uint32_t ch) {

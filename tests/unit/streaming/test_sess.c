@@ -5,7 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <sched.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -227,6 +230,123 @@ static void test_spdy_garbage_ends_the_session_with_goaway(void **state) {
         assert_int_equal(f.status, SPDY_GOAWAY_PROTOCOL_ERROR);
 }
 
+/* ---- input to a backend slower than the client ---- */
+
+#define SLOW_FRAMES 64
+#define SLOW_FRAME  (32 * 1024)
+
+struct slow {
+        int client;      /* the client's end of the socketpair */
+        int backend[2];  /* a pipe of one page: the session writes [1], the reader reads [0] */
+        size_t received; /* bytes the reader got, in order */
+        bool in_order;
+        bool connected;
+};
+
+static uint8_t pattern(size_t i) {
+        return (uint8_t) (i * 7 + i / 4093);
+}
+
+static void *slow_client(void *arg) {
+        struct slow *t = arg;
+        struct spdy_zlib *z = spdy_zlib_new_deflate();
+        struct spdy_buf b = {0};
+        static const char *const stdin_h[] = {"streamtype", "stdin", NULL};
+        spdy_write_syn_stream(&b, z, 1, 0, stdin_h);
+        assert_int_equal(write(t->client, b.data, b.len), (ssize_t) b.len);
+        uint8_t *frame = xmalloc(SPDY_HEAD_LEN + SLOW_FRAME);
+        for (size_t k = 0; k < SLOW_FRAMES; k++) {
+                spdy_write_data_head(frame, 1, k == SLOW_FRAMES - 1 ? SPDY_FLAG_FIN : 0, SLOW_FRAME);
+                for (size_t i = 0; i < SLOW_FRAME; i++)
+                        frame[SPDY_HEAD_LEN + i] = pattern(k * SLOW_FRAME + i);
+                for (size_t off = 0; off < SPDY_HEAD_LEN + SLOW_FRAME;) {
+                        ssize_t w = write(t->client, frame + off, SPDY_HEAD_LEN + SLOW_FRAME - off);
+                        assert_true(w > 0);
+                        off += (size_t) w;
+                }
+        }
+        free(frame);
+        spdy_buf_clear(&b);
+        spdy_zlib_free(z);
+        uint8_t sink[4096]; /* what the session answers (WINDOW_UPDATE, GOAWAY), until it closes */
+        while (read(t->client, sink, sizeof(sink)) > 0)
+                ;
+        return NULL;
+}
+
+static void *slow_reader(void *arg) {
+        struct slow *t = arg;
+        uint8_t buf[512];
+        ssize_t r;
+        t->in_order = true;
+        while ((r = read(t->backend[0], buf, sizeof(buf))) > 0) {
+                for (ssize_t i = 0; i < r; i++)
+                        t->in_order = t->in_order && buf[i] == pattern(t->received + (size_t) i);
+                t->received += (size_t) r;
+                sched_yield(); /* small reads, one at a time: the session's writes often find the pipe full */
+        }
+        return NULL;
+}
+
+static int slow_on_stream(struct sess *s, uint32_t ch, const struct spdy_header *h, size_t n) {
+        struct slow *t = s->app_data;
+        assert_string_equal(spdy_header_get(h, n, "streamtype"), "stdin");
+        assert_non_null(sess_connect_in(s, ch, t->backend[1])); /* the session owns it now */
+        t->connected = true;
+        return 0;
+}
+
+static void slow_on_tick(struct sess *s) {
+        struct slow *t = s->app_data;
+        if (t->connected && !sess_find_in(s, 1)) /* written whole and closed after the client's FIN */
+                sess_finish(s);
+}
+
+static void slow_on_abort(struct sess *s) {
+        (void) s;
+        fail_msg("the session was aborted");
+}
+
+static void test_spdy_input_reaches_a_slow_backend_whole_and_in_order(void **state) {
+        (void) state;
+        static const struct sess_app app = {
+                .on_stream = slow_on_stream,
+                .on_tick = slow_on_tick,
+                .on_abort = slow_on_abort,
+        };
+        struct slow t = {0};
+        int sv[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+        assert_int_equal(pipe2(t.backend, O_CLOEXEC), 0);
+        assert_true(fcntl(t.backend[1], F_SETPIPE_SZ, 4096) > 0);
+        t.client = sv[1];
+        pthread_t client, reader;
+        assert_int_equal(pthread_create(&client, NULL, slow_client, &t), 0);
+        assert_int_equal(pthread_create(&reader, NULL, slow_reader, &t), 0);
+        struct link l = {.fd = sv[0]};
+        struct stream_request req = {.kind = STREAM_EXEC, .id = "test"};
+        struct sess s = {.fd = sv[0],
+                         .link = &l,
+                         .version = 4,
+                         .req = &req,
+                         .app = &app,
+                         .app_data = &t,
+                         .what = xstrdup("slow backend session")};
+        s.proto = &proto_spdy;
+        proto_spdy_init(&s);
+        sess_run(&s);
+        assert_true(s.is_done);
+        s.app = NULL;
+        sess_clear(&s);
+        close(sv[0]); /* the client thread reads to EOF */
+        pthread_join(client, NULL);
+        pthread_join(reader, NULL);
+        close(sv[1]);
+        close(t.backend[0]);
+        assert_int_equal(t.received, (size_t) SLOW_FRAMES * SLOW_FRAME);
+        assert_true(t.in_order);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ws_fragments_ping_and_v5_close),
@@ -234,6 +354,7 @@ int main(void) {
                 cmocka_unit_test(test_ws_unmasked_frame_is_closed_with_1002),
                 cmocka_unit_test(test_spdy_streams_data_ping_and_goaway),
                 cmocka_unit_test(test_spdy_garbage_ends_the_session_with_goaway),
+                cmocka_unit_test(test_spdy_input_reaches_a_slow_backend_whole_and_in_order),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
