@@ -19,6 +19,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 import uuid
 
@@ -599,6 +600,43 @@ def test_portforward_spdy_connections(env, where):
     c2.send(b"still")
     assert c2.wait_data(lambda d: d.endswith(b"still")) == b"twostill"
     pf.close()
+
+
+V6_PORT = 8089
+V6_SERVER = """
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::1", %d))
+s.listen(4)
+print("listening", flush=True)
+c, _ = s.accept()
+c.sendall(b"v6 " + c.recv(100))
+c.close()
+""" % V6_PORT
+
+
+def test_portforward_spdy_falls_back_to_ipv6_localhost(env):
+    """Nothing on 127.0.0.1:PORT but a server on [::1]:PORT only (in the pod's network
+    namespace): the forwarded connection reaches it."""
+    info = json.loads(env.rt.ContainerStatus(pb.ContainerStatusRequest(container_id=env.main, verbose=True),
+                                             timeout=30).info["info"])
+    srv = subprocess.Popen(["nsenter", "--net=/proc/%d/ns/net" % info["pid"], "/usr/bin/python3", "-c", V6_SERVER],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert srv.stdout.readline() == b"listening\n", srv.stderr.read()
+        pf = ks.SpdyPortForward.open(env.pf_url(env.pod_net[0]))
+        c = pf.forward(V6_PORT)
+        c.send(b"hi")
+        assert c.read_all(20) == b"v6 hi"
+        assert c.error_text(20) == ""
+        pf.close()
+        assert srv.wait(20) == 0
+    finally:
+        if srv.poll() is None:
+            srv.kill()
+            srv.wait()
 
 
 def test_portforward_spdy_server_side_close(env):
