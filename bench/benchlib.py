@@ -6,24 +6,19 @@
 - the daemon's CNI network (Network): a bridge + portmap + loopback conflist of Debian's
   plugins with a bridge, subnet and host-local store of its own, or the harness's
   loopback-only conflist, and the removal of everything it leaves on the host,
-- small /proc readers,
-- Debian's containerd with its CRI plugin as the peer daemon (ContainerdDaemon): its
-  config, private socket/root/state, its sandbox ("pause") image, and on the way out the
-  removal of its shims and of their sockets in /run/containerd/s (only those of the shims
-  it ran: found by PID, never by what appeared in the folder meanwhile).
+- small /proc readers (those of tests/fixtures/procs.py, re-exported, and the cgroup tree),
+- Debian's containerd with its CRI plugin as the peer daemon (ContainerdDaemon, its sandbox
+  image, its installation): tests/fixtures/containerd.py, which the dev scripts and peer
+  runs of tests/fixtures use too, given the daemon's CNI network.
 
 The benchmarks are scripts in this folder; Python puts a script's folder first on
 sys.path, so they `import benchlib` as it is.
 """
-import dataclasses
-import hashlib
 import ipaddress
 import json
 import os
 import shlex
 import shutil
-import signal
-import stat
 import subprocess
 import sys
 import time
@@ -34,11 +29,13 @@ for _p in (os.path.join(REPO, "tests", "integration"), os.path.join(REPO, "tests
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-from fixtures import images  # noqa: E402
+from fixtures import containerd, images  # noqa: E402
+# the bench scripts use these as benchlib's
+from fixtures.procs import cmdline, descendants, procs_matching, unmount_below  # noqa: E402,F401
 from fixtures.registry import Registry  # noqa: E402
 
 PROG = "bench/" + os.path.basename(sys.argv[0] or "bench")
-CNI_BIN = "/usr/lib/cni"
+CNI_BIN = containerd.CNI_BIN
 CNI_VERSION = "1.0.0"
 
 
@@ -232,73 +229,7 @@ def registries_conf(work, reg):
     return conf
 
 
-# ---- processes and mounts -----------------------------------------------------------
-
-CAP_SYS_RESOURCE = 24
-
-
-def has_cap(cap):
-    with open("/proc/self/status") as f:
-        eff = next(int(line.split()[1], 16) for line in f if line.startswith("CapEff:"))
-    return bool(eff & (1 << cap))
-
-
-def procs_matching(comm_prefix, needle):
-    """PIDs whose comm starts with comm_prefix and whose command line holds needle."""
-    pids = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/comm" % name) as f:
-                if not f.read().startswith(comm_prefix):
-                    continue
-            with open("/proc/%s/cmdline" % name, "rb") as f:
-                if needle.encode() not in f.read():
-                    continue
-        except OSError:
-            continue
-        pids.append(int(name))
-    return sorted(pids)
-
-
-def cmdline(pid):
-    """The argv of pid ([] once it is gone)."""
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return [a.decode(errors="replace") for a in f.read().split(b"\0")[:-1]]
-    except OSError:
-        return []
-
-
-def descendants(pid):
-    """The PIDs below pid in the process tree, children before their own children."""
-    kids = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % name) as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        kids.setdefault(ppid, []).append(int(name))
-    out, todo = [], list(kids.get(pid, ()))
-    while todo:
-        p = todo.pop(0)
-        if p not in out:
-            out.append(p)
-            todo.extend(kids.get(p, ()))
-    return out
-
-
-def unmount_below(path):
-    """Unmounts everything mounted below path, deepest first."""
-    with open("/proc/self/mountinfo") as f:
-        points = [line.split()[4] for line in f]
-    for point in sorted((p for p in points if p.startswith(path.rstrip("/") + "/")), key=len, reverse=True):
-        subprocess.run(["umount", "-l", point], capture_output=True)
-
+# ---- processes and mounts (tests/fixtures/procs.py) ----------------------------------
 
 def cgroup_mounts():
     with open("/proc/self/mountinfo") as f:
@@ -324,84 +255,7 @@ def remove_cgroup_tree(top):
     return False
 
 
-def unix_listeners(pid):
-    """Paths of the listening unix sockets that pid holds open (its fds' socket inodes,
-    looked up in its network namespace's /proc/<pid>/net/unix)."""
-    inodes = set()
-    try:
-        fd_dir = "/proc/%d/fd" % pid
-        for fd in os.listdir(fd_dir):
-            try:
-                link = os.readlink(os.path.join(fd_dir, fd))
-            except OSError:
-                continue
-            if link.startswith("socket:["):
-                inodes.add(link[8:-1])
-        with open("/proc/%d/net/unix" % pid) as f:
-            next(f)
-            lines = [line.split() for line in f]
-    except OSError:
-        return set()
-    # Num RefCount Protocol Flags Type St Inode [Path]; flag 0x10000 is __SO_ACCEPTCON
-    return {cols[7] for cols in lines
-            if len(cols) >= 8 and cols[6] in inodes and int(cols[3], 16) & 0x10000 and cols[7].startswith("/")}
-
-
-# ---- containerd, the peer -----------------------------------------------------------
-
-SHIM_SOCKET_DIR = "/run/containerd/s"   # runc v2 shims listen here whatever the state dir
-
-CONTAINERD_CONFIG = """\
-# containerd for {prog}: everything private to {work}
-version = 2
-root = "{work}/root"
-state = "{work}/state"
-
-[grpc]
-  address = "{socket}"
-[ttrpc]
-  address = "{socket}.ttrpc"
-[debug]
-  address = ""
-  level = "{log_level}"
-[metrics]
-  address = ""
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = "{work}/opt"
-
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "{pause}"
-  stream_server_address = "127.0.0.1"
-  stream_server_port = "0"
-  netns_mounts_under_state_dir = true
-  # the sandbox's oom_score_adj is -998: lowering it needs CAP_SYS_RESOURCE, which not every
-  # machine grants root (a sandboxed CI runner may not); this keeps it >= containerd's own
-  restrict_oom_score_adj = {restrict_oom}
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        BinaryName = "{runtime}"
-        Root = "{work}/runtime-root"
-        SystemdCgroup = false
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "{cni_bin}"
-    conf_dir = "{work}/net.d"
-    max_conf_num = 1
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    config_path = "{work}/certs.d"
-"""
-
-HOSTS_TOML = """\
-server = "http://{host}"
-
-[host."http://{host}"]
-  capabilities = ["pull", "resolve"]
-"""
-
+# ---- containerd, the peer (tests/fixtures/containerd.py) ------------------------------
 
 def installed(pkg):
     r = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True)
@@ -423,150 +277,15 @@ def ensure_containerd(say):
 
 
 def pause_image(work):
-    """A busybox image whose command is a long sleep: containerd's sandbox (pause) image,
-    served as bench-pause:latest (registry name "pause")."""
-    path = os.path.join(work, "pause-layout")
-    lo = images.Layout(path)
-    layers = [images.busybox_layer()]
-    desc, facts = images.image(lo, layers, images.config(layers, label="pause", cmd=("sleep", "2000000000")))
-    lo.tag(desc, ["latest"])
-    return dataclasses.replace(facts, name="pause", repo="bench-pause", tags=["latest"], layout=path)
+    """containerd's sandbox (pause) image: a busybox whose command is a long sleep, served
+    as bench-pause:latest (registry name "pause")."""
+    return containerd.pause_image(work, "bench-pause", "pause")
 
 
-def shim_socket_of(pid):
-    """Where the runc v2 shim pid listens, from its command line (-namespace, -id,
-    -address), the way containerd 1.6 names it (runtime/v2/shim.SocketAddress):
-    /run/containerd/s/<sha256 of address/namespace/id>; None when pid is no such shim."""
-    argv = cmdline(pid)
-    flags = {argv[i]: argv[i + 1] for i in range(1, len(argv) - 1) if argv[i].startswith("-")}
-    if not all(k in flags for k in ("-namespace", "-id", "-address")):
-        return None
-    key = os.path.normpath(os.path.join(flags["-address"], flags["-namespace"], flags["-id"]))
-    return os.path.join(SHIM_SOCKET_DIR, hashlib.sha256(key.encode()).hexdigest())
-
-
-class ContainerdDaemon:
-    """Debian's containerd with its CRI plugin: private socket, root, state, config, CNI
-    conf dir (network's conflist, or the harness's loopback-only one) and registry hosts
-    (reg's, plain HTTP), all under dir; the OCI runtime binary given (io.containerd.runc.v2
-    with BinaryName, cgroupfs). start(ready) runs it; close() stops it, kills the shims
-    it started and removes their sockets.
-
-    The shims: each names our socket in its command line, which is how shims() finds
-    them; it also remembers, by PID, which sockets in /run/containerd/s each one listens
-    on (its open fds, or failing that the name containerd gives it). A shim that exits
-    cleanly removes its own socket; close() removes those of the shims it had to kill and
-    of any of ours that died without doing so, and nothing else in that shared folder:
-    other containerd instances keep their shims' sockets there too."""
+class ContainerdDaemon(containerd.Containerd):
+    """tests/fixtures/containerd.Containerd under dir with the daemon's CNI network (network's
+    conflist, or the harness's loopback-only one) and the OCI runtime binary given."""
 
     def __init__(self, dir, network, reg, pause_ref, runtime, loopback_conflist, log_level="info"):
-        self.dir, self.runtime = dir, runtime
-        self.socket = os.path.join(dir, "containerd.sock")
-        self.proc = None
-        self.log = None
-        self.shim_sockets = {}   # shim PID -> the socket paths it listened on
-        self.run_containerd_existed = os.path.exists("/run/containerd")
-        os.makedirs(os.path.join(dir, "net.d"))
-        hosts = os.path.join(dir, "certs.d", reg.host)
-        os.makedirs(hosts)
-        with open(os.path.join(hosts, "hosts.toml"), "w") as f:
-            f.write(HOSTS_TOML.format(host=reg.host))
-        if network.kind == "none":
-            with open(os.path.join(dir, "net.d", "99-cric-test-lo.conflist"), "w") as f:
-                f.write(loopback_conflist)
-        else:
-            network.install(os.path.join(dir, "net.d"))
-        self.config = os.path.join(dir, "config.toml")
-        with open(self.config, "w") as f:
-            f.write(CONTAINERD_CONFIG.format(prog=PROG, work=dir, socket=self.socket, pause=pause_ref,
-                                             runtime=runtime, cni_bin=CNI_BIN, log_level=log_level,
-                                             restrict_oom=str(not has_cap(CAP_SYS_RESOURCE)).lower()))
-        self.log_path = os.path.join(dir, "containerd.log")
-
-    def start(self, ready, timeout=30):
-        """Runs containerd and calls ready() once its socket exists, again until it
-        returns without raising (the caller's CRI check) or timeout seconds pass."""
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([shutil.which("containerd"), "--config", self.config],
-                                     stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError("containerd exited with %d: %s" % (self.proc.returncode, self.log_tail()))
-            if os.path.exists(self.socket):
-                try:
-                    ready()
-                    return
-                except Exception as e:  # noqa: BLE001 - not ready yet: ask again
-                    err = e
-            else:
-                err = "no socket yet"
-            if time.monotonic() > deadline:
-                raise RuntimeError("containerd's CRI did not get ready in %g s (%s): %s"
-                                   % (timeout, err, self.log_tail()))
-            time.sleep(0.2)
-
-    @property
-    def pid(self):
-        return self.proc.pid
-
-    def log_tail(self, n=3000):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()[-n:]
-        except OSError:
-            return ""
-
-    def shims(self):
-        """PIDs of our shims (their command line names our socket); notes their sockets."""
-        pids = procs_matching("containerd-shim", self.socket)
-        for pid in pids:
-            self._note_shim(pid)
-        return pids
-
-    def _note_shim(self, pid):
-        paths = {p for p in unix_listeners(pid) if os.path.dirname(p) == SHIM_SOCKET_DIR}
-        named = shim_socket_of(pid)
-        if named:
-            paths.add(named)
-        if paths:
-            self.shim_sockets.setdefault(pid, set()).update(paths)
-
-    def close(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.log:
-            self.log.close()
-        # shims of pods that teardown could not remove: ours name our socket. Their
-        # containers' processes go first: a killed shim would leave them to init.
-        left = self.shims()
-        for pid in left:
-            for p in descendants(pid) + [pid]:
-                try:
-                    os.kill(p, signal.SIGKILL)
-                except OSError:
-                    pass
-        deadline = time.monotonic() + 5
-        while any(os.path.exists("/proc/%d" % p) for p in left) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        unmount_below(self.dir)
-        # every shim noted is gone now (killed above, or exited before): a socket of one
-        # of them still there was left behind
-        for paths in self.shim_sockets.values():
-            for path in paths:
-                try:
-                    if stat.S_ISSOCK(os.lstat(path).st_mode):
-                        os.unlink(path)
-                except OSError:
-                    pass
-        if not self.run_containerd_existed:
-            for d in (SHIM_SOCKET_DIR, "/run/containerd"):
-                try:
-                    os.rmdir(d)   # only when empty: another containerd may have come meanwhile
-                except OSError:
-                    pass
+        conflist = loopback_conflist if network.kind == "none" else json.dumps(network.conflist, indent=2)
+        super().__init__(dir, reg, pause_ref, conflist, runtime=runtime, log_level=log_level, owner=PROG)

@@ -6,6 +6,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import cric  # noqa: E402
+import cricctl_util  # noqa: E402
 from fixtures.conftest_registry import *  # noqa: E402,F401,F403
 
 _daemons = []
@@ -20,6 +21,29 @@ def daemon():
     _daemons.remove(d)
     reports = d.cleanup()
     assert not reports, "sanitizer reports in the cricd log: %s" % reports
+
+
+@pytest.fixture(scope="module")
+def registry_daemon(registry, tmp_path_factory):
+    """A private cricd per test module that pulls from the fixture registry (plain HTTP)."""
+    d = cricctl_util.start_registry_daemon(registry, tmp_path_factory.mktemp("registry-daemon"))
+    _daemons.append(d)
+    yield d
+    _daemons.remove(d)
+    reports = d.cleanup()
+    assert not reports, "sanitizer reports in the cricd log: %s" % reports
+
+
+@pytest.fixture
+def clean(registry_daemon):
+    """registry_daemon without containers and pods when a test starts and when it ends
+    (cricctl rm/rmp -a -f)."""
+    def remove_all():
+        cricctl_util.ctl(registry_daemon, "rm", "-a", "-f")
+        cricctl_util.ctl(registry_daemon, "rmp", "-a", "-f")
+    remove_all()
+    yield registry_daemon
+    remove_all()
 
 
 @pytest.fixture

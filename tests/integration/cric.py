@@ -1,7 +1,6 @@
 """Test helpers: start a private cricd, talk to it over its socket with grpcio."""
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -9,6 +8,7 @@ import time
 
 import grpc
 
+from fixtures.procs import stop_process, unmount_below
 from fixtures.wait import wait_for  # noqa: F401  (re-exported: tests import it from here)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -126,14 +126,8 @@ class Daemon:
         if self.channel:
             self.channel.close()
             self.channel = None
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
         if self.proc:
+            stop_process(self.proc, timeout)
             self.log.close()
         return self.proc.returncode if self.proc else None
 
@@ -152,10 +146,7 @@ class Daemon:
     def unmount_all(self):
         """Pinned pod namespaces (and the private ns/ mount) outlive cricd on purpose;
         the test's own directory must not: unmount everything below it, deepest first."""
-        with open("/proc/self/mountinfo") as f:
-            points = [line.split()[4] for line in f]
-        for point in sorted((p for p in points if p.startswith(self.dir + "/")), key=len, reverse=True):
-            subprocess.run(["umount", "-l", point], capture_output=True)
+        unmount_below(self.dir)
 
     def remove_all_pods(self):
         """Removes every pod (and so every container) the daemon has: containers outlive

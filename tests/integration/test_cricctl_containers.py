@@ -12,44 +12,15 @@ import pytest
 
 import cric
 from cric import wait_for
+from cricctl_util import HEX64, create, ctl, ctr_config, new_container, new_pod, pod_config, start, write_json
 
 pytestmark = pytest.mark.usefixtures("registry")
 
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$")
 SIZE = re.compile(r"^\d+(\.\d+)?[kMGTP]?B$")
 ZERO_TIME = "0001-01-01T00:00:00Z"
-POD_NAME, POD_NS = "io.kubernetes.pod.name", "io.kubernetes.pod.namespace"
-
-# PID 1 of the container: stops on SIGTERM within a second, with a telling exit code.
-SLEEP = ["sh", "-c", "trap 'exit 42' TERM; echo started; while :; do sleep 1; done"]
 
 Image = collections.namedtuple("Image", "ref id")
-
-
-@pytest.fixture(scope="module")
-def cdaemon(registry, tmp_path_factory):
-    """One daemon for the module, pulling from the fixture registry (plain HTTP)."""
-    tmp = tmp_path_factory.mktemp("containers")
-    conf = tmp / "registries.conf"
-    conf.write_text('unqualified-search-registries = ["%s"]\n\n[[registry]]\nlocation = "%s"\ninsecure = true\n'
-                    % (registry.host, registry.host))
-    d = cric.Daemon(extra_args=["--registries-conf", str(conf)]).start()
-    try:  # the conftest hook adds the logs of the daemons it knows to failed tests
-        import conftest
-        conftest._daemons.append(d)
-    except (ImportError, AttributeError):
-        conftest = None
-    yield d
-    if conftest:
-        conftest._daemons.remove(d)
-    reports = d.cleanup()
-    assert not reports, "sanitizer reports in the cricd log: %s" % reports
-
-
-def ctl(d, *args, check=True, timeout=120):
-    """cricctl with a generous per-call timeout: creating and stopping containers may be slow on a busy host."""
-    return d.cricctl("--timeout", "60s", *args, check=check, timeout=timeout)
 
 
 def pull(d, registry, name):
@@ -59,90 +30,14 @@ def pull(d, registry, name):
 
 
 @pytest.fixture(scope="module")
-def busybox(cdaemon, registry):
-    return pull(cdaemon, registry, "busybox")
+def busybox(registry_daemon, registry):
+    return pull(registry_daemon, registry, "busybox")
 
 
 @pytest.fixture(scope="module")
-def other_image(cdaemon, registry):
+def other_image(registry_daemon, registry):
     """A second image (same rootfs, its own id) for the --image filter."""
-    return pull(cdaemon, registry, "busybox-uncompressed")
-
-
-@pytest.fixture
-def clean(cdaemon):
-    """Every test starts and ends without containers and pods."""
-    ctl(cdaemon, "rm", "-a", "-f")
-    ctl(cdaemon, "rmp", "-a", "-f")
-    yield cdaemon
-    ctl(cdaemon, "rm", "-a", "-f")
-    ctl(cdaemon, "rmp", "-a", "-f")
-
-
-def write_json(path, doc):
-    path.write_text(json.dumps(doc))
-    return str(path)
-
-
-def pod_config(tmp_path, name, namespace="default", labels=None, attempt=0, **extra):
-    logs = tmp_path / ("logs-" + name)
-    logs.mkdir(exist_ok=True)
-    cfg = {
-        "metadata": {"name": name, "namespace": namespace, "uid": "uid-" + name, "attempt": attempt},
-        "log_directory": str(logs),
-        "labels": labels or {"app": name},
-        # host network (NODE): what is tested here does not need CNI; the pod has the
-        # node's name (asking for another is refused)
-        "linux": {"security_context": {"namespace_options": {"network": 2, "pid": 1, "ipc": 0}}},
-    }
-    cfg.update(extra)
-    return write_json(tmp_path / ("pod-%s.json" % name), cfg)
-
-
-def ctr_config(tmp_path, name, image, cmd=SLEEP, pod="web", namespace="default", labels=None, attempt=0,
-               envs=None, **extra):
-    all_labels = {POD_NAME: pod, POD_NS: namespace, "app": name}
-    all_labels.update(labels or {})
-    cfg = {
-        "metadata": {"name": name, "attempt": attempt},
-        "image": {"image": image},
-        "command": cmd,
-        "envs": [{"key": k, "value": v} for k, v in (envs or {}).items()],
-        "log_path": name + ".log",
-        "labels": all_labels,
-        "annotations": {"note": name},
-        "linux": {},
-    }
-    cfg.update(extra)
-    return write_json(tmp_path / ("ctr-%s.json" % name), cfg)
-
-
-def runp(d, pod_cfg):
-    out = ctl(d, "runp", pod_cfg).stdout.strip()
-    assert HEX64.match(out), out
-    return out
-
-
-def create(d, pod_id, ctr_cfg, pod_cfg, *flags):
-    out = ctl(d, "create", *flags, pod_id, ctr_cfg, pod_cfg).stdout.strip()
-    assert HEX64.match(out), out
-    return out
-
-
-def start(d, cid):
-    assert ctl(d, "start", cid).stdout == cid + "\n"
-
-
-def new_pod(d, tmp_path, name="web", **kw):
-    cfg = pod_config(tmp_path, name, **kw)
-    return runp(d, cfg), cfg
-
-
-def new_container(d, tmp_path, pod_id, pod_cfg, name, image, is_started=True, **kw):
-    cid = create(d, pod_id, ctr_config(tmp_path, name, image, **kw), pod_cfg)
-    if is_started:
-        start(d, cid)
-    return cid
+    return pull(registry_daemon, registry, "busybox-uncompressed")
 
 
 def status(d, cid):
@@ -692,8 +587,8 @@ def test_statsp(clean, tmp_path, busybox):
 # ---- errors and usage (no container needed) ----
 
 
-def test_usage_and_argument_errors(cdaemon, tmp_path):
-    d = cdaemon
+def test_usage_and_argument_errors(registry_daemon, tmp_path):
+    d = registry_daemon
     # no arguments: the command's help, as crictl shows it
     for cmd in ("create", "run", "exec", "rm"):
         r = ctl(d, cmd)
@@ -725,8 +620,8 @@ def test_usage_and_argument_errors(cdaemon, tmp_path):
     assert r.returncode == 1 and 'invalid value "soon" for flag --timeout' in r.stderr
 
 
-def test_config_errors(cdaemon, tmp_path):
-    d = cdaemon
+def test_config_errors(registry_daemon, tmp_path):
+    d = registry_daemon
     pod_cfg = pod_config(tmp_path, "cfg")
     ctr_cfg = ctr_config(tmp_path, "cfg", "busybox")
     r = ctl(d, "create", "somepod", str(tmp_path / "missing.json"), pod_cfg, check=False)
@@ -757,8 +652,8 @@ def test_config_errors(cdaemon, tmp_path):
     assert r.returncode == 1 and "update: --memory: invalid size: '12x'" in r.stderr
 
 
-def test_not_found_errors(cdaemon):
-    d = cdaemon
+def test_not_found_errors(registry_daemon):
+    d = registry_daemon
     for args in (["inspect", "nosuchcontainer"], ["start", "nosuchcontainer"], ["logs", "nosuchcontainer"],
                  ["exec", "nosuchcontainer", "true"]):
         r = ctl(d, *args, check=False)

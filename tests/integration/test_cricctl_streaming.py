@@ -18,101 +18,27 @@ import pytest
 
 import cric
 from cric import wait_for
+from cricctl_util import argv, ctl, new_container, new_pod, start_registry_daemon
 
 pytestmark = pytest.mark.usefixtures("registry")
 
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
-POD_NAME, POD_NS = "io.kubernetes.pod.name", "io.kubernetes.pod.namespace"
+# the shell's PID 1: ends at once on SIGTERM
 SLEEP = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
 ROWS, COLS = 37, 101
 
 
 @pytest.fixture(scope="module")
-def sdaemon(registry, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("streaming")
-    conf = tmp / "registries.conf"
-    conf.write_text('unqualified-search-registries = ["%s"]\n\n[[registry]]\nlocation = "%s"\ninsecure = true\n'
-                    % (registry.host, registry.host))
-    d = cric.Daemon(extra_args=["--registries-conf", str(conf)]).start()
-    try:  # the conftest hook adds the logs of the daemons it knows to failed tests
-        import conftest
-        conftest._daemons.append(d)
-    except (ImportError, AttributeError):
-        conftest = None
-    yield d
-    if conftest:
-        conftest._daemons.remove(d)
-    reports = d.cleanup()
-    assert not reports, "sanitizer reports in the cricd log: %s" % reports
-
-
-def argv(d, *args):
-    return [cric.CRICCTL, "--runtime-endpoint", "unix://" + d.socket, "--timeout", "60s"] + list(args)
-
-
-def ctl(d, *args, check=True, timeout=120, input=None):
-    r = subprocess.run(argv(d, *args), capture_output=True, text=True, timeout=timeout, input=input)
-    if check and r.returncode != 0:
-        raise AssertionError("cricctl %s failed (%d):\n%s%s" % (" ".join(args), r.returncode, r.stdout, r.stderr))
-    return r
-
-
-@pytest.fixture(scope="module")
-def busybox(sdaemon, registry):
+def busybox(registry_daemon, registry):
     ref = registry.reference("busybox")
-    ctl(sdaemon, "pull", ref)
+    ctl(registry_daemon, "pull", ref)
     return ref
-
-
-@pytest.fixture
-def clean(sdaemon):
-    ctl(sdaemon, "rm", "-a", "-f")
-    ctl(sdaemon, "rmp", "-a", "-f")
-    yield sdaemon
-    ctl(sdaemon, "rm", "-a", "-f")
-    ctl(sdaemon, "rmp", "-a", "-f")
-
-
-def write_json(path, doc):
-    path.write_text(json.dumps(doc))
-    return str(path)
-
-
-def new_pod(d, tmp_path, name, host_network=True):
-    logs = tmp_path / ("logs-" + name)
-    logs.mkdir(exist_ok=True)
-    cfg = write_json(tmp_path / ("pod-%s.json" % name), {
-        "metadata": {"name": name, "namespace": "default", "uid": "uid-" + name, "attempt": 0},
-        "log_directory": str(logs),
-        # 2 (NODE) needs no CNI; 0 (POD) joins the test daemon's loopback-only network
-        "linux": {"security_context": {"namespace_options": {"network": 2 if host_network else 0, "pid": 1}}},
-    })
-    pod_id = ctl(d, "runp", cfg).stdout.strip()
-    assert HEX64.match(pod_id), pod_id
-    return pod_id, cfg
-
-
-def new_container(d, tmp_path, pod_id, pod_cfg, name, image, cmd=SLEEP, **extra):
-    doc = {
-        "metadata": {"name": name, "attempt": 0},
-        "image": {"image": image},
-        "command": cmd,
-        "log_path": name + ".log",
-        "labels": {POD_NAME: "p", POD_NS: "default"},
-        "linux": {},
-    }
-    doc.update(extra)
-    cid = ctl(d, "create", pod_id, write_json(tmp_path / ("ctr-%s.json" % name), doc), pod_cfg).stdout.strip()
-    assert HEX64.match(cid), cid
-    assert ctl(d, "start", cid).stdout == cid + "\n"
-    return cid
 
 
 @pytest.fixture
 def shell(clean, tmp_path, busybox):
     """A running container (host network) for exec."""
     pod_id, pod_cfg = new_pod(clean, tmp_path, "sh")
-    return new_container(clean, tmp_path, pod_id, pod_cfg, "shell", busybox)
+    return new_container(clean, tmp_path, pod_id, pod_cfg, "shell", busybox, cmd=SLEEP)
 
 
 def processes(d, cid):
@@ -191,8 +117,8 @@ def ptys():
 # ---- exec ----
 
 
-def test_exec_output_and_exit_code(shell, sdaemon):
-    d = sdaemon
+def test_exec_output_and_exit_code(shell, registry_daemon):
+    d = registry_daemon
     r = ctl(d, "exec", shell, "sh", "-c", "echo out; echo err >&2; exit 3", check=False)
     assert (r.returncode, r.stdout, r.stderr) == (3, "out\n", "err\n")
     r = ctl(d, "exec", "--sync=false", shell[:12], "sh", "-c", "printf 'a\\0b'; echo done >&2")
@@ -207,13 +133,11 @@ def test_exec_command_that_cannot_start(registry, tmp_path):
     """The runtime's failure is the message, exit status 1. A daemon of its own: a failed
     streaming exec may leave crun's child a zombie orphaned to cricd in the container's PID
     namespace; cricd reaps it, or the container could not be stopped any more."""
-    conf = tmp_path / "registries.conf"
-    conf.write_text('[[registry]]\nlocation = "%s"\ninsecure = true\n' % registry.host)
-    d = cric.Daemon(extra_args=["--registries-conf", str(conf)]).start()
+    d = start_registry_daemon(registry, tmp_path)
     try:
         ctl(d, "pull", registry.reference("busybox"))
         pod_id, pod_cfg = new_pod(d, tmp_path, "ns")
-        cid = new_container(d, tmp_path, pod_id, pod_cfg, "shell", registry.reference("busybox"))
+        cid = new_container(d, tmp_path, pod_id, pod_cfg, "shell", registry.reference("busybox"), cmd=SLEEP)
         r = ctl(d, "exec", cid, "/no/such/program", check=False)
         assert (r.returncode, r.stdout) == (1, "")
         assert r.stderr.endswith("cricctl: execing command in container %s: Internal error occurred: exec in "
@@ -227,8 +151,8 @@ def test_exec_command_that_cannot_start(registry, tmp_path):
         assert not reports, "sanitizer reports in the cricd log: %s" % reports
 
 
-def test_exec_stdin(shell, sdaemon):
-    d = sdaemon
+def test_exec_stdin(shell, registry_daemon):
+    d = registry_daemon
     r = ctl(d, "exec", "-i", shell, "cat", input="hello\nworld\n")
     assert (r.stdout, r.stderr) == ("hello\nworld\n", "")
     # more than every buffer on the way holds: stdin and stdout flow at once
@@ -243,8 +167,8 @@ def test_exec_stdin(shell, sdaemon):
     assert r.stdout == "end\n"
 
 
-def test_exec_tty(shell, sdaemon, ptys):
-    d = sdaemon
+def test_exec_tty(shell, registry_daemon, ptys):
+    d = registry_daemon
     t = ptys(argv(d, "exec", "-it", shell, "sh"))
     t.read_until(b"# ")
     t.type(b"echo hi; stty size; exit 4\r")
@@ -269,8 +193,8 @@ def test_exec_tty(shell, sdaemon, ptys):
     assert t.is_restored()
 
 
-def test_exec_tty_restored_on_signal(shell, sdaemon, ptys):
-    d = sdaemon
+def test_exec_tty_restored_on_signal(shell, registry_daemon, ptys):
+    d = registry_daemon
     t = ptys(argv(d, "exec", "-it", shell, "sh", "-c", "echo ready; exec sleep 1234"))
     t.read_until(b"ready")
     assert not t.is_restored()  # raw while it runs
@@ -281,8 +205,8 @@ def test_exec_tty_restored_on_signal(shell, sdaemon, ptys):
     wait_for(lambda: "sleep 1234" not in processes(d, shell), 30, "the exec'd sleep to be killed")
 
 
-def test_exec_timeout_and_errors(shell, sdaemon):
-    d = sdaemon
+def test_exec_timeout_and_errors(shell, registry_daemon):
+    d = registry_daemon
     t0 = time.monotonic()
     r = ctl(d, "exec", "--timeout", "1", shell, "sh", "-c", "exec sleep 2345", check=False)
     assert r.returncode == 1 and time.monotonic() - t0 < 20
@@ -455,8 +379,8 @@ def test_port_forward(forwarder):
     assert p.wait(30) == 0
 
 
-def test_port_forward_same_port_and_errors(forwarder, sdaemon):
-    d = sdaemon
+def test_port_forward_same_port_and_errors(forwarder, registry_daemon):
+    d = registry_daemon
     pod_id, start = forwarder
     with socket.socket() as s:  # a free port, taken on both sides ("PORT" alone: the same port locally)
         s.bind(("127.0.0.1", 0))

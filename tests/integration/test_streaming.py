@@ -29,6 +29,7 @@ import pytest
 import cric
 from cric import pb, wait_for
 from fixtures import k8s_stream as ks
+from fixtures.procs import procs_with
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run containers"),
@@ -126,8 +127,8 @@ class PeerDaemon:
         from fixtures import k8s_stream_peer as peer
         self.dir = tempfile.mkdtemp(prefix="pystream-peer-", dir="/tmp")
         registry.push([peer.pause_image(self.dir)])
-        self.cd = peer.Containerd(os.path.join(self.dir, "containerd"), registry, pb, cric)
-        self.runtime, self.image, self.proc = self.cd.rt, self.cd.img, self.cd.proc
+        self.cd = peer.start_containerd(os.path.join(self.dir, "containerd"), registry, cric)
+        self.runtime, self.image, self.proc = self.cd.runtime, self.cd.image, self.cd.proc
         self._rm = lambda: (subprocess.run(["umount", "-R", "-l", self.dir], capture_output=True),
                             shutil.rmtree(self.dir, ignore_errors=True))
 
@@ -138,7 +139,7 @@ class PeerDaemon:
         return self.cd.log_tail(20000)
 
     def cleanup(self):
-        self.cd.stop()
+        self.cd.close()
         self._rm()
         return []
 
@@ -202,20 +203,6 @@ def frames(conn, kind=None):
         if kind is None or name == kind:
             out.append(f)
     return out
-
-
-def procs_with(needle):
-    """PIDs on the host whose command line holds needle."""
-    pids = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open("/proc/%s/cmdline" % name, "rb") as f:
-                    if needle.encode() in f.read():
-                        pids.append(int(name))
-            except OSError:
-                pass
-    return pids
 
 
 def shells_with(needle):

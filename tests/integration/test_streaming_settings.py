@@ -13,8 +13,9 @@ import cric
 from cric import pb
 from fixtures import k8s_stream as ks
 from fixtures.pki import Pki, _openssl
+from fixtures.procs import procs_with
 from fixtures.wait import wait_for
-from test_streaming import Env, _daemon_list, procs_with
+from test_streaming import Env, _daemon_list
 
 
 def client_cert(pki, name):
