@@ -11,6 +11,8 @@
 #include <net/if.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -363,6 +365,68 @@ int netns_get_addresses(const char *netns_path, const char *ifname, char ***ret_
             rtnl_addresses(fd, index, AF_UNSPEC, true, false, &list, err) < 0)
                 return cric_error_prefix(err, "addresses of %s in %s", ifname, netns_path);
         *ret_cidrs = STEAL_PTR(list);
+        return 0;
+}
+
+/* ---- link statistics ---- */
+
+struct link_dump {
+        struct netns_link_stats *v;
+        size_t n;
+};
+
+/* One RTM_NEWLINK of the dump: its name and IFLA_STATS64, loopback left out. */
+static int link_stats_cb(const struct nlmsghdr *h, void *userdata, struct cric_error **err) {
+        if (h->nlmsg_type != RTM_NEWLINK)
+                return 0;
+        const struct ifinfomsg *ifi = NLMSG_DATA(h);
+        if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+                return cric_error_set(err, CRIC_E_INTERNAL, "short link message");
+        if (ifi->ifi_flags & IFF_LOOPBACK)
+                return 0;
+        struct netns_link_stats s = {0};
+        bool has_stats = false;
+        int len = (int) IFLA_PAYLOAD(h);
+        for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+                if (a->rta_type == IFLA_IFNAME) {
+                        snprintf(s.name, sizeof(s.name), "%.*s", (int) RTA_PAYLOAD(a), (const char *) RTA_DATA(a));
+                } else if (a->rta_type == IFLA_STATS64 && RTA_PAYLOAD(a) >= sizeof(struct rtnl_link_stats64)) {
+                        struct rtnl_link_stats64 st;
+                        memcpy(&st, RTA_DATA(a), sizeof(st));
+                        s.rx_bytes = st.rx_bytes;
+                        s.rx_errors = st.rx_errors;
+                        s.tx_bytes = st.tx_bytes;
+                        s.tx_errors = st.tx_errors;
+                        has_stats = true;
+                }
+        }
+        if (!has_stats || !*s.name)
+                return 0;
+        struct link_dump *d = userdata;
+        d->v = xrealloc(d->v, (d->n + 1) * sizeof(*d->v));
+        d->v[d->n++] = s;
+        return 0;
+}
+
+int netns_link_stats(const char *netns_path, struct netns_link_stats **ret, size_t *ret_n, struct cric_error **err) {
+        AUTOCLOSE int fd = rtnl_open_in(netns_path, err);
+        if (fd < 0)
+                return cric_error_prefix(err, "interface statistics in %s", netns_path);
+        struct {
+                struct nlmsghdr h;
+                struct ifinfomsg ifi;
+        } req = {0};
+        req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi));
+        req.h.nlmsg_type = RTM_GETLINK;
+        req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+        req.ifi.ifi_family = AF_UNSPEC;
+        struct link_dump d = {0};
+        if (rtnl_talk(fd, &req.h, link_stats_cb, &d, "dump interfaces", err) < 0) {
+                free(d.v);
+                return cric_error_prefix(err, "interface statistics in %s", netns_path);
+        }
+        *ret = d.v;
+        *ret_n = d.n;
         return 0;
 }
 

@@ -49,6 +49,8 @@ struct pod {
         enum pod_state state;
         bool is_stopping; /* StopPodSandbox began: no container may join any more */
         bool is_gone;     /* removed from the index */
+        bool has_limits;  /* UpdatePodSandboxResources wrote limits into the pod's cgroup */
+        struct cgroup_limits limits;
 };
 
 /* The resources a container was last given, shared by views. */
@@ -174,6 +176,8 @@ int record_sandbox(const struct pod *p, struct arena *a, struct oci_sandbox *ret
 struct json_object *record_container(const struct container *c);
 int record_container_read(struct json_object *rec, struct container *c, struct cric_error **err);
 struct json_object *record_resources(const struct oci_resources *r);
+/* The pod cgroup's limits of the last resize (key "resources" of the pod record). */
+struct json_object *record_limits(const struct cgroup_limits *l);
 int record_resources_read(struct json_object *rec, struct arena *a, struct oci_resources *ret, struct cric_error **err);
 /* JSON text <-> object for the store. */
 char *record_text(struct json_object *rec);

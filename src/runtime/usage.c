@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "network/netns.h"
 #include "runtime/internal.h"
 #include "storage/storage.h"
 #include "util/cleanup.h"
@@ -92,6 +93,7 @@ static void add_sample(struct cgroup_stats *sum, const struct cgroup_stats *s) {
         ADD(has_working_set, memory_working_set_bytes);
         ADD(has_rss, memory_rss_bytes);
         ADD(has_pids, pids_current);
+        ADD(has_swap, swap_usage_bytes);
 #undef ADD
         if (s->has_page_faults) {
                 sum->has_page_faults = true;
@@ -151,6 +153,7 @@ void pod_stats_clear(struct pod_stats *s) {
         pod_view_clear(&s->view);
         free(s->usage.fs_mountpoint);
         container_stats_free(s->containers, s->n_containers);
+        free(s->links);
         *s = (struct pod_stats){0};
 }
 
@@ -194,10 +197,26 @@ void runtime_container_stats_list(struct runtime *rt, const struct container_fil
         *ret_n = k;
 }
 
+/* The interfaces of a ready pod's own network namespace (none on the host network). */
+static void network_of_pod(struct runtime *rt, struct pod_stats *s) {
+        const struct pod *p = (const struct pod *) s->view.info;
+        if (!(p->ns & NETNS_NET) || s->view.state != POD_READY)
+                return;
+        AUTOFREE char *path = pod_netns_path(rt, p);
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        s->network_timestamp_ns = runtime_now_ns();
+        if (netns_link_stats(path, &s->links, &s->n_links, &e) < 0) {
+                log_debug("pod %s: %s, no network statistics", p->info.id, e->msg);
+                return;
+        }
+        s->has_network = true;
+}
+
 static void fill_pod(struct runtime *rt, struct pod_stats *s) {
         struct container_filter f = {.pod_id_prefix = s->view.info->id, .state = -1};
         runtime_container_stats_list(rt, &f, &s->containers, &s->n_containers);
         usage_of_pod(rt, &s->view, s->containers, s->n_containers, &s->usage);
+        network_of_pod(rt, s);
 }
 
 int runtime_pod_stats(struct runtime *rt, const char *id, struct pod_stats *ret, struct cric_error **err) {
@@ -231,4 +250,9 @@ void runtime_pod_stats_list(struct runtime *rt, const struct pod_filter *f, stru
         free(v);
         *ret = s;
         *ret_n = k;
+}
+
+int runtime_container_fs_usage(struct runtime *rt, uint64_t *ret_bytes, uint64_t *ret_inodes, char **ret_path,
+                               struct cric_error **err) {
+        return rootfs_all_usage(rt->layers, ret_bytes, ret_inodes, ret_path, err);
 }

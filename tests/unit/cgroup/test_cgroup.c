@@ -815,6 +815,102 @@ static void test_stats_v2(void **state) {
         assert_int_equal(s.pids_current, 4);
 }
 
+/* ---- swap and pressure ---- */
+
+/* Linux 6.1's cpu.pressure of a busy cgroup (totals in microseconds). */
+static const char V2_CPU_PRESSURE[] = "some avg10=1.50 avg60=0.75 avg300=0.25 total=123456\n"
+                                      "full avg10=0.50 avg60=0.10 avg300=0.00 total=6789\n";
+
+static void test_stats_v1_swap(void **state) {
+        (void) state;
+        put(v1_root, "memory/sw/memory.usage_in_bytes", "10485760\n");
+        put(v1_root, "memory/sw/memory.limit_in_bytes", "67108864\n");
+        put(v1_root, "memory/sw/memory.memsw.usage_in_bytes", "12582912\n");
+        put(v1_root, "memory/sw/memory.memsw.limit_in_bytes", "100663296\n");
+        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.hybrid", MI_HYBRID, v1_root);
+        struct cgroup_stats s;
+        read_stats(m, "/sw", &s);
+        assert_true(s.has_swap);
+        assert_int_equal(s.swap_usage_bytes, 12582912 - 10485760);
+        assert_true(s.has_swap_available); /* (96 - 64) MiB of swap allowed, 2 MiB used */
+        assert_int_equal(s.swap_available_bytes, (100663296 - 67108864) - (12582912 - 10485760));
+        /* no memsw limit: usage only */
+        put(v1_root, "memory/sw/memory.memsw.limit_in_bytes", "9223372036854771712\n");
+        read_stats(m, "/sw", &s);
+        assert_true(s.has_swap);
+        assert_false(s.has_swap_available);
+        /* no v1 pressure files */
+        assert_false(s.psi_cpu.has_some || s.psi_memory.has_some || s.psi_io.has_some);
+        /* swap accounting off (no memsw files): no swap at all */
+        read_stats(m, CTR, &s);
+        assert_false(s.has_swap);
+}
+
+static void test_stats_v2_swap_and_psi(void **state) {
+        (void) state;
+        put(v2_root, "psi/memory.current", "8388608\n");
+        put(v2_root, "psi/memory.swap.current", "1048576\n");
+        put(v2_root, "psi/memory.swap.max", "4194304\n");
+        put(v2_root, "psi/cpu.pressure", V2_CPU_PRESSURE);
+        put(v2_root, "psi/memory.pressure",
+            "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+            "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+        put(v2_root, "psi/io.pressure",
+            "some avg10=12.34 avg60=5.00 avg300=1.00 total=999\n"
+            "full avg10=10.00 avg60=4.00 avg300=0.50 total=888\n");
+        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.unified", MI_UNIFIED, v2_root);
+        struct cgroup_stats s;
+        read_stats(m, "/psi", &s);
+        assert_true(s.has_swap);
+        assert_int_equal(s.swap_usage_bytes, 1048576);
+        assert_true(s.has_swap_available);
+        assert_int_equal(s.swap_available_bytes, 4194304 - 1048576);
+        assert_true(s.psi_cpu.has_some && s.psi_cpu.has_full);
+        assert_int_equal(s.psi_cpu.some.total_ns, 123456000ull);
+        assert_true(s.psi_cpu.some.avg10 == 1.50 && s.psi_cpu.some.avg60 == 0.75 && s.psi_cpu.some.avg300 == 0.25);
+        assert_int_equal(s.psi_cpu.full.total_ns, 6789000ull);
+        assert_true(s.psi_memory.has_some && s.psi_memory.has_full);
+        assert_int_equal(s.psi_memory.some.total_ns, 0);
+        assert_int_equal(s.psi_io.some.total_ns, 999000ull);
+        assert_true(s.psi_io.some.avg10 == 12.34);
+        assert_int_equal(s.psi_io.full.total_ns, 888000ull);
+
+        /* swap.max "max": usage without available; cpu.pressure of Linux < 5.13 has no full */
+        put(v2_root, "psi/memory.swap.max", "max\n");
+        put(v2_root, "psi/cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=5\n");
+        read_stats(m, "/psi", &s);
+        assert_true(s.has_swap);
+        assert_false(s.has_swap_available);
+        assert_true(s.psi_cpu.has_some);
+        assert_false(s.psi_cpu.has_full);
+        /* the fixture container has no swap or pressure files: nothing claimed */
+        read_stats(m, CTR, &s);
+        assert_false(s.has_swap);
+        assert_false(s.psi_cpu.has_some || s.psi_memory.has_some || s.psi_io.has_some);
+}
+
+static void test_psi_parse(void **state) {
+        (void) state;
+        struct cgroup_psi p;
+        assert_int_equal(stats_psi_parse(V2_CPU_PRESSURE, &p), 0);
+        assert_true(p.has_some && p.has_full);
+        assert_int_equal(stats_psi_parse("", &p), 0);
+        assert_false(p.has_some || p.has_full);
+        assert_int_equal(stats_psi_parse("some avg10=x avg60=0 avg300=0 total=1\n", &p), -1);
+        assert_int_equal(stats_psi_parse("some avg10=0 avg60=0 avg300=0\n", &p), -1);
+        assert_int_equal(stats_psi_parse("some avg10=0 avg60=0 avg300=0 total=1 extra\n", &p), -1);
+        assert_int_equal(stats_psi_parse("half avg10=0 avg60=0 avg300=0 total=1\n", &p), -1);
+        /* a malformed file is an error of the read, naming it */
+        put(v2_root, "badpsi/memory.current", "1\n");
+        put(v2_root, "badpsi/io.pressure", "some nonsense\n");
+        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.unified", MI_UNIFIED, v2_root);
+        CLEANUP(cgroup_paths_freep) struct cgroup_paths *cp = NULL;
+        assert_int_equal(cgroup_paths_new(m, "/badpsi", &cp, NULL), 0);
+        struct cgroup_stats s;
+        struct cric_error *err = NULL;
+        expect_error(cgroup_stats_read(cp, &s, &err), &err, CRIC_E_INTERNAL, "io.pressure: malformed");
+}
+
 static void test_stats_v2_max_and_missing(void **state) {
         (void) state;
         put(v2_root, "nolimit/memory.current", "8192\n");
@@ -1069,6 +1165,9 @@ int main(void) {
                 cmocka_unit_test(test_stats_v1_missing_files),
                 cmocka_unit_test(test_stats_v1_missing_cgroup),
                 cmocka_unit_test(test_stats_v2),
+                cmocka_unit_test(test_stats_v1_swap),
+                cmocka_unit_test(test_stats_v2_swap_and_psi),
+                cmocka_unit_test(test_psi_parse),
                 cmocka_unit_test(test_stats_v2_max_and_missing),
                 cmocka_unit_test(test_stats_v2_limit_below_working_set),
                 cmocka_unit_test(test_stats_v2_missing_cgroup),
