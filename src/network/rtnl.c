@@ -115,6 +115,26 @@ static int rtnl_talk(int fd, struct nlmsghdr *req, rtnl_cb cb, void *userdata, c
         }
 }
 
+/* A dump request of type (RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE) for family; hdr_len
+ * is the size of the type's header (ifinfomsg, ifaddrmsg, rtmsg), whose first byte is
+ * the family in all three. */
+static int rtnl_dump(int fd, uint16_t type, size_t hdr_len, int family, rtnl_cb cb, void *userdata, const char *what,
+                     struct cric_error **err) {
+        struct {
+                struct nlmsghdr h;
+                union {
+                        struct ifinfomsg ifi;
+                        struct ifaddrmsg ifa;
+                        struct rtmsg rtm;
+                } u;
+        } req = {0};
+        req.h.nlmsg_len = NLMSG_LENGTH(hdr_len);
+        req.h.nlmsg_type = type;
+        req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+        *(unsigned char *) &req.u = (unsigned char) family;
+        return rtnl_talk(fd, &req.h, cb, userdata, what, err);
+}
+
 /* ---- link index ---- */
 
 static int link_cb(const struct nlmsghdr *h, void *userdata, struct cric_error **err) {
@@ -215,17 +235,9 @@ static int addr_cb(const struct nlmsghdr *h, void *userdata, struct cric_error *
 
 int rtnl_addresses(int fd, int ifindex, int family, bool with_prefix, bool primary_only, char ***ret,
                    struct cric_error **err) {
-        struct {
-                struct nlmsghdr h;
-                struct ifaddrmsg ifa;
-        } req = {0};
-        req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifa));
-        req.h.nlmsg_type = RTM_GETADDR;
-        req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-        req.ifa.ifa_family = (unsigned char) family;
         struct addr_dump d = {
                 .ifindex = ifindex, .family = family, .with_prefix = with_prefix, .primary_only = primary_only};
-        int r = rtnl_talk(fd, &req.h, addr_cb, &d, "dump addresses", err);
+        int r = rtnl_dump(fd, RTM_GETADDR, sizeof(struct ifaddrmsg), family, addr_cb, &d, "dump addresses", err);
         for (char **p = d.v4; r == 0 && p && *p; p++)
                 strv_push(ret, *p);
         for (char **p = d.v6; r == 0 && p && *p; p++)
@@ -281,16 +293,8 @@ static int route_cb(const struct nlmsghdr *h, void *userdata, struct cric_error 
 }
 
 int rtnl_default_route_ifindex(int fd, int family, int *ret_ifindex, struct cric_error **err) {
-        struct {
-                struct nlmsghdr h;
-                struct rtmsg rtm;
-        } req = {0};
-        req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.rtm));
-        req.h.nlmsg_type = RTM_GETROUTE;
-        req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-        req.rtm.rtm_family = (unsigned char) family;
         struct route_dump d = {0};
-        if (rtnl_talk(fd, &req.h, route_cb, &d, "dump routes", err) < 0)
+        if (rtnl_dump(fd, RTM_GETROUTE, sizeof(struct rtmsg), family, route_cb, &d, "dump routes", err) < 0)
                 return -1;
         *ret_ifindex = d.ifindex;
         return 0;
@@ -412,16 +416,9 @@ int netns_link_stats(const char *netns_path, struct netns_link_stats **ret, size
         AUTOCLOSE int fd = rtnl_open_in(netns_path, err);
         if (fd < 0)
                 return cric_error_prefix(err, "interface statistics in %s", netns_path);
-        struct {
-                struct nlmsghdr h;
-                struct ifinfomsg ifi;
-        } req = {0};
-        req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi));
-        req.h.nlmsg_type = RTM_GETLINK;
-        req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-        req.ifi.ifi_family = AF_UNSPEC;
         struct link_dump d = {0};
-        if (rtnl_talk(fd, &req.h, link_stats_cb, &d, "dump interfaces", err) < 0) {
+        if (rtnl_dump(fd, RTM_GETLINK, sizeof(struct ifinfomsg), AF_UNSPEC, link_stats_cb, &d, "dump interfaces", err) <
+            0) {
                 free(d.v);
                 return cric_error_prefix(err, "interface statistics in %s", netns_path);
         }

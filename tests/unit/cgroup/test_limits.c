@@ -13,6 +13,7 @@
 
 #include "cgroup/cgroup.h"
 #include "cgroup/internal.h"
+#include "fake_tree.h"
 #include "testlib.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -31,17 +32,6 @@ static const char MI_HYBRID[] =
 static const char MI_UNIFIED[] = "29 22 0:26 / @R rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 "
                                  "rw,nsdelegate,memory_recursiveprot\n";
 
-static void put(const char *root, const char *rel, const char *content) {
-        AUTOFREE char *path = xasprintf("%s/%s", root, rel);
-        AUTOFREE char *dir = xstrdup(path);
-        *strrchr(dir, '/') = '\0';
-        assert_int_equal(fs_mkdir_p(dir, 0755, NULL), 0);
-        FILE *f = fopen(path, "we");
-        assert_non_null(f);
-        fputs(content, f);
-        fclose(f);
-}
-
 /* The content of root/rel without its trailing newline. */
 static char *content(const char *root, const char *rel) {
         char *s = testlib_read_file("%s/%s", root, rel);
@@ -59,53 +49,34 @@ static char *content(const char *root, const char *rel) {
 
 /* A fresh pod cgroup with the kernel's defaults in each tree. */
 static void build_trees(void) {
-        put(v1_root, "cpu,cpuacct" POD "/cpu.shares", "1024\n");
-        put(v1_root, "cpu,cpuacct" POD "/cpu.cfs_period_us", "100000\n");
-        put(v1_root, "cpu,cpuacct" POD "/cpu.cfs_quota_us", "-1\n");
-        put(v1_root, "memory" POD "/memory.limit_in_bytes", "9223372036854771712\n");
-        put(v1_root, "memory" POD "/memory.usage_in_bytes", "8388608\n");
-        put(v1_root, "unified/.keep", "");
-        put(v2_root, "cgroup.controllers", "cpuset cpu io memory pids\n");
-        put(v2_root, POD "/cpu.weight", "100\n");
-        put(v2_root, POD "/cpu.max", "max 100000\n");
-        put(v2_root, POD "/memory.max", "max\n");
-        put(v2_root, POD "/memory.current", "8388608\n");
+        fake_put(v1_root, "cpu,cpuacct" POD "/cpu.shares", "1024\n");
+        fake_put(v1_root, "cpu,cpuacct" POD "/cpu.cfs_period_us", "100000\n");
+        fake_put(v1_root, "cpu,cpuacct" POD "/cpu.cfs_quota_us", "-1\n");
+        fake_put(v1_root, "memory" POD "/memory.limit_in_bytes", "9223372036854771712\n");
+        fake_put(v1_root, "memory" POD "/memory.usage_in_bytes", "8388608\n");
+        fake_put(v1_root, "unified/.keep", "");
+        fake_put(v2_root, "cgroup.controllers", "cpuset cpu io memory pids\n");
+        fake_put(v2_root, POD "/cpu.weight", "100\n");
+        fake_put(v2_root, POD "/cpu.max", "max 100000\n");
+        fake_put(v2_root, POD "/memory.max", "max\n");
+        fake_put(v2_root, POD "/memory.current", "8388608\n");
 }
 
 static int setup(void **state) {
         (void) state;
-        tmp = testlib_tmpdir("cgroup-limits");
-        v1_root = xasprintf("%s/v1", tmp);
-        v2_root = xasprintf("%s/v2", tmp);
+        fake_dirs_new("cgroup-limits", &tmp, &v1_root, &v2_root);
         build_trees();
         return 0;
 }
 
 static int teardown(void **state) {
         (void) state;
-        int r = testlib_rmtree(tmp);
-        free(tmp);
-        free(v1_root);
-        free(v2_root);
-        return r;
+        return fake_dirs_free(&tmp, &v1_root, &v2_root);
 }
 
 static struct cgroup_paths *pod_paths(const char *tmpl, const char *root, const char *cgroup) {
-        AUTOFREE char *mi_text = xstrdup("");
-        for (const char *s = tmpl; *s;) {
-                const char *at = strstr(s, "@R");
-                size_t n = at ? (size_t) (at - s) : strlen(s);
-                char *next = xasprintf("%s%.*s%s", mi_text, (int) n, s, at ? root : "");
-                free(mi_text);
-                mi_text = next;
-                s = at ? at + 2 : s + n;
-        }
-        put(tmp, "mountinfo", mi_text);
-        AUTOFREE char *mi = xasprintf("%s/mountinfo", tmp);
-        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = NULL;
+        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = fake_mounts_load(tmp, "mountinfo", tmpl, root);
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        if (cgroup_mounts_load(root, mi, &m, &err) < 0)
-                fail_msg("load mounts: %s", err->msg);
         struct cgroup_paths *p = NULL;
         if (cgroup_paths_new(m, cgroup, &p, &err) < 0)
                 fail_msg("paths: %s", err->msg);
@@ -116,12 +87,6 @@ static void apply_ok(const struct cgroup_paths *p, const struct cgroup_limits *l
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         if (cgroup_limits_apply(p, l, &err) < 0)
                 fail_msg("apply: %s", err->msg);
-}
-
-static void expect_error(int r, struct cric_error **err, enum cric_error_kind kind, const char *needle) {
-        const char *msg = testlib_error_is(r, err, kind);
-        assert_contains(msg, needle);
-        *err = cric_error_free(*err);
 }
 
 /* ---- cgroup v1 ---- */
@@ -160,12 +125,13 @@ static void test_v1_unlimited(void **state) {
 /* A failed memory write changes nothing else: memory goes first. */
 static void test_v1_memory_failure_changes_nothing(void **state) {
         (void) state;
-        put(v1_root, "memory/broken/memory.limit_in_bytes/.dir", "");
-        put(v1_root, "cpu,cpuacct/broken/cpu.shares", "1024\n");
+        fake_put(v1_root, "memory/broken/memory.limit_in_bytes/.dir", "");
+        fake_put(v1_root, "cpu,cpuacct/broken/cpu.shares", "1024\n");
         CLEANUP(cgroup_paths_freep) struct cgroup_paths *p = pod_paths(MI_HYBRID, v1_root, "/broken");
         struct cric_error *err = NULL;
-        expect_error(cgroup_limits_apply(p, &(struct cgroup_limits){.cpu_shares = 4, .memory_bytes = 1 << 20}, &err),
-                     &err, CRIC_E_INTERNAL, "memory.limit_in_bytes");
+        fake_expect_error(
+                cgroup_limits_apply(p, &(struct cgroup_limits){.cpu_shares = 4, .memory_bytes = 1 << 20}, &err), &err,
+                CRIC_E_INTERNAL, "memory.limit_in_bytes");
         assert_file(v1_root, "cpu,cpuacct/broken/cpu.shares", "1024");
 }
 
@@ -174,10 +140,10 @@ static void test_missing_cgroup_is_not_found(void **state) {
         CLEANUP(cgroup_paths_freep) struct cgroup_paths *p1 = pod_paths(MI_HYBRID, v1_root, "/kubepods/gone");
         CLEANUP(cgroup_paths_freep) struct cgroup_paths *p2 = pod_paths(MI_UNIFIED, v2_root, "/kubepods/gone");
         struct cric_error *err = NULL;
-        expect_error(cgroup_limits_apply(p1, &(struct cgroup_limits){.cpu_shares = 4}, &err), &err, CRIC_E_NOT_FOUND,
-                     "/kubepods/gone does not exist");
-        expect_error(cgroup_limits_apply(p2, &(struct cgroup_limits){.memory_bytes = 1 << 20}, &err), &err,
-                     CRIC_E_NOT_FOUND, "/kubepods/gone does not exist");
+        fake_expect_error(cgroup_limits_apply(p1, &(struct cgroup_limits){.cpu_shares = 4}, &err), &err,
+                          CRIC_E_NOT_FOUND, "/kubepods/gone does not exist");
+        fake_expect_error(cgroup_limits_apply(p2, &(struct cgroup_limits){.memory_bytes = 1 << 20}, &err), &err,
+                          CRIC_E_NOT_FOUND, "/kubepods/gone does not exist");
         /* nothing asked: nothing looked at */
         assert_int_equal(cgroup_limits_apply(p1, &(struct cgroup_limits){0}, NULL), 0);
 }
@@ -198,7 +164,7 @@ static void test_v2_all_fields(void **state) {
 static void test_v2_cpu_max_keeps_the_other_half(void **state) {
         (void) state;
         CLEANUP(cgroup_paths_freep) struct cgroup_paths *p = pod_paths(MI_UNIFIED, v2_root, POD);
-        put(v2_root, POD "/cpu.max", "max 100000\n");
+        fake_put(v2_root, POD "/cpu.max", "max 100000\n");
         apply_ok(p, &(struct cgroup_limits){.cpu_period = 250000});
         assert_file(v2_root, POD "/cpu.max", "max 250000");
         apply_ok(p, &(struct cgroup_limits){.cpu_quota = 75000});
@@ -212,11 +178,12 @@ static void test_v2_cpu_max_keeps_the_other_half(void **state) {
 static void test_v2_memory_below_usage(void **state) {
         (void) state;
         CLEANUP(cgroup_paths_freep) struct cgroup_paths *p = pod_paths(MI_UNIFIED, v2_root, POD);
-        put(v2_root, POD "/memory.max", "268435456\n");
-        put(v2_root, POD "/cpu.weight", "100\n");
+        fake_put(v2_root, POD "/memory.max", "268435456\n");
+        fake_put(v2_root, POD "/cpu.weight", "100\n");
         struct cric_error *err = NULL;
-        expect_error(cgroup_limits_apply(p, &(struct cgroup_limits){.cpu_shares = 2, .memory_bytes = 4 << 20}, &err),
-                     &err, CRIC_E_PRECONDITION, "memory limit 4194304 bytes is below the usage of cgroup");
+        fake_expect_error(
+                cgroup_limits_apply(p, &(struct cgroup_limits){.cpu_shares = 2, .memory_bytes = 4 << 20}, &err), &err,
+                CRIC_E_PRECONDITION, "memory limit 4194304 bytes is below the usage of cgroup");
         assert_file(v2_root, POD "/memory.max", "268435456");
         assert_file(v2_root, POD "/cpu.weight", "100");
         apply_ok(p, &(struct cgroup_limits){.memory_bytes = 8 << 20}); /* equal to usage is fine */
@@ -225,11 +192,11 @@ static void test_v2_memory_below_usage(void **state) {
 
 static void test_v2_malformed_cpu_max(void **state) {
         (void) state;
-        put(v2_root, "/bad/cpu.max", "\n");
+        fake_put(v2_root, "/bad/cpu.max", "\n");
         CLEANUP(cgroup_paths_freep) struct cgroup_paths *p = pod_paths(MI_UNIFIED, v2_root, "/bad");
         struct cric_error *err = NULL;
-        expect_error(cgroup_limits_apply(p, &(struct cgroup_limits){.cpu_quota = 5000}, &err), &err, CRIC_E_INTERNAL,
-                     "cpu.max: malformed");
+        fake_expect_error(cgroup_limits_apply(p, &(struct cgroup_limits){.cpu_quota = 5000}, &err), &err,
+                          CRIC_E_INTERNAL, "cpu.max: malformed");
 }
 
 static void test_shares_to_weight(void **state) {
