@@ -412,15 +412,17 @@ static int link_stats_cb(const struct nlmsghdr *h, void *userdata, struct cric_e
         return 0;
 }
 
-int netns_link_stats(const char *netns_path, struct netns_link_stats **ret, size_t *ret_n, struct cric_error **err) {
-        AUTOCLOSE int fd = rtnl_open_in(netns_path, err);
-        if (fd < 0)
-                return cric_error_prefix(err, "interface statistics in %s", netns_path);
+int netns_stats_socket(const char *netns_path, struct cric_error **err) {
+        int fd = rtnl_open_in(netns_path, err);
+        return fd < 0 ? cric_error_prefix(err, "netlink socket in %s", netns_path) : fd;
+}
+
+int netns_link_stats(int fd, struct netns_link_stats **ret, size_t *ret_n, struct cric_error **err) {
         struct link_dump d = {0};
         if (rtnl_dump(fd, RTM_GETLINK, sizeof(struct ifinfomsg), AF_UNSPEC, link_stats_cb, &d, "dump interfaces", err) <
             0) {
                 free(d.v);
-                return cric_error_prefix(err, "interface statistics in %s", netns_path);
+                return cric_error_prefix(err, "interface statistics");
         }
         *ret = d.v;
         *ret_n = d.n;

@@ -45,6 +45,10 @@ struct pod {
         char *runtime_path, *runtime_root;
         struct json_object *sandbox; /* security context, sysctls, annotations (record.c) */
         struct usage_memory usage;
+        /* A netlink socket in the pod's netns for its network statistics (usage.c), -1
+         * until first used; closed when the pod stops, since it keeps the netns alive. */
+        pthread_mutex_t net_lock;
+        int net_fd; /* net_lock */
         /* lock */
         enum pod_state state;
         bool is_stopping; /* StopPodSandbox began: no container may join any more */
@@ -122,6 +126,10 @@ struct cric_config *runtime_config(struct runtime *rt);
 void persist_begin(struct runtime *rt); /* holds rt->lock; returns holding rt->persist only */
 void persist_end(struct runtime *rt);
 
+/* The common part of a new pod: one reference, locks, no netlink socket. */
+void pod_init(struct pod *p);
+/* Closes the pod's netlink socket (pod stop: the netns must be able to go). */
+void pod_net_close(struct pod *p);
 struct pod *pod_ref(struct pod *p);
 void pod_unref(struct pod *p);
 void pod_unrefp(struct pod **p);

@@ -5,6 +5,7 @@
  * usage cache keeps between calls (the kubelet polls every few seconds). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "network/netns.h"
 #include "runtime/internal.h"
@@ -197,15 +198,37 @@ void runtime_container_stats_list(struct runtime *rt, const struct container_fil
         *ret_n = k;
 }
 
+/* The pod's netlink socket, opened on first use (net_lock held); -1 once the pod is
+ * stopping, so that its netns can go. */
+static int pod_net_fd(struct runtime *rt, struct pod *p, struct cric_error **err) {
+        pthread_mutex_lock(&rt->lock);
+        bool is_stopping = p->is_stopping || p->state != POD_READY;
+        pthread_mutex_unlock(&rt->lock);
+        if (is_stopping)
+                return cric_error_set(err, CRIC_E_PRECONDITION, "the pod is stopping");
+        if (p->net_fd < 0) {
+                AUTOFREE char *path = pod_netns_path(rt, p);
+                p->net_fd = netns_stats_socket(path, err);
+        }
+        return p->net_fd;
+}
+
 /* The interfaces of a ready pod's own network namespace (none on the host network). */
 static void network_of_pod(struct runtime *rt, struct pod_stats *s) {
-        const struct pod *p = (const struct pod *) s->view.info;
+        struct pod *p = (struct pod *) s->view.info;
         if (!(p->ns & NETNS_NET) || s->view.state != POD_READY)
                 return;
-        AUTOFREE char *path = pod_netns_path(rt, p);
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        pthread_mutex_lock(&p->net_lock);
         s->network_timestamp_ns = runtime_now_ns();
-        if (netns_link_stats(path, &s->links, &s->n_links, &e) < 0) {
+        int fd = pod_net_fd(rt, p, &e);
+        int r = fd < 0 ? -1 : netns_link_stats(fd, &s->links, &s->n_links, &e);
+        if (r < 0 && p->net_fd >= 0) { /* a broken socket is opened again next time */
+                close(p->net_fd);
+                p->net_fd = -1;
+        }
+        pthread_mutex_unlock(&p->net_lock);
+        if (r < 0) {
                 log_debug("pod %s: %s, no network statistics", p->info.id, e->msg);
                 return;
         }

@@ -149,5 +149,14 @@ def test_pod_network_interfaces(ctx):
         got = (i.rx_bytes.value, i.rx_errors.value, i.tx_bytes.value, i.tx_errors.value)
         assert all(b <= g <= a for b, g, a in zip(before, got, after)), (before, got, after)
         assert got[0] >= 5000 and got[2] > 0  # the ARP and ICMP replies went out
+        # again, through the socket cricd keeps in the pod's netns
+        i = pod_stats(ctx, pod).linux.network.interfaces[0]
+        assert (i.rx_bytes.value, i.tx_bytes.value) == (after[0], after[2])
+
+        # that socket must not keep the netns alive: once the pod stops, the netns goes
+        # and takes the host end of the veth pair with it
+        pod.stop()
+        wait_for(lambda: not os.path.exists("/sys/class/net/" + host_if), 20,
+                 "the pod's netns (and the veth in it) to go when the pod stopped")
     finally:
         ip("link", "del", host_if, check=False)
