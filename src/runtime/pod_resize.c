@@ -42,6 +42,16 @@ static int persist_limits(struct runtime *rt, const char *id, const struct cgrou
         return store_pod_set_record(rt->db, id, text, err);
 }
 
+/* What the cgroup holds now: the earlier limits where l leaves a value as it is (0). */
+static struct cgroup_limits merged(const struct cgroup_limits *old, const struct cgroup_limits *l) {
+        return (struct cgroup_limits){
+                .cpu_shares = l->cpu_shares ? l->cpu_shares : old->cpu_shares,
+                .cpu_quota = l->cpu_quota ? l->cpu_quota : old->cpu_quota,
+                .cpu_period = l->cpu_period ? l->cpu_period : old->cpu_period,
+                .memory_bytes = l->memory_bytes ? l->memory_bytes : old->memory_bytes,
+        };
+}
+
 static int update_locked(struct runtime *rt, struct pod *p, const struct cgroup_limits *l, struct cric_error **err) {
         pthread_mutex_lock(&rt->lock);
         bool is_ready = p->state == POD_READY && !p->is_stopping && !p->is_gone;
@@ -52,10 +62,11 @@ static int update_locked(struct runtime *rt, struct pod *p, const struct cgroup_
         if (pod_cgroup_paths(rt, p, &paths, err) < 0 || cgroup_limits_apply(paths, l, err) < 0)
                 return cric_error_prefix(err, "resize pod %s", p->info.id);
         pthread_mutex_lock(&rt->lock);
+        struct cgroup_limits now = merged(&p->limits, l);
         p->has_limits = true;
-        p->limits = *l;
+        p->limits = now;
         persist_begin(rt);
-        int r = persist_limits(rt, p->info.id, l, err);
+        int r = persist_limits(rt, p->info.id, &now, err);
         persist_end(rt);
         return r < 0 ? cric_error_prefix(err, "resize pod %s: keep its limits", p->info.id) : 0;
 }

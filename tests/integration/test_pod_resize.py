@@ -107,6 +107,9 @@ def test_resize_running_pod(ctx):
     # no CPU limit any more
     resize(ctx, pod.id, resources=pb.LinuxContainerResources(cpu_quota=-1))
     assert cg.values()["quota"] == -1
+    # the status tells what the cgroup holds, the values left as they were included
+    assert pod.info()["resources"] == {"cpuShares": 522, "cpuQuota": -1, "cpuPeriod": 50000,
+                                       "memoryLimitInBytes": 64 * MiB}
     assert_still_runs(c, pid)
 
 
