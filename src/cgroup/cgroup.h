@@ -1,9 +1,10 @@
 /* cgroups of pods and containers: where they live (cgroup v1 or v2, cgroupfs or systemd
  * driver), how they are removed, and their usage statistics.
  *
- * cric does not write cgroup limits itself: the OCI runtime creates the container's
+ * cric does not write container limits itself: the OCI runtime creates the container's
  * cgroup from linux.cgroupsPath and applies resources (also on `crun update`). This
- * component names those cgroups, finds them on disk and reads them. */
+ * component names those cgroups, finds them on disk and reads them. The one limit it
+ * writes is the pod's own cgroup on an in-place pod resize (limits.c). */
 #ifndef CRIC_CGROUP_CGROUP_H
 #define CRIC_CGROUP_CGROUP_H
 
@@ -85,6 +86,17 @@ struct cgroup_driver {
 /* "cgroupfs" or "systemd"; NULL for anything else. */
 const struct cgroup_driver *cgroup_driver_find(const char *name);
 
+/* Pressure stall information of one resource (cgroup v2 <resource>.pressure): the share
+ * of time some (or all) tasks waited for it. */
+struct cgroup_psi_line {
+        uint64_t total_ns; /* the kernel counts microseconds; the CRI wants nanoseconds */
+        double avg10, avg60, avg300;
+};
+struct cgroup_psi {
+        bool has_some, has_full; /* cpu.pressure has "full" since Linux 5.13 */
+        struct cgroup_psi_line some, full;
+};
+
 /* One sample of a cgroup's usage. Each has_* flag says whether the fields after it were
  * read (a file missing, e.g. no pids controller, is not an error). */
 struct cgroup_stats {
@@ -108,12 +120,43 @@ struct cgroup_stats {
         uint64_t oom_kills;
         bool has_pids;
         uint64_t pids_current;
+        /* Swap: v2 memory.swap.current (limit memory.swap.max); v1 the difference of
+         * memory.memsw.usage_in_bytes and memory.usage_in_bytes (limit: the memsw limit
+         * minus the memory limit). Only where swap accounting is on. */
+        bool has_swap;
+        uint64_t swap_usage_bytes;
+        bool has_swap_available; /* only with a swap limit */
+        uint64_t swap_available_bytes;
+        /* cgroup v2 only (v1 has no pressure files). */
+        struct cgroup_psi psi_cpu, psi_memory, psi_io;
 };
 
 /* Reads the usage of the cgroup at p into *ret. Errors: CRIC_E_NOT_FOUND when the
  * cgroup's directories are gone, CRIC_E_INTERNAL on unreadable or malformed files.
  * Thread-safe. */
 int cgroup_stats_read(const struct cgroup_paths *p, struct cgroup_stats *ret, struct cric_error **err);
+
+/* New CPU and memory limits of a pod's cgroup, in the CRI's (cgroup v1) units. Zero
+ * leaves a value as it is. */
+struct cgroup_limits {
+        int64_t cpu_shares;   /* 2..262144; on v2 written as cpu.weight */
+        int64_t cpu_quota;    /* microseconds per period; -1: no limit */
+        int64_t cpu_period;   /* microseconds */
+        int64_t memory_bytes; /* -1: no limit */
+};
+
+/* Writes l into the cgroup at p (v1: the cpu and memory hierarchies; v2: cpu.weight,
+ * cpu.max, memory.max), memory first so a refused memory limit changes nothing. The
+ * values must be in range already. Errors: CRIC_E_NOT_FOUND (the cgroup directory is
+ * missing), CRIC_E_PRECONDITION (a memory limit below the cgroup's usage: v2 checks
+ * memory.current first, as the kubelet does, rather than let the kernel OOM-kill; v1's
+ * kernel answers EBUSY when it cannot reclaim enough), CRIC_E_UNAVAILABLE (controller
+ * not mounted), CRIC_E_INTERNAL (other write errors, with the errno). Thread-safe. */
+int cgroup_limits_apply(const struct cgroup_paths *p, const struct cgroup_limits *l, struct cric_error **err);
+
+/* cpu.weight of cgroup v2 for cpu.shares of v1 (the OCI runtimes' conversion):
+ * 2 -> 1, 1024 -> 39, 262144 -> 10000. 0 stays 0. */
+uint64_t cgroup_shares_to_weight(uint64_t shares);
 
 /* CPU usage in nano cores (1e9 = one core busy) between two samples of one cgroup.
  * False when it cannot be computed: a sample without CPU, no time elapsed, or the

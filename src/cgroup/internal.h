@@ -134,6 +134,14 @@ struct memory_files {
  * deriving working set and available bytes. Missing files leave fields absent. */
 int stats_read_memory(const char *dir, const struct memory_files *f, struct cgroup_stats *s, struct cric_error **err);
 
+/* psi.c */
+/* Parses a <resource>.pressure file ("some avg10=0.12 avg60=0.05 avg300=0.01
+ * total=12345\nfull ...\n"). -1 when a line is malformed. */
+int stats_psi_parse(const char *data, struct cgroup_psi *ret);
+/* Reads dir/name into *ret; 1 read, 0 no such file or unreadable (PSI off, or v1),
+ * -1 with err when malformed. */
+int stats_read_psi(const char *dir, const char *name, struct cgroup_psi *ret, struct cric_error **err);
+
 /* stats_v1.c, stats_v2.c */
 int stats_v1_read(const struct cgroup_paths *p, struct cgroup_stats *s, struct cric_error **err);
 int stats_v2_read(const char *dir, struct cgroup_stats *s, struct cric_error **err);

@@ -21,8 +21,30 @@ static const struct memory_files memory_v1 = {
         .pgmajfault = "total_pgmajfault",
 };
 
+/* v1 accounts memory+swap together (memsw, with swapaccount=1): swap is the difference. */
+static int read_swap(const char *dir, struct cgroup_stats *s, struct cric_error **err) {
+        uint64_t memsw, mem_limit, memsw_limit;
+        int r = stats_read_u64(dir, "memory.memsw.usage_in_bytes", &memsw, err);
+        if (r <= 0 || !s->has_memory_usage)
+                return r < 0 ? -1 : 0;
+        s->has_swap = true;
+        s->swap_usage_bytes = memsw > s->memory_usage_bytes ? memsw - s->memory_usage_bytes : 0;
+        if ((r = stats_read_u64(dir, "memory.memsw.limit_in_bytes", &memsw_limit, err)) <= 0)
+                return r < 0 ? -1 : 0;
+        if ((r = stats_read_u64(dir, "memory.limit_in_bytes", &mem_limit, err)) <= 0)
+                return r < 0 ? -1 : 0;
+        if (memsw_limit > CGROUP_MEMORY_UNLIMITED || memsw_limit < mem_limit)
+                return 0;
+        uint64_t swap_limit = memsw_limit - mem_limit;
+        s->has_swap_available = true;
+        s->swap_available_bytes = swap_limit > s->swap_usage_bytes ? swap_limit - s->swap_usage_bytes : 0;
+        return 0;
+}
+
 static int read_memory(const char *dir, struct cgroup_stats *s, struct cric_error **err) {
-        return stats_read_memory(dir, &memory_v1, s, err);
+        if (stats_read_memory(dir, &memory_v1, s, err) < 0)
+                return -1;
+        return read_swap(dir, s, err);
 }
 
 static int read_pids(const char *dir, struct cgroup_stats *s, struct cric_error **err) {

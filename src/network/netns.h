@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/error.h"
 
@@ -72,6 +73,21 @@ int netns_unpin(const struct pinned_ns *p, struct cric_error **err);
  * value; that value becomes the error (CRIC_E_INTERNAL) of this call. Errors:
  * CRIC_E_NOT_FOUND (no such file), CRIC_E_INVALID (not a network namespace),
  * CRIC_E_TIMEOUT (fn ran over 30 s; the child is killed), CRIC_E_INTERNAL. Thread-safe. */
+/* Traffic counters of one interface (IFLA_STATS64). */
+struct netns_link_stats {
+        char name[16]; /* IFNAMSIZ */
+        uint64_t rx_bytes, rx_errors, tx_bytes, tx_errors;
+};
+/* A rtnetlink socket inside the network namespace at netns_path, to read its
+ * statistics again and again without entering it each time (one child process per
+ * open). The socket keeps the namespace alive: close it when the pod stops. Errors:
+ * those of netns_enter_run, CRIC_E_INTERNAL. */
+int netns_stats_socket(const char *netns_path, struct cric_error **err);
+/* The counters of every interface but loopback in the netns of fd (netns_stats_socket),
+ * in the kernel's order (*ret: caller frees, may be NULL when *ret_n is 0). One caller
+ * at a time per socket. Errors: CRIC_E_TIMEOUT, CRIC_E_INTERNAL. */
+int netns_link_stats(int fd, struct netns_link_stats **ret, size_t *ret_n, struct cric_error **err);
+
 int netns_enter_run(const char *netns_path, int (*fn)(void *), void *arg, struct cric_error **err);
 
 /* The addresses of interface ifname inside the netns at netns_path, as CIDR strings

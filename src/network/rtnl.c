@@ -11,6 +11,8 @@
 #include <net/if.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -113,6 +115,26 @@ static int rtnl_talk(int fd, struct nlmsghdr *req, rtnl_cb cb, void *userdata, c
         }
 }
 
+/* A dump request of type (RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE) for family; hdr_len
+ * is the size of the type's header (ifinfomsg, ifaddrmsg, rtmsg), whose first byte is
+ * the family in all three. */
+static int rtnl_dump(int fd, uint16_t type, size_t hdr_len, int family, rtnl_cb cb, void *userdata, const char *what,
+                     struct cric_error **err) {
+        struct {
+                struct nlmsghdr h;
+                union {
+                        struct ifinfomsg ifi;
+                        struct ifaddrmsg ifa;
+                        struct rtmsg rtm;
+                } u;
+        } req = {0};
+        req.h.nlmsg_len = NLMSG_LENGTH(hdr_len);
+        req.h.nlmsg_type = type;
+        req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+        *(unsigned char *) &req.u = (unsigned char) family;
+        return rtnl_talk(fd, &req.h, cb, userdata, what, err);
+}
+
 /* ---- link index ---- */
 
 static int link_cb(const struct nlmsghdr *h, void *userdata, struct cric_error **err) {
@@ -213,17 +235,9 @@ static int addr_cb(const struct nlmsghdr *h, void *userdata, struct cric_error *
 
 int rtnl_addresses(int fd, int ifindex, int family, bool with_prefix, bool primary_only, char ***ret,
                    struct cric_error **err) {
-        struct {
-                struct nlmsghdr h;
-                struct ifaddrmsg ifa;
-        } req = {0};
-        req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifa));
-        req.h.nlmsg_type = RTM_GETADDR;
-        req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-        req.ifa.ifa_family = (unsigned char) family;
         struct addr_dump d = {
                 .ifindex = ifindex, .family = family, .with_prefix = with_prefix, .primary_only = primary_only};
-        int r = rtnl_talk(fd, &req.h, addr_cb, &d, "dump addresses", err);
+        int r = rtnl_dump(fd, RTM_GETADDR, sizeof(struct ifaddrmsg), family, addr_cb, &d, "dump addresses", err);
         for (char **p = d.v4; r == 0 && p && *p; p++)
                 strv_push(ret, *p);
         for (char **p = d.v6; r == 0 && p && *p; p++)
@@ -279,16 +293,8 @@ static int route_cb(const struct nlmsghdr *h, void *userdata, struct cric_error 
 }
 
 int rtnl_default_route_ifindex(int fd, int family, int *ret_ifindex, struct cric_error **err) {
-        struct {
-                struct nlmsghdr h;
-                struct rtmsg rtm;
-        } req = {0};
-        req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.rtm));
-        req.h.nlmsg_type = RTM_GETROUTE;
-        req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-        req.rtm.rtm_family = (unsigned char) family;
         struct route_dump d = {0};
-        if (rtnl_talk(fd, &req.h, route_cb, &d, "dump routes", err) < 0)
+        if (rtnl_dump(fd, RTM_GETROUTE, sizeof(struct rtmsg), family, route_cb, &d, "dump routes", err) < 0)
                 return -1;
         *ret_ifindex = d.ifindex;
         return 0;
@@ -363,6 +369,63 @@ int netns_get_addresses(const char *netns_path, const char *ifname, char ***ret_
             rtnl_addresses(fd, index, AF_UNSPEC, true, false, &list, err) < 0)
                 return cric_error_prefix(err, "addresses of %s in %s", ifname, netns_path);
         *ret_cidrs = STEAL_PTR(list);
+        return 0;
+}
+
+/* ---- link statistics ---- */
+
+struct link_dump {
+        struct netns_link_stats *v;
+        size_t n;
+};
+
+/* One RTM_NEWLINK of the dump: its name and IFLA_STATS64, loopback left out. */
+static int link_stats_cb(const struct nlmsghdr *h, void *userdata, struct cric_error **err) {
+        if (h->nlmsg_type != RTM_NEWLINK)
+                return 0;
+        const struct ifinfomsg *ifi = NLMSG_DATA(h);
+        if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+                return cric_error_set(err, CRIC_E_INTERNAL, "short link message");
+        if (ifi->ifi_flags & IFF_LOOPBACK)
+                return 0;
+        struct netns_link_stats s = {0};
+        bool has_stats = false;
+        int len = (int) IFLA_PAYLOAD(h);
+        for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+                if (a->rta_type == IFLA_IFNAME) {
+                        snprintf(s.name, sizeof(s.name), "%.*s", (int) RTA_PAYLOAD(a), (const char *) RTA_DATA(a));
+                } else if (a->rta_type == IFLA_STATS64 && RTA_PAYLOAD(a) >= sizeof(struct rtnl_link_stats64)) {
+                        struct rtnl_link_stats64 st;
+                        memcpy(&st, RTA_DATA(a), sizeof(st));
+                        s.rx_bytes = st.rx_bytes;
+                        s.rx_errors = st.rx_errors;
+                        s.tx_bytes = st.tx_bytes;
+                        s.tx_errors = st.tx_errors;
+                        has_stats = true;
+                }
+        }
+        if (!has_stats || !*s.name)
+                return 0;
+        struct link_dump *d = userdata;
+        d->v = xrealloc(d->v, (d->n + 1) * sizeof(*d->v));
+        d->v[d->n++] = s;
+        return 0;
+}
+
+int netns_stats_socket(const char *netns_path, struct cric_error **err) {
+        int fd = rtnl_open_in(netns_path, err);
+        return fd < 0 ? cric_error_prefix(err, "netlink socket in %s", netns_path) : fd;
+}
+
+int netns_link_stats(int fd, struct netns_link_stats **ret, size_t *ret_n, struct cric_error **err) {
+        struct link_dump d = {0};
+        if (rtnl_dump(fd, RTM_GETLINK, sizeof(struct ifinfomsg), AF_UNSPEC, link_stats_cb, &d, "dump interfaces", err) <
+            0) {
+                free(d.v);
+                return cric_error_prefix(err, "interface statistics");
+        }
+        *ret = d.v;
+        *ret_n = d.n;
         return 0;
 }
 

@@ -71,6 +71,21 @@ struct pod *pod_ref(struct pod *p) {
         return p;
 }
 
+void pod_init(struct pod *p) {
+        atomic_init(&p->refs, 1);
+        pthread_mutex_init(&p->op_lock, NULL);
+        pthread_mutex_init(&p->net_lock, NULL);
+        p->net_fd = -1;
+}
+
+void pod_net_close(struct pod *p) {
+        pthread_mutex_lock(&p->net_lock);
+        if (p->net_fd >= 0)
+                close(p->net_fd);
+        p->net_fd = -1;
+        pthread_mutex_unlock(&p->net_lock);
+}
+
 void pod_unref(struct pod *p) {
         if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
                 return;
@@ -90,6 +105,8 @@ void pod_unref(struct pod *p) {
         free(p->runtime_root);
         json_object_put(p->sandbox);
         usage_memory_clear(&p->usage);
+        pod_net_close(p);
+        pthread_mutex_destroy(&p->net_lock);
         pthread_mutex_destroy(&p->op_lock);
         free(p);
 }

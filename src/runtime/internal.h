@@ -45,10 +45,16 @@ struct pod {
         char *runtime_path, *runtime_root;
         struct json_object *sandbox; /* security context, sysctls, annotations (record.c) */
         struct usage_memory usage;
+        /* A netlink socket in the pod's netns for its network statistics (usage.c), -1
+         * until first used; closed when the pod stops, since it keeps the netns alive. */
+        pthread_mutex_t net_lock;
+        int net_fd; /* net_lock */
         /* lock */
         enum pod_state state;
         bool is_stopping; /* StopPodSandbox began: no container may join any more */
         bool is_gone;     /* removed from the index */
+        bool has_limits;  /* UpdatePodSandboxResources wrote limits into the pod's cgroup */
+        struct cgroup_limits limits;
 };
 
 /* The resources a container was last given, shared by views. */
@@ -120,6 +126,10 @@ struct cric_config *runtime_config(struct runtime *rt);
 void persist_begin(struct runtime *rt); /* holds rt->lock; returns holding rt->persist only */
 void persist_end(struct runtime *rt);
 
+/* The common part of a new pod: one reference, locks, no netlink socket. */
+void pod_init(struct pod *p);
+/* Closes the pod's netlink socket (pod stop: the netns must be able to go). */
+void pod_net_close(struct pod *p);
 struct pod *pod_ref(struct pod *p);
 void pod_unref(struct pod *p);
 void pod_unrefp(struct pod **p);
@@ -174,6 +184,8 @@ int record_sandbox(const struct pod *p, struct arena *a, struct oci_sandbox *ret
 struct json_object *record_container(const struct container *c);
 int record_container_read(struct json_object *rec, struct container *c, struct cric_error **err);
 struct json_object *record_resources(const struct oci_resources *r);
+/* The pod cgroup's limits of the last resize (key "resources" of the pod record). */
+struct json_object *record_limits(const struct cgroup_limits *l);
 int record_resources_read(struct json_object *rec, struct arena *a, struct oci_resources *ret, struct cric_error **err);
 /* JSON text <-> object for the store. */
 char *record_text(struct json_object *rec);

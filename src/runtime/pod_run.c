@@ -121,8 +121,7 @@ static int check_config(const struct pod_config *c, unsigned ns, struct cric_err
 
 static struct pod *pod_new(const struct pod_config *c, const char *id, unsigned ns) {
         struct pod *p = xzalloc(sizeof(*p));
-        atomic_init(&p->refs, 1);
-        pthread_mutex_init(&p->op_lock, NULL);
+        pod_init(p);
         struct pod_info *i = &p->info;
         i->id = xstrdup(id);
         i->name = xstrdup(c->name);
@@ -421,6 +420,7 @@ int runtime_pod_stop(struct runtime *rt, const char *id, struct cric_error **err
         pthread_mutex_lock(&rt->lock);
         p->is_stopping = true;
         pthread_mutex_unlock(&rt->lock);
+        pod_net_close(p);
         if (pod_containers_stop(rt, id, err) < 0)
                 return cric_error_prefix(err, "stop pod %s", id);
         pthread_mutex_lock(&p->op_lock);

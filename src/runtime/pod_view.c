@@ -41,7 +41,8 @@ static char **host_ips_copy(struct runtime *rt) {
 }
 
 struct pod_view pod_view_of(struct pod *p) {
-        return (struct pod_view){.info = &pod_ref(p)->info, .state = p->state};
+        return (struct pod_view){
+                .info = &pod_ref(p)->info, .state = p->state, .has_limits = p->has_limits, .limits = p->limits};
 }
 
 void pod_view_clear(struct pod_view *v) {

@@ -145,6 +145,15 @@ struct json_object *record_resources(const struct oci_resources *r) {
         return o;
 }
 
+struct json_object *record_limits(const struct cgroup_limits *l) {
+        struct json_object *o = jx_object();
+        put_int(o, "cpu_shares", l->cpu_shares);
+        put_int(o, "cpu_quota", l->cpu_quota);
+        put_int(o, "cpu_period", l->cpu_period);
+        put_int(o, "memory_limit", l->memory_bytes);
+        return o;
+}
+
 struct json_object *record_container(const struct container *c) {
         const struct container_info *i = &c->info;
         struct json_object *o = jx_object();
@@ -311,6 +320,19 @@ static void security_read(struct json_object *o, struct arena *a, struct oci_sec
                                                   get_str(o, "selinux_type"), get_str(o, "selinux_level")};
 }
 
+static void limits_read(struct json_object *rec, struct pod *p) {
+        struct json_object *o = get(rec, "resources", json_type_object);
+        if (!o)
+                return;
+        p->has_limits = true;
+        p->limits = (struct cgroup_limits){
+                .cpu_shares = get_int(o, "cpu_shares", 0),
+                .cpu_quota = get_int(o, "cpu_quota", 0),
+                .cpu_period = get_int(o, "cpu_period", 0),
+                .memory_bytes = get_int(o, "memory_limit", 0),
+        };
+}
+
 int record_pod_read(struct json_object *rec, struct pod *p, struct cric_error **err) {
         struct json_object *sb = get(rec, "sandbox", json_type_object);
         struct json_object *sec = sb ? get(sb, "security", json_type_object) : NULL;
@@ -333,6 +355,7 @@ int record_pod_read(struct json_object *rec, struct pod *p, struct cric_error **
         p->runtime_path = dup_str(rec, "runtime_path");
         p->runtime_root = dup_str(rec, "runtime_root");
         p->sandbox = json_object_get(sb);
+        limits_read(rec, p);
         return 0;
 }
 

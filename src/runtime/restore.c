@@ -35,8 +35,7 @@ static void pod_defaults(struct pod *p) {
 
 static struct pod *pod_from_row(struct pod_row *row) {
         struct pod *p = xzalloc(sizeof(*p));
-        atomic_init(&p->refs, 1);
-        pthread_mutex_init(&p->op_lock, NULL);
+        pod_init(p);
         struct pod_info *i = &p->info;
         i->id = STEAL_PTR(row->id);
         i->name = STEAL_PTR(row->name);

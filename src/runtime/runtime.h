@@ -121,6 +121,8 @@ struct pod_view {
         enum pod_state state;
         char **ips;       /* runtime_pod_status only: IPs without prefix length, primary first */
         char *netns_path; /* runtime_pod_status only: the pinned netns of a ready pod, else NULL */
+        bool has_limits;  /* the pod's cgroup limits of the last resize */
+        struct cgroup_limits limits;
 };
 void pod_view_clear(struct pod_view *v);
 void pod_views_free(struct pod_view *v, size_t n);
@@ -141,6 +143,14 @@ int runtime_pod_run(struct runtime *rt, const struct pod_config *c, char **ret_i
 int runtime_pod_stop(struct runtime *rt, const char *id, struct cric_error **err);
 /* Stops the pod and removes it with its containers. Idempotent. */
 int runtime_pod_remove(struct runtime *rt, const char *id, struct cric_error **err);
+/* In-place pod resize: writes l (resources plus overhead, in range already) into the
+ * cgroup the kubelet gave the ready pod as its cgroup_parent, and keeps it in the pod's
+ * record for its status, also after a restart. The containers keep running. Errors:
+ * CRIC_E_NOT_FOUND (unknown pod, or its cgroup is missing), CRIC_E_PRECONDITION (pod
+ * not ready, no cgroup of its own, memory limit below its usage), those of
+ * cgroup_limits_apply. Thread-safe; resizes of one pod are serialized. */
+int runtime_pod_update_resources(struct runtime *rt, const char *id, const struct cgroup_limits *l,
+                                 struct cric_error **err);
 int runtime_pod_status(struct runtime *rt, const char *id, struct pod_view *ret, struct cric_error **err);
 /* Oldest first. Never fails. */
 void runtime_pod_list(struct runtime *rt, const struct pod_filter *f, struct pod_view **ret, size_t *ret_n);
@@ -249,6 +259,8 @@ int runtime_container_exec_sync(struct runtime *rt, const char *id, char *const 
 
 /* ---- statistics ---- */
 
+struct netns_link_stats;
+
 struct runtime_usage {
         int64_t timestamp_ns;
         bool has_cgroup;
@@ -270,6 +282,10 @@ struct pod_stats {
         struct runtime_usage usage;         /* the pod's cgroup, or the sum of its containers' */
         struct container_stats *containers; /* those not exited */
         size_t n_containers;
+        bool has_network; /* the pod's own network namespace was read */
+        int64_t network_timestamp_ns;
+        struct netns_link_stats *links; /* every interface but loopback */
+        size_t n_links;
 };
 
 void container_stats_clear(struct container_stats *s);
@@ -277,6 +293,10 @@ void container_stats_free(struct container_stats *s, size_t n);
 void pod_stats_clear(struct pod_stats *s);
 void pod_stats_free(struct pod_stats *s, size_t n);
 
+/* Bytes and inodes of all containers' writable layers, and the directory holding them
+ * (caller frees): the container file system of ImageFsInfo. CRIC_E_INTERNAL. */
+int runtime_container_fs_usage(struct runtime *rt, uint64_t *ret_bytes, uint64_t *ret_inodes, char **ret_path,
+                               struct cric_error **err);
 int runtime_container_stats(struct runtime *rt, const char *id, struct container_stats *ret, struct cric_error **err);
 /* Containers not exited that match f. Never fails. */
 void runtime_container_stats_list(struct runtime *rt, const struct container_filter *f, struct container_stats **ret,

@@ -5,7 +5,9 @@
  * usage cache keeps between calls (the kubelet polls every few seconds). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "network/netns.h"
 #include "runtime/internal.h"
 #include "storage/storage.h"
 #include "util/cleanup.h"
@@ -92,6 +94,7 @@ static void add_sample(struct cgroup_stats *sum, const struct cgroup_stats *s) {
         ADD(has_working_set, memory_working_set_bytes);
         ADD(has_rss, memory_rss_bytes);
         ADD(has_pids, pids_current);
+        ADD(has_swap, swap_usage_bytes);
 #undef ADD
         if (s->has_page_faults) {
                 sum->has_page_faults = true;
@@ -151,6 +154,7 @@ void pod_stats_clear(struct pod_stats *s) {
         pod_view_clear(&s->view);
         free(s->usage.fs_mountpoint);
         container_stats_free(s->containers, s->n_containers);
+        free(s->links);
         *s = (struct pod_stats){0};
 }
 
@@ -194,10 +198,48 @@ void runtime_container_stats_list(struct runtime *rt, const struct container_fil
         *ret_n = k;
 }
 
+/* The pod's netlink socket, opened on first use (net_lock held); -1 once the pod is
+ * stopping, so that its netns can go. */
+static int pod_net_fd(struct runtime *rt, struct pod *p, struct cric_error **err) {
+        pthread_mutex_lock(&rt->lock);
+        bool is_stopping = p->is_stopping || p->state != POD_READY;
+        pthread_mutex_unlock(&rt->lock);
+        if (is_stopping)
+                return cric_error_set(err, CRIC_E_PRECONDITION, "the pod is stopping");
+        if (p->net_fd < 0) {
+                AUTOFREE char *path = pod_netns_path(rt, p);
+                p->net_fd = netns_stats_socket(path, err);
+        }
+        return p->net_fd;
+}
+
+/* The interfaces of a ready pod's own network namespace (none on the host network). */
+static void network_of_pod(struct runtime *rt, struct pod_stats *s) {
+        struct pod *p = (struct pod *) s->view.info;
+        if (!(p->ns & NETNS_NET) || s->view.state != POD_READY)
+                return;
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        pthread_mutex_lock(&p->net_lock);
+        s->network_timestamp_ns = runtime_now_ns();
+        int fd = pod_net_fd(rt, p, &e);
+        int r = fd < 0 ? -1 : netns_link_stats(fd, &s->links, &s->n_links, &e);
+        if (r < 0 && p->net_fd >= 0) { /* a broken socket is opened again next time */
+                close(p->net_fd);
+                p->net_fd = -1;
+        }
+        pthread_mutex_unlock(&p->net_lock);
+        if (r < 0) {
+                log_debug("pod %s: %s, no network statistics", p->info.id, e->msg);
+                return;
+        }
+        s->has_network = true;
+}
+
 static void fill_pod(struct runtime *rt, struct pod_stats *s) {
         struct container_filter f = {.pod_id_prefix = s->view.info->id, .state = -1};
         runtime_container_stats_list(rt, &f, &s->containers, &s->n_containers);
         usage_of_pod(rt, &s->view, s->containers, s->n_containers, &s->usage);
+        network_of_pod(rt, s);
 }
 
 int runtime_pod_stats(struct runtime *rt, const char *id, struct pod_stats *ret, struct cric_error **err) {
@@ -231,4 +273,9 @@ void runtime_pod_stats_list(struct runtime *rt, const struct pod_filter *f, stru
         free(v);
         *ret = s;
         *ret_n = k;
+}
+
+int runtime_container_fs_usage(struct runtime *rt, uint64_t *ret_bytes, uint64_t *ret_inodes, char **ret_path,
+                               struct cric_error **err) {
+        return rootfs_all_usage(rt->layers, ret_bytes, ret_inodes, ret_path, err);
 }

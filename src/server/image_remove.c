@@ -4,6 +4,7 @@
 
 #include "cri.pb-c.h"
 #include "image/image.h"
+#include "runtime/runtime.h"
 #include "server/rpc.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
@@ -52,11 +53,20 @@ int rpc_image_fs_info(struct rpc_ctx *ctx, const ProtobufCMessage *req, Protobuf
         const char *path = NULL;
         if (image_fs_usage(ctx->deps->images, &bytes, &inodes, &path, err) < 0)
                 return -1;
+        uint64_t ctr_bytes = 0, ctr_inodes = 0;
+        AUTOFREE char *ctr_path = NULL;
+        if (runtime_container_fs_usage(ctx->deps->runtime, &ctr_bytes, &ctr_inodes, &ctr_path, err) < 0)
+                return cric_error_prefix(err, "ImageFsInfo");
         Runtime__V1__ImageFsInfoResponse *resp = xmalloc(sizeof(*resp));
         runtime__v1__image_fs_info_response__init(resp);
         resp->n_image_filesystems = 1;
         resp->image_filesystems = xcalloc(1, sizeof(*resp->image_filesystems));
         resp->image_filesystems[0] = usage_new(path, bytes, inodes);
+        /* The writable layers, apart: the kubelet's eviction sees what containers wrote
+         * separately from what images take (its split image filesystem support). */
+        resp->n_container_filesystems = 1;
+        resp->container_filesystems = xcalloc(1, sizeof(*resp->container_filesystems));
+        resp->container_filesystems[0] = usage_new(ctr_path, ctr_bytes, ctr_inodes);
         *ret_resp = &resp->base;
         return 0;
 }

@@ -45,6 +45,14 @@ static char *verbose_info(struct rpc_ctx *ctx, const struct pod_view *v) {
         jx_add(o, "runtimeHandler", jx_string(v->info->runtime_handler));
         jx_add(o, "netnsPath", jx_string(v->netns_path ? v->netns_path : ""));
         jx_add(o, "createdAtNs", jx_int64(v->info->created_ns));
+        if (v->has_limits) {
+                json_object *l = jx_object();
+                jx_add(l, "cpuShares", jx_int64(v->limits.cpu_shares));
+                jx_add(l, "cpuQuota", jx_int64(v->limits.cpu_quota));
+                jx_add(l, "cpuPeriod", jx_int64(v->limits.cpu_period));
+                jx_add(l, "memoryLimitInBytes", jx_int64(v->limits.memory_bytes));
+                jx_add(o, "resources", l);
+        }
         char *s = rpc_strdup(ctx, jx_to_string(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return s;

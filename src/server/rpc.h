@@ -95,6 +95,12 @@ int rpc_pod_sandbox_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, Pro
                            struct cric_error **err);
 int rpc_list_pod_sandbox(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                          struct cric_error **err);
+/* pod_resize.c */
+int rpc_update_pod_sandbox_resources(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                                     struct cric_error **err);
+/* checkpoint.c: always UNIMPLEMENTED, saying why */
+int rpc_checkpoint_container(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                             struct cric_error **err);
 
 /* Handlers (ctr_*.c, stats.c) */
 int rpc_create_container(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,

@@ -7,14 +7,11 @@
 #include "runtime/runtime.h"
 #include "server/reply.h"
 #include "server/rpc.h"
+#include "server/stats_usage.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
-static Runtime__V1__UInt64Value *u64(struct rpc_ctx *ctx, uint64_t v) {
-        Runtime__V1__UInt64Value *x = reply_new(ctx, &runtime__v1__uint64_value__descriptor);
-        x->value = v;
-        return x;
-}
+#define u64 stats_u64
 
 static Runtime__V1__CpuUsage *cpu_of(struct rpc_ctx *ctx, const struct runtime_usage *u) {
         Runtime__V1__CpuUsage *c = reply_new(ctx, &runtime__v1__cpu_usage__descriptor);
@@ -24,6 +21,7 @@ static Runtime__V1__CpuUsage *cpu_of(struct rpc_ctx *ctx, const struct runtime_u
         c->usage_core_nano_seconds = u64(ctx, u->cgroup.cpu_usage_core_ns);
         if (u->has_nano_cores)
                 c->usage_nano_cores = u64(ctx, u->nano_cores);
+        c->psi = stats_psi_of(ctx, &u->cgroup.psi_cpu);
         return c;
 }
 
@@ -45,6 +43,7 @@ static Runtime__V1__MemoryUsage *memory_of(struct rpc_ctx *ctx, const struct run
                 m->page_faults = u64(ctx, s->page_faults);
                 m->major_page_faults = u64(ctx, s->major_page_faults);
         }
+        m->psi = stats_psi_of(ctx, &s->psi_memory);
         return m;
 }
 
@@ -74,6 +73,8 @@ static Runtime__V1__ContainerStats *container_stats_of(struct rpc_ctx *ctx, cons
         s->cpu = cpu_of(ctx, &cs->usage);
         s->memory = memory_of(ctx, &cs->usage);
         s->writable_layer = fs_of(ctx, &cs->usage);
+        s->swap = stats_swap_of(ctx, &cs->usage);
+        s->io = stats_io_of(ctx, &cs->usage);
         return s;
 }
 
@@ -132,11 +133,9 @@ static Runtime__V1__PodSandboxStats *pod_stats_of(struct rpc_ctx *ctx, const str
         s->linux = l;
         l->cpu = cpu_of(ctx, &ps->usage);
         l->memory = memory_of(ctx, &ps->usage);
-        if (ps->usage.has_cgroup && ps->usage.cgroup.has_pids) {
-                l->process = reply_new(ctx, &runtime__v1__process_usage__descriptor);
-                l->process->timestamp = ps->usage.timestamp_ns;
-                l->process->process_count = u64(ctx, ps->usage.cgroup.pids_current);
-        }
+        l->process = stats_process_of(ctx, &ps->usage);
+        l->io = stats_io_of(ctx, &ps->usage);
+        l->network = stats_network_of(ctx, ps);
         l->containers = rpc_alloc(ctx, (ps->n_containers + 1) * sizeof(*l->containers));
         for (size_t i = 0; i < ps->n_containers; i++)
                 l->containers[l->n_containers++] = container_stats_of(ctx, &ps->containers[i]);

@@ -101,7 +101,10 @@ int layer_store_open(const char *root, const char *driver, struct layer_store **
         /* Whatever is in tmp/ was being written when the daemon stopped: drop it. */
         if (rm_rf(ls->tmp_dir, err) < 0)
                 return cric_error_prefix(err, "clean %s", ls->tmp_dir);
-        if (fs_mkdir_p(ls->layers_dir, 0700, err) < 0 || fs_mkdir_p(ls->tmp_dir, 0700, err) < 0)
+        /* containers/ (rootfs.c) exists from the start: ImageFsInfo names it. */
+        AUTOFREE char *ctrs = xasprintf("%s/containers", root);
+        if (fs_mkdir_p(ls->layers_dir, 0700, err) < 0 || fs_mkdir_p(ls->tmp_dir, 0700, err) < 0 ||
+            fs_mkdir_p(ctrs, 0700, err) < 0)
                 return -1;
         if (ls->driver == STORAGE_OVERLAY && !overlay_works(ls->tmp_dir)) {
                 log_warn("storage: overlay cannot mount under %s, falling back to the vfs driver", root);
@@ -228,18 +231,21 @@ int layer_store_gc(struct layer_store *ls, char *const *keep, struct cric_error 
 
 static __thread uint64_t usage_bytes, usage_inodes;
 
+/* Counts everything but <root>/containers: the writable layers are the container file
+ * system's (rootfs_all_usage), not the images'. */
 static int usage_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) path;
-        (void) flag;
-        (void) ftw;
+        if (flag == FTW_NS)
+                return FTW_CONTINUE; /* vanished while we walked */
+        if (flag == FTW_D && ftw->level == 1 && !strcmp(path + ftw->base, "containers"))
+                return FTW_SKIP_SUBTREE;
         usage_bytes += (uint64_t) st->st_blocks * 512;
         usage_inodes++;
-        return 0;
+        return FTW_CONTINUE;
 }
 
 int layer_store_usage(struct layer_store *ls, uint64_t *ret_bytes, uint64_t *ret_inodes, struct cric_error **err) {
         usage_bytes = usage_inodes = 0;
-        if (nftw(ls->root, usage_visit, 64, FTW_PHYS | FTW_MOUNT) < 0)
+        if (nftw(ls->root, usage_visit, 64, FTW_PHYS | FTW_MOUNT | FTW_ACTIONRETVAL) != 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "walk %s", ls->root);
         *ret_bytes = usage_bytes;
         *ret_inodes = usage_inodes;

@@ -337,6 +337,23 @@ static int usage_visit(const char *path, const struct stat *st, int flag, struct
         return 0;
 }
 
+/* Walks path counting blocks and inodes (each inode once); -1 with errno. */
+static int walk_usage(const char *path, uint64_t *ret_bytes, uint64_t *ret_inodes) {
+        walk.bytes = walk.inodes = 0;
+        walk.seen = NULL;
+        int r = nftw(path, usage_visit, 64, FTW_PHYS | FTW_MOUNT);
+        int e = errno;
+        tdestroy(walk.seen, free);
+        walk.seen = NULL;
+        if (r != 0) {
+                errno = e ? e : EIO;
+                return -1;
+        }
+        *ret_bytes = walk.bytes;
+        *ret_inodes = walk.inodes;
+        return 0;
+}
+
 int rootfs_usage(struct layer_store *ls, const char *id, uint64_t *ret_bytes, uint64_t *ret_inodes, char **ret_path,
                  struct cric_error **err) {
         if (check_id(id, err) < 0)
@@ -347,18 +364,26 @@ int rootfs_usage(struct layer_store *ls, const char *id, uint64_t *ret_bytes, ui
         if (lstat(path, &st) < 0)
                 return cric_error_errno(err, errno == ENOENT ? CRIC_E_NOT_FOUND : CRIC_E_INTERNAL, errno,
                                         "usage of container %s: stat %s", id, path);
-        walk.bytes = walk.inodes = 0;
-        walk.seen = NULL;
-        int r = nftw(path, usage_visit, 64, FTW_PHYS | FTW_MOUNT);
-        int e = errno;
-        tdestroy(walk.seen, free);
-        walk.seen = NULL;
-        if (r != 0)
-                return cric_error_errno(err, CRIC_E_INTERNAL, e, "usage of container %s: walk %s", id, path);
-        *ret_bytes = walk.bytes;
-        *ret_inodes = walk.inodes;
+        if (walk_usage(path, ret_bytes, ret_inodes) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "usage of container %s: walk %s", id, path);
         if (ret_path)
                 *ret_path = STEAL_PTR(path);
+        return 0;
+}
+
+int rootfs_all_usage(struct layer_store *ls, uint64_t *ret_bytes, uint64_t *ret_inodes, char **ret_path,
+                     struct cric_error **err) {
+        AUTOFREE char *dir = containers_dir(ls);
+        uint64_t bytes = 0, inodes = 0;
+        struct stat st;
+        bool exists = lstat(dir, &st) == 0;
+        if (!exists && errno != ENOENT)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "usage of the containers' layers: stat %s", dir);
+        if (exists && walk_usage(dir, &bytes, &inodes) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "usage of the containers' layers: walk %s", dir);
+        *ret_bytes = bytes;
+        *ret_inodes = inodes;
+        *ret_path = STEAL_PTR(dir);
         return 0;
 }
 

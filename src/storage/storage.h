@@ -55,7 +55,8 @@ int layer_store_gc(struct layer_store *ls, char *const *keep, struct cric_error 
 /* Path of a layer's diff dir (for mounts). */
 char *layer_store_diff_path(struct layer_store *ls, const char *chain_id);
 
-/* Bytes and inodes used under the store root; the mountpoint holding it. */
+/* Bytes and inodes used under the store root (the images' file system), the writable
+ * layers of containers (<root>/containers) left out. */
 int layer_store_usage(struct layer_store *ls, uint64_t *ret_bytes, uint64_t *ret_inodes, struct cric_error **err);
 const char *layer_store_root(const struct layer_store *ls);
 
@@ -81,6 +82,11 @@ int rootfs_remove(struct layer_store *ls, const char *id, struct cric_error **er
 int rootfs_usage(struct layer_store *ls, const char *id, uint64_t *ret_bytes, uint64_t *ret_inodes, char **ret_path,
                  struct cric_error **err);
 /* Ids of every container directory (NULL-terminated, caller frees with strv_free). */
+/* Bytes and inodes of every container's writable layer together (the container file
+ * system of ImageFsInfo), and the directory holding them (the caller frees it). A
+ * missing directory counts as empty. Thread-safe. */
+int rootfs_all_usage(struct layer_store *ls, uint64_t *ret_bytes, uint64_t *ret_inodes, char **ret_path,
+                     struct cric_error **err);
 int rootfs_list(struct layer_store *ls, char ***ret_ids, struct cric_error **err);
 
 /* sha256 chain id: chain(parent, diff) = sha256(parent + " " + diff); base = diff. */

@@ -55,6 +55,20 @@ int store_pod_set_state(struct store *s, const char *id, enum pod_row_state stat
         return 0;
 }
 
+int store_pod_set_record(struct store *s, const char *id, const char *record, struct cric_error **err) {
+        STORE_LOCKED(s);
+        STMT *st = store_prepare(s, "UPDATE pods SET record = ? WHERE id = ?", err);
+        if (!st)
+                return -1;
+        store_bind_text(st, 1, record);
+        store_bind_text(st, 2, id);
+        if (sqlite3_step(st) != SQLITE_DONE)
+                return store_sql_error(s, err, "update pod record");
+        if (sqlite3_changes(s->db) == 0)
+                return cric_error_set(err, CRIC_E_NOT_FOUND, "pod %s not found", id);
+        return 0;
+}
+
 static struct pod_row *row_from_stmt(sqlite3_stmt *st) {
         struct pod_row *p = xzalloc(sizeof(*p));
         p->id = store_column_strdup(st, 0);

@@ -83,6 +83,8 @@ struct pod_row {
  * CRIC_E_EXISTS naming the pod that holds it. */
 int store_pod_insert(struct store *s, const struct pod_row *pod, struct cric_error **err);
 int store_pod_set_state(struct store *s, const char *id, enum pod_row_state state, struct cric_error **err);
+/* Replaces the pod's record (the runtime's JSON). CRIC_E_NOT_FOUND for an unknown id. */
+int store_pod_set_record(struct store *s, const char *id, const char *record, struct cric_error **err);
 /* By id or unique id prefix (>= 3 hex); CRIC_E_NOT_FOUND, CRIC_E_INVALID when ambiguous. */
 int store_pod_get(struct store *s, const char *id, struct pod_row **ret, struct cric_error **err);
 int store_pod_list(struct store *s, struct pod_row ***ret, size_t *ret_n, struct cric_error **err);

@@ -16,6 +16,7 @@
 #include "cgroup/cgroup.h"
 #include "cgroup/internal.h"
 #include "cgroup/prewarm.h"
+#include "fake_tree.h"
 #include "testlib.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -28,18 +29,6 @@ static char *v1_root, *v2_root; /* fake /sys/fs/cgroup trees */
 
 /* ---- fixture helpers ---- */
 
-/* Writes root/rel (creating parents). */
-static void put(const char *root, const char *rel, const char *content) {
-        AUTOFREE char *path = xasprintf("%s/%s", root, rel);
-        AUTOFREE char *dir = xstrdup(path);
-        *strrchr(dir, '/') = '\0';
-        assert_int_equal(fs_mkdir_p(dir, 0755, NULL), 0);
-        FILE *f = fopen(path, "we");
-        assert_non_null(f);
-        fputs(content, f);
-        fclose(f);
-}
-
 static void mkdirs(const char *root, const char *rel) {
         AUTOFREE char *path = xasprintf("%s/%s", root, rel);
         assert_int_equal(fs_mkdir_p(path, 0755, NULL), 0);
@@ -50,41 +39,15 @@ static bool exists(const char *root, const char *rel) {
         return access(path, F_OK) == 0;
 }
 
-/* Replaces every "@R" in tmpl with root. */
-static char *subst(const char *tmpl, const char *root) {
-        char *out = xstrdup("");
-        for (const char *s = tmpl; *s;) {
-                const char *at = strstr(s, "@R");
-                size_t n = at ? (size_t) (at - s) : strlen(s);
-                char *next = xasprintf("%s%.*s%s", out, (int) n, s, at ? root : "");
-                free(out);
-                out = next;
-                s = at ? at + 2 : s + n;
-        }
-        return out;
-}
-
 /* Writes a mountinfo file from tmpl (with @R for root) and returns its path. */
 static char *mountinfo(const char *name, const char *tmpl, const char *root) {
-        AUTOFREE char *content = subst(tmpl, root);
-        put(tmp, name, content);
+        AUTOFREE char *content = fake_subst(tmpl, root);
+        fake_put(tmp, name, content);
         return xasprintf("%s/%s", tmp, name);
 }
 
 static struct cgroup_mounts *load(const char *name, const char *tmpl, const char *root) {
-        AUTOFREE char *mi = mountinfo(name, tmpl, root);
-        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        struct cgroup_mounts *m = NULL;
-        if (cgroup_mounts_load(root, mi, &m, &err) < 0)
-                fail_msg("load mounts: %s", err->msg);
-        return m;
-}
-
-static void expect_error(int r, struct cric_error **err, enum cric_error_kind kind, const char *needle) {
-        const char *msg = testlib_error_is(r, err, kind);
-        if (needle)
-                assert_contains(msg, needle);
-        *err = cric_error_free(*err);
+        return fake_mounts_load(tmp, name, tmpl, root);
 }
 
 /* ---- kernel file formats ---- */
@@ -164,32 +127,30 @@ static void build_v1_tree(void) {
         static const char *const hiers[] = {"cpu,cpuacct", "memory", "pids", "cpuset", "systemd"};
         for (size_t i = 0; i < sizeof(hiers) / sizeof(hiers[0]); i++) {
                 AUTOFREE char *tasks = xasprintf("%s/tasks", hiers[i]);
-                put(v1_root, tasks, "1\n");
+                fake_put(v1_root, tasks, "1\n");
         }
         mkdirs(v1_root, "unified");
-        put(v1_root, "cpu,cpuacct" CTR "/cpuacct.usage", "5128611732905\n");
-        put(v1_root, "memory" CTR "/memory.usage_in_bytes", "145580032\n");
-        put(v1_root, "memory" CTR "/memory.limit_in_bytes", "536870912\n");
-        put(v1_root, "memory" CTR "/memory.stat", V1_MEMORY_STAT);
-        put(v1_root, "memory" CTR "/memory.oom_control", V1_OOM_CONTROL);
-        put(v1_root, "pids" CTR "/pids.current", "7\n");
+        fake_put(v1_root, "cpu,cpuacct" CTR "/cpuacct.usage", "5128611732905\n");
+        fake_put(v1_root, "memory" CTR "/memory.usage_in_bytes", "145580032\n");
+        fake_put(v1_root, "memory" CTR "/memory.limit_in_bytes", "536870912\n");
+        fake_put(v1_root, "memory" CTR "/memory.stat", V1_MEMORY_STAT);
+        fake_put(v1_root, "memory" CTR "/memory.oom_control", V1_OOM_CONTROL);
+        fake_put(v1_root, "pids" CTR "/pids.current", "7\n");
 }
 
 static void build_v2_tree(void) {
-        put(v2_root, "cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
-        put(v2_root, CTR "/cpu.stat", V2_CPU_STAT);
-        put(v2_root, CTR "/memory.current", "19640320\n");
-        put(v2_root, CTR "/memory.max", "268435456\n");
-        put(v2_root, CTR "/memory.stat", V2_MEMORY_STAT);
-        put(v2_root, CTR "/memory.events", V2_MEMORY_EVENTS);
-        put(v2_root, CTR "/pids.current", "4\n");
+        fake_put(v2_root, "cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
+        fake_put(v2_root, CTR "/cpu.stat", V2_CPU_STAT);
+        fake_put(v2_root, CTR "/memory.current", "19640320\n");
+        fake_put(v2_root, CTR "/memory.max", "268435456\n");
+        fake_put(v2_root, CTR "/memory.stat", V2_MEMORY_STAT);
+        fake_put(v2_root, CTR "/memory.events", V2_MEMORY_EVENTS);
+        fake_put(v2_root, CTR "/pids.current", "4\n");
 }
 
 static int group_setup(void **state) {
         (void) state;
-        tmp = testlib_tmpdir("cgroup-test");
-        v1_root = xasprintf("%s/v1", tmp);
-        v2_root = xasprintf("%s/v2", tmp);
+        fake_dirs_new("cgroup-test", &tmp, &v1_root, &v2_root);
         build_v1_tree();
         build_v2_tree();
         return 0;
@@ -197,11 +158,7 @@ static int group_setup(void **state) {
 
 static int group_teardown(void **state) {
         (void) state;
-        int r = testlib_rmtree(tmp);
-        free(tmp);
-        free(v1_root);
-        free(v2_root);
-        return r;
+        return fake_dirs_free(&tmp, &v1_root, &v2_root);
 }
 
 /* ---- detection ---- */
@@ -292,12 +249,12 @@ static void test_mounts_none_is_unavailable(void **state) {
         AUTOFREE char *mi = mountinfo("mi.none", MI_NONE, v1_root);
         CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = NULL;
         struct cric_error *err = NULL;
-        expect_error(cgroup_mounts_load(v1_root, mi, &m, &err), &err, CRIC_E_UNAVAILABLE, "no cgroup file system");
+        fake_expect_error(cgroup_mounts_load(v1_root, mi, &m, &err), &err, CRIC_E_UNAVAILABLE, "no cgroup file system");
         assert_null(m);
         /* cgroups mounted outside root do not count */
         AUTOFREE char *elsewhere = mountinfo("mi.elsewhere", MI_HYBRID, v1_root);
-        expect_error(cgroup_mounts_load("/sys/fs/cgroup", elsewhere, &m, &err), &err, CRIC_E_UNAVAILABLE,
-                     "/sys/fs/cgroup");
+        fake_expect_error(cgroup_mounts_load("/sys/fs/cgroup", elsewhere, &m, &err), &err, CRIC_E_UNAVAILABLE,
+                          "/sys/fs/cgroup");
 }
 
 static void test_mounts_missing_or_malformed_file(void **state) {
@@ -305,12 +262,12 @@ static void test_mounts_missing_or_malformed_file(void **state) {
         CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = NULL;
         struct cric_error *err = NULL;
         AUTOFREE char *missing = xasprintf("%s/no-mountinfo", tmp);
-        expect_error(cgroup_mounts_load(v1_root, missing, &m, &err), &err, CRIC_E_NOT_FOUND, "find cgroup mounts");
+        fake_expect_error(cgroup_mounts_load(v1_root, missing, &m, &err), &err, CRIC_E_NOT_FOUND, "find cgroup mounts");
         AUTOFREE char *bad = mountinfo("mi.bad", "31 22 0:28 / @R rw shared:9 tmpfs tmpfs rw\n", v1_root);
-        expect_error(cgroup_mounts_load(v1_root, bad, &m, &err), &err, CRIC_E_INTERNAL, ":1: malformed");
+        fake_expect_error(cgroup_mounts_load(v1_root, bad, &m, &err), &err, CRIC_E_INTERNAL, ":1: malformed");
         /* a v1 mount without controllers */
         AUTOFREE char *noctl = mountinfo("mi.noctl", "37 31 0:34 / @R/x rw - cgroup cgroup rw,xattr\n", v1_root);
-        expect_error(cgroup_mounts_load(v1_root, noctl, &m, &err), &err, CRIC_E_INTERNAL, "malformed");
+        fake_expect_error(cgroup_mounts_load(v1_root, noctl, &m, &err), &err, CRIC_E_INTERNAL, "malformed");
 }
 
 static void test_mountinfo_escapes_and_optional_fields(void **state) {
@@ -384,10 +341,10 @@ static void test_cgroupfs_invalid_parents(void **state) {
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct cric_error *err = NULL;
                 char *out = NULL;
-                expect_error(d->pod_parent(cases[i].parent, &out, &err), &err, CRIC_E_INVALID, cases[i].needle);
-                expect_error(d->container_path(cases[i].parent, "abc", &out, &err), &err, CRIC_E_INVALID,
-                             cases[i].needle);
-                expect_error(d->create_parent(cases[i].parent, &err), &err, CRIC_E_INVALID, cases[i].needle);
+                fake_expect_error(d->pod_parent(cases[i].parent, &out, &err), &err, CRIC_E_INVALID, cases[i].needle);
+                fake_expect_error(d->container_path(cases[i].parent, "abc", &out, &err), &err, CRIC_E_INVALID,
+                                  cases[i].needle);
+                fake_expect_error(d->create_parent(cases[i].parent, &err), &err, CRIC_E_INVALID, cases[i].needle);
                 assert_null(out);
         }
 }
@@ -403,13 +360,15 @@ static void test_invalid_container_ids(void **state) {
                         const struct cgroup_driver *d = cgroup_driver_find(k ? "systemd" : "cgroupfs");
                         struct cric_error *err = NULL;
                         char *out = NULL;
-                        expect_error(d->container_path("", ids[i], &out, &err), &err, CRIC_E_INVALID, "container id");
-                        expect_error(d->container_cgroup("", ids[i], &out, &err), &err, CRIC_E_INVALID, "container id");
+                        fake_expect_error(d->container_path("", ids[i], &out, &err), &err, CRIC_E_INVALID,
+                                          "container id");
+                        fake_expect_error(d->container_cgroup("", ids[i], &out, &err), &err, CRIC_E_INVALID,
+                                          "container id");
                         assert_null(out);
                 }
         }
         struct cric_error *err = NULL;
-        expect_error(cgroup_id_validate(NULL, &err), &err, CRIC_E_INVALID, "empty");
+        fake_expect_error(cgroup_id_validate(NULL, &err), &err, CRIC_E_INVALID, "empty");
         assert_int_equal(cgroup_id_validate("0123abcDEF_.-x", NULL), 0);
 }
 
@@ -458,11 +417,11 @@ static void test_systemd_invalid_slices(void **state) {
                 const char *needle = i < sizeof(cases) / sizeof(cases[0]) ? cases[i].needle : "longer than 255";
                 struct cric_error *err = NULL;
                 char *out = NULL;
-                expect_error(systemd_slice_expand(slice, &out, &err), &err, CRIC_E_INVALID, needle);
-                expect_error(d->pod_parent(slice, &out, &err), &err, CRIC_E_INVALID, needle);
-                expect_error(d->container_path(slice, "abc", &out, &err), &err, CRIC_E_INVALID, needle);
-                expect_error(d->container_cgroup(slice, "abc", &out, &err), &err, CRIC_E_INVALID, needle);
-                expect_error(d->create_parent(slice, &err), &err, CRIC_E_INVALID, needle);
+                fake_expect_error(systemd_slice_expand(slice, &out, &err), &err, CRIC_E_INVALID, needle);
+                fake_expect_error(d->pod_parent(slice, &out, &err), &err, CRIC_E_INVALID, needle);
+                fake_expect_error(d->container_path(slice, "abc", &out, &err), &err, CRIC_E_INVALID, needle);
+                fake_expect_error(d->container_cgroup(slice, "abc", &out, &err), &err, CRIC_E_INVALID, needle);
+                fake_expect_error(d->create_parent(slice, &err), &err, CRIC_E_INVALID, needle);
                 assert_null(out);
         }
 }
@@ -505,11 +464,12 @@ static void test_systemd_create_parent_without_systemd(void **state) {
         const struct cgroup_driver *d = cgroup_driver_find("systemd");
         struct cric_error *err = NULL;
 #ifdef HAVE_SYSTEMD
-        expect_error(d->create_parent("cric-test.slice", &err), &err, CRIC_E_UNAVAILABLE,
-                     "create slice cric-test.slice: systemd is not running: cannot use the systemd cgroup manager");
+        fake_expect_error(
+                d->create_parent("cric-test.slice", &err), &err, CRIC_E_UNAVAILABLE,
+                "create slice cric-test.slice: systemd is not running: cannot use the systemd cgroup manager");
 #else
-        expect_error(d->create_parent("cric-test.slice", &err), &err, CRIC_E_UNIMPLEMENTED,
-                     "built without systemd support");
+        fake_expect_error(d->create_parent("cric-test.slice", &err), &err, CRIC_E_UNIMPLEMENTED,
+                          "built without systemd support");
 #endif
 }
 
@@ -549,16 +509,16 @@ static void test_paths_invalid(void **state) {
         CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.unified", MI_UNIFIED, v2_root);
         CLEANUP(cgroup_paths_freep) struct cgroup_paths *p = NULL;
         struct cric_error *err = NULL;
-        expect_error(cgroup_paths_new(m, "kubepods", &p, &err), &err, CRIC_E_INVALID, "absolute");
-        expect_error(cgroup_paths_new(m, "/kubepods/../..", &p, &err), &err, CRIC_E_INVALID, "..");
-        expect_error(cgroup_paths_new(m, NULL, &p, &err), &err, CRIC_E_INVALID, "absolute");
+        fake_expect_error(cgroup_paths_new(m, "kubepods", &p, &err), &err, CRIC_E_INVALID, "absolute");
+        fake_expect_error(cgroup_paths_new(m, "/kubepods/../..", &p, &err), &err, CRIC_E_INVALID, "..");
+        fake_expect_error(cgroup_paths_new(m, NULL, &p, &err), &err, CRIC_E_INVALID, "absolute");
         assert_null(p);
 }
 
 /* ---- /proc/<pid>/cgroup ---- */
 
 static struct cgroup_paths *proc_paths(const struct cgroup_mounts *m, const char *content) {
-        put(tmp, "proc-cgroup", content);
+        fake_put(tmp, "proc-cgroup", content);
         AUTOFREE char *path = xasprintf("%s/proc-cgroup", tmp);
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         struct cgroup_paths *p = NULL;
@@ -611,7 +571,7 @@ static void test_proc_cgroup_v2(void **state) {
         assert_null(cgroup_paths_get(q, ""));
         struct cric_error *err = NULL;
         struct cgroup_stats s;
-        expect_error(cgroup_stats_read(q, &s, &err), &err, CRIC_E_NOT_FOUND, "cgroup not found");
+        fake_expect_error(cgroup_stats_read(q, &s, &err), &err, CRIC_E_NOT_FOUND, "cgroup not found");
 }
 
 static void test_proc_cgroup_bind_mounted_root(void **state) {
@@ -638,11 +598,11 @@ static void test_proc_cgroup_errors(void **state) {
                                           "0::/ok\n4:memory\n"};
         AUTOFREE char *path = xasprintf("%s/proc-bad", tmp);
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-                put(tmp, "proc-bad", bad[i]);
-                expect_error(cgroup_paths_from_proc_file(m, path, &p, &err), &err, CRIC_E_INTERNAL,
-                             "malformed cgroup line");
+                fake_put(tmp, "proc-bad", bad[i]);
+                fake_expect_error(cgroup_paths_from_proc_file(m, path, &p, &err), &err, CRIC_E_INTERNAL,
+                                  "malformed cgroup line");
         }
-        expect_error(cgroup_pid_paths(0x7ffffff0, m, &p, &err), &err, CRIC_E_NOT_FOUND, "process 2147483632");
+        fake_expect_error(cgroup_pid_paths(0x7ffffff0, m, &p, &err), &err, CRIC_E_NOT_FOUND, "process 2147483632");
         assert_null(p);
 }
 
@@ -685,9 +645,9 @@ static void test_remove_refuses_root_and_bad_paths(void **state) {
         AUTOFREE char *root = NULL;
         CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = rm_tree("rm2", &root);
         struct cric_error *err = NULL;
-        expect_error(cgroup_remove_all(m, "/", 0, &err), &err, CRIC_E_INVALID, "root cgroup");
-        expect_error(cgroup_remove_all(m, "kubepods", 0, &err), &err, CRIC_E_INVALID, "absolute");
-        expect_error(cgroup_remove_all(m, "/kubepods/../kubepods", 0, &err), &err, CRIC_E_INVALID, "..");
+        fake_expect_error(cgroup_remove_all(m, "/", 0, &err), &err, CRIC_E_INVALID, "root cgroup");
+        fake_expect_error(cgroup_remove_all(m, "kubepods", 0, &err), &err, CRIC_E_INVALID, "absolute");
+        fake_expect_error(cgroup_remove_all(m, "/kubepods/../kubepods", 0, &err), &err, CRIC_E_INVALID, "..");
         assert_true(exists(root, "memory/kubepods/pod9/cric-x/sub/leaf"));
 }
 
@@ -696,9 +656,10 @@ static void test_remove_reports_failure_but_tries_all(void **state) {
         AUTOFREE char *root = NULL;
         CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = rm_tree("rm3", &root);
         /* a regular file makes rmdir fail with ENOTEMPTY (a real cgroup never does) */
-        put(root, "memory/kubepods/pod9/cric-x/sub/stray", "x");
+        fake_put(root, "memory/kubepods/pod9/cric-x/sub/stray", "x");
         struct cric_error *err = NULL;
-        expect_error(cgroup_remove_all(m, "/kubepods/pod9/cric-x", 100, &err), &err, CRIC_E_INTERNAL, "remove cgroup");
+        fake_expect_error(cgroup_remove_all(m, "/kubepods/pod9/cric-x", 100, &err), &err, CRIC_E_INTERNAL,
+                          "remove cgroup");
         assert_true(exists(root, "memory/kubepods/pod9/cric-x/sub"));
         assert_false(exists(root, "memory/kubepods/pod9/cric-x/sub/leaf"));
         assert_false(exists(root, "pids/kubepods/pod9/cric-x"));
@@ -743,9 +704,9 @@ static void test_stats_v1(void **state) {
 
 static void test_stats_v1_unlimited(void **state) {
         (void) state;
-        put(v1_root, "memory/unl/memory.usage_in_bytes", "4096\n");
-        put(v1_root, "memory/unl/memory.limit_in_bytes", "9223372036854771712\n");
-        put(v1_root, "memory/unl/memory.stat", V1_MEMORY_STAT);
+        fake_put(v1_root, "memory/unl/memory.usage_in_bytes", "4096\n");
+        fake_put(v1_root, "memory/unl/memory.limit_in_bytes", "9223372036854771712\n");
+        fake_put(v1_root, "memory/unl/memory.stat", V1_MEMORY_STAT);
         CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.hybrid", MI_HYBRID, v1_root);
         struct cgroup_stats s;
         read_stats(m, "/unl", &s);
@@ -756,7 +717,7 @@ static void test_stats_v1_unlimited(void **state) {
         assert_true(s.has_working_set);
         assert_int_equal(s.memory_working_set_bytes, 0);
         /* 64 KiB pages round LONG_MAX differently; still no limit */
-        put(v1_root, "memory/unl/memory.limit_in_bytes", "9223372036854710272\n");
+        fake_put(v1_root, "memory/unl/memory.limit_in_bytes", "9223372036854710272\n");
         read_stats(m, "/unl", &s);
         assert_false(s.has_memory_limit);
 }
@@ -764,8 +725,8 @@ static void test_stats_v1_unlimited(void **state) {
 static void test_stats_v1_missing_files(void **state) {
         (void) state;
         /* only memory.usage_in_bytes; no cpuacct or pids directory at all */
-        put(v1_root, "memory/sparse/memory.usage_in_bytes", "1000\n");
-        put(v1_root, "memory/sparse/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\n"); /* pre-4.13 */
+        fake_put(v1_root, "memory/sparse/memory.usage_in_bytes", "1000\n");
+        fake_put(v1_root, "memory/sparse/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\n"); /* pre-4.13 */
         CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.hybrid", MI_HYBRID, v1_root);
         struct cgroup_stats s;
         read_stats(m, "/sparse", &s);
@@ -789,7 +750,7 @@ static void test_stats_v1_missing_cgroup(void **state) {
         assert_int_equal(cgroup_paths_new(m, "/kubepods/gone", &p, NULL), 0);
         struct cgroup_stats s = {.pids_current = 42};
         struct cric_error *err = NULL;
-        expect_error(cgroup_stats_read(p, &s, &err), &err, CRIC_E_NOT_FOUND, "/kubepods/gone");
+        fake_expect_error(cgroup_stats_read(p, &s, &err), &err, CRIC_E_NOT_FOUND, "/kubepods/gone");
         assert_int_equal(s.pids_current, 42); /* untouched on failure */
 }
 
@@ -815,11 +776,107 @@ static void test_stats_v2(void **state) {
         assert_int_equal(s.pids_current, 4);
 }
 
+/* ---- swap and pressure ---- */
+
+/* Linux 6.1's cpu.pressure of a busy cgroup (totals in microseconds). */
+static const char V2_CPU_PRESSURE[] = "some avg10=1.50 avg60=0.75 avg300=0.25 total=123456\n"
+                                      "full avg10=0.50 avg60=0.10 avg300=0.00 total=6789\n";
+
+static void test_stats_v1_swap(void **state) {
+        (void) state;
+        fake_put(v1_root, "memory/sw/memory.usage_in_bytes", "10485760\n");
+        fake_put(v1_root, "memory/sw/memory.limit_in_bytes", "67108864\n");
+        fake_put(v1_root, "memory/sw/memory.memsw.usage_in_bytes", "12582912\n");
+        fake_put(v1_root, "memory/sw/memory.memsw.limit_in_bytes", "100663296\n");
+        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.hybrid", MI_HYBRID, v1_root);
+        struct cgroup_stats s;
+        read_stats(m, "/sw", &s);
+        assert_true(s.has_swap);
+        assert_int_equal(s.swap_usage_bytes, 12582912 - 10485760);
+        assert_true(s.has_swap_available); /* (96 - 64) MiB of swap allowed, 2 MiB used */
+        assert_int_equal(s.swap_available_bytes, (100663296 - 67108864) - (12582912 - 10485760));
+        /* no memsw limit: usage only */
+        fake_put(v1_root, "memory/sw/memory.memsw.limit_in_bytes", "9223372036854771712\n");
+        read_stats(m, "/sw", &s);
+        assert_true(s.has_swap);
+        assert_false(s.has_swap_available);
+        /* no v1 pressure files */
+        assert_false(s.psi_cpu.has_some || s.psi_memory.has_some || s.psi_io.has_some);
+        /* swap accounting off (no memsw files): no swap at all */
+        read_stats(m, CTR, &s);
+        assert_false(s.has_swap);
+}
+
+static void test_stats_v2_swap_and_psi(void **state) {
+        (void) state;
+        fake_put(v2_root, "psi/memory.current", "8388608\n");
+        fake_put(v2_root, "psi/memory.swap.current", "1048576\n");
+        fake_put(v2_root, "psi/memory.swap.max", "4194304\n");
+        fake_put(v2_root, "psi/cpu.pressure", V2_CPU_PRESSURE);
+        fake_put(v2_root, "psi/memory.pressure",
+                 "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+                 "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+        fake_put(v2_root, "psi/io.pressure",
+                 "some avg10=12.34 avg60=5.00 avg300=1.00 total=999\n"
+                 "full avg10=10.00 avg60=4.00 avg300=0.50 total=888\n");
+        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.unified", MI_UNIFIED, v2_root);
+        struct cgroup_stats s;
+        read_stats(m, "/psi", &s);
+        assert_true(s.has_swap);
+        assert_int_equal(s.swap_usage_bytes, 1048576);
+        assert_true(s.has_swap_available);
+        assert_int_equal(s.swap_available_bytes, 4194304 - 1048576);
+        assert_true(s.psi_cpu.has_some && s.psi_cpu.has_full);
+        assert_int_equal(s.psi_cpu.some.total_ns, 123456000ull);
+        assert_true(s.psi_cpu.some.avg10 == 1.50 && s.psi_cpu.some.avg60 == 0.75 && s.psi_cpu.some.avg300 == 0.25);
+        assert_int_equal(s.psi_cpu.full.total_ns, 6789000ull);
+        assert_true(s.psi_memory.has_some && s.psi_memory.has_full);
+        assert_int_equal(s.psi_memory.some.total_ns, 0);
+        assert_int_equal(s.psi_io.some.total_ns, 999000ull);
+        assert_true(s.psi_io.some.avg10 == 12.34);
+        assert_int_equal(s.psi_io.full.total_ns, 888000ull);
+
+        /* swap.max "max": usage without available; cpu.pressure of Linux < 5.13 has no full */
+        fake_put(v2_root, "psi/memory.swap.max", "max\n");
+        fake_put(v2_root, "psi/cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=5\n");
+        read_stats(m, "/psi", &s);
+        assert_true(s.has_swap);
+        assert_false(s.has_swap_available);
+        assert_true(s.psi_cpu.has_some);
+        assert_false(s.psi_cpu.has_full);
+        /* the fixture container has no swap or pressure files: nothing claimed */
+        read_stats(m, CTR, &s);
+        assert_false(s.has_swap);
+        assert_false(s.psi_cpu.has_some || s.psi_memory.has_some || s.psi_io.has_some);
+}
+
+static void test_psi_parse(void **state) {
+        (void) state;
+        struct cgroup_psi p;
+        assert_int_equal(stats_psi_parse(V2_CPU_PRESSURE, &p), 0);
+        assert_true(p.has_some && p.has_full);
+        assert_int_equal(stats_psi_parse("", &p), 0);
+        assert_false(p.has_some || p.has_full);
+        assert_int_equal(stats_psi_parse("some avg10=x avg60=0 avg300=0 total=1\n", &p), -1);
+        assert_int_equal(stats_psi_parse("some avg10=0 avg60=0 avg300=0\n", &p), -1);
+        assert_int_equal(stats_psi_parse("some avg10=0 avg60=0 avg300=0 total=1 extra\n", &p), -1);
+        assert_int_equal(stats_psi_parse("half avg10=0 avg60=0 avg300=0 total=1\n", &p), -1);
+        /* a malformed file is an error of the read, naming it */
+        fake_put(v2_root, "badpsi/memory.current", "1\n");
+        fake_put(v2_root, "badpsi/io.pressure", "some nonsense\n");
+        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.unified", MI_UNIFIED, v2_root);
+        CLEANUP(cgroup_paths_freep) struct cgroup_paths *cp = NULL;
+        assert_int_equal(cgroup_paths_new(m, "/badpsi", &cp, NULL), 0);
+        struct cgroup_stats s;
+        struct cric_error *err = NULL;
+        fake_expect_error(cgroup_stats_read(cp, &s, &err), &err, CRIC_E_INTERNAL, "io.pressure: malformed");
+}
+
 static void test_stats_v2_max_and_missing(void **state) {
         (void) state;
-        put(v2_root, "nolimit/memory.current", "8192\n");
-        put(v2_root, "nolimit/memory.max", "max\n");
-        put(v2_root, "nolimit/cpu.stat", "user_usec 1\nsystem_usec 2\n"); /* no usage_usec */
+        fake_put(v2_root, "nolimit/memory.current", "8192\n");
+        fake_put(v2_root, "nolimit/memory.max", "max\n");
+        fake_put(v2_root, "nolimit/cpu.stat", "user_usec 1\nsystem_usec 2\n"); /* no usage_usec */
         CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.unified", MI_UNIFIED, v2_root);
         struct cgroup_stats s;
         read_stats(m, "/nolimit", &s);
@@ -837,9 +894,9 @@ static void test_stats_v2_max_and_missing(void **state) {
 static void test_stats_v2_limit_below_working_set(void **state) {
         (void) state;
         /* after a lowered limit, usage can exceed it for a while: available stops at zero */
-        put(v2_root, "tight/memory.current", "20000\n");
-        put(v2_root, "tight/memory.max", "16384\n");
-        put(v2_root, "tight/memory.stat", "anon 20000\ninactive_file 0\npgfault 1\npgmajfault 0\n");
+        fake_put(v2_root, "tight/memory.current", "20000\n");
+        fake_put(v2_root, "tight/memory.max", "16384\n");
+        fake_put(v2_root, "tight/memory.stat", "anon 20000\ninactive_file 0\npgfault 1\npgmajfault 0\n");
         CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.unified", MI_UNIFIED, v2_root);
         struct cgroup_stats s;
         read_stats(m, "/tight", &s);
@@ -855,7 +912,7 @@ static void test_stats_v2_missing_cgroup(void **state) {
         assert_int_equal(cgroup_paths_new(m, "/kubepods/gone", &p, NULL), 0);
         struct cgroup_stats s;
         struct cric_error *err = NULL;
-        expect_error(cgroup_stats_read(p, &s, &err), &err, CRIC_E_NOT_FOUND, "cgroup not found");
+        fake_expect_error(cgroup_stats_read(p, &s, &err), &err, CRIC_E_NOT_FOUND, "cgroup not found");
 }
 
 static void test_stats_malformed_values(void **state) {
@@ -875,13 +932,13 @@ static void test_stats_malformed_values(void **state) {
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 AUTOFREE char *dir = xasprintf("bad%zu", i);
                 AUTOFREE char *rel = xasprintf("%s/%s", dir, cases[i].file);
-                put(v2_root, rel, cases[i].content);
+                fake_put(v2_root, rel, cases[i].content);
                 AUTOFREE char *cg = xasprintf("/%s", dir);
                 CLEANUP(cgroup_paths_freep) struct cgroup_paths *p = NULL;
                 assert_int_equal(cgroup_paths_new(m, cg, &p, NULL), 0);
                 struct cgroup_stats s;
                 struct cric_error *err = NULL;
-                expect_error(cgroup_stats_read(p, &s, &err), &err, CRIC_E_INTERNAL, cases[i].needle);
+                fake_expect_error(cgroup_stats_read(p, &s, &err), &err, CRIC_E_INTERNAL, cases[i].needle);
         }
 }
 
@@ -977,7 +1034,7 @@ static unsigned long wait_moves(struct cgroup_prewarm *p, unsigned long n) {
 static void test_prewarm_fake_tree(void **state) {
         (void) state;
         CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.prewarm", MI_HYBRID, v1_root);
-        put(v1_root, "pids/cgroup.procs", "");
+        fake_put(v1_root, "pids/cgroup.procs", "");
         struct cgroup_prewarm *p = cgroup_prewarm_new(m);
         assert_non_null(p);
         assert_int_equal(cgroup_prewarm_count(p), 0);
@@ -1069,6 +1126,9 @@ int main(void) {
                 cmocka_unit_test(test_stats_v1_missing_files),
                 cmocka_unit_test(test_stats_v1_missing_cgroup),
                 cmocka_unit_test(test_stats_v2),
+                cmocka_unit_test(test_stats_v1_swap),
+                cmocka_unit_test(test_stats_v2_swap_and_psi),
+                cmocka_unit_test(test_psi_parse),
                 cmocka_unit_test(test_stats_v2_max_and_missing),
                 cmocka_unit_test(test_stats_v2_limit_below_working_set),
                 cmocka_unit_test(test_stats_v2_missing_cgroup),

@@ -389,6 +389,38 @@ static void test_usage_missing(void **state) {
         assert_int_equal(bytes, 7);
 }
 
+/* ImageFsInfo's two file systems: what a container writes counts for the containers'
+ * layers and not for the images'. */
+static void test_all_usage_apart_from_images(void **state) {
+        struct fx *f = *state;
+        open_store(f, "overlay");
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        uint64_t bytes0 = 0, inodes0 = 0, img0 = 0, img_inodes0 = 0;
+        AUTOFREE char *path = NULL;
+        assert_int_equal(rootfs_all_usage(f->ls, &bytes0, &inodes0, &path, &err), 0);
+        AUTOFREE char *want_path = xasprintf("%s/containers", layer_store_root(f->ls));
+        assert_string_equal(path, want_path);
+        assert_int_equal(inodes0, 1); /* containers/ itself, made when the store opened */
+
+        CLEANUP(strv_freep) char **chains = make_stack(f, 1);
+        AUTOFREE char *target = new_target(f, "mnt");
+        mount_ok(f, CTR_A, chains, target);
+        assert_int_equal(layer_store_usage(f->ls, &img0, &img_inodes0, &err), 0);
+        AUTOFREE char *big = xmalloc(200001);
+        memset(big, 'x', 200000);
+        big[200000] = '\0';
+        write_file(target, "big", big);
+
+        uint64_t bytes = 0, inodes = 0, img = 0, img_inodes = 0;
+        AUTOFREE char *path2 = NULL;
+        assert_int_equal(rootfs_all_usage(f->ls, &bytes, &inodes, &path2, &err), 0);
+        assert_true(bytes >= bytes0 + 200000);
+        assert_true(inodes > inodes0 + 1);
+        assert_int_equal(layer_store_usage(f->ls, &img, &img_inodes, &err), 0);
+        assert_int_equal(img, img0);
+        assert_int_equal(img_inodes, img_inodes0);
+}
+
 /* ---- unmount, remove, list ---- */
 
 static void test_unmount(void **state) {
@@ -553,6 +585,7 @@ int main(void) {
                 T(test_invalid_ids),
                 T(test_usage),
                 T(test_usage_missing),
+                T(test_all_usage_apart_from_images),
                 T(test_unmount),
                 T(test_remove_and_list),
                 T(test_vfs),
