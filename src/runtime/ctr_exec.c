@@ -154,8 +154,10 @@ static int spawn_runtime(char **argv, int cwd_fd, const int child[3], pid_t *ret
         char exe[32];
         AUTOCLOSE int exe_fd = sealed_exe_try(argv[0]);
         const char *path = exe_fd >= 0 ? sealed_exe_path(exe_fd, exe, sizeof(exe)) : argv[0];
-        const char *slash = strrchr(path, '/');
-        snprintf(comm, 16, "%s", slash ? slash + 1 : path);
+        const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+        size_t n = strnlen(name, 15); /* the kernel's comm: 15 bytes at most */
+        memcpy(comm, name, n);
+        comm[n] = '\0';
         int r = posix_spawn(ret, path, &fa, &at, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&at);
