@@ -230,9 +230,19 @@ def test_sigterm_lets_calls_in_flight_finish(make_daemon):
     wait_for(lambda: "received Terminated, shutting down" in d.read_log(), 10, "cricd to take the SIGTERM")
     assert d.proc.poll() is None, "cricd must wait for the call in flight"
     s.release()
-    # the call sent its request after the SIGTERM and still got its answer: cricd waited
-    assert s.error is None and s.result.runtime_name == "cric"
+    # the call sent its request after the SIGTERM and cricd still answered it: it waited
     assert d.proc.wait(20) == 0
+    log = d.read_log()
+    assert "rpc /runtime.v1.RuntimeService/Version ok" in log[log.index("received Terminated, shutting down"):]
+    # The client got the answer, or lost a race inside grpc that cricd cannot close: the
+    # server's transport closes as its last stream ends, and a client still writing then
+    # (its ack of the GOAWAY's PING) fails the call with "Broken pipe" before reading the
+    # answer already in its socket (about 1 run in 20 on a loaded machine).
+    if s.error is not None:
+        assert s.error.code() == grpc.StatusCode.UNAVAILABLE, s.error
+        assert any(w in s.error.details() for w in ("Broken pipe", "Socket closed", "Connection reset")), s.error
+    else:
+        assert s.result.runtime_name == "cric"
     assert not os.path.exists(d.socket), "socket removed on shutdown"
     assert "shutting down" in d.read_log()
 
