@@ -264,6 +264,83 @@ static void run_unary(grpc_channel *ch, const char *method_path, grpc_byte_buffe
         cq_destroy(cq);
 }
 
+static bool start_and_wait(grpc_call *call, grpc_completion_queue *cq, const grpc_op *ops, size_t n) {
+        void *tag = (void *) 1;
+        if (grpc_call_start_batch(call, ops, n, tag, NULL) != GRPC_CALL_OK)
+                return false;
+        grpc_event ev = grpc_completion_queue_pluck(cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        return ev.type == GRPC_OP_COMPLETE && ev.success;
+}
+
+static void append_message(grpc_byte_buffer *bb, uint8_t **buf, size_t *len) {
+        grpc_byte_buffer_reader reader;
+        if (!grpc_byte_buffer_reader_init(&reader, bb))
+                return;
+        grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
+        grpc_byte_buffer_reader_destroy(&reader);
+        *buf = xrealloc(*buf, *len + GRPC_SLICE_LENGTH(all) + 1);
+        memcpy(*buf + *len, GRPC_SLICE_START_PTR(all), GRPC_SLICE_LENGTH(all));
+        *len += GRPC_SLICE_LENGTH(all);
+        grpc_slice_unref(all);
+}
+
+/* Reads every message of a server-streaming call. The pages of a Stream* list are
+ * wire-identical to its List reply (one repeated field 1), and protobuf merges
+ * concatenated messages by appending repeated fields, so the pages joined end to end
+ * are the List reply: res->reply holds them so. */
+static void read_stream(grpc_call *call, grpc_completion_queue *cq, struct unary_result *res) {
+        AUTOFREE uint8_t *buf = NULL;
+        size_t len = 0;
+        for (;;) {
+                grpc_byte_buffer *bb = NULL;
+                grpc_op op = {.op = GRPC_OP_RECV_MESSAGE};
+                op.data.recv_message.recv_message = &bb;
+                if (!start_and_wait(call, cq, &op, 1) || !bb)
+                        break;
+                append_message(bb, &buf, &len);
+                grpc_byte_buffer_destroy(bb);
+        }
+        grpc_slice all = grpc_slice_from_copied_buffer((const char *) (buf ? buf : (uint8_t *) ""), len);
+        res->reply = grpc_raw_byte_buffer_create(&all, 1);
+        grpc_slice_unref(all);
+}
+
+/* A server-streaming call: the request, every message (see read_stream), the status. */
+static void run_server_stream(grpc_channel *ch, const char *method_path, grpc_byte_buffer *req, gpr_timespec deadline,
+                              struct unary_result *res) {
+        grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
+        grpc_slice method = grpc_slice_from_copied_string(method_path);
+        grpc_call *call = grpc_channel_create_call(ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, method, NULL, deadline, NULL);
+        grpc_slice_unref(method);
+        grpc_metadata_array initial_md, trailing_md;
+        grpc_metadata_array_init(&initial_md);
+        grpc_metadata_array_init(&trailing_md);
+        grpc_slice details = grpc_empty_slice();
+        grpc_op ops[4];
+        memset(ops, 0, sizeof(ops));
+        ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+        ops[1].op = GRPC_OP_SEND_MESSAGE;
+        ops[1].data.send_message.send_message = req;
+        ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+        ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+        ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial_md;
+        if (call) {
+                start_and_wait(call, cq, ops, 4); /* a failure shows in the status */
+                read_stream(call, cq, res);
+                grpc_op st = {.op = GRPC_OP_RECV_STATUS_ON_CLIENT};
+                st.data.recv_status_on_client.trailing_metadata = &trailing_md;
+                st.data.recv_status_on_client.status = &res->status;
+                st.data.recv_status_on_client.status_details = &details;
+                res->is_done = start_and_wait(call, cq, &st, 1);
+                res->details = grpc_slice_to_c_string(details);
+                grpc_call_unref(call);
+        }
+        grpc_slice_unref(details);
+        grpc_metadata_array_destroy(&initial_md);
+        grpc_metadata_array_destroy(&trailing_md);
+        cq_destroy(cq);
+}
+
 static const char *method_name(const char *method_path) {
         const char *slash = strrchr(method_path, '/');
         return slash ? slash + 1 : method_path;
@@ -303,9 +380,9 @@ static ProtobufCMessage *unary_reply(const char *name, const struct unary_result
         return resp;
 }
 
-int cli_call_timeout(struct cli *cli, const char *method_path, const ProtobufCMessage *req,
-                     const ProtobufCMessageDescriptor *resp_desc, int64_t timeout_ms, ProtobufCMessage **ret_resp,
-                     struct cric_error **err) {
+static int call(struct cli *cli, const char *method_path, const ProtobufCMessage *req,
+                const ProtobufCMessageDescriptor *resp_desc, int64_t timeout_ms, bool is_stream,
+                ProtobufCMessage **ret_resp, struct cric_error **err) {
         if (!cli->runtime.endpoint && cli_endpoints_set(cli, NULL, NULL, err) < 0)
                 return -1;
         /* One channel when both services live on the same socket, as they usually do. */
@@ -319,7 +396,10 @@ int cli_call_timeout(struct cli *cli, const char *method_path, const ProtobufCMe
         log_message(name, "request", req);
         struct unary_result res = {0};
         grpc_byte_buffer *req_bb = encode(req);
-        run_unary(c->channel, method_path, req_bb, deadline_from_ms(timeout_ms), &res);
+        if (is_stream)
+                run_server_stream(c->channel, method_path, req_bb, deadline_from_ms(timeout_ms), &res);
+        else
+                run_unary(c->channel, method_path, req_bb, deadline_from_ms(timeout_ms), &res);
         grpc_byte_buffer_destroy(req_bb);
 
         ProtobufCMessage *resp = unary_reply(name, &res, resp_desc, err);
@@ -334,4 +414,21 @@ int cli_call_timeout(struct cli *cli, const char *method_path, const ProtobufCMe
 int cli_call(struct cli *cli, const char *method_path, const ProtobufCMessage *req,
              const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **ret_resp, struct cric_error **err) {
         return cli_call_timeout(cli, method_path, req, resp_desc, cli->timeout_ms, ret_resp, err);
+}
+
+int cli_call_timeout(struct cli *cli, const char *method_path, const ProtobufCMessage *req,
+                     const ProtobufCMessageDescriptor *resp_desc, int64_t timeout_ms, ProtobufCMessage **ret_resp,
+                     struct cric_error **err) {
+        return call(cli, method_path, req, resp_desc, timeout_ms, false, ret_resp, err);
+}
+
+int cli_call_list(struct cli *cli, const char *list_path, const char *stream_path, const ProtobufCMessage *req,
+                  const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **ret_resp, struct cric_error **err) {
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        if (call(cli, stream_path, req, resp_desc, cli->timeout_ms, true, ret_resp, &e) == 0)
+                return 0;
+        if (e->kind != CRIC_E_UNIMPLEMENTED)
+                return cric_error_move(err, &e);
+        log_debug("%s: %s, falling back to %s", method_name(stream_path), e->msg, method_name(list_path));
+        return cli_call(cli, list_path, req, resp_desc, ret_resp, err);
 }
