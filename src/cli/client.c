@@ -223,51 +223,11 @@ static void cq_destroy(grpc_completion_queue *cq) {
         grpc_completion_queue_destroy(cq);
 }
 
-/* The whole call in one batch; the deadline is the call's, so pluck waits forever. */
-static void run_unary(grpc_channel *ch, const char *method_path, grpc_byte_buffer *req, gpr_timespec deadline,
-                      struct unary_result *res) {
-        grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
-        grpc_slice method = grpc_slice_from_copied_string(method_path);
-        grpc_call *call = grpc_channel_create_call(ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, method, NULL, deadline, NULL);
-        grpc_slice_unref(method);
-
-        grpc_metadata_array initial_md, trailing_md;
-        grpc_metadata_array_init(&initial_md);
-        grpc_metadata_array_init(&trailing_md);
-        grpc_slice details = grpc_empty_slice();
-        grpc_op ops[6];
-        memset(ops, 0, sizeof(ops));
-        ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-        ops[1].op = GRPC_OP_SEND_MESSAGE;
-        ops[1].data.send_message.send_message = req;
-        ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-        ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-        ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial_md;
-        ops[4].op = GRPC_OP_RECV_MESSAGE;
-        ops[4].data.recv_message.recv_message = &res->reply;
-        ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-        ops[5].data.recv_status_on_client.trailing_metadata = &trailing_md;
-        ops[5].data.recv_status_on_client.status = &res->status;
-        ops[5].data.recv_status_on_client.status_details = &details;
-
-        void *tag = (void *) 1;
-        if (call && grpc_call_start_batch(call, ops, 6, tag, NULL) == GRPC_CALL_OK) {
-                grpc_event ev = grpc_completion_queue_pluck(cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-                res->is_done = ev.type == GRPC_OP_COMPLETE;
-                res->details = grpc_slice_to_c_string(details);
-        }
-        grpc_slice_unref(details);
-        grpc_metadata_array_destroy(&initial_md);
-        grpc_metadata_array_destroy(&trailing_md);
-        if (call)
-                grpc_call_unref(call);
-        cq_destroy(cq);
-}
-
-static bool start_and_wait(grpc_call *call, grpc_completion_queue *cq, const grpc_op *ops, size_t n) {
+/* Starts a batch and waits for it: -1 when it could not start, else whether it succeeded. */
+static int start_and_wait(grpc_call *call, grpc_completion_queue *cq, const grpc_op *ops, size_t n) {
         void *tag = (void *) 1;
         if (grpc_call_start_batch(call, ops, n, tag, NULL) != GRPC_CALL_OK)
-                return false;
+                return -1;
         grpc_event ev = grpc_completion_queue_pluck(cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
         return ev.type == GRPC_OP_COMPLETE && ev.success;
 }
@@ -295,7 +255,7 @@ static void read_stream(grpc_call *call, grpc_completion_queue *cq, struct unary
                 grpc_byte_buffer *bb = NULL;
                 grpc_op op = {.op = GRPC_OP_RECV_MESSAGE};
                 op.data.recv_message.recv_message = &bb;
-                if (!start_and_wait(call, cq, &op, 1) || !bb)
+                if (start_and_wait(call, cq, &op, 1) <= 0 || !bb)
                         break;
                 append_message(bb, &buf, &len);
                 grpc_byte_buffer_destroy(bb);
@@ -305,18 +265,21 @@ static void read_stream(grpc_call *call, grpc_completion_queue *cq, struct unary
         grpc_slice_unref(all);
 }
 
-/* A server-streaming call: the request, every message (see read_stream), the status. */
-static void run_server_stream(grpc_channel *ch, const char *method_path, grpc_byte_buffer *req, gpr_timespec deadline,
-                              struct unary_result *res) {
+/* One call: a unary one in one batch; a server-streaming one sends the request, reads
+ * every message (read_stream), then the status. The deadline is the call's, so pluck
+ * waits forever. */
+static void run_call(grpc_channel *ch, const char *method_path, grpc_byte_buffer *req, gpr_timespec deadline,
+                     bool is_stream, struct unary_result *res) {
         grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
         grpc_slice method = grpc_slice_from_copied_string(method_path);
         grpc_call *call = grpc_channel_create_call(ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, method, NULL, deadline, NULL);
         grpc_slice_unref(method);
+
         grpc_metadata_array initial_md, trailing_md;
         grpc_metadata_array_init(&initial_md);
         grpc_metadata_array_init(&trailing_md);
         grpc_slice details = grpc_empty_slice();
-        grpc_op ops[4];
+        grpc_op ops[6];
         memset(ops, 0, sizeof(ops));
         ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
         ops[1].op = GRPC_OP_SEND_MESSAGE;
@@ -324,20 +287,26 @@ static void run_server_stream(grpc_channel *ch, const char *method_path, grpc_by
         ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
         ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
         ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial_md;
-        if (call) {
-                start_and_wait(call, cq, ops, 4); /* a failure shows in the status */
+        ops[4].op = GRPC_OP_RECV_MESSAGE;
+        ops[4].data.recv_message.recv_message = &res->reply;
+        grpc_op *status = &ops[is_stream ? 4 : 5];
+        status->op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+        status->data.recv_status_on_client.trailing_metadata = &trailing_md;
+        status->data.recv_status_on_client.status = &res->status;
+        status->data.recv_status_on_client.status_details = &details;
+
+        if (call && is_stream && start_and_wait(call, cq, ops, 4) >= 0) /* a failure shows in the status */
                 read_stream(call, cq, res);
-                grpc_op st = {.op = GRPC_OP_RECV_STATUS_ON_CLIENT};
-                st.data.recv_status_on_client.trailing_metadata = &trailing_md;
-                st.data.recv_status_on_client.status = &res->status;
-                st.data.recv_status_on_client.status_details = &details;
-                res->is_done = start_and_wait(call, cq, &st, 1);
+        if (call)
+                res->is_done =
+                        is_stream ? start_and_wait(call, cq, status, 1) >= 0 : start_and_wait(call, cq, ops, 6) >= 0;
+        if (res->is_done)
                 res->details = grpc_slice_to_c_string(details);
-                grpc_call_unref(call);
-        }
         grpc_slice_unref(details);
         grpc_metadata_array_destroy(&initial_md);
         grpc_metadata_array_destroy(&trailing_md);
+        if (call)
+                grpc_call_unref(call);
         cq_destroy(cq);
 }
 
@@ -396,10 +365,7 @@ static int call(struct cli *cli, const char *method_path, const ProtobufCMessage
         log_message(name, "request", req);
         struct unary_result res = {0};
         grpc_byte_buffer *req_bb = encode(req);
-        if (is_stream)
-                run_server_stream(c->channel, method_path, req_bb, deadline_from_ms(timeout_ms), &res);
-        else
-                run_unary(c->channel, method_path, req_bb, deadline_from_ms(timeout_ms), &res);
+        run_call(c->channel, method_path, req_bb, deadline_from_ms(timeout_ms), is_stream, &res);
         grpc_byte_buffer_destroy(req_bb);
 
         ProtobufCMessage *resp = unary_reply(name, &res, resp_desc, err);

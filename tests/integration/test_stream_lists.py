@@ -7,7 +7,6 @@ a daemon that shuts down with a stream open.
 The page size and the send queue are made small through cricd's CRIC_STREAM_* tuning
 variables so that a few objects span several pages and a stalled client is cut off
 quickly."""
-import os
 import signal
 
 import grpc
@@ -130,35 +129,31 @@ def test_containers_match_list(sdaemon, objects):
 
 
 def attributes(stats):
-    """Stats read twice differ in their readings; the objects and their attributes must not."""
     return sorted((s.attributes.id, s.attributes.SerializeToString(deterministic=True)) for s in stats)
+
+
+def check_stats(d, name, stream_name, field, filters):
+    """Stats read twice differ in their readings; the objects and their attributes must not."""
+    for f in filters:
+        listed = getattr(d.runtime, name)(getattr(pb, name + "Request")(filter=f), timeout=30).stats
+        assert listed, f
+        got = pages(getattr(d.runtime, stream_name), getattr(pb, stream_name + "Request")(filter=f), field)
+        flat = [x for p in got for x in p]
+        assert attributes(flat) == attributes(listed)
+        check_paged(got, flat)
 
 
 def test_container_stats_match_list(sdaemon, objects):
     pods, ctrs = objects
-    filters = [None, pb.ContainerStatsFilter(pod_sandbox_id=pods[1]), pb.ContainerStatsFilter(id=ctrs[0]),
-               pb.ContainerStatsFilter(label_selector={"tier": "a"})]
-    for f in filters:
-        listed = sdaemon.runtime.ListContainerStats(pb.ListContainerStatsRequest(filter=f), timeout=30).stats
-        assert listed, f
-        got = pages(sdaemon.runtime.StreamContainerStats, pb.StreamContainerStatsRequest(filter=f),
-                    "container_stats")
-        flat = [x for p in got for x in p]
-        assert attributes(flat) == attributes(listed)
-        check_paged(got, flat)
+    check_stats(sdaemon, "ListContainerStats", "StreamContainerStats", "container_stats",
+                [None, pb.ContainerStatsFilter(pod_sandbox_id=pods[1]), pb.ContainerStatsFilter(id=ctrs[0]),
+                 pb.ContainerStatsFilter(label_selector={"tier": "a"})])
 
 
 def test_pod_stats_match_list(sdaemon, objects):
     pods, _ = objects
-    filters = [None, pb.PodSandboxStatsFilter(id=pods[2]), pb.PodSandboxStatsFilter(label_selector={"tier": "b"})]
-    for f in filters:
-        listed = sdaemon.runtime.ListPodSandboxStats(pb.ListPodSandboxStatsRequest(filter=f), timeout=30).stats
-        assert listed, f
-        got = pages(sdaemon.runtime.StreamPodSandboxStats, pb.StreamPodSandboxStatsRequest(filter=f),
-                    "pod_sandbox_stats")
-        flat = [x for p in got for x in p]
-        assert attributes(flat) == attributes(listed)
-        check_paged(got, flat)
+    check_stats(sdaemon, "ListPodSandboxStats", "StreamPodSandboxStats", "pod_sandbox_stats",
+                [None, pb.PodSandboxStatsFilter(id=pods[2]), pb.PodSandboxStatsFilter(label_selector={"tier": "b"})])
 
 
 def test_images_match_list(sdaemon, registry):
