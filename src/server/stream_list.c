@@ -94,8 +94,9 @@ STREAM_LIST(rpc_stream_images, rpc_list_images, list_images_request, stream_imag
 
 int rpc_stream_pod_sandbox_metrics(struct rpc_ctx *ctx, const ProtobufCMessage *req, struct rpc_stream *stream,
                                    struct cric_error **err) {
-        (void) ctx, (void) req, (void) stream;
+        (void) req, (void) stream;
         return cric_error_set(err, CRIC_E_UNIMPLEMENTED,
-                              "StreamPodSandboxMetrics is not implemented: it streams ListPodSandboxMetrics, "
-                              "which cric does not implement yet");
+                              "method %s is not implemented yet by cric: it streams ListPodSandboxMetrics, "
+                              "which cric does not implement yet",
+                              ctx->method);
 }
