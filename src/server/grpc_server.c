@@ -310,7 +310,9 @@ static void handle_stream_call(struct call_slot *slot, const char *path, const s
         slot->call = NULL; /* the stream owns it now */
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         int r = run_stream_handler(slot, path, stream, &err);
-        if (r != RPC_STREAM_KEPT)
+        if (r == RPC_STREAM_KEPT)
+                stream_keep(stream);
+        else
                 rpc_stream_finish(stream, r < 0 ? err : NULL);
         log_result(path, err, start);
         rpc_stream_unref(stream);
@@ -528,6 +530,7 @@ void server_stop(struct cric_server *srv, unsigned grace_ms) {
         srv->shutting_down = true;
         pthread_mutex_unlock(&srv->lock);
         grpc_server_shutdown_and_notify(srv->server, srv->server_cq, &srv->shutdown_tag);
+        stream_pump_end_kept(srv->pump); /* endless streams would only use up the grace time */
         if (!wait_shutdown_done(srv, grace_ms)) {
                 log_warn("calls still running after %u ms, cancelling them", grace_ms);
                 grpc_server_cancel_all_calls(srv->server);

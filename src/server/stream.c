@@ -25,6 +25,9 @@ struct stream_pump {
         pthread_t thread;
         bool started;
         struct stream_limits limits;
+        pthread_mutex_t lock;
+        struct rpc_stream *kept; /* streams whose handler returned RPC_STREAM_KEPT; guarded by lock */
+        bool is_closing;         /* guarded by lock */
 };
 
 struct rpc_stream {
@@ -32,6 +35,8 @@ struct rpc_stream {
         grpc_call *call;
         char *path;
         struct stream_pump *pump;
+        struct rpc_stream *kept_prev, *kept_next; /* in pump->kept, guarded by the pump's lock */
+        bool is_kept;
         pthread_mutex_t lock;
         pthread_cond_t room; /* a send completed or the stream ended */
         struct stream_queue queue;
@@ -256,7 +261,28 @@ static void on_send_done(struct rpc_stream *s, bool ok) {
         pthread_mutex_unlock(&s->lock);
 }
 
+/* Takes s off the pump's kept list; whether it was there (the list's reference is then
+ * the caller's). */
+static bool unkeep(struct rpc_stream *s) {
+        struct stream_pump *p = s->pump;
+        pthread_mutex_lock(&p->lock);
+        bool was = s->is_kept;
+        if (was) {
+                if (s->kept_prev)
+                        s->kept_prev->kept_next = s->kept_next;
+                else
+                        p->kept = s->kept_next;
+                if (s->kept_next)
+                        s->kept_next->kept_prev = s->kept_prev;
+                s->is_kept = false;
+        }
+        pthread_mutex_unlock(&p->lock);
+        return was;
+}
+
 static void on_close(struct rpc_stream *s) {
+        if (unkeep(s))
+                rpc_stream_unref(s); /* the kept list's reference; the batch's one remains */
         pthread_mutex_lock(&s->lock);
         s->closed = true;
         s->ended = true;
@@ -312,8 +338,45 @@ void stream_limits_from_env(struct stream_limits *l) {
         l->page_size = env_size("CRIC_STREAM_PAGE_SIZE", 100);
 }
 
+static const struct cric_error shutting_down = {.kind = CRIC_E_UNAVAILABLE, .msg = (char *) "cricd is shutting down"};
+
+void stream_keep(struct rpc_stream *s) {
+        struct stream_pump *p = s->pump;
+        pthread_mutex_lock(&p->lock);
+        bool closing = p->is_closing;
+        if (!closing && !rpc_stream_is_ended(s)) {
+                s->kept_next = p->kept;
+                if (p->kept)
+                        p->kept->kept_prev = s;
+                p->kept = rpc_stream_ref(s);
+                s->is_kept = true;
+        }
+        pthread_mutex_unlock(&p->lock);
+        if (closing)
+                rpc_stream_finish(s, &shutting_down);
+}
+
+void stream_pump_end_kept(struct stream_pump *p) {
+        pthread_mutex_lock(&p->lock);
+        p->is_closing = true;
+        size_t n = 0;
+        for (struct rpc_stream *s = p->kept; s; s = s->kept_next)
+                n++;
+        struct rpc_stream **all = xcalloc(n ? n : 1, sizeof(*all));
+        n = 0;
+        for (struct rpc_stream *s = p->kept; s; s = s->kept_next)
+                all[n++] = rpc_stream_ref(s);
+        pthread_mutex_unlock(&p->lock);
+        for (size_t i = 0; i < n; i++) {
+                rpc_stream_finish(all[i], &shutting_down);
+                rpc_stream_unref(all[i]);
+        }
+        free(all);
+}
+
 struct stream_pump *stream_pump_new(const struct stream_limits *l) {
         struct stream_pump *p = xzalloc(sizeof(*p));
+        pthread_mutex_init(&p->lock, NULL);
         p->limits = *l;
         p->cq = grpc_completion_queue_create_for_next(NULL);
         return p;
@@ -342,6 +405,7 @@ struct stream_pump *stream_pump_free(struct stream_pump *p) {
                        GRPC_QUEUE_SHUTDOWN)
                         ;
         grpc_completion_queue_destroy(p->cq);
+        pthread_mutex_destroy(&p->lock);
         free(p);
         return NULL;
 }

@@ -14,9 +14,10 @@
  * A client that stops reading: the queue fills; a send that finds no room (at once
  * with RPC_STREAM_NOWAIT, after the stall limit with RPC_STREAM_WAIT) cuts the call
  * off with RESOURCE_EXHAUSTED and drops the queue, so memory stays bounded.
- * Client cancellation, a deadline, a cut-off and daemon shutdown (the server cancels
- * calls still open after its grace time) end the stream: sends then fail with
- * CRIC_E_CANCELLED, waiting senders wake, and the on_end callback runs.
+ * Client cancellation, a deadline, a cut-off and daemon shutdown end the stream: sends
+ * then fail with CRIC_E_CANCELLED, waiting senders wake, and the on_end callback runs.
+ * At shutdown a kept stream is finished at once with UNAVAILABLE; a handler still
+ * paging gets the server's grace time, then its call is cancelled.
  *
  * Every function here is thread-safe. */
 #ifndef CRIC_SERVER_STREAM_H
@@ -90,6 +91,16 @@ struct stream_pump *stream_pump_free(struct stream_pump *p);
 /* Takes over call (its reference) for method path: starts watching for the end of the
  * call and returns the stream with one reference for the caller. */
 struct rpc_stream *stream_begin(struct stream_pump *p, grpc_call *call, const char *path);
+
+/* Records that the handler of s returned RPC_STREAM_KEPT: such a stream never ends on
+ * its own, so shutdown ends it (stream_pump_end_kept) instead of waiting for it. Takes
+ * its own reference, dropped when the call is over. */
+void stream_keep(struct rpc_stream *s);
+
+/* Finishes every kept stream, and any kept from now on, with UNAVAILABLE "cricd is
+ * shutting down" after the messages already queued. Streams whose handler still
+ * runs (the lists) are left to finish within the server's grace time. */
+void stream_pump_end_kept(struct stream_pump *p);
 
 /* msg packed into a grpc byte buffer. */
 grpc_byte_buffer *rpc_encode(const ProtobufCMessage *msg);

@@ -243,11 +243,25 @@ static void test_client_cancels(void **state) {
         assert_int_equal(f->ended, 1);
 }
 
+/* A stream its handler keeps (a long-lived one) is ended by the shutdown at once. */
+static void test_kept_stream_ends_at_shutdown(void **state) {
+        struct fixture *f = *state;
+        struct cric_error *err = NULL;
+        stream_keep(f->stream);
+        assert_int_equal(send_sized(f->stream, 10, RPC_STREAM_NOWAIT, &err), 0);
+        stream_pump_end_kept(f->pump);
+        assert_true(rpc_stream_is_ended(f->stream));
+        assert_int_equal(client_read_all(f), 1);
+        assert_int_equal(client_status(f), GRPC_STATUS_UNAVAILABLE);
+        assert_true(testlib_wait_until(has_ended, f, 10000));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_messages_then_status, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_client_not_reading_is_cut_off, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_client_cancels, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_kept_stream_ends_at_shutdown, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
