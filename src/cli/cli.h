@@ -149,6 +149,14 @@ int cli_call_timeout(struct cli *cli, const char *method_path, const ProtobufCMe
                      const ProtobufCMessageDescriptor *resp_desc, int64_t timeout_ms, ProtobufCMessage **ret_resp,
                      struct cric_error **err);
 
+/* A List call made through its server-streaming twin (list_path "…/ListPodSandbox",
+ * stream_path "…/StreamPodSandboxes"): req is the List request (wire-identical to the
+ * Stream one) and *ret_resp the List reply holding every page's objects, in order.
+ * A runtime that answers the stream UNIMPLEMENTED gets the List call instead. Errors
+ * as cli_call's, named after the method that failed. */
+int cli_call_list(struct cli *cli, const char *list_path, const char *stream_path, const ProtobufCMessage *req,
+                  const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **ret_resp, struct cric_error **err);
+
 /* Drops the channels and endpoint strings and shuts gRPC down if a call started it.
  * Safe on a zeroed or half-set struct. */
 void cli_clear(struct cli *cli);

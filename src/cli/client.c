@@ -223,9 +223,53 @@ static void cq_destroy(grpc_completion_queue *cq) {
         grpc_completion_queue_destroy(cq);
 }
 
-/* The whole call in one batch; the deadline is the call's, so pluck waits forever. */
-static void run_unary(grpc_channel *ch, const char *method_path, grpc_byte_buffer *req, gpr_timespec deadline,
-                      struct unary_result *res) {
+/* Starts a batch and waits for it: -1 when it could not start, else whether it succeeded. */
+static int start_and_wait(grpc_call *call, grpc_completion_queue *cq, const grpc_op *ops, size_t n) {
+        void *tag = (void *) 1;
+        if (grpc_call_start_batch(call, ops, n, tag, NULL) != GRPC_CALL_OK)
+                return -1;
+        grpc_event ev = grpc_completion_queue_pluck(cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        return ev.type == GRPC_OP_COMPLETE && ev.success;
+}
+
+static void append_message(grpc_byte_buffer *bb, uint8_t **buf, size_t *len) {
+        grpc_byte_buffer_reader reader;
+        if (!grpc_byte_buffer_reader_init(&reader, bb))
+                return;
+        grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
+        grpc_byte_buffer_reader_destroy(&reader);
+        *buf = xrealloc(*buf, *len + GRPC_SLICE_LENGTH(all) + 1);
+        memcpy(*buf + *len, GRPC_SLICE_START_PTR(all), GRPC_SLICE_LENGTH(all));
+        *len += GRPC_SLICE_LENGTH(all);
+        grpc_slice_unref(all);
+}
+
+/* Reads every message of a server-streaming call. The pages of a Stream* list are
+ * wire-identical to its List reply (one repeated field 1), and protobuf merges
+ * concatenated messages by appending repeated fields, so the pages joined end to end
+ * are the List reply: res->reply holds them so. */
+static void read_stream(grpc_call *call, grpc_completion_queue *cq, struct unary_result *res) {
+        AUTOFREE uint8_t *buf = NULL;
+        size_t len = 0;
+        for (;;) {
+                grpc_byte_buffer *bb = NULL;
+                grpc_op op = {.op = GRPC_OP_RECV_MESSAGE};
+                op.data.recv_message.recv_message = &bb;
+                if (start_and_wait(call, cq, &op, 1) <= 0 || !bb)
+                        break;
+                append_message(bb, &buf, &len);
+                grpc_byte_buffer_destroy(bb);
+        }
+        grpc_slice all = grpc_slice_from_copied_buffer((const char *) (buf ? buf : (uint8_t *) ""), len);
+        res->reply = grpc_raw_byte_buffer_create(&all, 1);
+        grpc_slice_unref(all);
+}
+
+/* One call: a unary one in one batch; a server-streaming one sends the request, reads
+ * every message (read_stream), then the status. The deadline is the call's, so pluck
+ * waits forever. */
+static void run_call(grpc_channel *ch, const char *method_path, grpc_byte_buffer *req, gpr_timespec deadline,
+                     bool is_stream, struct unary_result *res) {
         grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
         grpc_slice method = grpc_slice_from_copied_string(method_path);
         grpc_call *call = grpc_channel_create_call(ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, method, NULL, deadline, NULL);
@@ -245,17 +289,19 @@ static void run_unary(grpc_channel *ch, const char *method_path, grpc_byte_buffe
         ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial_md;
         ops[4].op = GRPC_OP_RECV_MESSAGE;
         ops[4].data.recv_message.recv_message = &res->reply;
-        ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-        ops[5].data.recv_status_on_client.trailing_metadata = &trailing_md;
-        ops[5].data.recv_status_on_client.status = &res->status;
-        ops[5].data.recv_status_on_client.status_details = &details;
+        grpc_op *status = &ops[is_stream ? 4 : 5];
+        status->op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+        status->data.recv_status_on_client.trailing_metadata = &trailing_md;
+        status->data.recv_status_on_client.status = &res->status;
+        status->data.recv_status_on_client.status_details = &details;
 
-        void *tag = (void *) 1;
-        if (call && grpc_call_start_batch(call, ops, 6, tag, NULL) == GRPC_CALL_OK) {
-                grpc_event ev = grpc_completion_queue_pluck(cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-                res->is_done = ev.type == GRPC_OP_COMPLETE;
+        if (call && is_stream && start_and_wait(call, cq, ops, 4) >= 0) /* a failure shows in the status */
+                read_stream(call, cq, res);
+        if (call)
+                res->is_done =
+                        is_stream ? start_and_wait(call, cq, status, 1) >= 0 : start_and_wait(call, cq, ops, 6) >= 0;
+        if (res->is_done)
                 res->details = grpc_slice_to_c_string(details);
-        }
         grpc_slice_unref(details);
         grpc_metadata_array_destroy(&initial_md);
         grpc_metadata_array_destroy(&trailing_md);
@@ -303,9 +349,9 @@ static ProtobufCMessage *unary_reply(const char *name, const struct unary_result
         return resp;
 }
 
-int cli_call_timeout(struct cli *cli, const char *method_path, const ProtobufCMessage *req,
-                     const ProtobufCMessageDescriptor *resp_desc, int64_t timeout_ms, ProtobufCMessage **ret_resp,
-                     struct cric_error **err) {
+static int call(struct cli *cli, const char *method_path, const ProtobufCMessage *req,
+                const ProtobufCMessageDescriptor *resp_desc, int64_t timeout_ms, bool is_stream,
+                ProtobufCMessage **ret_resp, struct cric_error **err) {
         if (!cli->runtime.endpoint && cli_endpoints_set(cli, NULL, NULL, err) < 0)
                 return -1;
         /* One channel when both services live on the same socket, as they usually do. */
@@ -319,7 +365,7 @@ int cli_call_timeout(struct cli *cli, const char *method_path, const ProtobufCMe
         log_message(name, "request", req);
         struct unary_result res = {0};
         grpc_byte_buffer *req_bb = encode(req);
-        run_unary(c->channel, method_path, req_bb, deadline_from_ms(timeout_ms), &res);
+        run_call(c->channel, method_path, req_bb, deadline_from_ms(timeout_ms), is_stream, &res);
         grpc_byte_buffer_destroy(req_bb);
 
         ProtobufCMessage *resp = unary_reply(name, &res, resp_desc, err);
@@ -334,4 +380,21 @@ int cli_call_timeout(struct cli *cli, const char *method_path, const ProtobufCMe
 int cli_call(struct cli *cli, const char *method_path, const ProtobufCMessage *req,
              const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **ret_resp, struct cric_error **err) {
         return cli_call_timeout(cli, method_path, req, resp_desc, cli->timeout_ms, ret_resp, err);
+}
+
+int cli_call_timeout(struct cli *cli, const char *method_path, const ProtobufCMessage *req,
+                     const ProtobufCMessageDescriptor *resp_desc, int64_t timeout_ms, ProtobufCMessage **ret_resp,
+                     struct cric_error **err) {
+        return call(cli, method_path, req, resp_desc, timeout_ms, false, ret_resp, err);
+}
+
+int cli_call_list(struct cli *cli, const char *list_path, const char *stream_path, const ProtobufCMessage *req,
+                  const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **ret_resp, struct cric_error **err) {
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        if (call(cli, stream_path, req, resp_desc, cli->timeout_ms, true, ret_resp, &e) == 0)
+                return 0;
+        if (e->kind != CRIC_E_UNIMPLEMENTED)
+                return cric_error_move(err, &e);
+        log_debug("%s: %s, falling back to %s", method_name(stream_path), e->msg, method_name(list_path));
+        return cli_call(cli, list_path, req, resp_desc, ret_resp, err);
 }

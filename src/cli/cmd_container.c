@@ -417,8 +417,8 @@ static int ps_list(struct cli *cli, const struct ps_opts *o, ProtobufCMessage **
         CLEANUP(cli_proto_freep) ProtobufCMessage *msg = NULL;
         int r = ps_filter(o, &filter, &state, err);
         if (r >= 0)
-                r = cli_call(cli, RUNTIME_SERVICE "ListContainers", &req.base,
-                             &runtime__v1__list_containers_response__descriptor, &msg, err);
+                r = cli_call_list(cli, RUNTIME_SERVICE "ListContainers", RUNTIME_SERVICE "StreamContainers", &req.base,
+                                  &runtime__v1__list_containers_response__descriptor, &msg, err);
         cli_entries_free((ProtobufCMessage **) filter.label_selector, filter.n_label_selector);
         if (r < 0)
                 return -1;

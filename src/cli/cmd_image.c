@@ -65,8 +65,8 @@ static int list_images(struct cli *cli, const char *image, ProtobufCMessage **re
                 filter.image = &spec;
                 req.filter = &filter;
         }
-        return cli_call(cli, IMAGE_SERVICE "ListImages", &req.base, &runtime__v1__list_images_response__descriptor, ret,
-                        err);
+        return cli_call_list(cli, IMAGE_SERVICE "ListImages", IMAGE_SERVICE "StreamImages", &req.base,
+                             &runtime__v1__list_images_response__descriptor, ret, err);
 }
 
 /* ---- images ---- */

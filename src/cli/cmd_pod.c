@@ -46,8 +46,8 @@ static int list_pods(struct cli *cli, Runtime__V1__PodSandboxFilter *filter, Pro
                      struct cric_error **err) {
         Runtime__V1__ListPodSandboxRequest req = RUNTIME__V1__LIST_POD_SANDBOX_REQUEST__INIT;
         req.filter = filter;
-        return cli_call(cli, RUNTIME_SERVICE "ListPodSandbox", &req.base,
-                        &runtime__v1__list_pod_sandbox_response__descriptor, ret, err);
+        return cli_call_list(cli, RUNTIME_SERVICE "ListPodSandbox", RUNTIME_SERVICE "StreamPodSandboxes", &req.base,
+                             &runtime__v1__list_pod_sandbox_response__descriptor, ret, err);
 }
 
 static int stop_pod(struct cli *cli, const char *id, struct cric_error **err) {

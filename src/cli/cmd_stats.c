@@ -140,8 +140,8 @@ static int container_stats_sample(struct cli *cli, const struct stats_opts *o, s
                         return -1;
                 Runtime__V1__ListContainerStatsRequest req = RUNTIME__V1__LIST_CONTAINER_STATS_REQUEST__INIT;
                 req.filter = &filter;
-                int r = cli_call(cli, RUNTIME_SERVICE "ListContainerStats", &req.base,
-                                 &runtime__v1__list_container_stats_response__descriptor, &s.msg, err);
+                int r = cli_call_list(cli, RUNTIME_SERVICE "ListContainerStats", RUNTIME_SERVICE "StreamContainerStats",
+                                      &req.base, &runtime__v1__list_container_stats_response__descriptor, &s.msg, err);
                 cli_entries_free((ProtobufCMessage **) filter.label_selector, filter.n_label_selector);
                 if (r < 0)
                         return -1;
@@ -250,8 +250,8 @@ static int pod_stats_sample(struct cli *cli, const struct stats_opts *o, struct 
         Runtime__V1__ListPodSandboxStatsRequest req = RUNTIME__V1__LIST_POD_SANDBOX_STATS_REQUEST__INIT;
         req.filter = &filter;
         struct sample s = {0};
-        int r = cli_call(cli, RUNTIME_SERVICE "ListPodSandboxStats", &req.base,
-                         &runtime__v1__list_pod_sandbox_stats_response__descriptor, &s.msg, err);
+        int r = cli_call_list(cli, RUNTIME_SERVICE "ListPodSandboxStats", RUNTIME_SERVICE "StreamPodSandboxStats",
+                              &req.base, &runtime__v1__list_pod_sandbox_stats_response__descriptor, &s.msg, err);
         cli_entries_free((ProtobufCMessage **) filter.label_selector, filter.n_label_selector);
         if (r < 0)
                 return cric_error_prefix(err, "list pod sandbox stats");

@@ -5,7 +5,11 @@
  * Each call gets its own pluck completion queue, so a worker drives its call with
  * plain blocking batches (receive, handle, send) and never shares a queue with
  * another call. The pool grows when no worker is idle, up to grpc_max_workers, so a
- * call that blocks (a slow client, a long ExecSync) holds one thread, not the server. */
+ * call that blocks (a slow client, a long ExecSync) holds one thread, not the server.
+ *
+ * Server-streaming methods are registered with grpc, so their calls come bound to
+ * the stream pump's completion queue instead (stream.c): the handler runs on a
+ * worker, queues its messages, and the pump thread sends them. */
 #include <errno.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
@@ -23,6 +27,7 @@
 #include "server/pool.h"
 #include "server/rpc.h"
 #include "server/server.h"
+#include "server/stream.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -35,7 +40,11 @@ struct call_slot {
         grpc_call *call;
         grpc_call_details details;
         grpc_metadata_array request_md;
-        grpc_completion_queue *cq; /* pluck queue bound to this call */
+        grpc_completion_queue *cq; /* pluck queue bound to this call; NULL for a stream */
+        /* A registered (server-streaming) call: its method and first message. */
+        const struct rpc_method *stream_method;
+        size_t method_index;
+        grpc_byte_buffer *payload;
 };
 
 struct cric_server {
@@ -46,6 +55,8 @@ struct cric_server {
         bool acceptor_started;
         struct worker_pool *pool;
         struct server_deps deps;
+        struct stream_pump *pump;
+        void **registered; /* grpc's handle per method index; NULL: not streaming */
 
         pthread_mutex_t lock;
         pthread_cond_t cond;
@@ -78,6 +89,8 @@ static struct call_slot *slot_free(struct call_slot *slot) {
                 grpc_call_unref(slot->call);
         grpc_call_details_destroy(&slot->details);
         grpc_metadata_array_destroy(&slot->request_md);
+        if (slot->payload)
+                grpc_byte_buffer_destroy(slot->payload);
         if (slot->cq) {
                 grpc_completion_queue_shutdown(slot->cq);
                 /* Every batch was plucked already, so this returns the shutdown event. */
@@ -96,6 +109,24 @@ static int request_one_call(struct cric_server *srv) {
         slot->cq = grpc_completion_queue_create_for_pluck(NULL);
         grpc_call_error e = grpc_server_request_call(srv->server, &slot->call, &slot->details, &slot->request_md,
                                                      slot->cq, srv->server_cq, slot);
+        if (e != GRPC_CALL_OK) {
+                slot_free(slot);
+                return -1;
+        }
+        return 0;
+}
+
+/* Asks grpc for the next call of streaming method i, bound to the pump's queue. */
+static int request_stream_call(struct cric_server *srv, size_t i) {
+        struct call_slot *slot = xzalloc(sizeof(*slot));
+        slot->srv = srv;
+        slot->stream_method = rpc_method_at(i);
+        slot->method_index = i;
+        grpc_call_details_init(&slot->details);
+        grpc_metadata_array_init(&slot->request_md);
+        grpc_call_error e = grpc_server_request_registered_call(
+                srv->server, srv->registered[i], &slot->call, &slot->details.deadline, &slot->request_md,
+                &slot->payload, stream_pump_cq(srv->pump), srv->server_cq, slot);
         if (e != GRPC_CALL_OK) {
                 slot_free(slot);
                 return -1;
@@ -131,15 +162,6 @@ static ProtobufCMessage *decode(const ProtobufCMessageDescriptor *desc, grpc_byt
         return msg;
 }
 
-static grpc_byte_buffer *encode(const ProtobufCMessage *msg) {
-        size_t len = protobuf_c_message_get_packed_size(msg);
-        grpc_slice slice = grpc_slice_malloc(len);
-        protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice));
-        grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, 1);
-        grpc_slice_unref(slice);
-        return bb;
-}
-
 /* A handler that returned success must not leave an error behind: it failed but
  * returned the wrong value, or it set an error on a path that went on and forgot to
  * drop it. Either way that is a bug in the handler. Debug builds (NDEBUG undefined, as
@@ -158,18 +180,9 @@ void rpc_check_no_error_left(const char *method, struct cric_error **err) {
 #endif
 }
 
-/* Decodes the request, runs the handler and returns the response (or NULL with err). */
-static ProtobufCMessage *dispatch(struct call_slot *slot, const char *path, grpc_byte_buffer *req_bb,
-                                  struct rpc_arena *arena, struct cric_error **err) {
-        const struct rpc_method *m = rpc_method_find(path);
-        if (!m) {
-                cric_error_set(err, CRIC_E_UNIMPLEMENTED, "unknown method %s", path);
-                return NULL;
-        }
-        if (!m->handler) {
-                cric_error_set(err, CRIC_E_UNIMPLEMENTED, "method %s is not implemented yet by cric", path);
-                return NULL;
-        }
+/* The request of method m, decoded and checked (or NULL with err). */
+static ProtobufCMessage *decode_request(const struct rpc_method *m, const char *path, grpc_byte_buffer *req_bb,
+                                        struct cric_error **err) {
         if (!req_bb) {
                 cric_error_set(err, CRIC_E_INVALID, "%s: the request message is missing", path);
                 return NULL;
@@ -184,6 +197,24 @@ static ProtobufCMessage *dispatch(struct call_slot *slot, const char *path, grpc
                 cric_error_prefix(err, "%s", path);
                 return NULL;
         }
+        return req;
+}
+
+/* Decodes the request, runs the handler and returns the response (or NULL with err). */
+static ProtobufCMessage *dispatch(struct call_slot *slot, const char *path, grpc_byte_buffer *req_bb,
+                                  struct rpc_arena *arena, struct cric_error **err) {
+        const struct rpc_method *m = rpc_method_find(path);
+        if (!m) {
+                cric_error_set(err, CRIC_E_UNIMPLEMENTED, "unknown method %s", path);
+                return NULL;
+        }
+        if (!m->handler) {
+                cric_error_set(err, CRIC_E_UNIMPLEMENTED, "method %s is not implemented yet by cric", path);
+                return NULL;
+        }
+        ProtobufCMessage *req = decode_request(m, path, req_bb, err);
+        if (!req)
+                return NULL;
         struct rpc_ctx ctx = {.method = path,
                               .cfg = server_get_config(slot->srv),
                               .deadline = slot->details.deadline,
@@ -206,7 +237,7 @@ static void send_reply(struct call_slot *slot, const ProtobufCMessage *resp, con
         grpc_op ops[4];
         memset(ops, 0, sizeof(ops));
         size_t n = 0;
-        grpc_byte_buffer *resp_bb = resp ? encode(resp) : NULL;
+        grpc_byte_buffer *resp_bb = resp ? rpc_encode(resp) : NULL;
         grpc_slice details = grpc_slice_from_copied_string(err ? err->msg : "");
         int cancelled = 0;
 
@@ -248,12 +279,56 @@ static void log_result(const char *path, const struct cric_error *err, const str
                 log_msg(level, "rpc %s failed (%s): %s", path, cric_error_kind_name(err->kind), err->msg);
 }
 
+/* Runs the stream handler of a streaming call; returns what the handler returned. */
+static int run_stream_handler(struct call_slot *slot, const char *path, struct rpc_stream *stream,
+                              struct cric_error **err) {
+        const struct rpc_method *m = slot->stream_method;
+        if (!m->stream_handler)
+                return cric_error_set(err, CRIC_E_UNIMPLEMENTED, "method %s is not implemented yet by cric", path);
+        ProtobufCMessage *req = decode_request(m, path, slot->payload, err);
+        if (!req)
+                return -1;
+        struct rpc_ctx ctx = {.method = path,
+                              .cfg = server_get_config(slot->srv),
+                              .deadline = slot->details.deadline,
+                              .deps = &slot->srv->deps,
+                              .arena = rpc_arena_new()};
+        int r = m->stream_handler(&ctx, req, stream, err);
+        if (r < 0 && err && !*err)
+                cric_error_set(err, CRIC_E_INTERNAL, "%s failed without an error message", path);
+        else if (r >= 0)
+                rpc_check_no_error_left(path, err);
+        protobuf_c_message_free_unpacked(req, NULL);
+        rpc_arena_free(ctx.arena);
+        config_unref(ctx.cfg);
+        return r;
+}
+
+/* Serves a server-streaming call: the handler queues, the pump sends. */
+static void handle_stream_call(struct call_slot *slot, const char *path, const struct timespec *start) {
+        struct rpc_stream *stream = stream_begin(slot->srv->pump, slot->call, path);
+        slot->call = NULL; /* the stream owns it now */
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        int r = run_stream_handler(slot, path, stream, &err);
+        if (r == RPC_STREAM_KEPT)
+                stream_keep(stream);
+        else
+                rpc_stream_finish(stream, r < 0 ? err : NULL);
+        log_result(path, err, start);
+        rpc_stream_unref(stream);
+        slot_free(slot);
+}
+
 /* Worker pool entry point: serves one call from start to end. */
 static void handle_call(void *arg) {
         struct call_slot *slot = arg;
         struct timespec start;
         clock_gettime(CLOCK_MONOTONIC, &start);
         AUTOFREE char *path = grpc_slice_to_c_string(slot->details.method);
+        if (slot->stream_method) {
+                handle_stream_call(slot, slot->stream_method->path, &start);
+                return;
+        }
         log_trace("rpc %s: started", path);
 
         bool ok;
@@ -301,11 +376,13 @@ static void *acceptor_main(void *arg) {
                         slot_free(slot);
                         continue;
                 }
+                bool is_stream = slot->stream_method != NULL;
+                size_t index = slot->method_index;
                 pool_submit(srv->pool, handle_call, slot);
                 pthread_mutex_lock(&srv->lock);
                 bool stopping = srv->shutting_down;
                 pthread_mutex_unlock(&srv->lock);
-                if (!stopping && request_one_call(srv) < 0)
+                if (!stopping && (is_stream ? request_stream_call(srv, index) : request_one_call(srv)) < 0)
                         log_error("grpc: cannot request a new call, the server may stop answering");
         }
         return NULL;
@@ -356,6 +433,24 @@ static int bind_socket(struct cric_server *srv, struct cric_error **err) {
         return 0;
 }
 
+/* Registers the server-streaming methods, so their calls come bound to the pump. */
+static int register_stream_methods(struct cric_server *srv, struct cric_error **err) {
+        struct stream_limits limits;
+        stream_limits_from_env(&limits);
+        srv->pump = stream_pump_new(&limits);
+        srv->registered = xcalloc(rpc_method_count(), sizeof(*srv->registered));
+        for (size_t i = 0; i < rpc_method_count(); i++) {
+                const struct rpc_method *m = rpc_method_at(i);
+                if (!m->server_streaming)
+                        continue;
+                srv->registered[i] = grpc_server_register_method(srv->server, m->path, NULL,
+                                                                 GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+                if (!srv->registered[i])
+                        return cric_error_set(err, CRIC_E_INTERNAL, "grpc: cannot register method %s", m->path);
+        }
+        return 0;
+}
+
 int server_new(struct cric_config *cfg, const struct server_deps *deps, struct cric_server **ret,
                struct cric_error **err) {
         struct cric_server *srv = xzalloc(sizeof(*srv));
@@ -378,7 +473,7 @@ int server_new(struct cric_config *cfg, const struct server_deps *deps, struct c
         srv->server = grpc_server_create(&chargs, NULL);
         srv->server_cq = grpc_completion_queue_create_for_next(NULL);
         grpc_server_register_completion_queue(srv->server, srv->server_cq, NULL);
-        if (bind_socket(srv, err) < 0) {
+        if (register_stream_methods(srv, err) < 0 || bind_socket(srv, err) < 0) {
                 server_free(srv);
                 return -1;
         }
@@ -396,6 +491,12 @@ int server_start(struct cric_server *srv, struct cric_error **err) {
         for (int i = 0; i < OUTSTANDING_REQUESTS; i++)
                 if (request_one_call(srv) < 0)
                         return cric_error_set(err, CRIC_E_INTERNAL, "grpc: cannot request calls");
+        for (size_t i = 0; i < rpc_method_count(); i++)
+                if (srv->registered[i] && request_stream_call(srv, i) < 0)
+                        return cric_error_set(err, CRIC_E_INTERNAL, "grpc: cannot request calls of %s",
+                                              rpc_method_at(i)->path);
+        if (stream_pump_start(srv->pump, err) < 0)
+                return -1;
         int r = pthread_create(&srv->acceptor, NULL, acceptor_main, srv);
         if (r != 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, r, "start the grpc acceptor thread");
@@ -429,6 +530,7 @@ void server_stop(struct cric_server *srv, unsigned grace_ms) {
         srv->shutting_down = true;
         pthread_mutex_unlock(&srv->lock);
         grpc_server_shutdown_and_notify(srv->server, srv->server_cq, &srv->shutdown_tag);
+        stream_pump_end_kept(srv->pump); /* endless streams would only use up the grace time */
         if (!wait_shutdown_done(srv, grace_ms)) {
                 log_warn("calls still running after %u ms, cancelling them", grace_ms);
                 grpc_server_cancel_all_calls(srv->server);
@@ -437,7 +539,8 @@ void server_stop(struct cric_server *srv, unsigned grace_ms) {
         grpc_completion_queue_shutdown(srv->server_cq);
         pthread_join(srv->acceptor, NULL);
         srv->acceptor_started = false;
-        srv->pool = pool_free(srv->pool); /* waits for the workers to finish */
+        srv->pool = pool_free(srv->pool);        /* waits for the workers to finish */
+        srv->pump = stream_pump_free(srv->pump); /* every call is done: drains and stops */
         if (unlink(srv->socket_path) < 0 && errno != ENOENT)
                 log_warn("cannot remove socket %s: %s", srv->socket_path, strerror(errno));
 }
@@ -462,6 +565,8 @@ struct cric_server *server_free(struct cric_server *srv) {
         }
         if (srv->server_cq)
                 grpc_completion_queue_destroy(srv->server_cq);
+        srv->pump = stream_pump_free(srv->pump);
+        free(srv->registered);
         config_unref(srv->cfg);
         free(srv->socket_path);
         pthread_mutex_destroy(&srv->lock);

@@ -39,11 +39,22 @@ void rpc_arena_free(struct rpc_arena *a);
 typedef int (*rpc_unary_fn)(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                             struct cric_error **err);
 
+struct rpc_stream;
+
+/* A server-streaming handler (see server/stream.h): sends its messages with
+ * rpc_stream_send. Returns 0 when done (the server finishes the stream with OK),
+ * RPC_STREAM_KEPT when it took a reference and finishes the stream later itself, or
+ * -1 with err (the server finishes the stream with err's status after the messages
+ * already queued). */
+typedef int (*rpc_stream_fn)(struct rpc_ctx *ctx, const ProtobufCMessage *req, struct rpc_stream *stream,
+                             struct cric_error **err);
+
 struct rpc_method {
         const char *path;
         const ProtobufCMessageDescriptor *request;
         rpc_unary_fn handler; /* NULL: answers UNIMPLEMENTED */
         bool server_streaming;
+        rpc_stream_fn stream_handler; /* server_streaming only; NULL: UNIMPLEMENTED */
 };
 
 /* The 41 RPCs of runtime.v1 RuntimeService and ImageService. */
@@ -134,5 +145,19 @@ int rpc_pod_sandbox_stats(struct rpc_ctx *ctx, const ProtobufCMessage *req, Prot
                           struct cric_error **err);
 int rpc_list_pod_sandbox_stats(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                                struct cric_error **err);
+
+/* Streaming handlers (stream_list.c): the List calls' answers in pages. */
+int rpc_stream_pod_sandboxes(struct rpc_ctx *ctx, const ProtobufCMessage *req, struct rpc_stream *stream,
+                             struct cric_error **err);
+int rpc_stream_containers(struct rpc_ctx *ctx, const ProtobufCMessage *req, struct rpc_stream *stream,
+                          struct cric_error **err);
+int rpc_stream_container_stats(struct rpc_ctx *ctx, const ProtobufCMessage *req, struct rpc_stream *stream,
+                               struct cric_error **err);
+int rpc_stream_pod_sandbox_stats(struct rpc_ctx *ctx, const ProtobufCMessage *req, struct rpc_stream *stream,
+                                 struct cric_error **err);
+int rpc_stream_images(struct rpc_ctx *ctx, const ProtobufCMessage *req, struct rpc_stream *stream,
+                      struct cric_error **err);
+int rpc_stream_pod_sandbox_metrics(struct rpc_ctx *ctx, const ProtobufCMessage *req, struct rpc_stream *stream,
+                                   struct cric_error **err);
 
 #endif

@@ -67,7 +67,7 @@ class Daemon:
     # A network every pod can join when a test brings none of its own: loopback only.
     LOOPBACK_CONFLIST = '{"cniVersion": "1.0.0", "name": "cric-test-lo", "plugins": [{"type": "loopback"}]}\n'
 
-    def __init__(self, extra_args=(), config_text=None, dropins=None, cni_loopback=True):
+    def __init__(self, extra_args=(), config_text=None, dropins=None, cni_loopback=True, env=None):
         self.dir = tempfile.mkdtemp(prefix="cric-it-")
         self.root = os.path.join(self.dir, "root")
         self.runroot = os.path.join(self.dir, "run")
@@ -87,6 +87,7 @@ class Daemon:
                 f.write(text)
         self.log_path = os.path.join(self.dir, "cricd.log")
         self.extra_args = list(extra_args)
+        self.env = dict(os.environ, **(env or {}))  # e.g. the CRIC_STREAM_* tuning knobs
         self.proc = None
         self.channel = None
 
@@ -97,7 +98,7 @@ class Daemon:
 
     def start(self, timeout=20):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.args(), stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.args(), stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

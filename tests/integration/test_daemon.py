@@ -94,7 +94,8 @@ IMPLEMENTED = {"Version", "Status", "RuntimeConfig", "ListImages", "ImageStatus"
                "ListPodSandbox", "CreateContainer", "StartContainer", "StopContainer", "RemoveContainer",
                "ListContainers", "ContainerStatus", "UpdateContainerResources", "ReopenContainerLog", "ExecSync",
                "ContainerStats", "ListContainerStats", "PodSandboxStats", "ListPodSandboxStats", "UpdateRuntimeConfig",
-               "Exec", "Attach", "PortForward"}
+               "Exec", "Attach", "PortForward", "StreamPodSandboxes", "StreamContainers", "StreamContainerStats",
+               "StreamPodSandboxStats", "StreamImages"}
 
 
 def all_methods():
