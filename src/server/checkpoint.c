@@ -8,7 +8,8 @@ int rpc_checkpoint_container(struct rpc_ctx *ctx, const ProtobufCMessage *req, P
         (void) ctx;
         (void) req;
         (void) ret_resp;
-        return cric_error_set(err, CRIC_E_UNIMPLEMENTED,
-                              "CheckpointContainer is not supported: checkpointing needs CRIU, and Debian's CRIU "
-                              "3.17 fails `criu check` on this kernel (vDSO detection), so cric could not test it");
+        return cric_error_set(
+                err, CRIC_E_UNIMPLEMENTED,
+                "/runtime.v1.RuntimeService/CheckpointContainer is not supported: checkpointing needs CRIU, and "
+                "Debian's CRIU 3.17 fails `criu check` on this kernel (vDSO detection), so cric could not test it");
 }

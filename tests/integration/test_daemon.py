@@ -95,7 +95,7 @@ IMPLEMENTED = {"Version", "Status", "RuntimeConfig", "ListImages", "ImageStatus"
                "ListContainers", "ContainerStatus", "UpdateContainerResources", "ReopenContainerLog", "ExecSync",
                "ContainerStats", "ListContainerStats", "PodSandboxStats", "ListPodSandboxStats", "UpdateRuntimeConfig",
                "Exec", "Attach", "PortForward", "StreamPodSandboxes", "StreamContainers", "StreamContainerStats",
-               "StreamPodSandboxStats", "StreamImages"}
+               "StreamPodSandboxStats", "StreamImages", "UpdatePodSandboxResources"}
 
 
 def all_methods():

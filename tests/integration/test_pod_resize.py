@@ -193,6 +193,6 @@ def test_checkpoint_container_says_why_it_is_unimplemented(ctx):
                                           timeout=30)
     assert e.value.code() == grpc.StatusCode.UNIMPLEMENTED
     msg = e.value.details()
-    assert msg.startswith("CheckpointContainer is not supported"), msg
+    assert msg.startswith("/runtime.v1.RuntimeService/CheckpointContainer is not supported"), msg
     assert "CRIU" in msg and "criu check" in msg, msg
     assert c.state() == pb.CONTAINER_RUNNING
