@@ -421,8 +421,8 @@ int runtime_new(const struct runtime_opts *o, struct runtime **ret, struct cric_
                 cric_error_log_free(&e, "the host's addresses are read again every second");
         /* Monitors outlive the daemon: one that speaks another protocol is refused at once
          * (a stand-in backend brings its own). */
-        if ((!o->backend && monitor_check_version(rt->monitor_path, err) < 0) || runtime_restore(rt, err) < 0 ||
-            exit_watch_start(rt, err) < 0) {
+        if ((!o->backend && monitor_check_version(rt->monitor_path, err) < 0) || events_start(rt, err) < 0 ||
+            runtime_restore(rt, err) < 0 || exit_watch_start(rt, err) < 0) {
                 runtime_free(rt);
                 return -1;
         }
@@ -434,6 +434,7 @@ struct runtime *runtime_free(struct runtime *rt) {
         if (!rt)
                 return NULL;
         exit_watch_stop(rt);
+        events_stop(rt);
         cgroup_prewarm_free(rt->prewarm);
         for (size_t i = 0; i < rt->pods.n; i++)
                 pod_unref(rt->pods.objs[i]);

@@ -381,8 +381,10 @@ static int publish(struct runtime *rt, struct create *x, struct cric_error **err
         int r = check_pod(rt, x, err);
         if (r == 0)
                 r = store_insert(rt, x->c, err);
-        if (r == 0)
+        if (r == 0) {
                 index_add(&rt->ctrs, ctr_ref(x->c));
+                events_note_container(rt, RUNTIME_EVENT_CREATED, x->c);
+        }
         pthread_mutex_unlock(&rt->lock);
         return r;
 }

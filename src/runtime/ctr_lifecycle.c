@@ -80,6 +80,7 @@ void ctr_check_exit(struct runtime *rt, struct container *c, bool is_monitor_gon
                 return;
         }
         log_info("container %s exited with code %d (%s)", c->info.id, c->exit_code, c->reason);
+        events_note_container(rt, RUNTIME_EVENT_STOPPED, c);
         ctr_persist_state(rt, c);
 }
 
@@ -123,8 +124,9 @@ int runtime_container_start(struct runtime *rt, const char *id, struct cric_erro
         if (r == 0 && c->state == CONTAINER_CREATED) {
                 c->state = CONTAINER_RUNNING;
                 c->started_ns = runtime_now_ns();
-        } else if (r < 0) {
-                ctr_set_exited(c, 128, runtime_now_ns(), "StartError", e->msg);
+                events_note_container(rt, RUNTIME_EVENT_STARTED, c);
+        } else if (r < 0 && ctr_set_exited(c, 128, runtime_now_ns(), "StartError", e->msg)) {
+                events_note_container(rt, RUNTIME_EVENT_STOPPED, c);
         }
         ctr_persist_state(rt, c);
         pthread_mutex_unlock(&c->op_lock);
@@ -160,6 +162,7 @@ static int remove_container(struct runtime *rt, struct container *c, struct cric
                 if (r == 0 && !was_gone) {
                         c->is_gone = true;
                         index_del(&rt->ctrs, id);
+                        events_note_container(rt, RUNTIME_EVENT_DELETED, c);
                         ctr_unref(c); /* the index's reference; the caller holds one */
                 }
                 pthread_mutex_unlock(&rt->lock);

@@ -116,7 +116,19 @@ struct runtime {
         int64_t host_ips_at_ms;
         bool is_host_ips_stale;
         int host_changes_fd;
+        struct runtime_events *events; /* events.c; NULL: no subscriber can come */
 };
+
+/* ---- events.c ---- */
+struct runtime_events;
+int events_start(struct runtime *rt, struct cric_error **err);
+void events_stop(struct runtime *rt);
+/* Notes a change of id (a container of p, or p itself) with a snapshot of p and its
+ * containers, for the subscribers (rt->lock held; nothing when there are none and the
+ * start's backlog is closed). */
+void events_note(struct runtime *rt, enum runtime_event_type type, const char *id, struct pod *p);
+/* The same for container c, with its pod (rt->lock held). */
+void events_note_container(struct runtime *rt, enum runtime_event_type type, struct container *c);
 
 /* ---- core.c ---- */
 void runtime_new_id(char out[65]);
@@ -232,6 +244,8 @@ struct pod_view pod_view_of(struct pod *p);                               /* rt-
 
 /* ---- pod_view.c ---- */
 void host_ips_changed(struct runtime *rt);
+/* A copy of the host's addresses (pods on the host's network), read again after a change. */
+char **host_ips_copy(struct runtime *rt);
 
 /* ---- exits.c: the exit watch ---- */
 int exit_watch_start(struct runtime *rt, struct cric_error **err);

@@ -361,8 +361,12 @@ static int publish(struct runtime *rt, const struct pod_config *c, struct pod *p
         int r = check_name(rt, c, err);
         if (r == 0)
                 r = pod_store_insert(rt, p, text, err);
-        if (r == 0)
+        if (r == 0) {
                 index_add(&rt->pods, pod_ref(p));
+                events_note(rt, RUNTIME_EVENT_CREATED, p->info.id, p);
+                if (p->state == POD_READY)
+                        events_note(rt, RUNTIME_EVENT_STARTED, p->info.id, p);
+        }
         pthread_mutex_unlock(&rt->lock);
         return r;
 }
@@ -438,6 +442,7 @@ int runtime_pod_stop(struct runtime *rt, const char *id, struct cric_error **err
                 if (r == 0) {
                         pthread_mutex_lock(&rt->lock);
                         p->state = POD_NOTREADY;
+                        events_note(rt, RUNTIME_EVENT_STOPPED, id, p);
                         persist_begin(rt);
                         r = store_pod_set_state(rt->db, id, POD_ROW_NOTREADY, err);
                         persist_end(rt);
@@ -467,6 +472,7 @@ int runtime_pod_remove(struct runtime *rt, const char *id, struct cric_error **e
         int r = was_gone ? 0 : store_pod_delete(rt->db, id, err);
         if (r == 0 && !was_gone) {
                 p->is_gone = true;
+                events_note(rt, RUNTIME_EVENT_DELETED, id, p);
                 index_del(&rt->pods, id);
                 pod_unref(p); /* the index's reference */
         }

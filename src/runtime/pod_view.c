@@ -19,7 +19,7 @@ void host_ips_changed(struct runtime *rt) {
         pthread_mutex_unlock(&rt->host_lock);
 }
 
-static char **host_ips_copy(struct runtime *rt) {
+char **host_ips_copy(struct runtime *rt) {
         pthread_mutex_lock(&rt->host_lock);
         int64_t now = clock_mono_ms();
         bool is_expired = rt->host_changes_fd < 0 && now - rt->host_ips_at_ms >= HOST_IPS_TTL_MS;

@@ -305,6 +305,42 @@ int runtime_pod_stats(struct runtime *rt, const char *id, struct pod_stats *ret,
 /* Ready pods that match f. Never fails. */
 void runtime_pod_stats_list(struct runtime *rt, const struct pod_filter *f, struct pod_stats **ret, size_t *ret_n);
 
+/* ---- events ---- */
+
+enum runtime_event_type {
+        RUNTIME_EVENT_CREATED,
+        RUNTIME_EVENT_STARTED,
+        RUNTIME_EVENT_STOPPED,
+        RUNTIME_EVENT_DELETED,
+};
+
+/* A change of a container's or a pod's state, with its pod and the pod's containers as
+ * they were right after it (a pod's own events: created and started by RunPodSandbox,
+ * stopped, deleted). */
+struct runtime_event {
+        enum runtime_event_type type;
+        const char *id; /* the container's, or the pod's */
+        bool is_pod;
+        int64_t at_ns;               /* CLOCK_REALTIME */
+        struct pod_view pod;         /* with its IPs, as runtime_pod_status has them (no netns path) */
+        struct container_view *ctrs; /* the pod's containers, with resources */
+        size_t n_ctrs;
+};
+
+/* Called on the events thread, in the order of the changes; must not block nor call
+ * the events functions. ev is valid during the call only. */
+typedef void (*runtime_event_fn)(void *arg, const struct runtime_event *ev);
+struct runtime_subscription;
+
+/* fn gets every event from now on, and first those of the restore (exits while the
+ * daemon was down) while they are kept (5 minutes after start). release(arg), when
+ * given, runs once fn will not be called again (after unsubscribe, or at runtime_free).
+ * Never fails. Thread-safe. */
+struct runtime_subscription *runtime_events_subscribe(struct runtime *rt, runtime_event_fn fn,
+                                                      void (*release)(void *arg), void *arg);
+/* Never blocks: the subscription ends on the events thread, which calls release. */
+void runtime_events_unsubscribe(struct runtime *rt, struct runtime_subscription *s);
+
 /* ---- streaming: exec, attach, port-forward ---- */
 
 struct runtime_exec_io {

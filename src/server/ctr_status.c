@@ -93,7 +93,7 @@ static char *verbose_info(struct rpc_ctx *ctx, const struct container_view *v) {
         return s;
 }
 
-static Runtime__V1__ContainerStatus *status_of(struct rpc_ctx *ctx, const struct container_view *v) {
+Runtime__V1__ContainerStatus *reply_ctr_status(struct rpc_ctx *ctx, const struct container_view *v) {
         const struct container_info *c = v->info;
         Runtime__V1__ContainerStatus *st = reply_new(ctx, &runtime__v1__container_status__descriptor);
         st->id = rpc_strdup(ctx, c->id);
@@ -132,7 +132,7 @@ int rpc_container_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, Proto
                 return -1;
         Runtime__V1__ContainerStatusResponse *resp =
                 reply_new(ctx, &runtime__v1__container_status_response__descriptor);
-        resp->status = status_of(ctx, &v);
+        resp->status = reply_ctr_status(ctx, &v);
         if (r->verbose)
                 resp->info = REPLY_INFO(ctx, verbose_info(ctx, &v), runtime__v1__container_status_response__info_entry,
                                         &resp->n_info);

@@ -41,7 +41,7 @@ static const struct rpc_method methods[] = {
         M(RuntimeService, UpdateRuntimeConfig, update_runtime_config_request, false, rpc_update_runtime_config),
         M(RuntimeService, Status, status_request, false, rpc_status),
         M(RuntimeService, CheckpointContainer, checkpoint_container_request, false, rpc_checkpoint_container),
-        S(RuntimeService, GetContainerEvents, get_events_request, NULL),
+        S(RuntimeService, GetContainerEvents, get_events_request, rpc_get_container_events),
         M(RuntimeService, ListMetricDescriptors, list_metric_descriptors_request, false, NULL),
         M(RuntimeService, ListPodSandboxMetrics, list_pod_sandbox_metrics_request, false, NULL),
         S(RuntimeService, StreamPodSandboxMetrics, stream_pod_sandbox_metrics_request, rpc_stream_pod_sandbox_metrics),

@@ -58,27 +58,31 @@ static char *verbose_info(struct rpc_ctx *ctx, const struct pod_view *v) {
         return s;
 }
 
+Runtime__V1__PodSandboxStatus *reply_pod_status(struct rpc_ctx *ctx, const struct pod_view *v) {
+        const struct pod_info *p = v->info;
+        Runtime__V1__PodSandboxStatus *st = reply_new(ctx, &runtime__v1__pod_sandbox_status__descriptor);
+        st->id = rpc_strdup(ctx, p->id);
+        st->metadata = reply_pod_metadata(ctx, p);
+        st->state = reply_pod_state(v->state);
+        st->created_at = p->created_ns;
+        st->runtime_handler = rpc_strdup(ctx, p->runtime_handler);
+        st->network = network_of(ctx, v);
+        st->linux = linux_of(ctx, p);
+        st->labels = REPLY_MAP(ctx, p->labels, runtime__v1__pod_sandbox_status__labels_entry, &st->n_labels);
+        st->annotations =
+                REPLY_MAP(ctx, p->annotations, runtime__v1__pod_sandbox_status__annotations_entry, &st->n_annotations);
+        return st;
+}
+
 int rpc_pod_sandbox_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                            struct cric_error **err) {
         const Runtime__V1__PodSandboxStatusRequest *r = (const Runtime__V1__PodSandboxStatusRequest *) req;
         struct pod_view v;
         if (runtime_pod_status(ctx->deps->runtime, r->pod_sandbox_id, &v, err) < 0)
                 return -1;
-        const struct pod_info *p = v.info;
-        Runtime__V1__PodSandboxStatus *st = reply_new(ctx, &runtime__v1__pod_sandbox_status__descriptor);
-        st->id = rpc_strdup(ctx, p->id);
-        st->metadata = reply_pod_metadata(ctx, p);
-        st->state = reply_pod_state(v.state);
-        st->created_at = p->created_ns;
-        st->runtime_handler = rpc_strdup(ctx, p->runtime_handler);
-        st->network = network_of(ctx, &v);
-        st->linux = linux_of(ctx, p);
-        st->labels = REPLY_MAP(ctx, p->labels, runtime__v1__pod_sandbox_status__labels_entry, &st->n_labels);
-        st->annotations =
-                REPLY_MAP(ctx, p->annotations, runtime__v1__pod_sandbox_status__annotations_entry, &st->n_annotations);
         Runtime__V1__PodSandboxStatusResponse *resp =
                 reply_new(ctx, &runtime__v1__pod_sandbox_status_response__descriptor);
-        resp->status = st;
+        resp->status = reply_pod_status(ctx, &v);
         if (r->verbose)
                 resp->info = REPLY_INFO(ctx, verbose_info(ctx, &v),
                                         runtime__v1__pod_sandbox_status_response__info_entry, &resp->n_info);

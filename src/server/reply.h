@@ -31,5 +31,8 @@ Runtime__V1__PodSandboxState reply_pod_state(enum pod_state s);
 Runtime__V1__ContainerMetadata *reply_ctr_metadata(struct rpc_ctx *ctx, const struct container_info *c);
 Runtime__V1__ContainerState reply_ctr_state(enum container_state s);
 Runtime__V1__ImageSpec *reply_image_spec(struct rpc_ctx *ctx, const struct container_info *c);
+/* PodSandboxStatus (pod_status.c) and ContainerStatus (ctr_status.c) of a view. */
+Runtime__V1__PodSandboxStatus *reply_pod_status(struct rpc_ctx *ctx, const struct pod_view *v);
+Runtime__V1__ContainerStatus *reply_ctr_status(struct rpc_ctx *ctx, const struct container_view *v);
 
 #endif

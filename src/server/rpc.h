@@ -159,5 +159,8 @@ int rpc_stream_images(struct rpc_ctx *ctx, const ProtobufCMessage *req, struct r
                       struct cric_error **err);
 int rpc_stream_pod_sandbox_metrics(struct rpc_ctx *ctx, const ProtobufCMessage *req, struct rpc_stream *stream,
                                    struct cric_error **err);
+/* GetContainerEvents (events.c): kept open, fed by the runtime's events. */
+int rpc_get_container_events(struct rpc_ctx *ctx, const ProtobufCMessage *req, struct rpc_stream *stream,
+                             struct cric_error **err);
 
 #endif
