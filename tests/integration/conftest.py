@@ -1,4 +1,5 @@
 import os
+import signal
 import sys
 
 import pytest
@@ -9,6 +10,16 @@ import cric  # noqa: E402
 from fixtures.conftest_registry import *  # noqa: E402,F401,F403
 
 _daemons = []
+
+
+def _interrupt(signum, frame):
+    """`timeout` and CI end a run with SIGTERM, which would end Python at once: as an
+    interrupt, pytest still runs the teardowns, which remove the daemons' pods (the
+    daemons, in process groups of their own, did not get the signal)."""
+    raise KeyboardInterrupt("SIGTERM")
+
+
+signal.signal(signal.SIGTERM, _interrupt)
 
 
 @pytest.fixture(scope="module")

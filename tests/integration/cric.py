@@ -113,7 +113,9 @@ class Daemon:
 
     def start(self, timeout=20):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.args(), stdout=self.log, stderr=subprocess.STDOUT)
+        # A process group of its own: a Ctrl-C or a `timeout` that signals the test run's
+        # group must leave cricd up for the teardown, which removes its pods through it.
+        self.proc = subprocess.Popen(self.args(), stdout=self.log, stderr=subprocess.STDOUT, process_group=0)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
