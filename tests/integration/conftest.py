@@ -1,4 +1,5 @@
 import os
+import signal
 import sys
 
 import pytest
@@ -10,6 +11,16 @@ import cricctl_util  # noqa: E402
 from fixtures.conftest_registry import *  # noqa: E402,F401,F403
 
 _daemons = []
+
+
+def _interrupt(signum, frame):
+    """`timeout` and CI end a run with SIGTERM, which would end Python at once: as an
+    interrupt, pytest still runs the teardowns, which remove the daemons' pods (the
+    daemons, in process groups of their own, did not get the signal)."""
+    raise KeyboardInterrupt("SIGTERM")
+
+
+signal.signal(signal.SIGTERM, _interrupt)
 
 
 @pytest.fixture(scope="module")
@@ -57,10 +68,14 @@ def make_daemon():
         _daemons.append(d)
         return d
     yield make
-    reports = []
-    for d in made:
+    reports, leaks = [], []
+    for d in made:  # every one, even when an earlier one left things behind
         _daemons.remove(d)
-        reports += d.cleanup()
+        try:
+            reports += d.cleanup()
+        except AssertionError as e:
+            leaks.append(str(e))
+    assert not leaks, "\n".join(leaks)
     assert not reports, "sanitizer reports in the cricd log: %s" % reports
 
 

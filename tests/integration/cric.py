@@ -9,6 +9,7 @@ import time
 import grpc
 
 from fixtures.procs import stop_process, unmount_below
+import leftovers
 from fixtures.wait import wait_for  # noqa: F401  (re-exported: tests import it from here)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -67,7 +68,14 @@ class Daemon:
     # A network every pod can join when a test brings none of its own: loopback only.
     LOOPBACK_CONFLIST = '{"cniVersion": "1.0.0", "name": "cric-test-lo", "plugins": [{"type": "loopback"}]}\n'
 
-    def __init__(self, extra_args=(), config_text=None, dropins=None, cni_loopback=True, env=None):
+    # Written first into the drop-in dir, so the test's own drop-ins come after it.
+    RUNTIME_ROOTS_DROPIN = "00-cric-test-runtime-roots.conf"
+
+    def __init__(self, extra_args=(), config_text=None, dropins=None, cni_loopback=True, env=None,
+                 leaves_containers=False):
+        """env: more environment for cricd (e.g. the CRIC_STREAM_* tuning knobs).
+        leaves_containers: the test leaves runtime containers, monitors or cgroups
+        behind on purpose, so cleanup() only warns about them instead of failing."""
         self.dir = tempfile.mkdtemp(prefix="cric-it-")
         self.root = os.path.join(self.dir, "root")
         self.runroot = os.path.join(self.dir, "run")
@@ -82,12 +90,22 @@ class Daemon:
                 f.write(self.LOOPBACK_CONFLIST)
         with open(self.config, "w") as f:
             f.write(config_text or "")
+        # Each handler keeps its runtime's state under this daemon's own run dir, not in
+        # the host's /run/crun and /run/runc that every test daemon would share. A test
+        # that sets runtime_root itself keeps its roots.
+        self.runtime_roots = {}
+        if "runtime_root" not in (config_text or "") + "".join((dropins or {}).values()):
+            self.runtime_roots = {h: os.path.join(self.runroot, "oci", h) for h in leftovers.RUNTIME_BINARIES}
+            with open(os.path.join(self.config_dir, self.RUNTIME_ROOTS_DROPIN), "w") as f:
+                f.write("".join('[cric.runtime.runtimes.%s]\nruntime_root = "%s"\n' % hr
+                                for hr in self.runtime_roots.items()))
         for name, text in (dropins or {}).items():
             with open(os.path.join(self.config_dir, name), "w") as f:
                 f.write(text)
         self.log_path = os.path.join(self.dir, "cricd.log")
         self.extra_args = list(extra_args)
-        self.env = dict(os.environ, **(env or {}))  # e.g. the CRIC_STREAM_* tuning knobs
+        self.env = dict(os.environ, **(env or {}))
+        self.leaves_containers = leaves_containers
         self.proc = None
         self.channel = None
 
@@ -98,7 +116,10 @@ class Daemon:
 
     def start(self, timeout=20):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.args(), stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
+        # A process group of its own: a Ctrl-C or a `timeout` that signals the test run's
+        # group must leave cricd up for the teardown, which removes its pods through it.
+        self.proc = subprocess.Popen(self.args(), stdout=self.log, stderr=subprocess.STDOUT, env=self.env,
+                                     process_group=0)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -151,9 +172,12 @@ class Daemon:
 
     def remove_all_pods(self):
         """Removes every pod (and so every container) the daemon has: containers outlive
-        their daemon by design, so a test that left some would leak their processes."""
-        if not self.proc or self.proc.poll() is not None:
-            return
+        their daemon by design, so a test that left some would leak their processes.
+        Returns why that could not be done ("" when it was)."""
+        if not self.proc:
+            return ""
+        if self.proc.poll() is not None:
+            return "cricd had exited (status %d) before the clean-up" % self.proc.returncode
         try:
             if not self.channel:
                 self.connect()
@@ -161,17 +185,30 @@ class Daemon:
                 self.runtime.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=p.id), timeout=60)
         except grpc.RpcError as e:
             print("cleanup: removing the pods of %s failed: %s" % (self.dir, e))
+            return "removing its pods failed: %s" % e.details()
+        return ""
 
     def cleanup(self):
-        """Removes the daemon's pods, stops it, removes its files, and returns the
-        sanitizer findings."""
-        self.remove_all_pods()
+        """Removes the daemon's pods, stops it, removes what it left on the host and its
+        files, and returns the sanitizer findings. Raises AssertionError, once all is
+        removed, when runtime containers, monitors or cgroups of the daemon were still
+        there after it stopped (unless the test said it leaves them)."""
+        why = self.remove_all_pods()
         self.stop()
         reports = self.sanitizer_reports()
         if reports:
             print(self.read_log()[-20000:])
+        left = leftovers.sweep(self.runtime_roots, self.dir, self.read_log())
         self.unmount_all()
         shutil.rmtree(self.dir, ignore_errors=True)
+        if left:
+            msg = "cricd %s left behind%s (now removed):\n  %s" % (self.dir, " (%s)" % why if why else "",
+                                                                  "\n  ".join(left))
+            if reports:
+                msg += "\nsanitizer reports in its log: %s" % reports
+            if not self.leaves_containers:
+                raise AssertionError(msg)
+            print("warning: " + msg)
         return reports
 
     def cricctl(self, *args, check=True, timeout=30):

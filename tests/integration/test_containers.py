@@ -1534,18 +1534,18 @@ def test_start_twice_and_start_exited(ctx):
                     timeout=30) == grpc.StatusCode.NOT_FOUND
 
 
-RUNTIME_ROOTS = {"crun": "/run/crun", "runc": "/run/runc"}  # the default runtime_root of each handler
-
-
 def test_handler_selects_the_runtime(ctx):
+    """Each handler's runtime keeps its state in the handler's runtime_root (the test
+    daemon gives each one of its own)."""
+    roots = ctx.d.runtime_roots
     pod = ctx.pod()
     c = ctx.sleeper(pod)
-    assert os.path.isdir(os.path.join(RUNTIME_ROOTS[ctx.handler], c.id))
-    for h, root in RUNTIME_ROOTS.items():
+    assert os.path.isdir(os.path.join(roots[ctx.handler], c.id))
+    for h, root in roots.items():
         if h != ctx.handler:
             assert not os.path.exists(os.path.join(root, c.id))
     c.remove()
-    assert not os.path.exists(os.path.join(RUNTIME_ROOTS[ctx.handler], c.id))
+    assert not os.path.exists(os.path.join(roots[ctx.handler], c.id))
 
 
 def test_runtime_runs_from_its_sealed_copy(ctx):

@@ -1,5 +1,6 @@
 """Pods without containers: RunPodSandbox, PodSandboxStatus, ListPodSandbox,
 StopPodSandbox, RemovePodSandbox, over the real socket."""
+import glob
 import json
 import os
 import socket
@@ -9,6 +10,7 @@ import grpc
 import pytest
 
 import cric
+import leftovers
 from cric import pb
 
 
@@ -191,6 +193,57 @@ def test_leftovers_of_a_dead_run_are_removed(make_daemon):
     open(os.path.join(leftover, "hosts"), "w").close()
     d.start()
     assert not os.path.exists(leftover)
+
+
+@pytest.mark.parametrize("handler", ["crun", "extra"])
+def test_cleanup_removes_and_reports_what_a_dead_daemon_left(handler):
+    """The harness itself: a daemon killed while its pod's infra container runs leaves
+    that container in its runtime's root, its monitor and its cgroup. Daemon.cleanup
+    removes them and fails, naming them. "extra" has no runtime_root of its own: its
+    container is in crun's default root, told apart by its bundle."""
+    d = cric.Daemon(config_text='[cric.image]\npause_command = "%s"\n[cric.runtime.runtimes.extra]\n'
+                                'runtime_path = "/usr/bin/crun"\n' % os.path.join(cric.BUILD, "cric-pause"))
+    try:
+        d.start()
+        cfg = pod_config(uid="u-leak-" + handler)
+        cfg.linux.security_context.namespace_options.pid = pb.POD  # an infra process through the runtime
+        pod_id = run(d, cfg, handler)
+        root = d.runtime_roots.get(handler, leftovers.DEFAULT_RUNTIME_ROOTS["crun"])
+        assert os.path.isdir(os.path.join(root, pod_id))
+        monitors = leftovers.monitors_of(d.dir)
+        assert monitors
+        cgroups = glob.glob("/sys/fs/cgroup/*/cric/cric-" + pod_id)  # the default cgroup parent
+        assert cgroups
+        d.proc.kill()
+        d.proc.wait(10)
+    except BaseException:
+        d.leaves_containers = True
+        d.cleanup()
+        raise
+    with pytest.raises(AssertionError) as e:
+        d.cleanup()
+    msg = str(e.value)
+    assert "cricd had exited" in msg and "crun container %s" % pod_id in msg, msg
+    assert not os.path.exists(os.path.join(root, pod_id))
+    assert not [c for c in cgroups if os.path.exists(c)]
+    assert not [p for p in monitors if p in leftovers.monitors_of(d.dir)]
+    assert not os.path.exists(d.dir)
+
+
+def test_cleanup_only_warns_when_the_test_leaves_containers_on_purpose(capsys):
+    d = cric.Daemon(config_text='[cric.image]\npause_command = "%s"\n' % os.path.join(cric.BUILD, "cric-pause"),
+                    leaves_containers=True)
+    try:
+        d.start()
+        cfg = pod_config(uid="u-leak-warn")
+        cfg.linux.security_context.namespace_options.pid = pb.POD
+        pod_id = run(d, cfg)
+        d.proc.kill()
+        d.proc.wait(10)
+    finally:
+        d.cleanup()
+    assert "warning: cricd %s left behind" % d.dir in capsys.readouterr().out
+    assert not os.path.exists(os.path.join(d.runtime_roots["crun"], pod_id))
 
 
 def test_host_namespaces_refuse_sysctls(daemon):
