@@ -426,6 +426,7 @@ int runtime_new(const struct runtime_opts *o, struct runtime **ret, struct cric_
                 runtime_free(rt);
                 return -1;
         }
+        events_restored(rt);
         *ret = rt;
         return 0;
 }

@@ -6,6 +6,7 @@
  * rt->lock, never the other way); subs_lock guards the list of subscriptions and is held
  * while the thread calls them. Unsubscribing only flags: the thread drops the
  * subscription and calls its release outside both locks. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,14 +17,16 @@
 #include "util/strv.h"
 #include "util/xalloc.h"
 
-/* Changes found while restoring (exits while cricd was down) are kept this long for the
- * subscribers to come (the kubelet subscribes after cricd has started). */
+/* Changes found while restoring (exits while cricd was down) are kept this long after
+ * the start for the subscribers to come (the kubelet subscribes after cricd started). */
 #define BACKLOG_MS  (5 * 60 * 1000)
 #define BACKLOG_MAX 1024
 
 struct event_rec {
         struct runtime_event ev;
-        int refs; /* q_lock */
+        int refs;        /* q_lock */
+        uint64_t seq;    /* the order of the notes, from 1 */
+        bool is_restore; /* noted while the runtime was restoring its state */
         struct event_rec *next;
 };
 
@@ -32,6 +35,7 @@ struct runtime_subscription {
         void (*release)(void *arg);
         void *arg;
         bool is_dead, wants_backlog; /* q_lock */
+        uint64_t from_seq;           /* the last note before it came: those are not its own */
         struct runtime_subscription *next;
 };
 
@@ -41,9 +45,11 @@ struct runtime_events {
         struct event_rec *head, *tail;
         struct event_rec **backlog;
         size_t n_backlog;
-        int64_t backlog_until_ms;
+        int64_t backlog_until_ms; /* 0 while restoring */
+        bool is_restoring;
         size_t n_subs; /* live subscriptions */
         bool has_news; /* a subscription came or went */
+        uint64_t seq;  /* of the last note */
         bool is_stopping;
         pthread_mutex_t subs_lock;
         struct runtime_subscription *subs;
@@ -77,7 +83,7 @@ void events_note(struct runtime *rt, enum runtime_event_type type, const char *i
         if (!e || !p)
                 return;
         pthread_mutex_lock(&e->q_lock);
-        bool wanted = e->n_subs > 0 || clock_mono_ms() < e->backlog_until_ms;
+        bool wanted = e->n_subs > 0 || e->is_restoring;
         pthread_mutex_unlock(&e->q_lock);
         if (!wanted)
                 return;
@@ -96,6 +102,8 @@ void events_note(struct runtime *rt, enum runtime_event_type type, const char *i
         }
         r->refs = 1;
         pthread_mutex_lock(&e->q_lock);
+        r->seq = ++e->seq;
+        r->is_restore = e->is_restoring;
         if (e->tail)
                 e->tail->next = r;
         else
@@ -158,7 +166,8 @@ static void run_round(struct runtime *rt, struct event_rec *queue) {
                 for (size_t i = 0; i < n; i++)
                         deliver(s, backlog[i]);
                 for (struct event_rec *r = queue; r; r = r->next)
-                        deliver(s, r);
+                        if (r->seq > s->from_seq) /* noted after it subscribed */
+                                deliver(s, r);
                 pthread_mutex_lock(&e->q_lock);
                 struct event_rec *gone[BACKLOG_MAX];
                 size_t n_gone = 0;
@@ -185,10 +194,10 @@ static void run_round(struct runtime *rt, struct event_rec *queue) {
  * those no one keeps, to free. */
 static struct event_rec *keep_backlog(struct runtime_events *e, struct event_rec *queue) {
         struct event_rec *drop = NULL;
-        bool is_open = clock_mono_ms() < e->backlog_until_ms;
+        bool is_open = e->is_restoring || clock_mono_ms() < e->backlog_until_ms;
         for (struct event_rec *r = queue, *next; r; r = next) {
                 next = r->next;
-                if (is_open && e->n_backlog < BACKLOG_MAX) {
+                if (is_open && r->is_restore && e->n_backlog < BACKLOG_MAX) {
                         r->refs++;
                         e->backlog[e->n_backlog++] = r;
                 }
@@ -245,7 +254,7 @@ int events_start(struct runtime *rt, struct cric_error **err) {
         pthread_mutex_init(&e->subs_lock, NULL);
         pthread_cond_init(&e->cond, NULL);
         e->backlog = xcalloc(BACKLOG_MAX, sizeof(*e->backlog));
-        e->backlog_until_ms = clock_mono_ms() + BACKLOG_MS;
+        e->is_restoring = true;
         rt->events = e;
         int r = pthread_create(&e->thread, NULL, events_thread, rt);
         if (r != 0) {
@@ -255,6 +264,14 @@ int events_start(struct runtime *rt, struct cric_error **err) {
                 return cric_error_errno(err, CRIC_E_INTERNAL, r, "start the events thread");
         }
         return 0;
+}
+
+void events_restored(struct runtime *rt) {
+        struct runtime_events *e = rt->events;
+        pthread_mutex_lock(&e->q_lock);
+        e->is_restoring = false;
+        e->backlog_until_ms = clock_mono_ms() + BACKLOG_MS;
+        pthread_mutex_unlock(&e->q_lock);
 }
 
 void events_stop(struct runtime *rt) {
@@ -297,6 +314,7 @@ struct runtime_subscription *runtime_events_subscribe(struct runtime *rt, runtim
         s->next = e->subs;
         e->subs = s;
         pthread_mutex_lock(&e->q_lock);
+        s->from_seq = e->seq;
         e->n_subs++;
         e->has_news = true;
         pthread_cond_signal(&e->cond);

@@ -121,7 +121,10 @@ struct runtime {
 
 /* ---- events.c ---- */
 struct runtime_events;
+/* Started before the restore: what it finds (exits while the daemon was down) is kept
+ * for the subscribers to come until 5 minutes after events_restored. */
 int events_start(struct runtime *rt, struct cric_error **err);
+void events_restored(struct runtime *rt);
 void events_stop(struct runtime *rt);
 /* Notes a change of id (a container of p, or p itself) with a snapshot of p and its
  * containers, for the subscribers (rt->lock held; nothing when there are none and the

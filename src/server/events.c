@@ -72,6 +72,7 @@ int rpc_get_container_events(struct rpc_ctx *ctx, const ProtobufCMessage *req, s
         (void) err;
         struct events_sub *s = xzalloc(sizeof(*s));
         s->stream = rpc_stream_ref(stream);
+        rpc_stream_bound_by_bytes(stream);
         s->rt = ctx->deps->runtime;
         s->deps = ctx->deps;
         s->sub = runtime_events_subscribe(s->rt, on_event, on_release, s);

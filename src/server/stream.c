@@ -206,6 +206,12 @@ bool rpc_stream_is_ended(struct rpc_stream *s) {
         return ended;
 }
 
+void rpc_stream_bound_by_bytes(struct rpc_stream *s) {
+        pthread_mutex_lock(&s->lock);
+        s->queue.max_n = SIZE_MAX;
+        pthread_mutex_unlock(&s->lock);
+}
+
 size_t rpc_stream_page_size(const struct rpc_stream *s) {
         return s->pump->limits.page_size;
 }

@@ -53,6 +53,11 @@ void rpc_stream_finish(struct rpc_stream *s, const struct cric_error *status);
 /* Whether the stream has ended or been finished: sends would fail. */
 bool rpc_stream_is_ended(struct rpc_stream *s);
 
+/* Only the byte bound of the send queue applies from now on, not the message count: for
+ * a long-lived stream fed in bursts of small messages (events: a hundred pods removed at
+ * once), which a reading client must not be cut off for. */
+void rpc_stream_bound_by_bytes(struct rpc_stream *s);
+
 /* The number of objects a list sends per message (100; CRIC_STREAM_PAGE_SIZE). */
 size_t rpc_stream_page_size(const struct rpc_stream *s);
 

@@ -95,7 +95,7 @@ IMPLEMENTED = {"Version", "Status", "RuntimeConfig", "ListImages", "ImageStatus"
                "ListContainers", "ContainerStatus", "UpdateContainerResources", "ReopenContainerLog", "ExecSync",
                "ContainerStats", "ListContainerStats", "PodSandboxStats", "ListPodSandboxStats", "UpdateRuntimeConfig",
                "Exec", "Attach", "PortForward", "StreamPodSandboxes", "StreamContainers", "StreamContainerStats",
-               "StreamPodSandboxStats", "StreamImages", "UpdatePodSandboxResources"}
+               "StreamPodSandboxStats", "StreamImages", "UpdatePodSandboxResources", "GetContainerEvents"}
 
 
 def all_methods():

@@ -62,9 +62,10 @@ def edaemon(registry, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("events")
     conf = tmp / "registries.conf"
     conf.write_text('[[registry]]\nlocation = "%s"\ninsecure = true\n' % registry.host)
-    # a small send queue: the client that never reads is cut off after a few events
+    # a small send queue (events streams are bounded by bytes only): the client that never
+    # reads is cut off after a few events of big pods
     d = cric.Daemon(extra_args=["--registries-conf", str(conf)],
-                    env={"CRIC_STREAM_QUEUE_MSGS": "8"}).start()
+                    env={"CRIC_STREAM_QUEUE_MSGS": "2", "CRIC_STREAM_QUEUE_BYTES": str(1 << 20)}).start()
     d.busybox = registry.reference("busybox")
     d.image.PullImage(pb.PullImageRequest(image=pb.ImageSpec(image=d.busybox)), timeout=120)
     d.logs = str(tmp)
@@ -143,8 +144,9 @@ def test_lifecycle_events_in_order_for_two_subscribers(edaemon):
 
 def test_a_subscriber_that_never_reads_is_cut_off_and_the_others_go_on(edaemon):
     """Events of pods with 256 kB of annotations each, until the client's transport
-    window and cricd's queue of 8 messages are full: RESOURCE_EXHAUSTED for it, while a
-    reading subscriber gets every event."""
+    window and cricd's queue of 1 MiB are full: RESOURCE_EXHAUSTED for it, while a
+    reading subscriber gets every event (a burst of more events than the message bound
+    of other streams, 2 here, does not cut a reader off)."""
     d = edaemon
     reader = Subscriber(d)
     stalled = d.runtime.GetContainerEvents(pb.GetEventsRequest(), timeout=180)  # never read until the end

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -465,6 +466,87 @@ static void test_exit_is_recorded_when_it_happens(void **state) {
         container_view_clear(&v);
 }
 
+/* ---- events ---- */
+
+struct ev_log {
+        pthread_mutex_t lock;
+        char lines[32][160];
+        size_t n;
+        bool released;
+};
+
+static const char *ev_type(enum runtime_event_type t) {
+        static const char *const names[] = {"created", "started", "stopped", "deleted"};
+        return names[t];
+}
+
+static void ev_record(void *arg, const struct runtime_event *ev) {
+        struct ev_log *l = arg;
+        pthread_mutex_lock(&l->lock);
+        if (l->n < 32) {
+                /* "<kind> <type> <id12> <pod state> <n containers> <state of the event's container>" */
+                int ctr_state = -1;
+                for (size_t i = 0; i < ev->n_ctrs; i++)
+                        if (!strcmp(ev->ctrs[i].info->id, ev->id))
+                                ctr_state = ev->ctrs[i].state;
+                snprintf(l->lines[l->n++], 160, "%s %s %.12s %d %zu %d", ev->is_pod ? "pod" : "ctr", ev_type(ev->type),
+                         ev->id, ev->pod.state, ev->n_ctrs, ctr_state);
+        }
+        pthread_mutex_unlock(&l->lock);
+}
+
+static void ev_release(void *arg) {
+        struct ev_log *l = arg;
+        pthread_mutex_lock(&l->lock);
+        l->released = true;
+        pthread_mutex_unlock(&l->lock);
+}
+
+static bool ev_released(struct ev_log *l) {
+        pthread_mutex_lock(&l->lock);
+        bool r = l->released;
+        pthread_mutex_unlock(&l->lock);
+        return r;
+}
+
+static size_t ev_count(struct ev_log *l) {
+        pthread_mutex_lock(&l->lock);
+        size_t n = l->n;
+        pthread_mutex_unlock(&l->lock);
+        return n;
+}
+
+static void test_events_follow_the_lifecycle(void **state) {
+        NEED_ROOT();
+        struct fx *f = *state;
+        struct ev_log l = {.lock = PTHREAD_MUTEX_INITIALIZER};
+        struct runtime_subscription *sub = runtime_events_subscribe(f->rt, ev_record, ev_release, &l);
+        AUTOFREE char *pod = host_pod(f, "events");
+        char *args[] = {"exit", "3"};
+        AUTOFREE char *id = run(f, pod, "app", args, 2);
+        assert_true(WAIT_UNTIL(ev_count(&l) >= 5, WAIT_MS));
+        ok(f, runtime_container_remove(f->rt, id, &f->err), "remove");
+        ok(f, runtime_pod_remove(f->rt, pod, &f->err), "remove pod");
+        assert_true(WAIT_UNTIL(ev_count(&l) >= 8, WAIT_MS));
+        char want[8][160];
+        snprintf(want[0], 160, "pod created %.12s %d 0 -1", pod, POD_READY);
+        snprintf(want[1], 160, "pod started %.12s %d 0 -1", pod, POD_READY);
+        snprintf(want[2], 160, "ctr created %.12s %d 1 %d", id, POD_READY, CONTAINER_CREATED);
+        snprintf(want[3], 160, "ctr started %.12s %d 1 %d", id, POD_READY, CONTAINER_RUNNING);
+        snprintf(want[4], 160, "ctr stopped %.12s %d 1 %d", id, POD_READY, CONTAINER_EXITED);
+        snprintf(want[5], 160, "ctr deleted %.12s %d 0 -1", id, POD_READY); /* no longer among the pod's */
+        snprintf(want[6], 160, "pod stopped %.12s %d 0 -1", pod, POD_NOTREADY);
+        snprintf(want[7], 160, "pod deleted %.12s %d 0 -1", pod, POD_NOTREADY); /* the last status it had */
+        for (size_t i = 0; i < 8; i++)
+                assert_string_equal(l.lines[i], want[i]);
+        runtime_events_unsubscribe(f->rt, sub); /* released by the events thread, soon */
+        assert_true(WAIT_UNTIL(ev_released(&l), WAIT_MS));
+        /* nothing more after the release */
+        AUTOFREE char *pod2 = host_pod(f, "after");
+        ok(f, runtime_pod_remove(f->rt, pod2, &f->err), "remove pod2");
+        assert_int_equal(ev_count(&l), 8);
+}
+
 /* A monitor that dies without an exit file: the container ends in Error, 255. */
 static void test_monitor_gone_without_exit_file(void **state) {
         NEED_ROOT();
@@ -872,6 +954,7 @@ int main(void) {
                 RT_TEST(test_stop_retries_a_failed_kill),
                 RT_TEST(test_stop_of_a_created_container_kills_it),
                 RT_TEST(test_exit_is_recorded_when_it_happens),
+                RT_TEST(test_events_follow_the_lifecycle),
                 RT_TEST(test_monitor_gone_without_exit_file),
                 RT_TEST(test_monitor_gone_found_by_the_sweep),
                 RT_TEST(test_start_failure_is_start_error),
