@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "pbwire/pbwire.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -180,27 +181,6 @@ static int conn_open(struct cli *cli, struct cli_conn *c, struct cric_error **er
         return 0;
 }
 
-static grpc_byte_buffer *encode(const ProtobufCMessage *msg) {
-        size_t len = protobuf_c_message_get_packed_size(msg);
-        grpc_slice slice = grpc_slice_malloc(len);
-        protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice));
-        grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, 1);
-        grpc_slice_unref(slice);
-        return bb;
-}
-
-static ProtobufCMessage *decode(const ProtobufCMessageDescriptor *desc, grpc_byte_buffer *bb) {
-        grpc_byte_buffer_reader reader;
-        if (!grpc_byte_buffer_reader_init(&reader, bb))
-                return NULL;
-        grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
-        grpc_byte_buffer_reader_destroy(&reader);
-        ProtobufCMessage *msg =
-                protobuf_c_message_unpack(desc, NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
-        grpc_slice_unref(all);
-        return msg;
-}
-
 /* What one unary exchange brought back. */
 struct unary_result {
         bool is_done; /* the batch completed; status is meaningful */
@@ -343,7 +323,7 @@ static ProtobufCMessage *unary_reply(const char *name, const struct unary_result
                 cric_error_set(err, CRIC_E_INTERNAL, "%s failed: the runtime sent no reply message", name);
                 return NULL;
         }
-        ProtobufCMessage *resp = decode(resp_desc, res->reply);
+        ProtobufCMessage *resp = pbwire_decode(resp_desc, res->reply);
         if (!resp)
                 cric_error_set(err, CRIC_E_INTERNAL, "%s failed: cannot decode the reply as %s", name, resp_desc->name);
         return resp;
@@ -364,7 +344,7 @@ static int call(struct cli *cli, const char *method_path, const ProtobufCMessage
 
         log_message(name, "request", req);
         struct unary_result res = {0};
-        grpc_byte_buffer *req_bb = encode(req);
+        grpc_byte_buffer *req_bb = pbwire_encode(req);
         run_call(c->channel, method_path, req_bb, deadline_from_ms(timeout_ms), is_stream, &res);
         grpc_byte_buffer_destroy(req_bb);
 

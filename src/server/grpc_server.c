@@ -11,7 +11,6 @@
  * the stream pump's completion queue instead (stream.c): the handler runs on a
  * worker, queues its messages, and the pump thread sends them. */
 #include <errno.h>
-#include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
@@ -24,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pbwire/pbwire.h"
 #include "server/pool.h"
 #include "server/rpc.h"
 #include "server/server.h"
@@ -150,18 +150,6 @@ static grpc_byte_buffer *receive_message(struct call_slot *slot, bool *ok) {
         return bb;
 }
 
-static ProtobufCMessage *decode(const ProtobufCMessageDescriptor *desc, grpc_byte_buffer *bb) {
-        grpc_byte_buffer_reader reader;
-        if (!grpc_byte_buffer_reader_init(&reader, bb))
-                return NULL;
-        grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
-        grpc_byte_buffer_reader_destroy(&reader);
-        ProtobufCMessage *msg =
-                protobuf_c_message_unpack(desc, NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
-        grpc_slice_unref(all);
-        return msg;
-}
-
 /* A handler that returned success must not leave an error behind: it failed but
  * returned the wrong value, or it set an error on a path that went on and forgot to
  * drop it. Either way that is a bug in the handler. Debug builds (NDEBUG undefined, as
@@ -187,7 +175,7 @@ static ProtobufCMessage *decode_request(const struct rpc_method *m, const char *
                 cric_error_set(err, CRIC_E_INVALID, "%s: the request message is missing", path);
                 return NULL;
         }
-        ProtobufCMessage *req = decode(m->request, req_bb);
+        ProtobufCMessage *req = pbwire_decode(m->request, req_bb);
         if (!req) {
                 cric_error_set(err, CRIC_E_INVALID, "%s: cannot decode the request as %s", path, m->request->name);
                 return NULL;
@@ -237,7 +225,7 @@ static void send_reply(struct call_slot *slot, const ProtobufCMessage *resp, con
         grpc_op ops[4];
         memset(ops, 0, sizeof(ops));
         size_t n = 0;
-        grpc_byte_buffer *resp_bb = resp ? rpc_encode(resp) : NULL;
+        grpc_byte_buffer *resp_bb = resp ? pbwire_encode(resp) : NULL;
         grpc_slice details = grpc_slice_from_copied_string(err ? err->msg : "");
         int cancelled = 0;
 

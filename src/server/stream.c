@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "pbwire/pbwire.h"
 #include "server/rpc.h"
 #include "server/stream_queue.h"
 #include "util/log.h"
@@ -52,15 +53,6 @@ struct rpc_stream {
         void (*on_end)(void *);
         void *on_end_arg;
 };
-
-grpc_byte_buffer *rpc_encode(const ProtobufCMessage *msg) {
-        size_t len = protobuf_c_message_get_packed_size(msg);
-        grpc_slice slice = grpc_slice_malloc(len);
-        protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice));
-        grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, 1);
-        grpc_slice_unref(slice);
-        return bb;
-}
 
 static void bb_free(void *bb) {
         grpc_byte_buffer_destroy(bb);
@@ -164,7 +156,7 @@ static int refuse_send(struct rpc_stream *s, struct cric_error **err) {
 }
 
 int rpc_stream_send(struct rpc_stream *s, const ProtobufCMessage *msg, unsigned flags, struct cric_error **err) {
-        grpc_byte_buffer *bb = rpc_encode(msg);
+        grpc_byte_buffer *bb = pbwire_encode(msg);
         size_t bytes = grpc_byte_buffer_length(bb);
         pthread_mutex_lock(&s->lock);
         if (!s->ended && !s->finishing && !stream_queue_has_room(&s->queue, bytes) && (flags & RPC_STREAM_WAIT))

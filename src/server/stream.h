@@ -107,7 +107,4 @@ void stream_keep(struct rpc_stream *s);
  * runs (the lists) are left to finish within the server's grace time. */
 void stream_pump_end_kept(struct stream_pump *p);
 
-/* msg packed into a grpc byte buffer. */
-grpc_byte_buffer *rpc_encode(const ProtobufCMessage *msg);
-
 #endif
