@@ -5,11 +5,10 @@
 
 int rpc_checkpoint_container(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                              struct cric_error **err) {
-        (void) ctx;
         (void) req;
         (void) ret_resp;
-        return cric_error_set(
-                err, CRIC_E_UNIMPLEMENTED,
-                "/runtime.v1.RuntimeService/CheckpointContainer is not supported: checkpointing needs CRIU, and "
-                "Debian's CRIU 3.17 fails `criu check` on this kernel (vDSO detection), so cric could not test it");
+        return cric_error_set(err, CRIC_E_UNIMPLEMENTED,
+                              "%s is not supported: checkpointing needs CRIU, and Debian's CRIU 3.17 fails `criu "
+                              "check` on this kernel (vDSO detection), so cric could not test it",
+                              ctx->method);
 }
