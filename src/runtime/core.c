@@ -422,7 +422,7 @@ int runtime_new(const struct runtime_opts *o, struct runtime **ret, struct cric_
         /* Monitors outlive the daemon: one that speaks another protocol is refused at once
          * (a stand-in backend brings its own). */
         if ((!o->backend && monitor_check_version(rt->monitor_path, err) < 0) || events_start(rt, err) < 0 ||
-            runtime_restore(rt, err) < 0 || exit_watch_start(rt, err) < 0) {
+            runtime_restore(rt, err) < 0 || exit_watch_start(rt, err) < 0 || janitor_start(rt, err) < 0) {
                 runtime_free(rt);
                 return -1;
         }
@@ -435,6 +435,7 @@ struct runtime *runtime_free(struct runtime *rt) {
         if (!rt)
                 return NULL;
         exit_watch_stop(rt);
+        janitor_stop(rt);
         events_stop(rt);
         cgroup_prewarm_free(rt->prewarm);
         for (size_t i = 0; i < rt->pods.n; i++)

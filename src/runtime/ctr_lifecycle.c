@@ -145,30 +145,20 @@ static int remove_container(struct runtime *rt, struct container *c, struct cric
         if (ctr_stop(rt, c, 0, err) < 0)
                 return cric_error_prefix(err, "remove container %s", id);
         pthread_mutex_lock(&c->op_lock);
-        CLEANUP(oci_runtime_freep) struct oci_runtime *oci = NULL;
-        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
-        int r = runtime_oci(rt, c->info.runtime_path, c->info.runtime_root, &oci, err);
-        if (r == 0 && oci_runtime_delete(oci, id, true, &e) < 0 && e->kind != CRIC_E_NOT_FOUND) {
-                cric_error_move(err, &e);
-                r = -1;
+        /* The row goes first; the rest is the janitor's, or the next start's after a crash
+         * (a container directory without a row). */
+        pthread_mutex_lock(&rt->lock);
+        bool was_gone = c->is_gone;
+        int r = was_gone ? 0 : store_container_delete(rt->db, id, err);
+        if (r == 0 && !was_gone) {
+                c->is_gone = true;
+                index_del(&rt->ctrs, id);
+                events_note_container(rt, RUNTIME_EVENT_DELETED, c);
+                ctr_unref(c); /* the index's reference; the caller holds one */
         }
-        bool was_gone = false;
-        if (r == 0) {
-                /* The row goes first: what a crash leaves behind is cleaned at the next start. */
-                pthread_mutex_lock(&rt->lock);
-                was_gone = c->is_gone;
-                if (!was_gone)
-                        r = store_container_delete(rt->db, id, err);
-                if (r == 0 && !was_gone) {
-                        c->is_gone = true;
-                        index_del(&rt->ctrs, id);
-                        events_note_container(rt, RUNTIME_EVENT_DELETED, c);
-                        ctr_unref(c); /* the index's reference; the caller holds one */
-                }
-                pthread_mutex_unlock(&rt->lock);
-        }
+        pthread_mutex_unlock(&rt->lock);
         if (r == 0 && !was_gone)
-                ctr_teardown(rt, id, NULL, NULL);
+                janitor_add(rt, c);
         pthread_mutex_unlock(&c->op_lock);
         if (r < 0)
                 return cric_error_prefix(err, "remove container %s", id);

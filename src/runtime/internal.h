@@ -117,7 +117,19 @@ struct runtime {
         bool is_host_ips_stale;
         int host_changes_fd;
         struct runtime_events *events; /* events.c; NULL: no subscriber can come */
+        struct janitor *janitor;       /* janitor.c; NULL: teardowns happen in the call */
 };
+
+/* ---- janitor.c ---- */
+struct janitor;
+int janitor_start(struct runtime *rt, struct cric_error **err);
+/* Queues the teardown of removed container c (its row and index entry are gone). */
+void janitor_add(struct runtime *rt, const struct container *c);
+/* Returns once no teardown of a container of pod_id (of any pod: NULL) is queued or
+ * running. */
+void janitor_wait_pod(struct runtime *rt, const char *pod_id);
+/* Finishes the queued teardowns, then ends the thread. */
+void janitor_stop(struct runtime *rt);
 
 /* ---- events.c ---- */
 struct runtime_events;

@@ -464,6 +464,7 @@ int runtime_pod_remove(struct runtime *rt, const char *id, struct cric_error **e
         id = p->info.id;
         if (runtime_pod_stop(rt, id, err) < 0 || pod_containers_remove(rt, id, err) < 0)
                 return -1;
+        janitor_wait_pod(rt, id); /* the pod goes after its containers */
         AUTOFREE char *dir = pod_dir(rt, id);
         pthread_mutex_lock(&p->op_lock);
         pthread_mutex_lock(&rt->lock);

@@ -67,6 +67,9 @@ struct runtime_opts {
  * watching for exits. */
 int runtime_new(const struct runtime_opts *o, struct runtime **ret, struct cric_error **err);
 struct runtime *runtime_free(struct runtime *rt);
+/* Returns once the teardowns of the containers removed so far (done after
+ * RemoveContainer answers) have ended. For tests and tools. */
+void runtime_settle(struct runtime *rt);
 void runtime_freep(struct runtime **rt);
 /* The configuration new calls use (SIGHUP). Takes a reference. */
 void runtime_set_config(struct runtime *rt, struct cric_config *cfg);

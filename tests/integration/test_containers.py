@@ -1545,7 +1545,9 @@ def test_handler_selects_the_runtime(ctx):
         if h != ctx.handler:
             assert not os.path.exists(os.path.join(root, c.id))
     c.remove()
-    assert not os.path.exists(os.path.join(roots[ctx.handler], c.id))
+    # the OCI runtime's delete comes after RemoveContainer answers
+    wait_for(lambda: not os.path.exists(os.path.join(roots[ctx.handler], c.id)), 30,
+             "the runtime's state of container %s to go" % c.id)
 
 
 def test_runtime_runs_from_its_sealed_copy(ctx):

@@ -38,6 +38,8 @@ struct fake {
         size_t n;
         char **calls;
         int fails[FAKE_VERB_MAX];
+        bool held[FAKE_VERB_MAX];
+        pthread_cond_t released; /* a verb was released */
         bool next_no_exit_file;
         char *last_update, *last_exec;
         struct runtime_backend be;
@@ -250,6 +252,8 @@ static int oci_delete(void *data, const char *id, bool force, struct cric_error 
         struct fake *f = data;
         pthread_mutex_lock(&f->lock);
         record(f, "delete %s", id);
+        while (f->held[FAKE_DELETE])
+                pthread_cond_wait(&f->released, &f->lock);
         struct child *c = find(f, id);
         int r = 0;
         if (must_fail(f, FAKE_DELETE, err))
@@ -331,6 +335,7 @@ static bool is_alive(void *data, pid_t pid) {
 struct fake *fake_new(void) {
         struct fake *f = xzalloc(sizeof(*f));
         pthread_mutex_init(&f->lock, NULL);
+        pthread_cond_init(&f->released, NULL);
         f->calls = xcalloc(1, sizeof(char *));
         f->be = (struct runtime_backend){
                 .oci_open = oci_open,
@@ -374,6 +379,7 @@ void fake_free(struct fake *f) {
         strv_free(f->calls);
         free(f->last_update);
         free(f->last_exec);
+        pthread_cond_destroy(&f->released);
         pthread_mutex_destroy(&f->lock);
         free(f);
 }
@@ -385,6 +391,13 @@ const struct runtime_backend *fake_backend(struct fake *f) {
 void fake_fail(struct fake *f, enum fake_verb verb, int n) {
         pthread_mutex_lock(&f->lock);
         f->fails[verb] = n;
+        pthread_mutex_unlock(&f->lock);
+}
+
+void fake_hold(struct fake *f, enum fake_verb verb, bool is_held) {
+        pthread_mutex_lock(&f->lock);
+        f->held[verb] = is_held;
+        pthread_cond_broadcast(&f->released);
         pthread_mutex_unlock(&f->lock);
 }
 

@@ -32,6 +32,8 @@ const struct runtime_backend *fake_backend(struct fake *f);
 /* Failures to inject: the next n calls of that verb fail (CRIC_E_INTERNAL). */
 enum fake_verb { FAKE_CREATE, FAKE_START, FAKE_KILL, FAKE_DELETE, FAKE_UPDATE, FAKE_EXEC, FAKE_VERB_MAX };
 void fake_fail(struct fake *f, enum fake_verb verb, int n);
+/* While held, calls of that verb wait (recorded first) until it is released. */
+void fake_hold(struct fake *f, enum fake_verb verb, bool is_held);
 /* The next child that ends leaves no exit file (its monitor died with it). */
 void fake_no_exit_file(struct fake *f);
 

@@ -141,6 +141,8 @@ static void unmount_below(const char *dir) {
  * with them), then everything else. */
 static int teardown(void **state) {
         struct fx *f = *state;
+        for (int v = 0; v < FAKE_VERB_MAX; v++)
+                fake_hold(f->fake, v, false); /* a test that failed holding one */
         if (f->rt) {
                 struct pod_view *pods = NULL;
                 size_t n = 0;
@@ -281,6 +283,7 @@ static size_t entries(struct fx *f, const char *sub) {
 /* Nothing of any container is left: no directory, mount, writable layer, exit file,
  * socket dir or row. */
 static void assert_no_containers(struct fx *f) {
+        runtime_settle(f->rt);
         assert_int_equal(count_containers(f, NULL), 0);
         assert_int_equal(entries(f, "run/containers"), 0);
         assert_int_equal(entries(f, "run/exits"), 0);
@@ -338,12 +341,58 @@ static void test_create_start_stop_remove(void **state) {
         assert_int_equal(fake_count(f->fake, "kill %s 15", id), 1); /* nothing sent to an exited one */
 
         ok(f, runtime_container_remove(f->rt, id, &f->err), "remove");
-        assert_int_equal(fake_count(f->fake, "delete %s", id), 1);
         assert_no_containers(f);
+        assert_int_equal(fake_count(f->fake, "delete %s", id), 1);
         assert_non_null(strstr(
                 testlib_error_is(runtime_container_status(f->rt, id, &v, &f->err), &f->err, CRIC_E_NOT_FOUND), id));
         clear_err(f);
         ok(f, runtime_container_remove(f->rt, id, &f->err), "remove again"); /* idempotent */
+}
+
+struct pod_remove_call {
+        struct fx *f;
+        const char *pod;
+        int r;
+};
+
+static void *pod_remove_thread(void *arg) {
+        struct pod_remove_call *c = arg;
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        c->r = runtime_pod_remove(c->f->rt, c->pod, &e);
+        return NULL;
+}
+
+/* RemoveContainer answers once the row is gone; the OCI delete and the directories
+ * follow (the janitor), and a pod's removal waits for them. */
+static void test_remove_answers_before_the_teardown(void **state) {
+        NEED_ROOT();
+        struct fx *f = *state;
+        AUTOFREE char *pod = host_pod(f, "later");
+        AUTOFREE char *id = create(f, pod, "app", sleep_args, 1);
+        ok(f, runtime_container_start(f->rt, id, &f->err), "start");
+        ok(f, runtime_container_stop(f->rt, id, 0, &f->err), "stop");
+        fake_hold(f->fake, FAKE_DELETE, true);
+        ok(f, runtime_container_remove(f->rt, id, &f->err), "remove");
+        struct container_view v = {0};
+        testlib_error_is(runtime_container_status(f->rt, id, &v, &f->err), &f->err, CRIC_E_NOT_FOUND);
+        clear_err(f);
+        assert_int_equal(count_containers(f, NULL), 0);
+        WAIT_UNTIL(fake_count(f->fake, "delete %s", id) == 1, WAIT_MS);
+        assert_int_equal(entries(f, "run/containers"), 1); /* the teardown waits for the delete */
+        assert_int_equal(entries(f, "storage/containers"), 1);
+        pthread_t remover;
+        struct pod_remove_call call = {f, pod, 0};
+        assert_int_equal(pthread_create(&remover, NULL, pod_remove_thread, &call), 0);
+        /* Held, the pod stays: it can only go after its container's teardown. A broken
+         * wait would let it go within this time (a miss here is possible, a false alarm
+         * is not). */
+        usleep(100 * 1000);
+        assert_int_equal(entries(f, "run/pods"), 1);
+        fake_hold(f->fake, FAKE_DELETE, false);
+        assert_int_equal(pthread_join(remover, NULL), 0);
+        assert_int_equal(call.r, 0);
+        assert_int_equal(entries(f, "run/pods"), 0);
+        assert_no_containers(f);
 }
 
 static void test_stop_timeout_zero_kills(void **state) {
@@ -948,6 +997,7 @@ static void test_restart_removes_leftovers(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 RT_TEST(test_create_start_stop_remove),
+                RT_TEST(test_remove_answers_before_the_teardown),
                 RT_TEST(test_stop_timeout_zero_kills),
                 RT_TEST(test_stop_resends_a_lost_signal),
                 RT_TEST(test_stop_kills_after_the_grace_period),
