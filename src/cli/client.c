@@ -1,4 +1,5 @@
-/* cricctl's side of the CRI socket: endpoints, channels and one generic unary call.
+/* cricctl's side of the CRI socket: endpoints, channels, one generic unary call and the
+ * reading of server streams (collected into a List reply, or handed on message by message).
  *
  * Before the first call on an endpoint we connect() to the unix socket ourselves. gRPC
  * with wait-for-ready off would also fail fast, but only with "failed to connect to all
