@@ -199,6 +199,7 @@ def test_a_stopped_daemon_ends_it_with_an_error(make_daemon, events):
     assert code != 0, err
     assert err.startswith("cricctl: getting container events: "), err
     assert "GetContainerEvents failed: rpc error: code = Unavailable desc = " in err, err
+    assert err.count("\n") == 1, err  # that one line, nothing else (no sanitizer report)
 
 
 def test_a_reader_that_falls_behind_is_cut_off_with_resource_exhausted(make_daemon, events, tmp_path):
@@ -222,6 +223,7 @@ def test_a_reader_that_falls_behind_is_cut_off_with_resource_exhausted(make_daem
     assert code == 1, err
     assert err.startswith("cricctl: getting container events: GetContainerEvents failed: rpc error: "
                           "code = ResourceExhausted desc = "), err
+    assert err.count("\n") == 1, err
     lines = ev.snapshot()
     assert lines and all(LINE.match(line) for line in lines), lines[:3]
     assert LINE.match(lines[0])["pod"] == pods[0]
@@ -233,3 +235,4 @@ def test_unknown_output_and_arguments(clean):
     r = ctl(clean, "events", "--help")
     assert r.returncode == 0 and "cricctl events - Stream the events of containers" in r.stdout
     assert "--output" in r.stdout
+    assert ctl(clean, "event", "--help").stdout == r.stdout  # crictl's alias
