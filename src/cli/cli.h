@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 #include <protobuf-c/protobuf-c.h>
 #include <regex.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -156,6 +157,20 @@ int cli_call_timeout(struct cli *cli, const char *method_path, const ProtobufCMe
  * as cli_call's, named after the method that failed. */
 int cli_call_list(struct cli *cli, const char *list_path, const char *stream_path, const ProtobufCMessage *req,
                   const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **ret_resp, struct cric_error **err);
+
+/* Takes one message of a server stream; msg is freed when this returns. A negative
+ * return (with err set) stops the reading. */
+typedef int (*cli_stream_fn)(const ProtobufCMessage *msg, void *arg, struct cric_error **err);
+
+/* Calls the server-streaming method_path with req, without a deadline, and hands each
+ * message, decoded as resp_desc, to on_message as it arrives. Returns 0 when the
+ * server ended the stream with OK; 1 when *stop (may be NULL) turned non-zero, which a
+ * signal handler may do (looked at every 100 ms; the call is cancelled); -1 when
+ * on_message failed (its error, the call cancelled) or the stream ended with another
+ * status (an error as cli_call's, e.g. CRIC_E_RESOURCE for RESOURCE_EXHAUSTED). */
+int cli_call_stream(struct cli *cli, const char *method_path, const ProtobufCMessage *req,
+                    const ProtobufCMessageDescriptor *resp_desc, cli_stream_fn on_message, void *arg,
+                    const volatile sig_atomic_t *stop, struct cric_error **err);
 
 /* Drops the channels and endpoint strings and shuts gRPC down if a call started it.
  * Safe on a zeroed or half-set struct. */
@@ -337,6 +352,9 @@ int cmd_port_forward(struct cli *cli, int argc, char **argv, struct cric_error *
 /* cmd_stats.c */
 int cmd_stats(struct cli *cli, int argc, char **argv, struct cric_error **err);
 int cmd_statsp(struct cli *cli, int argc, char **argv, struct cric_error **err);
+
+/* cmd_events.c: GetContainerEvents, printed as they come until SIGINT or SIGTERM. */
+int cmd_events(struct cli *cli, int argc, char **argv, struct cric_error **err);
 
 /* A CRI verbose-info value as crictl prints it (parsed JSON object/array, else a string). */
 json_object *cli_info_value(const char *s);

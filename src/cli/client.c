@@ -1,4 +1,5 @@
-/* cricctl's side of the CRI socket: endpoints, channels and one generic unary call.
+/* cricctl's side of the CRI socket: endpoints, channels, one generic unary call and the
+ * reading of server streams (collected into a List reply, or handed on message by message).
  *
  * Before the first call on an endpoint we connect() to the unix socket ourselves. gRPC
  * with wait-for-ready off would also fail fast, but only with "failed to connect to all
@@ -11,6 +12,7 @@
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,6 +27,7 @@
 
 #define MAX_MSG_SIZE         (16 * 1024 * 1024) /* crictl's limit for replies */
 #define IMAGE_SERVICE_PREFIX "/runtime.v1.ImageService/"
+#define STOP_POLL_MS         100 /* how often a stream's reader looks at its stop flag */
 
 const char *cli_status_code_name(grpc_status_code code) {
         static const char *const names[] = {
@@ -203,53 +206,103 @@ static void cq_destroy(grpc_completion_queue *cq) {
         grpc_completion_queue_destroy(cq);
 }
 
-/* Starts a batch and waits for it: -1 when it could not start, else whether it succeeded. */
-static int start_and_wait(grpc_call *call, grpc_completion_queue *cq, const grpc_op *ops, size_t n) {
+static gpr_timespec deadline_from_ms(int64_t timeout_ms) {
+        if (timeout_ms <= 0)
+                return gpr_inf_future(GPR_CLOCK_REALTIME);
+        return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
+}
+
+static bool is_stop_set(const volatile sig_atomic_t *stop) {
+        return stop && *stop;
+}
+
+/* Starts a batch and waits for it: -1 when it could not start, else whether it
+ * succeeded. With stop, the wait wakes every STOP_POLL_MS to look at it (a signal
+ * handler sets it; gRPC's own threads may have taken the signal, so no EINTR reaches
+ * us) and cancels the call once it is set, which completes the batch. */
+static int start_and_wait(grpc_call *call, grpc_completion_queue *cq, const grpc_op *ops, size_t n,
+                          const volatile sig_atomic_t *stop) {
         void *tag = (void *) 1;
         if (grpc_call_start_batch(call, ops, n, tag, NULL) != GRPC_CALL_OK)
                 return -1;
-        grpc_event ev = grpc_completion_queue_pluck(cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
-        return ev.type == GRPC_OP_COMPLETE && ev.success;
-}
-
-static void append_message(grpc_byte_buffer *bb, uint8_t **buf, size_t *len) {
-        grpc_byte_buffer_reader reader;
-        if (!grpc_byte_buffer_reader_init(&reader, bb))
-                return;
-        grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
-        grpc_byte_buffer_reader_destroy(&reader);
-        *buf = xrealloc(*buf, *len + GRPC_SLICE_LENGTH(all) + 1);
-        memcpy(*buf + *len, GRPC_SLICE_START_PTR(all), GRPC_SLICE_LENGTH(all));
-        *len += GRPC_SLICE_LENGTH(all);
-        grpc_slice_unref(all);
-}
-
-/* Reads every message of a server-streaming call. The pages of a Stream* list are
- * wire-identical to its List reply (one repeated field 1), and protobuf merges
- * concatenated messages by appending repeated fields, so the pages joined end to end
- * are the List reply: res->reply holds them so. */
-static void read_stream(grpc_call *call, grpc_completion_queue *cq, struct unary_result *res) {
-        AUTOFREE uint8_t *buf = NULL;
-        size_t len = 0;
+        bool is_cancelled = false;
         for (;;) {
+                gpr_timespec until = stop ? deadline_from_ms(STOP_POLL_MS) : gpr_inf_future(GPR_CLOCK_REALTIME);
+                grpc_event ev = grpc_completion_queue_pluck(cq, tag, until, NULL);
+                if (ev.type != GRPC_QUEUE_TIMEOUT)
+                        return ev.type == GRPC_OP_COMPLETE && ev.success;
+                if (is_stop_set(stop) && !is_cancelled)
+                        grpc_call_cancel(call, NULL);
+                is_cancelled = is_stop_set(stop);
+        }
+}
+
+/* How the messages of a server-streaming call are taken: each one goes to on_message
+ * as it arrives; a negative return stops the reading and cancels the call, as does
+ * *stop turning non-zero. */
+struct stream_reader {
+        int (*on_message)(grpc_byte_buffer *bb, void *arg);
+        void *arg;
+        const volatile sig_atomic_t *stop; /* may be NULL */
+        bool is_stopped;                   /* the reading ended before the server's end */
+};
+
+static void read_stream(grpc_call *call, grpc_completion_queue *cq, struct stream_reader *rd) {
+        while (!is_stop_set(rd->stop)) {
                 grpc_byte_buffer *bb = NULL;
                 grpc_op op = {.op = GRPC_OP_RECV_MESSAGE};
                 op.data.recv_message.recv_message = &bb;
-                if (start_and_wait(call, cq, &op, 1) <= 0 || !bb)
+                if (start_and_wait(call, cq, &op, 1, rd->stop) <= 0 || !bb)
                         break;
-                append_message(bb, &buf, &len);
+                int r = rd->on_message(bb, rd->arg);
                 grpc_byte_buffer_destroy(bb);
+                if (r < 0) {
+                        rd->is_stopped = true;
+                        break;
+                }
         }
-        grpc_slice all = grpc_slice_from_copied_buffer((const char *) (buf ? buf : (uint8_t *) ""), len);
-        res->reply = grpc_raw_byte_buffer_create(&all, 1);
-        grpc_slice_unref(all);
+        if (is_stop_set(rd->stop))
+                rd->is_stopped = true;
+        if (rd->is_stopped) /* the status batch then completes at once, CANCELLED */
+                grpc_call_cancel(call, NULL);
 }
 
-/* One call: a unary one in one batch; a server-streaming one sends the request, reads
- * every message (read_stream), then the status. The deadline is the call's, so pluck
- * waits forever. */
+/* The pages of a Stream* list are wire-identical to its List reply (one repeated field
+ * 1), and protobuf merges concatenated messages by appending repeated fields, so the
+ * pages joined end to end are the List reply. */
+struct joined_pages {
+        uint8_t *buf;
+        size_t len;
+};
+
+static int join_page(grpc_byte_buffer *bb, void *arg) {
+        struct joined_pages *j = arg;
+        grpc_byte_buffer_reader reader;
+        if (!grpc_byte_buffer_reader_init(&reader, bb))
+                return 0;
+        grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
+        grpc_byte_buffer_reader_destroy(&reader);
+        j->buf = xrealloc(j->buf, j->len + GRPC_SLICE_LENGTH(all) + 1);
+        memcpy(j->buf + j->len, GRPC_SLICE_START_PTR(all), GRPC_SLICE_LENGTH(all));
+        j->len += GRPC_SLICE_LENGTH(all);
+        grpc_slice_unref(all);
+        return 0;
+}
+
+static grpc_byte_buffer *joined_pages_take(struct joined_pages *j) {
+        grpc_slice all = grpc_slice_from_copied_buffer((const char *) (j->buf ? j->buf : (uint8_t *) ""), j->len);
+        grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&all, 1);
+        grpc_slice_unref(all);
+        free(j->buf);
+        *j = (struct joined_pages){0};
+        return bb;
+}
+
+/* One call: a unary one (rd NULL) in one batch; a server-streaming one sends the
+ * request, reads every message through rd, then the status. The deadline is the
+ * call's, so pluck waits forever (or polls rd->stop). */
 static void run_call(grpc_channel *ch, const char *method_path, grpc_byte_buffer *req, gpr_timespec deadline,
-                     bool is_stream, struct unary_result *res) {
+                     struct stream_reader *rd, struct unary_result *res) {
         grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
         grpc_slice method = grpc_slice_from_copied_string(method_path);
         grpc_call *call = grpc_channel_create_call(ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, method, NULL, deadline, NULL);
@@ -269,17 +322,18 @@ static void run_call(grpc_channel *ch, const char *method_path, grpc_byte_buffer
         ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial_md;
         ops[4].op = GRPC_OP_RECV_MESSAGE;
         ops[4].data.recv_message.recv_message = &res->reply;
-        grpc_op *status = &ops[is_stream ? 4 : 5];
+        grpc_op *status = &ops[rd ? 4 : 5];
         status->op = GRPC_OP_RECV_STATUS_ON_CLIENT;
         status->data.recv_status_on_client.trailing_metadata = &trailing_md;
         status->data.recv_status_on_client.status = &res->status;
         status->data.recv_status_on_client.status_details = &details;
 
-        if (call && is_stream && start_and_wait(call, cq, ops, 4) >= 0) /* a failure shows in the status */
-                read_stream(call, cq, res);
+        const volatile sig_atomic_t *stop = rd ? rd->stop : NULL;
+        if (call && rd && start_and_wait(call, cq, ops, 4, stop) >= 0) /* a failure shows in the status */
+                read_stream(call, cq, rd);
         if (call)
-                res->is_done =
-                        is_stream ? start_and_wait(call, cq, status, 1) >= 0 : start_and_wait(call, cq, ops, 6) >= 0;
+                res->is_done = rd ? start_and_wait(call, cq, status, 1, NULL) >= 0
+                                  : start_and_wait(call, cq, ops, 6, NULL) >= 0;
         if (res->is_done)
                 res->details = grpc_slice_to_c_string(details);
         grpc_slice_unref(details);
@@ -295,12 +349,6 @@ static const char *method_name(const char *method_path) {
         return slash ? slash + 1 : method_path;
 }
 
-static gpr_timespec deadline_from_ms(int64_t timeout_ms) {
-        if (timeout_ms <= 0)
-                return gpr_inf_future(GPR_CLOCK_REALTIME);
-        return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
-}
-
 static void log_message(const char *method, const char *what, const ProtobufCMessage *msg) {
         if (!log_enabled(LOG_LEVEL_DEBUG))
                 return;
@@ -308,17 +356,20 @@ static void log_message(const char *method, const char *what, const ProtobufCMes
         log_debug("%s %s: %s", method, what, json);
 }
 
+/* The call's end as an error (-1) unless it completed with OK. */
+static int status_check(const char *name, const struct unary_result *res, struct cric_error **err) {
+        if (!res->is_done)
+                return cric_error_set(err, CRIC_E_INTERNAL, "%s failed: the gRPC call could not be started", name);
+        if (res->status != GRPC_STATUS_OK)
+                return cric_error_set(err, kind_from_status(res->status), "%s failed: rpc error: code = %s desc = %s",
+                                      name, cli_status_code_name(res->status), res->details ? res->details : "");
+        return 0;
+}
+
 static ProtobufCMessage *unary_reply(const char *name, const struct unary_result *res,
                                      const ProtobufCMessageDescriptor *resp_desc, struct cric_error **err) {
-        if (!res->is_done) {
-                cric_error_set(err, CRIC_E_INTERNAL, "%s failed: the gRPC call could not be started", name);
+        if (status_check(name, res, err) < 0)
                 return NULL;
-        }
-        if (res->status != GRPC_STATUS_OK) {
-                cric_error_set(err, kind_from_status(res->status), "%s failed: rpc error: code = %s desc = %s", name,
-                               cli_status_code_name(res->status), res->details ? res->details : "");
-                return NULL;
-        }
         if (!res->reply) {
                 cric_error_set(err, CRIC_E_INTERNAL, "%s failed: the runtime sent no reply message", name);
                 return NULL;
@@ -329,24 +380,35 @@ static ProtobufCMessage *unary_reply(const char *name, const struct unary_result
         return resp;
 }
 
-static int call(struct cli *cli, const char *method_path, const ProtobufCMessage *req,
-                const ProtobufCMessageDescriptor *resp_desc, int64_t timeout_ms, bool is_stream,
-                ProtobufCMessage **ret_resp, struct cric_error **err) {
+/* Connects (first use) to the endpoint serving method_path and runs one call of it. */
+static int exchange(struct cli *cli, const char *method_path, const ProtobufCMessage *req, int64_t timeout_ms,
+                    struct stream_reader *rd, struct unary_result *res, struct cric_error **err) {
         if (!cli->runtime.endpoint && cli_endpoints_set(cli, NULL, NULL, err) < 0)
                 return -1;
         /* One channel when both services live on the same socket, as they usually do. */
         bool is_image = !strncmp(method_path, IMAGE_SERVICE_PREFIX, strlen(IMAGE_SERVICE_PREFIX)) &&
                         strcmp(cli->image.endpoint, cli->runtime.endpoint);
         struct cli_conn *c = is_image ? &cli->image : &cli->runtime;
-        const char *name = method_name(method_path);
         if (conn_open(cli, c, err) < 0)
                 return -1;
-
-        log_message(name, "request", req);
-        struct unary_result res = {0};
+        log_message(method_name(method_path), "request", req);
         grpc_byte_buffer *req_bb = pbwire_encode(req);
-        run_call(c->channel, method_path, req_bb, deadline_from_ms(timeout_ms), is_stream, &res);
+        run_call(c->channel, method_path, req_bb, deadline_from_ms(timeout_ms), rd, res);
         grpc_byte_buffer_destroy(req_bb);
+        return 0;
+}
+
+static int call(struct cli *cli, const char *method_path, const ProtobufCMessage *req,
+                const ProtobufCMessageDescriptor *resp_desc, int64_t timeout_ms, bool is_stream,
+                ProtobufCMessage **ret_resp, struct cric_error **err) {
+        const char *name = method_name(method_path);
+        struct unary_result res = {0};
+        struct joined_pages pages = {0};
+        struct stream_reader rd = {.on_message = join_page, .arg = &pages};
+        if (exchange(cli, method_path, req, timeout_ms, is_stream ? &rd : NULL, &res, err) < 0)
+                return -1;
+        if (is_stream)
+                res.reply = joined_pages_take(&pages);
 
         ProtobufCMessage *resp = unary_reply(name, &res, resp_desc, err);
         unary_result_clear(&res);
@@ -377,4 +439,45 @@ int cli_call_list(struct cli *cli, const char *list_path, const char *stream_pat
                 return cric_error_move(err, &e);
         log_debug("%s: %s, falling back to %s", method_name(stream_path), e->msg, method_name(list_path));
         return cli_call(cli, list_path, req, resp_desc, ret_resp, err);
+}
+
+/* What cli_call_stream's reader needs to decode and hand on each message. */
+struct stream_sink {
+        const char *name;
+        const ProtobufCMessageDescriptor *desc;
+        cli_stream_fn on_message;
+        void *arg;
+        struct cric_error *err; /* why the reading stopped early, if it did */
+};
+
+static int sink_message(grpc_byte_buffer *bb, void *arg) {
+        struct stream_sink *s = arg;
+        CLEANUP(cli_proto_freep) ProtobufCMessage *msg = pbwire_decode(s->desc, bb);
+        if (!msg)
+                return cric_error_set(&s->err, CRIC_E_INTERNAL, "%s failed: cannot decode a message as %s", s->name,
+                                      s->desc->name);
+        log_message(s->name, "message", msg);
+        return s->on_message(msg, s->arg, &s->err);
+}
+
+int cli_call_stream(struct cli *cli, const char *method_path, const ProtobufCMessage *req,
+                    const ProtobufCMessageDescriptor *resp_desc, cli_stream_fn on_message, void *arg,
+                    const volatile sig_atomic_t *stop, struct cric_error **err) {
+        struct stream_sink sink = {
+                .name = method_name(method_path), .desc = resp_desc, .on_message = on_message, .arg = arg};
+        struct stream_reader rd = {.on_message = sink_message, .arg = &sink, .stop = stop};
+        struct unary_result res = {0};
+        if (exchange(cli, method_path, req, 0, &rd, &res, err) < 0)
+                return -1;
+        int r = 0;
+        if (sink.err)
+                r = cric_error_move(err, &sink.err);
+        else if (rd.is_stopped)
+                r = 1;
+        else if (status_check(sink.name, &res, err) < 0)
+                r = -1;
+        else
+                log_debug("%s: the runtime ended the stream with OK", sink.name);
+        unary_result_clear(&res);
+        return r;
 }

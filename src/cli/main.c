@@ -26,6 +26,7 @@ static int cmd_help(struct cli *cli, int argc, char **argv, struct cric_error **
 static const struct cli_command commands[] = {
         {"attach", "Attach to a running container", cmd_attach},
         {"create", "Create a new container", cmd_create},
+        {"events", "Stream the events of containers", cmd_events},
         {"exec", "Run a command in a running container", cmd_exec},
         {"imagefsinfo", "Return image filesystem info", cmd_imagefsinfo},
         {"images", "List images", cmd_images},
@@ -61,6 +62,8 @@ static const struct cli_command *command_find(const char *name) {
                         return &commands[i];
         if (!strcmp(name, "h"))
                 return command_find("help");
+        if (!strcmp(name, "event")) /* crictl's alias */
+                return command_find("events");
         return NULL;
 }
 
