@@ -127,6 +127,21 @@ struct cgroup_stats {
         uint64_t swap_usage_bytes;
         bool has_swap_available; /* only with a swap limit */
         uint64_t swap_available_bytes;
+        bool has_cpu_split; /* v1 cpuacct.stat (USER_HZ ticks), v2 cpu.stat user/system_usec */
+        uint64_t cpu_user_ns, cpu_system_ns;
+        bool has_cfs; /* CFS bandwidth control: periods elapsed, throttled, time throttled */
+        uint64_t cfs_periods, cfs_throttled_periods, cfs_throttled_ns;
+        bool has_cache; /* page cache: v1 total_cache, v2 file */
+        uint64_t memory_cache_bytes;
+        bool has_max_usage; /* v1 memory.max_usage_in_bytes, v2 memory.peak (Linux 5.19) */
+        uint64_t memory_max_usage_bytes;
+        /* The processes and threads of the cgroup and the cgroups below it (cgroup.procs,
+         * v1 tasks / v2 cgroup.threads), and the open files of those processes (entries
+         * of /proc/<pid>/fd; a process that is gone or unreadable counts none). */
+        bool has_tasks;
+        uint64_t processes, threads;
+        bool has_fds;
+        uint64_t file_descriptors;
         /* cgroup v2 only (v1 has no pressure files). */
         struct cgroup_psi psi_cpu, psi_memory, psi_io;
 };

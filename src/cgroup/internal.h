@@ -129,6 +129,8 @@ struct memory_files {
         const char *rss;
         const char *pgfault;
         const char *pgmajfault;
+        const char *cache;     /* memory.stat key of the page cache */
+        const char *max_usage; /* file of the peak usage */
 };
 /* Reads usage, limit, memory.stat and the OOM kill count of dir and fills s,
  * deriving working set and available bytes. Missing files leave fields absent. */
@@ -141,6 +143,12 @@ int stats_psi_parse(const char *data, struct cgroup_psi *ret);
 /* Reads dir/name into *ret; 1 read, 0 no such file or unreadable (PSI off, or v1),
  * -1 with err when malformed. */
 int stats_read_psi(const char *dir, const char *name, struct cgroup_psi *ret, struct cric_error **err);
+
+/* stats_tasks.c */
+/* Counts the processes (cgroup.procs), threads (threads_file: v1 "tasks", v2
+ * "cgroup.threads") and open files of the cgroup at dir and the cgroups below it into
+ * s. 0 with nothing set when dir has no cgroup.procs, -1 with err on read errors. */
+int stats_read_tasks(const char *dir, const char *threads_file, struct cgroup_stats *s, struct cric_error **err);
 
 /* stats_v1.c, stats_v2.c */
 int stats_v1_read(const struct cgroup_paths *p, struct cgroup_stats *s, struct cric_error **err);

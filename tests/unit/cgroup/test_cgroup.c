@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,8 +119,8 @@ static const char V2_MEMORY_STAT[] =
         "thp_collapse_alloc 0\n";
 
 static const char V2_CPU_STAT[] = "usage_usec 1785247\nuser_usec 1126532\nsystem_usec 658715\n"
-                                  "core_sched.force_idle_usec 0\nnr_periods 0\nnr_throttled 0\n"
-                                  "throttled_usec 0\nnr_bursts 0\nburst_usec 0\n";
+                                  "core_sched.force_idle_usec 0\nnr_periods 300\nnr_throttled 12\n"
+                                  "throttled_usec 4500000\nnr_bursts 0\nburst_usec 0\n";
 
 static const char V2_MEMORY_EVENTS[] = "low 0\nhigh 0\nmax 12\noom 3\noom_kill 1\noom_group_kill 0\n";
 
@@ -136,6 +137,10 @@ static void build_v1_tree(void) {
         fake_put(v1_root, "memory" CTR "/memory.stat", V1_MEMORY_STAT);
         fake_put(v1_root, "memory" CTR "/memory.oom_control", V1_OOM_CONTROL);
         fake_put(v1_root, "pids" CTR "/pids.current", "7\n");
+        fake_put(v1_root, "cpu,cpuacct" CTR "/cpuacct.stat", "user 36509\nsystem 3764\n");
+        fake_put(v1_root, "cpu,cpuacct" CTR "/cpu.stat",
+                 "nr_periods 120\nnr_throttled 15\nthrottled_time 2500000000\n");
+        fake_put(v1_root, "memory" CTR "/memory.max_usage_in_bytes", "201326592\n");
 }
 
 static void build_v2_tree(void) {
@@ -146,6 +151,7 @@ static void build_v2_tree(void) {
         fake_put(v2_root, CTR "/memory.stat", V2_MEMORY_STAT);
         fake_put(v2_root, CTR "/memory.events", V2_MEMORY_EVENTS);
         fake_put(v2_root, CTR "/pids.current", "4\n");
+        fake_put(v2_root, CTR "/memory.peak", "25165824\n");
 }
 
 static int group_setup(void **state) {
@@ -700,6 +706,21 @@ static void test_stats_v1(void **state) {
         assert_int_equal(s.oom_kills, 2);
         assert_true(s.has_pids);
         assert_int_equal(s.pids_current, 7);
+        /* cpuacct.stat counts USER_HZ ticks */
+        uint64_t tick_ns = 1000000000u / (uint64_t) sysconf(_SC_CLK_TCK);
+        assert_true(s.has_cpu_split);
+        assert_int_equal(s.cpu_user_ns, 36509 * tick_ns);
+        assert_int_equal(s.cpu_system_ns, 3764 * tick_ns);
+        assert_true(s.has_cfs);
+        assert_int_equal(s.cfs_periods, 120);
+        assert_int_equal(s.cfs_throttled_periods, 15);
+        assert_int_equal(s.cfs_throttled_ns, 2500000000ull);
+        assert_true(s.has_cache);
+        assert_int_equal(s.memory_cache_bytes, 140001280); /* total_cache, not cache */
+        assert_true(s.has_max_usage);
+        assert_int_equal(s.memory_max_usage_bytes, 201326592);
+        assert_false(s.has_tasks); /* no cgroup.procs in the fixture */
+        assert_false(s.has_fds);
 }
 
 static void test_stats_v1_unlimited(void **state) {
@@ -774,6 +795,79 @@ static void test_stats_v2(void **state) {
         assert_int_equal(s.oom_kills, 1); /* oom_kill, not oom or oom_group_kill */
         assert_true(s.has_pids);
         assert_int_equal(s.pids_current, 4);
+        assert_true(s.has_cpu_split);
+        assert_int_equal(s.cpu_user_ns, 1126532000ull);
+        assert_int_equal(s.cpu_system_ns, 658715000ull);
+        assert_true(s.has_cfs);
+        assert_int_equal(s.cfs_periods, 300);
+        assert_int_equal(s.cfs_throttled_periods, 12);
+        assert_int_equal(s.cfs_throttled_ns, 4500000000ull);
+        assert_true(s.has_cache);
+        assert_int_equal(s.memory_cache_bytes, 13684736); /* file */
+        assert_true(s.has_max_usage);
+        assert_int_equal(s.memory_max_usage_bytes, 25165824);
+}
+
+/* Entries of /proc/self/fd, counted the way the reader counts them (its own directory
+ * stream included). */
+static uint64_t own_fds(void) {
+        DIR *d = opendir("/proc/self/fd");
+        assert_non_null(d);
+        uint64_t n = 0;
+        for (struct dirent *e; (e = readdir(d));)
+                n += e->d_name[0] != '.';
+        closedir(d);
+        return n;
+}
+
+/* A cgroup holding this process, and a child cgroup holding two pids that cannot exist
+ * (pid_max is at most 2^22), so they count as processes without open files. */
+static void put_tasks(const char *root, const char *dir, const char *threads_file) {
+        AUTOFREE char *me = xasprintf("%d\n", (int) getpid());
+        AUTOFREE char *procs = xasprintf("%s/cgroup.procs", dir);
+        AUTOFREE char *threads = xasprintf("%s/%s", dir, threads_file);
+        AUTOFREE char *child_procs = xasprintf("%s/child/cgroup.procs", dir);
+        AUTOFREE char *child_threads = xasprintf("%s/child/%s", dir, threads_file);
+        fake_put(root, procs, me);
+        fake_put(root, threads, me);
+        fake_put(root, child_procs, "4194304\n4194305\n");
+        fake_put(root, child_threads, "4194304\n4194305\n4194306\n");
+}
+
+static void test_stats_v1_tasks(void **state) {
+        (void) state;
+        put_tasks(v1_root, "pids/tk", "tasks");
+        fake_put(v1_root, "pids/tk/pids.current", "4\n");
+        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.hybrid", MI_HYBRID, v1_root);
+        struct cgroup_stats s;
+        read_stats(m, "/tk", &s);
+        assert_true(s.has_tasks);
+        assert_int_equal(s.processes, 3);
+        assert_int_equal(s.threads, 4);
+        assert_true(s.has_fds);
+        assert_int_equal(s.file_descriptors, own_fds());
+        /* the memory hierarchy counts when pids has no such cgroup */
+        put_tasks(v1_root, "memory/tm", "tasks");
+        read_stats(m, "/tm", &s);
+        assert_true(s.has_tasks);
+        assert_int_equal(s.processes, 3);
+}
+
+static void test_stats_v2_tasks(void **state) {
+        (void) state;
+        put_tasks(v2_root, "tk", "cgroup.threads");
+        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.unified", MI_UNIFIED, v2_root);
+        struct cgroup_stats s;
+        read_stats(m, "/tk", &s);
+        assert_true(s.has_tasks);
+        assert_int_equal(s.processes, 3);
+        assert_int_equal(s.threads, 4);
+        assert_true(s.has_fds);
+        assert_int_equal(s.file_descriptors, own_fds());
+        /* nothing claimed where the fixture has no cgroup.procs */
+        read_stats(m, CTR, &s);
+        assert_false(s.has_tasks);
+        assert_false(s.has_fds);
 }
 
 /* ---- swap and pressure ---- */
@@ -1126,6 +1220,8 @@ int main(void) {
                 cmocka_unit_test(test_stats_v1_missing_files),
                 cmocka_unit_test(test_stats_v1_missing_cgroup),
                 cmocka_unit_test(test_stats_v2),
+                cmocka_unit_test(test_stats_v1_tasks),
+                cmocka_unit_test(test_stats_v2_tasks),
                 cmocka_unit_test(test_stats_v1_swap),
                 cmocka_unit_test(test_stats_v2_swap_and_psi),
                 cmocka_unit_test(test_psi_parse),
