@@ -147,8 +147,10 @@ int stats_read_psi(const char *dir, const char *name, struct cgroup_psi *ret, st
 /* stats_tasks.c */
 /* Counts the processes (cgroup.procs), threads (threads_file: v1 "tasks", v2
  * "cgroup.threads") and open files of the cgroup at dir and the cgroups below it into
- * s. 0 with nothing set when dir has no cgroup.procs, -1 with err on read errors. */
-int stats_read_tasks(const char *dir, const char *threads_file, struct cgroup_stats *s, struct cric_error **err);
+ * s. Nothing is set when dir has no cgroup.procs, or when a file cannot be read (a
+ * cgroup going away as it is walked): the counts are left out, the other figures of
+ * the sample stay (logged at debug level). */
+void stats_read_tasks(const char *dir, const char *threads_file, struct cgroup_stats *s);
 
 /* stats_v1.c, stats_v2.c */
 int stats_v1_read(const struct cgroup_paths *p, struct cgroup_stats *s, struct cric_error **err);

@@ -11,6 +11,7 @@
 
 #include "cgroup/internal.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -104,15 +105,17 @@ static int walk(const char *dir, const char *threads_file, unsigned depth, struc
         return 1;
 }
 
-int stats_read_tasks(const char *dir, const char *threads_file, struct cgroup_stats *s, struct cric_error **err) {
+void stats_read_tasks(const char *dir, const char *threads_file, struct cgroup_stats *s) {
         struct task_counts c = {0};
-        int r = walk(dir, threads_file, 0, &c, err);
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        int r = walk(dir, threads_file, 0, &c, &err);
+        if (r < 0)
+                log_debug("cgroup %s: cannot count its tasks, leaving them out: %s", dir, err->msg);
         if (r <= 0)
-                return r;
+                return;
         s->has_tasks = true;
         s->processes = c.processes;
         s->threads = c.threads;
         s->has_fds = true;
         s->file_descriptors = c.fds;
-        return 0;
 }

@@ -834,40 +834,47 @@ static void put_tasks(const char *root, const char *dir, const char *threads_fil
         fake_put(root, child_threads, "4194304\n4194305\n4194306\n");
 }
 
-static void test_stats_v1_tasks(void **state) {
-        (void) state;
-        put_tasks(v1_root, "pids/tk", "tasks");
-        fake_put(v1_root, "pids/tk/pids.current", "4\n");
-        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.hybrid", MI_HYBRID, v1_root);
+/* What put_tasks wrote, read from cgroup of m. */
+static void expect_put_tasks(const struct cgroup_mounts *m, const char *cgroup) {
         struct cgroup_stats s;
-        read_stats(m, "/tk", &s);
+        read_stats(m, cgroup, &s);
         assert_true(s.has_tasks);
         assert_int_equal(s.processes, 3);
         assert_int_equal(s.threads, 4);
         assert_true(s.has_fds);
         assert_int_equal(s.file_descriptors, own_fds());
+}
+
+static void test_stats_v1_tasks(void **state) {
+        (void) state;
+        put_tasks(v1_root, "pids/tk", "tasks");
+        fake_put(v1_root, "pids/tk/pids.current", "4\n");
+        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.hybrid", MI_HYBRID, v1_root);
+        expect_put_tasks(m, "/tk");
         /* the memory hierarchy counts when pids has no such cgroup */
         put_tasks(v1_root, "memory/tm", "tasks");
-        read_stats(m, "/tm", &s);
-        assert_true(s.has_tasks);
-        assert_int_equal(s.processes, 3);
+        expect_put_tasks(m, "/tm");
 }
 
 static void test_stats_v2_tasks(void **state) {
         (void) state;
         put_tasks(v2_root, "tk", "cgroup.threads");
         CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.unified", MI_UNIFIED, v2_root);
+        expect_put_tasks(m, "/tk");
         struct cgroup_stats s;
-        read_stats(m, "/tk", &s);
-        assert_true(s.has_tasks);
-        assert_int_equal(s.processes, 3);
-        assert_int_equal(s.threads, 4);
-        assert_true(s.has_fds);
-        assert_int_equal(s.file_descriptors, own_fds());
         /* nothing claimed where the fixture has no cgroup.procs */
         read_stats(m, CTR, &s);
         assert_false(s.has_tasks);
         assert_false(s.has_fds);
+        /* an unreadable threads file: the counts are left out, the rest of the sample stays */
+        fake_put(v2_root, "bad/cgroup.procs", "1\n");
+        fake_put(v2_root, "bad/cgroup.threads/not-a-file", "");
+        fake_put(v2_root, "bad/memory.current", "4096\n");
+        read_stats(m, "/bad", &s);
+        assert_false(s.has_tasks);
+        assert_false(s.has_fds);
+        assert_true(s.has_memory_usage);
+        assert_int_equal(s.memory_usage_bytes, 4096);
 }
 
 /* ---- swap and pressure ---- */
