@@ -152,6 +152,12 @@ int stats_read_psi(const char *dir, const char *name, struct cgroup_psi *ret, st
  * the sample stay (logged at debug level). */
 void stats_read_tasks(const char *dir, const char *threads_file, struct cgroup_stats *s);
 
+/* stats_spec.c */
+/* The CPU settings of the cgroup at dir into s (shares, CFS period and quota); missing
+ * files leave them absent, malformed ones are CRIC_E_INTERNAL. */
+int stats_spec_v1(const char *dir, struct cgroup_stats *s, struct cric_error **err);
+int stats_spec_v2(const char *dir, struct cgroup_stats *s, struct cric_error **err);
+
 /* stats_v1.c, stats_v2.c */
 int stats_v1_read(const struct cgroup_paths *p, struct cgroup_stats *s, struct cric_error **err);
 int stats_v2_read(const char *dir, struct cgroup_stats *s, struct cric_error **err);

@@ -38,7 +38,7 @@ static int read_cfs(const char *dir, struct cgroup_stats *s, struct cric_error *
         if (stats_read_keys(dir, "cpu.stat", keys, 3, err) < 0)
                 return -1;
         s->has_cfs = has[0] && has[1] && has[2];
-        return 0;
+        return stats_spec_v1(dir, s, err);
 }
 
 /* memory.stat's total_* keys cover the cgroup and the cgroups below it, like

@@ -23,7 +23,7 @@ static int read_cpu(const char *dir, struct cgroup_stats *s, struct cric_error *
         s->cpu_system_ns = s->has_cpu_split ? system * 1000 : 0;
         s->has_cfs = has[3] && has[4] && has[5];
         s->cfs_throttled_ns = s->has_cfs ? throttled_usec * 1000 : 0;
-        return 0;
+        return stats_spec_v2(dir, s, err);
 }
 
 /* memory.stat of v2 is hierarchical already; "anon" is what cadvisor reports as RSS;

@@ -7,7 +7,8 @@
  *
  * Units, as CRI-O sends them: the CRI's value is an unsigned integer, so CPU and
  * throttling times are whole seconds (nanoseconds / 1e9, rounded down); memory and file
- * system sizes are bytes; times of day (container_last_seen,
+ * system sizes are bytes; CFS periods and quotas are microseconds, as the kernel and
+ * the CRI's LinuxContainerResources have them; times of day (container_last_seen,
  * container_start_time_seconds) are seconds since the epoch. A value the host cannot
  * give (no cpu controller, no swap accounting, cgroup v2 without memory.peak, ...) is
  * left out; its descriptor is still listed. */
@@ -49,6 +50,9 @@ enum metric_id {
         M_MEM_FAILURES,
         M_OOM_EVENTS,
         M_SPEC_MEMORY_LIMIT,
+        M_SPEC_CPU_SHARES,
+        M_SPEC_CPU_PERIOD,
+        M_SPEC_CPU_QUOTA,
         M_PROCESSES,
         M_THREADS,
         M_FDS,
@@ -103,6 +107,12 @@ static const struct metric_desc descs[M_MAX] = {
                           true},
         [M_SPEC_MEMORY_LIMIT] = {"container_spec_memory_limit_bytes", "Memory limit in bytes; 0 when unlimited.",
                                  LABELS_BASE, false},
+        [M_SPEC_CPU_SHARES] = {"container_spec_cpu_shares", "CPU shares of the container.", LABELS_BASE, false},
+        [M_SPEC_CPU_PERIOD] = {"container_spec_cpu_period", "CFS period of the container, in microseconds.",
+                               LABELS_BASE, false},
+        [M_SPEC_CPU_QUOTA] = {"container_spec_cpu_quota",
+                              "CFS quota of the container per period, in microseconds; absent without one.",
+                              LABELS_BASE, false},
         [M_PROCESSES] = {"container_processes", "Number of processes running.", LABELS_BASE, false},
         [M_THREADS] = {"container_threads", "Number of threads running.", LABELS_BASE, false},
         [M_FDS] = {"container_file_descriptors", "Number of open file descriptors.", LABELS_BASE, false},
@@ -210,6 +220,12 @@ static void put_cpu(struct sink *s, const struct cgroup_stats *c) {
                 PUT(s, M_CFS_THROTTLED_PERIODS, c->cfs_throttled_periods);
                 PUT(s, M_CFS_THROTTLED_SECONDS, c->cfs_throttled_ns / NS_PER_S);
         }
+        if (c->has_cpu_shares)
+                PUT(s, M_SPEC_CPU_SHARES, c->cpu_shares);
+        if (c->has_cpu_period)
+                PUT(s, M_SPEC_CPU_PERIOD, c->cpu_period_us);
+        if (c->has_cpu_quota)
+                PUT(s, M_SPEC_CPU_QUOTA, c->cpu_quota_us);
 }
 
 /* memory.stat's fault counters include the cgroups below (v1 total_*, v2 always), so

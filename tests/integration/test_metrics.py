@@ -106,7 +106,10 @@ def cgroup_sample(pid):
              "max_usage": read_int(os.path.join(mem, "memory.max_usage_in_bytes")),
              "oom": keyed(os.path.join(mem, "memory.oom_control")).get("oom_kill"),
              "cpu_ns": read_int(os.path.join(cpu, "cpuacct.usage")),
-             "limit": read_int(os.path.join(mem, "memory.limit_in_bytes"))}
+             "limit": read_int(os.path.join(mem, "memory.limit_in_bytes")),
+             "shares": read_int(os.path.join(cgroup_dir(pid, "cpu"), "cpu.shares")),
+             "period": read_int(os.path.join(cgroup_dir(pid, "cpu"), "cpu.cfs_period_us")),
+             "quota": read_int(os.path.join(cgroup_dir(pid, "cpu"), "cpu.cfs_quota_us"))}
         tasks_dir, threads_file = cgroup_dir(pid, "pids"), "tasks"
     else:
         d = v2_dir(pid)
@@ -119,6 +122,10 @@ def cgroup_sample(pid):
              "oom": keyed(os.path.join(d, "memory.events")).get("oom_kill"),
              "cpu_ns": keyed(os.path.join(d, "cpu.stat"))["usage_usec"] * 1000,
              "limit": int(open(os.path.join(d, "memory.max")).read().replace("max", "0"))}
+        quota, period = open(os.path.join(d, "cpu.max")).read().split()
+        weight = read_int(os.path.join(d, "cpu.weight"))
+        s.update(shares=2 + ((weight - 1) * 262142) // 9999, period=int(period),
+                 quota=-1 if quota == "max" else int(quota))
         tasks_dir, threads_file = d, "cgroup.threads"
     with open(os.path.join(tasks_dir, "cgroup.procs")) as f:
         pids = f.read().split()
@@ -152,6 +159,7 @@ def test_descriptors_are_unique_and_labelled(ctx):
                  "container_memory_swap", "container_memory_max_usage_bytes", "container_oom_events_total",
                  "container_processes", "container_threads", "container_file_descriptors",
                  "container_last_seen", "container_start_time_seconds", "container_spec_memory_limit_bytes",
+                 "container_spec_cpu_shares", "container_spec_cpu_period", "container_spec_cpu_quota",
                  *extra):
         assert keys.get(name) == BASE_KEYS + extra.get(name, []), (name, keys.get(name))
 
@@ -201,7 +209,8 @@ def test_every_metric_matches_its_descriptor(ctx):
 
 def test_values_match_the_cgroup_files(ctx):
     pod = ctx.pod()
-    c = holder(ctx, pod, resources=pb.LinuxContainerResources(memory_limit_in_bytes=256 * MiB))
+    c = holder(ctx, pod, resources=pb.LinuxContainerResources(memory_limit_in_bytes=256 * MiB, cpu_shares=512,
+                                                              cpu_period=50000, cpu_quota=150000))
     pid = c.pid()
     wait_for(lambda: cgroup_sample(pid)["usage"] >= HOLD_MIB * MiB, 30, "the container to hold its memory")
     keys = keys_by_name(ctx.d)
@@ -231,6 +240,11 @@ def test_values_match_the_cgroup_files(ctx):
     if before["oom"] is not None:
         assert get("container_oom_events_total") == before["oom"] == after["oom"] == 0
     assert get("container_spec_memory_limit_bytes") == before["limit"] == 256 * MiB
+    assert get("container_spec_cpu_period") == before["period"] == 50000
+    assert get("container_spec_cpu_quota") == before["quota"] == 150000
+    assert get("container_spec_cpu_shares") == before["shares"]
+    if is_v1():
+        assert before["shares"] == 512
     # the shell and its sleep, their threads and open files: stable while both sleep
     assert before["processes"] == after["processes"] == 2
     assert get("container_processes") == before["processes"]

@@ -141,6 +141,9 @@ static void build_v1_tree(void) {
         fake_put(v1_root, "cpu,cpuacct" CTR "/cpu.stat",
                  "nr_periods 120\nnr_throttled 15\nthrottled_time 2500000000\n");
         fake_put(v1_root, "memory" CTR "/memory.max_usage_in_bytes", "201326592\n");
+        fake_put(v1_root, "cpu,cpuacct" CTR "/cpu.shares", "512\n");
+        fake_put(v1_root, "cpu,cpuacct" CTR "/cpu.cfs_period_us", "100000\n");
+        fake_put(v1_root, "cpu,cpuacct" CTR "/cpu.cfs_quota_us", "-1\n");
 }
 
 static void build_v2_tree(void) {
@@ -152,6 +155,8 @@ static void build_v2_tree(void) {
         fake_put(v2_root, CTR "/memory.events", V2_MEMORY_EVENTS);
         fake_put(v2_root, CTR "/pids.current", "4\n");
         fake_put(v2_root, CTR "/memory.peak", "25165824\n");
+        fake_put(v2_root, CTR "/cpu.weight", "39\n");
+        fake_put(v2_root, CTR "/cpu.max", "50000 100000\n");
 }
 
 static int group_setup(void **state) {
@@ -721,6 +726,11 @@ static void test_stats_v1(void **state) {
         assert_int_equal(s.memory_max_usage_bytes, 201326592);
         assert_false(s.has_tasks); /* no cgroup.procs in the fixture */
         assert_false(s.has_fds);
+        assert_true(s.has_cpu_shares);
+        assert_int_equal(s.cpu_shares, 512);
+        assert_true(s.has_cpu_period);
+        assert_int_equal(s.cpu_period_us, 100000);
+        assert_false(s.has_cpu_quota); /* -1 */
 }
 
 static void test_stats_v1_unlimited(void **state) {
@@ -806,6 +816,39 @@ static void test_stats_v2(void **state) {
         assert_int_equal(s.memory_cache_bytes, 13684736); /* file */
         assert_true(s.has_max_usage);
         assert_int_equal(s.memory_max_usage_bytes, 25165824);
+        assert_true(s.has_cpu_shares);
+        assert_int_equal(s.cpu_shares, cgroup_weight_to_shares(39));
+        assert_true(s.has_cpu_period && s.has_cpu_quota);
+        assert_int_equal(s.cpu_period_us, 100000);
+        assert_int_equal(s.cpu_quota_us, 50000);
+}
+
+static void test_cpu_spec_quota_and_weight(void **state) {
+        (void) state;
+        /* cAdvisor's conversion, the inverse of the OCI runtimes' within rounding */
+        assert_int_equal(cgroup_weight_to_shares(1), 2);
+        assert_int_equal(cgroup_weight_to_shares(100), 2597);
+        assert_int_equal(cgroup_weight_to_shares(10000), 262144);
+        assert_int_equal(cgroup_weight_to_shares(0), 0);
+        assert_int_equal(cgroup_weight_to_shares(cgroup_shares_to_weight(1024)), 998); /* 39 */
+        fake_put(v1_root, "cpu,cpuacct/q/cpu.cfs_period_us", "50000\n");
+        fake_put(v1_root, "cpu,cpuacct/q/cpu.cfs_quota_us", "25000\n");
+        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m1 = load("mi.hybrid", MI_HYBRID, v1_root);
+        struct cgroup_stats s;
+        read_stats(m1, "/q", &s);
+        assert_false(s.has_cpu_shares);
+        assert_true(s.has_cpu_period && s.has_cpu_quota);
+        assert_int_equal(s.cpu_quota_us, 25000);
+        fake_put(v2_root, "q/cpu.max", "max 100000\n");
+        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m2 = load("mi.unified", MI_UNIFIED, v2_root);
+        read_stats(m2, "/q", &s);
+        assert_true(s.has_cpu_period);
+        assert_false(s.has_cpu_quota);
+        fake_put(v2_root, "q/cpu.max", "100000\n");
+        CLEANUP(cgroup_paths_freep) struct cgroup_paths *p = NULL;
+        assert_int_equal(cgroup_paths_new(m2, "/q", &p, NULL), 0);
+        struct cric_error *err = NULL;
+        fake_expect_error(cgroup_stats_read(p, &s, &err), &err, CRIC_E_INTERNAL, "cpu.max");
 }
 
 /* Entries of /proc/self/fd, counted the way the reader counts them (its own directory
@@ -1229,6 +1272,7 @@ int main(void) {
                 cmocka_unit_test(test_stats_v2),
                 cmocka_unit_test(test_stats_v1_tasks),
                 cmocka_unit_test(test_stats_v2_tasks),
+                cmocka_unit_test(test_cpu_spec_quota_and_weight),
                 cmocka_unit_test(test_stats_v1_swap),
                 cmocka_unit_test(test_stats_v2_swap_and_psi),
                 cmocka_unit_test(test_psi_parse),

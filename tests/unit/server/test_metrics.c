@@ -58,6 +58,12 @@ static const struct cgroup_stats full_sample = {
         .threads = 9,
         .has_fds = true,
         .file_descriptors = 17,
+        .has_cpu_shares = true,
+        .cpu_shares = 512,
+        .has_cpu_period = true,
+        .cpu_period_us = 100000,
+        .has_cpu_quota = true,
+        .cpu_quota_us = 50000,
 };
 
 static int setup(void **state) {
