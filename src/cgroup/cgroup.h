@@ -156,6 +156,11 @@ struct cgroup_stats {
  * cgroup's directories are gone, CRIC_E_INTERNAL on unreadable or malformed files.
  * Thread-safe. */
 int cgroup_stats_read(const struct cgroup_paths *p, struct cgroup_stats *ret, struct cric_error **err);
+/* The same, with the processes, threads and open files (has_tasks, has_fds: a walk of
+ * the cgroup tree and of /proc/<pid>/fd of each process) only when with_tasks; the CRI's
+ * stats calls do without, the metrics need them. */
+int cgroup_stats_sample(const struct cgroup_paths *p, bool with_tasks, struct cgroup_stats *ret,
+                        struct cric_error **err);
 
 /* New CPU and memory limits of a pod's cgroup, in the CRI's (cgroup v1) units. Zero
  * leaves a value as it is. */

@@ -161,5 +161,7 @@ int stats_spec_v2(const char *dir, struct cgroup_stats *s, struct cric_error **e
 /* stats_v1.c, stats_v2.c */
 int stats_v1_read(const struct cgroup_paths *p, struct cgroup_stats *s, struct cric_error **err);
 int stats_v2_read(const char *dir, struct cgroup_stats *s, struct cric_error **err);
+/* stats_read_tasks on the first of the pids, memory and cpuacct hierarchies found. */
+void stats_v1_read_tasks(const struct cgroup_paths *p, struct cgroup_stats *s);
 
 #endif

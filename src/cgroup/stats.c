@@ -174,7 +174,8 @@ static uint64_t clock_ns(clockid_t clock) {
         return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
 }
 
-int cgroup_stats_read(const struct cgroup_paths *p, struct cgroup_stats *ret, struct cric_error **err) {
+int cgroup_stats_sample(const struct cgroup_paths *p, bool with_tasks, struct cgroup_stats *ret,
+                        struct cric_error **err) {
         struct cgroup_stats s = {
                 .timestamp_ns = clock_ns(CLOCK_REALTIME),
                 .monotonic_ns = clock_ns(CLOCK_MONOTONIC),
@@ -185,13 +186,21 @@ int cgroup_stats_read(const struct cgroup_paths *p, struct cgroup_stats *ret, st
                 if (!dir)
                         return cric_error_set(err, CRIC_E_NOT_FOUND, "cgroup not found: no cgroup2 directory");
                 r = stats_v2_read(dir, &s, err);
+                if (r >= 0 && with_tasks)
+                        stats_read_tasks(dir, "cgroup.threads", &s);
         } else {
                 r = stats_v1_read(p, &s, err);
+                if (r >= 0 && with_tasks)
+                        stats_v1_read_tasks(p, &s);
         }
         if (r < 0)
                 return -1;
         *ret = s;
         return 0;
+}
+
+int cgroup_stats_read(const struct cgroup_paths *p, struct cgroup_stats *ret, struct cric_error **err) {
+        return cgroup_stats_sample(p, true, ret, err);
 }
 
 bool cgroup_cpu_nano_cores(const struct cgroup_stats *prev, const struct cgroup_stats *cur, uint64_t *ret_nano_cores) {

@@ -90,7 +90,7 @@ static int read_pids(const char *dir, struct cgroup_stats *s, struct cric_error 
 }
 
 /* Every v1 hierarchy lists the same tasks; the first one found of these counts them. */
-static void read_tasks(const struct cgroup_paths *p, struct cgroup_stats *s) {
+void stats_v1_read_tasks(const struct cgroup_paths *p, struct cgroup_stats *s) {
         static const char *const controllers[] = {"pids", "memory", "cpuacct"};
         for (size_t i = 0; i < sizeof(controllers) / sizeof(controllers[0]) && !s->has_tasks; i++) {
                 const char *dir = cgroup_paths_get(p, controllers[i]);
@@ -123,6 +123,5 @@ int stats_v1_read(const struct cgroup_paths *p, struct cgroup_stats *s, struct c
         if (found == 0)
                 return cric_error_set(err, CRIC_E_NOT_FOUND, "cgroup not found: %s",
                                       seen ? seen : "no cpuacct, memory or pids hierarchy is mounted");
-        read_tasks(p, s);
         return 0;
 }

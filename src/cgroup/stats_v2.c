@@ -80,6 +80,5 @@ int stats_v2_read(const char *dir, struct cgroup_stats *s, struct cric_error **e
         if ((r = stats_read_u64(dir, "pids.current", &s->pids_current, err)) < 0)
                 return -1;
         s->has_pids = r > 0;
-        stats_read_tasks(dir, "cgroup.threads", s);
         return 0;
 }

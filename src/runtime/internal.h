@@ -279,9 +279,9 @@ int runtime_restore(struct runtime *rt, struct cric_error **err);
 
 /* ---- usage.c ---- */
 void usage_memory_clear(struct usage_memory *u);
-void usage_of_container(struct runtime *rt, const struct container_view *v, struct runtime_usage *ret);
+void usage_of_container(struct runtime *rt, const struct container_view *v, bool with_tasks, struct runtime_usage *ret);
 void usage_of_pod(struct runtime *rt, const struct pod_view *v, const struct container_stats *ctrs, size_t n,
-                  struct runtime_usage *ret);
+                  bool with_tasks, struct runtime_usage *ret);
 
 /* ---- backend.c: the real backend ---- */
 extern const struct runtime_backend runtime_real_backend;

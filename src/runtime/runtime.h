@@ -309,6 +309,9 @@ void runtime_container_stats_list(struct runtime *rt, const struct container_fil
 int runtime_pod_stats(struct runtime *rt, const char *id, struct pod_stats *ret, struct cric_error **err);
 /* Ready pods that match f. Never fails. */
 void runtime_pod_stats_list(struct runtime *rt, const struct pod_filter *f, struct pod_stats **ret, size_t *ret_n);
+/* The same with the processes, threads and open files of each pod and container
+ * (cgroup_stats_sample with tasks), for the metrics. */
+void runtime_pod_metrics_list(struct runtime *rt, const struct pod_filter *f, struct pod_stats **ret, size_t *ret_n);
 
 /* ---- events ---- */
 

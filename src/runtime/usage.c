@@ -39,12 +39,12 @@ static void set_rate(struct usage_memory *mem, struct runtime_usage *u) {
 }
 
 /* Reads the cgroup below the hierarchy roots; false when it is gone or unreadable. */
-static bool read_cgroup(struct runtime *rt, const char *cgroup, struct cgroup_stats *ret) {
+static bool read_cgroup(struct runtime *rt, const char *cgroup, bool with_tasks, struct cgroup_stats *ret) {
         if (!rt->cgroups || !cgroup || !*cgroup)
                 return false;
         CLEANUP(cgroup_paths_freep) struct cgroup_paths *p = NULL;
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
-        if (cgroup_paths_new(rt->cgroups, cgroup, &p, &e) < 0 || cgroup_stats_read(p, ret, &e) < 0) {
+        if (cgroup_paths_new(rt->cgroups, cgroup, &p, &e) < 0 || cgroup_stats_sample(p, with_tasks, ret, &e) < 0) {
                 if (e->kind != CRIC_E_NOT_FOUND)
                         cric_error_log_free(&e, "stats of cgroup %s", cgroup);
                 return false;
@@ -63,20 +63,23 @@ static void fs_capacity(struct runtime_usage *u) {
         u->fs_inodes_free = st.f_ffree;
 }
 
-void usage_of_container(struct runtime *rt, const struct container_view *v, struct runtime_usage *ret) {
+void usage_of_container(struct runtime *rt, const struct container_view *v, bool with_tasks,
+                        struct runtime_usage *ret) {
         struct container *c = (struct container *) v->info;
         const struct container_info *i = v->info;
         int64_t now = clock_mono_ms();
         pthread_mutex_lock(&rt->usage_lock);
+        const struct runtime_usage *last = &c->usage.last;
         bool is_fresh = c->usage.has_last && now - c->usage.last_mono_ms < REUSE_MS &&
-                        (v->state != CONTAINER_EXITED || !c->usage.last.has_cgroup);
+                        (v->state != CONTAINER_EXITED || !last->has_cgroup) &&
+                        (!with_tasks || !last->has_cgroup || last->cgroup.has_tasks);
         if (is_fresh)
                 usage_copy(ret, &c->usage.last);
         pthread_mutex_unlock(&rt->usage_lock);
         if (is_fresh)
                 return;
         *ret = (struct runtime_usage){.timestamp_ns = runtime_now_ns()};
-        ret->has_cgroup = v->state != CONTAINER_EXITED && read_cgroup(rt, i->cgroup, &ret->cgroup);
+        ret->has_cgroup = v->state != CONTAINER_EXITED && read_cgroup(rt, i->cgroup, with_tasks, &ret->cgroup);
         if (ret->has_cgroup)
                 ret->timestamp_ns = (int64_t) ret->cgroup.timestamp_ns;
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
@@ -125,7 +128,8 @@ static void add_sample(struct cgroup_stats *sum, const struct cgroup_stats *s) {
 }
 
 /* The pod's own cgroup, when the kubelet gave it one (cgroupfs form or a systemd slice). */
-static bool pod_cgroup(struct runtime *rt, const struct pod_info *p, char **ret_key, struct cgroup_stats *ret) {
+static bool pod_cgroup(struct runtime *rt, const struct pod_info *p, bool with_tasks, char **ret_key,
+                       struct cgroup_stats *ret) {
         if (!*p->cgroup_parent)
                 return false;
         CLEANUP(config_unrefp) struct cric_config *cfg = runtime_config(rt);
@@ -133,14 +137,14 @@ static bool pod_cgroup(struct runtime *rt, const struct pod_info *p, char **ret_
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
         if (!drv || drv->pod_parent(p->cgroup_parent, ret_key, &e) < 0)
                 return false;
-        return read_cgroup(rt, *ret_key, ret);
+        return read_cgroup(rt, *ret_key, with_tasks, ret);
 }
 
 void usage_of_pod(struct runtime *rt, const struct pod_view *v, const struct container_stats *ctrs, size_t n,
-                  struct runtime_usage *ret) {
+                  bool with_tasks, struct runtime_usage *ret) {
         *ret = (struct runtime_usage){.timestamp_ns = runtime_now_ns()};
         AUTOFREE char *key = NULL;
-        if (pod_cgroup(rt, v->info, &key, &ret->cgroup)) {
+        if (pod_cgroup(rt, v->info, with_tasks, &key, &ret->cgroup)) {
                 ret->has_cgroup = true;
         } else {
                 for (size_t i = 0; i < n; i++) {
@@ -194,13 +198,13 @@ int runtime_container_stats(struct runtime *rt, const char *id, struct container
         pthread_mutex_unlock(&rt->lock);
         if (!c)
                 return -1;
-        usage_of_container(rt, &s.view, &s.usage);
+        usage_of_container(rt, &s.view, false, &s.usage);
         *ret = s;
         return 0;
 }
 
-void runtime_container_stats_list(struct runtime *rt, const struct container_filter *f, struct container_stats **ret,
-                                  size_t *ret_n) {
+static void container_stats_list(struct runtime *rt, const struct container_filter *f, bool with_tasks,
+                                 struct container_stats **ret, size_t *ret_n) {
         struct container_view *v = NULL;
         size_t n = 0, k = 0;
         runtime_container_list(rt, f, &v, &n);
@@ -211,12 +215,17 @@ void runtime_container_stats_list(struct runtime *rt, const struct container_fil
                         continue;
                 }
                 s[k].view = v[i];
-                usage_of_container(rt, &s[k].view, &s[k].usage);
+                usage_of_container(rt, &s[k].view, with_tasks, &s[k].usage);
                 k++;
         }
         free(v);
         *ret = s;
         *ret_n = k;
+}
+
+void runtime_container_stats_list(struct runtime *rt, const struct container_filter *f, struct container_stats **ret,
+                                  size_t *ret_n) {
+        container_stats_list(rt, f, false, ret, ret_n);
 }
 
 /* The pod's netlink socket, opened on first use (net_lock held); -1 once the pod is
@@ -256,10 +265,10 @@ static void network_of_pod(struct runtime *rt, struct pod_stats *s) {
         s->has_network = true;
 }
 
-static void fill_pod(struct runtime *rt, struct pod_stats *s) {
+static void fill_pod(struct runtime *rt, struct pod_stats *s, bool with_tasks) {
         struct container_filter f = {.pod_id_prefix = s->view.info->id, .state = -1};
-        runtime_container_stats_list(rt, &f, &s->containers, &s->n_containers);
-        usage_of_pod(rt, &s->view, s->containers, s->n_containers, &s->usage);
+        container_stats_list(rt, &f, with_tasks, &s->containers, &s->n_containers);
+        usage_of_pod(rt, &s->view, s->containers, s->n_containers, with_tasks, &s->usage);
         network_of_pod(rt, s);
 }
 
@@ -272,12 +281,13 @@ int runtime_pod_stats(struct runtime *rt, const char *id, struct pod_stats *ret,
         pthread_mutex_unlock(&rt->lock);
         if (!p)
                 return -1;
-        fill_pod(rt, &s);
+        fill_pod(rt, &s, false);
         *ret = s;
         return 0;
 }
 
-void runtime_pod_stats_list(struct runtime *rt, const struct pod_filter *f, struct pod_stats **ret, size_t *ret_n) {
+static void pod_stats_list(struct runtime *rt, const struct pod_filter *f, bool with_tasks, struct pod_stats **ret,
+                           size_t *ret_n) {
         struct pod_view *v = NULL;
         size_t n = 0, k = 0;
         runtime_pod_list(rt, f, &v, &n);
@@ -288,12 +298,20 @@ void runtime_pod_stats_list(struct runtime *rt, const struct pod_filter *f, stru
                         continue;
                 }
                 s[k].view = v[i];
-                fill_pod(rt, &s[k]);
+                fill_pod(rt, &s[k], with_tasks);
                 k++;
         }
         free(v);
         *ret = s;
         *ret_n = k;
+}
+
+void runtime_pod_stats_list(struct runtime *rt, const struct pod_filter *f, struct pod_stats **ret, size_t *ret_n) {
+        pod_stats_list(rt, f, false, ret, ret_n);
+}
+
+void runtime_pod_metrics_list(struct runtime *rt, const struct pod_filter *f, struct pod_stats **ret, size_t *ret_n) {
+        pod_stats_list(rt, f, true, ret, ret_n);
 }
 
 int runtime_container_fs_usage(struct runtime *rt, uint64_t *ret_bytes, uint64_t *ret_inodes, char **ret_path,

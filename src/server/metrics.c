@@ -360,7 +360,7 @@ int rpc_list_pod_sandbox_metrics(struct rpc_ctx *ctx, const ProtobufCMessage *re
         struct pod_filter pf = {.state = -1};
         struct pod_stats *ps = NULL;
         size_t n = 0;
-        runtime_pod_stats_list(ctx->deps->runtime, &pf, &ps, &n);
+        runtime_pod_metrics_list(ctx->deps->runtime, &pf, &ps, &n);
         Runtime__V1__ListPodSandboxMetricsResponse *resp =
                 reply_new(ctx, &runtime__v1__list_pod_sandbox_metrics_response__descriptor);
         resp->pod_metrics = rpc_alloc(ctx, (n ? n : 1) * sizeof(*resp->pod_metrics));
