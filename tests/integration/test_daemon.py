@@ -343,3 +343,25 @@ def test_unknown_flag():
     r = subprocess.run([cric.CRICD, "--no-such-flag"], capture_output=True, text=True)
     assert r.returncode != 0
     assert "--no-such-flag" in r.stderr
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return {k: int(v.split()[0]) for k, v in (line.split(":", 1) for line in f) if k in ("RssFile", "RssAnon")}
+
+
+def test_an_idle_daemon_gives_back_its_file_pages(daemon):
+    """Two quiet 5 s ticks after the last call, cricd unmaps the clean pages of its
+    libraries (util/memtrim.h), and serves the next call as before."""
+    def trims():
+        return daemon.read_log().count("kB of file pages unmapped")
+
+    for _ in range(3):
+        daemon.runtime.Version(pb.VersionRequest(), timeout=10)
+    before = trims()  # an earlier quiet spell's, if the daemon was idle before
+    busy = rss_kb(daemon.proc.pid)
+    wait_for(lambda: trims() > before, 40, "the idle trim in the log")
+    idle = rss_kb(daemon.proc.pid)
+    assert idle["RssFile"] < busy["RssFile"] / 2, (busy, idle)
+    assert daemon.runtime.Version(pb.VersionRequest(), timeout=10).runtime_name == "cric"
+    assert daemon.runtime.Status(pb.StatusRequest(), timeout=10).status.conditions
