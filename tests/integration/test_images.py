@@ -399,7 +399,8 @@ def test_one_corrupted_layer_drops_the_layers_already_unpacked(make_daemon, tmp_
     with pytest.raises(grpc.RpcError) as err:
         pull(d, corrupt_registry.reference("whiteout"))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert bad in err.value.details() and "mismatch" in err.value.details(), err.value.details()
+    # the flipped byte breaks the gzip stream or the digest, whichever notices first
+    assert "layer %s: " % bad in err.value.details(), err.value.details()
     assert corrupt_registry.stats()["corrupted"] == 1
     assert list_images(d) == []
     assert layer_dirs(d) == [] and tmp_entries(d) == []
