@@ -127,6 +127,27 @@ struct cgroup_stats {
         uint64_t swap_usage_bytes;
         bool has_swap_available; /* only with a swap limit */
         uint64_t swap_available_bytes;
+        bool has_cpu_split; /* v1 cpuacct.stat (USER_HZ ticks), v2 cpu.stat user/system_usec */
+        uint64_t cpu_user_ns, cpu_system_ns;
+        bool has_cfs; /* CFS bandwidth control: periods elapsed, throttled, time throttled */
+        uint64_t cfs_periods, cfs_throttled_periods, cfs_throttled_ns;
+        bool has_cache; /* page cache: v1 total_cache, v2 file */
+        uint64_t memory_cache_bytes;
+        bool has_max_usage; /* v1 memory.max_usage_in_bytes, v2 memory.peak (Linux 5.19) */
+        uint64_t memory_max_usage_bytes;
+        /* The processes and threads of the cgroup and the cgroups below it (cgroup.procs,
+         * v1 tasks / v2 cgroup.threads), and the open files of those processes (entries
+         * of /proc/<pid>/fd; a process that is gone or unreadable counts none). */
+        bool has_tasks;
+        uint64_t processes, threads;
+        bool has_fds;
+        uint64_t file_descriptors;
+        /* CPU settings: v1 cpu.shares, cpu.cfs_period_us, cpu.cfs_quota_us; v2 cpu.weight
+         * (as shares, cgroup_weight_to_shares) and cpu.max. No quota: has_cpu_quota false. */
+        bool has_cpu_shares;
+        uint64_t cpu_shares;
+        bool has_cpu_period, has_cpu_quota;
+        uint64_t cpu_period_us, cpu_quota_us;
         /* cgroup v2 only (v1 has no pressure files). */
         struct cgroup_psi psi_cpu, psi_memory, psi_io;
 };
@@ -157,6 +178,10 @@ int cgroup_limits_apply(const struct cgroup_paths *p, const struct cgroup_limits
 /* cpu.weight of cgroup v2 for cpu.shares of v1 (the OCI runtimes' conversion):
  * 2 -> 1, 1024 -> 39, 262144 -> 10000. 0 stays 0. */
 uint64_t cgroup_shares_to_weight(uint64_t shares);
+
+/* cpu.shares of v1 for cpu.weight of v2, as cAdvisor converts it: 1 -> 2, 100 -> 2597,
+ * 10000 -> 262144. 0 stays 0. */
+uint64_t cgroup_weight_to_shares(uint64_t weight);
 
 /* CPU usage in nano cores (1e9 = one core busy) between two samples of one cgroup.
  * False when it cannot be computed: a sample without CPU, no time elapsed, or the

@@ -129,6 +129,8 @@ struct memory_files {
         const char *rss;
         const char *pgfault;
         const char *pgmajfault;
+        const char *cache;     /* memory.stat key of the page cache */
+        const char *max_usage; /* file of the peak usage */
 };
 /* Reads usage, limit, memory.stat and the OOM kill count of dir and fills s,
  * deriving working set and available bytes. Missing files leave fields absent. */
@@ -141,6 +143,20 @@ int stats_psi_parse(const char *data, struct cgroup_psi *ret);
 /* Reads dir/name into *ret; 1 read, 0 no such file or unreadable (PSI off, or v1),
  * -1 with err when malformed. */
 int stats_read_psi(const char *dir, const char *name, struct cgroup_psi *ret, struct cric_error **err);
+
+/* stats_tasks.c */
+/* Counts the processes (cgroup.procs), threads (threads_file: v1 "tasks", v2
+ * "cgroup.threads") and open files of the cgroup at dir and the cgroups below it into
+ * s. Nothing is set when dir has no cgroup.procs, or when a file cannot be read (a
+ * cgroup going away as it is walked): the counts are left out, the other figures of
+ * the sample stay (logged at debug level). */
+void stats_read_tasks(const char *dir, const char *threads_file, struct cgroup_stats *s);
+
+/* stats_spec.c */
+/* The CPU settings of the cgroup at dir into s (shares, CFS period and quota); missing
+ * files leave them absent, malformed ones are CRIC_E_INTERNAL. */
+int stats_spec_v1(const char *dir, struct cgroup_stats *s, struct cric_error **err);
+int stats_spec_v2(const char *dir, struct cgroup_stats *s, struct cric_error **err);
 
 /* stats_v1.c, stats_v2.c */
 int stats_v1_read(const struct cgroup_paths *p, struct cgroup_stats *s, struct cric_error **err);

@@ -147,9 +147,13 @@ int stats_read_memory(const char *dir, const struct memory_files *f, struct cgro
         if ((r = stats_read_u64(dir, f->limit, &raw.limit, err)) < 0)
                 return -1;
         raw.has_limit = r > 0;
+        if ((r = stats_read_u64(dir, f->max_usage, &s->memory_max_usage_bytes, err)) < 0)
+                return -1;
+        s->has_max_usage = r > 0;
         bool has_major = false;
         const struct stats_key keys[] = {
                 {f->inactive_file, &raw.has_inactive_file, &raw.inactive_file},
+                {f->cache, &s->has_cache, &s->memory_cache_bytes},
                 {f->rss, &s->has_rss, &s->memory_rss_bytes},
                 {f->pgfault, &s->has_page_faults, &s->page_faults},
                 {f->pgmajfault, &has_major, &s->major_page_faults},

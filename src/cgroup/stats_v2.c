@@ -1,15 +1,29 @@
 /* Usage of a cgroup v2 cgroup, from its one directory. */
 #include "cgroup/internal.h"
 
+/* cpu.stat counts in microseconds; nr_periods and the throttling keys appear only with
+ * the cpu controller enabled for the cgroup. */
 static int read_cpu(const char *dir, struct cgroup_stats *s, struct cric_error **err) {
-        uint64_t usec;
-        int r = stats_read_keyed(dir, "cpu.stat", "usage_usec", &usec, err);
-        if (r < 0)
+        bool has[6] = {false};
+        uint64_t usage, user, system, throttled_usec;
+        const struct stats_key keys[] = {
+                {"usage_usec", &has[0], &usage},
+                {"user_usec", &has[1], &user},
+                {"system_usec", &has[2], &system},
+                {"nr_periods", &has[3], &s->cfs_periods},
+                {"nr_throttled", &has[4], &s->cfs_throttled_periods},
+                {"throttled_usec", &has[5], &throttled_usec},
+        };
+        if (stats_read_keys(dir, "cpu.stat", keys, sizeof(keys) / sizeof(keys[0]), err) < 0)
                 return -1;
-        s->has_cpu = r > 0;
-        if (r > 0)
-                s->cpu_usage_core_ns = usec * 1000;
-        return 0;
+        s->has_cpu = has[0];
+        s->cpu_usage_core_ns = has[0] ? usage * 1000 : 0;
+        s->has_cpu_split = has[1] && has[2];
+        s->cpu_user_ns = s->has_cpu_split ? user * 1000 : 0;
+        s->cpu_system_ns = s->has_cpu_split ? system * 1000 : 0;
+        s->has_cfs = has[3] && has[4] && has[5];
+        s->cfs_throttled_ns = s->has_cfs ? throttled_usec * 1000 : 0;
+        return stats_spec_v2(dir, s, err);
 }
 
 /* memory.stat of v2 is hierarchical already; "anon" is what cadvisor reports as RSS;
@@ -22,6 +36,8 @@ static const struct memory_files memory_v2 = {
         .rss = "anon",
         .pgfault = "pgfault",
         .pgmajfault = "pgmajfault",
+        .cache = "file",
+        .max_usage = "memory.peak",
 };
 
 static int read_memory(const char *dir, struct cgroup_stats *s, struct cric_error **err) {
@@ -64,5 +80,6 @@ int stats_v2_read(const char *dir, struct cgroup_stats *s, struct cric_error **e
         if ((r = stats_read_u64(dir, "pids.current", &s->pids_current, err)) < 0)
                 return -1;
         s->has_pids = r > 0;
+        stats_read_tasks(dir, "cgroup.threads", s);
         return 0;
 }

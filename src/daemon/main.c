@@ -24,6 +24,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/memtrim.h"
 #include "util/xalloc.h"
 
 #define SHUTDOWN_GRACE_MS 10000
@@ -151,6 +152,27 @@ static void tune_malloc(void) {
         mallopt(M_MMAP_THRESHOLD, 4 << 20);
 }
 
+/* Once no call has begun for two ticks in a row, the daemon gives back what it keeps
+ * mapped without using it (util/memtrim.h), once per quiet spell. */
+#define IDLE_TICK_S 5
+struct idle {
+        unsigned long calls;
+        unsigned quiet_ticks;
+};
+
+static void idle_tick(struct idle *i, struct cric_server *srv) {
+        unsigned long calls = server_calls(srv);
+        if (calls != i->calls) {
+                i->calls = calls;
+                i->quiet_ticks = 0;
+                return;
+        }
+        if (++i->quiet_ticks != 2)
+                return;
+        long kb = memtrim_idle();
+        log_debug("idle: %ld kB of file pages unmapped, free memory trimmed", kb);
+}
+
 static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         sigset_t set;
@@ -179,12 +201,16 @@ static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
         if (notify_service_manager("READY=1") < 0)
                 log_warn("cannot notify the service manager: %s", strerror(errno));
 
+        struct idle idle = {0};
         for (;;) {
                 siginfo_t si;
-                if (sigwaitinfo(&set, &si) < 0) {
-                        if (errno == EINTR)
+                const struct timespec tick = {.tv_sec = IDLE_TICK_S};
+                if (sigtimedwait(&set, &si, &tick) < 0) {
+                        if (errno == EAGAIN)
+                                idle_tick(&idle, d.srv);
+                        if (errno == EINTR || errno == EAGAIN)
                                 continue;
-                        log_error("sigwaitinfo: %s", strerror(errno));
+                        log_error("sigtimedwait: %s", strerror(errno));
                         break;
                 }
                 if (si.si_signo == SIGCHLD) {

@@ -76,7 +76,8 @@ int netns_unpin(const struct pinned_ns *p, struct cric_error **err);
 /* Traffic counters of one interface (IFLA_STATS64). */
 struct netns_link_stats {
         char name[16]; /* IFNAMSIZ */
-        uint64_t rx_bytes, rx_errors, tx_bytes, tx_errors;
+        uint64_t rx_bytes, rx_packets, rx_errors, rx_dropped;
+        uint64_t tx_bytes, tx_packets, tx_errors, tx_dropped;
 };
 /* A rtnetlink socket inside the network namespace at netns_path, to read its
  * statistics again and again without entering it each time (one child process per

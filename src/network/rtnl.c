@@ -398,9 +398,13 @@ static int link_stats_cb(const struct nlmsghdr *h, void *userdata, struct cric_e
                         struct rtnl_link_stats64 st;
                         memcpy(&st, RTA_DATA(a), sizeof(st));
                         s.rx_bytes = st.rx_bytes;
+                        s.rx_packets = st.rx_packets;
                         s.rx_errors = st.rx_errors;
+                        s.rx_dropped = st.rx_dropped;
                         s.tx_bytes = st.tx_bytes;
+                        s.tx_packets = st.tx_packets;
                         s.tx_errors = st.tx_errors;
+                        s.tx_dropped = st.tx_dropped;
                         has_stats = true;
                 }
         }

@@ -54,6 +54,7 @@ struct pod {
         bool is_stopping; /* StopPodSandbox began: no container may join any more */
         bool is_gone;     /* removed from the index */
         bool has_limits;  /* UpdatePodSandboxResources wrote limits into the pod's cgroup */
+        bool is_net_left; /* the janitor's network teardown failed: RemovePodSandbox retries it */
         struct cgroup_limits limits;
 };
 
@@ -125,6 +126,9 @@ struct janitor;
 int janitor_start(struct runtime *rt, struct cric_error **err);
 /* Queues the teardown of removed container c (its row and index entry are gone). */
 void janitor_add(struct runtime *rt, const struct container *c);
+/* Queues the teardown of stopped pod p's network and namespaces (pod_network_teardown);
+ * a failure leaves p->is_net_left set. */
+void janitor_add_pod(struct runtime *rt, struct pod *p);
 /* Returns once no teardown of a container of pod_id (of any pod: NULL) is queued or
  * running. */
 void janitor_wait_pod(struct runtime *rt, const char *pod_id);
@@ -224,6 +228,10 @@ int pod_containers_stop(struct runtime *rt, const char *pod_id, struct cric_erro
 int pod_containers_remove(struct runtime *rt, const char *pod_id, struct cric_error **err);
 /* Undoes a pod's set-up (infra, namespaces, shm, directory). */
 void pod_teardown(struct runtime *rt, const char *id, unsigned ns);
+/* Unpins the namespaces of pod id named in which (NETNS_*); gone ones are fine. */
+int pod_unpin(const struct runtime *rt, const char *id, unsigned which, struct cric_error **err);
+/* CNI DEL of stopped pod p, then its pinned namespaces. */
+int pod_network_teardown(struct runtime *rt, struct pod *p, struct cric_error **err);
 int pod_infra_kill(struct runtime *rt, const char *id, struct cric_error **err);
 char *pod_netns_path(const struct runtime *rt, const struct pod *p);
 

@@ -1,20 +1,25 @@
-/* The janitor: a thread that tears down removed containers (the OCI runtime's delete,
- * the rootfs unmount, the writable layer and the container's directories) after
- * RemoveContainer has answered. The call only drops the row and the index entry; what
- * the janitor has not done yet when the daemon dies is found at the next start as a
- * container directory without a row (restore.c) and torn down then.
+/* The janitor: a thread that does the slow part of two calls after they answered.
+ * - RemoveContainer drops the row and the index entry; the janitor tears the container
+ *   down (the OCI runtime's delete, the rootfs unmount, the writable layer, the
+ *   directories). What it has not done when the daemon dies is found at the next start
+ *   as a container directory without a row (restore.c) and torn down then.
+ * - StopPodSandbox marks the pod stopped; the janitor runs the CNI DEL and unpins the
+ *   namespaces. After a crash the next start does both for every stopped pod. A DEL
+ *   that fails here is logged, and RemovePodSandbox runs it again (and fails with it).
  *
- * A pod's removal waits for the teardowns of its containers (janitor_wait_pod), and
- * the daemon's shutdown for all of them. */
+ * A pod's removal waits for the jobs of the pod and its containers (janitor_wait_pod),
+ * and the daemon's shutdown for all of them. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "runtime/internal.h"
+#include "util/cleanup.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
 struct janitor_job {
         struct janitor_job *next;
+        struct pod *pod; /* a pod's network, or NULL: a container */
         char *id, *pod_id, *runtime_path, *runtime_root;
 };
 
@@ -29,11 +34,32 @@ struct janitor {
 };
 
 static void job_free(struct janitor_job *j) {
+        if (j->pod)
+                pod_unref(j->pod);
         free(j->id);
         free(j->pod_id);
         free(j->runtime_path);
         free(j->runtime_root);
         free(j);
+}
+
+static void pod_network_job(struct runtime *rt, struct pod *p) {
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        if (pod_network_teardown(rt, p, &e) == 0)
+                return;
+        log_warn("pod %s: %s (RemovePodSandbox will try again)", p->info.id, e->msg);
+        pthread_mutex_lock(&rt->lock);
+        p->is_net_left = true;
+        pthread_mutex_unlock(&rt->lock);
+}
+
+static void job_run(struct runtime *rt, struct janitor_job *j) {
+        if (j->pod) {
+                pod_network_job(rt, j->pod);
+                return;
+        }
+        ctr_teardown(rt, j->id, j->runtime_path, j->runtime_root);
+        log_debug("container %s torn down", j->id);
 }
 
 static void *janitor_main(void *arg) {
@@ -51,8 +77,7 @@ static void *janitor_main(void *arg) {
                         jn->tail = &jn->head;
                 jn->running = j;
                 pthread_mutex_unlock(&jn->lock);
-                ctr_teardown(rt, j->id, j->runtime_path, j->runtime_root);
-                log_debug("container %s torn down", j->id);
+                job_run(rt, j);
                 pthread_mutex_lock(&jn->lock);
                 jn->running = NULL;
                 job_free(j);
@@ -81,9 +106,16 @@ int janitor_start(struct runtime *rt, struct cric_error **err) {
         return 0;
 }
 
+static void enqueue(struct janitor *jn, struct janitor_job *j) {
+        pthread_mutex_lock(&jn->lock);
+        *jn->tail = j;
+        jn->tail = &j->next;
+        pthread_cond_signal(&jn->wake);
+        pthread_mutex_unlock(&jn->lock);
+}
+
 void janitor_add(struct runtime *rt, const struct container *c) {
-        struct janitor *jn = rt->janitor;
-        if (!jn) { /* never started (a runtime that failed half-way): now */
+        if (!rt->janitor) { /* never started (a runtime that failed half-way): now */
                 ctr_teardown(rt, c->info.id, c->info.runtime_path, c->info.runtime_root);
                 return;
         }
@@ -92,11 +124,19 @@ void janitor_add(struct runtime *rt, const struct container *c) {
         j->pod_id = xstrdup(c->info.pod_id);
         j->runtime_path = xstrdup(c->info.runtime_path ? c->info.runtime_path : "");
         j->runtime_root = xstrdup(c->info.runtime_root ? c->info.runtime_root : "");
-        pthread_mutex_lock(&jn->lock);
-        *jn->tail = j;
-        jn->tail = &j->next;
-        pthread_cond_signal(&jn->wake);
-        pthread_mutex_unlock(&jn->lock);
+        enqueue(rt->janitor, j);
+}
+
+void janitor_add_pod(struct runtime *rt, struct pod *p) {
+        if (!rt->janitor) {
+                pod_network_job(rt, p);
+                return;
+        }
+        struct janitor_job *j = xcalloc(1, sizeof(*j));
+        j->pod = pod_ref(p);
+        j->id = xstrdup(p->info.id);
+        j->pod_id = xstrdup(p->info.id);
+        enqueue(rt->janitor, j);
 }
 
 /* Whether a job of pod_id (any pod: NULL) is queued or running (jn->lock held). */

@@ -43,7 +43,7 @@ static void unmount_shm(const struct runtime *rt, const char *id) {
                 log_warn("unmount %s: %s", path, strerror(errno));
 }
 
-static int unpin(const struct runtime *rt, const char *id, unsigned which, struct cric_error **err) {
+int pod_unpin(const struct runtime *rt, const char *id, unsigned which, struct cric_error **err) {
         struct pinned_ns p = {0};
         if (which & NETNS_NET)
                 p.net = netns_pin_path(rt->ns_dir, NETNS_NET, id);
@@ -70,7 +70,7 @@ void pod_teardown(struct runtime *rt, const char *id, unsigned ns) {
         AUTOFREE char *dir = pod_dir(rt, id);
         unmount_shm(rt, id);
         if (((ns & POD_INFRA) && pod_infra_kill(rt, id, &e) < 0) ||
-            ((ns & NETNS_ALL) && unpin(rt, id, ns & NETNS_ALL, &e) < 0) || rm_rf(dir, &e) < 0)
+            ((ns & NETNS_ALL) && pod_unpin(rt, id, ns & NETNS_ALL, &e) < 0) || rm_rf(dir, &e) < 0)
                 cric_error_log_free(&e, "clean up pod %s", id);
 }
 
@@ -287,6 +287,14 @@ static int detach_network(struct runtime *rt, const char *id, struct cric_error 
         return 0;
 }
 
+int pod_network_teardown(struct runtime *rt, struct pod *p, struct cric_error **err) {
+        const char *id = p->info.id;
+        int r = (p->ns & NETNS_NET) ? detach_network(rt, id, err) : 0;
+        if (r == 0 && (p->ns & NETNS_ALL))
+                r = pod_unpin(rt, id, p->ns & NETNS_ALL, err);
+        return r;
+}
+
 static int set_up(struct runtime *rt, const struct cric_config *cfg, const struct pod_config *c, struct pod *p,
                   bool *ret_attached, struct cric_error **err) {
         AUTOFREE char *dir = pod_dir(rt, p->info.id);
@@ -435,10 +443,6 @@ int runtime_pod_stop(struct runtime *rt, const char *id, struct cric_error **err
         if (is_ready) {
                 unmount_shm(rt, id);
                 r = (p->ns & POD_INFRA) ? pod_infra_kill(rt, id, err) : 0;
-                if (r == 0 && (p->ns & NETNS_NET))
-                        r = detach_network(rt, id, err);
-                if (r == 0 && (p->ns & NETNS_ALL))
-                        r = unpin(rt, id, p->ns & NETNS_ALL, err);
                 if (r == 0) {
                         pthread_mutex_lock(&rt->lock);
                         p->state = POD_NOTREADY;
@@ -447,6 +451,10 @@ int runtime_pod_stop(struct runtime *rt, const char *id, struct cric_error **err
                         r = store_pod_set_state(rt->db, id, POD_ROW_NOTREADY, err);
                         persist_end(rt);
                 }
+                /* The network and the namespaces go after the answer (the janitor; after a
+                 * crash, the next start: a stopped pod keeps neither). */
+                if (r == 0 && (p->ns & NETNS_ALL))
+                        janitor_add_pod(rt, p);
         }
         pthread_mutex_unlock(&p->op_lock);
         if (r < 0)
@@ -464,13 +472,19 @@ int runtime_pod_remove(struct runtime *rt, const char *id, struct cric_error **e
         id = p->info.id;
         if (runtime_pod_stop(rt, id, err) < 0 || pod_containers_remove(rt, id, err) < 0)
                 return -1;
-        janitor_wait_pod(rt, id); /* the pod goes after its containers */
+        janitor_wait_pod(rt, id); /* the pod goes after its containers and its network */
         AUTOFREE char *dir = pod_dir(rt, id);
         pthread_mutex_lock(&p->op_lock);
         pthread_mutex_lock(&rt->lock);
-        bool was_gone = p->is_gone;
+        bool was_gone = p->is_gone, is_net_left = p->is_net_left;
+        pthread_mutex_unlock(&rt->lock);
+        int r = is_net_left && !was_gone ? pod_network_teardown(rt, p, err) : 0;
+        pthread_mutex_lock(&rt->lock);
+        if (r == 0)
+                p->is_net_left = false;
         /* The row goes first: a directory left by a crash here is cleaned at start. */
-        int r = was_gone ? 0 : store_pod_delete(rt->db, id, err);
+        if (r == 0 && !was_gone)
+                r = store_pod_delete(rt->db, id, err);
         if (r == 0 && !was_gone) {
                 p->is_gone = true;
                 events_note(rt, RUNTIME_EVENT_DELETED, id, p);

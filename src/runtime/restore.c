@@ -200,10 +200,23 @@ static void clean_networks(struct runtime *rt) {
         }
 }
 
+/* The namespaces of stopped pods: a crash came before the janitor unpinned them. After
+ * clean_networks, whose DEL needs the netns to find the pod's interface. */
+static void clean_namespaces(struct runtime *rt) {
+        for (size_t i = 0; i < rt->pods.n; i++) {
+                struct pod *p = rt->pods.objs[i];
+                CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+                if (p->state != POD_READY && (p->ns & NETNS_ALL) &&
+                    pod_unpin(rt, p->info.id, p->ns & NETNS_ALL, &e) < 0)
+                        cric_error_log_free(&e, "pod %s", p->info.id);
+        }
+}
+
 int runtime_restore(struct runtime *rt, struct cric_error **err) {
         if (load(rt, err) < 0 || clean_pods(rt, err) < 0 || clean_containers(rt, err) < 0)
                 return -1;
         clean_networks(rt);
+        clean_namespaces(rt);
         log_info("runtime: %zu pods and %zu containers", rt->pods.n, rt->ctrs.n);
         return 0;
 }

@@ -273,6 +273,8 @@ struct runtime_usage {
         bool has_fs; /* the writable layer (containers only) */
         uint64_t fs_bytes, fs_inodes;
         char *fs_mountpoint;
+        bool has_fs_capacity; /* statvfs of the file system holding the writable layer */
+        uint64_t fs_capacity_bytes, fs_inodes_total, fs_inodes_free;
 };
 
 struct container_stats {

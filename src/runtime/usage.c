@@ -5,6 +5,7 @@
  * usage cache keeps between calls (the kubelet polls every few seconds). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "network/netns.h"
@@ -51,6 +52,17 @@ static bool read_cgroup(struct runtime *rt, const char *cgroup, struct cgroup_st
         return true;
 }
 
+/* The size of the file system holding the writable layer, as cAdvisor reports it. */
+static void fs_capacity(struct runtime_usage *u) {
+        struct statvfs st;
+        if (!u->fs_mountpoint || statvfs(u->fs_mountpoint, &st) < 0)
+                return;
+        u->has_fs_capacity = true;
+        u->fs_capacity_bytes = (uint64_t) st.f_blocks * st.f_frsize;
+        u->fs_inodes_total = st.f_files;
+        u->fs_inodes_free = st.f_ffree;
+}
+
 void usage_of_container(struct runtime *rt, const struct container_view *v, struct runtime_usage *ret) {
         struct container *c = (struct container *) v->info;
         const struct container_info *i = v->info;
@@ -68,9 +80,10 @@ void usage_of_container(struct runtime *rt, const struct container_view *v, stru
         if (ret->has_cgroup)
                 ret->timestamp_ns = (int64_t) ret->cgroup.timestamp_ns;
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
-        if (rootfs_usage(rt->layers, i->id, &ret->fs_bytes, &ret->fs_inodes, &ret->fs_mountpoint, &e) == 0)
+        if (rootfs_usage(rt->layers, i->id, &ret->fs_bytes, &ret->fs_inodes, &ret->fs_mountpoint, &e) == 0) {
                 ret->has_fs = true;
-        else
+                fs_capacity(ret);
+        } else
                 cric_error_log_free(&e, "writable layer of container %s", i->id);
         pthread_mutex_lock(&rt->usage_lock);
         set_rate(&c->usage, ret);
@@ -95,12 +108,20 @@ static void add_sample(struct cgroup_stats *sum, const struct cgroup_stats *s) {
         ADD(has_rss, memory_rss_bytes);
         ADD(has_pids, pids_current);
         ADD(has_swap, swap_usage_bytes);
+        ADD(has_cache, memory_cache_bytes);
+        ADD(has_fds, file_descriptors);
+        ADD(has_oom_kills, oom_kills);
 #undef ADD
-        if (s->has_page_faults) {
-                sum->has_page_faults = true;
-                sum->page_faults += s->page_faults;
-                sum->major_page_faults += s->major_page_faults;
+#define ADD2(flag, a, b)                                                                                               \
+        if (s->flag) {                                                                                                 \
+                sum->flag = true;                                                                                      \
+                sum->a += s->a;                                                                                        \
+                sum->b += s->b;                                                                                        \
         }
+        ADD2(has_page_faults, page_faults, major_page_faults);
+        ADD2(has_cpu_split, cpu_user_ns, cpu_system_ns);
+        ADD2(has_tasks, processes, threads);
+#undef ADD2
 }
 
 /* The pod's own cgroup, when the kubelet gave it one (cgroupfs form or a systemd slice). */

@@ -15,6 +15,7 @@
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -56,7 +57,8 @@ struct cric_server {
         struct worker_pool *pool;
         struct server_deps deps;
         struct stream_pump *pump;
-        void **registered; /* grpc's handle per method index; NULL: not streaming */
+        void **registered;    /* grpc's handle per method index; NULL: not streaming */
+        atomic_ulong n_calls; /* calls begun, for server_calls */
 
         pthread_mutex_t lock;
         pthread_cond_t cond;
@@ -71,6 +73,10 @@ static struct cric_config *server_get_config(struct cric_server *srv) {
         struct cric_config *cfg = config_ref(srv->cfg);
         pthread_mutex_unlock(&srv->lock);
         return cfg;
+}
+
+unsigned long server_calls(struct cric_server *srv) {
+        return atomic_load_explicit(&srv->n_calls, memory_order_relaxed);
 }
 
 void server_set_config(struct cric_server *srv, struct cric_config *cfg) {
@@ -310,6 +316,7 @@ static void handle_stream_call(struct call_slot *slot, const char *path, const s
 /* Worker pool entry point: serves one call from start to end. */
 static void handle_call(void *arg) {
         struct call_slot *slot = arg;
+        atomic_fetch_add_explicit(&slot->srv->n_calls, 1, memory_order_relaxed);
         struct timespec start;
         clock_gettime(CLOCK_MONOTONIC, &start);
         AUTOFREE char *path = grpc_slice_to_c_string(slot->details.method);

@@ -146,6 +146,12 @@ int rpc_pod_sandbox_stats(struct rpc_ctx *ctx, const ProtobufCMessage *req, Prot
 int rpc_list_pod_sandbox_stats(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                                struct cric_error **err);
 
+/* Handlers (metrics.c) */
+int rpc_list_metric_descriptors(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                                struct cric_error **err);
+int rpc_list_pod_sandbox_metrics(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
+                                 struct cric_error **err);
+
 /* Streaming handlers (stream_list.c): the List calls' answers in pages. */
 int rpc_stream_pod_sandboxes(struct rpc_ctx *ctx, const ProtobufCMessage *req, struct rpc_stream *stream,
                              struct cric_error **err);

@@ -29,6 +29,9 @@ int server_new(struct cric_config *cfg, const struct server_deps *deps, struct c
 /* Starts serving. */
 int server_start(struct cric_server *srv, struct cric_error **err);
 
+/* How many calls have begun since the start (a sign of activity). Thread-safe. */
+unsigned long server_calls(struct cric_server *srv);
+
 /* Replaces the configuration snapshot new calls see (SIGHUP reload). Thread-safe. */
 void server_set_config(struct cric_server *srv, struct cric_config *cfg);
 

@@ -91,12 +91,5 @@ STREAM_LIST(rpc_stream_container_stats, rpc_list_container_stats, list_container
 STREAM_LIST(rpc_stream_pod_sandbox_stats, rpc_list_pod_sandbox_stats, list_pod_sandbox_stats_request,
             stream_pod_sandbox_stats_response)
 STREAM_LIST(rpc_stream_images, rpc_list_images, list_images_request, stream_images_response)
-
-int rpc_stream_pod_sandbox_metrics(struct rpc_ctx *ctx, const ProtobufCMessage *req, struct rpc_stream *stream,
-                                   struct cric_error **err) {
-        (void) req, (void) stream;
-        return cric_error_set(err, CRIC_E_UNIMPLEMENTED,
-                              "method %s is not implemented yet by cric: it streams ListPodSandboxMetrics, "
-                              "which cric does not implement yet",
-                              ctx->method);
-}
+STREAM_LIST(rpc_stream_pod_sandbox_metrics, rpc_list_pod_sandbox_metrics, list_pod_sandbox_metrics_request,
+            stream_pod_sandbox_metrics_response)

@@ -83,12 +83,13 @@ int fs_write_all(int fd, const void *data, size_t len) {
         return 0;
 }
 
-int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct cric_error **err) {
+static int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool is_durable,
+                             struct cric_error **err) {
         AUTOFREE char *tmp = xasprintf("%s.tmp.XXXXXX", path);
         AUTOCLOSE int fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "create %s", tmp);
-        if (fchmod(fd, mode) < 0 || fs_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+        if (fchmod(fd, mode) < 0 || fs_write_all(fd, data, len) < 0 || (is_durable && fsync(fd) < 0)) {
                 int e = errno;
                 unlink(tmp);
                 return cric_error_errno(err, CRIC_E_INTERNAL, e, "write %s", tmp);
@@ -99,6 +100,14 @@ int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
                 return cric_error_errno(err, CRIC_E_INTERNAL, e, "rename %s to %s", tmp, path);
         }
         return 0;
+}
+
+int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct cric_error **err) {
+        return write_file_atomic(path, data, len, mode, true, err);
+}
+
+int fs_write_file_replace(const char *path, const void *data, size_t len, mode_t mode, struct cric_error **err) {
+        return write_file_atomic(path, data, len, mode, false, err);
 }
 
 int fs_openat_beneath(int dirfd, const char *path, int flags, mode_t mode, bool in_root) {

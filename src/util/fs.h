@@ -21,6 +21,10 @@ int fs_read_file_optional(const char *path, size_t max_size, char **ret_data, st
 
 /* Writes data to path atomically (temp file in the same dir, fsync, rename). */
 int fs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct cric_error **err);
+/* The same without the fsync: readers still see all of the file or none of it, but a
+ * power loss may leave it empty. For files in the volatile runroot (tmpfs on a node,
+ * gone after a reboot), where waiting for the disk only delays the reader. */
+int fs_write_file_replace(const char *path, const void *data, size_t len, mode_t mode, struct cric_error **err);
 
 /* The names in dir that do not start with '.', that end in suffix (NULL: any) and,
  * with regular_only, that are regular files (symlinks followed): a NULL-terminated

@@ -95,7 +95,8 @@ IMPLEMENTED = {"Version", "Status", "RuntimeConfig", "ListImages", "ImageStatus"
                "ListContainers", "ContainerStatus", "UpdateContainerResources", "ReopenContainerLog", "ExecSync",
                "ContainerStats", "ListContainerStats", "PodSandboxStats", "ListPodSandboxStats", "UpdateRuntimeConfig",
                "Exec", "Attach", "PortForward", "StreamPodSandboxes", "StreamContainers", "StreamContainerStats",
-               "StreamPodSandboxStats", "StreamImages", "UpdatePodSandboxResources", "GetContainerEvents"}
+               "StreamPodSandboxStats", "StreamImages", "UpdatePodSandboxResources", "GetContainerEvents",
+               "ListMetricDescriptors", "ListPodSandboxMetrics", "StreamPodSandboxMetrics"}
 
 
 def all_methods():

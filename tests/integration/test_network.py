@@ -414,16 +414,31 @@ class Net:
         assert cache_entries(d, pod_id), "no entry for pod %s under %s/cni" % (pod_id, d.root)
         return ip
 
-    def assert_detached(self, d, pod_id, netname, ip, veths=()):
-        """What a DEL must have undone: the veth, iptables rules naming the pod, the
-        host-local lease, the cache entry."""
+    def detach_left(self, d, pod_id, netname, ip, veths=()):
+        """What of the attachment a DEL must undo is still there: the veth, iptables
+        rules naming the pod, the host-local lease, the cache entry ([] when nothing)."""
+        left = []
         now = links()
-        assert not [v for v in veths if v in now], "veth(s) of pod %s left: %s" % (pod_id, veths)
+        if [v for v in veths if v in now]:
+            left.append("veth(s) of pod %s: %s" % (pod_id, veths))
         rules = [line for line in iptables_text().splitlines() if pod_id in line]
-        assert not rules, "iptables rules of pod %s left:\n%s" % (pod_id, "\n".join(rules))
+        if rules:
+            left.append("iptables rules of pod %s:\n%s" % (pod_id, "\n".join(rules)))
         lease = leases(self.data_dir, netname)
-        assert ip not in lease and not [v for v in lease.values() if pod_id in v], lease
-        assert not cache_entries(d, pod_id), cache_entries(d, pod_id)
+        if ip in lease or [v for v in lease.values() if pod_id in v]:
+            left.append("host-local lease: %s" % lease)
+        if cache_entries(d, pod_id):
+            left.append("cache entries: %s" % cache_entries(d, pod_id))
+        return left
+
+    def assert_detached(self, d, pod_id, netname, ip, veths=()):
+        """The DEL happened: StopPodSandbox answers before it (cricd's janitor runs it
+        right after), so this waits for it, with a deadline."""
+        try:
+            wait_for(lambda: not self.detach_left(d, pod_id, netname, ip, veths), 30,
+                     "the CNI DEL of pod %s" % pod_id)
+        except AssertionError:
+            raise AssertionError("left after the DEL:\n" + "\n".join(self.detach_left(d, pod_id, netname, ip, veths)))
 
 
 @pytest.fixture
@@ -909,6 +924,8 @@ def test_plugin_gets_cni_args_and_only_its_capabilities(net):
     assert len(n.additional_ips) == 1
 
     stop(d, pod_id)
+    # the DEL comes right after StopPodSandbox answers, and is over once the cache entry is gone
+    wait_for(lambda: not cache_entries(d, pod_id), 30, "the CNI DEL of pod %s" % pod_id)
     dels = records("DEL")
     assert [r["plugin"] for r in dels] == ["cric-rec-b", "cric-rec-a"]  # reverse order
     for r, add in zip(dels, reversed(adds)):

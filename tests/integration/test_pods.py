@@ -69,7 +69,8 @@ def test_run_status_stop_remove(daemon):
     assert s.network.ip == ""
     stop(daemon, pod_id)
     assert status(daemon, pod_id).status.state == pb.SANDBOX_NOTREADY
-    assert not os.path.exists(netns)
+    # the namespaces are unpinned right after StopPodSandbox answers (cricd's janitor)
+    cric.wait_for(lambda: not os.path.exists(netns), 30, "the netns of pod %s to go" % pod_id)
     stop(daemon, pod_id)  # idempotent
     remove(daemon, pod_id)
     with pytest.raises(grpc.RpcError) as e:

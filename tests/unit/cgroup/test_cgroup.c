@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,8 +119,8 @@ static const char V2_MEMORY_STAT[] =
         "thp_collapse_alloc 0\n";
 
 static const char V2_CPU_STAT[] = "usage_usec 1785247\nuser_usec 1126532\nsystem_usec 658715\n"
-                                  "core_sched.force_idle_usec 0\nnr_periods 0\nnr_throttled 0\n"
-                                  "throttled_usec 0\nnr_bursts 0\nburst_usec 0\n";
+                                  "core_sched.force_idle_usec 0\nnr_periods 300\nnr_throttled 12\n"
+                                  "throttled_usec 4500000\nnr_bursts 0\nburst_usec 0\n";
 
 static const char V2_MEMORY_EVENTS[] = "low 0\nhigh 0\nmax 12\noom 3\noom_kill 1\noom_group_kill 0\n";
 
@@ -136,6 +137,13 @@ static void build_v1_tree(void) {
         fake_put(v1_root, "memory" CTR "/memory.stat", V1_MEMORY_STAT);
         fake_put(v1_root, "memory" CTR "/memory.oom_control", V1_OOM_CONTROL);
         fake_put(v1_root, "pids" CTR "/pids.current", "7\n");
+        fake_put(v1_root, "cpu,cpuacct" CTR "/cpuacct.stat", "user 36509\nsystem 3764\n");
+        fake_put(v1_root, "cpu,cpuacct" CTR "/cpu.stat",
+                 "nr_periods 120\nnr_throttled 15\nthrottled_time 2500000000\n");
+        fake_put(v1_root, "memory" CTR "/memory.max_usage_in_bytes", "201326592\n");
+        fake_put(v1_root, "cpu,cpuacct" CTR "/cpu.shares", "512\n");
+        fake_put(v1_root, "cpu,cpuacct" CTR "/cpu.cfs_period_us", "100000\n");
+        fake_put(v1_root, "cpu,cpuacct" CTR "/cpu.cfs_quota_us", "-1\n");
 }
 
 static void build_v2_tree(void) {
@@ -146,6 +154,9 @@ static void build_v2_tree(void) {
         fake_put(v2_root, CTR "/memory.stat", V2_MEMORY_STAT);
         fake_put(v2_root, CTR "/memory.events", V2_MEMORY_EVENTS);
         fake_put(v2_root, CTR "/pids.current", "4\n");
+        fake_put(v2_root, CTR "/memory.peak", "25165824\n");
+        fake_put(v2_root, CTR "/cpu.weight", "39\n");
+        fake_put(v2_root, CTR "/cpu.max", "50000 100000\n");
 }
 
 static int group_setup(void **state) {
@@ -700,6 +711,26 @@ static void test_stats_v1(void **state) {
         assert_int_equal(s.oom_kills, 2);
         assert_true(s.has_pids);
         assert_int_equal(s.pids_current, 7);
+        /* cpuacct.stat counts USER_HZ ticks */
+        uint64_t tick_ns = 1000000000u / (uint64_t) sysconf(_SC_CLK_TCK);
+        assert_true(s.has_cpu_split);
+        assert_int_equal(s.cpu_user_ns, 36509 * tick_ns);
+        assert_int_equal(s.cpu_system_ns, 3764 * tick_ns);
+        assert_true(s.has_cfs);
+        assert_int_equal(s.cfs_periods, 120);
+        assert_int_equal(s.cfs_throttled_periods, 15);
+        assert_int_equal(s.cfs_throttled_ns, 2500000000ull);
+        assert_true(s.has_cache);
+        assert_int_equal(s.memory_cache_bytes, 140001280); /* total_cache, not cache */
+        assert_true(s.has_max_usage);
+        assert_int_equal(s.memory_max_usage_bytes, 201326592);
+        assert_false(s.has_tasks); /* no cgroup.procs in the fixture */
+        assert_false(s.has_fds);
+        assert_true(s.has_cpu_shares);
+        assert_int_equal(s.cpu_shares, 512);
+        assert_true(s.has_cpu_period);
+        assert_int_equal(s.cpu_period_us, 100000);
+        assert_false(s.has_cpu_quota); /* -1 */
 }
 
 static void test_stats_v1_unlimited(void **state) {
@@ -774,6 +805,119 @@ static void test_stats_v2(void **state) {
         assert_int_equal(s.oom_kills, 1); /* oom_kill, not oom or oom_group_kill */
         assert_true(s.has_pids);
         assert_int_equal(s.pids_current, 4);
+        assert_true(s.has_cpu_split);
+        assert_int_equal(s.cpu_user_ns, 1126532000ull);
+        assert_int_equal(s.cpu_system_ns, 658715000ull);
+        assert_true(s.has_cfs);
+        assert_int_equal(s.cfs_periods, 300);
+        assert_int_equal(s.cfs_throttled_periods, 12);
+        assert_int_equal(s.cfs_throttled_ns, 4500000000ull);
+        assert_true(s.has_cache);
+        assert_int_equal(s.memory_cache_bytes, 13684736); /* file */
+        assert_true(s.has_max_usage);
+        assert_int_equal(s.memory_max_usage_bytes, 25165824);
+        assert_true(s.has_cpu_shares);
+        assert_int_equal(s.cpu_shares, cgroup_weight_to_shares(39));
+        assert_true(s.has_cpu_period && s.has_cpu_quota);
+        assert_int_equal(s.cpu_period_us, 100000);
+        assert_int_equal(s.cpu_quota_us, 50000);
+}
+
+static void test_cpu_spec_quota_and_weight(void **state) {
+        (void) state;
+        /* cAdvisor's conversion, the inverse of the OCI runtimes' within rounding */
+        assert_int_equal(cgroup_weight_to_shares(1), 2);
+        assert_int_equal(cgroup_weight_to_shares(100), 2597);
+        assert_int_equal(cgroup_weight_to_shares(10000), 262144);
+        assert_int_equal(cgroup_weight_to_shares(0), 0);
+        assert_int_equal(cgroup_weight_to_shares(cgroup_shares_to_weight(1024)), 998); /* 39 */
+        fake_put(v1_root, "cpu,cpuacct/q/cpu.cfs_period_us", "50000\n");
+        fake_put(v1_root, "cpu,cpuacct/q/cpu.cfs_quota_us", "25000\n");
+        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m1 = load("mi.hybrid", MI_HYBRID, v1_root);
+        struct cgroup_stats s;
+        read_stats(m1, "/q", &s);
+        assert_false(s.has_cpu_shares);
+        assert_true(s.has_cpu_period && s.has_cpu_quota);
+        assert_int_equal(s.cpu_quota_us, 25000);
+        fake_put(v2_root, "q/cpu.max", "max 100000\n");
+        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m2 = load("mi.unified", MI_UNIFIED, v2_root);
+        read_stats(m2, "/q", &s);
+        assert_true(s.has_cpu_period);
+        assert_false(s.has_cpu_quota);
+        fake_put(v2_root, "q/cpu.max", "100000\n");
+        CLEANUP(cgroup_paths_freep) struct cgroup_paths *p = NULL;
+        assert_int_equal(cgroup_paths_new(m2, "/q", &p, NULL), 0);
+        struct cric_error *err = NULL;
+        fake_expect_error(cgroup_stats_read(p, &s, &err), &err, CRIC_E_INTERNAL, "cpu.max");
+}
+
+/* Entries of /proc/self/fd, counted the way the reader counts them (its own directory
+ * stream included). */
+static uint64_t own_fds(void) {
+        DIR *d = opendir("/proc/self/fd");
+        assert_non_null(d);
+        uint64_t n = 0;
+        for (struct dirent *e; (e = readdir(d));)
+                n += e->d_name[0] != '.';
+        closedir(d);
+        return n;
+}
+
+/* A cgroup holding this process, and a child cgroup holding two pids that cannot exist
+ * (pid_max is at most 2^22), so they count as processes without open files. */
+static void put_tasks(const char *root, const char *dir, const char *threads_file) {
+        AUTOFREE char *me = xasprintf("%d\n", (int) getpid());
+        AUTOFREE char *procs = xasprintf("%s/cgroup.procs", dir);
+        AUTOFREE char *threads = xasprintf("%s/%s", dir, threads_file);
+        AUTOFREE char *child_procs = xasprintf("%s/child/cgroup.procs", dir);
+        AUTOFREE char *child_threads = xasprintf("%s/child/%s", dir, threads_file);
+        fake_put(root, procs, me);
+        fake_put(root, threads, me);
+        fake_put(root, child_procs, "4194304\n4194305\n");
+        fake_put(root, child_threads, "4194304\n4194305\n4194306\n");
+}
+
+/* What put_tasks wrote, read from cgroup of m. */
+static void expect_put_tasks(const struct cgroup_mounts *m, const char *cgroup) {
+        struct cgroup_stats s;
+        read_stats(m, cgroup, &s);
+        assert_true(s.has_tasks);
+        assert_int_equal(s.processes, 3);
+        assert_int_equal(s.threads, 4);
+        assert_true(s.has_fds);
+        assert_int_equal(s.file_descriptors, own_fds());
+}
+
+static void test_stats_v1_tasks(void **state) {
+        (void) state;
+        put_tasks(v1_root, "pids/tk", "tasks");
+        fake_put(v1_root, "pids/tk/pids.current", "4\n");
+        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.hybrid", MI_HYBRID, v1_root);
+        expect_put_tasks(m, "/tk");
+        /* the memory hierarchy counts when pids has no such cgroup */
+        put_tasks(v1_root, "memory/tm", "tasks");
+        expect_put_tasks(m, "/tm");
+}
+
+static void test_stats_v2_tasks(void **state) {
+        (void) state;
+        put_tasks(v2_root, "tk", "cgroup.threads");
+        CLEANUP(cgroup_mounts_freep) struct cgroup_mounts *m = load("mi.unified", MI_UNIFIED, v2_root);
+        expect_put_tasks(m, "/tk");
+        struct cgroup_stats s;
+        /* nothing claimed where the fixture has no cgroup.procs */
+        read_stats(m, CTR, &s);
+        assert_false(s.has_tasks);
+        assert_false(s.has_fds);
+        /* an unreadable threads file: the counts are left out, the rest of the sample stays */
+        fake_put(v2_root, "bad/cgroup.procs", "1\n");
+        fake_put(v2_root, "bad/cgroup.threads/not-a-file", "");
+        fake_put(v2_root, "bad/memory.current", "4096\n");
+        read_stats(m, "/bad", &s);
+        assert_false(s.has_tasks);
+        assert_false(s.has_fds);
+        assert_true(s.has_memory_usage);
+        assert_int_equal(s.memory_usage_bytes, 4096);
 }
 
 /* ---- swap and pressure ---- */
@@ -1126,6 +1270,9 @@ int main(void) {
                 cmocka_unit_test(test_stats_v1_missing_files),
                 cmocka_unit_test(test_stats_v1_missing_cgroup),
                 cmocka_unit_test(test_stats_v2),
+                cmocka_unit_test(test_stats_v1_tasks),
+                cmocka_unit_test(test_stats_v2_tasks),
+                cmocka_unit_test(test_cpu_spec_quota_and_weight),
                 cmocka_unit_test(test_stats_v1_swap),
                 cmocka_unit_test(test_stats_v2_swap_and_psi),
                 cmocka_unit_test(test_psi_parse),

@@ -773,6 +773,7 @@ static void test_pod_lifecycle(void **state) {
         assert_int_equal(state_of(f, c1), CONTAINER_EXITED);
         assert_int_equal(state_of(f, c2), CONTAINER_EXITED);
         assert_int_equal(fake_count(f->fake, "kill --all %s 9", c1), 1);
+        runtime_settle(f->rt); /* the namespaces go after the answer */
         assert_int_equal(access(netns, F_OK), -1);
         ok(f, runtime_pod_status(f->rt, pod, &v, &f->err), "status");
         assert_int_equal(v.state, POD_NOTREADY);
@@ -975,6 +976,23 @@ static void test_restart_finds_everything(void **state) {
 }
 
 /* What a crash in the middle of a create or a run leaves is removed at the next start. */
+/* A crash after StopPodSandbox answered, before the janitor unpinned the namespaces:
+ * the store says stopped, the namespaces are still pinned. The next start unpins them. */
+static void test_restart_unpins_the_namespaces_of_stopped_pods(void **state) {
+        NEED_ROOT();
+        struct fx *f = *state;
+        AUTOFREE char *pod = run_pod(f, "crashed", OCI_NS_POD, OCI_NS_CONTAINER);
+        AUTOFREE char *netns = xasprintf("%s/run/ns/net/%s", f->dir, pod);
+        assert_int_equal(access(netns, F_OK), 0);
+        ok(f, store_pod_set_state(f->db, pod, POD_ROW_NOTREADY, &f->err), "mark the row stopped");
+        restart(f);
+        assert_int_equal(access(netns, F_OK), -1);
+        struct pod_view v;
+        ok(f, runtime_pod_status(f->rt, pod, &v, &f->err), "status");
+        assert_int_equal(v.state, POD_NOTREADY);
+        pod_view_clear(&v);
+}
+
 static void test_restart_removes_leftovers(void **state) {
         NEED_ROOT();
         struct fx *f = *state;
@@ -1019,6 +1037,7 @@ int main(void) {
                 RT_TEST(test_list_filters),
                 RT_TEST(test_update_exec_reopen),
                 RT_TEST(test_restart_finds_everything),
+                RT_TEST(test_restart_unpins_the_namespaces_of_stopped_pods),
                 RT_TEST(test_restart_removes_leftovers),
         };
         return cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
