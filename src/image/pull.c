@@ -1,5 +1,6 @@
 /* PullImage: registries.conf resolution, manifest (index -> platform), config,
  * layers in parallel, then one transaction that makes the image visible. */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -345,6 +346,11 @@ int image_pull(struct image_service *svc, const char *input, const struct regist
         for (size_t i = 0; i < n; i++)
                 image_ref_free(names[i]);
         free(names);
+        /* The layer workers' buffers went back to malloc's per-thread arenas, which the
+         * daemon's trim threshold (tune_malloc in daemon/main.c) keeps: a pull is rare
+         * and big, so give that memory back to the kernel now rather than at the next
+         * quiet spell (util/memtrim.h). */
+        malloc_trim(0);
         if (r < 0 && !last)
                 return cric_error_set(err, CRIC_E_NOT_FOUND, "pull %s: no name to pull it by", input);
         if (r < 0) {

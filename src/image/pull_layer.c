@@ -87,6 +87,7 @@ int layer_fetch_unpack(struct image_service *svc, struct registry_client *client
                 cric_error_move(err, &fetch_err);
                 return cric_error_prefix(err, "layer %s", job->desc->digest);
         }
+        layer_tmp_sync(job->tmp);
         log_debug("pulled layer %s: %lld bytes, %lld unpacked, %lld entries", job->desc->digest,
                   (long long) job->result.compressed_size, (long long) job->result.uncompressed_size,
                   (long long) job->result.files);

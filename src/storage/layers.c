@@ -180,10 +180,18 @@ void layer_tmp_discardp(struct layer_tmp **tmp) {
                 *tmp = layer_tmp_discard(*tmp);
 }
 
+void layer_tmp_sync(struct layer_tmp *tmp) {
+        if (syncfs(tmp->diff_fd) < 0)
+                log_warn("storage: syncfs: %s", strerror(errno));
+        else
+                tmp->is_synced = true;
+}
+
 int layer_tmp_commit(struct layer_store *ls, struct layer_tmp *tmp, const char *chain_id, struct cric_error **err) {
         CLEANUP(layer_tmp_discardp) struct layer_tmp *t = tmp;
-        if (syncfs(t->diff_fd) < 0)
-                log_warn("storage: syncfs: %s", strerror(errno));
+        /* The layer becomes visible by the rename: its files must be on disk first. */
+        if (!t->is_synced)
+                layer_tmp_sync(t);
         AUTOFREE char *dest = layer_dir(ls, chain_id);
         if (rename(t->path, dest) == 0) {
                 free(t->path);

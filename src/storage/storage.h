@@ -21,8 +21,9 @@ struct layer_store;
 
 /* A layer being written: its diff directory, open as dirfd. */
 struct layer_tmp {
-        char *path;  /* <root>/tmp/<random> */
-        int diff_fd; /* <path>/diff */
+        char *path;     /* <root>/tmp/<random> */
+        int diff_fd;    /* <path>/diff */
+        bool is_synced; /* layer_tmp_sync() ran: commit need not sync again */
 };
 
 /* Opens the store under root (created if needed). driver is "overlay" or "vfs"; with
@@ -40,7 +41,13 @@ enum whiteout_mode layer_store_whiteout_mode(const struct layer_store *ls);
 /* Creates a fresh directory to unpack a layer into. With vfs, parent_chain_id's
  * files are copied in first (NULL: empty). */
 int layer_tmp_new(struct layer_store *ls, const char *parent_chain_id, struct layer_tmp **ret, struct cric_error **err);
-/* Moves the finished layer into place as chain_id (an existing one is kept and the
+/* Makes the finished layer's files durable (one syncfs of its file system), so that
+ * layer_tmp_commit only renames. Pull workers call it as soon as their layer is
+ * unpacked, while other layers still download. A failed sync is logged; commit tries
+ * again. Thread-safe for distinct tmps. */
+void layer_tmp_sync(struct layer_tmp *tmp);
+/* Moves the finished layer into place as chain_id (synced first unless
+ * layer_tmp_sync() did it; an existing one is kept and the
  * temp dir removed: a concurrent pull got there first). Frees tmp. */
 int layer_tmp_commit(struct layer_store *ls, struct layer_tmp *tmp, const char *chain_id, struct cric_error **err);
 /* Removes the temp dir and frees tmp. Accepts NULL. */

@@ -143,6 +143,12 @@ static int write_all_at(int fd, const void *data, size_t len, off_t off) {
         return 0;
 }
 
+/* Files at least this big start their writeback as soon as their data is written:
+ * the layer's one syncfs at the end (layer_tmp_sync) then waits for little, while
+ * the disk works during the download instead of after it. Smaller files are not
+ * worth a system call each. */
+#define EARLY_WRITEBACK_MIN (256 * 1024)
+
 /* Copies the entry's data block by block; blocks carry offsets, so sparse entries
  * leave holes, and a final hole is made by extending the file to its size. */
 static int write_data(struct unpack_ctx *ctx, struct archive *a, struct archive_entry *e, int fd,
@@ -167,6 +173,9 @@ static int write_data(struct unpack_ctx *ctx, struct archive *a, struct archive_
         int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
         if (size > end && ftruncate(fd, (off_t) size) < 0)
                 return entry_error(ctx, err, CRIC_E_INVALID, errno, "extend to %lld bytes", (long long) size);
+        /* Only a hint (no wait, no durability): errors are the final sync's business. */
+        if (end >= EARLY_WRITEBACK_MIN)
+                sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
         return 0;
 }
 

@@ -387,6 +387,28 @@ def test_corrupted_blob_stores_nothing(make_daemon, tmp_path, corrupt_registry):
     assert pull(d, corrupt_registry.reference("whiteout"))
 
 
+def test_one_corrupted_layer_drops_the_layers_already_unpacked(make_daemon, tmp_path, corrupt_registry):
+    """Layers download, unpack and sync in parallel, each on its own: when the top layer
+    comes corrupted, the others (finished, synced, not yet committed) go too, and the
+    error names the bad layer."""
+    facts = corrupt_registry.images["whiteout"]
+    assert len(facts.layers) >= 2
+    bad = facts.layers[-1]
+    corrupt_registry.configure(corrupt=bad, mode="flip")
+    d = make_image_daemon(make_daemon, tmp_path, registries_conf(corrupt_registry))
+    with pytest.raises(grpc.RpcError) as err:
+        pull(d, corrupt_registry.reference("whiteout"))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    # the flipped byte breaks the gzip stream or the digest, whichever notices first
+    assert "layer %s: " % bad in err.value.details(), err.value.details()
+    assert corrupt_registry.stats()["corrupted"] == 1
+    assert list_images(d) == []
+    assert layer_dirs(d) == [] and tmp_entries(d) == []
+    corrupt_registry.configure(corrupt=None)
+    assert pull(d, corrupt_registry.reference("whiteout"))
+    assert len(layer_dirs(d)) == len(facts.layers)
+
+
 def test_transient_errors_are_retried(make_daemon, tmp_path, flaky_registry):
     flaky_registry.configure(fail_first=2, fail_status=503)
     d = make_image_daemon(make_daemon, tmp_path, registries_conf(flaky_registry))

@@ -180,6 +180,37 @@ static void test_tmp_commit_and_discard(void **state) {
         assert_int_equal(testlib_count_fds(), fds);
 }
 
+/* A pull worker syncs its layer as soon as it is unpacked, long before the commit:
+ * the layer stays out of layers/ until then, the commit only moves it in, and a
+ * layer dropped after its sync (another layer of the pull failed) leaves nothing. */
+static void test_synced_tmp_is_invisible_until_commit(void **state) {
+        struct fx *f = *state;
+        open_vfs(f);
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        struct layer_tmp *t = NULL;
+        assert_int_equal(layer_tmp_new(f->ls, NULL, &t, &err), 0);
+        put_at(t->diff_fd, "hello", "world");
+        assert_false(t->is_synced);
+        layer_tmp_sync(t);
+        assert_true(t->is_synced);
+        AUTOFREE char *layers = in_root(f, "layers");
+        assert_false(layer_store_has(f->ls, L1));
+        assert_int_equal(testlib_count_entries(layers), 0);
+        assert_int_equal(layer_tmp_commit(f->ls, t, L1, &err), 0);
+        assert_true(layer_store_has(f->ls, L1));
+        AUTOFREE char *diff = layer_store_diff_path(f->ls, L1);
+        AUTOFREE char *hello = xasprintf("%s/hello", diff);
+        assert_true(exists(hello));
+
+        assert_int_equal(layer_tmp_new(f->ls, NULL, &t, &err), 0);
+        AUTOFREE char *gone = xstrdup(t->path);
+        layer_tmp_sync(t);
+        assert_null(layer_tmp_discard(t));
+        assert_false(exists(gone));
+        assert_false(layer_store_has(f->ls, L2));
+        assert_int_equal(testlib_count_entries(layers), 1);
+}
+
 /* The same layer twice (a concurrent pull): the first stays, the second is dropped. */
 static void test_commit_twice_keeps_the_first(void **state) {
         struct fx *f = *state;
@@ -298,6 +329,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_open_refuses_unknown_driver, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_open_overlay_or_fallback, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_tmp_commit_and_discard, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_synced_tmp_is_invisible_until_commit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_commit_twice_keeps_the_first, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vfs_child_starts_from_parent, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_remove_and_gc, setup, teardown),
