@@ -170,7 +170,7 @@ static void idle_tick(struct idle *i, struct cric_server *srv) {
         if (++i->quiet_ticks != 2)
                 return;
         long kb = memtrim_idle();
-        log_debug("idle: %ld kB of file pages unmapped, free memory trimmed", kb);
+        log_info("idle: %ld kB of file pages unmapped, free memory trimmed", kb);
 }
 
 static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
