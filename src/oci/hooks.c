@@ -159,7 +159,7 @@ static int parse_commands(struct oci_hook *h, struct json_object *when, struct c
                         return -1;
                 h->n_commands++;
         }
-        h->has_commands = true;
+        h->has_commands = h->n_commands > 0; /* [] sets no condition, as in Podman */
         return 0;
 }
 
@@ -173,7 +173,7 @@ static int parse_when(struct oci_hook *h, struct json_object *doc, struct cric_e
         if (json_object_object_get_ex(when, "annotations", &ann)) {
                 if (parse_annotations(h, ann, err) < 0)
                         return -1;
-                h->has_annotations = true;
+                h->has_annotations = h->n_annotations > 0; /* {} sets no condition, as in Podman */
         }
         if (parse_commands(h, when, err) < 0)
                 return -1;

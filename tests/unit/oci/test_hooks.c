@@ -178,7 +178,11 @@ static void test_match_commands(void **state) {
         assert_true(matches_subject("{\"commands\": [\"^/usr/bin/nginx$\"]}", &s));
         assert_true(matches_subject("{\"commands\": [\"^/bin/sh$\", \"nginx$\"]}", &s));
         assert_false(matches_subject("{\"commands\": [\"^nginx$\"]}", &s));
-        assert_false(matches_subject("{\"commands\": []}", &s));
+        /* an empty list is no condition (Podman's len(when.Commands) > 0) */
+        assert_true(matches_subject("{\"always\": true, \"commands\": []}", &s));
+        parse_fails("{\"version\": \"1.0.0\", \"hook\": {\"path\": \"/bin/sh\"}, \"when\": {\"commands\": [], "
+                    "\"annotations\": {}}, \"stages\": [\"prestart\"]}",
+                    "\"when\" sets no condition");
         s.command = NULL;
         assert_false(matches_subject("{\"commands\": [\".*\"]}", &s));
 }
