@@ -17,9 +17,8 @@ import sys
 
 import pytest
 
-import cric
 from cric import wait_for
-from test_containers import RUNTIMES, Ctx, Env, _register, _unregister
+from test_containers import RUNTIMES, Ctx, Env, serve_env
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run containers"),
@@ -88,18 +87,8 @@ def env(registry, tmp_path_factory):
     root = str(tmp_path_factory.mktemp("hooks"))
     e = Env(registry, root)
     e.hooks = HooksEnv(root)
-    config_text = e.config_text + '[cric.runtime]\nhooks_dir = ["%s", "%s"]\n' % (e.hooks.low, e.hooks.high)
-    d = cric.Daemon(config_text=config_text, extra_args=["--registries-conf", e.registries_conf])
-    _register(d)
-    try:
-        d.start()
-        e.d = d
-        e.ids = e.pull_all(d)
-        yield e
-    finally:
-        _unregister(d)
-        reports = d.cleanup()
-    assert not reports, "sanitizer reports in the cricd log: %s" % reports
+    e.config_text += '[cric.runtime]\nhooks_dir = ["%s", "%s"]\n' % (e.hooks.low, e.hooks.high)
+    yield from serve_env(e)
 
 
 @pytest.fixture(params=RUNTIMES)
