@@ -18,7 +18,7 @@ import sys
 import pytest
 
 from cric import wait_for
-from test_containers import RUNTIMES, Ctx, Env, serve_env
+from test_containers import Env, ctx, serve_env  # noqa: F401 (ctx: a fixture, on this module's env)
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run containers"),
@@ -89,13 +89,6 @@ def env(registry, tmp_path_factory):
     e.hooks = HooksEnv(root)
     e.config_text += '[cric.runtime]\nhooks_dir = ["%s", "%s"]\n' % (e.hooks.low, e.hooks.high)
     yield from serve_env(e)
-
-
-@pytest.fixture(params=RUNTIMES)
-def ctx(request, env, tmp_path):
-    c = Ctx(env, request.param, str(tmp_path))
-    yield c
-    c.cleanup()
 
 
 def test_create_runtime_hook_writes_into_the_rootfs(ctx):
