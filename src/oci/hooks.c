@@ -151,8 +151,10 @@ static int parse_annotations(struct oci_hook *h, struct json_object *ann, struct
 
 static int parse_commands(struct oci_hook *h, struct json_object *when, struct cric_error **err) {
         CLEANUP(strv_freep) char **cmds = NULL;
-        if (get_strings(when, "commands", "when.commands", &cmds, err) < 0 || !cmds)
-                return cmds ? -1 : 0;
+        if (get_strings(when, "commands", "when.commands", &cmds, err) < 0)
+                return -1;
+        if (!cmds)
+                return 0;
         h->commands = xcalloc(strv_length(cmds) + 1, sizeof(regex_t));
         for (size_t i = 0; cmds[i]; i++) {
                 if (compile(&h->commands[i], cmds[i], "when.commands", err) < 0)

@@ -129,6 +129,12 @@ static void test_parse_regex_errors(void **state) {
         parse_fails("{\"version\": \"1.0.0\", \"hook\": {\"path\": \"/bin/sh\"}, \"when\": {\"commands\": "
                     "[\"sh\", \"a{1\"]}, \"stages\": [\"prestart\"]}",
                     "when.commands: invalid regular expression \"a{1\"");
+        parse_fails("{\"version\": \"1.0.0\", \"hook\": {\"path\": \"/bin/sh\"}, \"when\": {\"commands\": "
+                    "\"sh\"}, \"stages\": [\"prestart\"]}",
+                    "when.commands must be an array of strings");
+        parse_fails("{\"version\": \"1.0.0\", \"hook\": {\"path\": \"/bin/sh\"}, \"when\": {\"annotations\": "
+                    "[\"a\"]}, \"stages\": [\"prestart\"]}",
+                    "when.annotations must be an object of strings");
 }
 
 static bool matches_subject(const char *when, const struct hook_subject *s) {
