@@ -5,6 +5,8 @@ them. The hooks are a Python script that records what it got on stdin (the OCI s
 - a createRuntime hook writes a file into the container's root file system (found from
   the bundle's config.json), which the container then sees; the same file name in an
   earlier directory is masked;
+- a createContainer hook (in the container's mount namespace, before pivot_root)
+  bind-mounts a host directory into the container, for containers with an annotation;
 - a hook whose "when" asks for an annotation runs for a container with it only;
 - a poststop hook writes a marker on the host when the container is deleted;
 - an invalid hook file is logged and skipped, and containers still run.
@@ -13,6 +15,7 @@ Needs root.
 """
 import json
 import os
+import shutil
 import sys
 
 import pytest
@@ -26,10 +29,16 @@ pytestmark = [
 ]
 
 HOOK_SCRIPT = r'''
-import json, os, sys
+import json, os, subprocess, sys
 what, target = sys.argv[1], sys.argv[2]
 state = json.load(sys.stdin)
-if what == "rootfs":
+if what == "mount":  # createContainer: in the container's mount namespace, before pivot_root
+    mount = sys.argv[3]
+    with open(os.path.join(state["bundle"], "config.json")) as f:
+        root = os.path.join(state["bundle"], json.load(f)["root"]["path"])
+    os.makedirs(os.path.join(root, "hook-mnt"), exist_ok=True)
+    subprocess.run([mount, "--bind", target, os.path.join(root, "hook-mnt")], check=True)
+elif what == "rootfs":
     with open(os.path.join(state["bundle"], "config.json")) as f:
         root = os.path.join(state["bundle"], json.load(f)["root"]["path"])
     with open(os.path.join(root, "hook-created"), "w") as f:
@@ -42,10 +51,10 @@ else:
 ANNOTATION = "example.com/hook-me"
 
 
-def hook_file(script, what, target, stages, when):
+def hook_file(script, what, target, stages, when, extra=()):
     return json.dumps({
         "version": "1.0.0",
-        "hook": {"path": sys.executable, "args": ["python3", script, what, target], "timeout": 30},
+        "hook": {"path": sys.executable, "args": ["python3", script, what, target] + list(extra), "timeout": 30},
         "when": when,
         "stages": stages,
     })
@@ -55,8 +64,9 @@ class HooksEnv:
     """Two hook directories (low, then high: high masks low) and a marker directory."""
 
     def __init__(self, root):
-        self.low, self.high, self.markers = (os.path.join(root, n) for n in ("low", "high", "markers"))
-        for d in (self.low, self.high, self.markers):
+        self.low, self.high, self.markers, self.shared = (os.path.join(root, n)
+                                                          for n in ("low", "high", "markers", "shared"))
+        for d in (self.low, self.high, self.markers, self.shared):
             os.makedirs(d)
         self.script = os.path.join(root, "hook.py")
         with open(self.script, "w") as f:
@@ -68,12 +78,17 @@ class HooksEnv:
                                                      {"always": True}),
             (self.high, "20-annotated.json"): hook_file(self.script, "annotated", self.markers, ["createRuntime"],
                                                         {"annotations": {"^example\\.com/hook-me$": "^yes$"}}),
+            (self.high, "25-mount.json"): hook_file(self.script, "mount", self.shared, ["createContainer"],
+                                                    {"annotations": {"^example\\.com/mount$": "^yes$"}},
+                                                    [shutil.which("mount")]),
             (self.low, "30-poststop.json"): hook_file(self.script, "poststop", self.markers, ["poststop"],
                                                       {"always": True}),
             (self.high, "00-invalid.json"): hook_file(self.script, "never", self.markers, ["pre-start"],
                                                       {"always": True}),
             (self.high, "05-broken.json"): '{"version": "1.0.0", "hook": ',
         }
+        with open(os.path.join(self.shared, "from-host"), "w") as f:
+            f.write("shared by a hook\n")
         for (d, name), text in files.items():
             with open(os.path.join(d, name), "w") as f:
                 f.write(text)
@@ -96,6 +111,16 @@ def test_create_runtime_hook_writes_into_the_rootfs(ctx):
     c = ctx.sleeper(pod)
     # the file of the later directory masks the earlier one's
     assert c.sh("cat /hook-created") == "from-high %s\n" % c.id
+
+
+def test_create_container_hook_adds_a_bind_mount(ctx):
+    pod = ctx.pod()
+    c = ctx.sleeper(pod, annotations={"example.com/mount": "yes"})
+    assert c.sh("cat /hook-mnt/from-host") == "shared by a hook\n"
+    assert " /hook-mnt " in c.sh("cat /proc/self/mountinfo")
+    other = ctx.sleeper(pod, name="other")
+    assert c.sh("ls /hook-mnt") == "from-host\n"
+    assert other.sh("ls -d /hook-mnt 2>&1; true").strip().endswith("No such file or directory")
 
 
 def test_annotation_hook_runs_only_with_the_annotation(ctx):
