@@ -16,10 +16,12 @@ Needs root.
 import json
 import os
 import shutil
+import subprocess
 import sys
 
 import pytest
 
+import cric
 from cric import wait_for
 from test_containers import Env, ctx, serve_env  # noqa: F401 (ctx: a fixture, on this module's env)
 
@@ -178,3 +180,16 @@ def test_hooks_dir_is_read_at_every_create(ctx):
         os.unlink(path)
     c2 = ctx.sleeper(pod, name="after")
     assert not os.path.exists(ctx.env.hooks.marker(c2.id, "late"))
+
+
+def test_hooks_dir_flag_replaces_then_appends(tmp_path):
+    conf = tmp_path / "cric.conf"
+    conf.write_text('[cric.runtime]\nhooks_dir = ["/from/file"]\n')
+    base = [cric.CRICD, "--config", str(conf), "--config-dir", str(tmp_path / "none")]
+    r = subprocess.run(base + ["config"], capture_output=True, text=True, check=True)
+    assert 'hooks_dir = ["/from/file"]' in r.stdout
+    r = subprocess.run(base + ["--hooks-dir", "/a", "--hooks-dir=/b", "config"], capture_output=True, text=True,
+                       check=True)
+    assert 'hooks_dir = ["/a", "/b"]' in r.stdout
+    r = subprocess.run([cric.CRICD, "config", "--default"], capture_output=True, text=True, check=True)
+    assert 'hooks_dir = ["/usr/share/containers/oci/hooks.d"]' in r.stdout
