@@ -13,6 +13,7 @@
 
 static const char *const no_strings[] = {NULL};
 static const char *const default_plugin_dirs[] = {"/opt/cni/bin", "/usr/lib/cni", NULL};
+static const char *const default_hooks_dirs[] = {"/usr/share/containers/oci/hooks.d", NULL};
 static const char *const runtime_types[] = {"oci", NULL};
 
 const struct config_table_desc config_tables[] = {
@@ -156,6 +157,15 @@ const struct setting_desc config_settings[] = {
          .def = "cgroupfs",
          .comment = "How container cgroups are created: cgroupfs (directly in /sys/fs/cgroup) or\n"
                     "systemd (as transient units). Must match the kubelet's --cgroup-driver."},
+        {.table = "cric.runtime",
+         .key = "hooks_dir",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(hooks_dir),
+         .def_list = default_hooks_dirs,
+         .comment = "Directories of OCI hook files (oci-hooks(5), *.json, version 1.0.0), read at\n"
+                    "every container creation; a missing directory is skipped. A file in a later\n"
+                    "directory masks the file of the same name in an earlier one. Invalid files\n"
+                    "are logged and skipped."},
 
         /* [cric.image] */
         {.table = "cric.image",

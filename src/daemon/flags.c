@@ -41,6 +41,8 @@ static const struct flag_desc flags[] = {
         {"default-runtime", 0, FLAG_SETTING, "cric.runtime.default_runtime", "NAME",
          "runtime handler used when a pod names none"},
         {"cgroup-manager", 0, FLAG_SETTING, "cric.runtime.cgroup_manager", "MANAGER", "cgroupfs or systemd"},
+        {"hooks-dir", 0, FLAG_SETTING, "cric.runtime.hooks_dir", "DIR",
+         "directory of OCI hook files; repeat for several"},
         {"registries-conf", 0, FLAG_SETTING, "cric.image.registries_conf", "FILE", "registries.conf(5) file"},
         {"cni-config-dir", 0, FLAG_SETTING, "cric.network.network_dir", "DIR",
          "directory of CNI network configurations"},

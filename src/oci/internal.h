@@ -4,6 +4,7 @@
 #define CRIC_OCI_INTERNAL_H
 
 #include <json-c/json.h>
+#include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -95,5 +96,56 @@ int spec_oom_score_adj(const struct spec_ctx *c, int64_t want, struct cric_error
 /* mountinfo (spec_mounts.c): the mount point holding path and its propagation */
 int spec_find_mount(const char *mountinfo, const char *path, char **ret_mountpoint, bool *ret_shared, bool *ret_slave,
                     struct cric_error **err);
+
+/* OCI hooks (hooks.c, spec_hooks.c) */
+#define HOOK_SCHEMA_VERSION "1.0.0"
+enum hook_stage {
+        HOOK_PRESTART = 0,
+        HOOK_CREATE_RUNTIME,
+        HOOK_CREATE_CONTAINER,
+        HOOK_START_CONTAINER,
+        HOOK_POSTSTART,
+        HOOK_POSTSTOP,
+        HOOK_STAGE_MAX,
+        HOOK_STAGE_INVALID = -1,
+};
+const char *hook_stage_name(enum hook_stage s); /* the config.json key; NULL when out of range */
+
+/* One parsed hook file. Conditions are POSIX extended regular expressions. */
+struct oci_hook {
+        char *name; /* file name, for messages */
+        char *path;
+        char **args, **env; /* NULL: not given */
+        int64_t timeout_s;  /* 0: not given */
+        unsigned stages;    /* bit (1 << enum hook_stage) */
+        bool has_always, always;
+        bool has_bind_mounts_cond, bind_mounts;
+        bool has_annotations, has_commands;
+        regex_t *ann_keys, *ann_values; /* pairs */
+        size_t n_annotations;
+        regex_t *commands;
+        size_t n_commands;
+};
+struct oci_hooks {
+        struct oci_hook **hooks; /* in file name order */
+        size_t n;
+};
+/* Parses one hook file; name is kept for messages. CRIC_E_INVALID saying what is wrong. */
+int hook_parse(const char *data, size_t len, const char *name, struct oci_hook **ret, struct cric_error **err);
+struct oci_hook *hook_free(struct oci_hook *h);
+void hook_freep(struct oci_hook **h);
+
+/* What "when" is matched against. */
+struct hook_subject {
+        struct json_object *annotations;        /* the spec's annotations object; may be NULL */
+        const struct oci_kv *extra_annotations; /* the pod's */
+        size_t n_extra_annotations;
+        const char *command; /* process.args[0]; NULL: none */
+        bool has_bind_mounts;
+};
+bool hook_matches(const struct oci_hook *h, const struct hook_subject *s);
+/* Appends the hooks of hs that match s to spec["hooks"][stage], keeping what is there. */
+void spec_hooks_inject(struct json_object *spec, const struct oci_hooks *hs, const struct hook_subject *s);
+int spec_add_hooks(struct spec_ctx *c, struct cric_error **err); /* the step: containers only */
 
 #endif

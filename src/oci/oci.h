@@ -57,6 +57,19 @@ int oci_spec_write_bundle(const char *bundle_dir, const char *json, struct cric_
 int oci_resources_to_json(const struct oci_resources *res, const struct oci_host *host, char **ret_json,
                           struct cric_error **err);
 
+/* ---- OCI hooks (oci-hooks(5), schema 1.0.0) ---- */
+
+/* Reads the *.json hook files of dirs (NULL-terminated; a missing directory is skipped).
+ * A file name in a later directory masks the same name in an earlier one; hooks keep
+ * the byte order of their file names. An invalid file is logged as a warning naming it
+ * and the cause, and skipped. Never fails; the result (maybe empty) is the caller's and
+ * goes to oci_container_input.hooks, where oci_spec_generate injects the hooks whose
+ * conditions match. Thread-safe. */
+struct oci_hooks *oci_hooks_load(char *const *dirs);
+size_t oci_hooks_count(const struct oci_hooks *hs);
+struct oci_hooks *oci_hooks_free(struct oci_hooks *hs);
+void oci_hooks_freep(struct oci_hooks **hs);
+
 /* ---- the OCI runtime's command line ---- */
 
 struct oci_state {

@@ -74,7 +74,7 @@ static int run_steps(struct spec_ctx *c, struct cric_error **err) {
         if (c->has_new_uts && !str_empty(c->sb->hostname))
                 spec_set_str(c->spec, "hostname", c->sb->hostname);
         add_annotations(c);
-        return 0;
+        return spec_add_hooks(c, err); /* last: it matches the annotations and process.args */
 }
 
 static int generate(struct spec_ctx *c, const char *rootfs, bool readonly_rootfs, char **ret_json,

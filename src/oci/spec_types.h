@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct oci_hooks; /* oci.h */
+
 /* One entry of a CRI map (labels, annotations, sysctls, unified). */
 struct oci_kv {
         const char *key;
@@ -212,6 +214,7 @@ struct oci_container_input {
         bool tty;
         const struct oci_image_defaults *image; /* NULL: an image without config */
         const struct oci_sandbox *sandbox;      /* required */
+        const struct oci_hooks *hooks;          /* hooks directories' contents (oci_hooks_load); NULL: none */
 };
 
 /* The infra process of a pod that needs one (shared PID namespace): runs pause_path. */

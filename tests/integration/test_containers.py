@@ -280,7 +280,11 @@ class Env:
 
 @pytest.fixture(scope="module")
 def env(registry, tmp_path_factory):
-    e = Env(registry, str(tmp_path_factory.mktemp("containers")))
+    yield from serve_env(Env(registry, str(tmp_path_factory.mktemp("containers"))))
+
+
+def serve_env(e):
+    """Starts e's daemon and pulls the images, yields e, then removes everything."""
     d = cric.Daemon(**e.daemon_kwargs())
     _register(d)
     try:

@@ -152,6 +152,8 @@ static void test_defaults(void **state) {
         assert_string_equal(cfg->stream_port, "0");
         assert_string_equal(cfg->default_runtime, "crun");
         assert_int_equal(cfg->cgroup_manager, CRIC_CGROUP_CGROUPFS);
+        assert_string_equal(cfg->hooks_dir[0], "/usr/share/containers/oci/hooks.d"); /* CRI-O's default */
+        assert_null(cfg->hooks_dir[1]);
         assert_string_equal(cfg->pause_image, "registry.k8s.io/pause:3.10");
         assert_string_equal(cfg->pause_command, "/usr/libexec/cric/cric-pause");
         assert_string_equal(cfg->registries_conf, "/etc/containers/registries.conf");
@@ -593,6 +595,22 @@ static void test_override_list_replace_then_append(void **state) {
         assert_null(cfg->storage_options[1]);
 }
 
+static void test_hooks_dir(void **state) {
+        struct fixture *f = *state;
+        write_text(f->file, "[cric.runtime]\nhooks_dir = [\"/etc/containers/oci/hooks.d\", \"/x\"]\n");
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        CLEANUP(config_unrefp) struct cric_config *cfg = NULL;
+        assert_int_equal(load(f, NULL, 0, &cfg, &err), 0);
+        assert_string_equal(cfg->hooks_dir[0], "/etc/containers/oci/hooks.d");
+        assert_string_equal(cfg->hooks_dir[1], "/x");
+        assert_null(cfg->hooks_dir[2]);
+        const struct config_setting s[] = {{"cric.runtime.hooks_dir", "/flag"}};
+        CLEANUP(config_unrefp) struct cric_config *over = NULL;
+        assert_int_equal(load(f, s, 1, &over, &err), 0);
+        assert_string_equal(over->hooks_dir[0], "/flag");
+        assert_null(over->hooks_dir[1]);
+}
+
 static void test_override_errors(void **state) {
         struct fixture *f = *state;
         const struct config_setting s[] = {
@@ -956,6 +974,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_empty_runtime_name, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_override_string_and_enum, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_override_integer, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_hooks_dir, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_override_list_replace_then_append, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_override_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_print_defaults_round_trip, setup, teardown),
