@@ -55,6 +55,7 @@ struct cric_config {
         /* [cric.runtime] */
         char *default_runtime;
         enum cric_cgroup_manager cgroup_manager;
+        char **cdi_spec_dirs;                  /* NULL-terminated; a later dir wins for the same device */
         struct cric_runtime_handler *runtimes; /* in name order */
         size_t n_runtimes;
 

@@ -13,6 +13,7 @@
 
 static const char *const no_strings[] = {NULL};
 static const char *const default_plugin_dirs[] = {"/opt/cni/bin", "/usr/lib/cni", NULL};
+static const char *const default_cdi_spec_dirs[] = {"/etc/cdi", "/var/run/cdi", NULL};
 static const char *const runtime_types[] = {"oci", NULL};
 
 const struct config_table_desc config_tables[] = {
@@ -156,6 +157,14 @@ const struct setting_desc config_settings[] = {
          .def = "cgroupfs",
          .comment = "How container cgroups are created: cgroupfs (directly in /sys/fs/cgroup) or\n"
                     "systemd (as transient units). Must match the kubelet's --cgroup-driver."},
+        {.table = "cric.runtime",
+         .key = "cdi_spec_dirs",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(cdi_spec_dirs),
+         .def_list = default_cdi_spec_dirs,
+         .comment = "Directories of Container Device Interface specs (*.json) that describe the devices\n"
+                    "containers ask for by name (the CRI's CDI devices, cdi.k8s.io/ annotations); a\n"
+                    "later directory wins over an earlier one for the same device."},
 
         /* [cric.image] */
         {.table = "cric.image",

@@ -41,6 +41,8 @@ static const struct flag_desc flags[] = {
         {"default-runtime", 0, FLAG_SETTING, "cric.runtime.default_runtime", "NAME",
          "runtime handler used when a pod names none"},
         {"cgroup-manager", 0, FLAG_SETTING, "cric.runtime.cgroup_manager", "MANAGER", "cgroupfs or systemd"},
+        {"cdi-spec-dirs", 0, FLAG_SETTING, "cric.runtime.cdi_spec_dirs", "DIR",
+         "directory of CDI specs; repeat for several, later ones win"},
         {"registries-conf", 0, FLAG_SETTING, "cric.image.registries_conf", "FILE", "registries.conf(5) file"},
         {"cni-config-dir", 0, FLAG_SETTING, "cric.network.network_dir", "DIR",
          "directory of CNI network configurations"},
