@@ -187,7 +187,7 @@ static int check_device(struct json_object *dev, struct json_object *seen, struc
                 return cric_error_set(err, CRIC_E_INVALID, "device name \"%s\" is invalid", name ? name : "");
         if (member(seen, name))
                 return cric_error_set(err, CRIC_E_INVALID, "device \"%s\" is defined twice", name);
-        jx_add(seen, name, NULL);
+        jx_add(seen, name, jx_bool(true));
         struct json_object *edits = member(dev, "containerEdits");
         AUTOFREE char *what = xasprintf("device \"%s\"", name);
         if (!edits)
