@@ -1,4 +1,4 @@
-/* CDI devices: the spec files of the CDI spec dirs are read at each CreateContainer that
+/* CDI devices: the spec files (*.json, *.yaml) of the CDI spec dirs are read at each CreateContainer that
  * asks for devices (a handful of small files), the requested names are resolved (a later
  * dir wins over an earlier one for the same device) and the edits of each device's spec
  * (once per spec) and of the device itself are applied to the finished config.json. */
@@ -66,13 +66,14 @@ static void registry_clear(struct registry *r) {
 
 /* A spec that can't be read or fails its check is left out with a warning, so one
  * broken vendor file does not take the devices of the others with it. */
-static void load_file(struct registry *r, const char *path) {
+static void load_file(struct registry *r, const char *path, bool is_yaml) {
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
         AUTOFREE char *data = NULL;
         size_t len = 0;
         struct json_object *doc = NULL;
         if (fs_read_file(path, CDI_SPEC_MAX_SIZE, &data, &len, &e) < 0 ||
-            json_parse_object(data, len, path, &doc, &e) < 0 || cdi_spec_check(doc, &e) < 0) {
+            (is_yaml ? cdi_yaml_parse(data, len, path, &doc, &e) : json_parse_object(data, len, path, &doc, &e)) < 0 ||
+            cdi_spec_check(doc, &e) < 0) {
                 json_putp(&doc);
                 log_warn("CDI spec %s: %s, ignoring it", path, e->msg);
                 return;
@@ -92,9 +93,9 @@ static int registry_load(struct registry *r, char *const *dirs, size_t n_dirs, s
                 for (char **n = names; n && *n; n++) {
                         AUTOFREE char *path = xasprintf("%s/%s", dirs[d], *n);
                         if (has_suffix(*n, ".json"))
-                                load_file(r, path);
+                                load_file(r, path, false);
                         else if (has_suffix(*n, ".yaml") || has_suffix(*n, ".yml"))
-                                log_warn("CDI spec %s: YAML specs are not supported yet, ignoring it", path);
+                                load_file(r, path, true);
                 }
         }
         return 0;

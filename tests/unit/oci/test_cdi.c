@@ -259,9 +259,10 @@ static void test_cdi_later_dir_wins(void **state) {
                                   "\"containerEdits\": {\"env\": [\"FROM=%s\"]}}]}";
         AUTOFREE char *s1 = xasprintf(fmt, "etc"), *s2 = xasprintf(fmt, "run");
         AUTOFREE char *d1 = cdi_dir(t, "etc-cdi", "c.json", s1), *d2 = cdi_dir(t, "run-cdi", "c.json", s2);
-        /* a broken spec and a YAML one are left out; the valid ones still count */
+        /* broken specs (JSON, YAML) and other files are left out; the valid ones still count */
         free(cdi_dir(t, "run-cdi", "broken.json", "{\"cdiVersion\": \"0.6.0\", \"kind\": \"v.com/c\"}"));
         free(cdi_dir(t, "run-cdi", "z.yaml", "cdiVersion: 0.6.0\n"));
+        free(cdi_dir(t, "run-cdi", "notes.txt", "not a spec"));
         char *dirs[] = {d1, d2};
         char *names[] = {"v.com/c=a"};
         t->in.cdi_spec_dirs = dirs;
@@ -306,13 +307,87 @@ static void test_cdi_none_requested(void **state) {
         assert_null(jp(spec, "hooks"));
 }
 
+static const char spec_yaml[] =
+        "---\n"
+        "cdiVersion: 0.6.0\n"
+        "kind: vendor.com/npu\n"
+        "containerEdits:\n"
+        "  env: [NPU_DRIVER=1]\n"
+        "devices:\n"
+        "- name: \"0\"\n"
+        "  containerEdits:\n"
+        "    deviceNodes:\n"
+        "    - path: /dev/npu0\n"
+        "      hostPath: /dev/null\n"
+        "      fileMode: 0660\n"
+        "      gid: 0x2c\n"
+        "    mounts:\n"
+        "    - {hostPath: /opt/npu, containerPath: /opt/npu, type: bind, options: [ro, rbind]}\n"
+        "    hooks:\n"
+        "    - hookName: poststop\n"
+        "      path: /usr/bin/npu-hook\n"
+        "      args: [\"npu-hook\", \"yes\"]\n"
+        "    additionalGIDs: [44]\n";
+
+static void test_cdi_yaml_parse(void **state) {
+        (void) state;
+        AUTOJSON struct json_object *doc = NULL;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        assert_int_equal(cdi_yaml_parse(spec_yaml, strlen(spec_yaml), "npu.yaml", &doc, &err), 0);
+        assert_int_equal(cdi_spec_check(doc, &err), 0);
+        assert_string_equal(jstr(doc, "devices/0/name"), "0"); /* quoted: a string */
+        assert_int_equal(jint(doc, "devices/0/containerEdits/deviceNodes/0/fileMode"), 0660);
+        assert_int_equal(jint(doc, "devices/0/containerEdits/deviceNodes/0/gid"), 44);
+        assert_string_equal(jstr(doc, "devices/0/containerEdits/hooks/0/args/1"), "yes");
+        static const char *const bad[] = {"cdiVersion: [\n", "- a\n- b\n", "a: *nope\n", ""};
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+                struct json_object *o = NULL;
+                testlib_error_is(cdi_yaml_parse(bad[i], strlen(bad[i]), "bad.yaml", &o, &e), &e, CRIC_E_INVALID);
+                assert_null(o);
+        }
+        /* a quoted number is a string, which the check refuses */
+        static const char quoted[] = "cdiVersion: 0.6.0\nkind: v.com/c\ndevices:\n- name: a\n  containerEdits:\n"
+                                     "    deviceNodes: [{path: /dev/x, major: \"1\"}]\n";
+        json_putp(&doc);
+        assert_int_equal(cdi_yaml_parse(quoted, strlen(quoted), "q.yaml", &doc, &err), 0);
+        assert_non_null(strstr(testlib_error_is(cdi_spec_check(doc, &err), &err, CRIC_E_INVALID), "major"));
+}
+
+static void test_cdi_yaml_spec_applied(void **state) {
+        struct t *t = *state;
+        AUTOFREE char *dir = cdi_dir(t, "cdi", "npu.yaml", spec_yaml);
+        char *dirs[] = {dir};
+        char *names[] = {"vendor.com/npu=0"};
+        t->in.cdi_spec_dirs = dirs;
+        t->in.n_cdi_spec_dirs = 1;
+        t->in.cdi_devices = names;
+        t->in.n_cdi_devices = 1;
+        struct json_object *spec = t_gen(t);
+        struct json_object *d = find_by(spec, "linux/devices", "path", "/dev/npu0");
+        assert_int_equal(jint(d, "major"), 1);
+        assert_int_equal(jint(d, "fileMode"), 0660);
+        assert_int_equal(jint(d, "gid"), 44);
+        assert_true(jhas(t_mount(spec, "/opt/npu"), "options", "rbind"));
+        assert_false(jhas(t_mount(spec, "/opt/npu"), "options", "bind"));
+        assert_string_equal(jstr(spec, "hooks/poststop/0/path"), "/usr/bin/npu-hook");
+        assert_int_equal(count_env(spec, "NPU_DRIVER=1"), 1);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_cdi_check_valid), cmocka_unit_test(test_cdi_check_invalid),
-                cmocka_unit_test(test_cdi_name_parse),  T_TEST(test_cdi_requested),
-                T_TEST(test_cdi_edits_applied),         T_TEST(test_cdi_annotation_dedup),
-                T_TEST(test_cdi_unknown_device),        T_TEST(test_cdi_later_dir_wins),
-                T_TEST(test_cdi_missing_host_node),     T_TEST(test_cdi_none_requested),
+                cmocka_unit_test(test_cdi_check_valid),
+                cmocka_unit_test(test_cdi_check_invalid),
+                cmocka_unit_test(test_cdi_name_parse),
+                cmocka_unit_test(test_cdi_yaml_parse),
+                T_TEST(test_cdi_requested),
+                T_TEST(test_cdi_edits_applied),
+                T_TEST(test_cdi_annotation_dedup),
+                T_TEST(test_cdi_unknown_device),
+                T_TEST(test_cdi_later_dir_wins),
+                T_TEST(test_cdi_missing_host_node),
+                T_TEST(test_cdi_none_requested),
+                T_TEST(test_cdi_yaml_spec_applied),
         };
         return cmocka_run_group_tests_name("oci_cdi", tests, NULL, NULL);
 }
