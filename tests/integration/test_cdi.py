@@ -16,6 +16,7 @@ from cric import pb, rpc_error
 from test_containers import Ctx, Env, _register, _unregister
 
 KIND = "cric-test.example.com/dev"
+YAML_KIND = "cric-test.example.com/yaml"
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run containers"),
@@ -51,6 +52,11 @@ def write_specs(base):
     for d, spec in ((etc, earlier), (run, later)):
         with open(os.path.join(d, "test.json"), "w") as f:
             json.dump(spec, f)
+    # what nvidia-ctk writes: YAML, with an octal file mode
+    with open(os.path.join(run, "yaml.yaml"), "w") as f:
+        f.write("cdiVersion: 0.6.0\nkind: %s\ndevices:\n- name: y\n  containerEdits:\n"
+                "    env: [CDI_YAML=yes]\n"
+                "    deviceNodes:\n    - {path: /dev/cdi-yaml, hostPath: /dev/zero, fileMode: 0640}\n" % YAML_KIND)
     return etc, run
 
 
@@ -119,6 +125,15 @@ def test_annotation_adds_devices(ctx):
     if spec:
         paths = [d["path"] for d in spec["linux"]["devices"]]
         assert paths.count("/dev/cdi-test") == 1 and paths.count("/dev/cdi-zero") == 1
+
+
+def test_yaml_spec(ctx):
+    pod = ctx.pod()
+    c = cdi_sleeper(ctx, pod, "yaml", devices=[YAML_KIND + "=y"])
+    st = os.stat("/dev/zero")
+    assert c.sh("stat -c '%F %t:%T %a' /dev/cdi-yaml").strip() == \
+        "character special file %x:%x 640" % (os.major(st.st_rdev), os.minor(st.st_rdev))
+    assert c.sh("echo $CDI_YAML").strip() == "yes"
 
 
 def test_device_permissions(ctx):
