@@ -106,6 +106,16 @@ static struct json_object *member(struct json_object *o, const char *key) {
         return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
+/* parent[key] as an array, added when missing. */
+static struct json_object *array_of(struct json_object *parent, const char *key) {
+        struct json_object *a = member(parent, key);
+        if (!a || !json_object_is_type(a, json_type_array)) {
+                a = jx_array();
+                jx_add(parent, key, a);
+        }
+        return a;
+}
+
 /* The last spec of kind that defines device, and that device's object. */
 static bool resolve(const struct registry *r, const char *kind, const char *device, size_t *ret_spec,
                     struct json_object **ret_dev) {
@@ -134,11 +144,7 @@ static size_t key_len(const char *kv) {
 }
 
 static void apply_env(struct spec_ctx *c, struct json_object *env) {
-        struct json_object *list = member(c->process, "env");
-        if (!list) {
-                list = jx_array();
-                jx_add(c->process, "env", list);
-        }
+        struct json_object *list = array_of(c->process, "env");
         for (size_t i = 0; i < json_object_array_length(env); i++) {
                 const char *kv = json_object_get_string(json_object_array_get_idx(env, i));
                 size_t kl = key_len(kv), j = 0;
@@ -208,20 +214,12 @@ static int apply_device_node(struct spec_ctx *c, struct json_object *n, struct c
                 jx_add(dev, "uid", jx_int64(int_or(n, "uid", 0)));
         if (member(n, "gid"))
                 jx_add(dev, "gid", jx_int64(int_or(n, "gid", 0)));
-        struct json_object *list = member(c->lnx, "devices");
-        if (!list) {
-                list = jx_array();
-                jx_add(c->lnx, "devices", list);
-        }
+        struct json_object *list = array_of(c->lnx, "devices");
         remove_by(list, "path", path);
         jx_append(list, dev);
         if (strcmp(type, "b") != 0 && strcmp(type, "c") != 0)
                 return 0;
-        struct json_object *res = spec_obj(c->lnx, "resources"), *rules = member(res, "devices");
-        if (!rules) {
-                rules = jx_array();
-                jx_add(res, "devices", rules);
-        }
+        struct json_object *rules = array_of(spec_obj(c->lnx, "resources"), "devices");
         struct json_object *rule = jx_object();
         jx_add(rule, "allow", jx_bool(true));
         spec_set_str(rule, "type", type);
@@ -255,11 +253,7 @@ static void apply_mount(struct spec_ctx *c, struct json_object *m) {
         for (size_t i = 0; opts && i < json_object_array_length(opts); i++)
                 jx_append(out_opts, jx_string(json_object_get_string(json_object_array_get_idx(opts, i))));
         jx_add(out, "options", out_opts);
-        struct json_object *list = member(c->spec, "mounts");
-        if (!list) {
-                list = jx_array();
-                jx_add(c->spec, "mounts", list);
-        }
+        struct json_object *list = array_of(c->spec, "mounts");
         remove_by(list, "destination", clean);
         jx_append(list, out);
 }
@@ -273,11 +267,7 @@ static void copy_member(struct json_object *to, struct json_object *from, const 
 static void apply_hook(struct spec_ctx *c, struct json_object *h) {
         struct json_object *hooks = spec_obj(c->spec, "hooks");
         const char *stage = json_object_get_string(member(h, "hookName"));
-        struct json_object *list = member(hooks, stage);
-        if (!list) {
-                list = jx_array();
-                jx_add(hooks, stage, list);
-        }
+        struct json_object *list = array_of(hooks, stage);
         struct json_object *out = jx_object();
         copy_member(out, h, "path");
         copy_member(out, h, "args");
@@ -288,11 +278,7 @@ static void apply_hook(struct spec_ctx *c, struct json_object *h) {
 
 /* GID 0 is never added (the CDI rule: root's group is not a vendor's to hand out). */
 static void apply_gids(struct spec_ctx *c, struct json_object *gids) {
-        struct json_object *list = member(spec_obj(c->process, "user"), "additionalGids");
-        if (!list) {
-                list = jx_array();
-                jx_add(spec_obj(c->process, "user"), "additionalGids", list);
-        }
+        struct json_object *list = array_of(spec_obj(c->process, "user"), "additionalGids");
         for (size_t i = 0; i < json_object_array_length(gids); i++) {
                 int64_t g = json_object_get_int64(json_object_array_get_idx(gids, i));
                 bool seen = g == 0;

@@ -14,30 +14,28 @@
 static const char *const hook_names[] = {"prestart",       "createRuntime", "createContainer",
                                          "startContainer", "poststart",     "poststop"};
 
-/* vendor: a letter first, alphanumeric last, [A-Za-z0-9_.-] between ("nvidia.com"). */
+/* Alphanumeric last, a letter (letter_first) or alphanumeric first, alphanumerics and
+ * the characters of extra between. */
+static bool is_name(const char *s, size_t n, bool letter_first, const char *extra) {
+        if (n == 0 || !(letter_first ? isalpha : isalnum)((unsigned char) s[0]) || !isalnum((unsigned char) s[n - 1]))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char) s[i]) && (!s[i] || !strchr(extra, s[i])))
+                        return false;
+        return true;
+}
+
+/* vendor "nvidia.com", class "gpu", device "0", "all", "mig-1:0". */
 static bool is_vendor(const char *s, size_t n) {
-        if (n == 0 || !isalpha((unsigned char) s[0]) || !isalnum((unsigned char) s[n - 1]))
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (!isalnum((unsigned char) s[i]) && !strchr("_.-", s[i]))
-                        return false;
-        return true;
+        return is_name(s, n, true, "_.-");
 }
 
-/* class: like a vendor without dots ("gpu"). */
 static bool is_class(const char *s, size_t n) {
-        return is_vendor(s, n) && !memchr(s, '.', n);
+        return is_name(s, n, true, "_-");
 }
 
-/* device name: alphanumeric first and last, [A-Za-z0-9_.:-] between ("0", "all", "mig-1:0"). */
 static bool is_device_name(const char *s) {
-        size_t n = strlen(s);
-        if (n == 0 || !isalnum((unsigned char) s[0]) || !isalnum((unsigned char) s[n - 1]))
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (!isalnum((unsigned char) s[i]) && !strchr("_.:-", s[i]))
-                        return false;
-        return true;
+        return is_name(s, strlen(s), false, "_.:-");
 }
 
 static bool is_kind(const char *kind) {

@@ -13,7 +13,7 @@ import pytest
 
 import cric
 from cric import pb, rpc_error
-from test_containers import Ctx, Env, _register, _unregister
+from test_containers import Ctx, Env, running_env
 
 KIND = "cric-test.example.com/dev"
 YAML_KIND = "cric-test.example.com/yaml"
@@ -64,19 +64,7 @@ def write_specs(base):
 def env(registry, tmp_path_factory):
     e = Env(registry, str(tmp_path_factory.mktemp("cdi")))
     etc, run = write_specs(os.path.join(e.workdir, "cdi"))
-    kw = e.daemon_kwargs()
-    kw["extra_args"] = kw["extra_args"] + ["--cdi-spec-dirs", etc, "--cdi-spec-dirs", run]
-    d = cric.Daemon(**kw)
-    _register(d)
-    try:
-        d.start()
-        e.d = d
-        e.ids = e.pull_all(d)
-        yield e
-    finally:
-        _unregister(d)
-        reports = d.cleanup()
-    assert not reports, "sanitizer reports in the cricd log: %s" % reports
+    yield from running_env(e, ["--cdi-spec-dirs", etc, "--cdi-spec-dirs", run])
 
 
 @pytest.fixture
@@ -84,6 +72,12 @@ def ctx(env, tmp_path):
     c = Ctx(env, "crun", str(tmp_path))
     yield c
     c.cleanup()
+
+
+def host_numbers(dev):
+    """major:minor of a host device node, as stat's %t:%T prints them."""
+    st = os.stat(dev)
+    return "%x:%x" % (os.major(st.st_rdev), os.minor(st.st_rdev))
 
 
 def cdi_sleeper(ctx, pod, name, devices=(), annotations=None):
@@ -105,9 +99,7 @@ def test_config_shows_the_spec_dirs(env):
 def test_cri_field_adds_device_mount_and_env(ctx):
     pod = ctx.pod()
     c = cdi_sleeper(ctx, pod, "field", devices=[KIND + "=a"])
-    st = os.stat("/dev/null")
-    assert c.sh("stat -c '%F %t:%T' /dev/cdi-test").strip() == \
-        "character special file %x:%x" % (os.major(st.st_rdev), os.minor(st.st_rdev))
+    assert c.sh("stat -c '%F %t:%T' /dev/cdi-test").strip() == "character special file " + host_numbers("/dev/null")
     assert c.exec(["sh", "-c", "echo x > /dev/cdi-test"]).exit_code == 0  # rwm by default
     assert c.sh("cat /cdi-share/hello.txt") == "cdi-mount-ok\n"
     assert c.exec(["touch", "/cdi-share/new"]).exit_code != 0  # "ro"
@@ -130,9 +122,8 @@ def test_annotation_adds_devices(ctx):
 def test_yaml_spec(ctx):
     pod = ctx.pod()
     c = cdi_sleeper(ctx, pod, "yaml", devices=[YAML_KIND + "=y"])
-    st = os.stat("/dev/zero")
     assert c.sh("stat -c '%F %t:%T %a' /dev/cdi-yaml").strip() == \
-        "character special file %x:%x 640" % (os.major(st.st_rdev), os.minor(st.st_rdev))
+        "character special file %s 640" % host_numbers("/dev/zero")
     assert c.sh("echo $CDI_YAML").strip() == "yes"
 
 
