@@ -181,14 +181,13 @@ static int apply_device_node(struct spec_ctx *c, struct json_object *n, struct c
         const char *perm = member(n, "permissions") ? json_object_get_string(member(n, "permissions")) : "";
         bool is_fifo = strcmp(type, "p") == 0;
         struct stat st = {0};
-        bool need_stat = !*type || (!is_fifo && (!member(n, "major") || !member(n, "minor"))) || !member(n, "fileMode");
-        if (need_stat && stat(host, &st) < 0) {
-                if (*type && (is_fifo || (member(n, "major") && member(n, "minor"))))
-                        st.st_mode = 0;
-                else
-                        return cric_error_errno(err, errno == ENOENT ? CRIC_E_NOT_FOUND : CRIC_E_INTERNAL, errno,
-                                                "%s: CDI device node %s", c->what, host);
-        }
+        bool is_complete = *type && (is_fifo || (member(n, "major") && member(n, "minor")));
+        /* A node described in full needs no host node; the file mode is then left to the
+         * runtime unless given. */
+        bool has_st = stat(host, &st) == 0;
+        if (!has_st && !is_complete)
+                return cric_error_errno(err, errno == ENOENT ? CRIC_E_NOT_FOUND : CRIC_E_INTERNAL, errno,
+                                        "%s: CDI device node %s", c->what, host);
         if (!*type) {
                 if (S_ISBLK(st.st_mode))
                         type = "b";
@@ -209,7 +208,8 @@ static int apply_device_node(struct spec_ctx *c, struct json_object *n, struct c
                 jx_add(dev, "major", jx_int64(maj));
                 jx_add(dev, "minor", jx_int64(min));
         }
-        jx_add(dev, "fileMode", jx_int64(int_or(n, "fileMode", st.st_mode & 07777)));
+        if (member(n, "fileMode") || has_st)
+                jx_add(dev, "fileMode", jx_int64(int_or(n, "fileMode", st.st_mode & 07777)));
         if (member(n, "uid"))
                 jx_add(dev, "uid", jx_int64(int_or(n, "uid", 0)));
         if (member(n, "gid"))
@@ -217,12 +217,12 @@ static int apply_device_node(struct spec_ctx *c, struct json_object *n, struct c
         struct json_object *list = array_of(c->lnx, "devices");
         remove_by(list, "path", path);
         jx_append(list, dev);
-        if (strcmp(type, "b") != 0 && strcmp(type, "c") != 0)
+        if (is_fifo)
                 return 0;
         struct json_object *rules = array_of(spec_obj(c->lnx, "resources"), "devices");
         struct json_object *rule = jx_object();
         jx_add(rule, "allow", jx_bool(true));
-        spec_set_str(rule, "type", type);
+        spec_set_str(rule, "type", strcmp(type, "b") == 0 ? "b" : "c"); /* "u" is a character device */
         jx_add(rule, "major", jx_int64(maj));
         jx_add(rule, "minor", jx_int64(min));
         spec_set_str(rule, "access", *perm ? perm : "rwm");

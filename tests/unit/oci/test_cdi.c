@@ -27,6 +27,8 @@ static const char spec_gpu[] =
         "  {\"name\": \"1\", \"containerEdits\": {"
         "    \"deviceNodes\": [{\"path\": \"/dev/gpu1\", \"type\": \"c\", \"major\": 195, \"minor\": 1,"
         "                       \"fileMode\": 432, \"uid\": 0, \"gid\": 44}]}}"
+        "  ,{\"name\": \"2\", \"containerEdits\": {"
+        "    \"deviceNodes\": [{\"path\": \"/dev/gpu2\", \"type\": \"u\", \"major\": 195, \"minor\": 2}]}}"
         " ]}";
 
 static char *cdi_dir(struct t *t, const char *dir, const char *file, const char *data) {
@@ -165,11 +167,11 @@ static void test_cdi_edits_applied(void **state) {
         struct t *t = *state;
         AUTOFREE char *dir = cdi_dir(t, "cdi", "gpu.json", spec_gpu);
         char *dirs[] = {dir};
-        char *names[] = {"vendor.com/gpu=0", "vendor.com/gpu=1"};
+        char *names[] = {"vendor.com/gpu=0", "vendor.com/gpu=1", "vendor.com/gpu=2"};
         t->in.cdi_spec_dirs = dirs;
         t->in.n_cdi_spec_dirs = 1;
         t->in.cdi_devices = names;
-        t->in.n_cdi_devices = 2;
+        t->in.n_cdi_devices = 3;
         struct json_object *spec = t_gen(t);
         struct json_object *d0 = find_by(spec, "linux/devices", "path", "/dev/gpu0");
         assert_non_null(d0);
@@ -185,10 +187,16 @@ static void test_cdi_edits_applied(void **state) {
         struct json_object *rules = jp(spec, "linux/resources/devices");
         size_t n = json_object_array_length(rules);
         assert_false(jbool(spec, "linux/resources/devices/0/allow"));
-        assert_int_equal(jint(json_object_array_get_idx(rules, n - 2), "minor"), 3);
-        assert_string_equal(jstr(json_object_array_get_idx(rules, n - 2), "access"), "rw");
-        assert_int_equal(jint(json_object_array_get_idx(rules, n - 1), "major"), 195);
-        assert_string_equal(jstr(json_object_array_get_idx(rules, n - 1), "access"), "rwm");
+        assert_int_equal(jint(json_object_array_get_idx(rules, n - 3), "minor"), 3);
+        assert_string_equal(jstr(json_object_array_get_idx(rules, n - 3), "access"), "rw");
+        assert_int_equal(jint(json_object_array_get_idx(rules, n - 2), "major"), 195);
+        assert_string_equal(jstr(json_object_array_get_idx(rules, n - 2), "access"), "rwm");
+        /* described in full, no host node: no file mode made up; "u" is a "c" rule */
+        struct json_object *d2 = find_by(spec, "linux/devices", "path", "/dev/gpu2");
+        assert_string_equal(jstr(d2, "type"), "u");
+        assert_null(jp(d2, "fileMode"));
+        assert_string_equal(jstr(json_object_array_get_idx(rules, n - 1), "type"), "c");
+        assert_int_equal(jint(json_object_array_get_idx(rules, n - 1), "minor"), 2);
         struct json_object *m = t_mount(spec, "/usr/lib/gpu");
         assert_string_equal(jstr(m, "source"), "/usr/lib/gpu");
         assert_string_equal(jstr(m, "type"), "bind");
