@@ -187,7 +187,7 @@ static int apply_device_node(struct spec_ctx *c, struct json_object *n, struct c
         bool has_st = stat(host, &st) == 0;
         if (!has_st && !is_complete)
                 return cric_error_errno(err, errno == ENOENT ? CRIC_E_NOT_FOUND : CRIC_E_INTERNAL, errno,
-                                        "%s: CDI device node %s", c->what, host);
+                                        "device node %s", host);
         if (!*type) {
                 if (S_ISBLK(st.st_mode))
                         type = "b";
@@ -196,8 +196,7 @@ static int apply_device_node(struct spec_ctx *c, struct json_object *n, struct c
                 else if (S_ISFIFO(st.st_mode))
                         type = "p";
                 else
-                        return cric_error_set(err, CRIC_E_INVALID, "%s: CDI device node %s is not a device", c->what,
-                                              host);
+                        return cric_error_set(err, CRIC_E_INVALID, "device node %s is not a device", host);
                 is_fifo = strcmp(type, "p") == 0;
         }
         struct json_object *dev = jx_object();
@@ -331,10 +330,10 @@ static int inject(struct spec_ctx *c, const struct registry *r, char **names, st
         for (size_t i = 0; i < n; i++) {
                 size_t s = spec_of[i];
                 if (!spec_done[s] && apply_edits(c, member(r->docs[s], "containerEdits"), err) < 0)
-                        return cric_error_prefix(err, "CDI spec %s", r->paths[s]);
+                        return cric_error_prefix(err, "%s: CDI spec %s", c->what, r->paths[s]);
                 spec_done[s] = true;
                 if (apply_edits(c, member(dev_of[i], "containerEdits"), err) < 0)
-                        return cric_error_prefix(err, "CDI device %s", names[i]);
+                        return cric_error_prefix(err, "%s: CDI device %s", c->what, names[i]);
         }
         log_debug("%s: injected %zu CDI devices", c->what, n);
         return 0;

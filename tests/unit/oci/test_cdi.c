@@ -303,7 +303,8 @@ static void test_cdi_missing_host_node(void **state) {
         t->in.n_cdi_spec_dirs = 1;
         t->in.cdi_devices = names;
         t->in.n_cdi_devices = 1;
-        assert_non_null(strstr(t_gen_fails(t, CRIC_E_NOT_FOUND), "/dev/nonexistent-cric-cdi"));
+        assert_non_null(strstr(t_gen_fails(t, CRIC_E_NOT_FOUND),
+                               "container \"app\": CDI device v.com/c=a: device node /dev/nonexistent-cric-cdi"));
 }
 
 static void test_cdi_none_requested(void **state) {
