@@ -37,6 +37,14 @@ static char *cdi_dir(struct t *t, const char *dir, const char *file, const char 
         return xasprintf("%s/%s", t->dir, dir);
 }
 
+/* The container asks for names, looked up in dirs. */
+static void ask(struct t *t, char **dirs, size_t n_dirs, char **names, size_t n_names) {
+        t->in.cdi_spec_dirs = dirs;
+        t->in.n_cdi_spec_dirs = n_dirs;
+        t->in.cdi_devices = names;
+        t->in.n_cdi_devices = n_names;
+}
+
 static struct json_object *find_by(struct json_object *spec, const char *list, const char *key, const char *value) {
         struct json_object *a = jp(spec, list);
         for (size_t i = 0; a && i < json_object_array_length(a); i++) {
@@ -168,10 +176,7 @@ static void test_cdi_edits_applied(void **state) {
         AUTOFREE char *dir = cdi_dir(t, "cdi", "gpu.json", spec_gpu);
         char *dirs[] = {dir};
         char *names[] = {"vendor.com/gpu=0", "vendor.com/gpu=1", "vendor.com/gpu=2"};
-        t->in.cdi_spec_dirs = dirs;
-        t->in.n_cdi_spec_dirs = 1;
-        t->in.cdi_devices = names;
-        t->in.n_cdi_devices = 3;
+        ask(t, dirs, 1, names, 3);
         struct json_object *spec = t_gen(t);
         struct json_object *d0 = find_by(spec, "linux/devices", "path", "/dev/gpu0");
         assert_non_null(d0);
@@ -246,10 +251,7 @@ static void test_cdi_unknown_device(void **state) {
         AUTOFREE char *dir = cdi_dir(t, "cdi", "gpu.json", spec_gpu);
         char *dirs[] = {dir, "/nonexistent-cric-cdi"};
         char *names[] = {"vendor.com/gpu=7", "vendor.com/gpu=0", "other.com/x=0"};
-        t->in.cdi_spec_dirs = dirs;
-        t->in.n_cdi_spec_dirs = 2;
-        t->in.cdi_devices = names;
-        t->in.n_cdi_devices = 3;
+        ask(t, dirs, 2, names, 3);
         const char *msg = t_gen_fails(t, CRIC_E_NOT_FOUND);
         assert_non_null(strstr(msg, "unresolvable CDI devices: vendor.com/gpu=7, other.com/x=0"));
         names[0] = "gpu7";
@@ -273,10 +275,7 @@ static void test_cdi_later_dir_wins(void **state) {
         free(cdi_dir(t, "run-cdi", "notes.txt", "not a spec"));
         char *dirs[] = {d1, d2};
         char *names[] = {"v.com/c=a"};
-        t->in.cdi_spec_dirs = dirs;
-        t->in.n_cdi_spec_dirs = 2;
-        t->in.cdi_devices = names;
-        t->in.n_cdi_devices = 1;
+        ask(t, dirs, 2, names, 1);
         struct testlib_capture cap;
         testlib_capture_stderr(&cap);
         struct json_object *spec = t_gen(t);
@@ -299,10 +298,7 @@ static void test_cdi_missing_host_node(void **state) {
                                      "\"/dev/nonexistent-cric-cdi\"}]}}]}");
         char *dirs[] = {dir};
         char *names[] = {"v.com/c=a"};
-        t->in.cdi_spec_dirs = dirs;
-        t->in.n_cdi_spec_dirs = 1;
-        t->in.cdi_devices = names;
-        t->in.n_cdi_devices = 1;
+        ask(t, dirs, 1, names, 1);
         assert_non_null(strstr(t_gen_fails(t, CRIC_E_NOT_FOUND),
                                "container \"app\": CDI device v.com/c=a: device node /dev/nonexistent-cric-cdi"));
 }
@@ -368,10 +364,7 @@ static void test_cdi_yaml_spec_applied(void **state) {
         AUTOFREE char *dir = cdi_dir(t, "cdi", "npu.yaml", spec_yaml);
         char *dirs[] = {dir};
         char *names[] = {"vendor.com/npu=0"};
-        t->in.cdi_spec_dirs = dirs;
-        t->in.n_cdi_spec_dirs = 1;
-        t->in.cdi_devices = names;
-        t->in.n_cdi_devices = 1;
+        ask(t, dirs, 1, names, 1);
         struct json_object *spec = t_gen(t);
         struct json_object *d = find_by(spec, "linux/devices", "path", "/dev/npu0");
         assert_int_equal(jint(d, "major"), 1);
