@@ -56,6 +56,7 @@ struct cric_config {
         char *default_runtime;
         enum cric_cgroup_manager cgroup_manager;
         char **hooks_dir;                      /* NULL-terminated; later masks earlier by file name */
+        char **cdi_spec_dirs;                  /* NULL-terminated; a later dir wins for the same device */
         struct cric_runtime_handler *runtimes; /* in name order */
         size_t n_runtimes;
 

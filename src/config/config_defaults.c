@@ -14,6 +14,7 @@
 static const char *const no_strings[] = {NULL};
 static const char *const default_plugin_dirs[] = {"/opt/cni/bin", "/usr/lib/cni", NULL};
 static const char *const default_hooks_dirs[] = {"/usr/share/containers/oci/hooks.d", NULL};
+static const char *const default_cdi_spec_dirs[] = {"/etc/cdi", "/var/run/cdi", NULL};
 static const char *const runtime_types[] = {"oci", NULL};
 
 const struct config_table_desc config_tables[] = {
@@ -166,6 +167,14 @@ const struct setting_desc config_settings[] = {
                     "every container creation; a missing directory is skipped. A file in a later\n"
                     "directory masks the file of the same name in an earlier one. Invalid files\n"
                     "are logged and skipped."},
+        {.table = "cric.runtime",
+         .key = "cdi_spec_dirs",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(cdi_spec_dirs),
+         .def_list = default_cdi_spec_dirs,
+         .comment = "Directories of Container Device Interface specs (*.json, *.yaml) that describe the devices\n"
+                    "containers ask for by name (the CRI's CDI devices, cdi.k8s.io/ annotations); a\n"
+                    "later directory wins over an earlier one for the same device."},
 
         /* [cric.image] */
         {.table = "cric.image",

@@ -43,6 +43,8 @@ static const struct flag_desc flags[] = {
         {"cgroup-manager", 0, FLAG_SETTING, "cric.runtime.cgroup_manager", "MANAGER", "cgroupfs or systemd"},
         {"hooks-dir", 0, FLAG_SETTING, "cric.runtime.hooks_dir", "DIR",
          "directory of OCI hook files; repeat for several"},
+        {"cdi-spec-dirs", 0, FLAG_SETTING, "cric.runtime.cdi_spec_dirs", "DIR",
+         "directory of CDI specs; repeat for several, later ones win"},
         {"registries-conf", 0, FLAG_SETTING, "cric.image.registries_conf", "FILE", "registries.conf(5) file"},
         {"cni-config-dir", 0, FLAG_SETTING, "cric.network.network_dir", "DIR",
          "directory of CNI network configurations"},

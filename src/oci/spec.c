@@ -2,6 +2,7 @@
  * hostname, annotations) and the bundle writer. */
 #include <string.h>
 
+#include "oci/cdi.h"
 #include "oci/internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -74,7 +75,11 @@ static int run_steps(struct spec_ctx *c, struct cric_error **err) {
         if (c->has_new_uts && !str_empty(c->sb->hostname))
                 spec_set_str(c->spec, "hostname", c->sb->hostname);
         add_annotations(c);
-        return spec_add_hooks(c, err); /* last: it matches the annotations and process.args */
+        /* CDI edits go over everything the CRI and the defaults produced; the hooks come
+         * last, since they match the annotations and process.args. */
+        if (c->in && spec_add_cdi(c, err) < 0)
+                return -1;
+        return spec_add_hooks(c, err);
 }
 
 static int generate(struct spec_ctx *c, const char *rootfs, bool readonly_rootfs, char **ret_json,

@@ -209,6 +209,10 @@ struct oci_container_input {
         size_t n_mounts;
         const struct oci_device *devices;
         size_t n_devices;
+        char *const *cdi_devices; /* CDI devices by qualified name ("vendor.com/class=dev") */
+        size_t n_cdi_devices;
+        char *const *cdi_spec_dirs; /* where CDI specs are looked up, later dirs win; the runtime's */
+        size_t n_cdi_spec_dirs;
         struct oci_resources resources;
         struct oci_security_context security;
         bool tty;

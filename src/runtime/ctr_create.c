@@ -261,6 +261,8 @@ static int generate_spec(struct runtime *rt, struct create *x, struct cric_error
         in.hooks = hooks;
         in.rootfs = x->rootfs;
         in.sandbox = &sb;
+        in.cdi_spec_dirs = x->cfg->cdi_spec_dirs;
+        in.n_cdi_spec_dirs = strv_length(x->cfg->cdi_spec_dirs);
         image_defaults(x, &defaults);
         in.image = &defaults;
         resolve_namespaces(x->pod, &in.security.ns);

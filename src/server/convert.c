@@ -442,8 +442,12 @@ static int mounts_devices_of(const Runtime__V1__ContainerConfig *c, const char *
                 };
         ret->devices = devices;
         ret->n_devices = c->n_devices;
-        if (c->n_cdi_devices)
-                return cric_error_set(err, CRIC_E_UNIMPLEMENTED, "%s: CDI devices are not supported yet", what);
+        char **cdi = arena_calloc(a, c->n_cdi_devices, sizeof(*cdi));
+        for (size_t i = 0; i < c->n_cdi_devices; i++)
+                if (!nonempty(cdi[i] = c->cdi_devices[i]->name))
+                        return cric_error_set(err, CRIC_E_INVALID, "%s: CDI device %zu has no name", what, i);
+        ret->cdi_devices = cdi;
+        ret->n_cdi_devices = c->n_cdi_devices;
         return 0;
 }
 

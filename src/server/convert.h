@@ -28,10 +28,10 @@ int convert_container_config(const Runtime__V1__CreateContainerRequest *r, struc
                              struct container_config *ret, struct cric_error **err);
 
 /* The container part of config.json: command, args, working dir, env, annotations,
- * mounts, devices, resources, security context, tty. id, rootfs, image and sandbox are
+ * mounts, devices, CDI devices, resources, security context, tty. id, rootfs, image and sandbox are
  * the runtime's. CRIC_E_INVALID for an unknown enum value, run_as_group without a user,
  * a mount without container_path, a NUL in an env value, ...; CRIC_E_UNIMPLEMENTED for
- * image volumes, id-mapped mounts, CDI devices and user namespaces with ID mappings. */
+ * image volumes, id-mapped mounts and user namespaces with ID mappings. */
 int ctr_input_from_cri(const Runtime__V1__ContainerConfig *c, struct arena *a, struct oci_container_input *ret,
                        struct cric_error **err);
 

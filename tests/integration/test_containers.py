@@ -280,12 +280,15 @@ class Env:
 
 @pytest.fixture(scope="module")
 def env(registry, tmp_path_factory):
-    yield from serve_env(Env(registry, str(tmp_path_factory.mktemp("containers"))))
+    yield from running_env(Env(registry, str(tmp_path_factory.mktemp("containers"))))
 
 
-def serve_env(e):
-    """Starts e's daemon and pulls the images, yields e, then removes everything."""
-    d = cric.Daemon(**e.daemon_kwargs())
+def running_env(e, extra_args=()):
+    """Starts e's daemon (with extra_args), pulls the images, yields e, then cleans up:
+    the body of a module's env fixture."""
+    kw = e.daemon_kwargs()
+    kw["extra_args"] = kw["extra_args"] + list(extra_args)
+    d = cric.Daemon(**kw)
     _register(d)
     try:
         d.start()

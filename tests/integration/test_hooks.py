@@ -23,7 +23,7 @@ import pytest
 
 import cric
 from cric import wait_for
-from test_containers import Env, ctx, serve_env  # noqa: F401 (ctx: a fixture, on this module's env)
+from test_containers import Env, ctx, running_env  # noqa: F401 (ctx: a fixture, on this module's env)
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run containers"),
@@ -105,7 +105,7 @@ def env(registry, tmp_path_factory):
     e = Env(registry, root)
     e.hooks = HooksEnv(root)
     e.config_text += '[cric.runtime]\nhooks_dir = ["%s", "%s"]\n' % (e.hooks.low, e.hooks.high)
-    yield from serve_env(e)
+    yield from running_env(e)
 
 
 def test_create_runtime_hook_writes_into_the_rootfs(ctx):

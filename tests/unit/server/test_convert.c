@@ -344,7 +344,11 @@ static void test_ctr_cdi_devices(void **state) {
         d.name = "vendor.com/gpu=0";
         f->c.cdi_devices = &dp;
         f->c.n_cdi_devices = 1;
-        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_UNIMPLEMENTED), "CDI devices are not supported yet");
+        ctr_ok(f);
+        assert_int_equal(f->in.n_cdi_devices, 1);
+        assert_string_equal(f->in.cdi_devices[0], "vendor.com/gpu=0");
+        d.name = "";
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID), "CDI device 0 has no name");
 }
 
 /* ---- resources ---- */
