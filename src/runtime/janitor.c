@@ -114,11 +114,8 @@ static void enqueue(struct janitor *jn, struct janitor_job *j) {
         pthread_mutex_unlock(&jn->lock);
 }
 
+/* rt->janitor is set: runtime_new starts it before any call can come. */
 void janitor_add(struct runtime *rt, const struct container *c) {
-        if (!rt->janitor) { /* never started (a runtime that failed half-way): now */
-                ctr_teardown(rt, c->info.id, c->info.runtime_path, c->info.runtime_root);
-                return;
-        }
         struct janitor_job *j = xcalloc(1, sizeof(*j));
         j->id = xstrdup(c->info.id);
         j->pod_id = xstrdup(c->info.pod_id);
@@ -128,10 +125,6 @@ void janitor_add(struct runtime *rt, const struct container *c) {
 }
 
 void janitor_add_pod(struct runtime *rt, struct pod *p) {
-        if (!rt->janitor) {
-                pod_network_job(rt, p);
-                return;
-        }
         struct janitor_job *j = xcalloc(1, sizeof(*j));
         j->pod = pod_ref(p);
         j->id = xstrdup(p->info.id);
