@@ -64,7 +64,8 @@ static void reload_notified(struct cric_server *srv, struct runtime *rt, const s
         if (notify_service_manager(msg) < 0)
                 log_warn("cannot notify the service manager: %s", strerror(errno));
         reload(srv, rt, ov, cur);
-        notify_sendf("READY=1\nSTATUS=serving on %s", (*cur)->listen);
+        AUTOFREE char *status = notify_serving_status(rt, (*cur)->listen);
+        notify_sendf("READY=1\nSTATUS=%s", status ? status : "serving");
 }
 
 /* The daemon's long-lived parts, in the order they are built. */
@@ -210,7 +211,8 @@ static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
                 grpc_shutdown_blocking();
                 return 1;
         }
-        notify_sendf("READY=1\nSTATUS=serving on %s", cfg->listen);
+        char *status = notify_serving_status(d.runtime, cfg->listen);
+        notify_sendf("READY=1\nSTATUS=%s", status ? status : "serving");
 
         struct idle idle = {0};
         struct notify_watchdog wd;
@@ -221,6 +223,7 @@ static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
                 uint64_t now = notify_now_usec();
                 if (now >= next_idle) {
                         idle_tick(&idle, d.srv);
+                        notify_status_update(d.runtime, cfg->listen, &status);
                         next_idle = now + IDLE_TICK_S * 1000000ull;
                 }
                 notify_watchdog_tick(&wd, now);
@@ -245,6 +248,7 @@ static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
                 break;
         }
         notify_sendf("STOPPING=1\nSTATUS=shutting down");
+        free(status);
         server_stop(d.srv, SHUTDOWN_GRACE_MS);
         daemon_clear(&d);
         config_unref(cfg);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/runtime.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -111,4 +112,35 @@ uint64_t notify_watchdog_sleep(const struct notify_watchdog *w, uint64_t now_use
                 return max_usec;
         uint64_t left = w->next_usec > now_usec ? w->next_usec - now_usec : 0;
         return left < max_usec ? left : max_usec;
+}
+
+char *notify_serving_text(const char *listen, size_t pods_ready, size_t containers_running) {
+        return xasprintf("serving on %s, %zu pod%s ready, %zu container%s running", listen, pods_ready,
+                         pods_ready == 1 ? "" : "s", containers_running, containers_running == 1 ? "" : "s");
+}
+
+char *notify_serving_status(struct runtime *rt, const char *listen) {
+        const char *path = getenv("NOTIFY_SOCKET");
+        if (!path || !*path)
+                return NULL;
+        struct pod_view *pods;
+        size_t n_pods;
+        runtime_pod_list(rt, &(struct pod_filter){.state = POD_READY}, &pods, &n_pods);
+        pod_views_free(pods, n_pods);
+        struct container_view *ctrs;
+        size_t n_ctrs;
+        runtime_container_list(rt, &(struct container_filter){.state = CONTAINER_RUNNING}, &ctrs, &n_ctrs);
+        container_views_free(ctrs, n_ctrs);
+        return notify_serving_text(listen, n_pods, n_ctrs);
+}
+
+void notify_status_update(struct runtime *rt, const char *listen, char **last) {
+        char *now = notify_serving_status(rt, listen);
+        if (!now || (*last && !strcmp(now, *last))) {
+                free(now);
+                return;
+        }
+        notify_sendf("STATUS=%s", now);
+        free(*last);
+        *last = now;
 }

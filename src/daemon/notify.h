@@ -4,6 +4,7 @@
 #ifndef CRIC_DAEMON_NOTIFY_H
 #define CRIC_DAEMON_NOTIFY_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -41,6 +42,14 @@ void notify_watchdog_init(struct notify_watchdog *w);
 void notify_watchdog_tick(struct notify_watchdog *w, uint64_t now_usec);
 /* How long the loop may sleep from now_usec: at most max_usec, less when a ping is due sooner. */
 uint64_t notify_watchdog_sleep(const struct notify_watchdog *w, uint64_t now_usec, uint64_t max_usec);
+
+/* The serving daemon's STATUS= text: "serving on <listen>, N pods ready, M containers running". */
+char *notify_serving_text(const char *listen, size_t pods_ready, size_t containers_running);
+struct runtime;
+/* notify_serving_text with rt's counts; NULL when there is no $NOTIFY_SOCKET to tell. */
+char *notify_serving_status(struct runtime *rt, const char *listen);
+/* Sends STATUS= with notify_serving_status when it differs from *last, which it replaces. */
+void notify_status_update(struct runtime *rt, const char *listen, char **last);
 
 /* CLOCK_MONOTONIC in microseconds. */
 uint64_t notify_now_usec(void);

@@ -8,7 +8,7 @@ import socket
 import struct
 
 import cric
-from cric import wait_for
+from cric import pb, wait_for
 
 
 class Datagrams:
@@ -54,7 +54,7 @@ def test_notify_ready_status_reload_watchdog_stop(make_daemon, tmp_path):
         d.start()
         ready = wait_message(dg, "READY=1")
         msgs = dg.notifications()
-        assert "STATUS=serving on %s" % d.socket in msgs[ready]
+        assert "STATUS=serving on %s, 0 pods ready, 0 containers running" % d.socket in msgs[ready]
         assert any(ln.startswith("STATUS=") for m in msgs[:ready] for ln in m), "no status before READY: %s" % msgs
         # Pings every 100 ms: at least three arrive (however late the machine runs them).
         wait_for(lambda: sum(m == ["WATCHDOG=1"] for m in dg.notifications()) >= 3, what="three WATCHDOG=1")
@@ -65,7 +65,13 @@ def test_notify_ready_status_reload_watchdog_stop(make_daemon, tmp_path):
         usec = [ln for ln in m if ln.startswith("MONOTONIC_USEC=")]
         assert len(usec) == 1 and int(usec[0].split("=", 1)[1]) > 0, m
         again = wait_message(dg, "READY=1", reloading + 1, "READY=1 after the reload")
-        assert "STATUS=serving on %s" % d.socket in dg.notifications()[again]
+        assert "STATUS=serving on %s, 0 pods ready, 0 containers running" % d.socket in dg.notifications()[again]
+        # A pod: the status counts it at the next tick (every 5 s).
+        meta = pb.PodSandboxMetadata(name="notify", namespace="default", uid="uid-notify", attempt=0)
+        pod = d.runtime.RunPodSandbox(pb.RunPodSandboxRequest(config=pb.PodSandboxConfig(metadata=meta)),
+                                      timeout=30).pod_sandbox_id
+        wait_message(dg, "STATUS=serving on %s, 1 pod ready, 0 containers running" % d.socket, again + 1)
+        d.runtime.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=pod), timeout=60)
         n = len(dg.notifications())
         wait_for(lambda: sum(m == ["WATCHDOG=1"] for m in dg.notifications()[n:]) >= 1, what="pings after reload")
 

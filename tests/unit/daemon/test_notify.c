@@ -49,6 +49,19 @@ static void test_reloading_message(void **state) {
         free(m);
 }
 
+static void test_serving_text(void **state) {
+        (void) state;
+        char *m = notify_serving_text("/run/cric/cric.sock", 0, 0);
+        assert_string_equal(m, "serving on /run/cric/cric.sock, 0 pods ready, 0 containers running");
+        free(m);
+        m = notify_serving_text("/x.sock", 1, 1);
+        assert_string_equal(m, "serving on /x.sock, 1 pod ready, 1 container running");
+        free(m);
+        m = notify_serving_text("/x.sock", 12, 30);
+        assert_string_equal(m, "serving on /x.sock, 12 pods ready, 30 containers running");
+        free(m);
+}
+
 static void test_watchdog_interval(void **state) {
         (void) state;
         assert_int_equal(notify_watchdog_interval("20000000", NULL, 42), 10000000);
@@ -129,9 +142,10 @@ static void test_send_abstract(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_address),           cmocka_unit_test(test_reloading_message),
-                cmocka_unit_test(test_watchdog_interval), cmocka_unit_test(test_watchdog_schedule),
-                cmocka_unit_test(test_watchdog_init),     cmocka_unit_test(test_send_abstract),
+                cmocka_unit_test(test_address),           cmocka_unit_test(test_serving_text),
+                cmocka_unit_test(test_reloading_message), cmocka_unit_test(test_watchdog_interval),
+                cmocka_unit_test(test_watchdog_schedule), cmocka_unit_test(test_watchdog_init),
+                cmocka_unit_test(test_send_abstract),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
