@@ -57,14 +57,15 @@ static void reload(struct cric_server *srv, struct runtime *rt, const struct con
         log_info("configuration reloaded");
 }
 
-/* reload() between the service manager's RELOADING=1 and READY=1. */
+/* reload() between the service manager's RELOADING=1 and READY=1; listen: the socket
+ * served, which a reload does not change. */
 static void reload_notified(struct cric_server *srv, struct runtime *rt, const struct config_overrides *ov,
-                            struct cric_config **cur) {
+                            struct cric_config **cur, const char *listen) {
         AUTOFREE char *msg = notify_reloading_message(notify_now_usec(), "reloading the configuration");
         if (notify_service_manager(msg) < 0)
                 log_warn("cannot notify the service manager: %s", strerror(errno));
         reload(srv, rt, ov, cur);
-        AUTOFREE char *status = notify_serving_status(rt, (*cur)->listen);
+        AUTOFREE char *status = notify_serving_status(rt, listen);
         notify_sendf("READY=1\nSTATUS=%s", status ? status : "serving");
 }
 
@@ -211,7 +212,8 @@ static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
                 grpc_shutdown_blocking();
                 return 1;
         }
-        char *status = notify_serving_status(d.runtime, cfg->listen);
+        AUTOFREE char *listen = xstrdup(cfg->listen);
+        char *status = notify_serving_status(d.runtime, listen);
         notify_sendf("READY=1\nSTATUS=%s", status ? status : "serving");
 
         struct idle idle = {0};
@@ -223,7 +225,7 @@ static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
                 uint64_t now = notify_now_usec();
                 if (now >= next_idle) {
                         idle_tick(&idle, d.srv);
-                        notify_status_update(d.runtime, cfg->listen, &status);
+                        notify_status_update(d.runtime, listen, &status);
                         next_idle = now + IDLE_TICK_S * 1000000ull;
                 }
                 notify_watchdog_tick(&wd, now);
@@ -241,7 +243,7 @@ static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
                         continue;
                 }
                 if (si.si_signo == SIGHUP) {
-                        reload_notified(d.srv, d.runtime, ov, &cfg);
+                        reload_notified(d.srv, d.runtime, ov, &cfg, listen);
                         continue;
                 }
                 log_info("received %s, shutting down", strsignal(si.si_signo));
@@ -281,14 +283,14 @@ int main(int argc, char **argv) {
                 config_unref(cfg);
                 break;
         case DAEMON_CMD_RUN:
+                if (log_journal_setup("cricd") < 0) /* before the config's warnings */
+                        log_warn("cannot log to the journal, logging to stderr: %s", strerror(errno));
                 if (config_load(&flags.ov, &cfg, &err) < 0) {
                         fprintf(stderr, "cricd: invalid configuration:\n%s\n", err->msg);
                         ret = 1;
                         break;
                 }
                 apply_logging(cfg);
-                if (log_journal_setup("cricd") < 0)
-                        log_warn("cannot log to the journal, logging to stderr: %s", strerror(errno));
                 log_info("cricd %s starting (pid %d)", CRIC_VERSION, (int) getpid());
                 ret = serve(cfg, &flags.ov);
                 break;

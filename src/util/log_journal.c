@@ -94,7 +94,9 @@ static const char *journal_identifier;
 static bool journal_sink(enum log_level level, const char *file, int line, const char *func, const char *msg) {
         size_t len;
         char *dgram = log_journal_encode(level, journal_identifier, file, line, func, msg, &len);
-        ssize_t n = sendto(journal_fd, dgram, len, MSG_NOSIGNAL, (struct sockaddr *) &journal_addr, journal_addr_len);
+        /* Never waits for a journal that is behind: stderr (its stream) takes the message. */
+        ssize_t n = sendto(journal_fd, dgram, len, MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *) &journal_addr,
+                           journal_addr_len);
         free(dgram);
         return n == (ssize_t) len;
 }
