@@ -24,6 +24,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/log_journal.h"
 #include "util/memtrim.h"
 #include "util/xalloc.h"
 
@@ -54,6 +55,18 @@ static void reload(struct cric_server *srv, struct runtime *rt, const struct con
         config_unref(*cur);
         *cur = next;
         log_info("configuration reloaded");
+}
+
+/* reload() between the service manager's RELOADING=1 and READY=1; listen: the socket
+ * served, which a reload does not change. */
+static void reload_notified(struct cric_server *srv, struct runtime *rt, const struct config_overrides *ov,
+                            struct cric_config **cur, const char *listen) {
+        AUTOFREE char *msg = notify_reloading_message(notify_now_usec(), "reloading the configuration");
+        if (notify_service_manager(msg) < 0)
+                log_warn("cannot notify the service manager: %s", strerror(errno));
+        reload(srv, rt, ov, cur);
+        AUTOFREE char *status = notify_serving_status(rt, listen);
+        notify_sendf("READY=1\nSTATUS=%s", status ? status : "serving");
 }
 
 /* The daemon's long-lived parts, in the order they are built. */
@@ -191,6 +204,7 @@ static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
                 log_warn("cannot become a child subreaper: %s", strerror(errno));
         grpc_init();
         struct daemon d = {0};
+        notify_sendf("STATUS=opening the store and restoring pods and containers");
         if (daemon_init(&d, cfg, &err) < 0) {
                 log_error("cannot start: %s", err->msg);
                 daemon_clear(&d);
@@ -198,16 +212,27 @@ static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
                 grpc_shutdown_blocking();
                 return 1;
         }
-        if (notify_service_manager("READY=1") < 0)
-                log_warn("cannot notify the service manager: %s", strerror(errno));
+        AUTOFREE char *listen = xstrdup(cfg->listen);
+        char *status = notify_serving_status(d.runtime, listen);
+        notify_sendf("READY=1\nSTATUS=%s", status ? status : "serving");
 
         struct idle idle = {0};
+        struct notify_watchdog wd;
+        notify_watchdog_init(&wd);
+        uint64_t next_idle = notify_now_usec() + IDLE_TICK_S * 1000000ull;
         for (;;) {
                 siginfo_t si;
-                const struct timespec tick = {.tv_sec = IDLE_TICK_S};
+                uint64_t now = notify_now_usec();
+                if (now >= next_idle) {
+                        idle_tick(&idle, d.srv);
+                        notify_status_update(d.runtime, listen, &status);
+                        next_idle = now + IDLE_TICK_S * 1000000ull;
+                }
+                notify_watchdog_tick(&wd, now);
+                uint64_t sleep_us = notify_watchdog_sleep(&wd, now, next_idle - now);
+                const struct timespec tick = {.tv_sec = (time_t) (sleep_us / 1000000),
+                                              .tv_nsec = (long) (sleep_us % 1000000) * 1000};
                 if (sigtimedwait(&set, &si, &tick) < 0) {
-                        if (errno == EAGAIN)
-                                idle_tick(&idle, d.srv);
                         if (errno == EINTR || errno == EAGAIN)
                                 continue;
                         log_error("sigtimedwait: %s", strerror(errno));
@@ -218,13 +243,14 @@ static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
                         continue;
                 }
                 if (si.si_signo == SIGHUP) {
-                        reload(d.srv, d.runtime, ov, &cfg);
+                        reload_notified(d.srv, d.runtime, ov, &cfg, listen);
                         continue;
                 }
                 log_info("received %s, shutting down", strsignal(si.si_signo));
                 break;
         }
-        notify_service_manager("STOPPING=1");
+        notify_sendf("STOPPING=1\nSTATUS=shutting down");
+        free(status);
         server_stop(d.srv, SHUTDOWN_GRACE_MS);
         daemon_clear(&d);
         config_unref(cfg);
@@ -257,6 +283,8 @@ int main(int argc, char **argv) {
                 config_unref(cfg);
                 break;
         case DAEMON_CMD_RUN:
+                if (log_journal_setup("cricd") < 0) /* before the config's warnings */
+                        log_warn("cannot log to the journal, logging to stderr: %s", strerror(errno));
                 if (config_load(&flags.ov, &cfg, &err) < 0) {
                         fprintf(stderr, "cricd: invalid configuration:\n%s\n", err->msg);
                         ret = 1;

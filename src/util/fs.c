@@ -208,5 +208,11 @@ char *fs_find_helper(const char *configured, const char *name) {
                         free(p);
                 }
         }
+#ifdef CRIC_LIBEXECDIR
+        char *p = xasprintf("%s/cric/%s", CRIC_LIBEXECDIR, name); /* where meson install puts it */
+        if (fs_is_executable(p))
+                return p;
+        free(p);
+#endif
         return fs_find_in_path(name);
 }

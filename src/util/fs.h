@@ -51,8 +51,8 @@ int fs_is_executable(const char *path);
 char *fs_find_in_path(const char *name);
 
 /* One of cric's helper programs (cric-monitor, cric-pause): configured when it is
- * executable, else name next to the running binary, in ../libexec/cric/ from it, or in
- * $PATH. NULL when none is found. */
+ * executable, else name next to the running binary (the build dir), in ../libexec/cric/
+ * from it, in the libexecdir/cric it was installed to, or in $PATH. NULL when none is found. */
 char *fs_find_helper(const char *configured, const char *name);
 
 #endif

@@ -14,6 +14,7 @@
 
 static _Atomic int cur_level = LOG_LEVEL_INFO;
 static _Atomic int cur_format = LOG_FORMAT_TEXT;
+static _Atomic(log_sink_fn) cur_sink = NULL;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const level_names[LOG_LEVEL_MAX] = {"error", "warning", "info", "debug", "trace"};
@@ -63,13 +64,22 @@ void log_set_format(enum log_format format) {
                 cur_format = format;
 }
 
-void log_msg(enum log_level level, const char *fmt, ...) {
+void log_set_sink(log_sink_fn sink) {
+        cur_sink = sink;
+}
+
+void log_msg_at(enum log_level level, const char *file, int lineno, const char *func, const char *fmt, ...) {
         if (!log_enabled(level))
                 return;
         va_list ap;
         va_start(ap, fmt);
         char *msg = xvasprintf(fmt, ap);
         va_end(ap);
+        log_sink_fn sink = cur_sink;
+        if (sink && sink(level, file, lineno, func, msg)) {
+                free(msg);
+                return;
+        }
 
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);

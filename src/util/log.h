@@ -35,7 +35,15 @@ static inline bool log_enabled(enum log_level level) {
         return level <= log_get_level();
 }
 
-void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Where the message comes from: log_msg passes the caller's file, line and function. */
+void log_msg_at(enum log_level level, const char *file, int line, const char *func, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
+#define log_msg(level, ...) log_msg_at(level, __FILE__, __LINE__, __func__, __VA_ARGS__)
+
+/* Another destination for messages (util/log_journal.h sets the journal's): returns
+ * false when it could not take the message, which then goes to stderr. NULL: stderr. */
+typedef bool (*log_sink_fn)(enum log_level level, const char *file, int line, const char *func, const char *msg);
+void log_set_sink(log_sink_fn sink);
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
