@@ -83,8 +83,8 @@ int rootfs_mount(struct layer_store *ls, const char *id, char *const *layers, co
  * container id: overlay with no upper dir (its links under
  * <root>/containers/<id>/iv/<index>, removed with the container's rootfs), or with vfs
  * a read-only bind of the top layer. CRIC_E_NOT_FOUND when a layer is missing. */
-int rootfs_mount_image(struct layer_store *ls, const char *id, unsigned index, char *const *layers,
-                       const char *target, struct cric_error **err);
+int rootfs_mount_image(struct layer_store *ls, const char *id, unsigned index, char *const *layers, const char *target,
+                       struct cric_error **err);
 
 /* Unmounts target (detached when busy). Not mounted or missing is fine. */
 int rootfs_unmount(const char *target, struct cric_error **err);
