@@ -10,8 +10,8 @@ set -euo pipefail
 build_pkgs=(
         build-essential meson ninja-build pkg-config
         libgrpc-dev protobuf-c-compiler libprotobuf-c-dev libjson-c-dev
-        libcurl4-openssl-dev libarchive-dev zlib1g-dev libzstd-dev libsqlite3-dev libssl-dev libsystemd-dev libyaml-dev
-        crun runc containernetworking-plugins iptables
+        libcurl4-openssl-dev libarchive-dev zlib1g-dev libzstd-dev libsqlite3-dev libssl-dev libsystemd-dev libyaml-dev libgpgme-dev
+        crun runc containernetworking-plugins iptables gpg
 )
 # What only the tests use: cmocka, clang (fuzzing, a second compiler), protoc (the Python
 # CRI classes), Python with grpcio and pytest, the fixture registry and its tools, and

@@ -14,8 +14,9 @@
 #include "util/error.h"
 #include "util/log.h"
 
-#define CRIC_DEFAULT_CONFIG_FILE "/etc/cric/cric.conf"
-#define CRIC_DEFAULT_CONFIG_DIR  "/etc/cric/cric.conf.d"
+#define CRIC_DEFAULT_CONFIG_FILE      "/etc/cric/cric.conf"
+#define CRIC_DEFAULT_CONFIG_DIR       "/etc/cric/cric.conf.d"
+#define CRIC_DEFAULT_SIGNATURE_POLICY "/etc/containers/policy.json"
 
 struct cric_runtime_handler {
         char *name;         /* key of [cric.runtime.runtimes.<name>], the CRI runtime handler */
@@ -68,6 +69,9 @@ struct cric_config {
         char *certs_dir;
         char **pinned_images; /* NULL-terminated patterns */
         int64_t max_parallel_downloads;
+        char *signature_policy;     /* "": none */
+        char *signature_policy_dir; /* "": none */
+        char *registries_d;
 
         /* [cric.network] */
         char *network_dir;

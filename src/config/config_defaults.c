@@ -228,6 +228,32 @@ const struct setting_desc config_settings[] = {
          .min = 1,
          .max = 64,
          .comment = "Layers of one image downloaded and unpacked at the same time (1 to 64)."},
+        {.table = "cric.image",
+         .key = "signature_policy",
+         .type = SETTING_STRING,
+         .offset = CFG(signature_policy),
+         .def = CRIC_DEFAULT_SIGNATURE_POLICY,
+         .comment = "Signature policy every pull is checked against (containers-policy.json(5)):\n"
+                    "insecureAcceptAnything, reject, signedBy (GPG keys, signatures from the\n"
+                    "lookaside stores of registries_d) and sigstoreSigned (public keys, cosign\n"
+                    "attachments). A rejected pull fails with SignatureValidationFailed and stores\n"
+                    "nothing. \"\": no policy. When the default file is missing every image is\n"
+                    "accepted (and that is logged); another missing file fails every pull."},
+        {.table = "cric.image",
+         .key = "signature_policy_dir",
+         .type = SETTING_STRING,
+         .offset = CFG(signature_policy_dir),
+         .def = "/etc/cric/policies",
+         .comment = "Per-namespace policies: a pull for a pod of namespace NS uses <dir>/NS.json\n"
+                    "when it exists, signature_policy otherwise."},
+        {.table = "cric.image",
+         .key = "registries_d",
+         .type = SETTING_STRING,
+         .flags = SETTING_F_ABSOLUTE,
+         .offset = CFG(registries_d),
+         .def = "/etc/containers/registries.d",
+         .comment = "registries.d(5) directory: the lookaside stores of GPG signatures and\n"
+                    "use-sigstore-attachments, per registry, namespace or repository."},
 
         /* [cric.network] */
         {.table = "cric.network",

@@ -117,11 +117,17 @@ static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_er
         AUTOFREE char *storage = xasprintf("%s/storage", cfg->root);
         if (store_open(db_path, &d->db, err) < 0 || layer_store_open(storage, cfg->storage_driver, &d->layers, err) < 0)
                 return -1;
+        AUTOFREE char *tmp_dir = xasprintf("%s/tmp", cfg->runroot);
         struct image_service_opts io = {
                 .registries_conf = cfg->registries_conf,
                 .auth_file = cfg->global_auth_file,
                 .certs_dir = cfg->certs_dir,
                 .max_parallel_layers = (unsigned) cfg->max_parallel_downloads,
+                .signature_policy = cfg->signature_policy,
+                .signature_policy_is_default = strcmp(cfg->signature_policy, CRIC_DEFAULT_SIGNATURE_POLICY) == 0,
+                .signature_policy_dir = cfg->signature_policy_dir,
+                .registries_d = cfg->registries_d,
+                .tmp_dir = tmp_dir,
         };
         if (image_service_new(d->db, d->layers, &io, &d->images, err) < 0)
                 return -1;

@@ -37,21 +37,35 @@ static int read_stat(const char *proc, const char *pid, char *comm, size_t comm_
         return 0;
 }
 
-/* Reaps the child pid when it is a zombie named comm; true when it did. */
+/* The tools gpgme starts with a double fork (signature checks of signedBy policies):
+ * nobody waits for them but the subreaper. */
+static bool is_library_helper(const char *name) {
+        static const char *const helpers[] = {"gpg",     "gpgconf", "gpgsm",    "gpg-agent",
+                                              "dirmngr", "keyboxd", "scdaemon", NULL};
+        for (const char *const *h = helpers; *h; h++)
+                if (strcmp(name, *h) == 0)
+                        return true;
+        return false;
+}
+
+/* Reaps the child pid when it is a zombie named comm (then calls on_reaped) or one of
+ * the library helpers; true when it did. */
 static bool reap_one(const char *proc, const char *pid, const char *comm, void (*on_reaped)(void *, pid_t),
                      void *data) {
         char name[64], state = 0;
         long ppid = 0;
-        if (read_stat(proc, pid, name, sizeof(name), &state, &ppid) < 0 || ppid != (long) getpid() || state != 'Z' ||
-            strcmp(name, comm))
+        if (read_stat(proc, pid, name, sizeof(name), &state, &ppid) < 0 || ppid != (long) getpid() || state != 'Z')
+                return false;
+        bool ours = strcmp(name, comm) == 0;
+        if (!ours && !is_library_helper(name))
                 return false;
         pid_t p = (pid_t) strtol(pid, NULL, 10);
         if (waitpid(p, NULL, WNOHANG) != p)
                 return false;
-        log_debug("reaped %s (pid %d)", comm, (int) p);
-        if (on_reaped)
+        log_debug("reaped %s (pid %d)", name, (int) p);
+        if (ours && on_reaped)
                 on_reaped(data, p);
-        return true;
+        return ours;
 }
 
 int reap_orphans(const char *proc, const char *comm, void (*on_reaped)(void *data, pid_t pid), void *data) {

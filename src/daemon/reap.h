@@ -11,9 +11,10 @@ int reap_become_subreaper(void);
 
 /* Reaps every zombie orphan of ours named comm (e.g. "cric-monitor"), found through
  * <proc>/self/task/<main thread>/children (proc NULL: /proc), where the kernel puts
- * orphans, and calls on_reaped (may be NULL) with each pid. Children the daemon waits
- * for by pid (crun, CNI plugins, helpers) have other names and are left alone. Returns
- * how many were reaped. */
+ * orphans, and calls on_reaped (may be NULL) with each pid. Zombie orphans of the
+ * tools gpgme double-forks (gpg, gpgconf, gpgsm, ...) are reaped too, without a call.
+ * Children the daemon waits for by pid (crun, CNI plugins, helpers) have other names
+ * and are left alone. Returns how many named comm were reaped. */
 int reap_orphans(const char *proc, const char *comm, void (*on_reaped)(void *data, pid_t pid), void *data);
 
 #endif

@@ -3,6 +3,7 @@
 #ifndef CRIC_IMAGE_IMAGE_H
 #define CRIC_IMAGE_IMAGE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "image/registry.h"
@@ -17,6 +18,13 @@ struct image_service_opts {
         const char *auth_file;        /* global auth.json, or NULL/"" */
         const char *certs_dir;        /* NULL: /etc/containers/certs.d */
         unsigned max_parallel_layers; /* 0: 3 */
+        /* Signature policy (containers-policy.json(5)); NULL or "": no policy, every
+         * image is accepted. */
+        const char *signature_policy;
+        bool signature_policy_is_default; /* a missing file then accepts every image */
+        const char *signature_policy_dir; /* <dir>/<pod namespace>.json overrides; NULL: none */
+        const char *registries_d;         /* registries.d(5): where signatures are */
+        const char *tmp_dir;              /* scratch space of signature checks */
 };
 
 /* Borrows db and ls (they must outlive the service). Removes layer directories no
@@ -26,9 +34,11 @@ int image_service_new(struct store *db, struct layer_store *ls, const struct ima
 struct image_service *image_service_free(struct image_service *svc);
 void image_service_freep(struct image_service **svc);
 
-/* Pulls name (as the user typed it) and returns the image id (64 hex). */
-int image_pull(struct image_service *svc, const char *name, const struct registry_auth *auth, char **ret_id,
-               struct cric_error **err);
+/* Pulls name (as the user typed it) and returns the image id (64 hex). ns is the
+ * namespace of the pod the image is for (it may pick the signature policy), or NULL.
+ * CRIC_E_SIGNATURE when the signature policy rejects the image: nothing is stored. */
+int image_pull(struct image_service *svc, const char *name, const struct registry_auth *auth, const char *ns,
+               char **ret_id, struct cric_error **err);
 
 /* Finds an image by id, id prefix, name[:tag] or name@digest (names normalized).
  * CRIC_E_NOT_FOUND when there is none. */

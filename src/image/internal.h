@@ -16,6 +16,11 @@ struct image_service {
         char *auth_file;
         char *certs_dir;
         unsigned max_parallel_layers;
+        char *signature_policy; /* NULL: no policy */
+        bool signature_policy_is_default;
+        char *signature_policy_dir;
+        char *registries_d;
+        char *tmp_dir;
 
         /* Layers being pulled right now, by chain id, so two pulls of the same layer
          * share one download: the second waits for the first, then finds it stored. */

@@ -9,6 +9,7 @@
 #include "image/internal.h"
 #include "image/ref.h"
 #include "image/registries.h"
+#include "image/sig.h"
 #include "util/cleanup.h"
 #include "util/digest.h"
 #include "util/log.h"
@@ -22,6 +23,7 @@ struct pull {
         struct image_service *svc;
         const struct pull_source *src;
         const struct image_ref *name; /* the name the user asked for (not the mirror's) */
+        const char *ns;               /* the pod's namespace, or NULL */
         struct registry_client *client;
         char *top_digest;      /* digest the tag resolved to (index or manifest) */
         char *manifest_digest; /* the platform's image manifest */
@@ -282,8 +284,24 @@ static int pull_layers(struct pull *p, char **ret_id, struct cric_error **err) {
         return r;
 }
 
+/* Before anything is stored: the signature policy, on the manifest the tag resolved to. */
+static int check_policy(struct pull *p, struct cric_error **err) {
+        struct image_service *svc = p->svc;
+        if (!svc->signature_policy)
+                return 0;
+        struct policy_check_opts o = {
+                .policy_path = svc->signature_policy,
+                .policy_path_is_default = svc->signature_policy_is_default,
+                .policy_dir = svc->signature_policy_dir,
+                .ns = p->ns,
+                .registries_d = svc->registries_d,
+                .tmp_dir = svc->tmp_dir,
+        };
+        return policy_check(&o, p->name, p->top_digest, p->client, p->src->ref->path, err);
+}
+
 static int pull_from(struct image_service *svc, const struct pull_source *src, const struct image_ref *name,
-                     const struct registry_auth *auth, char **ret_id, struct cric_error **err) {
+                     const struct registry_auth *auth, const char *ns, char **ret_id, struct cric_error **err) {
         struct registry_opts ro = {
                 .domain = src->ref->domain,
                 .insecure = src->insecure,
@@ -292,10 +310,12 @@ static int pull_from(struct image_service *svc, const struct pull_source *src, c
                 .auth_file = svc->auth_file,
                 .retries = -1,
         };
-        struct pull p = {.svc = svc, .src = src, .name = name};
+        struct pull p = {.svc = svc, .src = src, .name = name, .ns = ns};
         int r = registry_client_new(&ro, &p.client, err);
         if (r == 0)
                 r = fetch_manifest(&p, err);
+        if (r == 0)
+                r = check_policy(&p, err);
         if (r == 0)
                 r = fetch_config(&p, err);
         if (r == 0)
@@ -306,7 +326,7 @@ static int pull_from(struct image_service *svc, const struct pull_source *src, c
 
 /* Tries the sources of one qualified name in order (mirrors, then the primary). */
 static int pull_name(struct image_service *svc, struct registries_conf *regs, const struct image_ref *name,
-                     const struct registry_auth *auth, char **ret_id, struct cric_error **err) {
+                     const struct registry_auth *auth, const char *ns, char **ret_id, struct cric_error **err) {
         struct pull_source *sources = NULL;
         size_t n = 0;
         if (registries_sources(regs, name, &sources, &n, err) < 0)
@@ -318,7 +338,7 @@ static int pull_name(struct image_service *svc, struct registries_conf *regs, co
         for (size_t i = 0; i < n && r < 0; i++) {
                 AUTOFREE char *where = image_ref_string(sources[i].ref);
                 cric_error_freep(&last);
-                r = pull_from(svc, &sources[i], name, auth, ret_id, &last);
+                r = pull_from(svc, &sources[i], name, auth, ns, ret_id, &last);
                 if (r < 0)
                         log_info("pull %s from %s failed: %s", name->path, where, last->msg);
         }
@@ -328,8 +348,8 @@ static int pull_name(struct image_service *svc, struct registries_conf *regs, co
         return r < 0 ? cric_error_move(err, &last) : 0;
 }
 
-int image_pull(struct image_service *svc, const char *input, const struct registry_auth *auth, char **ret_id,
-               struct cric_error **err) {
+int image_pull(struct image_service *svc, const char *input, const struct registry_auth *auth, const char *ns,
+               char **ret_id, struct cric_error **err) {
         CLEANUP(registries_conf_freep) struct registries_conf *regs = NULL;
         if (registries_conf_load(svc->registries_conf, &regs, err) < 0)
                 return cric_error_prefix(err, "pull %s", input);
@@ -341,7 +361,7 @@ int image_pull(struct image_service *svc, const char *input, const struct regist
         CLEANUP(cric_error_freep) struct cric_error *last = NULL; /* the last name's */
         for (size_t i = 0; i < n && r < 0; i++) {
                 cric_error_freep(&last);
-                r = pull_name(svc, regs, names[i], auth, ret_id, &last);
+                r = pull_name(svc, regs, names[i], auth, ns, ret_id, &last);
         }
         for (size_t i = 0; i < n; i++)
                 image_ref_free(names[i]);
@@ -354,8 +374,10 @@ int image_pull(struct image_service *svc, const char *input, const struct regist
         if (r < 0 && !last)
                 return cric_error_set(err, CRIC_E_NOT_FOUND, "pull %s: no name to pull it by", input);
         if (r < 0) {
+                /* a rejection names the image already, and must start as the kubelet expects */
+                bool rejected = last->kind == CRIC_E_SIGNATURE;
                 cric_error_move(err, &last);
-                return cric_error_prefix(err, "pull %s", input);
+                return rejected ? -1 : cric_error_prefix(err, "pull %s", input);
         }
         log_info("pulled %s as image %.12s", input, *ret_id);
         return 0;

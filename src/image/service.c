@@ -88,6 +88,12 @@ int image_service_new(struct store *db, struct layer_store *ls, const struct ima
         svc->auth_file = opts->auth_file && *opts->auth_file ? xstrdup(opts->auth_file) : NULL;
         svc->certs_dir = opts->certs_dir ? xstrdup(opts->certs_dir) : NULL;
         svc->max_parallel_layers = opts->max_parallel_layers ? opts->max_parallel_layers : 3;
+        svc->signature_policy =
+                opts->signature_policy && *opts->signature_policy ? xstrdup(opts->signature_policy) : NULL;
+        svc->signature_policy_is_default = opts->signature_policy_is_default;
+        svc->signature_policy_dir = xstrdup(opts->signature_policy_dir ? opts->signature_policy_dir : "");
+        svc->registries_d = xstrdup(opts->registries_d ? opts->registries_d : "/etc/containers/registries.d");
+        svc->tmp_dir = xstrdup(opts->tmp_dir ? opts->tmp_dir : "/tmp");
         pthread_mutex_init(&svc->lock, NULL);
         pthread_cond_init(&svc->changed, NULL);
         if (reconcile(svc, err) < 0) {
@@ -104,6 +110,10 @@ struct image_service *image_service_free(struct image_service *svc) {
         free(svc->registries_conf);
         free(svc->auth_file);
         free(svc->certs_dir);
+        free(svc->signature_policy);
+        free(svc->signature_policy_dir);
+        free(svc->registries_d);
+        free(svc->tmp_dir);
         strv_free(svc->inflight);
         pthread_mutex_destroy(&svc->lock);
         pthread_cond_destroy(&svc->changed);

@@ -9,6 +9,7 @@
 
 #include "oci/cdi.h"
 #include "oci/internal.h"
+#include "util/yaml.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -72,7 +73,7 @@ static void load_file(struct registry *r, const char *path, bool is_yaml) {
         size_t len = 0;
         struct json_object *doc = NULL;
         if (fs_read_file(path, CDI_SPEC_MAX_SIZE, &data, &len, &e) < 0 ||
-            (is_yaml ? cdi_yaml_parse(data, len, path, &doc, &e) : json_parse_object(data, len, path, &doc, &e)) < 0 ||
+            (is_yaml ? yaml_parse_json(data, len, path, &doc, &e) : json_parse_object(data, len, path, &doc, &e)) < 0 ||
             cdi_spec_check(doc, &e) < 0) {
                 json_putp(&doc);
                 log_warn("CDI spec %s: %s, ignoring it", path, e->msg);

@@ -20,10 +20,6 @@ struct spec_ctx;
  * naming the first problem. cdi_parse.c */
 int cdi_spec_check(struct json_object *doc, struct cric_error **err);
 
-/* Parses a YAML spec into the json-c tree the same spec as JSON gives (the caller's).
- * CRIC_E_INVALID naming what and the line. cdi_yaml.c */
-int cdi_yaml_parse(const char *data, size_t len, const char *what, struct json_object **ret, struct cric_error **err);
-
 /* Splits "vendor.com/class=name" into its kind and device name (the caller's).
  * CRIC_E_INVALID when name is not a fully qualified, valid CDI device name. */
 int cdi_name_parse(const char *name, char **ret_kind, char **ret_device, struct cric_error **err);

@@ -39,6 +39,11 @@ struct oci_mount {
         bool selinux_relabel;
         bool is_recursive_read_only; /* needs is_readonly and OCI_PROPAGATION_PRIVATE */
         enum oci_propagation propagation;
+        /* An image volume (the CRI's Mount.image): the image's layers, read-only, instead of
+         * host_path; image_sub_path a directory inside it. The runtime mounts it and fills
+         * host_path before the spec is generated. */
+        const char *image;
+        const char *image_sub_path;
 };
 
 /* CRI Device. A host_path naming a directory exposes every device node under it. */

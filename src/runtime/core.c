@@ -140,6 +140,9 @@ void ctr_unref(struct container *c) {
         for (size_t k = 0; k < i->n_mounts; k++) {
                 free(i->mounts[k].container_path);
                 free(i->mounts[k].host_path);
+                free(i->mounts[k].image);
+                free(i->mounts[k].image_sub_path);
+                free(i->mounts[k].image_id);
         }
         free(i->mounts);
         free(i->log_path);

@@ -2,6 +2,9 @@
  * OCI bundle and a monitor that ran `<runtime> create`; then the container is published.
  * All or nothing. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,6 +32,7 @@ struct create {
         struct image_config *ic;
         struct container *c; /* not published yet */
         char *dir, *rootfs;
+        char **iv_sources; /* per mount: where an image volume's content is, else NULL */
         char *oom_dir;
         char *spec;
 };
@@ -41,8 +45,26 @@ static void create_clear(struct create *x) {
         ctr_unref(x->c);
         free(x->dir);
         free(x->rootfs);
+        if (x->iv_sources && x->c)
+                for (size_t k = 0; k < x->c->info.n_mounts; k++)
+                        free(x->iv_sources[k]);
+        free(x->iv_sources);
         free(x->oom_dir);
         free(x->spec);
+}
+
+/* <bundle>/iv/<n>: the image volumes' mount points. */
+static int unmount_image_volumes(const char *dir, struct cric_error **err) {
+        AUTOFREE char *iv = xasprintf("%s/iv", dir);
+        CLEANUP(strv_freep) char **names = NULL;
+        if (fs_list_dir(iv, NULL, false, &names, err) < 0)
+                return -1;
+        for (size_t k = 0; names[k]; k++) {
+                AUTOFREE char *target = xasprintf("%s/%s", iv, names[k]);
+                if (rootfs_unmount(target, err) < 0)
+                        return -1;
+        }
+        return 0;
 }
 
 void ctr_teardown(struct runtime *rt, const char *id, const char *runtime_path, const char *runtime_root) {
@@ -58,8 +80,8 @@ void ctr_teardown(struct runtime *rt, const char *id, const char *runtime_path, 
         AUTOFREE char *rootfs = xasprintf("%s/rootfs", dir);
         AUTOFREE char *exit_file = xasprintf("%s/%s", rt->exits_dir, id);
         AUTOFREE char *sockets = xasprintf("%s/%s", rt->sockets_dir, id);
-        if (rootfs_unmount(rootfs, &e) < 0 || rootfs_remove(rt->layers, id, &e) < 0 || rm_rf(dir, &e) < 0 ||
-            rm_rf(sockets, &e) < 0)
+        if (rootfs_unmount(rootfs, &e) < 0 || unmount_image_volumes(dir, &e) < 0 ||
+            rootfs_remove(rt->layers, id, &e) < 0 || rm_rf(dir, &e) < 0 || rm_rf(sockets, &e) < 0)
                 cric_error_log_free(&e, "clean up container %s", id);
         if (unlink(exit_file) < 0 && errno != ENOENT)
                 log_warn("remove %s: %s", exit_file, strerror(errno));
@@ -127,6 +149,9 @@ static struct container_mount *mounts_of(const struct oci_container_input *in) {
                         .selinux_relabel = in->mounts[i].selinux_relabel,
                         .is_recursive_read_only = in->mounts[i].is_recursive_read_only,
                         .propagation = in->mounts[i].propagation,
+                        .image = xstrdup(in->mounts[i].image ? in->mounts[i].image : ""),
+                        .image_sub_path = xstrdup(in->mounts[i].image_sub_path ? in->mounts[i].image_sub_path : ""),
+                        .image_id = xstrdup(""),
                 };
         return m;
 }
@@ -250,6 +275,76 @@ static void image_defaults(const struct create *x, struct oci_image_defaults *re
         };
 }
 
+/* ---- image volumes ---- */
+
+/* The image of an image volume; pulled first when the store lacks it (the kubelet
+ * pulls it before CreateContainer, with the pod's credentials: this is the fallback). */
+static int image_volume_image(struct runtime *rt, const struct create *x, const char *name, struct image_row **ret,
+                              struct cric_error **err) {
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        if (image_lookup(rt->images, name, ret, &e) == 0)
+                return 0;
+        if (e->kind != CRIC_E_NOT_FOUND)
+                return cric_error_move(err, &e);
+        AUTOFREE char *id = NULL;
+        log_info("image volume %s is not in the store: pulling it", name);
+        if (image_pull(rt->images, name, NULL, x->pod->info.namespace, &id, err) < 0)
+                return -1;
+        return image_lookup(rt->images, id, ret, err);
+}
+
+/* sub inside the volume mounted at root, resolved as if root were "/" (a symlink in
+ * the image never leads out of it): the path the bind mount takes. */
+static int resolve_sub_path(const char *root, const char *sub, char **ret, struct cric_error **err) {
+        AUTOCLOSE int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open %s", root);
+        AUTOCLOSE int fd = fs_openat_beneath(rootfd, sub, O_PATH, 0, true);
+        if (fd < 0)
+                return cric_error_errno(err, errno == ENOENT ? CRIC_E_NOT_FOUND : CRIC_E_INVALID, errno,
+                                        "image_sub_path \"%s\"", sub);
+        char link[64], path[PATH_MAX];
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, path, sizeof(path) - 1);
+        if (n < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "readlink %s", link);
+        path[n] = '\0';
+        size_t rl = strlen(root);
+        if (strncmp(path, root, rl) != 0 || (path[rl] && path[rl] != '/'))
+                return cric_error_set(err, CRIC_E_INVALID, "image_sub_path \"%s\" resolves outside the image", sub);
+        *ret = xstrdup(path);
+        return 0;
+}
+
+/* Each image volume: the image's layers mounted read-only at <bundle>/iv/<n>, the
+ * source of its bind mount. */
+static int mount_image_volumes(struct runtime *rt, struct create *x, struct cric_error **err) {
+        struct container_info *i = &x->c->info;
+        x->iv_sources = xcalloc(i->n_mounts + 1, sizeof(char *));
+        unsigned n = 0;
+        for (size_t k = 0; k < i->n_mounts; k++) {
+                struct container_mount *m = &i->mounts[k];
+                if (!*m->image)
+                        continue;
+                CLEANUP(image_row_freep) struct image_row *img = NULL;
+                AUTOFREE char *target = xasprintf("%s/iv/%u", x->dir, n);
+                int r = image_volume_image(rt, x, m->image, &img, err);
+                if (r == 0)
+                        r = fs_mkdir_p(target, 0755, err);
+                if (r == 0)
+                        r = rootfs_mount_image(rt->layers, i->id, n++, img->layers, target, err);
+                if (r == 0)
+                        r = resolve_sub_path(target, m->image_sub_path, &x->iv_sources[k], err);
+                if (r < 0)
+                        return cric_error_prefix(err, "image volume %s at %s", m->image, m->container_path);
+                free(m->image_id);
+                m->image_id = xstrdup(img->id);
+                log_debug("container %s: image volume %s (image %.12s) at %s", i->id, m->image, img->id,
+                          m->container_path);
+        }
+        return 0;
+}
+
 static int generate_spec(struct runtime *rt, struct create *x, struct cric_error **err) {
         struct arena a = {0};
         struct oci_sandbox sb;
@@ -262,6 +357,16 @@ static int generate_spec(struct runtime *rt, struct create *x, struct cric_error
         in.rootfs = x->rootfs;
         in.sandbox = &sb;
         in.cdi_spec_dirs = x->cfg->cdi_spec_dirs;
+        /* image volumes are bind mounts of what mount_image_volumes mounted, read-only */
+        struct oci_mount *mounts = arena_calloc(&a, in.n_mounts + 1, sizeof(*mounts));
+        for (size_t k = 0; k < in.n_mounts; k++) {
+                mounts[k] = in.mounts[k];
+                if (x->iv_sources && x->iv_sources[k]) {
+                        mounts[k].host_path = x->iv_sources[k];
+                        mounts[k].is_readonly = true;
+                }
+        }
+        in.mounts = mounts;
         in.n_cdi_spec_dirs = strv_length(x->cfg->cdi_spec_dirs);
         image_defaults(x, &defaults);
         in.image = &defaults;
@@ -305,8 +410,8 @@ static int make_bundle(struct runtime *rt, struct create *x, struct cric_error *
         const struct container_info *i = &x->c->info;
         if (fs_mkdir_p(x->rootfs, 0755, err) < 0 ||
             runtime_file_write(x->dir, i->runtime_path, i->runtime_root, err) < 0 ||
-            rootfs_mount(rt->layers, i->id, x->img->layers, x->rootfs, err) < 0 || generate_spec(rt, x, err) < 0 ||
-            name_cgroup(rt, x, err) < 0)
+            rootfs_mount(rt->layers, i->id, x->img->layers, x->rootfs, err) < 0 ||
+            mount_image_volumes(rt, x, err) < 0 || generate_spec(rt, x, err) < 0 || name_cgroup(rt, x, err) < 0)
                 return -1;
         return oci_spec_write_bundle(x->dir, x->spec, err);
 }

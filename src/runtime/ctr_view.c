@@ -89,3 +89,18 @@ int runtime_container_spec(struct runtime *rt, const char *id, char **ret_json, 
         AUTOFREE char *path = xasprintf("%s/%s/config.json", rt->ctrs_dir, c->info.id);
         return fs_read_file(path, 16 << 20, ret_json, NULL, err);
 }
+
+char *runtime_image_volume_user(struct runtime *rt, const char *image_id) {
+        char *user = NULL;
+        pthread_mutex_lock(&rt->lock);
+        for (size_t i = 0; i < rt->ctrs.n && !user; i++) {
+                const struct container *ct = rt->ctrs.objs[i];
+                const struct container_info *c = &ct->info;
+                for (size_t k = 0; k < c->n_mounts && !user; k++)
+                        if (!strcmp(c->mounts[k].image_id, image_id))
+                                user = xasprintf("container %s (image volume at %s)", c->id,
+                                                 c->mounts[k].container_path);
+        }
+        pthread_mutex_unlock(&rt->lock);
+        return user;
+}

@@ -173,6 +173,11 @@ struct json_object *record_container(const struct container *c) {
                         put_bool(x, "selinux_relabel", m->selinux_relabel);
                         put_bool(x, "recursive_read_only", m->is_recursive_read_only);
                         put_int(x, "propagation", m->propagation);
+                        if (*m->image) {
+                                put_str(x, "image", m->image);
+                                put_str(x, "image_sub_path", m->image_sub_path);
+                                put_str(x, "image_id", m->image_id);
+                        }
                         jx_append(a, x);
                 }
                 jx_add(o, "mounts", a);
@@ -427,6 +432,9 @@ int record_container_read(struct json_object *rec, struct container *c, struct c
                         .selinux_relabel = get_bool(x, "selinux_relabel"),
                         .is_recursive_read_only = get_bool(x, "recursive_read_only"),
                         .propagation = (enum oci_propagation) get_int(x, "propagation", 0),
+                        .image = dup_str(x, "image"),
+                        .image_sub_path = dup_str(x, "image_sub_path"),
+                        .image_id = dup_str(x, "image_id"),
                 };
         }
         struct json_object *u = get(rec, "user", json_type_object);

@@ -191,6 +191,8 @@ struct container_mount {
         char *container_path, *host_path;
         bool is_readonly, selinux_relabel, is_recursive_read_only;
         enum oci_propagation propagation;
+        char *image, *image_sub_path; /* an image volume: as named, and the directory in it; "" otherwise */
+        char *image_id;               /* the image volume's image (64 hex); "" otherwise */
 };
 
 /* What the runtime keeps of a container; immutable while a reference is held. */
@@ -297,6 +299,11 @@ void container_stats_clear(struct container_stats *s);
 void container_stats_free(struct container_stats *s, size_t n);
 void pod_stats_clear(struct pod_stats *s);
 void pod_stats_free(struct pod_stats *s, size_t n);
+
+/* Which container mounts image image_id (64 hex) as an image volume, described for an
+ * error message ("container <id> (image volume at <path>)"; the caller frees it), or
+ * NULL when none does. */
+char *runtime_image_volume_user(struct runtime *rt, const char *image_id);
 
 /* Bytes and inodes of all containers' writable layers, and the directory holding them
  * (caller frees): the container file system of ImageFsInfo. CRIC_E_INTERNAL. */

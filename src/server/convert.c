@@ -405,9 +405,19 @@ static int mount_of(const Runtime__V1__Mount *m, size_t i, const char *what, str
         if (m->image && nonempty(m->host_path))
                 return cric_error_set(err, CRIC_E_INVALID, "%s: mount %s: host_path and image are mutually exclusive",
                                       what, m->container_path);
-        if (m->image)
-                return cric_error_set(err, CRIC_E_UNIMPLEMENTED, "%s: mount %s: image volumes are not supported yet",
-                                      what, m->container_path);
+        const char *image = m->image ? nonempty(m->image->image) : NULL;
+        if (m->image && !image)
+                return cric_error_set(err, CRIC_E_INVALID, "%s: mount %s: the image volume names no image", what,
+                                      m->container_path);
+        const char *sub = nonempty(m->image_sub_path);
+        if (sub && !image)
+                return cric_error_set(err, CRIC_E_INVALID, "%s: mount %s: image_sub_path without an image", what,
+                                      m->container_path);
+        if (sub && (sub[0] == '/' || !strcmp(sub, "..") || !strncmp(sub, "../", 3) || strstr(sub, "/../") ||
+                    (strlen(sub) >= 3 && !strcmp(sub + strlen(sub) - 3, "/.."))))
+                return cric_error_set(err, CRIC_E_INVALID,
+                                      "%s: mount %s: image_sub_path \"%s\" must be a relative path inside the image",
+                                      what, m->container_path, sub);
         if (m->n_uidmappings || m->n_gidmappings)
                 return cric_error_set(err, CRIC_E_UNIMPLEMENTED, "%s: mount %s: id-mapped mounts are not supported yet",
                                       what, m->container_path);
@@ -421,6 +431,8 @@ static int mount_of(const Runtime__V1__Mount *m, size_t i, const char *what, str
                 .selinux_relabel = m->selinux_relabel,
                 .is_recursive_read_only = m->recursive_read_only,
                 .propagation = (enum oci_propagation) m->propagation,
+                .image = image,
+                .image_sub_path = sub,
         };
         return 0;
 }

@@ -21,6 +21,11 @@ static Runtime__V1__Mount *mount_of(struct rpc_ctx *ctx, const struct container_
         m->selinux_relabel = from->selinux_relabel;
         m->propagation = (Runtime__V1__MountPropagation) from->propagation;
         m->recursive_read_only = from->is_recursive_read_only;
+        if (*from->image) {
+                m->image = reply_new(ctx, &runtime__v1__image_spec__descriptor);
+                m->image->image = rpc_strdup(ctx, from->image);
+                m->image_sub_path = rpc_strdup(ctx, from->image_sub_path);
+        }
         return m;
 }
 

@@ -29,8 +29,15 @@ int rpc_pull_image(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMe
                         authp = &auth;
         }
         AUTOFREE char *id = NULL;
-        if (image_pull(ctx->deps->images, r->image->image, authp, &id, err) < 0)
+        const char *ns = r->sandbox_config && r->sandbox_config->metadata
+                                 ? nonempty(r->sandbox_config->metadata->namespace_)
+                                 : NULL;
+        if (image_pull(ctx->deps->images, r->image->image, authp, ns, &id, err) < 0) {
+                /* the kubelet reports this as the pod's SignatureValidationFailed state */
+                if ((*err)->kind == CRIC_E_SIGNATURE)
+                        cric_error_prefix(err, "SignatureValidationFailed");
                 return -1;
+        }
         Runtime__V1__PullImageResponse *resp = xmalloc(sizeof(*resp));
         runtime__v1__pull_image_response__init(resp);
         resp->image_ref = STEAL_PTR(id);

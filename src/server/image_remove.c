@@ -15,6 +15,15 @@ int rpc_remove_image(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufC
         if (!r->image || !*r->image->image)
                 return cric_error_set(err, CRIC_E_INVALID, "RemoveImage: no image given");
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        /* An image volume's layers stay while a container mounts them. */
+        CLEANUP(image_row_freep) struct image_row *img = NULL;
+        if (image_lookup(ctx->deps->images, r->image->image, &img, &e) == 0) {
+                AUTOFREE char *user = runtime_image_volume_user(ctx->deps->runtime, img->id);
+                if (user)
+                        return cric_error_set(err, CRIC_E_PRECONDITION, "RemoveImage %s: image %.12s is in use by %s",
+                                              r->image->image, img->id, user);
+        }
+        cric_error_freep(&e);
         /* Removing an image that is not there succeeds: the caller's goal is reached. */
         if (image_remove(ctx->deps->images, r->image->image, &e) < 0 && e->kind != CRIC_E_NOT_FOUND) {
                 return cric_error_move(err, &e);

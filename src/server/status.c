@@ -12,6 +12,7 @@ grpc_status_code rpc_status_from_kind(enum cric_error_kind kind) {
         case CRIC_E_PRECONDITION: return GRPC_STATUS_FAILED_PRECONDITION;
         case CRIC_E_RESOURCE: return GRPC_STATUS_RESOURCE_EXHAUSTED;
         case CRIC_E_CANCELLED: return GRPC_STATUS_CANCELLED;
+        case CRIC_E_SIGNATURE: return GRPC_STATUS_UNKNOWN;
         case CRIC_E_INTERNAL:
         case CRIC_E_KIND_MAX:
         case CRIC_E_KIND_INVALID: break;

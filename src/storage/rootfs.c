@@ -106,17 +106,20 @@ static int make_upper(struct layer_store *ls, const char *upper, const char *top
         return 0;
 }
 
-/* Rebuilds dir/l: link i is the i-th lower dir, top layer first. */
-static int make_links(const char *dir, char *const *layers, size_t n, struct cric_error **err) {
+/* Rebuilds dir/l: link i is the i-th lower dir, top layer first; up leads from l/ to
+ * the store's root. With bottom (or no layers), one more link goes to ../lower, an
+ * empty directory: a read-only overlay needs two lower dirs. */
+static int make_links(const char *dir, const char *up, char *const *layers, size_t n, bool bottom,
+                      struct cric_error **err) {
         AUTOFREE char *links = xasprintf("%s/l", dir);
         if (rm_rf(links, err) < 0)
                 return -1;
         if (mkdir(links, 0700) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "mkdir %s", links);
-        for (size_t i = 0; i < (n ? n : 1); i++) {
+        for (size_t i = 0; i < n + (bottom || n == 0); i++) {
                 AUTOFREE char *link = xasprintf("%s/%zu", links, i);
                 AUTOFREE char *to =
-                        n ? xasprintf("../../../layers/%s/diff", hex_of(layers[n - 1 - i])) : xstrdup("../lower");
+                        i < n ? xasprintf("%slayers/%s/diff", up, hex_of(layers[n - 1 - i])) : xstrdup("../lower");
                 if (symlink(to, link) < 0)
                         return cric_error_errno(err, CRIC_E_INTERNAL, errno, "symlink %s", link);
         }
@@ -125,14 +128,15 @@ static int make_links(const char *dir, char *const *layers, size_t n, struct cri
 
 /* "lowerdir=<links>0:<links>1:...,upperdir=<dir>upper,workdir=<dir>work": links and
  * dir are prefixes ending in "/" (or empty), for the links in l/ and the container's
- * directory. */
+ * directory. A read-only mount (dir NULL) has no upper and work dirs. */
 static char *overlay_options(const char *links, const char *dir, size_t n) {
-        size_t cap = 64 + 2 * strlen(dir) + (n ? n : 1) * (strlen(links) + 8);
+        size_t cap = 64 + 2 * (dir ? strlen(dir) : 0) + (n ? n : 1) * (strlen(links) + 8);
         char *opts = xmalloc(cap);
         size_t used = (size_t) snprintf(opts, cap, "lowerdir=%s0", links);
         for (size_t i = 1; i < n; i++)
                 used += (size_t) snprintf(opts + used, cap - used, ":%s%zu", links, i);
-        snprintf(opts + used, cap - used, ",upperdir=%supper,workdir=%swork", dir, dir);
+        if (dir)
+                snprintf(opts + used, cap - used, ",upperdir=%supper,workdir=%swork", dir, dir);
         return opts;
 }
 
@@ -146,6 +150,7 @@ struct mount_report {
 
 struct mount_job {
         const char *links, *target, *opts;
+        unsigned long flags;
 };
 
 /* forkrun child: async-signal-safe calls only. */
@@ -156,14 +161,15 @@ static void mount_child(void *data, int out) {
                 rep.errnum = errno;
         } else {
                 rep.step = 1;
-                if (mount("overlay", job->target, "overlay", 0, job->opts) < 0)
+                if (mount("overlay", job->target, "overlay", job->flags, job->opts) < 0)
                         rep.errnum = errno;
         }
         (void) write(out, &rep, sizeof(rep));
 }
 
-static int mount_in_child(const char *links, const char *target, const char *opts, struct cric_error **err) {
-        struct mount_job job = {.links = links, .target = target, .opts = opts};
+static int mount_in_child(const char *links, const char *target, const char *opts, unsigned long flags,
+                          struct cric_error **err) {
+        struct mount_job job = {.links = links, .target = target, .opts = opts, .flags = flags};
         struct mount_report rep = {0, 0};
         ssize_t got = 0;
         if (forkrun(mount_child, &job, &rep, sizeof(rep), MOUNT_TIMEOUT_MS, "mount helper", &got, err) < 0)
@@ -177,8 +183,16 @@ static int mount_in_child(const char *links, const char *target, const char *opt
         return 0;
 }
 
+/* The container's root (writable: upper/ and work/ in dir, links from up "../../../")
+ * or an image volume (read-only: no upper). */
+struct overlay_kind {
+        bool ro;
+        const char *up;
+};
+static const struct overlay_kind ROOTFS = {false, "../../../"}, IMAGE_VOLUME = {true, "../../../../../"};
+
 static int mount_overlay(struct layer_store *ls, const char *dir, char *const *layers, size_t n, const char *target,
-                         struct cric_error **err) {
+                         const struct overlay_kind *kind, struct cric_error **err) {
         if (n > OVERLAY_MAX_LAYERS)
                 return cric_error_set(err, CRIC_E_INVALID, "%zu layers: overlay stacks at most %d", n,
                                       OVERLAY_MAX_LAYERS);
@@ -187,9 +201,14 @@ static int mount_overlay(struct layer_store *ls, const char *dir, char *const *l
         AUTOFREE char *lower = xasprintf("%s/lower", dir);
         AUTOFREE char *links = xasprintf("%s/l", dir);
         bool created;
-        if (make_upper(ls, upper, n ? layers[n - 1] : NULL, err) < 0 || mkdir_once(work, 0700, &created, err) < 0 ||
-            (n == 0 && mkdir_once(lower, 0755, &created, err) < 0) || make_links(dir, layers, n, err) < 0)
+        if (!kind->ro &&
+            (make_upper(ls, upper, n ? layers[n - 1] : NULL, err) < 0 || mkdir_once(work, 0700, &created, err) < 0))
                 return -1;
+        if (((n == 0 || kind->ro) && mkdir_once(lower, 0755, &created, err) < 0) ||
+            make_links(dir, kind->up, layers, n, kind->ro, err) < 0)
+                return -1;
+        size_t n_lower = n + (kind->ro || n == 0);
+        unsigned long flags = kind->ro ? MS_RDONLY : 0;
         long page_size = sysconf(_SC_PAGESIZE);
         size_t page = (size_t) (page_size > 0 ? page_size : 4096);
         AUTOCLOSE int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -198,18 +217,18 @@ static int mount_overlay(struct layer_store *ls, const char *dir, char *const *l
         char fd_dir[32], fd_links[40];
         snprintf(fd_dir, sizeof(fd_dir), "/proc/self/fd/%d/", dirfd);
         snprintf(fd_links, sizeof(fd_links), "%sl/", fd_dir);
-        AUTOFREE char *fd_opts = overlay_options(fd_links, fd_dir, n);
+        AUTOFREE char *fd_opts = overlay_options(fd_links, kind->ro ? NULL : fd_dir, n_lower);
         if (strlen(fd_opts) < page) { /* no fork: about 1 ms less */
                 log_debug("storage: mount overlay at %s: %s", target, fd_opts);
-                if (mount("overlay", target, "overlay", 0, fd_opts) < 0)
+                if (mount("overlay", target, "overlay", flags, fd_opts) < 0)
                         return cric_error_errno(err, CRIC_E_INTERNAL, errno, "mount overlay at %s", target);
                 return 0;
         }
-        AUTOFREE char *opts = overlay_options("", "../", n); /* from inside l/ */
+        AUTOFREE char *opts = overlay_options("", kind->ro ? NULL : "../", n_lower); /* from inside l/ */
         if (strlen(opts) >= page)
                 return cric_error_set(err, CRIC_E_INVALID, "overlay options for %zu layers exceed a page", n);
         log_debug("storage: mount overlay at %s from %s: %s", target, links, opts);
-        return mount_in_child(links, target, opts, err);
+        return mount_in_child(links, target, opts, flags, err);
 }
 
 /* ---- vfs ---- */
@@ -265,9 +284,47 @@ int rootfs_mount(struct layer_store *ls, const char *id, char *const *layers, co
         if (r == 0 && layer_store_driver(ls) == STORAGE_VFS)
                 r = mount_vfs(ls, dir, layers, n, abs_target, err);
         else if (r == 0)
-                r = mount_overlay(ls, dir, layers, n, abs_target, err);
+                r = mount_overlay(ls, dir, layers, n, abs_target, &ROOTFS, err);
         if (r < 0)
                 return cric_error_prefix(err, "mount rootfs of container %s", id);
+        return 0;
+}
+
+/* vfs: the top layer is a complete tree; bound read-only (an empty dir for no layer). */
+static int mount_vfs_ro(struct layer_store *ls, const char *dir, char *const *layers, size_t n, const char *target,
+                        struct cric_error **err) {
+        AUTOFREE char *source = n ? layer_store_diff_path(ls, layers[n - 1]) : xasprintf("%s/lower", dir);
+        if (n == 0 && fs_mkdir_p(source, 0755, err) < 0)
+                return -1;
+        if (mount(source, target, NULL, MS_BIND, NULL) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "bind mount %s at %s", source, target);
+        if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) {
+                int e = errno;
+                umount2(target, MNT_DETACH);
+                return cric_error_errno(err, CRIC_E_INTERNAL, e, "make %s read-only", target);
+        }
+        return 0;
+}
+
+int rootfs_mount_image(struct layer_store *ls, const char *id, unsigned index, char *const *layers, const char *target,
+                       struct cric_error **err) {
+        if (check_id(id, err) < 0)
+                return -1;
+        size_t n = strv_length(layers);
+        if (check_layers(ls, layers, n, err) < 0)
+                return cric_error_prefix(err, "mount image volume %u of container %s", index, id);
+        AUTOFREE char *abs_target = target[0] == '/' ? xstrdup(target) : realpath(target, NULL);
+        if (!abs_target)
+                return cric_error_errno(err, errno == ENOENT ? CRIC_E_NOT_FOUND : CRIC_E_INTERNAL, errno,
+                                        "mount image volume %u of container %s: resolve %s", index, id, target);
+        AUTOFREE char *dir = xasprintf("%s/containers/%s/iv/%u", layer_store_root(ls), id, index);
+        int r = fs_mkdir_p(dir, 0700, err);
+        if (r == 0 && layer_store_driver(ls) == STORAGE_VFS)
+                r = mount_vfs_ro(ls, dir, layers, n, abs_target, err);
+        else if (r == 0)
+                r = mount_overlay(ls, dir, layers, n, abs_target, &IMAGE_VOLUME, err);
+        if (r < 0)
+                return cric_error_prefix(err, "mount image volume %u of container %s", index, id);
         return 0;
 }
 

@@ -79,6 +79,13 @@ const char *layer_store_root(const struct layer_store *ls);
  * (the overlay option string is kept short). CRIC_E_NOT_FOUND when a layer is missing. */
 int rootfs_mount(struct layer_store *ls, const char *id, char *const *layers, const char *target,
                  struct cric_error **err);
+/* Mounts an image's layers read-only at target, for the image volume number index of
+ * container id: overlay with no upper dir (its links under
+ * <root>/containers/<id>/iv/<index>, removed with the container's rootfs), or with vfs
+ * a read-only bind of the top layer. CRIC_E_NOT_FOUND when a layer is missing. */
+int rootfs_mount_image(struct layer_store *ls, const char *id, unsigned index, char *const *layers, const char *target,
+                       struct cric_error **err);
+
 /* Unmounts target (detached when busy). Not mounted or missing is fine. */
 int rootfs_unmount(const char *target, struct cric_error **err);
 /* Removes <root>/containers/<id>. Missing is fine. */

@@ -112,6 +112,7 @@ const char *cric_error_kind_name(enum cric_error_kind kind) {
                 [CRIC_E_PRECONDITION] = "failed precondition",
                 [CRIC_E_RESOURCE] = "resource exhausted",
                 [CRIC_E_CANCELLED] = "cancelled",
+                [CRIC_E_SIGNATURE] = "signature validation failed",
         };
         if ((int) kind < 0 || kind >= CRIC_E_KIND_MAX)
                 return "unknown";

@@ -20,6 +20,8 @@ enum cric_error_kind {
         CRIC_E_PRECONDITION,  /* FAILED_PRECONDITION */
         CRIC_E_RESOURCE,      /* RESOURCE_EXHAUSTED */
         CRIC_E_CANCELLED,     /* CANCELLED */
+        CRIC_E_SIGNATURE,     /* UNKNOWN: the signature policy rejected an image (the kubelet
+                               * reads "SignatureValidationFailed" from the message) */
         CRIC_E_KIND_MAX,
         CRIC_E_KIND_INVALID = -1,
 };

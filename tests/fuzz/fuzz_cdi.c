@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "oci/cdi.h"
+#include "util/yaml.h"
 #include "util/json.h"
 
 static void die(const char *what) {
@@ -42,7 +43,7 @@ static void check_doc(struct json_object *doc) {
 static void check(const char *data, size_t size, bool is_yaml) {
         struct json_object *doc = NULL;
         struct cric_error *err = NULL;
-        int r = is_yaml ? cdi_yaml_parse(data, size, "fuzz", &doc, &err)
+        int r = is_yaml ? yaml_parse_json(data, size, "fuzz", &doc, &err)
                         : json_parse_object(data, size, "fuzz", &doc, &err);
         if (r < 0) {
                 if (doc || !err || err->kind != CRIC_E_INVALID)

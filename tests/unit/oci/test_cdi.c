@@ -9,6 +9,7 @@
 
 #include "oci/cdi.h"
 #include "oci/internal.h"
+#include "util/yaml.h"
 #include "util/strv.h"
 #include "spec_test.h"
 
@@ -334,11 +335,11 @@ static const char spec_yaml[] =
         "      args: [\"npu-hook\", \"yes\"]\n"
         "    additionalGIDs: [44]\n";
 
-static void test_cdi_yaml_parse(void **state) {
+static void test_yaml_parse_json(void **state) {
         (void) state;
         AUTOJSON struct json_object *doc = NULL;
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        assert_int_equal(cdi_yaml_parse(spec_yaml, strlen(spec_yaml), "npu.yaml", &doc, &err), 0);
+        assert_int_equal(yaml_parse_json(spec_yaml, strlen(spec_yaml), "npu.yaml", &doc, &err), 0);
         assert_int_equal(cdi_spec_check(doc, &err), 0);
         assert_string_equal(jstr(doc, "devices/0/name"), "0"); /* quoted: a string */
         assert_int_equal(jint(doc, "devices/0/containerEdits/deviceNodes/0/fileMode"), 0660);
@@ -348,14 +349,14 @@ static void test_cdi_yaml_parse(void **state) {
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 CLEANUP(cric_error_freep) struct cric_error *e = NULL;
                 struct json_object *o = NULL;
-                testlib_error_is(cdi_yaml_parse(bad[i], strlen(bad[i]), "bad.yaml", &o, &e), &e, CRIC_E_INVALID);
+                testlib_error_is(yaml_parse_json(bad[i], strlen(bad[i]), "bad.yaml", &o, &e), &e, CRIC_E_INVALID);
                 assert_null(o);
         }
         /* a quoted number is a string, which the check refuses */
         static const char quoted[] = "cdiVersion: 0.6.0\nkind: v.com/c\ndevices:\n- name: a\n  containerEdits:\n"
                                      "    deviceNodes: [{path: /dev/x, major: \"1\"}]\n";
         json_putp(&doc);
-        assert_int_equal(cdi_yaml_parse(quoted, strlen(quoted), "q.yaml", &doc, &err), 0);
+        assert_int_equal(yaml_parse_json(quoted, strlen(quoted), "q.yaml", &doc, &err), 0);
         assert_non_null(strstr(testlib_error_is(cdi_spec_check(doc, &err), &err, CRIC_E_INVALID), "major"));
 }
 
@@ -381,7 +382,7 @@ int main(void) {
                 cmocka_unit_test(test_cdi_check_valid),
                 cmocka_unit_test(test_cdi_check_invalid),
                 cmocka_unit_test(test_cdi_name_parse),
-                cmocka_unit_test(test_cdi_yaml_parse),
+                cmocka_unit_test(test_yaml_parse_json),
                 T_TEST(test_cdi_requested),
                 T_TEST(test_cdi_edits_applied),
                 T_TEST(test_cdi_annotation_dedup),

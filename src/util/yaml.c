@@ -1,5 +1,6 @@
-/* YAML CDI specs (nvidia-ctk writes /etc/cdi/nvidia.yaml, for one) become the same json-c
- * tree a .json spec gives, so one checker and one applier serve both. libyaml loads the
+/* YAML documents (CDI specs: nvidia-ctk writes /etc/cdi/nvidia.yaml, for one; the
+ * registries.d files of signature lookaside) become the same json-c tree a .json file
+ * gives, so one checker serves both. libyaml loads the
  * document; plain scalars are typed the way the Go CDI tooling (YAML 1.1 through
  * sigs.k8s.io/yaml) types them: null, booleans, integers (a leading 0 is octal, as in
  * `fileMode: 0666`), everything else a string. Aliases are followed, with a cap on the
@@ -10,7 +11,7 @@
 #include <strings.h>
 #include <yaml.h>
 
-#include "oci/cdi.h"
+#include "util/yaml.h"
 #include "util/json.h"
 #include "util/xalloc.h"
 
@@ -115,7 +116,7 @@ static int convert(struct conv *c, yaml_node_t *n, int depth, struct json_object
         return 0;
 }
 
-int cdi_yaml_parse(const char *data, size_t len, const char *what, struct json_object **ret, struct cric_error **err) {
+int yaml_parse_json(const char *data, size_t len, const char *what, struct json_object **ret, struct cric_error **err) {
         yaml_parser_t parser;
         yaml_document_t doc;
         if (!yaml_parser_initialize(&parser))
