@@ -14,13 +14,15 @@ build_pkgs=(
         crun runc containernetworking-plugins iptables
 )
 # What only the tests use: cmocka, clang (fuzzing, a second compiler), protoc (the Python
-# CRI classes), Python with grpcio and pytest, the fixture registry and its tools, and
-# iproute2 (the network tests look into pod namespaces with ip and nsenter).
+# CRI classes), Python with grpcio and pytest, the fixture registry and its tools,
+# iproute2 (the network tests look into pod namespaces with ip and nsenter), and the
+# Prometheus client's parser (test_prometheus.py reads what /metrics serves).
 test_pkgs=(
         clang clang-format libclang-rt-14-dev libcmocka-dev protobuf-compiler
         python3 python3-grpcio python3-protobuf python3-pytest
         docker-registry skopeo busybox-static apache2-utils openssl zstd
         python3-jwt python3-cryptography iproute2 python3-kubernetes
+        python3-prometheus-client
 )
 
 want=("${build_pkgs[@]}")

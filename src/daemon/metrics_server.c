@@ -140,6 +140,22 @@ static bool receive(struct conn *c) {
         }
 }
 
+/* After refusing a request: reads and drops what the client still sends for a moment, so
+ * closing with unread bytes does not reset the connection before it read the answer. */
+static void drain(struct conn *c) {
+        if (!c->link.ssl)
+                shutdown(c->link.fd, SHUT_WR);
+        int64_t deadline = clock_mono_ms() + 1000;
+        char buf[4096];
+        for (size_t total = 0; total < 1024 * 1024;) {
+                ssize_t n = link_recv(&c->link, buf, sizeof(buf));
+                if (n > 0)
+                        total += (size_t) n;
+                else if (n == 0 || (errno != EAGAIN && errno != EINTR) || !wait_fd(c->link.fd, POLLIN, deadline))
+                        return;
+        }
+}
+
 static void serve(struct conn *c) {
         for (;;) {
                 struct http_head h = {0};
@@ -148,7 +164,8 @@ static void serve(struct conn *c) {
                 if (r < 0) {
                         log_debug("metrics: bad request: %s", err->msg);
                         static const char msg[] = "400 bad request\n";
-                        reply(c, 400, "Bad Request", msg, sizeof(msg) - 1, false, false, NULL);
+                        if (reply(c, 400, "Bad Request", msg, sizeof(msg) - 1, false, false, NULL))
+                                drain(c);
                         return;
                 }
                 if (r == 0) {
