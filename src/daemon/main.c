@@ -50,6 +50,9 @@ static void reload(struct cric_server *srv, struct runtime *rt, const struct con
             strcmp(next->runroot, (*cur)->runroot) || next->grpc_max_msg_size != (*cur)->grpc_max_msg_size ||
             next->grpc_max_workers != (*cur)->grpc_max_workers)
                 log_warn("reload: listen, root, runroot and grpc_* settings take effect at the next start only");
+        if (next->enable_metrics != (*cur)->enable_metrics || strcmp(next->metrics_host, (*cur)->metrics_host) ||
+            next->metrics_port != (*cur)->metrics_port || strcmp(next->metrics_socket, (*cur)->metrics_socket))
+                log_warn("reload: the metrics settings take effect at the next start only");
         apply_logging(next);
         server_set_config(srv, next);
         runtime_set_config(rt, next);
@@ -102,6 +105,8 @@ static int start_streams(struct daemon *d, const struct cric_config *cfg, struct
 static int start_metrics(struct daemon *d, const struct cric_config *cfg, struct cric_error **err) {
         if (!cfg->enable_metrics)
                 return 0;
+        if (!*cfg->metrics_cert != !*cfg->metrics_key)
+                log_warn("metrics: metrics_cert and metrics_key go together; serving plain HTTP");
         metrics_runtime_register(metrics_registry(), d->runtime);
         struct metrics_server_opts mo = {
                 .host = cfg->metrics_host,
