@@ -80,6 +80,7 @@ struct cric_config {
         int64_t metrics_port;
         char *metrics_socket;             /* "": none */
         char *metrics_cert, *metrics_key; /* both set: HTTPS */
+        char **metrics_collectors;        /* NULL-terminated; empty: every metric */
 };
 
 /* Command-line overrides, applied after the files. NULL / empty means "not given". */

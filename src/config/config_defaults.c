@@ -291,6 +291,13 @@ const struct setting_desc config_settings[] = {
          .offset = CFG(metrics_key),
          .def = "",
          .comment = "PEM private key of metrics_cert."},
+        {.table = "cric.metrics",
+         .key = "metrics_collectors",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(metrics_collectors),
+         .def_list = no_strings,
+         .comment = "Metrics served, by name with or without the cric_ prefix (operations_total,\n"
+                    "process_open_fds, ...); empty: all of them."},
 };
 const size_t config_n_settings = sizeof(config_settings) / sizeof(config_settings[0]);
 

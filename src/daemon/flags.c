@@ -75,6 +75,8 @@ static const struct flag_desc flags[] = {
         {"metrics-cert", 0, FLAG_SETTING, "cric.metrics.metrics_cert", "FILE",
          "TLS certificate of the metrics endpoint"},
         {"metrics-key", 0, FLAG_SETTING, "cric.metrics.metrics_key", "FILE", "TLS key of the metrics endpoint"},
+        {"metrics-collectors", 0, FLAG_SETTING, "cric.metrics.metrics_collectors", "NAME",
+         "a metric to serve; repeat for several (default: all)"},
         {"help", 'h', FLAG_HELP, NULL, NULL, "print this help and exit"},
         {"version", 'v', FLAG_VERSION, NULL, NULL, "print the version and exit"},
 };

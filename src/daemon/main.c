@@ -108,6 +108,7 @@ static int start_metrics(struct daemon *d, const struct cric_config *cfg, struct
         if (!*cfg->metrics_cert != !*cfg->metrics_key)
                 log_warn("metrics: metrics_cert and metrics_key go together; serving plain HTTP");
         metrics_runtime_register(metrics_registry(), d->runtime);
+        metrics_registry_set_filter(metrics_registry(), cfg->metrics_collectors);
         struct metrics_server_opts mo = {
                 .host = cfg->metrics_host,
                 .port = cfg->metrics_port,

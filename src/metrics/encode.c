@@ -8,6 +8,7 @@
 
 #include "metrics/internal.h"
 #include "util/log.h"
+#include "util/strv.h"
 #include "util/xalloc.h"
 
 static void *dup_array(const void *p, size_t n, size_t size) {
@@ -122,6 +123,12 @@ static void put_family(FILE *out, struct metric_family *f) {
         free(v);
 }
 
+static bool is_served(const struct metrics_registry *r, const struct metric_family *f) {
+        if (!r->filter || strv_contains(r->filter, f->name))
+                return true;
+        return !strncmp(f->name, "cric_", 5) && strv_contains(r->filter, f->name + 5);
+}
+
 char *metrics_registry_encode(struct metrics_registry *r, size_t *ret_len) {
         pthread_mutex_lock(&r->scrape_lock);
         pthread_mutex_lock(&r->lock);
@@ -140,7 +147,8 @@ char *metrics_registry_encode(struct metrics_registry *r, size_t *ret_len) {
         }
         pthread_mutex_lock(&r->lock);
         for (struct metric_family *f = r->first; f; f = f->next)
-                put_family(out, f);
+                if (is_served(r, f))
+                        put_family(out, f);
         pthread_mutex_unlock(&r->lock);
         fclose(out);
         pthread_mutex_unlock(&r->scrape_lock);

@@ -41,6 +41,7 @@ struct metrics_registry {
         struct metric_family *first, *last;
         struct collector *collectors;
         size_t n_collectors, cap_collectors;
+        char **filter; /* NULL: every family */
 };
 
 /* A double kept in an atomic 64-bit word. */

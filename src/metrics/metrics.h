@@ -62,6 +62,10 @@ double metric_hist_sum(const struct metric_series *s);
 typedef void (*metrics_collect_fn)(void *data);
 void metrics_registry_add_collector(struct metrics_registry *r, metrics_collect_fn fn, void *data);
 
+/* Serves only the families named in names (NULL-terminated; a name may leave out the
+ * "cric_" prefix); NULL or empty: every family. Call before serving. */
+void metrics_registry_set_filter(struct metrics_registry *r, char *const *names);
+
 /* Runs the collectors and writes every family in the text exposition format 0.0.4.
  * Returned string is the caller's; *ret_len its length. */
 char *metrics_registry_encode(struct metrics_registry *r, size_t *ret_len);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "metrics/internal.h"
+#include "util/strv.h"
 #include "util/xalloc.h"
 
 static uint64_t double_to_bits(double v) {
@@ -47,6 +48,7 @@ struct metrics_registry *metrics_registry_free(struct metrics_registry *r) {
                 family_free(f);
         }
         free(r->collectors);
+        strv_free(r->filter);
         pthread_mutex_destroy(&r->lock);
         pthread_mutex_destroy(&r->scrape_lock);
         free(r);
@@ -162,5 +164,12 @@ void metrics_registry_add_collector(struct metrics_registry *r, metrics_collect_
         pthread_mutex_lock(&r->lock);
         r->collectors = xgrow(r->collectors, &r->cap_collectors, r->n_collectors + 1, sizeof(*r->collectors));
         r->collectors[r->n_collectors++] = (struct collector){fn, data};
+        pthread_mutex_unlock(&r->lock);
+}
+
+void metrics_registry_set_filter(struct metrics_registry *r, char *const *names) {
+        pthread_mutex_lock(&r->lock);
+        strv_free(r->filter);
+        r->filter = names && names[0] ? strv_copy(names) : NULL;
         pthread_mutex_unlock(&r->lock);
 }

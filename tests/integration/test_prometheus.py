@@ -351,9 +351,15 @@ def test_tls(make_daemon, tmp_path):
         silent.close()
 
 
-def test_metrics_on_socket_only(make_daemon, tmp_path):
+def test_socket_only_and_collectors(make_daemon, tmp_path):
+    """metrics_host "" leaves only the socket; metrics_collectors picks what is served."""
     sock = str(tmp_path / "m.sock")
-    d = make_daemon(extra_args=metrics_args(socket_path=sock) + ["--metrics-host", ""]).start()
+    d = make_daemon(extra_args=metrics_args(socket_path=sock) + [
+        "--metrics-host", "", "--metrics-collectors", "operations_total",
+        "--metrics-collectors", "process_open_fds"]).start()
     assert 9090 not in listening_tcp_ports(d.proc.pid)
     wait_for(lambda: os.path.exists(sock), what="the metrics socket")
-    assert value(scrape(Endpoint(socket_path=sock)), "process_open_fds") > 0
+    d.runtime.Version(pb.VersionRequest(), timeout=10)
+    s = scrape(Endpoint(socket_path=sock))
+    assert {name for name, _ in s} == {"cric_operations_total", "process_open_fds"}
+    assert ops(s, "Version", "OK") >= 1

@@ -734,6 +734,7 @@ static const struct flag_case setting_flags[] = {
         {"--metrics-socket", "cric.metrics.metrics_socket", "/m.sock"},
         {"--metrics-cert", "cric.metrics.metrics_cert", "/m.crt"},
         {"--metrics-key", "cric.metrics.metrics_key", "/m.key"},
+        {"--metrics-collectors", "cric.metrics.metrics_collectors", "operations_total"},
 };
 #define N_SETTING_FLAGS (sizeof(setting_flags) / sizeof(setting_flags[0]))
 

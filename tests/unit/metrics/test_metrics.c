@@ -108,6 +108,27 @@ static void test_histogram_without_labels(void **state) {
         metrics_registry_free(r);
 }
 
+static void test_filter(void **state) {
+        (void) state;
+        struct metrics_registry *r = metrics_registry_new();
+        metrics_family_new(r, METRIC_COUNTER, "cric_a_total", "A.", NULL, NULL, 0);
+        metrics_family_new(r, METRIC_GAUGE, "cric_b", "B.", NULL, NULL, 0);
+        metrics_family_new(r, METRIC_GAUGE, "process_c", "C.", NULL, NULL, 0);
+        char *names[] = {"a_total", "process_c", NULL};
+        metrics_registry_set_filter(r, names);
+        char *s = encode(r);
+        assert_line(s, "cric_a_total 0");
+        assert_line(s, "process_c 0");
+        assert_null(strstr(s, "cric_b"));
+        free(s);
+        char *none[] = {NULL};
+        metrics_registry_set_filter(r, none);
+        s = encode(r);
+        assert_line(s, "cric_b 0");
+        free(s);
+        metrics_registry_free(r);
+}
+
 static void collect(void *data) {
         struct metric_series *s = data;
         metric_gauge_set(s, metric_value(s) + 1);
@@ -224,6 +245,7 @@ int main(void) {
                 cmocka_unit_test(test_escaping),
                 cmocka_unit_test(test_histogram),
                 cmocka_unit_test(test_histogram_without_labels),
+                cmocka_unit_test(test_filter),
                 cmocka_unit_test(test_collector_runs_at_each_encoding),
                 cmocka_unit_test(test_counters_from_threads),
                 cmocka_unit_test(test_hooks_off_and_on),
