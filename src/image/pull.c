@@ -367,6 +367,6 @@ int image_pull(struct image_service *svc, const char *input, const struct regist
         double start = metrics_enabled() ? metrics_now() : 0;
         int r = pull_image(svc, input, auth, ret_id, err);
         if (metrics_enabled())
-                metrics_image_pull_done(r < 0 && err ? *err : NULL, metrics_now() - start);
+                metrics_image_pull_done(r >= 0, r < 0 && err ? *err : NULL, metrics_now() - start);
         return r;
 }

@@ -137,14 +137,14 @@ const char *metrics_pull_failure_reason(const struct cric_error *err) {
         }
 }
 
-void metrics_image_pull_done(const struct cric_error *err, double seconds) {
+void metrics_image_pull_done(bool ok, const struct cric_error *err, double seconds) {
         if (!metrics_enabled())
                 return;
-        if (err)
-                metric_counter_add(metric_series_get(m.pulls_failure, LABELS(metrics_pull_failure_reason(err))), 1);
-        else
+        if (ok)
                 metric_counter_add(m.pulls_success, 1);
-        metric_observe(metric_series_get(m.pulls_duration, LABELS(err ? "failure" : "success")), seconds);
+        else
+                metric_counter_add(metric_series_get(m.pulls_failure, LABELS(metrics_pull_failure_reason(err))), 1);
+        metric_observe(metric_series_get(m.pulls_duration, LABELS(ok ? "success" : "failure")), seconds);
 }
 
 void metrics_image_pull_bytes(uint64_t bytes) {

@@ -91,8 +91,9 @@ struct metrics_registry *metrics_registry(void);
 /* An RPC ended: its method (index and name, e.g. "Version"), gRPC status code and time. */
 void metrics_rpc_done(size_t method_index, const char *method, int grpc_code, double seconds);
 
-/* An image pull ended; err NULL on success. bytes: what it downloaded. */
-void metrics_image_pull_done(const struct cric_error *err, double seconds);
+/* An image pull ended; err says why it failed (NULL: reason "other"). */
+void metrics_image_pull_done(bool ok, const struct cric_error *err, double seconds);
+/* Layer bytes an image pull downloaded. */
 void metrics_image_pull_bytes(uint64_t bytes);
 /* The label a pull failure is counted under: not_found, unauthorized, network, invalid
  * or other. */

@@ -199,8 +199,9 @@ static void test_hooks_off_and_on(void **state) {
         metrics_rpc_done(100000, "Whatever", 99, 1);
         metrics_image_pull_bytes(1000);
         struct cric_error e = {.kind = CRIC_E_NOT_FOUND, .msg = (char *) "gone"};
-        metrics_image_pull_done(&e, 0.2);
-        metrics_image_pull_done(NULL, 3);
+        metrics_image_pull_done(false, &e, 0.2);
+        metrics_image_pull_done(false, NULL, 0.2);
+        metrics_image_pull_done(true, NULL, 3);
         metrics_cni_done("add", "net", "bridge", true, 0.01);
         metrics_oom_kill();
         char *s = encode(metrics_registry());
@@ -213,7 +214,8 @@ static void test_hooks_off_and_on(void **state) {
         assert_line(s, "cric_image_pulls_bytes_total 1000");
         assert_line(s, "cric_image_pulls_success_total 1");
         assert_line(s, "cric_image_pulls_failure_total{error=\"not_found\"} 1");
-        assert_line(s, "cric_image_pulls_duration_seconds_count{outcome=\"failure\"} 1");
+        assert_line(s, "cric_image_pulls_failure_total{error=\"other\"} 1");
+        assert_line(s, "cric_image_pulls_duration_seconds_count{outcome=\"failure\"} 2");
         assert_line(s, "cric_cni_operations_latency_seconds_count{operation=\"add\",network=\"net\",plugin=\"bridge\","
                        "outcome=\"success\"} 1");
         assert_line(s, "cric_containers_oom_total 1");
