@@ -77,6 +77,14 @@ struct cric_config {
         char *network_dir;
         char *default_network; /* "": the first config in lexical order */
         char **plugin_dirs;    /* NULL-terminated */
+
+        /* [cric.metrics] */
+        bool enable_metrics;
+        char *metrics_host; /* "": no TCP endpoint */
+        int64_t metrics_port;
+        char *metrics_socket;             /* "": none */
+        char *metrics_cert, *metrics_key; /* both set: HTTPS */
+        char **metrics_collectors;        /* NULL-terminated; empty: every metric */
 };
 
 /* Command-line overrides, applied after the files. NULL / empty means "not given". */

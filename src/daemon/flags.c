@@ -72,6 +72,17 @@ static const struct flag_desc flags[] = {
         {"storage-driver", 0, FLAG_SETTING, "cric.storage_driver", "DRIVER", "storage driver for layers"},
         {"pause-image", 0, FLAG_SETTING, "cric.image.pause_image", "IMAGE",
          "pause image reported for compatibility (not run)"},
+        {"enable-metrics", 0, FLAG_SETTING, "cric.metrics.enable_metrics", NULL,
+         "serve Prometheus metrics (alone: true; or --enable-metrics=BOOL)"},
+        {"metrics-host", 0, FLAG_SETTING, "cric.metrics.metrics_host", "ADDR", "address of the metrics endpoint"},
+        {"metrics-port", 0, FLAG_SETTING, "cric.metrics.metrics_port", "PORT", "port of the metrics endpoint"},
+        {"metrics-socket", 0, FLAG_SETTING, "cric.metrics.metrics_socket", "PATH",
+         "unix socket that serves the metrics too"},
+        {"metrics-cert", 0, FLAG_SETTING, "cric.metrics.metrics_cert", "FILE",
+         "TLS certificate of the metrics endpoint"},
+        {"metrics-key", 0, FLAG_SETTING, "cric.metrics.metrics_key", "FILE", "TLS key of the metrics endpoint"},
+        {"metrics-collectors", 0, FLAG_SETTING, "cric.metrics.metrics_collectors", "NAME",
+         "a metric to serve; repeat for several (default: all)"},
         {"help", 'h', FLAG_HELP, NULL, NULL, "print this help and exit"},
         {"version", 'v', FLAG_VERSION, NULL, NULL, "print the version and exit"},
 };
@@ -147,7 +158,9 @@ static int parse_flag(struct parse_state *st, int argc, char **argv, int *i, str
                                       arg);
         AUTOFREE char *spelled = xstrndup(arg, len + (size_t) (name - arg));
         const char *value = NULL;
-        if (!f->metavar) {
+        if (!f->metavar && f->kind == FLAG_SETTING) { /* a switch: --flag or --flag=BOOL */
+                value = eq ? eq + 1 : "true";
+        } else if (!f->metavar) {
                 if (eq)
                         return cric_error_set(err, CRIC_E_INVALID, "flag %s takes no value", spelled);
         } else if (eq) {

@@ -12,9 +12,11 @@
 
 #include "config/config.h"
 #include "daemon/flags.h"
+#include "daemon/metrics_server.h"
 #include "daemon/notify.h"
 #include "daemon/reap.h"
 #include "image/image.h"
+#include "metrics/metrics.h"
 #include "network/cni_manager.h"
 #include "runtime/runtime.h"
 #include "server/server.h"
@@ -49,6 +51,9 @@ static void reload(struct cric_server *srv, struct runtime *rt, const struct con
             strcmp(next->runroot, (*cur)->runroot) || next->grpc_max_msg_size != (*cur)->grpc_max_msg_size ||
             next->grpc_max_workers != (*cur)->grpc_max_workers)
                 log_warn("reload: listen, root, runroot and grpc_* settings take effect at the next start only");
+        if (next->enable_metrics != (*cur)->enable_metrics || strcmp(next->metrics_host, (*cur)->metrics_host) ||
+            next->metrics_port != (*cur)->metrics_port || strcmp(next->metrics_socket, (*cur)->metrics_socket))
+                log_warn("reload: the metrics settings take effect at the next start only");
         apply_logging(next);
         server_set_config(srv, next);
         runtime_set_config(rt, next);
@@ -79,9 +84,11 @@ struct daemon {
         struct runtime *runtime;
         struct stream_server *streams;
         struct cric_server *srv;
+        struct metrics_server *metrics;
 };
 
 static void daemon_clear(struct daemon *d) {
+        d->metrics = metrics_server_stop(d->metrics);
         d->srv = server_free(d->srv);
         d->streams = stream_server_stop(d->streams);
         d->runtime = runtime_free(d->runtime);
@@ -107,10 +114,30 @@ static int start_streams(struct daemon *d, const struct cric_config *cfg, struct
         return stream_server_start(&so, d->runtime, &d->streams, err);
 }
 
+/* The Prometheus endpoint, when enabled; recording starts before anything is served. */
+static int start_metrics(struct daemon *d, const struct cric_config *cfg, struct cric_error **err) {
+        if (!cfg->enable_metrics)
+                return 0;
+        if (!*cfg->metrics_cert != !*cfg->metrics_key)
+                log_warn("metrics: metrics_cert and metrics_key go together; serving plain HTTP");
+        metrics_runtime_register(metrics_registry(), d->runtime);
+        metrics_registry_set_filter(metrics_registry(), cfg->metrics_collectors);
+        struct metrics_server_opts mo = {
+                .host = cfg->metrics_host,
+                .port = cfg->metrics_port,
+                .socket_path = cfg->metrics_socket,
+                .cert = cfg->metrics_cert,
+                .key = cfg->metrics_key,
+        };
+        return metrics_server_start(&mo, metrics_registry(), &d->metrics, err);
+}
+
 static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_error **err) {
         int64_t idle_ms;
         if (config_duration_ms(cfg->stream_idle_timeout, &idle_ms, err) < 0) /* refused before anything starts */
                 return cric_error_prefix(err, "stream_idle_timeout");
+        if (cfg->enable_metrics)
+                metrics_enable();
         if (fs_mkdir_p(cfg->root, 0711, err) < 0 || fs_mkdir_p(cfg->runroot, 0711, err) < 0)
                 return -1;
         AUTOFREE char *db_path = xasprintf("%s/cric.db", cfg->root);
@@ -150,7 +177,7 @@ static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_er
                 .cgroups = d->cgroups,
                 .cni = d->cni,
         };
-        if (runtime_new(&ro, &d->runtime, err) < 0 || start_streams(d, cfg, err) < 0)
+        if (runtime_new(&ro, &d->runtime, err) < 0 || start_streams(d, cfg, err) < 0 || start_metrics(d, cfg, err) < 0)
                 return -1;
         struct server_deps deps = {.images = d->images, .runtime = d->runtime, .cni = d->cni, .streams = d->streams};
         if (server_new(cfg, &deps, &d->srv, err) < 0 || server_start(d->srv, err) < 0)

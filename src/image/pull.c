@@ -10,6 +10,7 @@
 #include "image/ref.h"
 #include "image/registries.h"
 #include "image/sig.h"
+#include "metrics/metrics.h"
 #include "util/cleanup.h"
 #include "util/digest.h"
 #include "util/log.h"
@@ -348,8 +349,8 @@ static int pull_name(struct image_service *svc, struct registries_conf *regs, co
         return r < 0 ? cric_error_move(err, &last) : 0;
 }
 
-int image_pull(struct image_service *svc, const char *input, const struct registry_auth *auth, const char *ns,
-               char **ret_id, struct cric_error **err) {
+static int pull_image(struct image_service *svc, const char *input, const struct registry_auth *auth, const char *ns,
+                      char **ret_id, struct cric_error **err) {
         CLEANUP(registries_conf_freep) struct registries_conf *regs = NULL;
         if (registries_conf_load(svc->registries_conf, &regs, err) < 0)
                 return cric_error_prefix(err, "pull %s", input);
@@ -381,4 +382,13 @@ int image_pull(struct image_service *svc, const char *input, const struct regist
         }
         log_info("pulled %s as image %.12s", input, *ret_id);
         return 0;
+}
+
+int image_pull(struct image_service *svc, const char *input, const struct registry_auth *auth, const char *ns,
+               char **ret_id, struct cric_error **err) {
+        double start = metrics_enabled() ? metrics_now() : 0;
+        int r = pull_image(svc, input, auth, ns, ret_id, err);
+        if (metrics_enabled())
+                metrics_image_pull_done(r >= 0, r < 0 && err ? *err : NULL, metrics_now() - start);
+        return r;
 }

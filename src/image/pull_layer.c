@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "image/internal.h"
+#include "metrics/metrics.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -88,6 +89,7 @@ int layer_fetch_unpack(struct image_service *svc, struct registry_client *client
                 return cric_error_prefix(err, "layer %s", job->desc->digest);
         }
         layer_tmp_sync(job->tmp);
+        metrics_image_pull_bytes((uint64_t) job->result.compressed_size);
         log_debug("pulled layer %s: %lld bytes, %lld unpacked, %lld entries", job->desc->digest,
                   (long long) job->result.compressed_size, (long long) job->result.uncompressed_size,
                   (long long) job->result.files);

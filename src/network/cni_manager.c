@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "metrics/metrics.h"
+#include "network/cni_internal.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -187,6 +189,14 @@ static char **pod_ranges(struct cni_manager *m) {
         return ranges;
 }
 
+/* The latency of an ADD or DEL, by network and its main (first) plugin. */
+static void record(const struct cni_net *net, const char *op, int r, double start) {
+        if (!metrics_enabled())
+                return;
+        const char *plugin = net && net->n_plugins ? net->types[0] : "";
+        metrics_cni_done(op, net ? net->name : "", plugin, r >= 0, metrics_now() - start);
+}
+
 int cni_manager_add(struct cni_manager *m, const struct cni_attachment *a, struct cni_result **ret,
                     struct cric_error **err) {
         CLEANUP(net_unrefp) struct cni_net *net = current(m);
@@ -201,13 +211,19 @@ int cni_manager_add(struct cni_manager *m, const struct cni_attachment *a, struc
         if (!with.ip_ranges)
                 with.ip_ranges = ranges;
         struct cni_exec_opts o = exec_opts(m);
-        return cni_add(net, &with, &o, ret, err);
+        double start = metrics_enabled() ? metrics_now() : 0;
+        int r = cni_add(net, &with, &o, ret, err);
+        record(net, "add", r, start);
+        return r;
 }
 
 int cni_manager_del(struct cni_manager *m, const struct cni_attachment *a, struct cric_error **err) {
         CLEANUP(net_unrefp) struct cni_net *net = current(m);
         struct cni_exec_opts o = exec_opts(m);
-        return cni_del(net, a, &o, err);
+        double start = metrics_enabled() ? metrics_now() : 0;
+        int r = cni_del(net, a, &o, err);
+        record(net, "del", r, start);
+        return r;
 }
 
 int cni_manager_check(struct cni_manager *m, const struct cni_attachment *a, struct cric_error **err) {

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "metrics/metrics.h"
 #include "runtime/internal.h"
 #include "store/store.h"
 #include "util/cleanup.h"
@@ -80,6 +81,8 @@ void ctr_check_exit(struct runtime *rt, struct container *c, bool is_monitor_gon
                 return;
         }
         log_info("container %s exited with code %d (%s)", c->info.id, c->exit_code, c->reason);
+        if (r == 0 && x.oom_killed)
+                metrics_oom_kill();
         events_note_container(rt, RUNTIME_EVENT_STOPPED, c);
         ctr_persist_state(rt, c);
 }

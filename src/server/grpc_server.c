@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "metrics/metrics.h"
 #include "pbwire/pbwire.h"
 #include "server/pool.h"
 #include "server/rpc.h"
@@ -196,8 +197,10 @@ static ProtobufCMessage *decode_request(const struct rpc_method *m, const char *
 
 /* Decodes the request, runs the handler and returns the response (or NULL with err). */
 static ProtobufCMessage *dispatch(struct call_slot *slot, const char *path, grpc_byte_buffer *req_bb,
-                                  struct rpc_arena *arena, struct cric_error **err) {
+                                  struct rpc_arena *arena, const struct rpc_method **ret_method,
+                                  struct cric_error **err) {
         const struct rpc_method *m = rpc_method_find(path);
+        *ret_method = m;
         if (!m) {
                 cric_error_set(err, CRIC_E_UNIMPLEMENTED, "unknown method %s", path);
                 return NULL;
@@ -259,6 +262,17 @@ static double elapsed_ms(const struct timespec *start) {
         return (double) (now.tv_sec - start->tv_sec) * 1e3 + (double) (now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
+/* Counts the call and its latency by method and status code (metrics/metrics.h); m NULL:
+ * a method cric does not know. */
+static void record_result(const struct rpc_method *m, const struct cric_error *err, const struct timespec *start) {
+        if (!metrics_enabled())
+                return;
+        size_t index = m ? (size_t) (m - rpc_method_at(0)) : rpc_method_count();
+        const char *name = m ? strrchr(m->path, '/') + 1 : "unknown";
+        int code = err ? (int) rpc_status_from_kind(err->kind) : GRPC_STATUS_OK;
+        metrics_rpc_done(index, name, code, elapsed_ms(start) / 1e3);
+}
+
 static void log_result(const char *path, const struct cric_error *err, const struct timespec *start) {
         if (!err) {
                 log_debug("rpc %s ok (%.3f ms)", path, elapsed_ms(start));
@@ -308,6 +322,7 @@ static void handle_stream_call(struct call_slot *slot, const char *path, const s
                 stream_keep(stream);
         else
                 rpc_stream_finish(stream, r < 0 ? err : NULL);
+        record_result(slot->stream_method, r < 0 ? err : NULL, start);
         log_result(path, err, start);
         rpc_stream_unref(stream);
         slot_free(slot);
@@ -340,10 +355,12 @@ static void handle_call(void *arg) {
         }
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         struct rpc_arena *arena = rpc_arena_new();
-        ProtobufCMessage *resp = dispatch(slot, path, req_bb, arena, &err);
+        const struct rpc_method *m = NULL;
+        ProtobufCMessage *resp = dispatch(slot, path, req_bb, arena, &m, &err);
         if (req_bb)
                 grpc_byte_buffer_destroy(req_bb);
         send_reply(slot, resp, err);
+        record_result(m, err, &start);
         log_result(path, err, &start);
         if (resp && !rpc_arena_is_used(arena))
                 protobuf_c_message_free_unpacked(resp, NULL);

@@ -133,7 +133,7 @@ static int make_ctx(const struct tls_source *s, SSL_CTX **ret, struct cric_error
         return 0;
 fail:
         SSL_CTX_free(ctx);
-        return cric_error_set(err, CRIC_E_INVALID, "streaming server TLS: %s: %s", what, ssl_reason(buf, sizeof(buf)));
+        return cric_error_set(err, CRIC_E_INVALID, "TLS: %s: %s", what, ssl_reason(buf, sizeof(buf)));
 }
 
 int tls_source_new(const char *cert, const char *key, const char *ca, struct tls_source **ret,
@@ -176,9 +176,9 @@ SSL_CTX *tls_source_ctx(struct tls_source *s) {
                 if (make_ctx(s, &fresh, &err) == 0) {
                         SSL_CTX_free(s->ctx);
                         s->ctx = fresh;
-                        log_info("streaming server: TLS files read again");
+                        log_info("TLS: %s and its key read again", s->cert);
                 } else {
-                        cric_error_log_free(&err, "streaming server: keeping the TLS files read before");
+                        cric_error_log_free(&err, "TLS: keeping the files of %s read before", s->cert);
                 }
                 memcpy(s->stamps, now, sizeof(now)); /* a broken file is not retried on every connection */
         }

@@ -168,7 +168,7 @@ int stream_server_start(const struct stream_server_opts *o, struct runtime *rt, 
         s->listen_fd = s->wake_fd = -1;
         if (o->enable_tls && tls_source_new(o->tls_cert, o->tls_key, o->tls_ca, &s->tls, err) < 0) {
                 free(s);
-                return -1;
+                return cric_error_prefix(err, "streaming server");
         }
         if (listen_on(o->address, o->port, o->enable_tls ? "https" : "http", &s->listen_fd, &s->base_url, err) < 0) {
                 tls_source_free(s->tls);

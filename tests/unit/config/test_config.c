@@ -729,6 +729,12 @@ static const struct flag_case setting_flags[] = {
         {"--stream-port", "cric.api.stream_port", "10010"},
         {"--storage-driver", "cric.storage_driver", "vfs"},
         {"--pause-image", "cric.image.pause_image", "example.com/pause:1"},
+        {"--metrics-host", "cric.metrics.metrics_host", "0.0.0.0"},
+        {"--metrics-port", "cric.metrics.metrics_port", "9537"},
+        {"--metrics-socket", "cric.metrics.metrics_socket", "/m.sock"},
+        {"--metrics-cert", "cric.metrics.metrics_cert", "/m.crt"},
+        {"--metrics-key", "cric.metrics.metrics_key", "/m.key"},
+        {"--metrics-collectors", "cric.metrics.metrics_collectors", "operations_total"},
 };
 #define N_SETTING_FLAGS (sizeof(setting_flags) / sizeof(setting_flags[0]))
 
@@ -788,6 +794,25 @@ static void test_flags_short_forms(void **state) {
         assert_string_equal(fl.ov.settings[1].key, "cric.log_level");
         assert_string_equal(fl.ov.settings[1].value, "trace");
         daemon_flags_clear(&fl);
+}
+
+/* A switch: alone it sets true, with "=" the value given; the next argument stays an
+ * argument of its own. */
+static void test_flags_enable_metrics_switch(void **state) {
+        (void) state;
+        char *argv[] = {"cricd", "--enable-metrics", "--metrics-port", "1", "--enable-metrics=false"};
+        struct daemon_flags fl;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        assert_int_equal(daemon_flags_parse(ARGC(argv), argv, &fl, &err), 0);
+        assert_int_equal(fl.ov.n_settings, 3);
+        assert_string_equal(fl.ov.settings[0].key, "cric.metrics.enable_metrics");
+        assert_string_equal(fl.ov.settings[0].value, "true");
+        assert_string_equal(fl.ov.settings[1].key, "cric.metrics.metrics_port");
+        assert_string_equal(fl.ov.settings[2].value, "false");
+        daemon_flags_clear(&fl);
+        /* flags without a setting still take no value */
+        char *bad[] = {"cricd", "--help=yes"};
+        assert_int_equal(daemon_flags_parse(ARGC(bad), bad, &fl, &err), -1);
 }
 
 static enum daemon_command command_of(int argc, char **argv, bool *config_default) {
@@ -983,6 +1008,7 @@ int main(void) {
                 cmocka_unit_test(test_flags_every_setting_flag_both_forms),
                 cmocka_unit_test(test_flags_config_file_and_dir),
                 cmocka_unit_test(test_flags_short_forms),
+                cmocka_unit_test(test_flags_enable_metrics_switch),
                 cmocka_unit_test(test_flags_subcommands),
                 cmocka_unit_test(test_flags_config_default),
                 cmocka_unit_test(test_flags_errors),
