@@ -104,9 +104,12 @@ void journal_send(struct journal_writer *j, int stream, const char *data, size_t
                 return;
         }
         memcpy(sa.sun_path, j->socket_path, plen);
+        /* A journal that kept us waiting SEND_TIMEOUT_MS once is not waited for again
+         * until an entry gets through: the container's output must keep flowing. */
+        int flags = MSG_NOSIGNAL | (j->has_warned ? MSG_DONTWAIT : 0);
         ssize_t n;
         do
-                n = sendto(j->fd, j->entry.data, j->entry.len, MSG_NOSIGNAL, (struct sockaddr *) &sa,
+                n = sendto(j->fd, j->entry.data, j->entry.len, flags, (struct sockaddr *) &sa,
                            (socklen_t) (offsetof(struct sockaddr_un, sun_path) + plen + 1));
         while (n < 0 && errno == EINTR);
         if (n >= 0) {
