@@ -26,7 +26,8 @@ int root_lock_take(const char *root, int *ret_fd, struct cric_error **err) {
         if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
                 if (errno == EWOULDBLOCK)
                         return cric_error_set(err, CRIC_E_UNAVAILABLE,
-                                              "another cricd is using %s (it holds %s); stop it first", root, path);
+                                              "another process is serving %s (a cricd holds %s); stop it first", root,
+                                              path);
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "lock %s", path);
         }
         *ret_fd = STEAL_FD(fd);

@@ -152,11 +152,11 @@ def test_check_refuses_while_cricd_runs(setup):
     d.start()
     r = check(d)
     assert r.returncode == 2, r.stdout + r.stderr
-    assert "another cricd" in r.stderr
+    assert "another process is serving %s" % d.root in r.stderr
     # and a second daemon on the same root does not start either
     other = cric.Daemon(extra_args=["--root", d.root])
     try:
-        with pytest.raises(RuntimeError, match="another cricd"):
+        with pytest.raises(RuntimeError, match="another process is serving"):
             other.start(timeout=20)
     finally:
         other.cleanup()
