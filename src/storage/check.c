@@ -42,6 +42,7 @@ static void say(struct check *c, const char *fmt, ...) {
                 c->o->report(c->o->data, line);
 }
 
+/* The first 12 hex digits of id (after "sha256:"), in a buffer the next call reuses. */
 static const char *short_id(const char *id) {
         static __thread char buf[13];
         const char *colon = strchr(id, ':');
@@ -139,8 +140,10 @@ static void check_containers(struct check *c, struct image_row **imgs, size_t n_
                 const char *why = !found ? "is gone" : strv_contains(c->bad_images, ct->image_id) ? "is damaged" : NULL;
                 if (!why)
                         continue;
-                say(c, "container %s (%s): its image %s %s; remove the container through the CRI", short_id(ct->id),
-                    ct->name, short_id(ct->image_id), why);
+                char ctr_id[13];
+                snprintf(ctr_id, sizeof(ctr_id), "%s", ct->id);
+                say(c, "container %s (%s): its image %s %s; remove the container through the CRI", ctr_id, ct->name,
+                    short_id(ct->image_id), why);
                 c->res->n_problems++;
                 c->res->n_unrepairable++;
         }
