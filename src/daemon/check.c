@@ -65,7 +65,8 @@ void daemon_check_after_crash(struct store *db, struct layer_store *ls) {
                 return; /* a fresh store (or an empty one): nothing to lose */
         log_info("storage check: the last stop was not clean; checking %zu layers (quick: sizes, no hashing)",
                  strv_length(layers));
-        struct storage_check_opts o = {.is_full = false, .repair = true, .report = log_line};
+        struct storage_check_opts o = {
+                .is_full = false, .repair = true, .skip_container_dirs = true, .report = log_line};
         struct storage_check_result res;
         if (storage_check(db, ls, &o, &res, &err) < 0) {
                 cric_error_log_free(&err, "storage check after an unclean shutdown, going on");

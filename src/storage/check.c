@@ -224,7 +224,8 @@ static int run(struct check *c, struct cric_error **err) {
         image_rows_free(imgs, n_imgs);
         container_rows_free(ctrs, n_ctrs);
         find_orphans(c, "layers", c->layer_rows, true);
-        find_orphans(c, "containers", ctr_ids, false);
+        if (!c->o->skip_container_dirs)
+                find_orphans(c, "containers", ctr_ids, false);
         return c->o->repair ? repair(c, err) : 0;
 }
 

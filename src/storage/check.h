@@ -12,6 +12,9 @@
 struct storage_check_opts {
         bool is_full; /* hash every file; otherwise types, modes, owners and sizes only */
         bool repair;  /* remove damaged layers, the images using them, orphan directories */
+        /* Container directories without a row are not looked at: at start, the runtime's
+         * restore removes them after stopping what may still run there. */
+        bool skip_container_dirs;
         /* Called with each line: a problem, or with repair what was removed. */
         void (*report)(void *data, const char *line);
         void *data;
