@@ -17,7 +17,7 @@ import struct
 import pytest
 
 from cric import pb, wait_for
-from test_containers import Env, ctx, log_lines, parse_log, running_env  # noqa: F401 (ctx: a fixture)
+from test_containers import LOG_ENTRY, Env, ctx, log_lines, parse_log, running_env  # noqa: F401 (ctx: a fixture)
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run containers"),
@@ -86,6 +86,27 @@ def env(registry, tmp_path_factory):
     yield from running_env(LogsEnv(registry, str(tmp_path_factory.mktemp("logs"))))
 
 
+def entries_so_far(path):
+    """The complete entries of a log file the monitor may be writing to: a read can see
+    the first part of an entry whose write is still being copied in, so what follows
+    the last newline is left out. Every complete entry must be well formed."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return []
+    out = []
+    for raw in data[:data.rfind(b"\n") + 1].split(b"\n")[:-1]:
+        m = LOG_ENTRY.match(raw.decode("utf-8", "replace"))
+        assert m, "not a CRI log entry: %r" % raw
+        out.append(m.groups())
+    return out
+
+
+def text_so_far(path):
+    return "\n".join(log_lines(entries_so_far(path)))
+
+
 def numbered(entries, prefix):
     return [int(t[len(prefix):].split("-")[0]) for t in log_lines(entries, "stdout")
             if t.startswith(prefix) and t[len(prefix):len(prefix) + 1].isdigit()]
@@ -97,8 +118,8 @@ def test_log_size_max_truncates_and_keeps_the_latest_lines(ctx):
     script = ("i=0; while [ $i -lt 3000 ]; do echo burst$i-0123456789abcdefghijklmnopqrstuvwxyz; i=$((i+1)); done;"
               " echo burst-done; i=0; while :; do echo tick$i; i=$((i+1)); sleep 0.05; done")
     c = ctx.run(pod, command=["sh", "-c", script])
-    wait_for(lambda: "tick3" in c.log_text(), 30, "the ticks after the burst")
-    entries = parse_log(c.log_path)
+    wait_for(lambda: "tick3" in text_so_far(c.log_path), 30, "the ticks after the burst")
+    entries = entries_so_far(c.log_path)
     assert os.path.getsize(c.log_path) <= LOG_SIZE_MAX + ENTRY_MAX
     texts = log_lines(entries, "stdout")
     # the file was truncated: the first lines are gone, the latest ones are there, in order
@@ -113,9 +134,8 @@ def test_log_size_max_truncates_and_keeps_the_latest_lines(ctx):
     rotated = c.log_path + ".1"
     os.rename(c.log_path, rotated)
     ctx.d.runtime.ReopenContainerLog(pb.ReopenContainerLogRequest(container_id=c.id), timeout=30)
-    wait_for(lambda: os.path.exists(c.log_path) and len(numbered(parse_log(c.log_path), "tick")) >= 5, 20,
-             "5 ticks in the reopened log file")
-    old, new = numbered(parse_log(rotated), "tick"), numbered(parse_log(c.log_path), "tick")
+    wait_for(lambda: len(numbered(entries_so_far(c.log_path), "tick")) >= 5, 20, "5 ticks in the reopened log file")
+    old, new = numbered(parse_log(rotated), "tick"), numbered(entries_so_far(c.log_path), "tick")
     assert new[0] == old[-1] + 1, "lines lost or repeated across the reopen"
     assert os.path.getsize(c.log_path) <= LOG_SIZE_MAX + ENTRY_MAX
     c.stop(timeout=0)
@@ -125,7 +145,7 @@ def test_log_size_max_holds_across_many_truncations(ctx):
     pod = ctx.pod()
     script = "i=0; while [ $i -lt 20000 ]; do echo n$i; i=$((i+1)); done; echo all-done; sleep 100000"
     c = ctx.run(pod, command=["sh", "-c", script])
-    c.wait_log("all-done", timeout=60)
+    wait_for(lambda: "all-done" in text_so_far(c.log_path), 60, "all-done in the log")
     assert os.path.getsize(c.log_path) <= LOG_SIZE_MAX + ENTRY_MAX
     texts = log_lines(parse_log(c.log_path), "stdout")
     assert texts[-1] == "all-done"
