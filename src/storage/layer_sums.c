@@ -239,9 +239,9 @@ static int parse_sums(char *text, const char *diff_id, struct sum_list *l, struc
                 return cric_error_set(err, CRIC_E_INVALID, "the checksums file is not the one of diff id %s", diff_id);
         while ((line = strtok_r(NULL, "\n", &save))) {
                 struct sum_entry e = {0};
-                char hash[HASH_MAX + 1], path[8192];
-                if (sscanf(line, "%c %o %u %u %" SCNu64 " %65s %8191s", &e.type, &e.mode, &e.uid, &e.gid, &e.size, hash,
-                           path) != 7)
+                char hash[HASH_MAX + 1], path[16384]; /* PATH_MAX, escaped */
+                if (sscanf(line, "%c %o %u %u %" SCNu64 " %65s %16383s", &e.type, &e.mode, &e.uid, &e.gid, &e.size,
+                           hash, path) != 7)
                         return cric_error_set(err, CRIC_E_INVALID, "the checksums file has a bad line");
                 snprintf(e.hash, sizeof(e.hash), "%s", strcmp(hash, "-") ? hash : "");
                 e.path = xstrdup(path);

@@ -281,7 +281,7 @@ static void test_check_missing_dir_and_orphan_layer(void **state) {
         AUTOFREE char *dir = xasprintf("%s/layers/%s", layer_store_root(f->ls), f->chain2 + 7);
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         assert_int_equal(rm_rf(dir, &err), 0);
-        AUTOFREE char *orphan = xasprintf("%s/layers/%s", layer_store_root(f->ls), D2 + 7);
+        AUTOFREE char *orphan = xasprintf("%s/layers/%s", layer_store_root(f->ls), &D2[7]);
         assert_int_equal(fs_mkdir_p(orphan, 0700, &err), 0);
 
         struct storage_check_result res = run_check(f, false, false);
