@@ -144,8 +144,9 @@ static void add_entry(struct sum_list *l, const char *path, const struct stat *s
                 snprintf(e->hash, sizeof(e->hash), "%u,%u", major(st->st_rdev), minor(st->st_rdev));
 }
 
-/* Adds the entries under dirfd (which is path), children sorted by name, depth first. */
-static int walk(int dirfd, const char *path, bool with_hashes, struct sum_list *l, struct cric_error **err) {
+/* The names in dirfd but . and .., sorted; the directory stream is closed again, so a
+ * deep tree holds one descriptor per level only. */
+static int list_names(int dirfd, const char *path, char ***ret, size_t *ret_n, struct cric_error **err) {
         int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
         if (dup < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "dup");
@@ -154,7 +155,7 @@ static int walk(int dirfd, const char *path, bool with_hashes, struct sum_list *
                 close(dup);
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open dir %s", path);
         }
-        CLEANUP(strv_freep) char **names = NULL;
+        char **names = NULL;
         size_t n = 0;
         struct dirent *de;
         while ((de = readdir(d)))
@@ -164,6 +165,17 @@ static int walk(int dirfd, const char *path, bool with_hashes, struct sum_list *
                 }
         if (n)
                 qsort(names, n, sizeof(char *), by_name);
+        *ret = names;
+        *ret_n = n;
+        return 0;
+}
+
+/* Adds the entries under dirfd (which is path), children sorted by name, depth first. */
+static int walk(int dirfd, const char *path, bool with_hashes, struct sum_list *l, struct cric_error **err) {
+        CLEANUP(strv_freep) char **names = NULL;
+        size_t n = 0;
+        if (list_names(dirfd, path, &names, &n, err) < 0)
+                return -1;
         for (size_t i = 0; i < n; i++) {
                 struct stat st;
                 AUTOFREE char *sub = xasprintf("%s%s%s", path, strcmp(path, "/") ? "/" : "", names[i]);
