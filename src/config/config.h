@@ -58,6 +58,8 @@ struct cric_config {
         enum cric_cgroup_manager cgroup_manager;
         char **hooks_dir;                      /* NULL-terminated; later masks earlier by file name */
         char **cdi_spec_dirs;                  /* NULL-terminated; a later dir wins for the same device */
+        int64_t log_size_max;                  /* container log file bytes; negative: unlimited */
+        bool log_to_journald;                  /* container output also goes to the journal */
         struct cric_runtime_handler *runtimes; /* in name order */
         size_t n_runtimes;
 

@@ -176,6 +176,24 @@ const struct setting_desc config_settings[] = {
          .comment = "Directories of Container Device Interface specs (*.json, *.yaml) that describe the devices\n"
                     "containers ask for by name (the CRI's CDI devices, cdi.k8s.io/ annotations); a\n"
                     "later directory wins over an earlier one for the same device."},
+        {.table = "cric.runtime",
+         .key = "log_size_max",
+         .type = SETTING_INTEGER,
+         .flags = SETTING_F_NEGATIVE_IS_OFF,
+         .offset = CFG(log_size_max),
+         .def_int = -1,
+         .min = 8192,
+         .max = INT64_MAX,
+         .comment = "Largest size in bytes of a container's log file: when the next entry would pass it,\n"
+                    "the file is truncated and writing starts over (as conmon does). Negative: no\n"
+                    "limit; otherwise at least 8192."},
+        {.table = "cric.runtime",
+         .key = "log_to_journald",
+         .type = SETTING_BOOL,
+         .offset = CFG(log_to_journald),
+         .def_bool = false,
+         .comment = "Also send container output to the systemd journal (CONTAINER_ID, CONTAINER_NAME,\n"
+                    "POD, NAMESPACE fields; PRIORITY 6 for stdout, 3 for stderr)."},
 
         /* [cric.image] */
         {.table = "cric.image",

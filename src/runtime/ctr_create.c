@@ -428,6 +428,10 @@ static int start_monitor(struct runtime *rt, struct create *x, struct cric_error
         }
         AUTOFREE char *pid_file = xasprintf("%s/pid", x->dir);
         AUTOFREE char *monitor_log = xasprintf("%s/monitor.log", x->dir);
+        const struct pod_info *pi = &x->pod->info;
+        /* The journal's CONTAINER_NAME, in the kubelet's docker-era form as CRI-O writes it. */
+        AUTOFREE char *journal_name =
+                xasprintf("k8s_%s_%s_%s_%s_%u", i->name, pi->name, pi->namespace, pi->uid, (unsigned) i->attempt);
         struct monitor_create_opts o = {
                 .monitor_path = rt->monitor_path,
                 .id = i->id,
@@ -436,6 +440,11 @@ static int start_monitor(struct runtime *rt, struct create *x, struct cric_error
                 .runtime_root = *i->runtime_root ? i->runtime_root : NULL,
                 .runtime_args = runtime_global_args(x->cfg),
                 .log_path = log_path,
+                .log_size_max = x->cfg->log_size_max > 0 ? (uint64_t) x->cfg->log_size_max : 0,
+                .log_to_journald = x->cfg->log_to_journald,
+                .journal_name = journal_name,
+                .pod_name = pi->name,
+                .pod_namespace = pi->namespace,
                 .exit_dir = rt->exits_dir,
                 .socket_dir = rt->sockets_dir,
                 .pid_file = pid_file,

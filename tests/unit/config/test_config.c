@@ -611,6 +611,33 @@ static void test_hooks_dir(void **state) {
         assert_null(over->hooks_dir[1]);
 }
 
+/* CRI-O's rule: negative is no limit, else at least 8192 (its read buffer). */
+static void test_log_size_max_and_journald(void **state) {
+        struct fixture *f = *state;
+        CLEANUP(config_unrefp) struct cric_config *def = config_new_default();
+        assert_int_equal(def->log_size_max, -1);
+        assert_false(def->log_to_journald);
+        write_text(f->file, "[cric.runtime]\nlog_size_max = 0\n");
+        write_dropin(f, "1.conf", "[cric.runtime]\nlog_size_max = 8191\n");
+        AUTOFREE char *msg = load_fail(f, NULL, 0);
+        assert_contains(msg, "cric.runtime.log_size_max: must be negative (no limit) or at least 8192, got 0");
+        assert_contains(msg, "got 8191");
+        assert_int_equal(count_lines(msg), 2);
+
+        write_text(f->file, "[cric.runtime]\nlog_size_max = -7\nlog_to_journald = true\n");
+        write_dropin(f, "1.conf", "");
+        CLEANUP(config_unrefp) struct cric_config *cfg = load_ok(f);
+        assert_int_equal(cfg->log_size_max, -7);
+        assert_true(cfg->log_to_journald);
+        const struct config_setting s[] = {{"cric.runtime.log_size_max", "8192"},
+                                           {"cric.runtime.log_to_journald", "false"}};
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        CLEANUP(config_unrefp) struct cric_config *over = NULL;
+        assert_int_equal(load(f, s, 2, &over, &err), 0);
+        assert_int_equal(over->log_size_max, 8192);
+        assert_false(over->log_to_journald);
+}
+
 static void test_override_errors(void **state) {
         struct fixture *f = *state;
         const struct config_setting s[] = {
@@ -735,6 +762,7 @@ static const struct flag_case setting_flags[] = {
         {"--metrics-cert", "cric.metrics.metrics_cert", "/m.crt"},
         {"--metrics-key", "cric.metrics.metrics_key", "/m.key"},
         {"--metrics-collectors", "cric.metrics.metrics_collectors", "operations_total"},
+        {"--log-size-max", "cric.runtime.log_size_max", "65536"},
 };
 #define N_SETTING_FLAGS (sizeof(setting_flags) / sizeof(setting_flags[0]))
 
@@ -800,15 +828,17 @@ static void test_flags_short_forms(void **state) {
  * argument of its own. */
 static void test_flags_enable_metrics_switch(void **state) {
         (void) state;
-        char *argv[] = {"cricd", "--enable-metrics", "--metrics-port", "1", "--enable-metrics=false"};
+        char *argv[] = {"cricd", "--enable-metrics", "--metrics-port", "1", "--enable-metrics=false", "--log-journald"};
         struct daemon_flags fl;
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         assert_int_equal(daemon_flags_parse(ARGC(argv), argv, &fl, &err), 0);
-        assert_int_equal(fl.ov.n_settings, 3);
+        assert_int_equal(fl.ov.n_settings, 4);
         assert_string_equal(fl.ov.settings[0].key, "cric.metrics.enable_metrics");
         assert_string_equal(fl.ov.settings[0].value, "true");
         assert_string_equal(fl.ov.settings[1].key, "cric.metrics.metrics_port");
         assert_string_equal(fl.ov.settings[2].value, "false");
+        assert_string_equal(fl.ov.settings[3].key, "cric.runtime.log_to_journald"); /* CRI-O's switch */
+        assert_string_equal(fl.ov.settings[3].value, "true");
         daemon_flags_clear(&fl);
         /* flags without a setting still take no value */
         char *bad[] = {"cricd", "--help=yes"};
@@ -872,6 +902,29 @@ static void test_flags_config_default(void **state) {
         assert_int_equal(daemon_flags_parse(ARGC(misplaced), misplaced, &fl, &err), -1);
         assert_int_equal(err->kind, CRIC_E_INVALID);
         assert_contains(err->msg, "unknown flag --default");
+}
+
+static void test_flags_check_repair(void **state) {
+        (void) state;
+        char *argv[] = {"cricd", "--root", "/r", "check", "--repair"};
+        struct daemon_flags fl;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        assert_int_equal(daemon_flags_parse(ARGC(argv), argv, &fl, &err), 0);
+        assert_int_equal(fl.command, DAEMON_CMD_CHECK);
+        assert_true(fl.check_repair);
+        assert_string_equal(fl.ov.settings[0].value, "/r");
+        daemon_flags_clear(&fl);
+
+        char *plain[] = {"cricd", "check"};
+        assert_int_equal(daemon_flags_parse(ARGC(plain), plain, &fl, &err), 0);
+        assert_int_equal(fl.command, DAEMON_CMD_CHECK);
+        assert_false(fl.check_repair);
+        daemon_flags_clear(&fl);
+
+        /* --repair belongs to check only */
+        char *misplaced[] = {"cricd", "config", "--repair"};
+        assert_int_equal(daemon_flags_parse(ARGC(misplaced), misplaced, &fl, &err), -1);
+        assert_contains(err->msg, "unknown flag --repair");
 }
 
 static void expect_flag_error(char **argv, int argc, const char *want) {
@@ -1001,6 +1054,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_override_integer, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hooks_dir, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_override_list_replace_then_append, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_log_size_max_and_journald, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_override_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_print_defaults_round_trip, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_print_odd_values_round_trip, setup, teardown),
@@ -1011,6 +1065,7 @@ int main(void) {
                 cmocka_unit_test(test_flags_enable_metrics_switch),
                 cmocka_unit_test(test_flags_subcommands),
                 cmocka_unit_test(test_flags_config_default),
+                cmocka_unit_test(test_flags_check_repair),
                 cmocka_unit_test(test_flags_errors),
                 cmocka_unit_test_setup_teardown(test_flags_to_config, setup, teardown),
                 cmocka_unit_test(test_flags_usage),
