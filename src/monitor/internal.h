@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "util/journal_field.h"
 #include "monitor/protocol.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -49,11 +50,6 @@ void monitor_args_clear(struct monitor_args *a);
 
 /* ---- journal.c: container output to the journal (native protocol) ---- */
 
-struct journal_buf {
-        char *data;
-        size_t len, cap;
-};
-
 struct journal_writer {
         int fd; /* unconnected datagram socket; -1: off */
         char *socket_path;
@@ -64,8 +60,6 @@ struct journal_writer {
         bool has_warned; /* one warning per run of failed sends */
 };
 
-/* Appends one field: KEY=value\n, or KEY\n<le64 len><value>\n when value holds a '\n'. */
-void journal_field_append(struct journal_buf *b, const char *key, const char *value, size_t len);
 /* CONTAINER_ID (12 chars), CONTAINER_ID_FULL, CONTAINER_NAME, CONTAINER_TAG,
  * SYSLOG_IDENTIFIER, POD, NAMESPACE; NULL or empty values are left out. */
 void journal_fixed_fields(struct journal_buf *b, const char *cid, const char *name, const char *pod_name,

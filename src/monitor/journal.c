@@ -1,8 +1,8 @@
 /* Container output to the systemd journal, by its native protocol: one datagram per
  * entry to /run/systemd/journal/socket, holding KEY=value lines (a value with a newline
- * in the binary-safe form KEY\n<le64 length><value>\n). Written by hand, as the monitor
- * links util only. The socket is not connected: a journald that starts (or restarts)
- * later is found by the next entry. */
+ * in the binary-safe form KEY\n<le64 length><value>\n, util/journal_field.c). The
+ * socket is not connected: a journald that starts (or restarts) later is found by the
+ * next entry. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -24,25 +24,6 @@ static void jbuf_add(struct journal_buf *b, const void *data, size_t len) {
         b->data = xgrow(b->data, &b->cap, b->len + len + 1, 1);
         memcpy(b->data + b->len, data, len);
         b->len += len;
-}
-
-void journal_field_append(struct journal_buf *b, const char *key, const char *value, size_t len) {
-        size_t klen = strlen(key);
-        jbuf_add(b, key, klen);
-        if (!memchr(value, '\n', len)) {
-                jbuf_add(b, "=", 1);
-                jbuf_add(b, value, len);
-                jbuf_add(b, "\n", 1);
-                return;
-        }
-        unsigned char le[8];
-        uint64_t n = len;
-        for (int i = 0; i < 8; i++)
-                le[i] = (unsigned char) (n >> (8 * i));
-        jbuf_add(b, "\n", 1);
-        jbuf_add(b, le, sizeof(le));
-        jbuf_add(b, value, len);
-        jbuf_add(b, "\n", 1);
 }
 
 static void add_str(struct journal_buf *b, const char *key, const char *value) {

@@ -33,6 +33,7 @@ struct create {
         struct container *c; /* not published yet */
         char *dir, *rootfs;
         char **iv_sources; /* per mount: where an image volume's content is, else NULL */
+        size_t n_iv_sources;
         char *oom_dir;
         char *spec;
 };
@@ -45,9 +46,8 @@ static void create_clear(struct create *x) {
         ctr_unref(x->c);
         free(x->dir);
         free(x->rootfs);
-        if (x->iv_sources && x->c)
-                for (size_t k = 0; k < x->c->info.n_mounts; k++)
-                        free(x->iv_sources[k]);
+        for (size_t k = 0; k < x->n_iv_sources; k++)
+                free(x->iv_sources[k]);
         free(x->iv_sources);
         free(x->oom_dir);
         free(x->spec);
@@ -321,6 +321,7 @@ static int resolve_sub_path(const char *root, const char *sub, char **ret, struc
 static int mount_image_volumes(struct runtime *rt, struct create *x, struct cric_error **err) {
         struct container_info *i = &x->c->info;
         x->iv_sources = xcalloc(i->n_mounts + 1, sizeof(char *));
+        x->n_iv_sources = i->n_mounts;
         unsigned n = 0;
         for (size_t k = 0; k < i->n_mounts; k++) {
                 struct container_mount *m = &i->mounts[k];
@@ -361,7 +362,7 @@ static int generate_spec(struct runtime *rt, struct create *x, struct cric_error
         struct oci_mount *mounts = arena_calloc(&a, in.n_mounts + 1, sizeof(*mounts));
         for (size_t k = 0; k < in.n_mounts; k++) {
                 mounts[k] = in.mounts[k];
-                if (x->iv_sources && x->iv_sources[k]) {
+                if (k < x->n_iv_sources && x->iv_sources[k]) {
                         mounts[k].host_path = x->iv_sources[k];
                         mounts[k].is_readonly = true;
                 }
