@@ -59,6 +59,14 @@ struct cric_config {
         char **cdi_spec_dirs;                  /* NULL-terminated; a later dir wins for the same device */
         struct cric_runtime_handler *runtimes; /* in name order */
         size_t n_runtimes;
+        /* node settings CRI-O has (oci/spec_types.h struct oci_node) */
+        char **default_capabilities;           /* NULL-terminated */
+        char **default_sysctls;                /* NULL-terminated "name=value" */
+        char **default_ulimits;                /* NULL-terminated "name=soft:hard" */
+        int64_t pids_limit;                    /* <= 0: unlimited */
+        char *default_mounts_file;             /* "": none */
+        char **absent_mount_sources_to_reject; /* NULL-terminated */
+        char *seccomp_profile;                 /* "": the built-in RuntimeDefault */
 
         /* [cric.image] */
         char *pause_image;

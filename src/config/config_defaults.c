@@ -16,6 +16,10 @@ static const char *const default_plugin_dirs[] = {"/opt/cni/bin", "/usr/lib/cni"
 static const char *const default_hooks_dirs[] = {"/usr/share/containers/oci/hooks.d", NULL};
 static const char *const default_cdi_spec_dirs[] = {"/etc/cdi", "/var/run/cdi", NULL};
 static const char *const runtime_types[] = {"oci", NULL};
+/* CRI-O's default capabilities (src/oci/spec_caps.c has the same set). */
+static const char *const default_capabilities[] = {
+        "CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "SETGID", "SETUID", "SETPCAP", "NET_BIND_SERVICE", "KILL", NULL,
+};
 
 const struct config_table_desc config_tables[] = {
         {"cric", "Paths, logging and storage of the daemon."},
@@ -175,6 +179,61 @@ const struct setting_desc config_settings[] = {
          .comment = "Directories of Container Device Interface specs (*.json, *.yaml) that describe the devices\n"
                     "containers ask for by name (the CRI's CDI devices, cdi.k8s.io/ annotations); a\n"
                     "later directory wins over an earlier one for the same device."},
+        /* node settings of CRI-O's [crio.runtime], same names (src/oci/spec_node.c) */
+        {.table = "cric.runtime",
+         .key = "default_capabilities",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(default_capabilities),
+         .def_list = default_capabilities,
+         .comment = "Capabilities every non-privileged container starts with, before the CRI's add\n"
+                    "and drop (names with or without \"CAP_\", or \"ALL\"). The default is CRI-O's set."},
+        {.table = "cric.runtime",
+         .key = "default_sysctls",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(default_sysctls),
+         .def_list = no_strings,
+         .comment = "Sysctls set in every pod, as \"name=value\"; a pod's own sysctl of the same name\n"
+                    "wins. Namespaced sysctls only (net.*, kernel.shm*, kernel.msg*, kernel.sem,\n"
+                    "fs.mqueue.*); net.* ones are left out of host-network pods. Default: none."},
+        {.table = "cric.runtime",
+         .key = "default_ulimits",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(default_ulimits),
+         .def_list = no_strings,
+         .comment = "Resource limits of every container's process, as \"name=soft:hard\" or\n"
+                    "\"name=value\" (e.g. \"nofile=1024:2048\"; names as ulimit(1): nofile, nproc,\n"
+                    "core, memlock, stack, ...). Default: none (the runtime's)."},
+        {.table = "cric.runtime",
+         .key = "pids_limit",
+         .type = SETTING_INTEGER,
+         .offset = CFG(pids_limit),
+         .def_int = -1,
+         .min = -1,
+         .max = INT64_MAX,
+         .comment = "Largest number of processes in a container (its pids cgroup limit) unless the\n"
+                    "container sets pids.max itself; -1 or 0: unlimited (the default)."},
+        {.table = "cric.runtime",
+         .key = "default_mounts_file",
+         .type = SETTING_STRING,
+         .offset = CFG(default_mounts_file),
+         .def = "",
+         .comment = "File of \"/src:/dst\" lines, host paths bind-mounted read-only into every\n"
+                    "container (a container's own mount at dst wins). When set the file must exist\n"
+                    "at start. Default \"\": none."},
+        {.table = "cric.runtime",
+         .key = "absent_mount_sources_to_reject",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(absent_mount_sources_to_reject),
+         .def_list = no_strings,
+         .comment = "Host paths that a container mount must not create: when a mount's host path is\n"
+                    "one of these and does not exist, CreateContainer fails instead. Default: none."},
+        {.table = "cric.runtime",
+         .key = "seccomp_profile",
+         .type = SETTING_STRING,
+         .offset = CFG(seccomp_profile),
+         .def = "",
+         .comment = "JSON seccomp profile used for RuntimeDefault instead of the built-in one;\n"
+                    "checked at start. Default \"\": the built-in profile."},
 
         /* [cric.image] */
         {.table = "cric.image",

@@ -289,6 +289,19 @@ char *ctr_dir(const struct runtime *rt, const char *id) {
 
 static char *const systemd_args[] = {"--systemd-cgroup", NULL};
 
+void runtime_node_of(const struct cric_config *cfg, struct oci_node *ret) {
+        static char *const no_caps[] = {NULL}; /* an empty list is no capability, not CRI-O's set */
+        *ret = (struct oci_node){
+                .default_capabilities = cfg->default_capabilities ? cfg->default_capabilities : no_caps,
+                .default_sysctls = cfg->default_sysctls,
+                .default_ulimits = cfg->default_ulimits,
+                .pids_limit = cfg->pids_limit,
+                .default_mounts_file = cfg->default_mounts_file,
+                .absent_mount_sources_to_reject = cfg->absent_mount_sources_to_reject,
+                .seccomp_profile = cfg->seccomp_profile,
+        };
+}
+
 char *const *runtime_global_args(const struct cric_config *cfg) {
         return cfg->cgroup_manager == CRIC_CGROUP_SYSTEMD ? systemd_args : NULL;
 }
@@ -374,6 +387,10 @@ bool kv_match(char *const *pairs, char *const *selector) {
 /* ---- the runtime ---- */
 
 int runtime_new(const struct runtime_opts *o, struct runtime **ret, struct cric_error **err) {
+        struct oci_node node;
+        runtime_node_of(o->config, &node);
+        if (oci_node_check(&node, err) < 0)
+                return -1;
         struct runtime *rt = xzalloc(sizeof(*rt));
         rt->host_changes_fd = -1;
         pthread_mutex_init(&rt->cfg_lock, NULL);

@@ -256,7 +256,10 @@ static int generate_spec(struct runtime *rt, struct create *x, struct cric_error
         struct oci_image_defaults defaults;
         struct oci_container_input in = x->in->oci;
         struct oci_host host;
+        struct oci_node node;
         CLEANUP(oci_hooks_freep) struct oci_hooks *hooks = oci_hooks_load(x->cfg->hooks_dir);
+        runtime_node_of(x->cfg, &node);
+        in.node = &node;
         in.id = x->c->info.id;
         in.hooks = hooks;
         in.rootfs = x->rootfs;

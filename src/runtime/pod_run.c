@@ -211,7 +211,9 @@ static int start_infra(struct runtime *rt, const struct cric_config *cfg, const 
                 sb.utsns_path = arena_keep(&a, netns_pin_path(rt->ns_dir, NETNS_UTS, id));
         struct oci_host host;
         AUTOFREE char *json = NULL;
-        struct oci_infra_input in = {.rootfs = rootfs, .pause_path = "/pause", .sandbox = &sb};
+        struct oci_node node;
+        runtime_node_of(cfg, &node);
+        struct oci_infra_input in = {.rootfs = rootfs, .pause_path = "/pause", .sandbox = &sb, .node = &node};
         int r = oci_host_detect(cfg->cgroup_manager == CRIC_CGROUP_SYSTEMD ? OCI_CGROUP_SYSTEMD : OCI_CGROUP_CGROUPFS,
                                 &host, err);
         if (r == 0)
