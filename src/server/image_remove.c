@@ -5,6 +5,7 @@
 #include "cri.pb-c.h"
 #include "image/image.h"
 #include "runtime/runtime.h"
+#include "server/image_convert.h"
 #include "server/rpc.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
@@ -15,6 +16,18 @@ int rpc_remove_image(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufC
         if (!r->image || !*r->image->image)
                 return cric_error_set(err, CRIC_E_INVALID, "RemoveImage: no image given");
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        /* pinned_images are kept: the kubelet's image garbage collection removes images
+         * through RemoveImage, so refusing here keeps them from any collection. */
+        CLEANUP(image_row_freep) struct image_row *img = NULL;
+        if (image_lookup(ctx->deps->images, r->image->image, &img, &e) == 0) {
+                const char *pattern = image_pinned_by(img, ctx->cfg->pinned_images);
+                if (pattern)
+                        return cric_error_set(err, CRIC_E_PRECONDITION,
+                                              "RemoveImage: image %s is pinned (pinned_images \"%s\")", r->image->image,
+                                              pattern);
+        }
+        cric_error_free(e);
+        e = NULL;
         /* Removing an image that is not there succeeds: the caller's goal is reached. */
         if (image_remove(ctx->deps->images, r->image->image, &e) < 0 && e->kind != CRIC_E_NOT_FOUND) {
                 return cric_error_move(err, &e);
