@@ -74,7 +74,8 @@ struct cric_config {
         char *registries_conf;
         char *global_auth_file;
         char *certs_dir;
-        char **pinned_images; /* NULL-terminated patterns */
+        char **pinned_images;       /* NULL-terminated patterns */
+        char **insecure_registries; /* NULL-terminated host[:port] or CIDR */
         int64_t max_parallel_downloads;
 
         /* [cric.network] */

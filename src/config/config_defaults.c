@@ -280,6 +280,14 @@ const struct setting_desc config_settings[] = {
          .comment = "Images the kubelet's image garbage collection must keep: names, ids or\n"
                     "shell patterns (fnmatch) matched against an image's tags and id."},
         {.table = "cric.image",
+         .key = "insecure_registries",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(insecure_registries),
+         .def_list = no_strings,
+         .comment = "Registries reached without TLS verification, plain HTTP allowed (as insecure =\n"
+                    "true in registries_conf): \"host[:port]\" as in image names, or a CIDR\n"
+                    "(\"10.0.0.0/8\") holding the registry's IP address. Default: none."},
+        {.table = "cric.image",
          .key = "max_parallel_downloads",
          .type = SETTING_INTEGER,
          .offset = CFG(max_parallel_downloads),

@@ -58,6 +58,8 @@ static const struct flag_desc flags[] = {
          "mount source never created when absent; repeat for several"},
         {"seccomp-profile", 0, FLAG_SETTING, "cric.runtime.seccomp_profile", "FILE",
          "seccomp profile used as RuntimeDefault"},
+        {"insecure-registry", 0, FLAG_SETTING, "cric.image.insecure_registries", "HOST",
+         "registry reached without TLS verification (host[:port] or CIDR); repeat for several"},
         {"registries-conf", 0, FLAG_SETTING, "cric.image.registries_conf", "FILE", "registries.conf(5) file"},
         {"cni-config-dir", 0, FLAG_SETTING, "cric.network.network_dir", "DIR",
          "directory of CNI network configurations"},

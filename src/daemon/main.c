@@ -109,6 +109,7 @@ static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_er
                 .auth_file = cfg->global_auth_file,
                 .certs_dir = cfg->certs_dir,
                 .max_parallel_layers = (unsigned) cfg->max_parallel_downloads,
+                .insecure_registries = cfg->insecure_registries,
         };
         if (image_service_new(d->db, d->layers, &io, &d->images, err) < 0)
                 return -1;

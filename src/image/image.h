@@ -13,10 +13,11 @@
 struct image_service;
 
 struct image_service_opts {
-        const char *registries_conf;  /* path; a missing file is an empty config */
-        const char *auth_file;        /* global auth.json, or NULL/"" */
-        const char *certs_dir;        /* NULL: /etc/containers/certs.d */
-        unsigned max_parallel_layers; /* 0: 3 */
+        const char *registries_conf;      /* path; a missing file is an empty config */
+        const char *auth_file;            /* global auth.json, or NULL/"" */
+        const char *certs_dir;            /* NULL: /etc/containers/certs.d */
+        unsigned max_parallel_layers;     /* 0: 3 */
+        char *const *insecure_registries; /* host[:port] or CIDR, NULL-terminated: as insecure = true */
 };
 
 /* Borrows db and ls (they must outlive the service). Removes layer directories no

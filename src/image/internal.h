@@ -16,6 +16,7 @@ struct image_service {
         char *auth_file;
         char *certs_dir;
         unsigned max_parallel_layers;
+        char **insecure_registries; /* NULL-terminated */
 
         /* Layers being pulled right now, by chain id, so two pulls of the same layer
          * share one download: the second waits for the first, then finds it stored. */

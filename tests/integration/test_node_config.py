@@ -1,0 +1,219 @@
+"""Node settings CRI-O operators use ([cric.runtime] / [cric.image], CRI-O's key and
+flag names), with a real cricd and crun, checked from inside the containers:
+
+- default_capabilities: the container's CapEff;
+- default_sysctls: /proc/sys values, the pod's own sysctl winning;
+- default_ulimits: /proc/self/limits;
+- pids_limit: the container's pids cgroup limit;
+- default_mounts_file: a host directory bound into every container;
+- absent_mount_sources_to_reject: CreateContainer refused, the path not created;
+- seccomp_profile: the file's profile is RuntimeDefault;
+- the start-time checks, and the flags.
+
+Needs root.
+"""
+import json
+import os
+import subprocess
+
+import grpc
+import pytest
+
+import cric
+from cric import pb, rpc_error
+from test_containers import Ctx, Env, cap_bits, cgroup_dir, running_env, status_field
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run containers"),
+    pytest.mark.usefixtures("registry"),
+]
+
+# Blocks mkdir(2) and mkdirat(2) with EPERM, allows everything else.
+SECCOMP_PROFILE = {
+    "defaultAction": "SCMP_ACT_ALLOW",
+    "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}],
+}
+
+
+def toml_list(items):
+    return "[%s]" % ", ".join('"%s"' % i for i in items)
+
+
+@pytest.fixture(scope="module")
+def env(registry, tmp_path_factory):
+    root = str(tmp_path_factory.mktemp("nodecfg"))
+    e = Env(registry, root)
+    e.secrets = os.path.join(root, "node-secrets")
+    os.makedirs(e.secrets)
+    with open(os.path.join(e.secrets, "token"), "w") as f:
+        f.write("from the node\n")
+    e.mounts_file = os.path.join(root, "mounts.conf")
+    with open(e.mounts_file, "w") as f:
+        f.write("# node secrets\n%s:/run/node-secrets\n%s/gone:/gone\n" % (e.secrets, root))
+    e.seccomp = os.path.join(root, "seccomp.json")
+    with open(e.seccomp, "w") as f:
+        json.dump(SECCOMP_PROFILE, f)
+    e.rejected = os.path.join(root, "must-exist")
+    e.config_text += 'pinned_images = ["*/ctr-config:*"]\n'  # still in [cric.image]
+    e.config_text += "[cric.runtime]\n" + "".join("%s = %s\n" % kv for kv in [
+        ("default_capabilities", toml_list(["CHOWN", "NET_RAW", "KILL"])),
+        ("default_sysctls", toml_list(["net.ipv4.ip_unprivileged_port_start=100", "kernel.shmmni=1000"])),
+        ("default_ulimits", toml_list(["nofile=1000:2000"])),
+        ("pids_limit", "77"),
+        ("default_mounts_file", '"%s"' % e.mounts_file),
+        ("absent_mount_sources_to_reject", toml_list([e.rejected])),
+        ("seccomp_profile", '"%s"' % e.seccomp),
+    ])
+    yield from running_env(e)
+
+
+@pytest.fixture
+def ctx(env, tmp_path):
+    c = Ctx(env, "crun", str(tmp_path))
+    yield c
+    c.cleanup()
+
+
+def test_default_capabilities(ctx):
+    c = ctx.sleeper(ctx.pod())
+    caps = cap_bits(status_field(c.sh("cat /proc/self/status"), "CapEff"))
+    assert caps == {0, 5, 13}  # CHOWN, KILL, NET_RAW
+    add = pb.LinuxContainerSecurityContext(capabilities=pb.Capability(add_capabilities=["SYS_TIME"],
+                                                                      drop_capabilities=["KILL"]))
+    c2 = ctx.sleeper(ctx.pod(name="p2"), security=add)
+    assert cap_bits(status_field(c2.sh("cat /proc/self/status"), "CapEff")) == {0, 13, 25}
+
+
+def test_default_sysctls_and_the_pods_own(ctx):
+    pod = ctx.pod(sysctls={"kernel.shmmni": "2000"})
+    c = ctx.sleeper(pod)
+    assert c.sh("cat /proc/sys/net/ipv4/ip_unprivileged_port_start") == "100\n"
+    assert c.sh("cat /proc/sys/kernel/shmmni") == "2000\n"
+
+
+def test_default_sysctls_left_out_of_host_network_pods(ctx):
+    with open("/proc/sys/net/ipv4/ip_unprivileged_port_start") as f:
+        before = f.read()
+    c = ctx.sleeper(ctx.pod(net=pb.NODE))
+    assert c.sh("cat /proc/sys/net/ipv4/ip_unprivileged_port_start") == before
+    assert c.sh("cat /proc/sys/kernel/shmmni") == "1000\n"
+
+
+def test_default_ulimits(ctx):
+    c = ctx.sleeper(ctx.pod())
+    line = [ln for ln in c.sh("cat /proc/self/limits").splitlines() if ln.startswith("Max open files")][0]
+    assert line.split()[3:5] == ["1000", "2000"]
+    assert c.sh("ulimit -n") == "1000\n"
+
+
+def test_pids_limit(ctx):
+    c = ctx.sleeper(ctx.pod())
+    with open(os.path.join(cgroup_dir(c.pid(), "pids"), "pids.max")) as f:
+        assert f.read().strip() == "77"
+
+
+def test_default_mounts_file(ctx):
+    c = ctx.sleeper(ctx.pod())
+    assert c.sh("cat /run/node-secrets/token") == "from the node\n"
+    assert c.sh("touch /run/node-secrets/x 2>&1; true").strip().endswith("Read-only file system")
+    assert c.sh("ls -d /gone 2>&1; true").strip().endswith("No such file or directory")
+
+
+def test_absent_mount_source_rejected(ctx):
+    pod = ctx.pod()
+    m = pb.Mount(container_path="/data", host_path=ctx.env.rejected)
+    e = rpc_error(lambda: ctx.create(pod, mounts=[m]))
+    assert e.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert ctx.env.rejected in e.details() and "absent_mount_sources_to_reject" in e.details()
+    assert not os.path.exists(ctx.env.rejected)
+    other = os.path.join(ctx.tmp, "created")
+    c = ctx.sleeper(pod, name="other", mounts=[pb.Mount(container_path="/data", host_path=other)])
+    assert os.path.isdir(other)
+    assert c.sh("ls -d /data") == "/data\n"
+
+
+def test_seccomp_profile_is_runtime_default(ctx):
+    pod = ctx.pod()
+    rd = pb.LinuxContainerSecurityContext(seccomp=pb.SecurityProfile(profile_type=pb.SecurityProfile.RuntimeDefault))
+    c = ctx.sleeper(pod, security=rd)
+    assert "Operation not permitted" in c.sh("mkdir /tmp/x 2>&1; true")
+    other = ctx.sleeper(pod, name="unconfined")
+    other.sh("mkdir /tmp/x")
+
+
+def test_pinned_image_is_not_removed(ctx):
+    img = pb.ImageSpec(image=ctx.env.config_image)
+    st = ctx.d.image.ImageStatus(pb.ImageStatusRequest(image=img), timeout=30)
+    assert st.image.pinned
+    e = rpc_error(lambda: ctx.d.image.RemoveImage(pb.RemoveImageRequest(image=img), timeout=30))
+    assert e.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert ctx.env.config_image in e.details() and "*/ctr-config:*" in e.details()
+    by_id = pb.ImageSpec(image=ctx.env.ids[ctx.env.config_image])
+    e = rpc_error(lambda: ctx.d.image.RemoveImage(pb.RemoveImageRequest(image=by_id), timeout=30))
+    assert e.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert ctx.d.image.ImageStatus(pb.ImageStatusRequest(image=img), timeout=30).image.id
+
+
+@pytest.mark.parametrize("args,text", [
+    (["--default-mounts-file", "/nonexistent/cric/mounts.conf"], "default_mounts_file /nonexistent/cric/mounts.conf"),
+    (["--seccomp-profile", "/nonexistent/cric/seccomp.json"], "/nonexistent/cric/seccomp.json"),
+    (["--default-sysctls", "kernel.panic=1"], "kernel.panic"),
+    (["--default-ulimits", "nofiles=1"], "nofiles"),
+    (["--default-capabilities", "NOPE"], "NOPE"),
+])
+def test_bad_node_settings_refuse_to_start(make_daemon, args, text):
+    d = make_daemon(extra_args=args)
+    with pytest.raises(RuntimeError) as e:
+        d.start()
+    assert text in str(e.value)
+
+
+def test_flags(tmp_path):
+    base = [cric.CRICD, "--config", str(tmp_path / "none.conf"), "--config-dir", str(tmp_path / "none")]
+    (tmp_path / "none.conf").write_text("")
+    r = subprocess.run(base + ["--default-capabilities", "CHOWN", "--default-capabilities=KILL",
+                               "--default-sysctls", "net.ipv4.ip_forward=1", "--default-ulimits", "nofile=1:2",
+                               "--pids-limit", "42", "--default-mounts-file", "/etc/m.conf",
+                               "--absent-mount-sources-to-reject", "/a", "--seccomp-profile", "/s.json", "config"],
+                       capture_output=True, text=True, check=True)
+    for line in ['default_capabilities = ["CHOWN", "KILL"]', 'default_sysctls = ["net.ipv4.ip_forward=1"]',
+                 'default_ulimits = ["nofile=1:2"]', "pids_limit = 42", 'default_mounts_file = "/etc/m.conf"',
+                 'absent_mount_sources_to_reject = ["/a"]', 'seccomp_profile = "/s.json"']:
+        assert line in r.stdout
+    r = subprocess.run([cric.CRICD, "config", "--default"], capture_output=True, text=True, check=True)
+    assert ('default_capabilities = ["CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "SETGID", "SETUID", "SETPCAP", '
+            '"NET_BIND_SERVICE", "KILL"]') in r.stdout
+    assert "pids_limit = -1" in r.stdout
+
+
+# ---- insecure_registries ([cric.image], --insecure-registry) ----
+
+def image_daemon(make_daemon, tmp_path, extra_args=()):
+    """A daemon with an empty registries.conf (nothing insecure there) and its own certs.d."""
+    conf = tmp_path / "registries.conf"
+    conf.write_text("")
+    cfg = '[cric.image]\ncerts_dir = "%s"\n' % (tmp_path / "certs.d")
+    return make_daemon(config_text=cfg, extra_args=["--registries-conf", str(conf)] + list(extra_args)).start()
+
+
+def pull(d, ref):
+    return d.image.PullImage(pb.PullImageRequest(image=pb.ImageSpec(image=ref)), timeout=120).image_ref
+
+
+def test_plain_http_registry_needs_insecure(make_daemon, tmp_path, registry):
+    d = image_daemon(make_daemon, tmp_path)
+    with pytest.raises(grpc.RpcError):
+        pull(d, registry.reference("busybox"))
+
+
+@pytest.mark.parametrize("entry", ["host", "cidr"])
+def test_insecure_registry_plain_http(make_daemon, tmp_path, registry, entry):
+    listed = registry.host if entry == "host" else "127.0.0.0/8"
+    d = image_daemon(make_daemon, tmp_path, ["--insecure-registry", listed])
+    assert pull(d, registry.reference("busybox"))
+
+
+def test_insecure_registry_skips_tls_verification(make_daemon, tmp_path, tls_registry):
+    d = image_daemon(make_daemon, tmp_path, ["--insecure-registry", "10.0.0.0/8",
+                                             "--insecure-registry", tls_registry.host])
+    assert pull(d, tls_registry.reference("busybox"))
