@@ -18,10 +18,12 @@
 #define CRIC_DEFAULT_CONFIG_DIR  "/etc/cric/cric.conf.d"
 
 struct cric_runtime_handler {
-        char *name;         /* key of [cric.runtime.runtimes.<name>], the CRI runtime handler */
-        char *runtime_path; /* OCI runtime binary; empty: looked up as <name> in $PATH */
-        char *runtime_type; /* "oci" */
-        char *runtime_root; /* --root passed to the runtime */
+        char *name;                 /* key of [cric.runtime.runtimes.<name>], the CRI runtime handler */
+        char *runtime_path;         /* OCI runtime binary; empty: looked up as <name> in $PATH */
+        char *runtime_type;         /* "oci" */
+        char *runtime_root;         /* --root passed to the runtime */
+        char **allowed_annotations; /* NULL-terminated annotation prefixes honoured */
+        char *monitor_cgroup;       /* "": cricd's; "pod": the pod's; else a cgroup path */
 };
 
 enum cric_cgroup_manager {
@@ -67,6 +69,9 @@ struct cric_config {
         char *default_mounts_file;             /* "": none */
         char **absent_mount_sources_to_reject; /* NULL-terminated */
         char *seccomp_profile;                 /* "": the built-in RuntimeDefault */
+        char **allowed_devices;                /* NULL-terminated: for the Devices annotation */
+        char **additional_devices;             /* NULL-terminated "/dev/host[:/dev/ctr[:rwm]]" */
+        bool device_ownership_from_security_context;
 
         /* [cric.image] */
         char *pause_image;

@@ -20,6 +20,7 @@ static const char *const runtime_types[] = {"oci", NULL};
 static const char *const default_capabilities[] = {
         "CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "SETGID", "SETUID", "SETPCAP", "NET_BIND_SERVICE", "KILL", NULL,
 };
+static const char *const default_allowed_devices[] = {"/dev/fuse", "/dev/net/tun", NULL};
 
 const struct config_table_desc config_tables[] = {
         {"cric", "Paths, logging and storage of the daemon."},
@@ -234,6 +235,28 @@ const struct setting_desc config_settings[] = {
          .def = "",
          .comment = "JSON seccomp profile used for RuntimeDefault instead of the built-in one;\n"
                     "checked at start. Default \"\": the built-in profile."},
+        {.table = "cric.runtime",
+         .key = "allowed_devices",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(allowed_devices),
+         .def_list = default_allowed_devices,
+         .comment = "Host devices a container may ask for with the io.kubernetes.cri-o.Devices\n"
+                    "annotation (\"/dev/host[:/dev/ctr[:rwm]]\", comma-separated), which takes effect\n"
+                    "only for runtime handlers whose allowed_annotations list it."},
+        {.table = "cric.runtime",
+         .key = "additional_devices",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(additional_devices),
+         .def_list = no_strings,
+         .comment = "Host devices given to every container, as \"/dev/host[:/dev/ctr[:rwm]]\"\n"
+                    "(permissions default to rwm); checked at start. Default: none."},
+        {.table = "cric.runtime",
+         .key = "device_ownership_from_security_context",
+         .type = SETTING_BOOL,
+         .offset = CFG(device_ownership_from_security_context),
+         .def_bool = false,
+         .comment = "Give the devices a container asks for the owner of its RunAsUser and\n"
+                    "RunAsGroup instead of the host device node's owner."},
 
         /* [cric.image] */
         {.table = "cric.image",
@@ -339,6 +362,19 @@ const struct setting_desc config_runtime_settings[] = {
          .def = "",
          .comment = "Directory the runtime keeps container state in (its --root); empty: the\n"
                     "runtime's own default."},
+        {.key = "allowed_annotations",
+         .type = SETTING_STRING_LIST,
+         .offset = RT(allowed_annotations),
+         .def_list = no_strings,
+         .comment = "Annotation prefixes this handler honours; cric acts on\n"
+                    "\"io.kubernetes.cri-o.Devices\". Others are ignored (logged at debug)."},
+        {.key = "monitor_cgroup",
+         .type = SETTING_STRING,
+         .offset = RT(monitor_cgroup),
+         .def = "",
+         .comment = "Cgroup the cric-monitor of each container goes to: a path below the\n"
+                    "cgroup roots (\"/system.slice\"), \"pod\" for the pod's cgroup, or \"\" for\n"
+                    "cricd's own cgroup (the default)."},
 };
 const size_t config_n_runtime_settings = sizeof(config_runtime_settings) / sizeof(config_runtime_settings[0]);
 

@@ -81,6 +81,10 @@ int spec_add_rlimits(struct spec_ctx *c, struct cric_error **err);
 void spec_add_pids_limit(struct spec_ctx *c, struct json_object *resources);
 int spec_add_default_mounts(struct spec_ctx *c, struct cric_error **err);
 bool spec_rejects_absent(const struct spec_ctx *c, const char *host_path);
+/* Whether the handler's allowed_annotations let annotation key take effect. */
+bool spec_annotation_allowed(const struct spec_ctx *c, const char *key);
+/* additional_devices entries checked: the format and that the host device exists (spec_devices.c) */
+int spec_devices_check(char *const *additional, struct cric_error **err);
 /* "name=value" of default_sysctls checked: a namespaced sysctl (spec_namespaces.c) */
 int spec_sysctl_default_check(const char *entry, struct cric_error **err);
 /* a seccomp profile file read and checked (spec_seccomp.c) */

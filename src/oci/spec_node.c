@@ -210,6 +210,8 @@ int oci_node_check(const struct oci_node *n, struct cric_error **err) {
                 if ((*v)[0] != '/')
                         return cric_error_set(err, CRIC_E_INVALID,
                                               "absent_mount_sources_to_reject: \"%s\" is not an absolute path", *v);
+        if (spec_devices_check(n->additional_devices, err) < 0)
+                return -1;
         if (!str_empty(n->default_mounts_file)) {
                 CLEANUP(strv_freep) char **pairs = NULL;
                 int r = mounts_file_read(n->default_mounts_file, &pairs, err);

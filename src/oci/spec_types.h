@@ -201,6 +201,10 @@ struct oci_node {
         const char *default_mounts_file;             /* lines "/src:/dst" bound read-only; NULL or "": none */
         char *const *absent_mount_sources_to_reject; /* absent host paths refused, not created */
         const char *seccomp_profile;                 /* JSON profile used as RuntimeDefault; NULL or "": built in */
+        char *const *allowed_devices;    /* host devices the io.kubernetes.cri-o.Devices annotation may name */
+        char *const *additional_devices; /* "/dev/host[:/dev/ctr[:rwm]]" given to every container */
+        bool device_ownership_from_security_context; /* devices owned by RunAsUser/RunAsGroup */
+        char *const *allowed_annotations;            /* the runtime handler's: annotation prefixes it honours */
 };
 
 /* A CRI ContainerConfig ready for spec generation. */

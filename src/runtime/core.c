@@ -289,7 +289,8 @@ char *ctr_dir(const struct runtime *rt, const char *id) {
 
 static char *const systemd_args[] = {"--systemd-cgroup", NULL};
 
-void runtime_node_of(const struct cric_config *cfg, struct oci_node *ret) {
+void runtime_node_of(const struct cric_config *cfg, const char *handler, struct oci_node *ret) {
+        const struct cric_runtime_handler *h = config_find_runtime(cfg, handler ? handler : "");
         static char *const no_caps[] = {NULL}; /* an empty list is no capability, not CRI-O's set */
         *ret = (struct oci_node){
                 .default_capabilities = cfg->default_capabilities ? cfg->default_capabilities : no_caps,
@@ -299,6 +300,10 @@ void runtime_node_of(const struct cric_config *cfg, struct oci_node *ret) {
                 .default_mounts_file = cfg->default_mounts_file,
                 .absent_mount_sources_to_reject = cfg->absent_mount_sources_to_reject,
                 .seccomp_profile = cfg->seccomp_profile,
+                .allowed_devices = cfg->allowed_devices,
+                .additional_devices = cfg->additional_devices,
+                .device_ownership_from_security_context = cfg->device_ownership_from_security_context,
+                .allowed_annotations = h ? h->allowed_annotations : NULL,
         };
 }
 

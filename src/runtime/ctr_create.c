@@ -258,7 +258,7 @@ static int generate_spec(struct runtime *rt, struct create *x, struct cric_error
         struct oci_host host;
         struct oci_node node;
         CLEANUP(oci_hooks_freep) struct oci_hooks *hooks = oci_hooks_load(x->cfg->hooks_dir);
-        runtime_node_of(x->cfg, &node);
+        runtime_node_of(x->cfg, x->pod->info.runtime_handler, &node);
         in.node = &node;
         in.id = x->c->info.id;
         in.hooks = hooks;

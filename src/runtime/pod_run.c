@@ -212,7 +212,7 @@ static int start_infra(struct runtime *rt, const struct cric_config *cfg, const 
         struct oci_host host;
         AUTOFREE char *json = NULL;
         struct oci_node node;
-        runtime_node_of(cfg, &node);
+        runtime_node_of(cfg, p->info.runtime_handler, &node);
         struct oci_infra_input in = {.rootfs = rootfs, .pause_path = "/pause", .sandbox = &sb, .node = &node};
         int r = oci_host_detect(cfg->cgroup_manager == CRIC_CGROUP_SYSTEMD ? OCI_CGROUP_SYSTEMD : OCI_CGROUP_CGROUPFS,
                                 &host, err);

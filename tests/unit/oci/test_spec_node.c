@@ -314,6 +314,137 @@ static void test_node_seccomp_profile_checked(void **state) {
         assert_check_ok(&n);
 }
 
+/* ---- devices: additional_devices, the Devices annotation, ownership ---- */
+
+/* The linux.devices entry at path, or NULL. */
+static struct json_object *t_device(struct json_object *spec, const char *path) {
+        struct json_object *l = jp(spec, "linux/devices");
+        for (size_t i = 0; l && i < json_object_array_length(l); i++)
+                if (!strcmp(jstr(json_object_array_get_idx(l, i), "path"), path))
+                        return json_object_array_get_idx(l, i);
+        return NULL;
+}
+
+/* The access of the cgroup rule allowing /dev/null's major:minor (1:3), or NULL. */
+static const char *null_rule(struct json_object *spec) {
+        struct json_object *l = jp(spec, "linux/resources/devices");
+        for (size_t i = 0; l && i < json_object_array_length(l); i++) {
+                struct json_object *r = json_object_array_get_idx(l, i);
+                if (jp(r, "major") && jint(r, "major") == 1 && jint(r, "minor") == 3)
+                        return jstr(r, "access");
+        }
+        return NULL;
+}
+
+static void test_node_additional_devices(void **state) {
+        struct t *t = *state;
+        char *extra[] = {"/dev/null:/dev/mynull:rw", "/dev/zero", NULL};
+        struct oci_node n = {.additional_devices = extra};
+        t->in.node = &n;
+        struct json_object *spec = t_gen(t);
+        assert_non_null(t_device(spec, "/dev/mynull"));
+        assert_non_null(t_device(spec, "/dev/zero"));
+        assert_string_equal(null_rule(spec), "rw");
+        struct oci_infra_input infra = {.rootfs = t->rootfs, .sandbox = &t->sb, .node = &n};
+        assert_null(t_device(t_gen_infra(t, &infra), "/dev/mynull"));
+        assert_check_ok(&n);
+}
+
+static void test_node_additional_devices_checked(void **state) {
+        struct t *t = *state;
+        char *missing[] = {"/dev/cric-no-such-device", NULL};
+        struct oci_node n = {.additional_devices = missing};
+        assert_non_null(strstr(check_fails(t, &n, CRIC_E_NOT_FOUND), "/dev/cric-no-such-device"));
+        char *bad[] = {"/dev/null:/dev/x:rwx", NULL};
+        n.additional_devices = bad;
+        assert_non_null(strstr(check_fails(t, &n, CRIC_E_INVALID), "/dev/null:/dev/x:rwx"));
+        char *relative[] = {"dev/null", NULL};
+        n.additional_devices = relative;
+        check_fails(t, &n, CRIC_E_INVALID);
+}
+
+static void test_node_devices_annotation(void **state) {
+        struct t *t = *state;
+        char *allowed[] = {"/dev/null", "/dev/zero", NULL};
+        char *prefixes[] = {"io.kubernetes.cri-o.", NULL};
+        struct oci_kv ann[] = {{"io.kubernetes.cri-o.Devices", "/dev/null:/dev/anull:r,/dev/zero"}};
+        struct oci_node n = {.allowed_devices = allowed, .allowed_annotations = prefixes};
+        t->in.node = &n;
+        t->in.annotations = ann;
+        t->in.n_annotations = 1;
+        struct json_object *spec = t_gen(t);
+        assert_non_null(t_device(spec, "/dev/anull"));
+        assert_non_null(t_device(spec, "/dev/zero"));
+        assert_string_equal(null_rule(spec), "r");
+}
+
+static void test_node_devices_annotation_from_the_pod(void **state) {
+        struct t *t = *state;
+        char *allowed[] = {"/dev/null", NULL};
+        char *prefixes[] = {"io.kubernetes.cri-o.Devices", NULL};
+        struct oci_kv ann[] = {{"io.kubernetes.cri-o.Devices", "/dev/null:/dev/podnull"}};
+        struct oci_node n = {.allowed_devices = allowed, .allowed_annotations = prefixes};
+        t->in.node = &n;
+        t->sb.annotations = ann;
+        t->sb.n_annotations = 1;
+        assert_non_null(t_device(t_gen(t), "/dev/podnull"));
+}
+
+static void test_node_devices_annotation_not_allowed_ignored(void **state) {
+        struct t *t = *state;
+        char *allowed[] = {"/dev/null", NULL};
+        char *other[] = {"io.kubernetes.cri-o.userns-mode", NULL};
+        struct oci_kv ann[] = {{"io.kubernetes.cri-o.Devices", "/dev/null:/dev/anull"}};
+        struct oci_node n = {.allowed_devices = allowed, .allowed_annotations = other};
+        t->in.node = &n;
+        t->in.annotations = ann;
+        t->in.n_annotations = 1;
+        assert_null(t_device(t_gen(t), "/dev/anull"));
+        n.allowed_annotations = NULL;
+        assert_null(t_device(t_gen(t), "/dev/anull"));
+}
+
+static void test_node_devices_annotation_outside_allowed_devices(void **state) {
+        struct t *t = *state;
+        char *allowed[] = {"/dev/fuse", NULL};
+        char *prefixes[] = {"io.kubernetes.cri-o.Devices", NULL};
+        struct oci_kv ann[] = {{"io.kubernetes.cri-o.Devices", "/dev/null"}};
+        struct oci_node n = {.allowed_devices = allowed, .allowed_annotations = prefixes};
+        t->in.node = &n;
+        t->in.annotations = ann;
+        t->in.n_annotations = 1;
+        const char *msg = t_gen_fails(t, CRIC_E_INVALID);
+        assert_non_null(strstr(msg, "/dev/null is not in allowed_devices"));
+        ann[0].value = "/dev/null:dev/x";
+        assert_non_null(strstr(t_gen_fails(t, CRIC_E_INVALID), "/dev/null:dev/x"));
+}
+
+static void test_node_device_ownership(void **state) {
+        struct t *t = *state;
+        struct oci_device devs[] = {{.host_path = "/dev/null", .container_path = "/dev/mine"}};
+        t->in.devices = devs;
+        t->in.n_devices = 1;
+        t->in.security.has_run_as_user = true;
+        t->in.security.run_as_user = 1234;
+        t->in.security.has_run_as_group = true;
+        t->in.security.run_as_group = 5678;
+        struct oci_node n = {0};
+        t->in.node = &n;
+        struct stat st;
+        assert_int_equal(stat("/dev/null", &st), 0);
+        struct json_object *dev = t_device(t_gen(t), "/dev/mine");
+        assert_int_equal(jint(dev, "uid"), st.st_uid);
+        assert_int_equal(jint(dev, "gid"), st.st_gid);
+        n.device_ownership_from_security_context = true;
+        dev = t_device(t_gen(t), "/dev/mine");
+        assert_int_equal(jint(dev, "uid"), 1234);
+        assert_int_equal(jint(dev, "gid"), 5678);
+        t->in.security.has_run_as_group = false;
+        dev = t_device(t_gen(t), "/dev/mine");
+        assert_int_equal(jint(dev, "uid"), 1234);
+        assert_int_equal(jint(dev, "gid"), st.st_gid);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 T_TEST(test_node_caps_replace_default),
@@ -338,6 +469,13 @@ int main(void) {
                 T_TEST(test_node_absent_source_not_listed_created),
                 T_TEST(test_node_seccomp_profile_is_runtime_default),
                 T_TEST(test_node_seccomp_profile_checked),
+                T_TEST(test_node_additional_devices),
+                T_TEST(test_node_additional_devices_checked),
+                T_TEST(test_node_devices_annotation),
+                T_TEST(test_node_devices_annotation_from_the_pod),
+                T_TEST(test_node_devices_annotation_not_allowed_ignored),
+                T_TEST(test_node_devices_annotation_outside_allowed_devices),
+                T_TEST(test_node_device_ownership),
         };
         return cmocka_run_group_tests_name("oci_spec_node", tests, NULL, NULL);
 }
