@@ -314,6 +314,26 @@ static int make_bundle(struct runtime *rt, struct create *x, struct cric_error *
         return oci_spec_write_bundle(x->dir, x->spec, err);
 }
 
+/* The handler's monitor_cgroup: "" leaves the monitor in cricd's cgroup, "pod" moves it
+ * to the pod's cgroup, "x.slice" to /x.slice, a path to that path. A failure is logged:
+ * the container runs all the same. */
+static void place_monitor(struct runtime *rt, const struct create *x, pid_t pid) {
+        const struct cric_runtime_handler *h = config_find_runtime(x->cfg, x->pod->info.runtime_handler);
+        const char *want = h ? h->monitor_cgroup : NULL;
+        if (!want || !*want || pid <= 0)
+                return;
+        AUTOFREE char *path = !strcmp(want, "pod") ? xstrdup(cgroup_parent_of(x))
+                              : want[0] == '/'     ? xstrdup(want)
+                                                   : xasprintf("/%s", want);
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        if (!rt->cgroups)
+                log_warn("container %s: no cgroup file system, monitor_cgroup %s not applied", x->c->info.id, want);
+        else if (cgroup_attach_pid(rt->cgroups, path, pid, &e) < 0)
+                log_warn("container %s: monitor_cgroup %s: %s", x->c->info.id, want, e->msg);
+        else
+                log_debug("container %s: monitor %d moved to cgroup %s", x->c->info.id, (int) pid, path);
+}
+
 static int start_monitor(struct runtime *rt, struct create *x, struct cric_error **err) {
         struct container_info *i = &x->c->info;
         AUTOFREE char *log_path = *i->log_path ? xstrdup(i->log_path) : xasprintf("%s/console.log", x->dir);
@@ -344,7 +364,10 @@ static int start_monitor(struct runtime *rt, struct create *x, struct cric_error
                 .log_level = log_level_to_string(x->cfg->log_level),
                 .monitor_log_path = monitor_log,
         };
-        return rt->be.monitor_create(rt->be.data, &o, &i->monitor_pid, &i->pid, err);
+        if (rt->be.monitor_create(rt->be.data, &o, &i->monitor_pid, &i->pid, err) < 0)
+                return -1;
+        place_monitor(rt, x, i->monitor_pid);
+        return 0;
 }
 
 static int store_insert(struct runtime *rt, struct container *c, struct cric_error **err) {

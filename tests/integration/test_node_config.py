@@ -21,7 +21,9 @@ import pytest
 
 import cric
 from cric import pb, rpc_error
-from test_containers import Ctx, Env, cap_bits, cgroup_dir, running_env, status_field
+from cric import wait_for
+from test_containers import (Ctx, Env, cap_bits, cgroup_dir, proc_state, remove_cgroup_tree, running_env,
+                             status_field)
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run containers"),
@@ -33,6 +35,9 @@ SECCOMP_PROFILE = {
     "defaultAction": "SCMP_ACT_ALLOW",
     "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}],
 }
+
+
+MONITORS_CGROUP = "/cric-test-monitors"
 
 
 def toml_list(items):
@@ -63,8 +68,17 @@ def env(registry, tmp_path_factory):
         ("default_mounts_file", '"%s"' % e.mounts_file),
         ("absent_mount_sources_to_reject", toml_list([e.rejected])),
         ("seccomp_profile", '"%s"' % e.seccomp),
+        ("allowed_devices", toml_list(["/dev/fuse", "/dev/net/tun", "/dev/zero"])),
+        ("additional_devices", toml_list(["/dev/null:/dev/extra-null:rw"])),
+        ("device_ownership_from_security_context", "true"),
     ])
-    yield from running_env(e)
+    e.config_text += ('[cric.runtime.runtimes.crun]\nallowed_annotations = ["io.kubernetes.cri-o.Devices"]\n'
+                      'monitor_cgroup = "pod"\n'
+                      '[cric.runtime.runtimes.runc]\nmonitor_cgroup = "%s"\n' % MONITORS_CGROUP)
+    try:
+        yield from running_env(e)
+    finally:
+        remove_cgroup_tree(MONITORS_CGROUP)
 
 
 @pytest.fixture
@@ -139,6 +153,64 @@ def test_seccomp_profile_is_runtime_default(ctx):
     assert "Operation not permitted" in c.sh("mkdir /tmp/x 2>&1; true")
     other = ctx.sleeper(pod, name="unconfined")
     other.sh("mkdir /tmp/x")
+
+
+def test_additional_devices(ctx):
+    c = ctx.sleeper(ctx.pod())
+    assert c.sh("test -c /dev/extra-null && echo ok") == "ok\n"
+    c.sh("echo x > /dev/extra-null")
+
+
+def test_devices_annotation_when_the_handler_allows_it(ctx):
+    pod = ctx.pod(annotations={"io.kubernetes.cri-o.Devices": "/dev/zero:/dev/azero:r"})
+    c = ctx.sleeper(pod)
+    assert c.sh("head -c 3 /dev/azero | od -An -tx1").split() == ["00", "00", "00"]
+    other = ctx.sleeper(ctx.pod(name="runc-pod", handler="runc",
+                                annotations={"io.kubernetes.cri-o.Devices": "/dev/zero:/dev/azero:r"}))
+    assert other.sh("ls /dev/azero 2>&1; true").strip().endswith("No such file or directory")
+
+
+def test_devices_annotation_outside_allowed_devices(ctx):
+    pod = ctx.pod(annotations={"io.kubernetes.cri-o.Devices": "/dev/null:/dev/anull"})
+    e = rpc_error(lambda: ctx.create(pod))
+    assert e.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "/dev/null is not in allowed_devices" in e.details()
+
+
+def test_device_ownership_from_security_context(ctx):
+    sec = pb.LinuxContainerSecurityContext(run_as_user=pb.Int64Value(value=1234),
+                                           run_as_group=pb.Int64Value(value=5678))
+    dev = pb.Device(host_path="/dev/null", container_path="/dev/owned", permissions="rw")
+    c = ctx.sleeper(ctx.pod(), devices=[dev], security=sec)
+    assert c.sh("stat -c '%u %g' /dev/owned") == "1234 5678\n"
+    assert c.sh("id -u") == "1234\n"
+
+
+def proc_cgroup(pid, controller):
+    with open("/proc/%d/cgroup" % pid) as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            if controller in ctrls.split(","):
+                return path
+    raise AssertionError("pid %d has no %s cgroup" % (pid, controller))
+
+
+def test_monitor_cgroup(ctx):
+    parent = "/cric-test-pod-%s" % ctx.tag
+    c = ctx.sleeper(ctx.pod(cgroup_parent=parent))
+    monitor = c.info()["monitorPid"]
+    for controller in ("pids", "memory", "cpu"):
+        assert proc_cgroup(monitor, controller) == parent
+    assert proc_cgroup(c.pid(), "pids").startswith(parent + "/")
+    other = ctx.sleeper(ctx.pod(name="runc-pod", handler="runc"))
+    runc_monitor = other.info()["monitorPid"]
+    assert proc_cgroup(runc_monitor, "pids") == MONITORS_CGROUP
+    assert proc_cgroup(runc_monitor, "cpuset") == MONITORS_CGROUP
+    for x in (c, other):
+        x.stop(timeout=5)
+        x.remove()
+    for pid in (monitor, runc_monitor):
+        wait_for(lambda: proc_state(pid) is None, 20, "monitor %d to end" % pid)
 
 
 def test_pinned_image_is_not_removed(ctx):
