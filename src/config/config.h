@@ -72,6 +72,8 @@ struct cric_config {
         char **allowed_devices;                /* NULL-terminated: for the Devices annotation */
         char **additional_devices;             /* NULL-terminated "/dev/host[:/dev/ctr[:rwm]]" */
         bool device_ownership_from_security_context;
+        char *apparmor_profile; /* RuntimeDefault AppArmor profile */
+        bool selinux;           /* SELinux labelling */
 
         /* [cric.image] */
         char *pause_image;

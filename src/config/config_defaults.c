@@ -257,6 +257,22 @@ const struct setting_desc config_settings[] = {
          .def_bool = false,
          .comment = "Give the devices a container asks for the owner of its RunAsUser and\n"
                     "RunAsGroup instead of the host device node's owner."},
+        {.table = "cric.runtime",
+         .key = "apparmor_profile",
+         .type = SETTING_STRING,
+         .flags = SETTING_F_NONEMPTY,
+         .offset = CFG(apparmor_profile),
+         .def = "cric-default",
+         .comment = "AppArmor profile of RuntimeDefault containers where AppArmor is enabled (CRI-O's\n"
+                    "crio-default); it must be loaded on the host."},
+        {.table = "cric.runtime",
+         .key = "selinux",
+         .type = SETTING_BOOL,
+         .offset = CFG(selinux),
+         .def_bool = false,
+         .comment = "Label container processes and mounts where SELinux is enabled (the CRI's\n"
+                    "SELinux options, defaults container_t / container_file_t); false: no labels,\n"
+                    "the CRI's SELinux options ignored."},
 
         /* [cric.image] */
         {.table = "cric.image",

@@ -205,6 +205,8 @@ struct oci_node {
         char *const *additional_devices; /* "/dev/host[:/dev/ctr[:rwm]]" given to every container */
         bool device_ownership_from_security_context; /* devices owned by RunAsUser/RunAsGroup */
         char *const *allowed_annotations;            /* the runtime handler's: annotation prefixes it honours */
+        const char *apparmor_profile;                /* RuntimeDefault's profile name; NULL or "": "cric-default" */
+        bool selinux; /* label processes and mounts (where SELinux is enabled); false: options ignored */
 };
 
 /* A CRI ContainerConfig ready for spec generation. */

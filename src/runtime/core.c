@@ -304,6 +304,8 @@ void runtime_node_of(const struct cric_config *cfg, const char *handler, struct 
                 .additional_devices = cfg->additional_devices,
                 .device_ownership_from_security_context = cfg->device_ownership_from_security_context,
                 .allowed_annotations = h ? h->allowed_annotations : NULL,
+                .apparmor_profile = cfg->apparmor_profile,
+                .selinux = cfg->selinux,
         };
 }
 

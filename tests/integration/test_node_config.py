@@ -71,6 +71,7 @@ def env(registry, tmp_path_factory):
         ("allowed_devices", toml_list(["/dev/fuse", "/dev/net/tun", "/dev/zero"])),
         ("additional_devices", toml_list(["/dev/null:/dev/extra-null:rw"])),
         ("device_ownership_from_security_context", "true"),
+        ("apparmor_profile", '"unconfined"'),  # a name every AppArmor host knows
     ])
     e.config_text += ('[cric.runtime.runtimes.crun]\nallowed_annotations = ["io.kubernetes.cri-o.Devices"]\n'
                       'monitor_cgroup = "pod"\n'
@@ -213,6 +214,32 @@ def test_monitor_cgroup(ctx):
         wait_for(lambda: proc_state(pid) is None, 20, "monitor %d to end" % pid)
 
 
+def apparmor_enabled():
+    try:
+        with open("/sys/module/apparmor/parameters/enabled") as f:
+            return f.read().strip() == "Y"
+    except OSError:
+        return False
+
+
+def selinux_enabled():
+    return os.path.exists("/sys/fs/selinux/enforce")
+
+
+@pytest.mark.skipif(not apparmor_enabled(), reason="AppArmor is not enabled on this host (apparmor_profile is "
+                                                  "covered by the oci_spec_node unit tests)")
+def test_apparmor_profile(ctx):
+    c = ctx.sleeper(ctx.pod())  # RuntimeDefault: the node's apparmor_profile
+    assert c.sh("cat /proc/self/attr/current").split()[0] == "unconfined"
+
+
+@pytest.mark.skipif(not selinux_enabled(), reason="SELinux is not enabled on this host (selinux is covered by the "
+                                                 "oci_spec_node and oci_spec_labels unit tests)")
+def test_selinux_labels(ctx):
+    c = ctx.sleeper(ctx.pod())
+    assert "container_t" in c.sh("cat /proc/self/attr/current")
+
+
 def test_pinned_image_is_not_removed(ctx):
     img = pb.ImageSpec(image=ctx.env.config_image)
     st = ctx.d.image.ImageStatus(pb.ImageStatusRequest(image=img), timeout=30)
@@ -246,16 +273,25 @@ def test_flags(tmp_path):
     r = subprocess.run(base + ["--default-capabilities", "CHOWN", "--default-capabilities=KILL",
                                "--default-sysctls", "net.ipv4.ip_forward=1", "--default-ulimits", "nofile=1:2",
                                "--pids-limit", "42", "--default-mounts-file", "/etc/m.conf",
-                               "--absent-mount-sources-to-reject", "/a", "--seccomp-profile", "/s.json", "config"],
+                               "--absent-mount-sources-to-reject", "/a", "--seccomp-profile", "/s.json",
+                               "--allowed-devices", "/dev/kvm", "--additional-devices", "/dev/null:/dev/n:r",
+                               "--device-ownership-from-security-context", "true", "--apparmor-profile", "crio-default",
+                               "--selinux", "true", "--insecure-registry", "10.0.0.0/8",
+                               "--insecure-registry", "reg:5000", "config"],
                        capture_output=True, text=True, check=True)
     for line in ['default_capabilities = ["CHOWN", "KILL"]', 'default_sysctls = ["net.ipv4.ip_forward=1"]',
                  'default_ulimits = ["nofile=1:2"]', "pids_limit = 42", 'default_mounts_file = "/etc/m.conf"',
-                 'absent_mount_sources_to_reject = ["/a"]', 'seccomp_profile = "/s.json"']:
+                 'absent_mount_sources_to_reject = ["/a"]', 'seccomp_profile = "/s.json"',
+                 'allowed_devices = ["/dev/kvm"]', 'additional_devices = ["/dev/null:/dev/n:r"]',
+                 "device_ownership_from_security_context = true", 'apparmor_profile = "crio-default"',
+                 "selinux = true", 'insecure_registries = ["10.0.0.0/8", "reg:5000"]']:
         assert line in r.stdout
     r = subprocess.run([cric.CRICD, "config", "--default"], capture_output=True, text=True, check=True)
     assert ('default_capabilities = ["CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "SETGID", "SETUID", "SETPCAP", '
             '"NET_BIND_SERVICE", "KILL"]') in r.stdout
-    assert "pids_limit = -1" in r.stdout
+    for line in ["pids_limit = -1", 'allowed_devices = ["/dev/fuse", "/dev/net/tun"]', "selinux = false",
+                 'apparmor_profile = "cric-default"', 'monitor_cgroup = ""', "allowed_annotations = []"]:
+        assert line in r.stdout
 
 
 # ---- insecure_registries ([cric.image], --insecure-registry) ----

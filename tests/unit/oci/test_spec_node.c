@@ -445,6 +445,50 @@ static void test_node_device_ownership(void **state) {
         assert_int_equal(jint(dev, "gid"), st.st_gid);
 }
 
+/* ---- apparmor_profile, selinux ---- */
+
+static void test_node_apparmor_profile(void **state) {
+        struct t *t = *state;
+        struct oci_node n = {.apparmor_profile = "crio-default"};
+        t->in.node = &n;
+        t->host.is_apparmor_enabled = true;
+        assert_string_equal(jstr(t_gen(t), "process/apparmorProfile"), "crio-default");
+        n.apparmor_profile = NULL;
+        assert_string_equal(jstr(t_gen(t), "process/apparmorProfile"), "cric-default");
+        /* a Localhost profile is the pod's own; unconfined stays so */
+        n.apparmor_profile = "crio-default";
+        t->in.security.apparmor =
+                (struct oci_security_profile){.is_set = true, .type = OCI_PROFILE_LOCALHOST, .localhost_ref = "mine"};
+        assert_string_equal(jstr(t_gen(t), "process/apparmorProfile"), "mine");
+        t->in.security.apparmor.type = OCI_PROFILE_UNCONFINED;
+        assert_null(jp(t_gen(t), "process/apparmorProfile"));
+        /* no AppArmor on the host: nothing */
+        t->in.security.apparmor.is_set = false;
+        t->host.is_apparmor_enabled = false;
+        assert_null(jp(t_gen(t), "process/apparmorProfile"));
+}
+
+static void test_node_selinux_off_ignores_options(void **state) {
+        struct t *t = *state;
+        struct oci_node n = {.selinux = false};
+        t->in.node = &n;
+        t->in.security.selinux = (struct oci_selinux_options){.level = "s0:c1,c2"};
+        struct json_object *spec = t_gen(t); /* even where SELinux is absent: no error */
+        assert_null(jp(spec, "process/selinuxLabel"));
+        t->host.is_selinux_enabled = true;
+        spec = t_gen(t);
+        assert_null(jp(spec, "process/selinuxLabel"));
+        assert_null(jp(spec, "linux/mountLabel"));
+        n.selinux = true;
+        spec = t_gen(t);
+        assert_string_equal(jstr(spec, "process/selinuxLabel"), "system_u:system_r:container_t:s0:c1,c2");
+        assert_string_equal(jstr(spec, "linux/mountLabel"), "system_u:object_r:container_file_t:s0:c1,c2");
+        /* on, but SELinux absent: no labels without options */
+        t->host.is_selinux_enabled = false;
+        t->in.security.selinux = (struct oci_selinux_options){0};
+        assert_null(jp(t_gen(t), "process/selinuxLabel"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 T_TEST(test_node_caps_replace_default),
@@ -476,6 +520,8 @@ int main(void) {
                 T_TEST(test_node_devices_annotation_not_allowed_ignored),
                 T_TEST(test_node_devices_annotation_outside_allowed_devices),
                 T_TEST(test_node_device_ownership),
+                T_TEST(test_node_apparmor_profile),
+                T_TEST(test_node_selinux_off_ignores_options),
         };
         return cmocka_run_group_tests_name("oci_spec_node", tests, NULL, NULL);
 }
