@@ -383,7 +383,9 @@ const struct setting_desc config_runtime_settings[] = {
          .offset = RT(allowed_annotations),
          .def_list = no_strings,
          .comment = "Annotation prefixes this handler honours; cric acts on\n"
-                    "\"io.kubernetes.cri-o.Devices\". Others are ignored (logged at debug)."},
+                    "\"io.kubernetes.cri-o.Devices\" (devices from allowed_devices) and\n"
+                    "\"io.kubernetes.cri-o.ShmSize\" (the size of the pod's /dev/shm, e.g. \"128Mi\").\n"
+                    "Not allowed, they are ignored (logged at debug). Default: none."},
         {.key = "monitor_cgroup",
          .type = SETTING_STRING,
          .offset = RT(monitor_cgroup),

@@ -309,6 +309,14 @@ void runtime_node_of(const struct cric_config *cfg, const char *handler, struct 
         };
 }
 
+bool runtime_annotation_allowed(const struct cric_config *cfg, const char *handler, const char *key) {
+        const struct cric_runtime_handler *h = config_find_runtime(cfg, handler ? handler : "");
+        for (char *const *p = h ? h->allowed_annotations : NULL; p && *p; p++)
+                if (**p && !strncmp(key, *p, strlen(*p)))
+                        return true;
+        return false;
+}
+
 char *const *runtime_global_args(const struct cric_config *cfg) {
         return cfg->cgroup_manager == CRIC_CGROUP_SYSTEMD ? systemd_args : NULL;
 }

@@ -73,7 +73,7 @@ def env(registry, tmp_path_factory):
         ("device_ownership_from_security_context", "true"),
         ("apparmor_profile", '"unconfined"'),  # a name every AppArmor host knows
     ])
-    e.config_text += ('[cric.runtime.runtimes.crun]\nallowed_annotations = ["io.kubernetes.cri-o.Devices"]\n'
+    e.config_text += ('[cric.runtime.runtimes.crun]\nallowed_annotations = ["io.kubernetes.cri-o.Devices", "io.kubernetes.cri-o.ShmSize"]\n'
                       'monitor_cgroup = "pod"\n'
                       '[cric.runtime.runtimes.runc]\nmonitor_cgroup = "%s"\n' % MONITORS_CGROUP)
     try:
@@ -185,6 +185,19 @@ def test_device_ownership_from_security_context(ctx):
     c = ctx.sleeper(ctx.pod(), devices=[dev], security=sec)
     assert c.sh("stat -c '%u %g' /dev/owned") == "1234 5678\n"
     assert c.sh("id -u") == "1234\n"
+
+
+def shm_kib(c):
+    return int(c.sh("df -k /dev/shm | tail -n 1").split()[1])
+
+
+def test_shm_size_annotation_when_the_handler_allows_it(ctx):
+    ann = {"io.kubernetes.cri-o.ShmSize": "128Mi"}
+    assert shm_kib(ctx.sleeper(ctx.pod(annotations=ann))) == 128 * 1024
+    assert shm_kib(ctx.sleeper(ctx.pod(name="runc-pod", handler="runc", annotations=ann))) == 64 * 1024
+    e = rpc_error(lambda: ctx.pod(name="bad", annotations={"io.kubernetes.cri-o.ShmSize": "lots"}))
+    assert e.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "io.kubernetes.cri-o.ShmSize" in e.details() and "lots" in e.details()
 
 
 def proc_cgroup(pid, controller):
