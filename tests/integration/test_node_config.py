@@ -266,6 +266,18 @@ def test_pinned_image_is_not_removed(ctx):
     assert ctx.d.image.ImageStatus(pb.ImageStatusRequest(image=img), timeout=30).image.id
 
 
+def test_prune_keeps_pinned_images(ctx):
+    """`cricctl rmi --prune`, an image GC: the pinned image stays, without an error."""
+    try:
+        r = ctx.d.cricctl("rmi", "--prune", timeout=120)
+        assert ctx.env.config_image not in r.stdout
+        assert "pinned" not in r.stderr and ctx.env.config_image not in r.stderr  # skipped, not refused
+        img = pb.ImageSpec(image=ctx.env.config_image)
+        assert ctx.d.image.ImageStatus(pb.ImageStatusRequest(image=img), timeout=30).image.pinned
+    finally:  # what the prune removed, for the tests after this one
+        ctx.env.ids = ctx.env.pull_all(ctx.d)
+
+
 @pytest.mark.parametrize("args,text", [
     (["--default-mounts-file", "/nonexistent/cric/mounts.conf"], "default_mounts_file /nonexistent/cric/mounts.conf"),
     (["--seccomp-profile", "/nonexistent/cric/seccomp.json"], "/nonexistent/cric/seccomp.json"),
