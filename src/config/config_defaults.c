@@ -325,7 +325,7 @@ const struct setting_desc config_settings[] = {
          .def_list = no_strings,
          .comment = "Registries reached without TLS verification, plain HTTP allowed (as insecure =\n"
                     "true in registries_conf): \"host[:port]\" as in image names, or a CIDR\n"
-                    "(\"10.0.0.0/8\") holding the registry's IP address. Default: none."},
+                    "(\"10.0.0.0/8\") holding the registry's IP address; read at start. Default: none."},
         {.table = "cric.image",
          .key = "max_parallel_downloads",
          .type = SETTING_INTEGER,

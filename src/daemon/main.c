@@ -44,6 +44,11 @@ static void reload(struct cric_server *srv, struct runtime *rt, const struct con
                 log_error("reload: %s; keeping the running configuration", err->msg);
                 return;
         }
+        if (runtime_config_check(next, &err) < 0) {
+                log_error("reload: %s; keeping the running configuration", err->msg);
+                config_unref(next);
+                return;
+        }
         if (strcmp(next->listen, (*cur)->listen) || strcmp(next->root, (*cur)->root) ||
             strcmp(next->runroot, (*cur)->runroot) || next->grpc_max_msg_size != (*cur)->grpc_max_msg_size ||
             next->grpc_max_workers != (*cur)->grpc_max_workers)

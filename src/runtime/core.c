@@ -401,19 +401,25 @@ bool kv_match(char *const *pairs, char *const *selector) {
 
 /* ---- the runtime ---- */
 
-int runtime_new(const struct runtime_opts *o, struct runtime **ret, struct cric_error **err) {
+int runtime_config_check(const struct cric_config *cfg, struct cric_error **err) {
         struct oci_node node;
-        runtime_node_of(o->config, NULL, &node);
+        runtime_node_of(cfg, NULL, &node);
         if (oci_node_check(&node, err) < 0)
                 return -1;
-        for (size_t i = 0; i < o->config->n_runtimes; i++) {
-                const char *m = o->config->runtimes[i].monitor_cgroup;
+        for (size_t i = 0; i < cfg->n_runtimes; i++) {
+                const char *m = cfg->runtimes[i].monitor_cgroup;
                 if (m && (strstr(m, "..") || (*m && *m != '/' && strcmp(m, "pod") && !strstr(m, ".slice"))))
                         return cric_error_set(err, CRIC_E_INVALID,
                                               "runtime %s: monitor_cgroup \"%s\" is not \"\", \"pod\", a slice or "
                                               "an absolute cgroup path",
-                                              o->config->runtimes[i].name, m);
+                                              cfg->runtimes[i].name, m);
         }
+        return 0;
+}
+
+int runtime_new(const struct runtime_opts *o, struct runtime **ret, struct cric_error **err) {
+        if (runtime_config_check(o->config, err) < 0)
+                return -1;
         struct runtime *rt = xzalloc(sizeof(*rt));
         rt->host_changes_fd = -1;
         pthread_mutex_init(&rt->cfg_lock, NULL);

@@ -14,6 +14,7 @@ Needs root.
 """
 import json
 import os
+import signal
 import subprocess
 
 import grpc
@@ -290,6 +291,23 @@ def test_bad_node_settings_refuse_to_start(make_daemon, args, text):
     with pytest.raises(RuntimeError) as e:
         d.start()
     assert text in str(e.value)
+
+
+def test_bad_monitor_cgroup_refuses_to_start(make_daemon):
+    d = make_daemon(config_text='[cric.runtime.runtimes.crun]\nmonitor_cgroup = "../escape"\n')
+    with pytest.raises(RuntimeError) as e:
+        d.start()
+    assert "monitor_cgroup" in str(e.value) and "../escape" in str(e.value)
+
+
+def test_reload_with_bad_node_settings_keeps_the_running_ones(make_daemon):
+    d = make_daemon().start()
+    with open(d.config, "a") as f:
+        f.write('\n[cric.runtime]\nseccomp_profile = "/nonexistent/cric/reload.json"\n')
+    d.signal(signal.SIGHUP)
+    wait_for(lambda: "keeping the running configuration" in d.read_log(), 10, "the refused reload in the log")
+    assert "/nonexistent/cric/reload.json" in d.read_log()
+    assert d.runtime.Version(pb.VersionRequest(), timeout=5).runtime_name == "cric"
 
 
 def test_flags(tmp_path):
