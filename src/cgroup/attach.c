@@ -25,8 +25,9 @@ static int write_str(const char *path, const char *s, struct cric_error **err) {
         return 0;
 }
 
-/* An empty cpuset.<name> of dir takes its parent's value. */
-static int inherit_cpuset(const char *dir, const char *name, struct cric_error **err) {
+/* An empty cpuset.<name> of dir takes its parent's value, the parent's first filled
+ * the same way (the hierarchy's root always has one). */
+static int inherit_cpuset(const char *dir, const char *name, unsigned depth, struct cric_error **err) {
         AUTOFREE char *path = xasprintf("%s/cpuset.%s", dir, name);
         AUTOFREE char *value = NULL;
         if (fs_read_file(path, 4096, &value, NULL, err) < 0)
@@ -34,7 +35,12 @@ static int inherit_cpuset(const char *dir, const char *name, struct cric_error *
         if (value[strspn(value, " \n")] != '\0')
                 return 0;
         AUTOFREE char *parent_dir = xstrdup(dir);
-        *strrchr(parent_dir, '/') = '\0';
+        char *slash = strrchr(parent_dir, '/');
+        if (!slash || slash == parent_dir || depth > 64)
+                return cric_error_set(err, CRIC_E_INTERNAL, "%s is empty up to the top", path);
+        *slash = '\0';
+        if (inherit_cpuset(parent_dir, name, depth + 1, err) < 0)
+                return -1;
         AUTOFREE char *parent_path = xasprintf("%s/cpuset.%s", parent_dir, name);
         AUTOFREE char *parent = NULL;
         if (fs_read_file(parent_path, 4096, &parent, NULL, err) < 0)
@@ -53,7 +59,7 @@ int cgroup_attach_pid(const struct cgroup_mounts *m, const char *cgroup, pid_t p
                 if (fs_mkdir_p(d->path, 0755, err) < 0)
                         return -1;
                 if (d->controllers && strv_contains(d->controllers, "cpuset") &&
-                    (inherit_cpuset(d->path, "cpus", err) < 0 || inherit_cpuset(d->path, "mems", err) < 0))
+                    (inherit_cpuset(d->path, "cpus", 0, err) < 0 || inherit_cpuset(d->path, "mems", 0, err) < 0))
                         return -1;
                 AUTOFREE char *procs = xasprintf("%s/cgroup.procs", d->path);
                 if (write_str(procs, buf, err) < 0)

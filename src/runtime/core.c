@@ -401,6 +401,11 @@ bool kv_match(char *const *pairs, char *const *selector) {
 
 /* ---- the runtime ---- */
 
+static bool is_slice(const char *s) {
+        size_t n = strlen(s);
+        return n > strlen(".slice") && !strcmp(s + n - strlen(".slice"), ".slice") && !strchr(s, '/');
+}
+
 int runtime_config_check(const struct cric_config *cfg, struct cric_error **err) {
         struct oci_node node;
         runtime_node_of(cfg, NULL, &node);
@@ -408,7 +413,7 @@ int runtime_config_check(const struct cric_config *cfg, struct cric_error **err)
                 return -1;
         for (size_t i = 0; i < cfg->n_runtimes; i++) {
                 const char *m = cfg->runtimes[i].monitor_cgroup;
-                if (m && (strstr(m, "..") || (*m && *m != '/' && strcmp(m, "pod") && !strstr(m, ".slice"))))
+                if (m && (strstr(m, "..") || (*m && *m != '/' && strcmp(m, "pod") && !is_slice(m))))
                         return cric_error_set(err, CRIC_E_INVALID,
                                               "runtime %s: monitor_cgroup \"%s\" is not \"\", \"pod\", a slice or "
                                               "an absolute cgroup path",

@@ -38,7 +38,8 @@ SECCOMP_PROFILE = {
 }
 
 
-MONITORS_CGROUP = "/cric-test-monitors"
+MONITORS_SLICE = "crictest-monitors.slice"  # a slice: /crictest.slice/crictest-monitors.slice
+MONITORS_CGROUP = "/crictest.slice/crictest-monitors.slice"
 
 
 def toml_list(items):
@@ -76,11 +77,11 @@ def env(registry, tmp_path_factory):
     ])
     e.config_text += ('[cric.runtime.runtimes.crun]\nallowed_annotations = ["io.kubernetes.cri-o.Devices", "io.kubernetes.cri-o.ShmSize"]\n'
                       'monitor_cgroup = "pod"\n'
-                      '[cric.runtime.runtimes.runc]\nmonitor_cgroup = "%s"\n' % MONITORS_CGROUP)
+                      '[cric.runtime.runtimes.runc]\nmonitor_cgroup = "%s"\n' % MONITORS_SLICE)
     try:
         yield from running_env(e)
     finally:
-        remove_cgroup_tree(MONITORS_CGROUP)
+        remove_cgroup_tree("/crictest.slice")
 
 
 @pytest.fixture
