@@ -390,9 +390,9 @@ const struct setting_desc config_runtime_settings[] = {
          .type = SETTING_STRING,
          .offset = RT(monitor_cgroup),
          .def = "",
-         .comment = "Cgroup the cric-monitor of each container goes to: a path below the\n"
-                    "cgroup roots (\"/system.slice\"), \"pod\" for the pod's cgroup, or \"\" for\n"
-                    "cricd's own cgroup (the default)."},
+         .comment = "Cgroup the cric-monitor of each container goes to: a systemd slice\n"
+                    "(\"system.slice\"; \"a-b.slice\" is /a.slice/a-b.slice), a path below the cgroup\n"
+                    "roots, \"pod\" for the pod's cgroup, or \"\" for cricd's own cgroup (the default)."},
 };
 const size_t config_n_runtime_settings = sizeof(config_runtime_settings) / sizeof(config_runtime_settings[0]);
 
