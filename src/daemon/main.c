@@ -48,6 +48,11 @@ static void reload(struct cric_server *srv, struct runtime *rt, const struct con
                 log_error("reload: %s; keeping the running configuration", err->msg);
                 return;
         }
+        if (runtime_config_check(next, &err) < 0) {
+                log_error("reload: %s; keeping the running configuration", err->msg);
+                config_unref(next);
+                return;
+        }
         if (strcmp(next->listen, (*cur)->listen) || strcmp(next->root, (*cur)->root) ||
             strcmp(next->runroot, (*cur)->runroot) || next->grpc_max_msg_size != (*cur)->grpc_max_msg_size ||
             next->grpc_max_workers != (*cur)->grpc_max_workers)
@@ -162,6 +167,7 @@ static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_er
                 .signature_policy_dir = cfg->signature_policy_dir,
                 .registries_d = cfg->registries_d,
                 .tmp_dir = tmp_dir,
+                .insecure_registries = cfg->insecure_registries,
         };
         if (image_service_new(d->db, d->layers, &io, &d->images, err) < 0)
                 return -1;

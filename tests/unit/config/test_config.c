@@ -129,6 +129,12 @@ static void assert_config_equal(const struct cric_config *a, const struct cric_c
                 assert_string_equal(a->runtimes[i].runtime_path, b->runtimes[i].runtime_path);
                 assert_string_equal(a->runtimes[i].runtime_type, b->runtimes[i].runtime_type);
                 assert_string_equal(a->runtimes[i].runtime_root, b->runtimes[i].runtime_root);
+                assert_string_equal(a->runtimes[i].monitor_cgroup, b->runtimes[i].monitor_cgroup);
+                size_t n = strv_length(a->runtimes[i].allowed_annotations);
+                assert_int_equal(n, strv_length(b->runtimes[i].allowed_annotations));
+                for (size_t j = 0; j < n; j++)
+                        assert_string_equal(a->runtimes[i].allowed_annotations[j],
+                                            b->runtimes[i].allowed_annotations[j]);
         }
 }
 
@@ -638,6 +644,58 @@ static void test_log_size_max_and_journald(void **state) {
         assert_false(over->log_to_journald);
 }
 
+static void assert_round_trip(const struct fixture *f, const struct cric_config *cfg);
+
+/* CRI-O's node settings: defaults, values from a file, the flags' form, ranges. */
+static void test_node_settings(void **state) {
+        struct fixture *f = *state;
+        CLEANUP(config_unrefp) struct cric_config *def = config_new_default();
+        assert_int_equal(strv_length(def->default_capabilities), 9);
+        assert_string_equal(def->default_capabilities[0], "CHOWN");
+        assert_int_equal(def->pids_limit, -1);
+        assert_string_equal(def->default_mounts_file, "");
+        assert_string_equal(def->seccomp_profile, "");
+        assert_string_equal(def->apparmor_profile, "cric-default");
+        assert_false(def->selinux);
+        assert_false(def->device_ownership_from_security_context);
+        assert_string_equal(def->allowed_devices[0], "/dev/fuse");
+        assert_string_equal(def->allowed_devices[1], "/dev/net/tun");
+        assert_null(def->allowed_devices[2]);
+        assert_null(def->insecure_registries[0]);
+        assert_null(def->runtimes[0].allowed_annotations[0]);
+        assert_string_equal(def->runtimes[0].monitor_cgroup, "");
+
+        write_text(f->file, "[cric.runtime]\ndefault_capabilities = []\ndefault_sysctls = [\"net.ipv4.ip_forward=1\"]\n"
+                            "default_ulimits = [\"nofile=1:2\"]\npids_limit = 0\nselinux = true\n"
+                            "[cric.runtime.runtimes.crun]\nallowed_annotations = [\"io.kubernetes.cri-o.\"]\n"
+                            "monitor_cgroup = \"pod\"\n[cric.image]\ninsecure_registries = [\"reg:5000\"]\n");
+        CLEANUP(config_unrefp) struct cric_config *cfg = load_ok(f);
+        assert_null(cfg->default_capabilities[0]);
+        assert_string_equal(cfg->default_sysctls[0], "net.ipv4.ip_forward=1");
+        assert_string_equal(cfg->default_ulimits[0], "nofile=1:2");
+        assert_int_equal(cfg->pids_limit, 0);
+        assert_true(cfg->selinux);
+        const struct cric_runtime_handler *h = config_find_runtime(cfg, "crun");
+        assert_string_equal(h->allowed_annotations[0], "io.kubernetes.cri-o.");
+        assert_string_equal(h->monitor_cgroup, "pod");
+        assert_string_equal(cfg->insecure_registries[0], "reg:5000");
+        assert_round_trip(f, cfg);
+
+        const struct config_setting s[] = {{"cric.runtime.pids_limit", "42"},
+                                           {"cric.runtime.additional_devices", "/dev/null"},
+                                           {"cric.runtime.additional_devices", "/dev/zero:/dev/z:r"}};
+        CLEANUP(config_unrefp) struct cric_config *over = NULL;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        assert_int_equal(load(f, s, 3, &over, &err), 0);
+        assert_int_equal(over->pids_limit, 42);
+        assert_int_equal(strv_length(over->additional_devices), 2);
+
+        write_text(f->file, "[cric.runtime]\npids_limit = -2\napparmor_profile = \"\"\n");
+        AUTOFREE char *msg = load_fail(f, NULL, 0);
+        assert_contains(msg, "cric.runtime.pids_limit");
+        assert_contains(msg, "cric.runtime.apparmor_profile");
+}
+
 static void test_override_errors(void **state) {
         struct fixture *f = *state;
         const struct config_setting s[] = {
@@ -1053,6 +1111,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_override_string_and_enum, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_override_integer, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hooks_dir, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_node_settings, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_override_list_replace_then_append, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_log_size_max_and_journald, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_override_errors, setup, teardown),
