@@ -1,5 +1,5 @@
-/* gpgme, loaded while a signedBy signature is being verified (gpgme_lib, a lazylib):
- * only nodes whose policy asks for GPG signatures ever map it. Include this instead of
+/* gpgme, loaded when the first signedBy signature is verified (gpgme_lib, a lazylib)
+ * and kept: only nodes whose policy asks for GPG signatures ever map it. Include this instead of
  * <gpgme.h>: the gpgme_* names below become calls through the table dlsym fills. */
 #ifndef CRIC_IMAGE_GPGME_LAZY_H
 #define CRIC_IMAGE_GPGME_LAZY_H

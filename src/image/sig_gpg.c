@@ -5,6 +5,8 @@
  * gpgme runs gpg, gpgconf and gpgsm through a double fork, so they end as orphans of
  * the subreaper daemon, which reaps them (daemon/reap.c). */
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,9 +129,21 @@ static int verify(struct gpg *g, const char *sig, size_t len, char **ret_text, s
         return 0;
 }
 
+/* gpgme keeps process-wide state (engine information) it never frees, so once loaded
+ * it stays: only nodes whose policy asks for GPG signatures ever load it. */
+static int gpgme_load(struct cric_error **err) {
+        static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+        static bool loaded;
+        pthread_mutex_lock(&lock);
+        int r = loaded ? 0 : lazylib_acquire(&gpgme_lib, err);
+        loaded = r == 0;
+        pthread_mutex_unlock(&lock);
+        return r;
+}
+
 int gpg_verify(const struct policy_key *keys, size_t n_keys, const char *sig, size_t len, const char *tmp_dir,
                struct sig_claim *ret, struct cric_error **err) {
-        if (lazylib_acquire(&gpgme_lib, err) < 0)
+        if (gpgme_load(err) < 0)
                 return cric_error_prefix(err, "verifying a GPG signature");
         struct gpg g = {0};
         AUTOFREE char *text = NULL;
@@ -140,7 +154,6 @@ int gpg_verify(const struct policy_key *keys, size_t n_keys, const char *sig, si
         if (r == 0)
                 r = verify(&g, sig, len, &text, &text_len, err);
         gpg_close(&g);
-        lazylib_release(&gpgme_lib);
         if (r < 0)
                 return -1;
         if (sig_payload_parse(text, text_len, SIG_TYPE_SIMPLE, ret, err) < 0) {
