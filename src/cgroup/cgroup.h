@@ -56,6 +56,10 @@ int cgroup_pid_paths(pid_t pid, const struct cgroup_mounts *m, struct cgroup_pat
  * cgroup2 directory on a hybrid host). NULL when that hierarchy is not mounted. */
 const char *cgroup_paths_get(const struct cgroup_paths *p, const char *controller);
 struct cgroup_paths *cgroup_paths_free(struct cgroup_paths *p);
+/* Moves pid into cgroup (a path below the hierarchy roots) in every hierarchy, creating
+ * its directories. CRIC_E_INVALID for a bad path, CRIC_E_INTERNAL naming the file that
+ * refused it. */
+int cgroup_attach_pid(const struct cgroup_mounts *m, const char *cgroup, pid_t pid, struct cric_error **err);
 void cgroup_paths_freep(struct cgroup_paths **p);
 
 /* A cgroup driver; it must match the kubelet's --cgroup-driver. Functions are pure

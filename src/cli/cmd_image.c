@@ -421,6 +421,10 @@ static int remove_one(struct cli *cli, const char *name, bool is_prune, struct c
         const Runtime__V1__Image *img = ((const Runtime__V1__ImageStatusResponse *) msg)->image;
         if (!img)
                 return cric_error_set(err, CRIC_E_NOT_FOUND, "no such image %s", name);
+        if (is_prune && img->pinned) { /* the runtime keeps pinned images: a prune leaves them alone */
+                log_debug("image %s is pinned, keeping it", name);
+                return 0;
+        }
 
         Runtime__V1__ImageSpec spec = RUNTIME__V1__IMAGE_SPEC__INIT;
         spec.image = (char *) name;

@@ -19,10 +19,12 @@
 #define CRIC_DEFAULT_SIGNATURE_POLICY "/etc/containers/policy.json"
 
 struct cric_runtime_handler {
-        char *name;         /* key of [cric.runtime.runtimes.<name>], the CRI runtime handler */
-        char *runtime_path; /* OCI runtime binary; empty: looked up as <name> in $PATH */
-        char *runtime_type; /* "oci" */
-        char *runtime_root; /* --root passed to the runtime */
+        char *name;                 /* key of [cric.runtime.runtimes.<name>], the CRI runtime handler */
+        char *runtime_path;         /* OCI runtime binary; empty: looked up as <name> in $PATH */
+        char *runtime_type;         /* "oci" */
+        char *runtime_root;         /* --root passed to the runtime */
+        char **allowed_annotations; /* NULL-terminated annotation prefixes honoured */
+        char *monitor_cgroup;       /* "": cricd's; "pod": the pod's; else a cgroup path */
 };
 
 enum cric_cgroup_manager {
@@ -58,8 +60,23 @@ struct cric_config {
         enum cric_cgroup_manager cgroup_manager;
         char **hooks_dir;                      /* NULL-terminated; later masks earlier by file name */
         char **cdi_spec_dirs;                  /* NULL-terminated; a later dir wins for the same device */
+        int64_t log_size_max;                  /* container log file bytes; negative: unlimited */
+        bool log_to_journald;                  /* container output also goes to the journal */
         struct cric_runtime_handler *runtimes; /* in name order */
         size_t n_runtimes;
+        /* node settings CRI-O has (oci/spec_types.h struct oci_node) */
+        char **default_capabilities;           /* NULL-terminated */
+        char **default_sysctls;                /* NULL-terminated "name=value" */
+        char **default_ulimits;                /* NULL-terminated "name=soft:hard" */
+        int64_t pids_limit;                    /* <= 0: unlimited */
+        char *default_mounts_file;             /* "": none */
+        char **absent_mount_sources_to_reject; /* NULL-terminated */
+        char *seccomp_profile;                 /* "": the built-in RuntimeDefault */
+        char **allowed_devices;                /* NULL-terminated: for the Devices annotation */
+        char **additional_devices;             /* NULL-terminated "/dev/host[:/dev/ctr[:rwm]]" */
+        bool device_ownership_from_security_context;
+        char *apparmor_profile; /* RuntimeDefault AppArmor profile */
+        bool selinux;           /* SELinux labelling */
 
         /* [cric.image] */
         char *pause_image;
@@ -67,7 +84,8 @@ struct cric_config {
         char *registries_conf;
         char *global_auth_file;
         char *certs_dir;
-        char **pinned_images; /* NULL-terminated patterns */
+        char **pinned_images;       /* NULL-terminated patterns */
+        char **insecure_registries; /* NULL-terminated host[:port] or CIDR */
         int64_t max_parallel_downloads;
         char *signature_policy;     /* "": none */
         char *signature_policy_dir; /* "": none */

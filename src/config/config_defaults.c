@@ -16,6 +16,11 @@ static const char *const default_plugin_dirs[] = {"/opt/cni/bin", "/usr/lib/cni"
 static const char *const default_hooks_dirs[] = {"/usr/share/containers/oci/hooks.d", NULL};
 static const char *const default_cdi_spec_dirs[] = {"/etc/cdi", "/var/run/cdi", NULL};
 static const char *const runtime_types[] = {"oci", NULL};
+/* CRI-O's default capabilities (src/oci/spec_caps.c has the same set). */
+static const char *const default_capabilities[] = {
+        "CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "SETGID", "SETUID", "SETPCAP", "NET_BIND_SERVICE", "KILL", NULL,
+};
+static const char *const default_allowed_devices[] = {"/dev/fuse", "/dev/net/tun", NULL};
 
 const struct config_table_desc config_tables[] = {
         {"cric", "Paths, logging and storage of the daemon."},
@@ -176,6 +181,117 @@ const struct setting_desc config_settings[] = {
          .comment = "Directories of Container Device Interface specs (*.json, *.yaml) that describe the devices\n"
                     "containers ask for by name (the CRI's CDI devices, cdi.k8s.io/ annotations); a\n"
                     "later directory wins over an earlier one for the same device."},
+        {.table = "cric.runtime",
+         .key = "log_size_max",
+         .type = SETTING_INTEGER,
+         .flags = SETTING_F_NEGATIVE_IS_OFF,
+         .offset = CFG(log_size_max),
+         .def_int = -1,
+         .min = 8192,
+         .max = INT64_MAX,
+         .comment = "Largest size in bytes of a container's log file: when the next entry would pass it,\n"
+                    "the file is truncated and writing starts over (as conmon does). Negative: no\n"
+                    "limit; otherwise at least 8192."},
+        {.table = "cric.runtime",
+         .key = "log_to_journald",
+         .type = SETTING_BOOL,
+         .offset = CFG(log_to_journald),
+         .def_bool = false,
+         .comment = "Also send container output to the systemd journal (CONTAINER_ID, CONTAINER_NAME,\n"
+                    "POD, NAMESPACE fields; PRIORITY 6 for stdout, 3 for stderr)."},
+        /* node settings of CRI-O's [crio.runtime], same names (src/oci/spec_node.c) */
+        {.table = "cric.runtime",
+         .key = "default_capabilities",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(default_capabilities),
+         .def_list = default_capabilities,
+         .comment = "Capabilities every non-privileged container starts with, before the CRI's add\n"
+                    "and drop (names with or without \"CAP_\", or \"ALL\"). The default is CRI-O's set."},
+        {.table = "cric.runtime",
+         .key = "default_sysctls",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(default_sysctls),
+         .def_list = no_strings,
+         .comment = "Sysctls set in every pod, as \"name=value\"; a pod's own sysctl of the same name\n"
+                    "wins. Namespaced sysctls only (net.*, kernel.shm*, kernel.msg*, kernel.sem,\n"
+                    "fs.mqueue.*); net.* ones are left out of host-network pods. Default: none."},
+        {.table = "cric.runtime",
+         .key = "default_ulimits",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(default_ulimits),
+         .def_list = no_strings,
+         .comment = "Resource limits of every container's process, as \"name=soft:hard\" or\n"
+                    "\"name=value\" (e.g. \"nofile=1024:2048\"; names as ulimit(1): nofile, nproc,\n"
+                    "core, memlock, stack, ...). Default: none (the runtime's)."},
+        {.table = "cric.runtime",
+         .key = "pids_limit",
+         .type = SETTING_INTEGER,
+         .offset = CFG(pids_limit),
+         .def_int = -1,
+         .min = -1,
+         .max = INT64_MAX,
+         .comment = "Largest number of processes in a container (its pids cgroup limit) unless the\n"
+                    "container sets pids.max itself; -1 or 0: unlimited (the default)."},
+        {.table = "cric.runtime",
+         .key = "default_mounts_file",
+         .type = SETTING_STRING,
+         .offset = CFG(default_mounts_file),
+         .def = "",
+         .comment = "File of \"/src:/dst\" lines, host paths bind-mounted read-only into every\n"
+                    "container (a container's own mount at dst wins). When set the file must exist\n"
+                    "at start. Default \"\": none."},
+        {.table = "cric.runtime",
+         .key = "absent_mount_sources_to_reject",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(absent_mount_sources_to_reject),
+         .def_list = no_strings,
+         .comment = "Host paths that a container mount must not create: when a mount's host path is\n"
+                    "one of these and does not exist, CreateContainer fails instead. Default: none."},
+        {.table = "cric.runtime",
+         .key = "seccomp_profile",
+         .type = SETTING_STRING,
+         .offset = CFG(seccomp_profile),
+         .def = "",
+         .comment = "JSON seccomp profile used for RuntimeDefault instead of the built-in one;\n"
+                    "checked at start. Default \"\": the built-in profile."},
+        {.table = "cric.runtime",
+         .key = "allowed_devices",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(allowed_devices),
+         .def_list = default_allowed_devices,
+         .comment = "Host devices a container may ask for with the io.kubernetes.cri-o.Devices\n"
+                    "annotation (\"/dev/host[:/dev/ctr[:rwm]]\", comma-separated), which takes effect\n"
+                    "only for runtime handlers whose allowed_annotations list it."},
+        {.table = "cric.runtime",
+         .key = "additional_devices",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(additional_devices),
+         .def_list = no_strings,
+         .comment = "Host devices given to every container, as \"/dev/host[:/dev/ctr[:rwm]]\"\n"
+                    "(permissions default to rwm); checked at start. Default: none."},
+        {.table = "cric.runtime",
+         .key = "device_ownership_from_security_context",
+         .type = SETTING_BOOL,
+         .offset = CFG(device_ownership_from_security_context),
+         .def_bool = false,
+         .comment = "Give the devices a container asks for the owner of its RunAsUser and\n"
+                    "RunAsGroup instead of the host device node's owner."},
+        {.table = "cric.runtime",
+         .key = "apparmor_profile",
+         .type = SETTING_STRING,
+         .flags = SETTING_F_NONEMPTY,
+         .offset = CFG(apparmor_profile),
+         .def = "cric-default",
+         .comment = "AppArmor profile of RuntimeDefault containers where AppArmor is enabled (CRI-O's\n"
+                    "crio-default); it must be loaded on the host."},
+        {.table = "cric.runtime",
+         .key = "selinux",
+         .type = SETTING_BOOL,
+         .offset = CFG(selinux),
+         .def_bool = false,
+         .comment = "Label container processes and mounts where SELinux is enabled (the CRI's\n"
+                    "SELinux options, defaults container_t / container_file_t); false: no labels,\n"
+                    "the CRI's SELinux options ignored."},
 
         /* [cric.image] */
         {.table = "cric.image",
@@ -221,6 +337,14 @@ const struct setting_desc config_settings[] = {
          .def_list = no_strings,
          .comment = "Images the kubelet's image garbage collection must keep: names, ids or\n"
                     "shell patterns (fnmatch) matched against an image's tags and id."},
+        {.table = "cric.image",
+         .key = "insecure_registries",
+         .type = SETTING_STRING_LIST,
+         .offset = CFG(insecure_registries),
+         .def_list = no_strings,
+         .comment = "Registries reached without TLS verification, plain HTTP allowed (as insecure =\n"
+                    "true in registries_conf): \"host[:port]\" as in image names, or a CIDR\n"
+                    "(\"10.0.0.0/8\") holding the registry's IP address; read at start. Default: none."},
         {.table = "cric.image",
          .key = "max_parallel_downloads",
          .type = SETTING_INTEGER,
@@ -346,6 +470,21 @@ const struct setting_desc config_runtime_settings[] = {
          .def = "",
          .comment = "Directory the runtime keeps container state in (its --root); empty: the\n"
                     "runtime's own default."},
+        {.key = "allowed_annotations",
+         .type = SETTING_STRING_LIST,
+         .offset = RT(allowed_annotations),
+         .def_list = no_strings,
+         .comment = "Annotation prefixes this handler honours; cric acts on\n"
+                    "\"io.kubernetes.cri-o.Devices\" (devices from allowed_devices) and\n"
+                    "\"io.kubernetes.cri-o.ShmSize\" (the size of the pod's /dev/shm, e.g. \"128Mi\").\n"
+                    "Not allowed, they are ignored (logged at debug). Default: none."},
+        {.key = "monitor_cgroup",
+         .type = SETTING_STRING,
+         .offset = RT(monitor_cgroup),
+         .def = "",
+         .comment = "Cgroup the cric-monitor of each container goes to: a systemd slice\n"
+                    "(\"system.slice\"; \"a-b.slice\" is /a.slice/a-b.slice), a path below the cgroup\n"
+                    "roots, \"pod\" for the pod's cgroup, or \"\" for cricd's own cgroup (the default)."},
 };
 const size_t config_n_runtime_settings = sizeof(config_runtime_settings) / sizeof(config_runtime_settings[0]);
 

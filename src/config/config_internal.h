@@ -28,6 +28,7 @@ enum setting_flags {
         SETTING_F_ABSOLUTE = 1 << 1,         /* an absolute path (implies non-empty) */
         SETTING_F_UNIX_URI = 1 << 2,         /* a "unix://" prefix is accepted and stripped */
         SETTING_F_EMPTY_IS_DEFAULT = 1 << 3, /* "" is stored as the default value */
+        SETTING_F_NEGATIVE_IS_OFF = 1 << 4,  /* SETTING_INTEGER: any negative value too (off) */
 };
 
 struct setting_desc {

@@ -150,6 +150,12 @@ static char *store_text(const struct setting_desc *d, void *base, const char *s)
 }
 
 static char *store_int(const struct setting_desc *d, void *base, int64_t v) {
+        if ((d->flags & SETTING_F_NEGATIVE_IS_OFF) && v < 0) {
+                *(int64_t *) setting_field(d, base) = v;
+                return NULL;
+        }
+        if ((d->flags & SETTING_F_NEGATIVE_IS_OFF) && v < d->min)
+                return xasprintf("must be negative (no limit) or at least %" PRId64 ", got %" PRId64, d->min, v);
         if (v < d->min || v > d->max)
                 return xasprintf("must be between %" PRId64 " and %" PRId64 ", got %" PRId64, d->min, d->max, v);
         *(int64_t *) setting_field(d, base) = v;

@@ -17,6 +17,7 @@ enum flag_kind {
         FLAG_HELP,
         FLAG_VERSION,
         FLAG_DEFAULT, /* `config --default` */
+        FLAG_REPAIR,  /* `check --repair` */
 };
 
 struct flag_desc {
@@ -45,6 +46,36 @@ static const struct flag_desc flags[] = {
          "directory of OCI hook files; repeat for several"},
         {"cdi-spec-dirs", 0, FLAG_SETTING, "cric.runtime.cdi_spec_dirs", "DIR",
          "directory of CDI specs; repeat for several, later ones win"},
+        {"log-size-max", 0, FLAG_SETTING, "cric.runtime.log_size_max", "BYTES",
+         "truncate a container log file at this size (negative: no limit)"},
+        {"log-journald", 0, FLAG_SETTING, "cric.runtime.log_to_journald", NULL,
+         "also send container output to the journal (alone: true; or --log-journald=BOOL)"},
+        {"default-capabilities", 0, FLAG_SETTING, "cric.runtime.default_capabilities", "CAP",
+         "capability of every container; repeat for several"},
+        {"default-sysctls", 0, FLAG_SETTING, "cric.runtime.default_sysctls", "NAME=VALUE",
+         "sysctl of every pod; repeat for several"},
+        {"default-ulimits", 0, FLAG_SETTING, "cric.runtime.default_ulimits", "NAME=SOFT:HARD",
+         "ulimit of every container; repeat for several"},
+        {"pids-limit", 0, FLAG_SETTING, "cric.runtime.pids_limit", "N", "pids limit of every container (-1: none)"},
+        {"default-mounts-file", 0, FLAG_SETTING, "cric.runtime.default_mounts_file", "FILE",
+         "file of /src:/dst binds into every container"},
+        {"absent-mount-sources-to-reject", 0, FLAG_SETTING, "cric.runtime.absent_mount_sources_to_reject", "PATH",
+         "mount source never created when absent; repeat for several"},
+        {"seccomp-profile", 0, FLAG_SETTING, "cric.runtime.seccomp_profile", "FILE",
+         "seccomp profile used as RuntimeDefault"},
+        {"allowed-devices", 0, FLAG_SETTING, "cric.runtime.allowed_devices", "DEV",
+         "host device the Devices annotation may name; repeat for several"},
+        {"additional-devices", 0, FLAG_SETTING, "cric.runtime.additional_devices", "HOST[:CTR[:RWM]]",
+         "device of every container; repeat for several"},
+        {"device-ownership-from-security-context", 0, FLAG_SETTING,
+         "cric.runtime.device_ownership_from_security_context", NULL,
+         "devices owned by the container's RunAsUser/RunAsGroup (alone: true; or =BOOL)"},
+        {"apparmor-profile", 0, FLAG_SETTING, "cric.runtime.apparmor_profile", "NAME",
+         "AppArmor profile of RuntimeDefault containers"},
+        {"selinux", 0, FLAG_SETTING, "cric.runtime.selinux", NULL,
+         "label containers where SELinux is enabled (alone: true; or --selinux=BOOL)"},
+        {"insecure-registry", 0, FLAG_SETTING, "cric.image.insecure_registries", "HOST",
+         "registry reached without TLS verification (host[:port] or CIDR); repeat for several"},
         {"registries-conf", 0, FLAG_SETTING, "cric.image.registries_conf", "FILE", "registries.conf(5) file"},
         {"signature-policy", 0, FLAG_SETTING, "cric.image.signature_policy", "FILE",
          "signature policy, containers-policy.json(5) (\"\": none)"},
@@ -92,7 +123,12 @@ static const struct flag_desc flags[] = {
 static const struct flag_desc default_flag = {
         "default", 0, FLAG_DEFAULT, NULL, NULL, "print the built-in defaults instead of the configuration in effect"};
 
-static const struct flag_desc *find_flag(const char *name, size_t len, bool is_long, bool after_config) {
+/* Only valid after the `check` subcommand. */
+static const struct flag_desc repair_flag = {
+        "repair", 0, FLAG_REPAIR, NULL, NULL, "remove damaged layers, the images using them and orphan directories"};
+
+static const struct flag_desc *find_flag(const char *name, size_t len, bool is_long, bool after_config,
+                                         bool after_check) {
         for (size_t i = 0; i < N_FLAGS; i++) {
                 const struct flag_desc *f = &flags[i];
                 if (is_long ? strlen(f->name) == len && !strncmp(f->name, name, len)
@@ -101,6 +137,8 @@ static const struct flag_desc *find_flag(const char *name, size_t len, bool is_l
         }
         if (after_config && is_long && len == strlen(default_flag.name) && !strncmp(default_flag.name, name, len))
                 return &default_flag;
+        if (after_check && is_long && len == strlen(repair_flag.name) && !strncmp(repair_flag.name, name, len))
+                return &repair_flag;
         return NULL;
 }
 
@@ -141,6 +179,7 @@ static void apply_flag(struct parse_state *st, const struct flag_desc *f, const 
         case FLAG_HELP: st->want_help = true; break;
         case FLAG_VERSION: st->want_version = true; break;
         case FLAG_DEFAULT: st->f.config_default = true; break;
+        case FLAG_REPAIR: st->f.check_repair = true; break;
         }
 }
 
@@ -152,7 +191,8 @@ static int parse_flag(struct parse_state *st, int argc, char **argv, int *i, str
         const char *eq = strchr(name, '=');
         size_t len = eq ? (size_t) (eq - name) : strlen(name);
         bool after_config = st->has_subcommand && st->f.command == DAEMON_CMD_CONFIG;
-        const struct flag_desc *f = find_flag(name, len, is_long, after_config);
+        bool after_check = st->has_subcommand && st->f.command == DAEMON_CMD_CHECK;
+        const struct flag_desc *f = find_flag(name, len, is_long, after_config, after_check);
         if (!f)
                 return cric_error_set(err, CRIC_E_INVALID, "unknown flag %.*s", (int) (len + (size_t) (name - arg)),
                                       arg);
@@ -180,7 +220,10 @@ static int parse_subcommand(struct parse_state *st, const char *arg, struct cric
         static const struct {
                 const char *name;
                 enum daemon_command cmd;
-        } cmds[] = {{"config", DAEMON_CMD_CONFIG}, {"version", DAEMON_CMD_VERSION}, {"help", DAEMON_CMD_HELP}};
+        } cmds[] = {{"config", DAEMON_CMD_CONFIG},
+                    {"version", DAEMON_CMD_VERSION},
+                    {"help", DAEMON_CMD_HELP},
+                    {"check", DAEMON_CMD_CHECK}};
         if (st->has_subcommand)
                 return cric_error_set(err, CRIC_E_INVALID, "unexpected argument \"%s\"", arg);
         for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
@@ -246,6 +289,8 @@ void daemon_flags_usage(FILE *out) {
               "  (none)                         serve the CRI\n"
               "  config [--default]             print the configuration in effect (or the\n"
               "                                 built-in defaults) as commented TOML\n"
+              "  check [--repair]               verify the layer store against the database\n"
+              "                                 (cricd stopped); exit 1 when problems remain\n"
               "  version                        print the version\n"
               "  help                           print this help\n"
               "\n"

@@ -12,11 +12,13 @@ enum daemon_command {
         DAEMON_CMD_CONFIG,  /* `cricd config [--default]`: print the config and exit */
         DAEMON_CMD_VERSION, /* --version / `cricd version` */
         DAEMON_CMD_HELP,    /* --help / -h */
+        DAEMON_CMD_CHECK,   /* `cricd check [--repair]`: verify the store and exit */
 };
 
 struct daemon_flags {
         enum daemon_command command;
         bool config_default;        /* `config --default`: print the built-in defaults */
+        bool check_repair;          /* `check --repair`: remove what is damaged */
         struct config_overrides ov; /* settings point into argv or into owned storage */
 };
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "daemon/check.h"
 #include "daemon/flags.h"
 #include "daemon/metrics_server.h"
 #include "daemon/notify.h"
@@ -45,6 +46,11 @@ static void reload(struct cric_server *srv, struct runtime *rt, const struct con
         struct cric_config *next = NULL;
         if (config_load(ov, &next, &err) < 0) {
                 log_error("reload: %s; keeping the running configuration", err->msg);
+                return;
+        }
+        if (runtime_config_check(next, &err) < 0) {
+                log_error("reload: %s; keeping the running configuration", err->msg);
+                config_unref(next);
                 return;
         }
         if (strcmp(next->listen, (*cur)->listen) || strcmp(next->root, (*cur)->root) ||
@@ -85,6 +91,7 @@ struct daemon {
         struct stream_server *streams;
         struct cric_server *srv;
         struct metrics_server *metrics;
+        int lock_fd; /* <root>/cric.lock, held while serving */
 };
 
 static void daemon_clear(struct daemon *d) {
@@ -140,10 +147,15 @@ static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_er
                 metrics_enable();
         if (fs_mkdir_p(cfg->root, 0711, err) < 0 || fs_mkdir_p(cfg->runroot, 0711, err) < 0)
                 return -1;
+        if (root_lock_take(cfg->root, &d->lock_fd, err) < 0)
+                return -1;
+        bool was_clean = root_shutdown_was_clean(cfg->root);
         AUTOFREE char *db_path = xasprintf("%s/cric.db", cfg->root);
         AUTOFREE char *storage = xasprintf("%s/storage", cfg->root);
         if (store_open(db_path, &d->db, err) < 0 || layer_store_open(storage, cfg->storage_driver, &d->layers, err) < 0)
                 return -1;
+        if (!was_clean)
+                daemon_check_after_crash(d->db, d->layers);
         AUTOFREE char *tmp_dir = xasprintf("%s/tmp", cfg->runroot);
         struct image_service_opts io = {
                 .registries_conf = cfg->registries_conf,
@@ -155,6 +167,7 @@ static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_er
                 .signature_policy_dir = cfg->signature_policy_dir,
                 .registries_d = cfg->registries_d,
                 .tmp_dir = tmp_dir,
+                .insecure_registries = cfg->insecure_registries,
         };
         if (image_service_new(d->db, d->layers, &io, &d->images, err) < 0)
                 return -1;
@@ -236,7 +249,7 @@ static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
         if (reap_become_subreaper() < 0)
                 log_warn("cannot become a child subreaper: %s", strerror(errno));
         grpc_init();
-        struct daemon d = {0};
+        struct daemon d = {.lock_fd = -1};
         notify_sendf("STATUS=opening the store and restoring pods and containers");
         if (daemon_init(&d, cfg, &err) < 0) {
                 log_error("cannot start: %s", err->msg);
@@ -286,6 +299,8 @@ static int serve(struct cric_config *cfg, const struct config_overrides *ov) {
         free(status);
         server_stop(d.srv, SHUTDOWN_GRACE_MS);
         daemon_clear(&d);
+        root_shutdown_record_clean(cfg->root);
+        close(d.lock_fd);
         config_unref(cfg);
         grpc_shutdown_blocking();
         log_info("stopped");
@@ -313,6 +328,16 @@ int main(int argc, char **argv) {
                         break;
                 }
                 config_print(cfg, stdout);
+                config_unref(cfg);
+                break;
+        case DAEMON_CMD_CHECK:
+                if (config_load(&flags.ov, &cfg, &err) < 0) {
+                        fprintf(stderr, "cricd: invalid configuration:\n%s\n", err->msg);
+                        ret = 1;
+                        break;
+                }
+                apply_logging(cfg);
+                ret = daemon_check_run(cfg, flags.check_repair, stdout);
                 config_unref(cfg);
                 break;
         case DAEMON_CMD_RUN:

@@ -25,6 +25,7 @@ struct image_service_opts {
         const char *signature_policy_dir; /* <dir>/<pod namespace>.json overrides; NULL: none */
         const char *registries_d;         /* registries.d(5): where signatures are */
         const char *tmp_dir;              /* scratch space of signature checks */
+        char *const *insecure_registries; /* host[:port] or CIDR, NULL-terminated: as insecure = true */
 };
 
 /* Borrows db and ls (they must outlive the service). Removes layer directories no

@@ -21,6 +21,7 @@ struct image_service {
         char *signature_policy_dir;
         char *registries_d;
         char *tmp_dir;
+        char **insecure_registries; /* NULL-terminated */
 
         /* Layers being pulled right now, by chain id, so two pulls of the same layer
          * share one download: the second waits for the first, then finds it stored. */

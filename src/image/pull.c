@@ -305,7 +305,7 @@ static int pull_from(struct image_service *svc, const struct pull_source *src, c
                      const struct registry_auth *auth, const char *ns, char **ret_id, struct cric_error **err) {
         struct registry_opts ro = {
                 .domain = src->ref->domain,
-                .insecure = src->insecure,
+                .insecure = src->insecure || registries_insecure_listed(svc->insecure_registries, src->ref->domain),
                 .certs_dir = svc->certs_dir,
                 .auth = auth,
                 .auth_file = svc->auth_file,

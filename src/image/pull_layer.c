@@ -88,6 +88,9 @@ int layer_fetch_unpack(struct image_service *svc, struct registry_client *client
                 cric_error_move(err, &fetch_err);
                 return cric_error_prefix(err, "layer %s", job->desc->digest);
         }
+        /* The tar matched its diff id: record the tree it made, for `cricd check`. */
+        if (layer_tmp_record_sums(job->tmp, job->result.diff_id, err) < 0)
+                return cric_error_prefix(err, "layer %s", job->desc->digest);
         layer_tmp_sync(job->tmp);
         metrics_image_pull_bytes((uint64_t) job->result.compressed_size);
         log_debug("pulled layer %s: %lld bytes, %lld unpacked, %lld entries", job->desc->digest,

@@ -65,6 +65,9 @@ void pull_sources_free(struct pull_source *sources, size_t n);
 
 /* Whether a host[:port] is configured insecure. */
 bool registries_is_insecure(const struct registries_conf *conf, const char *domain);
+/* Whether a host[:port] is in list (insecure_registries, NULL-terminated): an entry
+ * equal to it, or a CIDR ("10.0.0.0/8", "fd00::/8") holding its IP address. */
+bool registries_insecure_listed(char *const *list, const char *domain);
 
 struct registries_conf *registries_conf_free(struct registries_conf *conf);
 void registries_conf_freep(struct registries_conf **conf);

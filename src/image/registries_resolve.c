@@ -8,6 +8,7 @@
  * "example.com:5000/x" and calls that unintended; we do not copy it.) */
 #include "image/registries.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -272,6 +273,74 @@ bool registries_is_insecure(const struct registries_conf *conf, const char *doma
                 for (size_t j = 0; j < e->n_mirrors; j++)
                         if (e->mirrors[j].insecure && location_on_host(e->mirrors[j].location, domain))
                                 return true;
+        }
+        return false;
+}
+
+/* The host of "host[:port]" ("[::1]:5000" gives "::1") as an address; false when it
+ * is a name. */
+static bool domain_addr(const char *domain, int *ret_family, unsigned char addr[16]) {
+        char host[64];
+        const char *start = domain, *end = NULL;
+        if (domain[0] == '[') {
+                start = domain + 1;
+                end = strchr(start, ']');
+        } else {
+                end = strchr(domain, ':');
+                if (end && strchr(end + 1, ':'))
+                        end = NULL; /* a bare IPv6 address */
+        }
+        size_t len = end ? (size_t) (end - start) : strlen(start);
+        if (len == 0 || len >= sizeof(host))
+                return false;
+        memcpy(host, start, len);
+        host[len] = '\0';
+        if (inet_pton(AF_INET, host, addr) == 1) {
+                *ret_family = AF_INET;
+                return true;
+        }
+        if (inet_pton(AF_INET6, host, addr) == 1) {
+                *ret_family = AF_INET6;
+                return true;
+        }
+        return false;
+}
+
+static bool in_cidr(const char *cidr, int family, const unsigned char addr[16]) {
+        const char *slash = strchr(cidr, '/');
+        char net_s[64];
+        size_t len = (size_t) (slash - cidr);
+        if (len == 0 || len >= sizeof(net_s))
+                return false;
+        memcpy(net_s, cidr, len);
+        net_s[len] = '\0';
+        unsigned char net[16];
+        if (inet_pton(family, net_s, net) != 1)
+                return false;
+        char *end = NULL;
+        long bits = strtol(slash + 1, &end, 10);
+        long max = family == AF_INET ? 32 : 128;
+        if (!slash[1] || *end || bits < 0 || bits > max)
+                return false;
+        for (long i = 0; i < bits; i++) {
+                unsigned char mask = (unsigned char) (0x80u >> (i % 8));
+                if ((net[i / 8] & mask) != (addr[i / 8] & mask))
+                        return false;
+        }
+        return true;
+}
+
+bool registries_insecure_listed(char *const *list, const char *domain) {
+        if (!domain || !*domain)
+                return false;
+        int family = 0;
+        unsigned char addr[16];
+        bool is_addr = domain_addr(domain, &family, addr);
+        for (; list && *list; list++) {
+                if (!strcmp(*list, domain))
+                        return true;
+                if (is_addr && strchr(*list, '/') && in_cidr(*list, family, addr))
+                        return true;
         }
         return false;
 }

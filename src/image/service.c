@@ -87,6 +87,7 @@ int image_service_new(struct store *db, struct layer_store *ls, const struct ima
         svc->registries_conf = xstrdup(opts->registries_conf ? opts->registries_conf : "");
         svc->auth_file = opts->auth_file && *opts->auth_file ? xstrdup(opts->auth_file) : NULL;
         svc->certs_dir = opts->certs_dir ? xstrdup(opts->certs_dir) : NULL;
+        svc->insecure_registries = strv_copy(opts->insecure_registries);
         svc->max_parallel_layers = opts->max_parallel_layers ? opts->max_parallel_layers : 3;
         svc->signature_policy =
                 opts->signature_policy && *opts->signature_policy ? xstrdup(opts->signature_policy) : NULL;
@@ -114,6 +115,7 @@ struct image_service *image_service_free(struct image_service *svc) {
         free(svc->signature_policy_dir);
         free(svc->registries_d);
         free(svc->tmp_dir);
+        strv_free(svc->insecure_registries);
         strv_free(svc->inflight);
         pthread_mutex_destroy(&svc->lock);
         pthread_cond_destroy(&svc->changed);

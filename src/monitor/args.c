@@ -28,6 +28,10 @@ enum {
         OPT_TIMEOUT,
         OPT_LOG_LEVEL,
         OPT_VERSION_CHECK,
+        OPT_LOG_JOURNALD,
+        OPT_NAME,
+        OPT_POD_NAME,
+        OPT_POD_NAMESPACE,
 };
 
 static const struct option long_options[] = {
@@ -52,6 +56,10 @@ static const struct option long_options[] = {
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"version-check", no_argument, NULL, OPT_VERSION_CHECK},
+        {"log-journald", no_argument, NULL, OPT_LOG_JOURNALD},
+        {"name", required_argument, NULL, OPT_NAME},
+        {"pod-name", required_argument, NULL, OPT_POD_NAME},
+        {"pod-namespace", required_argument, NULL, OPT_POD_NAMESPACE},
         {NULL, 0, NULL, 0},
 };
 
@@ -149,6 +157,10 @@ static int parse_one(struct monitor_args *a, int opt, const char *arg, struct cr
         case OPT_EXEC: a->is_exec = true; break;
         case OPT_EXEC_PROCESS: a->exec_process = arg; break;
         case OPT_VERSION_CHECK: a->is_version_check = true; break;
+        case OPT_LOG_JOURNALD: a->log_to_journald = true; break;
+        case OPT_NAME: a->name = arg; break;
+        case OPT_POD_NAME: a->pod_name = arg; break;
+        case OPT_POD_NAMESPACE: a->pod_namespace = arg; break;
         case '?': return cric_error_set(err, CRIC_E_INVALID, "bad command line (see protocol.h)");
         default: return parse_value(a, opt, arg, err);
         }

@@ -75,6 +75,12 @@ static char **create_argv(const struct monitor_create_opts *o, bool has_runtime_
                 push_opt(&argv, "--runtime-arg", o->runtime_args[i]);
         push_opt(&argv, "--log-path", o->log_path);
         strv_push_take(&argv, xasprintf("--log-size-max=%" PRIu64, o->log_size_max));
+        if (o->log_to_journald) {
+                strv_push(&argv, "--log-journald");
+                push_opt(&argv, "--name", o->journal_name);
+                push_opt(&argv, "--pod-name", o->pod_name);
+                push_opt(&argv, "--pod-namespace", o->pod_namespace);
+        }
         push_opt(&argv, "--exit-dir", o->exit_dir);
         push_opt(&argv, "--socket-dir", o->socket_dir);
         push_opt(&argv, "--pid-file", o->pid_file);

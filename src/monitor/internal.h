@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "util/journal_field.h"
 #include "monitor/protocol.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -22,6 +23,10 @@ struct monitor_args {
         char **runtime_args;      /* owned strv, may be NULL */
         const char *log_path;
         uint64_t log_size_max; /* 0: unlimited */
+        bool log_to_journald;
+        const char *name;          /* CONTAINER_NAME in the journal; NULL: none */
+        const char *pod_name;      /* POD; NULL: none */
+        const char *pod_namespace; /* NAMESPACE; NULL: none */
         const char *exit_dir;
         const char *socket_dir;
         const char *pid_file;
@@ -43,6 +48,31 @@ struct monitor_args {
 int monitor_args_parse(int argc, char **argv, struct monitor_args *ret, struct cric_error **err);
 void monitor_args_clear(struct monitor_args *a);
 
+/* ---- journal.c: container output to the journal (native protocol) ---- */
+
+struct journal_writer {
+        int fd; /* unconnected datagram socket; -1: off */
+        char *socket_path;
+        const char *cid;
+        struct journal_buf fixed; /* the fields every entry carries, encoded once */
+        struct journal_buf entry; /* reused for each entry */
+        uint64_t n_dropped;
+        bool has_warned; /* one warning per run of failed sends */
+};
+
+/* CONTAINER_ID (12 chars), CONTAINER_ID_FULL, CONTAINER_NAME, CONTAINER_TAG,
+ * SYSLOG_IDENTIFIER, POD, NAMESPACE; NULL or empty values are left out. */
+void journal_fixed_fields(struct journal_buf *b, const char *cid, const char *name, const char *pod_name,
+                          const char *pod_namespace);
+/* fixed + PRIORITY (6 stdout, 3 stderr) [+ CONTAINER_PARTIAL_MESSAGE=true] + MESSAGE. */
+void journal_entry_build(const struct journal_buf *fixed, int stream, const char *data, size_t len, bool is_partial,
+                         struct journal_buf *ret);
+/* Sets up sending to $CRIC_JOURNAL_SOCKET (tests only) or /run/systemd/journal/socket.
+ * Never fails: without a socket the entries are dropped with one warning. */
+void journal_open(struct journal_writer *j, const struct monitor_args *a);
+void journal_send(struct journal_writer *j, int stream, const char *data, size_t len, bool is_partial);
+void journal_close(struct journal_writer *j);
+
 /* ---- log_writer.c: the CRI log file ---- */
 
 struct log_pending {
@@ -57,6 +87,7 @@ struct log_writer {
         uint64_t written;
         struct log_pending pending[3];      /* by stream id; [0] unused */
         bool has_warned;                    /* one warning per run of failed writes */
+        struct journal_writer *journal;     /* NULL: file only */
         void (*clock)(struct timespec *ts); /* NULL: CLOCK_REALTIME (tests pin it) */
 };
 
@@ -186,6 +217,7 @@ struct monitor {
         int dir_fd; /* socket-dir/ID */
         struct container_io io;
         struct log_writer log;
+        struct journal_writer journal;
         struct attach_server attach;
         struct ctl_fifo ctl;
         struct oom_watch oom;

@@ -116,6 +116,8 @@ static int emit(struct log_writer *w, int stream, char tag, const char *data, si
                         cric_error_log_free(&rerr, "rotate log, writing on");
                 w->written = 0;
         }
+        if (w->journal)
+                journal_send(w->journal, stream, data, len, tag == 'P');
         struct iovec iov[3] = {{prefix, n}, {(void *) data, len}, {(void *) "\n", 1}};
         if (w->fd < 0 || writev_all(w->fd, iov, 3) < 0) {
                 int e = w->fd < 0 ? EBADF : errno;

@@ -239,6 +239,7 @@ int monitor_finish(struct monitor *m, struct cric_error **err) {
         ctl_close(&m->ctl, m->dir_fd);
         oom_watch_stop(&m->oom);
         log_writer_close(&m->log);
+        journal_close(&m->journal);
         int fds[] = {m->io.out_fd, m->io.err_fd, m->io.in_fd, m->signal_fd};
         for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
                 if (fds[i] >= 0)

@@ -102,6 +102,10 @@ static int prepare(struct monitor *m, struct cric_error **err) {
                 return -1;
         if (log_writer_open(&m->log, a->log_path, a->log_size_max, err) < 0)
                 return -1;
+        if (a->log_to_journald) {
+                journal_open(&m->journal, a);
+                m->log.journal = &m->journal;
+        }
         return 0;
 }
 
@@ -144,6 +148,7 @@ static int run_create_mode(struct monitor_args *a) {
                 .attach = {.listen_fd = -1},
                 .ctl = {.read_fd = -1, .keep_fd = -1},
                 .log = {.fd = -1},
+                .journal = {.fd = -1},
                 .oom = {.event_fd = -1, .counter_fd = -1},
         };
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
@@ -153,6 +158,7 @@ static int run_create_mode(struct monitor_args *a) {
                 attach_close(&m.attach, m.dir_fd);
                 ctl_close(&m.ctl, m.dir_fd);
                 log_writer_close(&m.log);
+                journal_close(&m.journal);
                 remove_socket_dir(&m);
                 report(a->sync_fd, -1, err->msg);
                 notify_parent(notify_fd);

@@ -24,6 +24,10 @@ struct monitor_create_opts {
         char *const *runtime_args; /* NULL-terminated, may be NULL */
         const char *log_path;      /* CRI log */
         uint64_t log_size_max;     /* 0: unlimited */
+        bool log_to_journald;      /* also send each entry to the journal */
+        const char *journal_name;  /* CONTAINER_NAME (k8s_<ctr>_<pod>_<ns>_<uid>_<attempt>); may be NULL */
+        const char *pod_name;      /* POD; may be NULL */
+        const char *pod_namespace; /* NAMESPACE; may be NULL */
         const char *exit_dir;
         const char *socket_dir;
         const char *pid_file;

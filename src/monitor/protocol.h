@@ -16,6 +16,9 @@
  *   --log-path FILE        CRI log (create mode)
  *   --log-size-max BYTES   0 = unlimited; when an entry would pass it, the file is
  *                          truncated and writing starts over (conmon's rotation)
+ *   --log-journald         also send every entry to the journal (native protocol, to
+ *                          /run/systemd/journal/socket; tests set CRIC_JOURNAL_SOCKET)
+ *   --name N, --pod-name P, --pod-namespace NS   CONTAINER_NAME, POD, NAMESPACE there
  *   --exit-dir DIR         the exit file is DIR/ID
  *   --socket-dir DIR       DIR/ID/attach (attach socket) and DIR/ID/ctl (control fifo)
  *   --pid-file FILE        container (or exec) pid, written by the runtime

@@ -33,6 +33,7 @@ struct spec_ctx {
         const struct oci_infra_input *infra;  /* NULL for a container */
         const char *id;                       /* container (or sandbox) id */
         const char *what;                     /* for messages: `container "x"` or `sandbox "id"` */
+        const struct oci_node *node;          /* never NULL */
         struct json_object *spec;
         struct json_object *process;
         struct json_object *lnx;                /* "linux" (a predefined macro in GNU C) */
@@ -71,8 +72,23 @@ char *spec_clean_path(const char *path);                                        
 int spec_add_bind(struct spec_ctx *c, const struct oci_mount *m, struct cric_error **err); /* spec_binds.c */
 
 /* capabilities (spec_caps.c) */
-const char *spec_cap_name(int cap);   /* "CAP_CHOWN"; NULL when out of range */
-int spec_cap_parse(const char *name); /* -1 when unknown; accepts "chown", "CAP_CHOWN" */
+const char *spec_cap_name(int cap);                               /* "CAP_CHOWN"; NULL when out of range */
+int spec_cap_parse(const char *name);                             /* -1 when unknown; accepts "chown", "CAP_CHOWN" */
+int spec_caps_check(char *const *names, struct cric_error **err); /* default_capabilities: known names */
+
+/* node settings (spec_node.c) */
+int spec_add_rlimits(struct spec_ctx *c, struct cric_error **err);
+void spec_add_pids_limit(struct spec_ctx *c, struct json_object *resources);
+int spec_add_default_mounts(struct spec_ctx *c, struct cric_error **err);
+bool spec_rejects_absent(const struct spec_ctx *c, const char *host_path);
+/* Whether the handler's allowed_annotations let annotation key take effect. */
+bool spec_annotation_allowed(const struct spec_ctx *c, const char *key);
+/* additional_devices entries checked: the format and that the host device exists (spec_devices.c) */
+int spec_devices_check(char *const *additional, struct cric_error **err);
+/* "name=value" of default_sysctls checked: a namespaced sysctl (spec_namespaces.c) */
+int spec_sysctl_default_check(const char *entry, struct cric_error **err);
+/* a seccomp profile file read and checked (spec_seccomp.c) */
+int spec_seccomp_load(const char *path, struct json_object **ret, struct cric_error **err);
 
 /* the built-in RuntimeDefault seccomp profile for a process holding caps (seccomp_default.c) */
 struct json_object *seccomp_default_profile(uint64_t caps);

@@ -26,6 +26,13 @@ int oci_host_detect(enum oci_cgroup_driver driver, struct oci_host *ret, struct 
 int oci_spec_generate(const struct oci_container_input *in, const struct oci_host *host, char **ret_json,
                       struct cric_error **err);
 
+/* Checks the node settings once, before any container: capability names, namespaced
+ * default sysctls, ulimit names and values, that an explicitly named
+ * default_mounts_file exists and parses, that seccomp_profile is a valid profile.
+ * CRIC_E_INVALID (CRIC_E_NOT_FOUND for a missing file) naming the setting and the
+ * value or file at fault. */
+int oci_node_check(const struct oci_node *node, struct cric_error **err);
+
 /* Same for the infra process of a pod (pause_path in a read-only rootfs, no capabilities,
  * the pod's namespaces, sysctls and security context). */
 int oci_spec_generate_infra(const struct oci_infra_input *in, const struct oci_host *host, char **ret_json,

@@ -82,8 +82,12 @@ static int run_steps(struct spec_ctx *c, struct cric_error **err) {
         return spec_add_hooks(c, err);
 }
 
+static const struct oci_node default_node = {0};
+
 static int generate(struct spec_ctx *c, const char *rootfs, bool readonly_rootfs, char **ret_json,
                     struct cric_error **err) {
+        if (!c->node)
+                c->node = &default_node;
         c->spec = jx_object();
         spec_set_str(c->spec, "ociVersion", OCI_VERSION);
         c->process = spec_obj(c->spec, "process");
@@ -113,6 +117,7 @@ int oci_spec_generate(const struct oci_container_input *in, const struct oci_hos
                 .in = in,
                 .id = in->id,
                 .what = what,
+                .node = in->node,
         };
         if (in->security.is_privileged && !in->sandbox->security.is_privileged)
                 return cric_error_set(err, CRIC_E_INVALID, "%s is privileged but its sandbox is not", what);
@@ -131,6 +136,7 @@ int oci_spec_generate_infra(const struct oci_infra_input *in, const struct oci_h
                 .infra = in,
                 .id = in->sandbox->id,
                 .what = what,
+                .node = in->node,
         };
         return generate(&c, in->rootfs, true, ret_json, err);
 }

@@ -107,11 +107,15 @@ static int check_propagation(struct spec_ctx *c, const char *source, enum oci_pr
         return 0;
 }
 
-static int resolve_source(const char *host_path, char **ret, struct cric_error **err) {
+static int resolve_source(const struct spec_ctx *c, const char *host_path, char **ret, struct cric_error **err) {
         struct stat st;
         if (stat(host_path, &st) < 0) {
                 if (errno != ENOENT)
                         return cric_error_errno(err, CRIC_E_INTERNAL, errno, "stat %s", host_path);
+                if (spec_rejects_absent(c, host_path))
+                        return cric_error_set(err, CRIC_E_INVALID,
+                                              "source %s is absent and listed in absent_mount_sources_to_reject",
+                                              host_path);
                 if (fs_mkdir_p(host_path, 0755, err) < 0)
                         return cric_error_prefix(err, "create missing host path");
         }
@@ -151,7 +155,7 @@ int spec_add_bind(struct spec_ctx *c, const struct oci_mount *m, struct cric_err
                 return -1;
         AUTOFREE char *dest = spec_clean_path(m->container_path);
         AUTOFREE char *source = NULL;
-        if (resolve_source(m->host_path, &source, err) < 0 || check_propagation(c, source, m->propagation, err) < 0)
+        if (resolve_source(c, m->host_path, &source, err) < 0 || check_propagation(c, source, m->propagation, err) < 0)
                 return cric_error_prefix(err, "%s: mount %s", c->what, dest);
         const char *opts[5] = {"rbind", propagation[m->propagation], m->is_readonly ? "ro" : "rw", NULL, NULL};
         if (m->is_recursive_read_only)

@@ -4,6 +4,7 @@
 
 #include "oci/internal.h"
 #include "util/log.h"
+#include "util/strv.h"
 
 static const char *const cap_names[OCI_CAP_COUNT] = {
         "CAP_CHOWN",
@@ -49,7 +50,7 @@ static const char *const cap_names[OCI_CAP_COUNT] = {
         "CAP_CHECKPOINT_RESTORE",
 };
 
-/* CRI-O's default capabilities. */
+/* CRI-O's default capabilities (default_capabilities' default: keep both in step). */
 static const char *const default_caps[] = {
         "CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "SETGID", "SETUID", "SETPCAP", "NET_BIND_SERVICE", "KILL",
 };
@@ -118,8 +119,16 @@ static int container_caps(const struct spec_ctx *c, struct cap_sets *s, struct c
                 return 0;
         }
         uint64_t defaults = 0;
-        for (size_t i = 0; i < sizeof(default_caps) / sizeof(default_caps[0]); i++)
-                defaults |= BIT(spec_cap_parse(default_caps[i]));
+        char *const *node_caps = c->node->default_capabilities;
+        if (node_caps) {
+                if (parse_list("default_capabilities", node_caps, strv_length(node_caps), &defaults, err) < 0)
+                        return -1;
+                if (has_all(node_caps, strv_length(node_caps)))
+                        defaults = ALL_CAPS;
+        } else {
+                for (size_t i = 0; i < sizeof(default_caps) / sizeof(default_caps[0]); i++)
+                        defaults |= BIT(spec_cap_parse(default_caps[i]));
+        }
         /* containerd's order: add ALL, drop ALL, then the named adds, then the named drops,
          * so {add: ALL, drop: CHOWN} is everything but CHOWN and {drop: ALL, add: CHOWN}
          * is CHOWN alone. */
@@ -174,4 +183,9 @@ int spec_add_capabilities(struct spec_ctx *c, struct cric_error **err) {
         jx_add(caps, "inheritable", cap_array(s.ambient));
         jx_add(caps, "ambient", cap_array(s.ambient));
         return 0;
+}
+
+int spec_caps_check(char *const *names, struct cric_error **err) {
+        uint64_t set = 0;
+        return parse_list("default_capabilities", names, strv_length(names), &set, err);
 }

@@ -3,6 +3,7 @@
 
 #include "oci/internal.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 
 static bool has_selinux_options(const struct oci_selinux_options *o) {
@@ -25,12 +26,21 @@ static void add_selinux(struct spec_ctx *c) {
         spec_set_str(c->lnx, "mountLabel", mount);
 }
 
+/* The node's selinux setting off: no labels, the CRI's options ignored (CRI-O). On:
+ * labels wherever SELinux is enabled, the defaults filling what the CRI leaves out. */
 static int selinux(struct spec_ctx *c, struct cric_error **err) {
-        if (!has_selinux_options(&c->sec->selinux))
+        bool asked = has_selinux_options(&c->sec->selinux);
+        if (!c->node->selinux) {
+                if (asked)
+                        log_debug("%s: SELinux options ignored: selinux is off", c->what);
                 return 0;
-        if (!c->host->is_selinux_enabled)
+        }
+        if (!c->host->is_selinux_enabled) {
+                if (!asked)
+                        return 0;
                 return cric_error_set(err, CRIC_E_INVALID,
                                       "%s: SELinux options given but SELinux is not enabled on this host", c->what);
+        }
         if (!c->sec->is_privileged)
                 add_selinux(c);
         return 0;
@@ -82,7 +92,8 @@ static int apparmor(struct spec_ctx *c, struct cric_error **err) {
         if (p.type == OCI_PROFILE_LOCALHOST)
                 spec_set_str(c->process, "apparmorProfile", name);
         else if (p.type == OCI_PROFILE_RUNTIME_DEFAULT && !c->sec->is_privileged)
-                spec_set_str(c->process, "apparmorProfile", OCI_APPARMOR_DEFAULT);
+                spec_set_str(c->process, "apparmorProfile",
+                             str_empty(c->node->apparmor_profile) ? OCI_APPARMOR_DEFAULT : c->node->apparmor_profile);
         return 0;
 }
 

@@ -155,6 +155,8 @@ int spec_add_mounts(struct spec_ctx *c, struct cric_error **err) {
         add_shm(c);
         if (c->in) {
                 add_pod_files(c);
+                if (spec_add_default_mounts(c, err) < 0)
+                        return -1;
                 AUTOFREE size_t *order = mount_order(c->in->mounts, c->in->n_mounts);
                 for (size_t i = 0; i < c->in->n_mounts; i++)
                         if (spec_add_bind(c, &c->in->mounts[order[i]], err) < 0)

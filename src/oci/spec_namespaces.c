@@ -5,6 +5,7 @@
 
 #include "oci/internal.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 
 static void add_ns(struct spec_ctx *c, const char *type, const char *path) {
@@ -123,8 +124,49 @@ static char *normalize(const char *name) {
         return s;
 }
 
+/* Splits "name=value" (default_sysctls); the name is normalized. NULL when malformed. */
+static char *split_default(const char *entry, const char **ret_value) {
+        const char *eq = entry ? strchr(entry, '=') : NULL;
+        if (!eq || eq == entry)
+                return NULL;
+        AUTOFREE char *raw = xstrndup(entry, (size_t) (eq - entry));
+        *ret_value = eq + 1;
+        return normalize(raw);
+}
+
+int spec_sysctl_default_check(const char *entry, struct cric_error **err) {
+        const char *value = NULL;
+        AUTOFREE char *name = split_default(entry, &value);
+        if (!name)
+                return cric_error_set(err, CRIC_E_INVALID, "default_sysctls: \"%s\" is not name=value",
+                                      entry ? entry : "");
+        if (sysctl_ns(name) == 0)
+                return cric_error_set(err, CRIC_E_INVALID, "default_sysctls: sysctl \"%s\" is not namespaced", name);
+        return 0;
+}
+
+/* The node's default_sysctls under the pod's own: one whose namespace the pod shares
+ * with the host is left out (a default must not fail host-network pods). */
+static int add_default_sysctls(struct spec_ctx *c, struct json_object *out, struct cric_error **err) {
+        for (char *const *d = c->node->default_sysctls; d && *d; d++) {
+                if (spec_sysctl_default_check(*d, err) < 0)
+                        return -1;
+                const char *value = NULL;
+                AUTOFREE char *name = split_default(*d, &value);
+                if (json_object_object_get_ex(out, name, NULL))
+                        continue;
+                char ns = sysctl_ns(name);
+                if ((ns == 'n' && !c->has_netns) || (ns == 'i' && !c->has_ipcns)) {
+                        log_debug("%s: default sysctl %s left out: the pod shares the host's namespace", c->what, name);
+                        continue;
+                }
+                spec_set_str(out, name, value);
+        }
+        return 0;
+}
+
 int spec_add_sysctls(struct spec_ctx *c, struct cric_error **err) {
-        if (c->sb->n_sysctls == 0)
+        if (c->sb->n_sysctls == 0 && !(c->node->default_sysctls && *c->node->default_sysctls))
                 return 0;
         struct json_object *out = spec_obj(c->lnx, "sysctl");
         for (size_t i = 0; i < c->sb->n_sysctls; i++) {
@@ -145,5 +187,9 @@ int spec_add_sysctls(struct spec_ctx *c, struct cric_error **err) {
                                               "%s: sysctl \"%s\" needs the pod's own IPC namespace", c->what, kv->key);
                 spec_set_str(out, name, kv->value ? kv->value : "");
         }
+        if (add_default_sysctls(c, out, err) < 0)
+                return -1;
+        if (json_object_object_length(out) == 0)
+                json_object_object_del(c->lnx, "sysctl");
         return 0;
 }

@@ -102,6 +102,8 @@ static int container_process(struct spec_ctx *c, struct cric_error **err) {
         jx_add(c->process, "env", spec_str_array(env, strv_length(env)));
         spec_set_str(c->process, "cwd", cwd);
         jx_add(c->process, "noNewPrivileges", jx_bool(c->sec->no_new_privs));
+        if (spec_add_rlimits(c, err) < 0)
+                return -1;
         return spec_oom_score_adj(c, in->resources.oom_score_adj, err);
 }
 

@@ -153,6 +153,7 @@ int spec_add_resources(struct spec_ctx *c, struct cric_error **err) {
         struct json_object *res = spec_obj(c->lnx, "resources");
         if (c->in && spec_resources_build(&c->in->resources, c->host, res, err) < 0)
                 return cric_error_prefix(err, "%s", c->what);
+        spec_add_pids_limit(c, res);
         AUTOFREE char *path = NULL;
         if (spec_cgroups_path(c->host, c->sb->cgroup_parent, c->id, &path, err) < 0)
                 return cric_error_prefix(err, "%s", c->what);

@@ -265,6 +265,10 @@ static int load_localhost(const char *path, struct json_object **ret, struct cri
         return 0;
 }
 
+int spec_seccomp_load(const char *path, struct json_object **ret, struct cric_error **err) {
+        return load_localhost(path, ret, err);
+}
+
 /* The deprecated string form: "", "unconfined", "runtime/default", "docker/default",
  * "localhost/<absolute path>". */
 static int parse_legacy(const char *s, struct oci_security_profile *p, struct cric_error **err) {
@@ -292,7 +296,13 @@ int spec_add_seccomp(struct spec_ctx *c, struct cric_error **err) {
         struct json_object *profile = NULL;
         switch (p.type) {
         case OCI_PROFILE_UNCONFINED: return 0;
-        case OCI_PROFILE_RUNTIME_DEFAULT: profile = seccomp_default_profile(c->caps); break;
+        case OCI_PROFILE_RUNTIME_DEFAULT:
+                /* The node's seccomp_profile replaces the built-in one. */
+                if (str_empty(c->node->seccomp_profile))
+                        profile = seccomp_default_profile(c->caps);
+                else if (load_localhost(c->node->seccomp_profile, &profile, err) < 0)
+                        return cric_error_prefix(err, "%s: seccomp_profile", c->what);
+                break;
         case OCI_PROFILE_LOCALHOST:
                 if (str_empty(p.localhost_ref) || p.localhost_ref[0] != '/')
                         return cric_error_set(err, CRIC_E_INVALID, "%s: seccomp profile path \"%s\" is not absolute",

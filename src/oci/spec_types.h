@@ -196,6 +196,24 @@ struct oci_image_defaults {
         const char *user; /* "", "name", "uid", "uid:gid", "name:group", ... */
 };
 
+/* The node's settings every container gets ([cric.runtime], CRI-O's keys of the same
+ * names). Lists are NULL-terminated; NULL is an empty list except where said. */
+struct oci_node {
+        char *const *default_capabilities;           /* NULL: CRI-O's default set; an empty list: none */
+        char *const *default_sysctls;                /* "name=value", namespaced only; the pod's own win */
+        char *const *default_ulimits;                /* "nofile=1024:2048" (soft:hard) or "nproc=512" */
+        int64_t pids_limit;                          /* > 0: linux.resources.pids.limit; <= 0: unlimited */
+        const char *default_mounts_file;             /* lines "/src:/dst" bound read-only; NULL or "": none */
+        char *const *absent_mount_sources_to_reject; /* absent host paths refused, not created */
+        const char *seccomp_profile;                 /* JSON profile used as RuntimeDefault; NULL or "": built in */
+        char *const *allowed_devices;    /* host devices the io.kubernetes.cri-o.Devices annotation may name */
+        char *const *additional_devices; /* "/dev/host[:/dev/ctr[:rwm]]" given to every container */
+        bool device_ownership_from_security_context; /* devices owned by RunAsUser/RunAsGroup */
+        char *const *allowed_annotations;            /* the runtime handler's: annotation prefixes it honours */
+        const char *apparmor_profile;                /* RuntimeDefault's profile name; NULL or "": "cric-default" */
+        bool selinux; /* label processes and mounts (where SELinux is enabled); false: options ignored */
+};
+
 /* A CRI ContainerConfig ready for spec generation. */
 struct oci_container_input {
         const char *id;     /* container id: cgroupsPath, annotations */
@@ -224,6 +242,7 @@ struct oci_container_input {
         const struct oci_image_defaults *image; /* NULL: an image without config */
         const struct oci_sandbox *sandbox;      /* required */
         const struct oci_hooks *hooks;          /* hooks directories' contents (oci_hooks_load); NULL: none */
+        const struct oci_node *node;            /* NULL: the defaults */
 };
 
 /* The infra process of a pod that needs one (shared PID namespace): runs pause_path. */
@@ -231,6 +250,7 @@ struct oci_infra_input {
         const char *rootfs;                /* host directory, mounted read-only as the root */
         const char *pause_path;            /* path of the pause binary inside rootfs; NULL: "/pause" */
         const struct oci_sandbox *sandbox; /* required; its security context applies */
+        const struct oci_node *node;       /* NULL: the defaults (default_sysctls apply) */
 };
 
 enum oci_cgroup_driver {

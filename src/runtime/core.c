@@ -292,6 +292,34 @@ char *ctr_dir(const struct runtime *rt, const char *id) {
 
 static char *const systemd_args[] = {"--systemd-cgroup", NULL};
 
+void runtime_node_of(const struct cric_config *cfg, const char *handler, struct oci_node *ret) {
+        const struct cric_runtime_handler *h = config_find_runtime(cfg, handler ? handler : "");
+        static char *const no_caps[] = {NULL}; /* an empty list is no capability, not CRI-O's set */
+        *ret = (struct oci_node){
+                .default_capabilities = cfg->default_capabilities ? cfg->default_capabilities : no_caps,
+                .default_sysctls = cfg->default_sysctls,
+                .default_ulimits = cfg->default_ulimits,
+                .pids_limit = cfg->pids_limit,
+                .default_mounts_file = cfg->default_mounts_file,
+                .absent_mount_sources_to_reject = cfg->absent_mount_sources_to_reject,
+                .seccomp_profile = cfg->seccomp_profile,
+                .allowed_devices = cfg->allowed_devices,
+                .additional_devices = cfg->additional_devices,
+                .device_ownership_from_security_context = cfg->device_ownership_from_security_context,
+                .allowed_annotations = h ? h->allowed_annotations : NULL,
+                .apparmor_profile = cfg->apparmor_profile,
+                .selinux = cfg->selinux,
+        };
+}
+
+bool runtime_annotation_allowed(const struct cric_config *cfg, const char *handler, const char *key) {
+        const struct cric_runtime_handler *h = config_find_runtime(cfg, handler ? handler : "");
+        for (char *const *p = h ? h->allowed_annotations : NULL; p && *p; p++)
+                if (**p && !strncmp(key, *p, strlen(*p)))
+                        return true;
+        return false;
+}
+
 char *const *runtime_global_args(const struct cric_config *cfg) {
         return cfg->cgroup_manager == CRIC_CGROUP_SYSTEMD ? systemd_args : NULL;
 }
@@ -376,7 +404,30 @@ bool kv_match(char *const *pairs, char *const *selector) {
 
 /* ---- the runtime ---- */
 
+static bool is_slice(const char *s) {
+        size_t n = strlen(s);
+        return n > strlen(".slice") && !strcmp(s + n - strlen(".slice"), ".slice") && !strchr(s, '/');
+}
+
+int runtime_config_check(const struct cric_config *cfg, struct cric_error **err) {
+        struct oci_node node;
+        runtime_node_of(cfg, NULL, &node);
+        if (oci_node_check(&node, err) < 0)
+                return -1;
+        for (size_t i = 0; i < cfg->n_runtimes; i++) {
+                const char *m = cfg->runtimes[i].monitor_cgroup;
+                if (m && (strstr(m, "..") || (*m && *m != '/' && strcmp(m, "pod") && !is_slice(m))))
+                        return cric_error_set(err, CRIC_E_INVALID,
+                                              "runtime %s: monitor_cgroup \"%s\" is not \"\", \"pod\", a slice or "
+                                              "an absolute cgroup path",
+                                              cfg->runtimes[i].name, m);
+        }
+        return 0;
+}
+
 int runtime_new(const struct runtime_opts *o, struct runtime **ret, struct cric_error **err) {
+        if (runtime_config_check(o->config, err) < 0)
+                return -1;
         struct runtime *rt = xzalloc(sizeof(*rt));
         rt->host_changes_fd = -1;
         pthread_mutex_init(&rt->cfg_lock, NULL);

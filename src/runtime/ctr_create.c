@@ -33,6 +33,7 @@ struct create {
         struct container *c; /* not published yet */
         char *dir, *rootfs;
         char **iv_sources; /* per mount: where an image volume's content is, else NULL */
+        size_t n_iv_sources;
         char *oom_dir;
         char *spec;
 };
@@ -45,9 +46,8 @@ static void create_clear(struct create *x) {
         ctr_unref(x->c);
         free(x->dir);
         free(x->rootfs);
-        if (x->iv_sources && x->c)
-                for (size_t k = 0; k < x->c->info.n_mounts; k++)
-                        free(x->iv_sources[k]);
+        for (size_t k = 0; k < x->n_iv_sources; k++)
+                free(x->iv_sources[k]);
         free(x->iv_sources);
         free(x->oom_dir);
         free(x->spec);
@@ -321,6 +321,7 @@ static int resolve_sub_path(const char *root, const char *sub, char **ret, struc
 static int mount_image_volumes(struct runtime *rt, struct create *x, struct cric_error **err) {
         struct container_info *i = &x->c->info;
         x->iv_sources = xcalloc(i->n_mounts + 1, sizeof(char *));
+        x->n_iv_sources = i->n_mounts;
         unsigned n = 0;
         for (size_t k = 0; k < i->n_mounts; k++) {
                 struct container_mount *m = &i->mounts[k];
@@ -351,7 +352,10 @@ static int generate_spec(struct runtime *rt, struct create *x, struct cric_error
         struct oci_image_defaults defaults;
         struct oci_container_input in = x->in->oci;
         struct oci_host host;
+        struct oci_node node;
         CLEANUP(oci_hooks_freep) struct oci_hooks *hooks = oci_hooks_load(x->cfg->hooks_dir);
+        runtime_node_of(x->cfg, x->pod->info.runtime_handler, &node);
+        in.node = &node;
         in.id = x->c->info.id;
         in.hooks = hooks;
         in.rootfs = x->rootfs;
@@ -361,7 +365,7 @@ static int generate_spec(struct runtime *rt, struct create *x, struct cric_error
         struct oci_mount *mounts = arena_calloc(&a, in.n_mounts + 1, sizeof(*mounts));
         for (size_t k = 0; k < in.n_mounts; k++) {
                 mounts[k] = in.mounts[k];
-                if (x->iv_sources && x->iv_sources[k]) {
+                if (k < x->n_iv_sources && x->iv_sources[k]) {
                         mounts[k].host_path = x->iv_sources[k];
                         mounts[k].is_readonly = true;
                 }
@@ -416,6 +420,67 @@ static int make_bundle(struct runtime *rt, struct create *x, struct cric_error *
         return oci_spec_write_bundle(x->dir, x->spec, err);
 }
 
+/* The handler's monitor_cgroup: "" leaves the monitor in cricd's cgroup, "pod" moves it
+ * to the pod's cgroup, "x.slice" to /x.slice, a path to that path. A failure is logged:
+ * the container runs all the same. */
+/* A systemd slice as a cgroup path: "a-b.slice" is /a.slice/a-b.slice. */
+static char *slice_path(const char *slice) {
+        size_t n = strlen(slice) - strlen(".slice"); /* runtime_config_check: it ends so */
+        if (!strcmp(slice, "-.slice"))
+                return xstrdup("/");
+        char *path = xstrdup("");
+        for (size_t i = 1; i <= n; i++) {
+                if (i < n && slice[i] != '-')
+                        continue;
+                char *next = xasprintf("%s/%.*s.slice", path, (int) i, slice);
+                free(path);
+                path = next;
+        }
+        return path;
+}
+
+/* The pod's cgroup: the parent of the container's (the driver named it; under systemd
+ * the slice a scope is in). NULL when the container process's cgroup can't be read. */
+static char *pod_cgroup(const struct create *x) {
+        if (x->cfg->cgroup_manager != CRIC_CGROUP_SYSTEMD)
+                return xstrdup(cgroup_parent_of(x));
+        AUTOFREE char *path = xasprintf("/proc/%d/cgroup", (int) x->c->info.pid);
+        AUTOFREE char *data = NULL;
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        if (x->c->info.pid <= 0 || fs_read_file(path, 1 << 16, &data, NULL, &e) < 0)
+                return NULL;
+        char *save = NULL;
+        for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *ctrls = strchr(line, ':'), *cg = ctrls ? strchr(ctrls + 1, ':') : NULL;
+                if (!cg ||
+                    !(cg == ctrls + 1 || !strncmp(ctrls + 1, "pids:", 5) || !strncmp(ctrls + 1, "name=systemd:", 13)))
+                        continue;
+                char *slash = strrchr(cg + 1, '/');
+                if (slash && slash != cg + 1)
+                        return xstrndup(cg + 1, (size_t) (slash - cg - 1));
+        }
+        return NULL;
+}
+
+static void place_monitor(struct runtime *rt, const struct create *x, pid_t pid) {
+        const struct cric_runtime_handler *h = config_find_runtime(x->cfg, x->pod->info.runtime_handler);
+        const char *want = h ? h->monitor_cgroup : NULL;
+        if (!want || !*want || pid <= 0)
+                return;
+        AUTOFREE char *path = !strcmp(want, "pod") ? pod_cgroup(x) : want[0] == '/' ? xstrdup(want) : slice_path(want);
+        if (!path) {
+                log_warn("container %s: monitor_cgroup %s: the pod's cgroup is unknown", x->c->info.id, want);
+                return;
+        }
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        if (!rt->cgroups)
+                log_warn("container %s: no cgroup file system, monitor_cgroup %s not applied", x->c->info.id, want);
+        else if (cgroup_attach_pid(rt->cgroups, path, pid, &e) < 0)
+                log_warn("container %s: monitor_cgroup %s: %s", x->c->info.id, want, e->msg);
+        else
+                log_debug("container %s: monitor %d moved to cgroup %s", x->c->info.id, (int) pid, path);
+}
+
 static int start_monitor(struct runtime *rt, struct create *x, struct cric_error **err) {
         struct container_info *i = &x->c->info;
         AUTOFREE char *log_path = *i->log_path ? xstrdup(i->log_path) : xasprintf("%s/console.log", x->dir);
@@ -428,6 +493,10 @@ static int start_monitor(struct runtime *rt, struct create *x, struct cric_error
         }
         AUTOFREE char *pid_file = xasprintf("%s/pid", x->dir);
         AUTOFREE char *monitor_log = xasprintf("%s/monitor.log", x->dir);
+        const struct pod_info *pi = &x->pod->info;
+        /* The journal's CONTAINER_NAME, in the kubelet's docker-era form as CRI-O writes it. */
+        AUTOFREE char *journal_name =
+                xasprintf("k8s_%s_%s_%s_%s_%u", i->name, pi->name, pi->namespace, pi->uid, (unsigned) i->attempt);
         struct monitor_create_opts o = {
                 .monitor_path = rt->monitor_path,
                 .id = i->id,
@@ -436,6 +505,11 @@ static int start_monitor(struct runtime *rt, struct create *x, struct cric_error
                 .runtime_root = *i->runtime_root ? i->runtime_root : NULL,
                 .runtime_args = runtime_global_args(x->cfg),
                 .log_path = log_path,
+                .log_size_max = x->cfg->log_size_max > 0 ? (uint64_t) x->cfg->log_size_max : 0,
+                .log_to_journald = x->cfg->log_to_journald,
+                .journal_name = journal_name,
+                .pod_name = pi->name,
+                .pod_namespace = pi->namespace,
                 .exit_dir = rt->exits_dir,
                 .socket_dir = rt->sockets_dir,
                 .pid_file = pid_file,
@@ -446,7 +520,10 @@ static int start_monitor(struct runtime *rt, struct create *x, struct cric_error
                 .log_level = log_level_to_string(x->cfg->log_level),
                 .monitor_log_path = monitor_log,
         };
-        return rt->be.monitor_create(rt->be.data, &o, &i->monitor_pid, &i->pid, err);
+        if (rt->be.monitor_create(rt->be.data, &o, &i->monitor_pid, &i->pid, err) < 0)
+                return -1;
+        place_monitor(rt, x, i->monitor_pid);
+        return 0;
 }
 
 static int store_insert(struct runtime *rt, struct container *c, struct cric_error **err) {

@@ -200,6 +200,11 @@ int runtime_file_write(const char *dir, const char *runtime_path, const char *ru
 /* *ret_path NULL: no file (nothing was started). Both point into *ret_text. */
 int runtime_file_read(const char *dir, char **ret_text, const char **ret_path, const char **ret_root,
                       struct cric_error **err);
+/* The node settings of cfg for spec generation, with handler's allowed_annotations
+ * (NULL or "": the default handler); borrows from cfg. */
+void runtime_node_of(const struct cric_config *cfg, const char *handler, struct oci_node *ret);
+/* Whether handler's allowed_annotations (NULL or "": the default handler's) has a prefix of key. */
+bool runtime_annotation_allowed(const struct cric_config *cfg, const char *handler, const char *key);
 /* Global flags every runtime call takes (--systemd-cgroup), NULL-terminated or NULL. */
 char *const *runtime_global_args(const struct cric_config *cfg);
 bool kv_match(char *const *pairs, char *const *selector);

@@ -27,12 +27,64 @@ static char *infra_dir(const struct runtime *rt, const char *id) {
         return xasprintf("%s/%s/infra", rt->pods_dir, id);
 }
 
+#define SHM_SIZE_ANNOTATION "io.kubernetes.cri-o.ShmSize"
+
+/* A Kubernetes quantity of bytes: "65536", "128Mi", "1Gi", "100M" ("k", "M", "G", "T"
+ * powers of 1000, "Ki" ... "Ti" of 1024). 0 when it is none or zero. */
+static uint64_t parse_quantity(const char *s) {
+        static const char *const suffixes[] = {"", "k", "M", "G", "T", "", "Ki", "Mi", "Gi", "Ti"};
+        char *end = NULL;
+        if (!s || *s < '0' || *s > '9')
+                return 0;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno)
+                return 0;
+        for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+                if (strcmp(end, suffixes[i]))
+                        continue;
+                unsigned long long unit = i < 5 ? 1000 : 1024, mult = 1;
+                for (size_t k = 0; k < i % 5; k++)
+                        mult *= unit;
+                return v > UINT64_MAX / mult ? 0 : (uint64_t) (v * mult);
+        }
+        return 0;
+}
+
+/* The pod's io.kubernetes.cri-o.ShmSize when its handler's allowed_annotations let it
+ * through; 0: the default size. CRIC_E_INVALID for a value that is no size. */
+static int shm_size_of(const struct cric_config *cfg, const struct pod_config *c, uint64_t *ret,
+                       struct cric_error **err) {
+        *ret = 0;
+        const char *value = NULL;
+        for (size_t i = 0; i < c->n_annotations; i++)
+                if (c->annotations[i].key && !strcmp(c->annotations[i].key, SHM_SIZE_ANNOTATION))
+                        value = c->annotations[i].value;
+        if (!value)
+                return 0;
+        if (!runtime_annotation_allowed(cfg, c->runtime_handler, SHM_SIZE_ANNOTATION)) {
+                log_debug("pod %s_%s: annotation %s ignored: not in the runtime handler's allowed_annotations", c->name,
+                          c->namespace, SHM_SIZE_ANNOTATION);
+                return 0;
+        }
+        *ret = parse_quantity(value);
+        if (*ret == 0)
+                return cric_error_set(err, CRIC_E_INVALID, "pod %s_%s: %s \"%s\" is not a size", c->name, c->namespace,
+                                      SHM_SIZE_ANNOTATION, value);
+        return 0;
+}
+
 /* The pod's /dev/shm, shared by its containers (IPC namespace of the pod). */
-static int mount_shm(const struct runtime *rt, const char *id, struct cric_error **err) {
+static int mount_shm(const struct runtime *rt, const struct cric_config *cfg, const struct pod_config *c,
+                     const char *id, struct cric_error **err) {
         AUTOFREE char *path = shm_path(rt, id);
+        uint64_t size = 0;
+        if (shm_size_of(cfg, c, &size, err) < 0)
+                return -1;
+        AUTOFREE char *opts = xasprintf("mode=1777,size=%llu", (unsigned long long) (size ? size : 65536 * 1024ULL));
         if (fs_mkdir_p(path, 0755, err) < 0)
                 return -1;
-        if (mount("shm", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") < 0)
+        if (mount("shm", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "mount the pod's shm at %s", path);
         return 0;
 }
@@ -211,7 +263,9 @@ static int start_infra(struct runtime *rt, const struct cric_config *cfg, const 
                 sb.utsns_path = arena_keep(&a, netns_pin_path(rt->ns_dir, NETNS_UTS, id));
         struct oci_host host;
         AUTOFREE char *json = NULL;
-        struct oci_infra_input in = {.rootfs = rootfs, .pause_path = "/pause", .sandbox = &sb};
+        struct oci_node node;
+        runtime_node_of(cfg, p->info.runtime_handler, &node);
+        struct oci_infra_input in = {.rootfs = rootfs, .pause_path = "/pause", .sandbox = &sb, .node = &node};
         int r = oci_host_detect(cfg->cgroup_manager == CRIC_CGROUP_SYSTEMD ? OCI_CGROUP_SYSTEMD : OCI_CGROUP_CGROUPFS,
                                 &host, err);
         if (r == 0)
@@ -306,7 +360,7 @@ static int set_up(struct runtime *rt, const struct cric_config *cfg, const struc
         };
         if (podfiles_write(&files, err) < 0)
                 return -1;
-        if ((p->ns & NETNS_IPC) && mount_shm(rt, p->info.id, err) < 0)
+        if ((p->ns & NETNS_IPC) && mount_shm(rt, cfg, c, p->info.id, err) < 0)
                 return -1;
         if ((p->ns & NETNS_ALL) && pin_namespaces(rt, c, p, err) < 0)
                 return -1;

@@ -71,6 +71,11 @@ struct runtime *runtime_free(struct runtime *rt);
  * RemoveContainer answers) have ended. For tests and tools. */
 void runtime_settle(struct runtime *rt);
 void runtime_freep(struct runtime **rt);
+/* Checks what the runtime reads of cfg beyond config_load: the node settings
+ * (oci_node_check: files, names, formats) and each handler's monitor_cgroup.
+ * runtime_new does; a reload should before runtime_set_config. CRIC_E_INVALID or
+ * CRIC_E_NOT_FOUND naming the setting. */
+int runtime_config_check(const struct cric_config *cfg, struct cric_error **err);
 /* The configuration new calls use (SIGHUP). Takes a reference. */
 void runtime_set_config(struct runtime *rt, struct cric_config *cfg);
 /* The daemon reaped pid (a cric-monitor): its container has ended, with or without an

@@ -43,15 +43,15 @@ static void set_user(Runtime__V1__Image *out, const char *user) {
         out->username = xstrndup(u, n);
 }
 
-static bool is_pinned(const struct image_row *img, char *const *pinned) {
+const char *image_pinned_by(const struct image_row *img, char *const *pinned) {
         for (; pinned && *pinned; pinned++) {
                 if (!fnmatch(*pinned, img->id, 0))
-                        return true;
+                        return *pinned;
                 for (char **t = img->repo_tags; t && *t; t++)
                         if (!fnmatch(*pinned, *t, 0))
-                                return true;
+                                return *pinned;
         }
-        return false;
+        return NULL;
 }
 
 Runtime__V1__Image *image_to_proto(const struct image_row *img, char *const *pinned) {
@@ -61,7 +61,7 @@ Runtime__V1__Image *image_to_proto(const struct image_row *img, char *const *pin
         out->repo_tags = copy_strv(img->repo_tags, &out->n_repo_tags);
         out->repo_digests = copy_strv(img->repo_digests, &out->n_repo_digests);
         out->size = img->size > 0 ? (uint64_t) img->size : 1; /* the CRI wants non-zero */
-        out->pinned = img->pinned || is_pinned(img, pinned);
+        out->pinned = img->pinned || image_pinned_by(img, pinned);
         out->spec = xmalloc(sizeof(*out->spec));
         runtime__v1__image_spec__init(out->spec);
         out->spec->image = xstrdup(img->id);

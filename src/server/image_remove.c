@@ -5,6 +5,7 @@
 #include "cri.pb-c.h"
 #include "image/image.h"
 #include "runtime/runtime.h"
+#include "server/image_convert.h"
 #include "server/rpc.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
@@ -15,9 +16,16 @@ int rpc_remove_image(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufC
         if (!r->image || !*r->image->image)
                 return cric_error_set(err, CRIC_E_INVALID, "RemoveImage: no image given");
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
-        /* An image volume's layers stay while a container mounts them. */
+        /* pinned_images are kept: the kubelet's image garbage collection removes images
+         * through RemoveImage, so refusing here keeps them from any collection. An image
+         * volume's layers stay while a container mounts them. */
         CLEANUP(image_row_freep) struct image_row *img = NULL;
         if (image_lookup(ctx->deps->images, r->image->image, &img, &e) == 0) {
+                const char *pattern = image_pinned_by(img, ctx->cfg->pinned_images);
+                if (pattern)
+                        return cric_error_set(err, CRIC_E_PRECONDITION,
+                                              "RemoveImage: image %s is pinned (pinned_images \"%s\")", r->image->image,
+                                              pattern);
                 AUTOFREE char *user = runtime_image_volume_user(ctx->deps->runtime, img->id);
                 if (user)
                         return cric_error_set(err, CRIC_E_PRECONDITION, "RemoveImage %s: image %.12s is in use by %s",

@@ -117,6 +117,26 @@ int rootfs_all_usage(struct layer_store *ls, uint64_t *ret_bytes, uint64_t *ret_
                      struct cric_error **err);
 int rootfs_list(struct layer_store *ls, char ***ret_ids, struct cric_error **err);
 
+/* ---- layer checksums (layer_sums.c), for `cricd check` ---- */
+
+/* Writes <tmp>/checksums: the tree of the finished layer (types, modes, owners, sizes,
+ * content sha256), under diff_id, so its content can be verified later. */
+int layer_tmp_record_sums(struct layer_tmp *tmp, const char *diff_id, struct cric_error **err);
+/* The checksums text of the tree under diff_fd (caller frees); NULL on error. */
+char *layer_sums_format(int diff_fd, const char *diff_id, struct cric_error **err);
+
+enum layer_verify {
+        LAYER_VERIFY_OK = 0,
+        LAYER_VERIFY_DAMAGED = 1,    /* *ret_problem (caller frees) names the path and the cause */
+        LAYER_VERIFY_UNRECORDED = 2, /* pulled before checksums were recorded: cannot tell */
+};
+
+/* Compares the layer's tree with the checksums recorded at pull. is_full hashes every
+ * file; otherwise only types, modes, owners and sizes are compared (no file is read).
+ * Returns an enum layer_verify, or -1 with *err when the check itself failed. */
+int layer_store_verify(struct layer_store *ls, const char *chain_id, const char *diff_id, bool is_full,
+                       char **ret_problem, struct cric_error **err);
+
 /* sha256 chain id: chain(parent, diff) = sha256(parent + " " + diff); base = diff. */
 void layer_chain_id(const char *parent_chain_id, const char *diff_id, char out[DIGEST_STR_LEN + 1]);
 

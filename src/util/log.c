@@ -14,7 +14,7 @@
 
 static _Atomic int cur_level = LOG_LEVEL_INFO;
 static _Atomic int cur_format = LOG_FORMAT_TEXT;
-static _Atomic(log_sink_fn) cur_sink = NULL;
+static _Atomic(log_sink_fn) cur_sink; /* NULL: stderr */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const level_names[LOG_LEVEL_MAX] = {"error", "warning", "info", "debug", "trace"};

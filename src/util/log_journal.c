@@ -11,39 +11,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "util/journal_field.h"
 #include "util/xalloc.h"
 
-struct jbuf {
-        char *data;
-        size_t len, cap;
-};
-
-static void jbuf_put(struct jbuf *b, const void *p, size_t n) {
-        if (b->len + n > b->cap) {
-                b->cap = (b->len + n) * 2 + 64;
-                b->data = xrealloc(b->data, b->cap);
-        }
-        memcpy(b->data + b->len, p, n);
-        b->len += n;
-}
-
-/* KEY=value\n, or KEY\n<64-bit little-endian length><value>\n when value has a newline. */
-static void jbuf_field(struct jbuf *b, const char *key, const char *value) {
-        size_t klen = strlen(key), vlen = strlen(value);
-        jbuf_put(b, key, klen);
-        if (!memchr(value, '\n', vlen)) {
-                jbuf_put(b, "=", 1);
-                jbuf_put(b, value, vlen);
-                jbuf_put(b, "\n", 1);
-                return;
-        }
-        unsigned char le[8];
-        for (int i = 0; i < 8; i++)
-                le[i] = (unsigned char) ((uint64_t) vlen >> (8 * i));
-        jbuf_put(b, "\n", 1);
-        jbuf_put(b, le, sizeof(le));
-        jbuf_put(b, value, vlen);
-        jbuf_put(b, "\n", 1);
+static void jbuf_field(struct journal_buf *b, const char *key, const char *value) {
+        journal_field_append(b, key, value, strlen(value));
 }
 
 int log_journal_priority(enum log_level level) {
@@ -57,7 +29,7 @@ int log_journal_priority(enum log_level level) {
 
 char *log_journal_encode(enum log_level level, const char *identifier, const char *file, int line, const char *func,
                          const char *msg, size_t *len) {
-        struct jbuf b = {0};
+        struct journal_buf b = {0};
         char num[24];
         jbuf_field(&b, "MESSAGE", msg);
         snprintf(num, sizeof(num), "%d", log_journal_priority(level));

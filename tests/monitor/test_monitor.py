@@ -204,16 +204,17 @@ class Harness:
         return argv
 
     def create(self, cid, args, tty=False, stdin=False, stdin_once=False, log_size_max=0, memory_limit=None,
-               expect_ok=True, log_level="debug"):
-        """Runs the monitor as the daemon does; returns (report, parent exit status)."""
+               expect_ok=True, log_level="debug", extra_args=(), env=None):
+        """Runs the monitor as the daemon does; returns (report, parent exit status).
+        extra_args go after the usual ones; env is added to the monitor's environment."""
         b = self.bundle(cid, args, terminal=tty, memory_limit=memory_limit)
         self.containers.append(cid)
         r, w = os.pipe()
         argv = self.monitor_argv(cid, b, tty, stdin, stdin_once, log_size_max, log_level=log_level)
-        argv += ["--sync-fd", str(w)]
+        argv += ["--sync-fd", str(w)] + list(extra_args)
         with open(self.monitor_log(cid), "ab") as err:
             p = subprocess.Popen(argv, pass_fds=[w], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                 stderr=err)
+                                 stderr=err, env=dict(os.environ, **(env or {})))
         os.close(w)
         data = read_all(r, 30)
         os.close(r)
@@ -436,6 +437,52 @@ def test_log_size_max_truncates(h):
     entries = h.entries("lsm")
     assert entries[-1][2].startswith(b"line-199-")
     assert len(entries) < 200
+
+
+def journal_fields(data):
+    """The fields of one journal native-protocol datagram (KEY=value, or KEY\\n<le64><value>\\n)."""
+    fields, i = {}, 0
+    while i < len(data):
+        nl = data.index(b"\n", i)
+        eq = data.find(b"=", i, nl)
+        if eq >= 0:
+            fields[data[i:eq].decode()], i = data[eq + 1:nl], nl + 1
+            continue
+        n = int.from_bytes(data[nl + 1:nl + 9], "little")
+        fields[data[i:nl].decode()], i = data[nl + 9:nl + 9 + n], nl + 10 + n
+    return fields
+
+
+def test_log_journald_sends_native_entries(h):
+    path = os.path.join(h.dir, "journal.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.setblocking(False)
+    try:
+        h.create("jd", ["sh", "-c", "echo out1; echo err1 >&2; echo out2; printf tail"],
+                 extra_args=["--log-journald", "--name", "k8s_c_p_ns_u_0", "--pod-name", "p",
+                             "--pod-namespace", "ns"],
+                 env={"CRIC_JOURNAL_SOCKET": path})
+        h.start("jd")
+        assert h.wait_exit("jd")["exit_code"] == 0
+        got = []
+        while True:
+            try:
+                got.append(journal_fields(sock.recv(1 << 20)))
+            except BlockingIOError:
+                break
+    finally:
+        sock.close()
+    assert [(e["MESSAGE"], e["PRIORITY"]) for e in got if e["PRIORITY"] == b"6"] == [
+        (b"out1", b"6"), (b"out2", b"6"), (b"tail", b"6")]
+    assert [e["MESSAGE"] for e in got if e["PRIORITY"] == b"3"] == [b"err1"]
+    for e in got:
+        assert e["CONTAINER_ID_FULL"] == b"jd" and e["CONTAINER_ID"] == b"jd"
+        assert e["CONTAINER_NAME"] == b"k8s_c_p_ns_u_0" and e["POD"] == b"p" and e["NAMESPACE"] == b"ns"
+        assert e["SYSLOG_IDENTIFIER"] == b"jd"
+    assert got[-1]["MESSAGE"] == b"tail" and got[-1]["CONTAINER_PARTIAL_MESSAGE"] == b"true"
+    # the CRI log file has all of it as well (stdout and stderr may interleave either way)
+    assert sorted(x[2] for x in h.entries("jd")) == [b"err1", b"out1", b"out2", b"tail"]
 
 
 def test_killed_by_signal(h):

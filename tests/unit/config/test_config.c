@@ -129,6 +129,12 @@ static void assert_config_equal(const struct cric_config *a, const struct cric_c
                 assert_string_equal(a->runtimes[i].runtime_path, b->runtimes[i].runtime_path);
                 assert_string_equal(a->runtimes[i].runtime_type, b->runtimes[i].runtime_type);
                 assert_string_equal(a->runtimes[i].runtime_root, b->runtimes[i].runtime_root);
+                assert_string_equal(a->runtimes[i].monitor_cgroup, b->runtimes[i].monitor_cgroup);
+                size_t n = strv_length(a->runtimes[i].allowed_annotations);
+                assert_int_equal(n, strv_length(b->runtimes[i].allowed_annotations));
+                for (size_t j = 0; j < n; j++)
+                        assert_string_equal(a->runtimes[i].allowed_annotations[j],
+                                            b->runtimes[i].allowed_annotations[j]);
         }
 }
 
@@ -611,6 +617,85 @@ static void test_hooks_dir(void **state) {
         assert_null(over->hooks_dir[1]);
 }
 
+/* CRI-O's rule: negative is no limit, else at least 8192 (its read buffer). */
+static void test_log_size_max_and_journald(void **state) {
+        struct fixture *f = *state;
+        CLEANUP(config_unrefp) struct cric_config *def = config_new_default();
+        assert_int_equal(def->log_size_max, -1);
+        assert_false(def->log_to_journald);
+        write_text(f->file, "[cric.runtime]\nlog_size_max = 0\n");
+        write_dropin(f, "1.conf", "[cric.runtime]\nlog_size_max = 8191\n");
+        AUTOFREE char *msg = load_fail(f, NULL, 0);
+        assert_contains(msg, "cric.runtime.log_size_max: must be negative (no limit) or at least 8192, got 0");
+        assert_contains(msg, "got 8191");
+        assert_int_equal(count_lines(msg), 2);
+
+        write_text(f->file, "[cric.runtime]\nlog_size_max = -7\nlog_to_journald = true\n");
+        write_dropin(f, "1.conf", "");
+        CLEANUP(config_unrefp) struct cric_config *cfg = load_ok(f);
+        assert_int_equal(cfg->log_size_max, -7);
+        assert_true(cfg->log_to_journald);
+        const struct config_setting s[] = {{"cric.runtime.log_size_max", "8192"},
+                                           {"cric.runtime.log_to_journald", "false"}};
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        CLEANUP(config_unrefp) struct cric_config *over = NULL;
+        assert_int_equal(load(f, s, 2, &over, &err), 0);
+        assert_int_equal(over->log_size_max, 8192);
+        assert_false(over->log_to_journald);
+}
+
+static void assert_round_trip(const struct fixture *f, const struct cric_config *cfg);
+
+/* CRI-O's node settings: defaults, values from a file, the flags' form, ranges. */
+static void test_node_settings(void **state) {
+        struct fixture *f = *state;
+        CLEANUP(config_unrefp) struct cric_config *def = config_new_default();
+        assert_int_equal(strv_length(def->default_capabilities), 9);
+        assert_string_equal(def->default_capabilities[0], "CHOWN");
+        assert_int_equal(def->pids_limit, -1);
+        assert_string_equal(def->default_mounts_file, "");
+        assert_string_equal(def->seccomp_profile, "");
+        assert_string_equal(def->apparmor_profile, "cric-default");
+        assert_false(def->selinux);
+        assert_false(def->device_ownership_from_security_context);
+        assert_string_equal(def->allowed_devices[0], "/dev/fuse");
+        assert_string_equal(def->allowed_devices[1], "/dev/net/tun");
+        assert_null(def->allowed_devices[2]);
+        assert_null(def->insecure_registries[0]);
+        assert_null(def->runtimes[0].allowed_annotations[0]);
+        assert_string_equal(def->runtimes[0].monitor_cgroup, "");
+
+        write_text(f->file, "[cric.runtime]\ndefault_capabilities = []\ndefault_sysctls = [\"net.ipv4.ip_forward=1\"]\n"
+                            "default_ulimits = [\"nofile=1:2\"]\npids_limit = 0\nselinux = true\n"
+                            "[cric.runtime.runtimes.crun]\nallowed_annotations = [\"io.kubernetes.cri-o.\"]\n"
+                            "monitor_cgroup = \"pod\"\n[cric.image]\ninsecure_registries = [\"reg:5000\"]\n");
+        CLEANUP(config_unrefp) struct cric_config *cfg = load_ok(f);
+        assert_null(cfg->default_capabilities[0]);
+        assert_string_equal(cfg->default_sysctls[0], "net.ipv4.ip_forward=1");
+        assert_string_equal(cfg->default_ulimits[0], "nofile=1:2");
+        assert_int_equal(cfg->pids_limit, 0);
+        assert_true(cfg->selinux);
+        const struct cric_runtime_handler *h = config_find_runtime(cfg, "crun");
+        assert_string_equal(h->allowed_annotations[0], "io.kubernetes.cri-o.");
+        assert_string_equal(h->monitor_cgroup, "pod");
+        assert_string_equal(cfg->insecure_registries[0], "reg:5000");
+        assert_round_trip(f, cfg);
+
+        const struct config_setting s[] = {{"cric.runtime.pids_limit", "42"},
+                                           {"cric.runtime.additional_devices", "/dev/null"},
+                                           {"cric.runtime.additional_devices", "/dev/zero:/dev/z:r"}};
+        CLEANUP(config_unrefp) struct cric_config *over = NULL;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        assert_int_equal(load(f, s, 3, &over, &err), 0);
+        assert_int_equal(over->pids_limit, 42);
+        assert_int_equal(strv_length(over->additional_devices), 2);
+
+        write_text(f->file, "[cric.runtime]\npids_limit = -2\napparmor_profile = \"\"\n");
+        AUTOFREE char *msg = load_fail(f, NULL, 0);
+        assert_contains(msg, "cric.runtime.pids_limit");
+        assert_contains(msg, "cric.runtime.apparmor_profile");
+}
+
 static void test_override_errors(void **state) {
         struct fixture *f = *state;
         const struct config_setting s[] = {
@@ -735,6 +820,7 @@ static const struct flag_case setting_flags[] = {
         {"--metrics-cert", "cric.metrics.metrics_cert", "/m.crt"},
         {"--metrics-key", "cric.metrics.metrics_key", "/m.key"},
         {"--metrics-collectors", "cric.metrics.metrics_collectors", "operations_total"},
+        {"--log-size-max", "cric.runtime.log_size_max", "65536"},
 };
 #define N_SETTING_FLAGS (sizeof(setting_flags) / sizeof(setting_flags[0]))
 
@@ -800,15 +886,17 @@ static void test_flags_short_forms(void **state) {
  * argument of its own. */
 static void test_flags_enable_metrics_switch(void **state) {
         (void) state;
-        char *argv[] = {"cricd", "--enable-metrics", "--metrics-port", "1", "--enable-metrics=false"};
+        char *argv[] = {"cricd", "--enable-metrics", "--metrics-port", "1", "--enable-metrics=false", "--log-journald"};
         struct daemon_flags fl;
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         assert_int_equal(daemon_flags_parse(ARGC(argv), argv, &fl, &err), 0);
-        assert_int_equal(fl.ov.n_settings, 3);
+        assert_int_equal(fl.ov.n_settings, 4);
         assert_string_equal(fl.ov.settings[0].key, "cric.metrics.enable_metrics");
         assert_string_equal(fl.ov.settings[0].value, "true");
         assert_string_equal(fl.ov.settings[1].key, "cric.metrics.metrics_port");
         assert_string_equal(fl.ov.settings[2].value, "false");
+        assert_string_equal(fl.ov.settings[3].key, "cric.runtime.log_to_journald"); /* CRI-O's switch */
+        assert_string_equal(fl.ov.settings[3].value, "true");
         daemon_flags_clear(&fl);
         /* flags without a setting still take no value */
         char *bad[] = {"cricd", "--help=yes"};
@@ -872,6 +960,29 @@ static void test_flags_config_default(void **state) {
         assert_int_equal(daemon_flags_parse(ARGC(misplaced), misplaced, &fl, &err), -1);
         assert_int_equal(err->kind, CRIC_E_INVALID);
         assert_contains(err->msg, "unknown flag --default");
+}
+
+static void test_flags_check_repair(void **state) {
+        (void) state;
+        char *argv[] = {"cricd", "--root", "/r", "check", "--repair"};
+        struct daemon_flags fl;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        assert_int_equal(daemon_flags_parse(ARGC(argv), argv, &fl, &err), 0);
+        assert_int_equal(fl.command, DAEMON_CMD_CHECK);
+        assert_true(fl.check_repair);
+        assert_string_equal(fl.ov.settings[0].value, "/r");
+        daemon_flags_clear(&fl);
+
+        char *plain[] = {"cricd", "check"};
+        assert_int_equal(daemon_flags_parse(ARGC(plain), plain, &fl, &err), 0);
+        assert_int_equal(fl.command, DAEMON_CMD_CHECK);
+        assert_false(fl.check_repair);
+        daemon_flags_clear(&fl);
+
+        /* --repair belongs to check only */
+        char *misplaced[] = {"cricd", "config", "--repair"};
+        assert_int_equal(daemon_flags_parse(ARGC(misplaced), misplaced, &fl, &err), -1);
+        assert_contains(err->msg, "unknown flag --repair");
 }
 
 static void expect_flag_error(char **argv, int argc, const char *want) {
@@ -1000,7 +1111,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_override_string_and_enum, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_override_integer, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hooks_dir, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_node_settings, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_override_list_replace_then_append, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_log_size_max_and_journald, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_override_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_print_defaults_round_trip, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_print_odd_values_round_trip, setup, teardown),
@@ -1011,6 +1124,7 @@ int main(void) {
                 cmocka_unit_test(test_flags_enable_metrics_switch),
                 cmocka_unit_test(test_flags_subcommands),
                 cmocka_unit_test(test_flags_config_default),
+                cmocka_unit_test(test_flags_check_repair),
                 cmocka_unit_test(test_flags_errors),
                 cmocka_unit_test_setup_teardown(test_flags_to_config, setup, teardown),
                 cmocka_unit_test(test_flags_usage),

@@ -352,7 +352,7 @@ static void test_registries_d(void **state) {
 static void test_lookaside_file(void **state) {
         (void) state;
         AUTOFREE char *dir = testlib_tmpdir("lookaside");
-        AUTOFREE char *sigdir = xasprintf("%s/ns/app@sha256=%s", dir, DIGEST + 7);
+        AUTOFREE char *sigdir = xasprintf("%s/ns/app@sha256=%s", dir, &DIGEST[7]);
         AUTOFREE char *mk = xasprintf("mkdir -p '%s'", sigdir);
         assert_int_equal(system(mk), 0);
         write_file(sigdir, "signature-1", "one");

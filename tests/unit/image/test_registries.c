@@ -641,6 +641,26 @@ static void test_free_accepts_null(void **state) {
         pull_sources_free(NULL, 0);
 }
 
+/* insecure_registries: an exact host[:port], or a CIDR holding the host's address. */
+static void test_insecure_registries_list(void **state) {
+        (void) state;
+        char *list[] = {"localhost:5000", "10.0.0.0/8", "fd00::/8", "192.168.1.7/32", "bad/cidr", "1.2.3.4/33", NULL};
+        assert_true(registries_insecure_listed(list, "localhost:5000"));
+        assert_false(registries_insecure_listed(list, "localhost:5001"));
+        assert_false(registries_insecure_listed(list, "localhost"));
+        assert_true(registries_insecure_listed(list, "10.1.2.3"));
+        assert_true(registries_insecure_listed(list, "10.1.2.3:5000"));
+        assert_false(registries_insecure_listed(list, "11.1.2.3:5000"));
+        assert_true(registries_insecure_listed(list, "[fd12::1]:5000"));
+        assert_false(registries_insecure_listed(list, "[fe80::1]:5000"));
+        assert_true(registries_insecure_listed(list, "192.168.1.7:443"));
+        assert_false(registries_insecure_listed(list, "192.168.1.8"));
+        assert_false(registries_insecure_listed(list, "1.2.3.4"));
+        assert_false(registries_insecure_listed(list, "10.example.com"));
+        assert_false(registries_insecure_listed(NULL, "localhost:5000"));
+        assert_false(registries_insecure_listed(list, ""));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_search_registries_in_order),
@@ -679,6 +699,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_toml_syntax_error, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_unknown_keys_warn, setup, teardown),
                 cmocka_unit_test(test_free_accepts_null),
+                cmocka_unit_test(test_insecure_registries_list),
         };
         return cmocka_run_group_tests_name("image_registries", tests, NULL, NULL);
 }

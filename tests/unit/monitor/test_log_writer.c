@@ -173,6 +173,31 @@ static void test_size_max_truncates(void **state) {
         assert_log(f, TS " stdout F line08\n" TS " stdout F line09\n" TS " stdout F line10\n" TS " stdout F line11\n");
 }
 
+/* The kubelet renamed the file and asked for a reopen: the limit counts from the new
+ * file; and an existing file's size counts when the monitor opens it (restart). */
+static void test_size_max_after_reopen_and_on_open(void **state) {
+        struct fixture *f = *state;
+        f->w.size_max = 200;
+        for (int i = 0; i < 3; i++)
+                put(f, MONITOR_STREAM_STDOUT, "abcdef\n");
+        AUTOFREE char *rotated = xasprintf("%s.1", f->path);
+        assert_int_equal(rename(f->path, rotated), 0);
+        struct cric_error *err = NULL;
+        assert_int_equal(log_writer_reopen(&f->w, &err), 0);
+        for (int i = 0; i < 4; i++)
+                put(f, MONITOR_STREAM_STDOUT, "ghijkl\n");
+        /* four entries of 47 bytes fit in the new file: nothing was truncated */
+        AUTOFREE char *got = testlib_read_file("%s", f->path);
+        assert_int_equal(strlen(got), 4 * 47);
+        AUTOFREE char *old = testlib_read_file("%s", rotated);
+        assert_int_equal(strlen(old), 3 * 47);
+        log_writer_close(&f->w);
+        assert_int_equal(log_writer_open(&f->w, f->path, 200, &err), 0);
+        f->w.clock = fixed_clock;
+        put(f, MONITOR_STREAM_STDOUT, "mnopqr\n"); /* 4 * 47 + 47 > 200: a fresh file */
+        assert_log(f, TS " stdout F mnopqr\n");
+}
+
 static void test_reopen_starts_a_new_file(void **state) {
         struct fixture *f = *state;
         struct cric_error *err = NULL;
@@ -220,6 +245,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_flush_writes_open_lines_as_partial, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_unknown_stream_is_stdout, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_size_max_truncates, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_size_max_after_reopen_and_on_open, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reopen_starts_a_new_file, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_open_appends, setup, teardown),
                 cmocka_unit_test(test_open_fails_in_missing_dir),

@@ -10,8 +10,11 @@
 
 #include "spec_test.h"
 
+static const struct oci_node selinux_on = {.selinux = true};
+
 static void test_selinux_not_enabled(void **state) {
         struct t *t = *state;
+        t->in.node = &selinux_on;
         t->in.security.selinux.level = "s0:c1,c2";
         const char *msg = t_gen_fails(t, CRIC_E_INVALID);
         assert_non_null(strstr(msg, "SELinux options given but SELinux is not enabled on this host"));
@@ -24,7 +27,9 @@ static void test_selinux_not_enabled(void **state) {
 static void test_selinux_labels(void **state) {
         struct t *t = *state;
         t->host.is_selinux_enabled = true;
-        assert_null(jp(t_gen(t), "process/selinuxLabel")); /* nothing asked for */
+        t->in.node = &selinux_on;
+        /* nothing asked for: the defaults */
+        assert_string_equal(jstr(t_gen(t), "process/selinuxLabel"), "system_u:system_r:container_t:s0");
         t->in.security.selinux = (struct oci_selinux_options){.level = "s0:c1,c2"};
         struct json_object *spec = t_gen(t);
         assert_string_equal(jstr(spec, "process/selinuxLabel"), "system_u:system_r:container_t:s0:c1,c2");

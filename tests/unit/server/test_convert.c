@@ -292,9 +292,23 @@ static void test_ctr_mount_image_volume(void **state) {
         m.image = &img;
         f->c.mounts = &mp;
         f->c.n_mounts = 1;
-        const char *msg = testlib_error_is(ctr(f), &f->err, CRIC_E_UNIMPLEMENTED);
-        assert_contains(msg, "container \"app\"");
-        assert_contains(msg, "image volumes are not supported yet");
+        ctr_ok(f);
+        assert_string_equal(f->in.mounts[0].image, "docker.io/library/busybox:latest");
+        assert_null(f->in.mounts[0].image_sub_path);
+        m.image_sub_path = "data/sub";
+        ctr_ok(f);
+        assert_string_equal(f->in.mounts[0].image_sub_path, "data/sub");
+        const char *bad[] = {"/abs", "..", "../x", "a/../../x", "a/.."};
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                m.image_sub_path = (char *) bad[i];
+                const char *msg = testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID);
+                assert_contains(msg, "container \"app\"");
+                assert_contains(msg, "relative path inside the image");
+        }
+        m.image_sub_path = "";
+        img.image = "";
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID), "names no image");
+        img.image = "docker.io/library/busybox:latest";
         m.host_path = "/srv";
         assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID),
                         "host_path and image are mutually exclusive");
