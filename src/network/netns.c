@@ -354,7 +354,7 @@ static int validate_opts(const struct netns_opts *o, struct cric_error **err) {
                 return cric_error_set(err, CRIC_E_INVALID, "no namespace options");
         if (validate_pod_id(o->pod_id, err) < 0)
                 return -1;
-        if (o->which == 0 || (o->which & ~(unsigned) NETNS_ALL))
+        if (o->which == 0 || (o->which & ~(unsigned) NETNS_PINNED))
                 return cric_error_set(err, CRIC_E_INVALID, "invalid namespace set 0x%x", o->which);
         if (o->n_sysctls && !o->sysctls)
                 return cric_error_set(err, CRIC_E_INVALID, "%zu sysctls but no list", o->n_sysctls);

@@ -23,7 +23,8 @@ enum netns_kind {
         /* A user namespace with the pod's mappings, pinned first; the pod's other
          * namespaces are then created inside it (owned by it). */
         NETNS_USER = 1u << 3,
-        NETNS_ALL = NETNS_NET | NETNS_IPC | NETNS_UTS | NETNS_USER,
+        NETNS_ALL = NETNS_NET | NETNS_IPC | NETNS_UTS,
+        NETNS_PINNED = NETNS_ALL | NETNS_USER, /* every kind netns_pin makes */
 };
 
 /* A namespaced sysctl, in either spelling: "net.ipv4.ip_forward" or, when the first

@@ -330,7 +330,13 @@ int rootfs_mount_idmapped(struct layer_store *ls, const char *id, char *const *l
                                       "container %s: a user namespace needs the overlay storage driver", id);
         struct overlay_kind kind = ROOTFS;
         kind.idmap = idmap;
-        return mount_rootfs(ls, id, layers, target, &kind, err);
+        if (mount_rootfs(ls, id, layers, target, &kind, err) < 0)
+                return -1;
+        /* An OCI runtime inside the user namespace may not change the propagation of a
+         * mount it got from the host's namespace: it gets a private one. */
+        if (mount(NULL, target, NULL, MS_PRIVATE, NULL) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "make %s private", target);
+        return 0;
 }
 
 /* vfs: the top layer is a complete tree; bound read-only (an empty dir for no layer). */

@@ -81,7 +81,8 @@ int userns_create(const struct idmap *uids, size_t n_uids, const struct idmap *g
                 close(sv[1]);
                 return cric_error_errno(err, CRIC_E_INTERNAL, e, "fork");
         }
-        if (pid == 0) { /* async-signal-safe calls only */
+        if (pid == 0) {       /* async-signal-safe calls only */
+                close(sv[0]); /* else our read below never sees the parent's end close */
                 char c = unshare(CLONE_NEWUSER) == 0;
                 (void) send(sv[1], &c, 1, MSG_NOSIGNAL);
                 (void) read(sv[1], &c, 1); /* until the parent is done with us */
