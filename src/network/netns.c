@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <net/if.h>
 #include <poll.h>
@@ -54,7 +55,7 @@ static const struct {
 #define N_KINDS (sizeof(ns_kinds) / sizeof(ns_kinds[0]))
 
 static char **pin_slot(struct pinned_ns *p, unsigned kind) {
-        return kind == NETNS_NET ? &p->net : kind == NETNS_IPC ? &p->ipc : &p->uts;
+        return kind == NETNS_NET ? &p->net : kind == NETNS_IPC ? &p->ipc : kind == NETNS_USER ? &p->user : &p->uts;
 }
 
 void pinned_ns_clear(struct pinned_ns *p) {
@@ -63,10 +64,13 @@ void pinned_ns_clear(struct pinned_ns *p) {
         free(p->net);
         free(p->ipc);
         free(p->uts);
+        free(p->user);
         *p = (struct pinned_ns){0};
 }
 
 char *netns_pin_path(const char *dir, unsigned kind, const char *pod_id) {
+        if (kind == NETNS_USER)
+                return xasprintf("%s/user/%s", dir ? dir : NETNS_DEFAULT_DIR, pod_id);
         for (size_t i = 0; i < N_KINDS; i++)
                 if (ns_kinds[i].kind == kind)
                         return xasprintf("%s/%s/%s", dir ? dir : NETNS_DEFAULT_DIR, ns_kinds[i].name, pod_id);
@@ -179,6 +183,7 @@ struct child_plan {
         const struct netns_sysctl *sysctls;
         char **paths;                 /* /proc/sys/... of each sysctl */
         const struct pinned_ns *pins; /* where to pin each namespace */
+        const char *userns;           /* the pod's pinned user namespace, or NULL */
 };
 
 static void child_plan_clear(struct child_plan *p) {
@@ -268,6 +273,17 @@ static _Noreturn void child_main(const struct child_plan *p, int sock) {
         struct child_report r;
         memset(&r, 0, sizeof(r));
         close_inherited_fds(sock);
+        /* Inside the pod's user namespace, as its root, the new namespaces are its own.
+         * Our mounts no longer count there: the parent pins them (see spawn_and_pin). */
+        if (p->userns) {
+                int fd = open(p->userns, O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || setns(fd, CLONE_NEWUSER) < 0 || setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 ||
+                    setresuid(0, 0, 0) < 0) {
+                        report_text(&r, "join the pod's user namespace", NULL);
+                        child_fail(sock, &r, CRIC_E_INTERNAL, errno);
+                }
+                close(fd);
+        }
         if (unshare(p->clone_flags) < 0) {
                 report_text(&r, "unshare", NULL);
                 child_fail(sock, &r, CRIC_E_INTERNAL, errno);
@@ -286,7 +302,7 @@ static _Noreturn void child_main(const struct child_plan *p, int sock) {
                         child_fail(sock, &r, sysctl_error_kind(errno), errno);
                 }
         }
-        for (size_t i = 0; i < N_KINDS; i++) {
+        for (size_t i = 0; i < N_KINDS && !p->userns; i++) {
                 const char *target = *pin_slot((struct pinned_ns *) p->pins, ns_kinds[i].kind);
                 if (target && mount(ns_kinds[i].self, target, NULL, MS_BIND, NULL) < 0) {
                         report_text(&r, "bind mount ", ns_kinds[i].self, " onto ", target, NULL);
@@ -296,6 +312,10 @@ static _Noreturn void child_main(const struct child_plan *p, int sock) {
         r.ok = 1;
         if (send(sock, &r, sizeof(r), MSG_NOSIGNAL) < 0)
                 _exit(1);
+        if (p->userns) {
+                char c;
+                (void) read(sock, &c, 1); /* alive until the parent has pinned us */
+        }
         _exit(0);
 }
 
@@ -315,6 +335,9 @@ static int plan_build(const struct netns_opts *o, struct child_plan *p, struct c
         for (size_t i = 0; i < N_KINDS; i++)
                 if (o->which & ns_kinds[i].kind)
                         p->clone_flags |= ns_kinds[i].clone_flag;
+        if ((o->which & NETNS_USER) && (idmap_check(o->uids, o->n_uids, "the pod's uid mappings", err) < 0 ||
+                                        idmap_check(o->gids, o->n_gids, "the pod's gid mappings", err) < 0))
+                return -1;
         p->has_net = o->which & NETNS_NET;
         p->hostname = o->hostname;
         p->sysctls = o->sysctls;
@@ -331,7 +354,7 @@ static int validate_opts(const struct netns_opts *o, struct cric_error **err) {
                 return cric_error_set(err, CRIC_E_INVALID, "no namespace options");
         if (validate_pod_id(o->pod_id, err) < 0)
                 return -1;
-        if (o->which == 0 || (o->which & ~(unsigned) NETNS_ALL))
+        if (o->which == 0 || (o->which & ~(unsigned) NETNS_PINNED))
                 return cric_error_set(err, CRIC_E_INVALID, "invalid namespace set 0x%x", o->which);
         if (o->n_sysctls && !o->sysctls)
                 return cric_error_set(err, CRIC_E_INVALID, "%zu sysctls but no list", o->n_sysctls);
@@ -384,6 +407,10 @@ static int prepare_dir(const char *dir, unsigned which, struct cric_error **err)
                 AUTOFREE char *sub = xasprintf("%s/%s", dir, ns_kinds[i].name);
                 r = fs_mkdir_p(sub, 0755, err);
         }
+        if (r == 0 && (which & NETNS_USER)) {
+                AUTOFREE char *sub = xasprintf("%s/user", dir);
+                r = fs_mkdir_p(sub, 0755, err);
+        }
         return r;
 }
 
@@ -391,16 +418,17 @@ static int prepare_dir(const char *dir, unsigned which, struct cric_error **err)
  * so a failure cleans up ours and never another pod's. */
 static int create_pin_files(const char *dir, const struct netns_opts *o, struct pinned_ns *pins,
                             struct cric_error **err) {
-        for (size_t i = 0; i < N_KINDS; i++) {
-                if (!(o->which & ns_kinds[i].kind))
+        static const unsigned kinds[] = {NETNS_NET, NETNS_IPC, NETNS_UTS, NETNS_USER};
+        for (size_t i = 0; i < 4; i++) {
+                if (!(o->which & kinds[i]))
                         continue;
-                AUTOFREE char *path = netns_pin_path(dir, ns_kinds[i].kind, o->pod_id);
+                AUTOFREE char *path = netns_pin_path(dir, kinds[i], o->pod_id);
                 int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
                 if (fd < 0)
                         return cric_error_errno(err, errno == EEXIST ? CRIC_E_EXISTS : CRIC_E_INTERNAL, errno,
                                                 "create %s", path);
                 close(fd);
-                *pin_slot(pins, ns_kinds[i].kind) = STEAL_PTR(path);
+                *pin_slot(pins, kinds[i]) = STEAL_PTR(path);
         }
         return 0;
 }
@@ -455,9 +483,59 @@ static int reap(pid_t pid, struct cric_error **err) {
         return WEXITSTATUS(status);
 }
 
+/* The child in a pod's user namespace: forked (it has to wait for us), and pinned by
+ * us through /proc/<pid>/ns, since its own mounts do not count in our mount namespace. */
+static int spawn_and_pin_userns(const struct child_plan *plan, struct cric_error **err) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "socketpair");
+        pid_t pid = fork();
+        if (pid == 0)
+                child_main(plan, sv[1]);
+        int e = errno;
+        close(sv[1]);
+        AUTOCLOSE int ours = sv[0];
+        if (pid < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, e, "start the namespace helper");
+        struct child_report report = {0};
+        int r = read_report(ours, &report, err);
+        for (size_t i = 0; r == 0 && i < N_KINDS; i++) {
+                const char *target = *pin_slot((struct pinned_ns *) plan->pins, ns_kinds[i].kind);
+                char from[64];
+                snprintf(from, sizeof(from), "/proc/%d/ns/%s", (int) pid, ns_kinds[i].name);
+                if (target && mount(from, target, NULL, MS_BIND, NULL) < 0)
+                        r = cric_error_errno(err, CRIC_E_INTERNAL, errno, "bind mount %s onto %s", from, target);
+        }
+        close(STEAL_FD(ours)); /* the helper's read ends: it exits */
+        if (r < 0)
+                kill(pid, SIGKILL);
+        struct cric_error *reap_err = NULL;
+        int status = reap(pid, &reap_err);
+        if (r == 0 && status < 0)
+                r = cric_error_move(err, &reap_err);
+        cric_error_free(reap_err);
+        return r;
+}
+
+/* The pod's user namespace, made with its mappings and pinned at pins->user. */
+static int pin_userns(const struct netns_opts *o, const struct pinned_ns *pins, struct cric_error **err) {
+        int fd = -1;
+        if (userns_create(o->uids, o->n_uids, o->gids, o->n_gids, &fd, err) < 0)
+                return -1;
+        AUTOCLOSE int ns = fd;
+        char from[64];
+        snprintf(from, sizeof(from), "/proc/self/fd/%d", ns);
+        if (mount(from, pins->user, NULL, MS_BIND, NULL) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "bind mount the user namespace onto %s",
+                                        pins->user);
+        return 0;
+}
+
 /* Runs the child and waits for it (CLONE_VFORK: clone returns once it has exited);
  * its report is then waiting on the socket. */
 static int spawn_and_pin(const struct child_plan *plan, struct cric_error **err) {
+        if (plan->userns)
+                return spawn_and_pin_userns(plan, err);
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "socketpair");
@@ -491,7 +569,14 @@ int netns_pin(const struct netns_opts *o, struct pinned_ns *ret, struct cric_err
                 return cric_error_prefix(err, "pin namespaces of pod %s", o->pod_id);
         struct pinned_ns pins = {0};
         plan.pins = &pins;
-        if (create_pin_files(dir, o, &pins, err) < 0 || spawn_and_pin(&plan, err) < 0) {
+        int r = create_pin_files(dir, o, &pins, err);
+        if (r == 0 && (o->which & NETNS_USER)) {
+                r = pin_userns(o, &pins, err);
+                plan.userns = pins.user;
+        }
+        if (r == 0 && plan.clone_flags)
+                r = spawn_and_pin(&plan, err);
+        if (r < 0) {
                 struct cric_error *cleanup_err = NULL;
                 if (netns_unpin(&pins, &cleanup_err) < 0)
                         cric_error_log_free(&cleanup_err, "pod %s: clean up after a failed pin, ignoring", o->pod_id);
@@ -523,8 +608,8 @@ int netns_unpin(const struct pinned_ns *p, struct cric_error **err) {
         if (!p)
                 return 0;
         int r = 0;
-        const char *paths[] = {p->net, p->ipc, p->uts};
-        for (size_t i = 0; i < N_KINDS; i++) {
+        const char *paths[] = {p->net, p->ipc, p->uts, p->user};
+        for (size_t i = 0; i < 4; i++) {
                 struct cric_error *e = NULL;
                 if (unpin_one(paths[i], &e) < 0 && r == 0) /* report the first failure, go on */
                         r = cric_error_move(err, &e);

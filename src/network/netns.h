@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "util/error.h"
+#include "util/userns.h"
 
 #define NETNS_DEFAULT_DIR "/run/cric/ns"
 
@@ -19,7 +20,11 @@ enum netns_kind {
         NETNS_NET = 1u << 0,
         NETNS_IPC = 1u << 1,
         NETNS_UTS = 1u << 2,
+        /* A user namespace with the pod's mappings, pinned first; the pod's other
+         * namespaces are then created inside it (owned by it). */
+        NETNS_USER = 1u << 3,
         NETNS_ALL = NETNS_NET | NETNS_IPC | NETNS_UTS,
+        NETNS_PINNED = NETNS_ALL | NETNS_USER, /* every kind netns_pin makes */
 };
 
 /* A namespaced sysctl, in either spelling: "net.ipv4.ip_forward" or, when the first
@@ -35,8 +40,10 @@ struct netns_opts {
         unsigned which;       /* NETNS_* bits, at least one */
         const char *hostname; /* NULL: the new UTS ns keeps the host's name; needs NETNS_UTS */
         const struct netns_sysctl *sysctls;
-        size_t n_sysctls; /* net.* need NETNS_NET; kernel.shm*, kernel.msg*, kernel.sem,
-                           * fs.mqueue.* need NETNS_IPC; kernel.domainname needs NETNS_UTS */
+        size_t n_sysctls;                /* net.* need NETNS_NET; kernel.shm*, kernel.msg*, kernel.sem,
+                                          * fs.mqueue.* need NETNS_IPC; kernel.domainname needs NETNS_UTS */
+        const struct idmap *uids, *gids; /* NETNS_USER's mappings */
+        size_t n_uids, n_gids;
 };
 
 /* Paths of the pinned files; NULL for a namespace that was not pinned. */
@@ -44,6 +51,7 @@ struct pinned_ns {
         char *net;
         char *ipc;
         char *uts;
+        char *user;
 };
 
 /* Frees the paths and zeroes p. Accepts NULL. */

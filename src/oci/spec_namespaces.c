@@ -92,6 +92,9 @@ int spec_add_namespaces(struct spec_ctx *c, struct cric_error **err) {
                 add_ns(c, "uts", c->sb->utsns_path);
                 c->has_new_uts = str_empty(c->sb->utsns_path);
         }
+        /* joined by path: the runtime sets no mappings of its own */
+        if (!str_empty(c->sb->userns_path))
+                add_ns(c, "user", c->sb->userns_path);
         add_ns(c, "mount", NULL);
         if (c->host->is_cgroup_v2)
                 add_ns(c, "cgroup", NULL);

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "util/userns.h"
+
 struct oci_hooks; /* oci.h */
 
 /* One entry of a CRI map (labels, annotations, sysctls, unified). */
@@ -44,6 +46,11 @@ struct oci_mount {
          * host_path before the spec is generated. */
         const char *image;
         const char *image_sub_path;
+        /* An idmapped bind (the CRI's uidMappings/gidMappings, which the kubelet sets for
+         * the volumes of a pod with a user namespace): the runtime makes the idmapped
+         * copy and fills host_path. */
+        const struct idmap *uids, *gids;
+        size_t n_uids, n_gids;
 };
 
 /* CRI Device. A host_path naming a directory exposes every device node under it. */
@@ -91,6 +98,10 @@ struct oci_namespace_options {
         enum oci_ns_mode pid;
         enum oci_ns_mode ipc;
         const char *target_pid_ns_path;
+        /* The pod's user namespace (hostUsers: false): its mappings, container id to host
+         * id. None: the host's user namespace. */
+        const struct idmap *uids, *gids;
+        size_t n_uids, n_gids;
 };
 
 /* CRI SecurityProfile.ProfileType, same numbers. */
@@ -170,7 +181,8 @@ struct oci_sandbox {
         const char *netns_path;    /* pinned namespaces; NULL: a new one per container */
         const char *ipcns_path;
         const char *utsns_path;
-        pid_t pause_pid; /* > 0: PID=POD joins /proc/<pid>/ns/pid */
+        const char *userns_path; /* the pod's pinned user namespace; NULL: the host's */
+        pid_t pause_pid;         /* > 0: PID=POD joins /proc/<pid>/ns/pid */
         const struct oci_kv *sysctls;
         size_t n_sysctls;
         const char *resolv_conf_path; /* files bind-mounted into containers; NULL: none */

@@ -98,6 +98,8 @@ void pod_unref(struct pod *p) {
         strv_free(i->labels);
         strv_free(i->annotations);
         free(i->cgroup_parent);
+        free(i->uids);
+        free(i->gids);
         free(p->hostname);
         free(p->log_directory);
         strv_free(p->ips);

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -32,8 +33,12 @@ struct create {
         struct image_config *ic;
         struct container *c; /* not published yet */
         char *dir, *rootfs;
-        char **iv_sources; /* per mount: where an image volume's content is, else NULL */
+        char **iv_sources; /* per mount: the source that replaces host_path (an image volume's
+                            * content, an idmapped volume), else NULL */
         size_t n_iv_sources;
+        /* a pod with a user namespace of its own: the namespace (open) and its mappings */
+        struct rootfs_idmap idmap;
+        struct arena idmap_arena;
         char *oom_dir;
         char *spec;
 };
@@ -49,13 +54,16 @@ static void create_clear(struct create *x) {
         for (size_t k = 0; k < x->n_iv_sources; k++)
                 free(x->iv_sources[k]);
         free(x->iv_sources);
+        if (x->idmap.userns_fd >= 0)
+                close(x->idmap.userns_fd);
+        arena_clear(&x->idmap_arena);
         free(x->oom_dir);
         free(x->spec);
 }
 
-/* <bundle>/iv/<n>: the image volumes' mount points. */
-static int unmount_image_volumes(const char *dir, struct cric_error **err) {
-        AUTOFREE char *iv = xasprintf("%s/iv", dir);
+/* <bundle>/<sub>/<n>: the mount points of image volumes (iv) and idmapped volumes (idm). */
+static int unmount_sources(const char *dir, const char *sub, struct cric_error **err) {
+        AUTOFREE char *iv = xasprintf("%s/%s", dir, sub);
         CLEANUP(strv_freep) char **names = NULL;
         if (fs_list_dir(iv, NULL, false, &names, err) < 0)
                 return -1;
@@ -80,8 +88,9 @@ void ctr_teardown(struct runtime *rt, const char *id, const char *runtime_path, 
         AUTOFREE char *rootfs = xasprintf("%s/rootfs", dir);
         AUTOFREE char *exit_file = xasprintf("%s/%s", rt->exits_dir, id);
         AUTOFREE char *sockets = xasprintf("%s/%s", rt->sockets_dir, id);
-        if (rootfs_unmount(rootfs, &e) < 0 || unmount_image_volumes(dir, &e) < 0 ||
-            rootfs_remove(rt->layers, id, &e) < 0 || rm_rf(dir, &e) < 0 || rm_rf(sockets, &e) < 0)
+        if (rootfs_unmount(rootfs, &e) < 0 || unmount_sources(dir, "iv", &e) < 0 ||
+            unmount_sources(dir, "idm", &e) < 0 || rootfs_remove(rt->layers, id, &e) < 0 || rm_rf(dir, &e) < 0 ||
+            rm_rf(sockets, &e) < 0)
                 cric_error_log_free(&e, "clean up container %s", id);
         if (unlink(exit_file) < 0 && errno != ENOENT)
                 log_warn("remove %s: %s", exit_file, strerror(errno));
@@ -225,6 +234,8 @@ static int sandbox_of(struct runtime *rt, const struct create *x, struct arena *
         }
         if (p->ns & NETNS_UTS)
                 sb->utsns_path = arena_keep(a, netns_pin_path(rt->ns_dir, NETNS_UTS, id));
+        if (p->ns & NETNS_USER)
+                sb->userns_path = arena_keep(a, netns_pin_path(rt->ns_dir, NETNS_USER, id));
         sb->pause_pid = p->pause_pid;
         sb->resolv_conf_path = arena_keep(a, xasprintf("%s/%s/" PODFILES_RESOLV_CONF, rt->pods_dir, id));
         sb->hosts_path = arena_keep(a, xasprintf("%s/%s/" PODFILES_HOSTS, rt->pods_dir, id));
@@ -320,8 +331,10 @@ static int resolve_sub_path(const char *root, const char *sub, char **ret, struc
  * source of its bind mount. */
 static int mount_image_volumes(struct runtime *rt, struct create *x, struct cric_error **err) {
         struct container_info *i = &x->c->info;
-        x->iv_sources = xcalloc(i->n_mounts + 1, sizeof(char *));
-        x->n_iv_sources = i->n_mounts;
+        if (!x->iv_sources) {
+                x->iv_sources = xcalloc(i->n_mounts + 1, sizeof(char *));
+                x->n_iv_sources = i->n_mounts;
+        }
         unsigned n = 0;
         for (size_t k = 0; k < i->n_mounts; k++) {
                 struct container_mount *m = &i->mounts[k];
@@ -367,7 +380,7 @@ static int generate_spec(struct runtime *rt, struct create *x, struct cric_error
                 mounts[k] = in.mounts[k];
                 if (k < x->n_iv_sources && x->iv_sources[k]) {
                         mounts[k].host_path = x->iv_sources[k];
-                        mounts[k].is_readonly = true;
+                        mounts[k].is_readonly |= mounts[k].image != NULL;
                 }
         }
         in.mounts = mounts;
@@ -410,12 +423,91 @@ static int name_cgroup(struct runtime *rt, struct create *x, struct cric_error *
         return 0;
 }
 
+/* ---- user namespaces ---- */
+
+/* A pod with a user namespace of its own (hostUsers: false): its pinned namespace and
+ * the mappings it was made with. */
+static int load_userns(struct runtime *rt, struct create *x, struct cric_error **err) {
+        x->idmap.userns_fd = -1;
+        if (!(x->pod->ns & NETNS_USER))
+                return 0;
+        struct oci_sandbox sb;
+        if (record_sandbox(x->pod, &x->idmap_arena, &sb, err) < 0)
+                return -1;
+        AUTOFREE char *path = netns_pin_path(rt->ns_dir, NETNS_USER, x->pod->info.id);
+        x->idmap.userns_fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (x->idmap.userns_fd < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open the pod's user namespace %s", path);
+        x->idmap.uids = sb.security.ns.uids;
+        x->idmap.n_uids = sb.security.ns.n_uids;
+        x->idmap.gids = sb.security.ns.gids;
+        x->idmap.n_gids = sb.security.ns.n_gids;
+        return 0;
+}
+
+static bool same_map(const struct idmap *a, size_t na, const struct idmap *b, size_t nb) {
+        return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
+}
+
+/* The volumes the kubelet asks to be idmapped (uidMappings/gidMappings: a pod with a user
+ * namespace): bound through an idmapped copy at <bundle>/idm/<k>, so what the host's
+ * root owns shows as the pod's root's, with no chown. The pod's own user namespace
+ * serves when the mappings are the pod's (as the kubelet sends them); another is made
+ * for other mappings. A file system without idmapped mounts fails the create. */
+static int idmap_volumes(struct create *x, struct cric_error **err) {
+        const struct oci_container_input *in = &x->in->oci;
+        if (!x->iv_sources) {
+                x->iv_sources = xcalloc(in->n_mounts + 1, sizeof(char *));
+                x->n_iv_sources = in->n_mounts;
+        }
+        for (size_t k = 0; k < in->n_mounts; k++) {
+                const struct oci_mount *m = &in->mounts[k];
+                if (!m->n_uids)
+                        continue;
+                struct stat st;
+                if (!m->host_path || stat(m->host_path, &st) < 0)
+                        return cric_error_errno(err, errno == ENOENT ? CRIC_E_NOT_FOUND : CRIC_E_INTERNAL, errno,
+                                                "idmapped volume %s: host path %s", m->container_path,
+                                                m->host_path ? m->host_path : "");
+                AUTOFREE char *parent = xasprintf("%s/idm", x->dir);
+                AUTOFREE char *target = xasprintf("%s/%zu", parent, k);
+                if (fs_mkdir_p(parent, 0711, err) < 0)
+                        return -1;
+                int fd = S_ISDIR(st.st_mode) ? mkdir(target, 0700) : open(target, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+                if (fd < 0)
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "create %s", target);
+                if (!S_ISDIR(st.st_mode))
+                        close(fd);
+                int ns = -1;
+                bool pods = x->idmap.userns_fd >= 0 && same_map(m->uids, m->n_uids, x->idmap.uids, x->idmap.n_uids) &&
+                            same_map(m->gids, m->n_gids, x->idmap.gids, x->idmap.n_gids);
+                if (pods)
+                        ns = x->idmap.userns_fd;
+                else if (userns_create(m->uids, m->n_uids, m->gids, m->n_gids, &ns, err) < 0)
+                        return cric_error_prefix(err, "idmapped volume %s", m->container_path);
+                int r = idmap_bind(m->host_path, target, ns, err);
+                if (!pods)
+                        close(ns);
+                if (r < 0)
+                        return cric_error_prefix(err, "idmapped volume %s", m->container_path);
+                x->iv_sources[k] = STEAL_PTR(target);
+        }
+        return 0;
+}
+
+static int mount_rootfs(struct runtime *rt, struct create *x, struct cric_error **err) {
+        const struct container_info *i = &x->c->info;
+        if (x->idmap.userns_fd >= 0)
+                return rootfs_mount_idmapped(rt->layers, i->id, x->img->layers, x->rootfs, &x->idmap, err);
+        return rootfs_mount(rt->layers, i->id, x->img->layers, x->rootfs, err);
+}
+
 static int make_bundle(struct runtime *rt, struct create *x, struct cric_error **err) {
         const struct container_info *i = &x->c->info;
         if (fs_mkdir_p(x->rootfs, 0755, err) < 0 ||
-            runtime_file_write(x->dir, i->runtime_path, i->runtime_root, err) < 0 ||
-            rootfs_mount(rt->layers, i->id, x->img->layers, x->rootfs, err) < 0 ||
-            mount_image_volumes(rt, x, err) < 0 || generate_spec(rt, x, err) < 0 || name_cgroup(rt, x, err) < 0)
+            runtime_file_write(x->dir, i->runtime_path, i->runtime_root, err) < 0 || load_userns(rt, x, err) < 0 ||
+            mount_rootfs(rt, x, err) < 0 || mount_image_volumes(rt, x, err) < 0 || idmap_volumes(x, err) < 0 ||
+            generate_spec(rt, x, err) < 0 || name_cgroup(rt, x, err) < 0)
                 return -1;
         return oci_spec_write_bundle(x->dir, x->spec, err);
 }
@@ -578,7 +670,7 @@ static int publish(struct runtime *rt, struct create *x, struct cric_error **err
 int runtime_container_create(struct runtime *rt, const struct container_config *in, char **ret_id,
                              struct cric_error **err) {
         const char *name = in->oci.name ? in->oci.name : "";
-        struct create x = {.cfg = runtime_config(rt), .in = in};
+        struct create x = {.cfg = runtime_config(rt), .in = in, .idmap = {.userns_fd = -1}};
         char id[65];
         runtime_new_id(id);
         int r = find_pod(rt, &x, err);

@@ -217,6 +217,8 @@ struct json_object *record_pod(const struct pod_config *c, const struct pod *p);
 int record_pod_read(struct json_object *rec, struct pod *p, struct cric_error **err);
 /* The sandbox part of a pod's record as spec input (pointers into p->sandbox and a). */
 int record_sandbox(const struct pod *p, struct arena *a, struct oci_sandbox *ret, struct cric_error **err);
+/* Copies the pod's user namespace mappings from its sandbox record into p->info. */
+void record_pod_userns(struct pod *p);
 struct json_object *record_container(const struct container *c);
 int record_container_read(struct json_object *rec, struct container *c, struct cric_error **err);
 struct json_object *record_resources(const struct oci_resources *r);

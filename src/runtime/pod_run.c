@@ -103,6 +103,8 @@ int pod_unpin(const struct runtime *rt, const char *id, unsigned which, struct c
                 p.ipc = netns_pin_path(rt->ns_dir, NETNS_IPC, id);
         if (which & NETNS_UTS)
                 p.uts = netns_pin_path(rt->ns_dir, NETNS_UTS, id);
+        if (which & NETNS_USER)
+                p.user = netns_pin_path(rt->ns_dir, NETNS_USER, id);
         int r = netns_unpin(&p, err);
         pinned_ns_clear(&p);
         return r;
@@ -122,7 +124,7 @@ void pod_teardown(struct runtime *rt, const char *id, unsigned ns) {
         AUTOFREE char *dir = pod_dir(rt, id);
         unmount_shm(rt, id);
         if (((ns & POD_INFRA) && pod_infra_kill(rt, id, &e) < 0) ||
-            ((ns & NETNS_ALL) && pod_unpin(rt, id, ns & NETNS_ALL, &e) < 0) || rm_rf(dir, &e) < 0)
+            ((ns & NETNS_PINNED) && pod_unpin(rt, id, ns & NETNS_PINNED, &e) < 0) || rm_rf(dir, &e) < 0)
                 cric_error_log_free(&e, "clean up pod %s", id);
 }
 
@@ -142,6 +144,8 @@ static unsigned namespaces_of(const struct pod_config *c) {
                 ns |= NETNS_IPC;
         if (c->security.ns.pid == OCI_NS_POD)
                 ns |= POD_INFRA;
+        if (c->security.ns.n_uids)
+                ns |= NETNS_USER;
         return ns;
 }
 
@@ -154,6 +158,10 @@ static int check_config(const struct pod_config *c, unsigned ns, struct cric_err
                                               what[i]);
         if (c->security.ns.pid == OCI_NS_TARGET)
                 return cric_error_set(err, CRIC_E_INVALID, "the pod's PID namespace mode cannot be TARGET");
+        if ((ns & NETNS_USER) && (!(ns & NETNS_NET) || !(ns & NETNS_IPC)))
+                return cric_error_set(err, CRIC_E_INVALID,
+                                      "a pod with a user namespace of its own (hostUsers: false) needs its own network "
+                                      "and IPC namespaces");
         if (!(ns & NETNS_ALL) && c->n_sysctls)
                 return cric_error_set(err, CRIC_E_INVALID,
                                       "sysctl %s: the pod shares its network and IPC namespaces with the host, "
@@ -205,10 +213,14 @@ static int pin_namespaces(struct runtime *rt, const struct pod_config *c, struct
         struct netns_opts o = {
                 .dir = rt->ns_dir,
                 .pod_id = p->info.id,
-                .which = p->ns & NETNS_ALL,
+                .which = p->ns & NETNS_PINNED,
                 .hostname = (p->ns & NETNS_UTS) && *p->hostname ? p->hostname : NULL,
                 .sysctls = sysctls,
                 .n_sysctls = c->n_sysctls,
+                .uids = c->security.ns.uids,
+                .n_uids = c->security.ns.n_uids,
+                .gids = c->security.ns.gids,
+                .n_gids = c->security.ns.n_gids,
         };
         struct pinned_ns pinned = {0};
         int r = netns_pin(&o, &pinned, err);
@@ -261,6 +273,8 @@ static int start_infra(struct runtime *rt, const struct cric_config *cfg, const 
                 sb.ipcns_path = arena_keep(&a, netns_pin_path(rt->ns_dir, NETNS_IPC, id));
         if (p->ns & NETNS_UTS)
                 sb.utsns_path = arena_keep(&a, netns_pin_path(rt->ns_dir, NETNS_UTS, id));
+        if (p->ns & NETNS_USER)
+                sb.userns_path = arena_keep(&a, netns_pin_path(rt->ns_dir, NETNS_USER, id));
         struct oci_host host;
         AUTOFREE char *json = NULL;
         struct oci_node node;
@@ -344,8 +358,8 @@ static int detach_network(struct runtime *rt, const char *id, struct cric_error 
 int pod_network_teardown(struct runtime *rt, struct pod *p, struct cric_error **err) {
         const char *id = p->info.id;
         int r = (p->ns & NETNS_NET) ? detach_network(rt, id, err) : 0;
-        if (r == 0 && (p->ns & NETNS_ALL))
-                r = pod_unpin(rt, id, p->ns & NETNS_ALL, err);
+        if (r == 0 && (p->ns & NETNS_PINNED))
+                r = pod_unpin(rt, id, p->ns & NETNS_PINNED, err);
         return r;
 }
 
@@ -362,7 +376,7 @@ static int set_up(struct runtime *rt, const struct cric_config *cfg, const struc
                 return -1;
         if ((p->ns & NETNS_IPC) && mount_shm(rt, cfg, c, p->info.id, err) < 0)
                 return -1;
-        if ((p->ns & NETNS_ALL) && pin_namespaces(rt, c, p, err) < 0)
+        if ((p->ns & NETNS_PINNED) && pin_namespaces(rt, c, p, err) < 0)
                 return -1;
         if ((p->ns & POD_INFRA) && start_infra(rt, cfg, c, p, err) < 0)
                 return -1;
@@ -417,6 +431,7 @@ static int publish(struct runtime *rt, const struct pod_config *c, struct pod *p
         struct json_object *sb = NULL;
         json_object_object_get_ex(rec, "sandbox", &sb);
         p->sandbox = json_object_get(sb);
+        record_pod_userns(p);
         AUTOFREE char *text = record_text(rec);
         json_object_put(rec);
         pthread_mutex_lock(&rt->lock);
@@ -507,7 +522,7 @@ int runtime_pod_stop(struct runtime *rt, const char *id, struct cric_error **err
                 }
                 /* The network and the namespaces go after the answer (the janitor; after a
                  * crash, the next start: a stopped pod keeps neither). */
-                if (r == 0 && (p->ns & NETNS_ALL))
+                if (r == 0 && (p->ns & NETNS_PINNED))
                         janitor_add_pod(rt, p);
         }
         pthread_mutex_unlock(&p->op_lock);

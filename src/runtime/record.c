@@ -66,6 +66,21 @@ static void put_profile(struct json_object *o, const char *key, const struct oci
         jx_add(o, key, x);
 }
 
+/* [[container id, host id, length], ...]; nothing when there is no mapping. */
+static void put_idmap(struct json_object *o, const char *key, const struct idmap *m, size_t n) {
+        if (!n)
+                return;
+        struct json_object *a = jx_array();
+        for (size_t i = 0; i < n; i++) {
+                struct json_object *r = jx_array();
+                jx_append(r, jx_int64(m[i].container_id));
+                jx_append(r, jx_int64(m[i].host_id));
+                jx_append(r, jx_int64(m[i].length));
+                jx_append(a, r);
+        }
+        jx_add(o, key, a);
+}
+
 static struct json_object *security_json(const struct oci_security_context *s) {
         struct json_object *o = jx_object();
         put_bool(o, "privileged", s->is_privileged);
@@ -77,6 +92,8 @@ static struct json_object *security_json(const struct oci_security_context *s) {
         put_int(o, "ns_network", s->ns.network);
         put_int(o, "ns_pid", s->ns.pid);
         put_int(o, "ns_ipc", s->ns.ipc);
+        put_idmap(o, "userns_uids", s->ns.uids, s->ns.n_uids);
+        put_idmap(o, "userns_gids", s->ns.gids, s->ns.n_gids);
         if (s->has_run_as_user)
                 put_int(o, "run_as_user", s->run_as_user);
         if (s->has_run_as_group)
@@ -279,6 +296,19 @@ static const struct oci_kv *get_kv(struct json_object *o, const char *key, struc
         return kv;
 }
 
+static const struct idmap *get_idmap(struct json_object *o, const char *key, struct arena *a, size_t *ret_n) {
+        struct json_object *arr = get(o, key, json_type_array);
+        *ret_n = arr ? json_object_array_length(arr) : 0;
+        struct idmap *m = arena_calloc(a, *ret_n, sizeof(*m));
+        for (size_t i = 0; i < *ret_n; i++) {
+                struct json_object *r = json_object_array_get_idx(arr, i);
+                m[i] = (struct idmap){(uint32_t) json_object_get_int64(json_object_array_get_idx(r, 0)),
+                                      (uint32_t) json_object_get_int64(json_object_array_get_idx(r, 1)),
+                                      (uint32_t) json_object_get_int64(json_object_array_get_idx(r, 2))};
+        }
+        return m;
+}
+
 static void get_profile(struct json_object *o, const char *key, struct oci_security_profile *ret) {
         struct json_object *p = get(o, key, json_type_object);
         *ret = (struct oci_security_profile){0};
@@ -303,6 +333,8 @@ static void security_read(struct json_object *o, struct arena *a, struct oci_sec
         s->ns.network = (enum oci_ns_mode) get_int(o, "ns_network", OCI_NS_POD);
         s->ns.pid = (enum oci_ns_mode) get_int(o, "ns_pid", OCI_NS_CONTAINER);
         s->ns.ipc = (enum oci_ns_mode) get_int(o, "ns_ipc", OCI_NS_POD);
+        s->ns.uids = get_idmap(o, "userns_uids", a, &s->ns.n_uids);
+        s->ns.gids = get_idmap(o, "userns_gids", a, &s->ns.n_gids);
         s->has_run_as_user = get(o, "run_as_user", json_type_int) != NULL;
         s->run_as_user = get_int(o, "run_as_user", 0);
         s->has_run_as_group = get(o, "run_as_group", json_type_int) != NULL;
@@ -360,8 +392,22 @@ int record_pod_read(struct json_object *rec, struct pod *p, struct cric_error **
         p->runtime_path = dup_str(rec, "runtime_path");
         p->runtime_root = dup_str(rec, "runtime_root");
         p->sandbox = json_object_get(sb);
+        record_pod_userns(p);
         limits_read(rec, p);
         return 0;
+}
+
+void record_pod_userns(struct pod *p) {
+        struct json_object *sec = get(p->sandbox, "security", json_type_object);
+        struct arena a = {0};
+        size_t n = 0;
+        const struct idmap *m = sec ? get_idmap(sec, "userns_uids", &a, &n) : NULL;
+        p->info.uids = n ? memcpy(xmalloc(n * sizeof(*m)), m, n * sizeof(*m)) : NULL;
+        p->info.n_uids = n;
+        m = sec ? get_idmap(sec, "userns_gids", &a, &n) : NULL;
+        p->info.gids = n ? memcpy(xmalloc(n * sizeof(*m)), m, n * sizeof(*m)) : NULL;
+        p->info.n_gids = n;
+        arena_clear(&a);
 }
 
 int record_sandbox(const struct pod *p, struct arena *a, struct oci_sandbox *ret, struct cric_error **err) {

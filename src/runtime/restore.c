@@ -143,7 +143,7 @@ static int clean_pods(struct runtime *rt, struct cric_error **err) {
                 if (is_known(&rt->pods, dirs[i]))
                         continue;
                 log_warn("removing the leftovers of pod %s, which was never completed", dirs[i]);
-                pod_teardown(rt, dirs[i], NETNS_ALL | POD_INFRA);
+                pod_teardown(rt, dirs[i], NETNS_PINNED | POD_INFRA);
         }
         return 0;
 }
@@ -206,8 +206,8 @@ static void clean_namespaces(struct runtime *rt) {
         for (size_t i = 0; i < rt->pods.n; i++) {
                 struct pod *p = rt->pods.objs[i];
                 CLEANUP(cric_error_freep) struct cric_error *e = NULL;
-                if (p->state != POD_READY && (p->ns & NETNS_ALL) &&
-                    pod_unpin(rt, p->info.id, p->ns & NETNS_ALL, &e) < 0)
+                if (p->state != POD_READY && (p->ns & NETNS_PINNED) &&
+                    pod_unpin(rt, p->info.id, p->ns & NETNS_PINNED, &e) < 0)
                         cric_error_log_free(&e, "pod %s", p->info.id);
         }
 }

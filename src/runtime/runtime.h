@@ -120,7 +120,9 @@ struct pod_info {
         char *runtime_handler;
         char **labels, **annotations; /* key, value, key, value, ..., NULL */
         enum oci_ns_mode network, ipc, pid;
-        char *cgroup_parent; /* as the kubelet gave it; "" when it gave none */
+        char *cgroup_parent;       /* as the kubelet gave it; "" when it gave none */
+        struct idmap *uids, *gids; /* the pod's user namespace (hostUsers: false); none: the host's */
+        size_t n_uids, n_gids;
 };
 
 /* One pod as a call sees it. */

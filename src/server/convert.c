@@ -57,9 +57,17 @@ static int check_enum(int v, int max, const char *what, const char *field, struc
 
 /* ---- security context parts shared by pods and containers ---- */
 
-/* A user namespace with mappings is not supported; NODE (or POD without mappings, what
- * older kubelets send) means none. */
-static int userns_of(const Runtime__V1__UserNamespace *u, const char *what, struct cric_error **err) {
+static const struct idmap *idmaps_of(Runtime__V1__IDMapping **m, size_t n, struct arena *a) {
+        struct idmap *out = arena_calloc(a, n, sizeof(*out));
+        for (size_t i = 0; i < n; i++)
+                out[i] = (struct idmap){m[i]->container_id, m[i]->host_id, m[i]->length};
+        return out;
+}
+
+/* POD with mappings: the pod's own user namespace (hostUsers: false); NODE (or POD
+ * without mappings, what older kubelets send) means the host's. */
+static int userns_of(const Runtime__V1__UserNamespace *u, const char *what, struct arena *a,
+                     struct oci_namespace_options *ret, struct cric_error **err) {
         if (!u)
                 return 0;
         if (check_enum(u->mode, OCI_NS_MODE_MAX, what, "namespace_options.userns_options.mode", err) < 0)
@@ -69,15 +77,26 @@ static int userns_of(const Runtime__V1__UserNamespace *u, const char *what, stru
         if (u->mode != RUNTIME__V1__NAMESPACE_MODE__POD)
                 return cric_error_set(err, CRIC_E_INVALID,
                                       "%s: namespace_options.userns_options.mode must be POD or NODE", what);
-        if (u->n_uids || u->n_gids)
-                return cric_error_set(err, CRIC_E_UNIMPLEMENTED, "%s: user namespaces are not supported yet", what);
+        if (!u->n_uids && !u->n_gids)
+                return 0;
+        ret->uids = idmaps_of(u->uids, u->n_uids, a);
+        ret->n_uids = u->n_uids;
+        ret->gids = idmaps_of(u->gids, u->n_gids, a);
+        ret->n_gids = u->n_gids;
+        AUTOFREE char *uw = xasprintf("%s: namespace_options.userns_options.uids", what);
+        AUTOFREE char *gw = xasprintf("%s: namespace_options.userns_options.gids", what);
+        if (idmap_check(ret->uids, ret->n_uids, uw, err) < 0 || idmap_check(ret->gids, ret->n_gids, gw, err) < 0)
+                return -1;
+        if (idmap_to_host(ret->uids, ret->n_uids, 0) == UINT32_MAX ||
+            idmap_to_host(ret->gids, ret->n_gids, 0) == UINT32_MAX)
+                return cric_error_set(err, CRIC_E_INVALID, "%s: the user namespace must map user and group 0", what);
         return 0;
 }
 
 /* target_pid_ns_path is left for the caller, which knows where the target_id's
  * namespace lives. */
-static int ns_of(const Runtime__V1__NamespaceOption *o, const char *what, struct oci_namespace_options *ret,
-                 struct cric_error **err) {
+static int ns_of(const Runtime__V1__NamespaceOption *o, const char *what, struct arena *a,
+                 struct oci_namespace_options *ret, struct cric_error **err) {
         *ret = (struct oci_namespace_options){0};
         if (!o)
                 return 0;
@@ -88,7 +107,7 @@ static int ns_of(const Runtime__V1__NamespaceOption *o, const char *what, struct
         if (o->pid == RUNTIME__V1__NAMESPACE_MODE__TARGET && !nonempty(o->target_id))
                 return cric_error_set(err, CRIC_E_INVALID, "%s: namespace_options.pid is TARGET but target_id is empty",
                                       what);
-        if (userns_of(o->userns_options, what, err) < 0)
+        if (userns_of(o->userns_options, what, a, ret, err) < 0)
                 return -1;
         ret->network = (enum oci_ns_mode) o->network;
         ret->pid = (enum oci_ns_mode) o->pid;
@@ -178,7 +197,7 @@ static void caps_of(const Runtime__V1__Capability *c, struct oci_capabilities *r
 }
 
 static int container_security_of(const Runtime__V1__LinuxContainerSecurityContext *sc, const char *what,
-                                 struct oci_security_context *ret, struct cric_error **err) {
+                                 struct arena *a, struct oci_security_context *ret, struct cric_error **err) {
         *ret = (struct oci_security_context){0};
         if (!sc)
                 return 0;
@@ -186,7 +205,7 @@ static int container_security_of(const Runtime__V1__LinuxContainerSecurityContex
         ret->is_readonly_rootfs = sc->readonly_rootfs;
         ret->no_new_privs = sc->no_new_privs;
         caps_of(sc->capabilities, &ret->caps);
-        if (ns_of(sc->namespace_options, what, &ret->ns, err) < 0 ||
+        if (ns_of(sc->namespace_options, what, a, &ret->ns, err) < 0 ||
             ids_of(sc->run_as_user, sc->run_as_group, sc->run_as_username, what, ret, err) < 0 ||
             groups_of(sc->supplemental_groups, sc->n_supplemental_groups, sc->supplemental_groups_policy, what, ret,
                       err) < 0 ||
@@ -205,14 +224,14 @@ static int container_security_of(const Runtime__V1__LinuxContainerSecurityContex
 
 /* ---- the pod ---- */
 
-static int sandbox_security_of(const Runtime__V1__LinuxSandboxSecurityContext *sc, const char *what,
+static int sandbox_security_of(const Runtime__V1__LinuxSandboxSecurityContext *sc, const char *what, struct arena *a,
                                struct oci_security_context *ret, struct cric_error **err) {
         *ret = (struct oci_security_context){0};
         if (!sc)
                 return 0;
         ret->is_privileged = sc->privileged;
         ret->is_readonly_rootfs = sc->readonly_rootfs;
-        if (ns_of(sc->namespace_options, what, &ret->ns, err) < 0 ||
+        if (ns_of(sc->namespace_options, what, a, &ret->ns, err) < 0 ||
             ids_of(sc->run_as_user, sc->run_as_group, NULL, what, ret, err) < 0 ||
             groups_of(sc->supplemental_groups, sc->n_supplemental_groups, sc->supplemental_groups_policy, what, ret,
                       err) < 0 ||
@@ -347,7 +366,7 @@ int convert_pod_config(const Runtime__V1__PodSandboxConfig *c, const char *runti
                 return 0;
         ret->cgroup_parent = nonempty(lc->cgroup_parent);
         ret->sysctls = KV_OF(lc->sysctls, lc->n_sysctls, a, &ret->n_sysctls);
-        if (sandbox_security_of(lc->security_context, what, &ret->security, err) < 0)
+        if (sandbox_security_of(lc->security_context, what, a, &ret->security, err) < 0)
                 return -1;
         if (!lc->security_context || !lc->security_context->namespace_options)
                 ret->security.ns.pid = OCI_NS_CONTAINER;
@@ -398,7 +417,7 @@ static int env_of(const Runtime__V1__ContainerConfig *c, const char *what, struc
         return 0;
 }
 
-static int mount_of(const Runtime__V1__Mount *m, size_t i, const char *what, struct oci_mount *ret,
+static int mount_of(const Runtime__V1__Mount *m, size_t i, const char *what, struct arena *a, struct oci_mount *ret,
                     struct cric_error **err) {
         if (!nonempty(m->container_path))
                 return cric_error_set(err, CRIC_E_INVALID, "%s: mount %zu: container_path is empty", what, i);
@@ -418,8 +437,12 @@ static int mount_of(const Runtime__V1__Mount *m, size_t i, const char *what, str
                 return cric_error_set(err, CRIC_E_INVALID,
                                       "%s: mount %s: image_sub_path \"%s\" must be a relative path inside the image",
                                       what, m->container_path, sub);
-        if (m->n_uidmappings || m->n_gidmappings)
-                return cric_error_set(err, CRIC_E_UNIMPLEMENTED, "%s: mount %s: id-mapped mounts are not supported yet",
+        if ((m->n_uidmappings != 0) != (m->n_gidmappings != 0))
+                return cric_error_set(err, CRIC_E_INVALID,
+                                      "%s: mount %s: an idmapped mount needs both uid and gid mappings", what,
+                                      m->container_path);
+        if (m->n_uidmappings && image)
+                return cric_error_set(err, CRIC_E_UNIMPLEMENTED, "%s: mount %s: an image volume cannot be idmapped",
                                       what, m->container_path);
         if (m->propagation < 0 || m->propagation >= (int) OCI_PROPAGATION_MAX)
                 return cric_error_set(err, CRIC_E_INVALID, "%s: mount %s: propagation: unknown value %d", what,
@@ -433,7 +456,15 @@ static int mount_of(const Runtime__V1__Mount *m, size_t i, const char *what, str
                 .propagation = (enum oci_propagation) m->propagation,
                 .image = image,
                 .image_sub_path = sub,
+                .uids = idmaps_of(m->uidmappings, m->n_uidmappings, a),
+                .n_uids = m->n_uidmappings,
+                .gids = idmaps_of(m->gidmappings, m->n_gidmappings, a),
+                .n_gids = m->n_gidmappings,
         };
+        AUTOFREE char *mw = xasprintf("%s: mount %s", what, m->container_path);
+        if (ret->n_uids &&
+            (idmap_check(ret->uids, ret->n_uids, mw, err) < 0 || idmap_check(ret->gids, ret->n_gids, mw, err) < 0))
+                return -1;
         return 0;
 }
 
@@ -442,7 +473,7 @@ static int mounts_devices_of(const Runtime__V1__ContainerConfig *c, const char *
         struct oci_mount *mounts = arena_calloc(a, c->n_mounts, sizeof(*mounts));
         ret->mounts = mounts;
         for (size_t i = 0; i < c->n_mounts; i++)
-                if (mount_of(c->mounts[i], i, what, &mounts[i], err) < 0)
+                if (mount_of(c->mounts[i], i, what, a, &mounts[i], err) < 0)
                         return -1;
         ret->n_mounts = c->n_mounts;
         struct oci_device *devices = arena_calloc(a, c->n_devices, sizeof(*devices));
@@ -482,7 +513,7 @@ int ctr_input_from_cri(const Runtime__V1__ContainerConfig *c, struct arena *a, s
         if (!c->linux)
                 return 0;
         convert_resources(c->linux->resources, a, &ret->resources);
-        return container_security_of(c->linux->security_context, what, &ret->security, err);
+        return container_security_of(c->linux->security_context, what, a, &ret->security, err);
 }
 
 /* What the runtime keeps of the image spec and the container's metadata. */

@@ -28,6 +28,17 @@ static Runtime__V1__PodSandboxNetworkStatus *network_of(struct rpc_ctx *ctx, con
         return n;
 }
 
+static Runtime__V1__IDMapping **idmaps_to_cri(struct rpc_ctx *ctx, const struct idmap *m, size_t n) {
+        Runtime__V1__IDMapping **out = rpc_alloc(ctx, (n + 1) * sizeof(*out));
+        for (size_t i = 0; i < n; i++) {
+                out[i] = reply_new(ctx, &runtime__v1__idmapping__descriptor);
+                out[i]->container_id = m[i].container_id;
+                out[i]->host_id = m[i].host_id;
+                out[i]->length = m[i].length;
+        }
+        return out;
+}
+
 static Runtime__V1__LinuxPodSandboxStatus *linux_of(struct rpc_ctx *ctx, const struct pod_info *p) {
         Runtime__V1__LinuxPodSandboxStatus *l = reply_new(ctx, &runtime__v1__linux_pod_sandbox_status__descriptor);
         l->namespaces = reply_new(ctx, &runtime__v1__namespace__descriptor);
@@ -35,6 +46,12 @@ static Runtime__V1__LinuxPodSandboxStatus *linux_of(struct rpc_ctx *ctx, const s
         o->network = (Runtime__V1__NamespaceMode) p->network;
         o->ipc = (Runtime__V1__NamespaceMode) p->ipc;
         o->pid = (Runtime__V1__NamespaceMode) p->pid;
+        o->userns_options = reply_new(ctx, &runtime__v1__user_namespace__descriptor);
+        o->userns_options->mode = p->n_uids ? RUNTIME__V1__NAMESPACE_MODE__POD : RUNTIME__V1__NAMESPACE_MODE__NODE;
+        o->userns_options->uids = idmaps_to_cri(ctx, p->uids, p->n_uids);
+        o->userns_options->n_uids = p->n_uids;
+        o->userns_options->gids = idmaps_to_cri(ctx, p->gids, p->n_gids);
+        o->userns_options->n_gids = p->n_gids;
         l->namespaces->options = o;
         return l;
 }

@@ -111,6 +111,9 @@ static Runtime__V1__RuntimeHandler *handler_new(const char *name) {
         h->name = xstrdup(name);
         h->features = xmalloc(sizeof(*h->features));
         runtime__v1__runtime_handler_features__init(h->features);
+        /* the pod's user namespace is joined by path and the layers are idmapped by cric:
+         * any OCI runtime that joins namespaces will do */
+        h->features->user_namespaces = true;
         return h;
 }
 

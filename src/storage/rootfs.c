@@ -45,6 +45,8 @@
 #define OVERLAY_MAX_LAYERS 500 /* the kernel's OVL_MAX_STACK */
 #define COPY_TIMEOUT_MS    600000
 
+static int unmount_idmapped(const char *dir, struct cric_error **err);
+
 /* The id becomes one path component: refuse anything that would walk elsewhere. */
 static int check_id(const char *id, struct cric_error **err) {
         if (!id || !*id || strlen(id) > NAME_MAX || strchr(id, '/') || !strcmp(id, ".") || !strcmp(id, ".."))
@@ -88,8 +90,9 @@ static int mkdir_once(const char *path, mode_t mode, bool *ret_created, struct c
 /* ---- overlay ---- */
 
 /* A fresh upper dir takes the mode and owner of the top layer's root: it is what the
- * container sees as "/". */
-static int make_upper(struct layer_store *ls, const char *upper, const char *top_chain_id, struct cric_error **err) {
+ * container sees as "/" (owner mapped to the host's ids when idmap is set). */
+static int make_upper(struct layer_store *ls, const char *upper, const char *top_chain_id,
+                      const struct rootfs_idmap *idmap, struct cric_error **err) {
         bool created;
         if (mkdir_once(upper, 0755, &created, err) < 0)
                 return -1;
@@ -101,6 +104,10 @@ static int make_upper(struct layer_store *ls, const char *upper, const char *top
                 if (stat(diff, &st) < 0)
                         return cric_error_errno(err, CRIC_E_INTERNAL, errno, "stat %s", diff);
         }
+        if (idmap) {
+                st.st_uid = idmap_to_host(idmap->uids, idmap->n_uids, st.st_uid);
+                st.st_gid = idmap_to_host(idmap->gids, idmap->n_gids, st.st_gid);
+        }
         if (chmod(upper, st.st_mode & 07777) < 0 || chown(upper, st.st_uid, st.st_gid) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "set the owner and mode of %s", upper);
         return 0;
@@ -109,7 +116,7 @@ static int make_upper(struct layer_store *ls, const char *upper, const char *top
 /* Rebuilds dir/l: link i is the i-th lower dir, top layer first; up leads from l/ to
  * the store's root. With bottom (or no layers), one more link goes to ../lower, an
  * empty directory: a read-only overlay needs two lower dirs. */
-static int make_links(const char *dir, const char *up, char *const *layers, size_t n, bool bottom,
+static int make_links(const char *dir, const char *up, char *const *layers, size_t n, bool bottom, bool idmapped,
                       struct cric_error **err) {
         AUTOFREE char *links = xasprintf("%s/l", dir);
         if (rm_rf(links, err) < 0)
@@ -118,8 +125,9 @@ static int make_links(const char *dir, const char *up, char *const *layers, size
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "mkdir %s", links);
         for (size_t i = 0; i < n + (bottom || n == 0); i++) {
                 AUTOFREE char *link = xasprintf("%s/%zu", links, i);
-                AUTOFREE char *to =
-                        i < n ? xasprintf("%slayers/%s/diff", up, hex_of(layers[n - 1 - i])) : xstrdup("../lower");
+                AUTOFREE char *to = i < n && idmapped ? xasprintf("../idl/%zu", i)
+                                    : i < n           ? xasprintf("%slayers/%s/diff", up, hex_of(layers[n - 1 - i]))
+                                                      : xstrdup("../lower");
                 if (symlink(to, link) < 0)
                         return cric_error_errno(err, CRIC_E_INTERNAL, errno, "symlink %s", link);
         }
@@ -188,8 +196,26 @@ static int mount_in_child(const char *links, const char *target, const char *opt
 struct overlay_kind {
         bool ro;
         const char *up;
+        const struct rootfs_idmap *idmap; /* layers idmapped through it (under idl/) */
 };
-static const struct overlay_kind ROOTFS = {false, "../../../"}, IMAGE_VOLUME = {true, "../../../../../"};
+static const struct overlay_kind ROOTFS = {false, "../../../", NULL}, IMAGE_VOLUME = {true, "../../../../../", NULL};
+
+/* <dir>/idl/<i>: layer i of the lowerdir list (top first), idmapped. */
+static int idmap_layers(struct layer_store *ls, const char *dir, char *const *layers, size_t n,
+                        const struct rootfs_idmap *idmap, struct cric_error **err) {
+        AUTOFREE char *idl = xasprintf("%s/idl", dir);
+        if (unmount_idmapped(dir, err) < 0 || rm_rf(idl, err) < 0 || fs_mkdir_p(idl, 0700, err) < 0)
+                return -1;
+        for (size_t i = 0; i < n; i++) {
+                AUTOFREE char *target = xasprintf("%s/%zu", idl, i);
+                AUTOFREE char *diff = layer_store_diff_path(ls, layers[n - 1 - i]);
+                if (mkdir(target, 0700) < 0)
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "mkdir %s", target);
+                if (idmap_bind(diff, target, idmap->userns_fd, err) < 0)
+                        return -1;
+        }
+        return 0;
+}
 
 static int mount_overlay(struct layer_store *ls, const char *dir, char *const *layers, size_t n, const char *target,
                          const struct overlay_kind *kind, struct cric_error **err) {
@@ -201,11 +227,13 @@ static int mount_overlay(struct layer_store *ls, const char *dir, char *const *l
         AUTOFREE char *lower = xasprintf("%s/lower", dir);
         AUTOFREE char *links = xasprintf("%s/l", dir);
         bool created;
-        if (!kind->ro &&
-            (make_upper(ls, upper, n ? layers[n - 1] : NULL, err) < 0 || mkdir_once(work, 0700, &created, err) < 0))
+        if (!kind->ro && (make_upper(ls, upper, n ? layers[n - 1] : NULL, kind->idmap, err) < 0 ||
+                          mkdir_once(work, 0700, &created, err) < 0))
+                return -1;
+        if (kind->idmap && idmap_layers(ls, dir, layers, n, kind->idmap, err) < 0)
                 return -1;
         if (((n == 0 || kind->ro) && mkdir_once(lower, 0755, &created, err) < 0) ||
-            make_links(dir, kind->up, layers, n, kind->ro, err) < 0)
+            make_links(dir, kind->up, layers, n, kind->ro, kind->idmap != NULL, err) < 0)
                 return -1;
         size_t n_lower = n + (kind->ro || n == 0);
         unsigned long flags = kind->ro ? MS_RDONLY : 0;
@@ -267,8 +295,8 @@ static int mount_vfs(struct layer_store *ls, const char *dir, char *const *layer
         return 0;
 }
 
-int rootfs_mount(struct layer_store *ls, const char *id, char *const *layers, const char *target,
-                 struct cric_error **err) {
+static int mount_rootfs(struct layer_store *ls, const char *id, char *const *layers, const char *target,
+                        const struct overlay_kind *kind, struct cric_error **err) {
         if (check_id(id, err) < 0)
                 return -1;
         size_t n = strv_length(layers);
@@ -284,9 +312,30 @@ int rootfs_mount(struct layer_store *ls, const char *id, char *const *layers, co
         if (r == 0 && layer_store_driver(ls) == STORAGE_VFS)
                 r = mount_vfs(ls, dir, layers, n, abs_target, err);
         else if (r == 0)
-                r = mount_overlay(ls, dir, layers, n, abs_target, &ROOTFS, err);
+                r = mount_overlay(ls, dir, layers, n, abs_target, kind, err);
         if (r < 0)
                 return cric_error_prefix(err, "mount rootfs of container %s", id);
+        return 0;
+}
+
+int rootfs_mount(struct layer_store *ls, const char *id, char *const *layers, const char *target,
+                 struct cric_error **err) {
+        return mount_rootfs(ls, id, layers, target, &ROOTFS, err);
+}
+
+int rootfs_mount_idmapped(struct layer_store *ls, const char *id, char *const *layers, const char *target,
+                          const struct rootfs_idmap *idmap, struct cric_error **err) {
+        if (layer_store_driver(ls) == STORAGE_VFS)
+                return cric_error_set(err, CRIC_E_UNIMPLEMENTED,
+                                      "container %s: a user namespace needs the overlay storage driver", id);
+        struct overlay_kind kind = ROOTFS;
+        kind.idmap = idmap;
+        if (mount_rootfs(ls, id, layers, target, &kind, err) < 0)
+                return -1;
+        /* An OCI runtime inside the user namespace may not change the propagation of a
+         * mount it got from the host's namespace: it gets a private one. */
+        if (mount(NULL, target, NULL, MS_PRIVATE, NULL) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "make %s private", target);
         return 0;
 }
 
@@ -346,7 +395,7 @@ int rootfs_remove(struct layer_store *ls, const char *id, struct cric_error **er
         if (check_id(id, err) < 0)
                 return -1;
         AUTOFREE char *dir = container_dir(ls, id);
-        if (rm_rf(dir, err) < 0)
+        if (unmount_idmapped(dir, err) < 0 || rm_rf(dir, err) < 0)
                 return cric_error_prefix(err, "remove rootfs of container %s", id);
         return 0;
 }
@@ -457,5 +506,20 @@ int rootfs_list(struct layer_store *ls, char ***ret_ids, struct cric_error **err
                         strv_push(&ids, names[i]);
         }
         *ret_ids = ids;
+        return 0;
+}
+
+/* The idmapped layers under <dir>/idl: they are bind mounts of the store's layers, so
+ * they must be gone before anything removes the directory. */
+static int unmount_idmapped(const char *dir, struct cric_error **err) {
+        AUTOFREE char *idl = xasprintf("%s/idl", dir);
+        CLEANUP(strv_freep) char **names = NULL;
+        if (fs_list_dir(idl, NULL, false, &names, err) < 0)
+                return -1;
+        for (size_t i = 0; names[i]; i++) {
+                AUTOFREE char *p = xasprintf("%s/%s", idl, names[i]);
+                if (rootfs_unmount(p, err) < 0)
+                        return -1;
+        }
         return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "storage/unpack.h"
 #include "util/error.h"
+#include "util/userns.h"
 
 enum storage_driver {
         STORAGE_OVERLAY = 0,
@@ -79,6 +80,19 @@ const char *layer_store_root(const struct layer_store *ls);
  * (the overlay option string is kept short). CRIC_E_NOT_FOUND when a layer is missing. */
 int rootfs_mount(struct layer_store *ls, const char *id, char *const *layers, const char *target,
                  struct cric_error **err);
+
+/* For a container in a user namespace: each layer is bind-mounted idmapped through
+ * userns_fd (under <root>/containers/<id>/idl/, unmounted by rootfs_remove) and the
+ * overlay stacks those, so the layers' files show with their owners shifted, without a
+ * copy or a chown; the upper dir is owned by the mapped owner of the top layer's root.
+ * overlay only (CRIC_E_UNIMPLEMENTED with vfs). */
+struct rootfs_idmap {
+        int userns_fd;
+        const struct idmap *uids, *gids;
+        size_t n_uids, n_gids;
+};
+int rootfs_mount_idmapped(struct layer_store *ls, const char *id, char *const *layers, const char *target,
+                          const struct rootfs_idmap *idmap, struct cric_error **err);
 /* Mounts an image's layers read-only at target, for the image volume number index of
  * container id: overlay with no upper dir (its links under
  * <root>/containers/<id>/iv/<index>, removed with the container's rootfs), or with vfs

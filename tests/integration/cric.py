@@ -77,6 +77,7 @@ class Daemon:
         leaves_containers: the test leaves runtime containers, monitors or cgroups
         behind on purpose, so cleanup() only warns about them instead of failing."""
         self.dir = tempfile.mkdtemp(prefix="cric-it-")
+        os.chmod(self.dir, 0o711)  # as /run and /var/lib: a pod's mapped root reaches its bundle
         self.root = os.path.join(self.dir, "root")
         self.runroot = os.path.join(self.dir, "run")
         self.socket = os.path.join(self.dir, "run", "cric.sock")

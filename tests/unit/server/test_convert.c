@@ -326,8 +326,14 @@ static void test_ctr_mount_idmapped(void **state) {
         m.n_uidmappings = 1;
         f->c.mounts = &mp;
         f->c.n_mounts = 1;
-        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_UNIMPLEMENTED),
-                        "id-mapped mounts are not supported yet");
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID), "needs both uid and gid mappings");
+        m.gidmappings = &idp;
+        m.n_gidmappings = 1;
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID), "is empty or overflows");
+        id = (Runtime__V1__IDMapping){.base = id.base, .container_id = 0, .host_id = 100000, .length = 65536};
+        ctr_ok(f);
+        assert_int_equal(f->in.mounts[0].n_uids, 1);
+        assert_int_equal(f->in.mounts[0].gids[0].host_id, 100000);
 }
 
 static void test_ctr_devices(void **state) {
@@ -605,8 +611,17 @@ static void test_ctr_user_namespace(void **state) {
         u.mode = RUNTIME__V1__NAMESPACE_MODE__POD;
         u.uids = &idp;
         u.n_uids = 1;
-        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_UNIMPLEMENTED),
-                        "user namespaces are not supported yet");
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID), "mapping 0:0:0 is empty");
+        id = (Runtime__V1__IDMapping){.base = id.base, .container_id = 0, .host_id = 100000, .length = 65536};
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID), "gids: no mapping");
+        u.gids = &idp;
+        u.n_gids = 1;
+        ctr_ok(f);
+        assert_int_equal(f->in.security.ns.n_uids, 1);
+        assert_int_equal(f->in.security.ns.uids[0].host_id, 100000);
+        assert_int_equal(f->in.security.ns.gids[0].length, 65536);
+        id.container_id = 1; /* root must be mapped */
+        assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID), "must map user and group 0");
         u.mode = RUNTIME__V1__NAMESPACE_MODE__CONTAINER;
         assert_contains(testlib_error_is(ctr(f), &f->err, CRIC_E_INVALID), "userns_options.mode must be POD or NODE");
         u.mode = (Runtime__V1__NamespaceMode) 9;
