@@ -16,6 +16,7 @@
 
 #include "metrics/metrics.h"
 #include "streaming/http.h"
+#include "streaming/connset.h"
 #include "streaming/link.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
@@ -29,11 +30,7 @@ struct metrics_server {
         struct metrics_registry *reg;
         pthread_t accept_thread;
         bool accept_started;
-        pthread_mutex_t lock;
-        pthread_cond_t idle; /* signalled when the last connection ends */
-        int conns[METRICS_MAX_CONNS];
-        size_t n_conns;
-        bool is_stopping;
+        struct connset conns;
 };
 
 struct conn {
@@ -182,18 +179,6 @@ static void serve(struct conn *c) {
         }
 }
 
-static void conn_forget(struct metrics_server *s, int fd) {
-        pthread_mutex_lock(&s->lock);
-        for (size_t i = 0; i < s->n_conns; i++)
-                if (s->conns[i] == fd) {
-                        s->conns[i] = s->conns[--s->n_conns];
-                        break;
-                }
-        if (s->n_conns == 0)
-                pthread_cond_broadcast(&s->idle);
-        pthread_mutex_unlock(&s->lock);
-}
-
 static void *conn_thread(void *arg) {
         struct conn *c = arg;
         int fd = c->link.fd;
@@ -211,47 +196,19 @@ static void *conn_thread(void *arg) {
                 serve(c);
         }
         link_end(&c->link);
-        /* forget before closing: stop must never shut down a number reused meanwhile */
-        conn_forget(c->srv, fd);
+        connset_done(&c->srv->conns, fd);
         close(fd);
         free(c);
         return NULL;
 }
 
-static void refuse(int fd) {
-        static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-        send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-        close(fd);
-}
-
 static void start_conn(struct metrics_server *s, int fd, bool is_tls) {
-        pthread_mutex_lock(&s->lock);
-        bool ok = !s->is_stopping && s->n_conns < METRICS_MAX_CONNS;
-        if (ok)
-                s->conns[s->n_conns++] = fd;
-        pthread_mutex_unlock(&s->lock);
-        if (!ok) {
-                log_warn("metrics: %d connections already: one refused", METRICS_MAX_CONNS);
-                refuse(fd);
-                return;
-        }
         struct conn *c = xzalloc(sizeof(*c));
         c->srv = s;
         c->link.fd = fd;
         c->is_tls = is_tls;
-        pthread_attr_t at;
-        pthread_attr_init(&at);
-        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&at, 256 * 1024);
-        pthread_t t;
-        int r = pthread_create(&t, &at, conn_thread, c);
-        pthread_attr_destroy(&at);
-        if (r != 0) {
-                log_warn("metrics: cannot start a thread: %s", strerror(r));
+        if (!connset_start(&s->conns, fd, conn_thread, c))
                 free(c);
-                conn_forget(s, fd);
-                refuse(fd);
-        }
 }
 
 /* ---- listeners ---- */
@@ -349,8 +306,7 @@ int metrics_server_start(const struct metrics_server_opts *o, struct metrics_reg
         struct metrics_server *s = xzalloc(sizeof(*s));
         s->tcp_fd = s->unix_fd = -1;
         s->reg = reg;
-        pthread_mutex_init(&s->lock, NULL);
-        pthread_cond_init(&s->idle, NULL);
+        connset_init(&s->conns, "metrics", METRICS_MAX_CONNS);
         s->wake_fd = eventfd(0, EFD_CLOEXEC);
         if (bind_all(s, o, err) < 0) {
                 metrics_server_stop(s);
@@ -379,13 +335,7 @@ struct metrics_server *metrics_server_stop(struct metrics_server *s) {
                         log_warn("metrics: wake: %s", strerror(errno));
                 pthread_join(s->accept_thread, NULL);
         }
-        pthread_mutex_lock(&s->lock);
-        s->is_stopping = true;
-        for (size_t i = 0; i < s->n_conns; i++)
-                shutdown(s->conns[i], SHUT_RDWR);
-        while (s->n_conns > 0)
-                pthread_cond_wait(&s->idle, &s->lock);
-        pthread_mutex_unlock(&s->lock);
+        connset_stop(&s->conns);
         if (s->tcp_fd >= 0)
                 close(s->tcp_fd);
         if (s->unix_fd >= 0)
@@ -395,8 +345,7 @@ struct metrics_server *metrics_server_stop(struct metrics_server *s) {
         if (s->wake_fd >= 0)
                 close(s->wake_fd);
         tls_source_free(s->tls);
-        pthread_mutex_destroy(&s->lock);
-        pthread_cond_destroy(&s->idle);
+        connset_destroy(&s->conns);
         free(s->socket_path);
         free(s);
         return NULL;

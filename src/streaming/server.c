@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "streaming/conn.h"
+#include "streaming/connset.h"
 #include "streaming/link.h"
 #include "streaming/tokens.h"
 #include "util/cleanup.h"
@@ -28,29 +29,13 @@ struct stream_server {
         struct runtime *rt;
         int64_t idle_timeout_ms;
         pthread_t accept_thread;
-        pthread_mutex_t lock;
-        pthread_cond_t idle; /* signalled when the last connection ends */
-        int conns[STREAM_MAX_CONNS];
-        size_t n_conns;
-        bool is_stopping;
+        struct connset conns;
 };
 
 struct conn_job {
         struct stream_server *srv;
         int fd;
 };
-
-static void conn_forget(struct stream_server *s, int fd) {
-        pthread_mutex_lock(&s->lock);
-        for (size_t i = 0; i < s->n_conns; i++)
-                if (s->conns[i] == fd) {
-                        s->conns[i] = s->conns[--s->n_conns];
-                        break;
-                }
-        if (s->n_conns == 0)
-                pthread_cond_broadcast(&s->idle);
-        pthread_mutex_unlock(&s->lock);
-}
 
 static void *conn_thread(void *arg) {
         struct conn_job job = *(struct conn_job *) arg;
@@ -62,16 +47,9 @@ static void *conn_thread(void *arg) {
                 .tls = job.srv->tls,
         };
         conn_serve(&env, job.fd);
-        /* forget before closing: stop must never shut down a number reused meanwhile */
-        conn_forget(job.srv, job.fd);
+        connset_done(&job.srv->conns, job.fd);
         close(job.fd);
         return NULL;
-}
-
-static void refuse(int fd) {
-        static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-        send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-        close(fd);
 }
 
 static void start_conn(struct stream_server *s, int fd) {
@@ -79,31 +57,10 @@ static void start_conn(struct stream_server *s, int fd) {
          * delayed ACK: without this, SPDY attach saw its first byte after ~40 ms. */
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        pthread_mutex_lock(&s->lock);
-        bool ok = !s->is_stopping && s->n_conns < STREAM_MAX_CONNS;
-        if (ok)
-                s->conns[s->n_conns++] = fd;
-        pthread_mutex_unlock(&s->lock);
-        if (!ok) {
-                log_warn("streaming server: %d connections already: one refused", STREAM_MAX_CONNS);
-                refuse(fd);
-                return;
-        }
         struct conn_job *job = xmalloc(sizeof(*job));
         *job = (struct conn_job){.srv = s, .fd = fd};
-        pthread_attr_t at;
-        pthread_attr_init(&at);
-        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&at, 256 * 1024);
-        pthread_t t;
-        int r = pthread_create(&t, &at, conn_thread, job);
-        pthread_attr_destroy(&at);
-        if (r != 0) {
-                log_warn("streaming server: cannot start a thread: %s", strerror(r));
+        if (!connset_start(&s->conns, fd, conn_thread, job))
                 free(job);
-                conn_forget(s, fd);
-                refuse(fd);
-        }
 }
 
 static void *accept_thread(void *arg) {
@@ -179,8 +136,7 @@ int stream_server_start(const struct stream_server_opts *o, struct runtime *rt, 
         s->rt = rt;
         s->idle_timeout_ms = o->idle_timeout_ms;
         s->tokens = token_cache_new(STREAM_MAX_TOKENS, o->token_ttl_ms > 0 ? o->token_ttl_ms : STREAM_TOKEN_TTL_MS);
-        pthread_mutex_init(&s->lock, NULL);
-        pthread_cond_init(&s->idle, NULL);
+        connset_init(&s->conns, "streaming server", STREAM_MAX_CONNS);
         int r = pthread_create(&s->accept_thread, NULL, accept_thread, s);
         if (r != 0) {
                 cric_error_errno(err, CRIC_E_INTERNAL, r, "streaming server: thread");
@@ -219,21 +175,14 @@ struct stream_server *stream_server_stop(struct stream_server *s) {
                         log_warn("streaming server: wake: %s", strerror(errno));
                 pthread_join(s->accept_thread, NULL);
         }
-        pthread_mutex_lock(&s->lock);
-        s->is_stopping = true;
-        for (size_t i = 0; i < s->n_conns; i++)
-                shutdown(s->conns[i], SHUT_RDWR); /* each session sees its client gone and ends */
-        while (s->n_conns > 0)
-                pthread_cond_wait(&s->idle, &s->lock);
-        pthread_mutex_unlock(&s->lock);
+        connset_stop(&s->conns); /* each session sees its client gone and ends */
         if (s->listen_fd >= 0)
                 close(s->listen_fd);
         if (s->wake_fd >= 0)
                 close(s->wake_fd);
         token_cache_free(s->tokens);
         tls_source_free(s->tls);
-        pthread_mutex_destroy(&s->lock);
-        pthread_cond_destroy(&s->idle);
+        connset_destroy(&s->conns);
         free(s->base_url);
         free(s);
         return NULL;

@@ -220,6 +220,19 @@ CONFIG_SCRIPT_USR = "trap 'echo got-usr1; exit 42' USR1; trap 'echo got-usr2; ex
                     "trap 'echo got-term; exit 43' TERM; echo ready; while :; do sleep 0.1; done"
 
 
+def build_image(root, name, layers, cfg=None):
+    """An OCI layout <root>/<name> of one image tagged latest, for the registry's repo
+    <name>; returns its ImageFacts."""
+    cfg = cfg or images.config(layers, label=name)
+    path = os.path.join(root, name)
+    shutil.rmtree(path, ignore_errors=True)
+    lo = images.Layout(path)
+    desc, facts = images.image(lo, layers, cfg)
+    lo.tag(desc, ["latest"])
+    facts.layout, facts.repo, facts.tags, facts.name = path, name, ["latest"], name
+    return facts
+
+
 def build_config_image(root):
     """busybox with ENTRYPOINT/CMD/ENV/WORKDIR/USER/STOPSIGNAL; returns ImageFacts."""
     layers = [images.busybox_layer()]
@@ -230,13 +243,7 @@ def build_config_image(root):
     c["WorkingDir"] = "/home/app"
     c["User"] = "app"
     c["StopSignal"] = "SIGUSR1"
-    path = os.path.join(root, "ctr-config")
-    shutil.rmtree(path, ignore_errors=True)
-    lo = images.Layout(path)
-    desc, facts = images.image(lo, layers, cfg)
-    lo.tag(desc, ["latest"])
-    facts.layout, facts.repo, facts.tags, facts.name = path, "ctr-config", ["latest"], "ctr-config"
-    return facts
+    return build_image(root, "ctr-config", layers, cfg)
 
 
 class Env:

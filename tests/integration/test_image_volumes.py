@@ -5,15 +5,13 @@ protected from RemoveImage while a container mounts it; unmounted when the conta
 goes. A data image built here (two layers, a symlink that points out of the image) is
 pushed to the fixtures registry. Uses the helpers of test_containers. Needs root."""
 import os
-import shutil
 
 import grpc
 import pytest
 
-import cric
 from cric import pb, rpc_error, wait_for
 from fixtures import images
-from test_containers import Ctx, Env, running_env
+from test_containers import Ctx, Env, build_image, running_env
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run containers"),
@@ -28,15 +26,7 @@ def build_data_image(root):
                          images.f("data/old.txt", b"old\n")])
     top = images.layer([images.d("data"), images.f("data/old.txt", b"new\n"), images.d("etc"),
                         images.f("etc/in-image.txt", b"inside\n"), images.sym("data/escape", "/etc")])
-    layers = [base, top]
-    cfg = images.config(layers, label="data-volume")
-    path = os.path.join(root, "data-volume")
-    shutil.rmtree(path, ignore_errors=True)
-    lo = images.Layout(path)
-    desc, facts = images.image(lo, layers, cfg)
-    lo.tag(desc, ["latest"])
-    facts.layout, facts.repo, facts.tags, facts.name = path, "data-volume", ["latest"], "data-volume"
-    return facts
+    return build_image(root, "data-volume", [base, top])
 
 
 @pytest.fixture(scope="module")

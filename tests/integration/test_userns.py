@@ -15,7 +15,7 @@ import pytest
 import cric
 from cric import pb
 from fixtures import images
-from test_containers import Ctx, Env, Pod, running_env
+from test_containers import Ctx, Env, Pod, build_image, running_env
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run containers"),
@@ -40,15 +40,7 @@ def build_caps_image(root):
         data = f.read()
     capl = images.layer([images.d("caps"), images.f("caps/grep", data, mode=0o755,
                                   xattrs={"security.capability": file_caps(CAP_NET_BIND_SERVICE)})])
-    layers = [bb, capl]
-    cfg = images.config(layers, label="userns-caps")
-    path = os.path.join(root, "userns-caps")
-    shutil.rmtree(path, ignore_errors=True)
-    lo = images.Layout(path)
-    desc, facts = images.image(lo, layers, cfg)
-    lo.tag(desc, ["latest"])
-    facts.layout, facts.repo, facts.tags, facts.name = path, "userns-caps", ["latest"], "userns-caps"
-    return facts
+    return build_image(root, "userns-caps", [bb, capl])
 
 
 @pytest.fixture(scope="module")
