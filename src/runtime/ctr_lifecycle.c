@@ -80,6 +80,12 @@ void ctr_check_exit(struct runtime *rt, struct container *c, bool is_monitor_gon
                 pthread_mutex_unlock(&rt->lock);
                 return;
         }
+        /* It ran and exited before StartContainer could mark it running (a quick
+         * command on a busy node): it did start, and the events say so, in order. */
+        if (c->is_starting && c->started_ns == 0) {
+                c->started_ns = c->finished_ns;
+                events_note_container(rt, RUNTIME_EVENT_STARTED, c);
+        }
         log_info("container %s exited with code %d (%s)", c->info.id, c->exit_code, c->reason);
         if (r == 0 && x.oom_killed)
                 metrics_oom_kill();
@@ -121,9 +127,14 @@ int runtime_container_start(struct runtime *rt, const char *id, struct cric_erro
         CLEANUP(oci_runtime_freep) struct oci_runtime *oci = NULL;
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
         r = runtime_oci(rt, c->info.runtime_path, c->info.runtime_root, &oci, &e);
-        if (r == 0)
+        if (r == 0) {
+                pthread_mutex_lock(&rt->lock);
+                c->is_starting = true;
+                pthread_mutex_unlock(&rt->lock);
                 r = oci_runtime_start(oci, c->info.id, &e);
+        }
         pthread_mutex_lock(&rt->lock);
+        c->is_starting = false;
         if (r == 0 && c->state == CONTAINER_CREATED) {
                 c->state = CONTAINER_RUNNING;
                 c->started_ns = runtime_now_ns();

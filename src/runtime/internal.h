@@ -78,6 +78,7 @@ struct container {
         char *message;      /* set once, when the container exits */
         struct resources *res;
         bool is_gone;
+        bool is_starting; /* StartContainer asked the OCI runtime to start it */
 };
 
 struct index {
