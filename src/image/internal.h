@@ -36,6 +36,16 @@ struct image_service {
 void inflight_claim(struct image_service *svc, char *const *chains);
 void inflight_release(struct image_service *svc, char *const *chains);
 
+/* A registry_sink_fn that keeps a small blob in memory (NUL-terminated), refusing
+ * one over max bytes with CRIC_E_INVALID naming what. buf is the caller's. */
+struct mem_sink {
+        char *buf;
+        size_t len, cap;
+        size_t max;
+        const char *what;
+};
+int mem_sink_write(void *ctx, const void *data, size_t len, struct cric_error **err);
+
 /* Downloads one layer blob and unpacks it while it arrives. */
 struct layer_job {
         /* in */

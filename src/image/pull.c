@@ -77,15 +77,10 @@ static int fetch_manifest(struct pull *p, struct cric_error **err) {
         return 0;
 }
 
-struct mem_sink {
-        char *buf;
-        size_t len, cap;
-};
-
-static int mem_sink_write(void *ctx, const void *data, size_t len, struct cric_error **err) {
+int mem_sink_write(void *ctx, const void *data, size_t len, struct cric_error **err) {
         struct mem_sink *m = ctx;
-        if (m->len + len > MAX_CONFIG_SIZE)
-                return cric_error_set(err, CRIC_E_INVALID, "image config is larger than %d bytes", MAX_CONFIG_SIZE);
+        if (m->len + len > m->max)
+                return cric_error_set(err, CRIC_E_INVALID, "%s is larger than %zu bytes", m->what, m->max);
         m->buf = xgrow(m->buf, &m->cap, m->len + len + 1, 1);
         memcpy(m->buf + m->len, data, len);
         m->len += len;
@@ -99,7 +94,7 @@ static int fetch_config(struct pull *p, struct cric_error **err) {
                 return image_config_parse(p->config_json, strlen(p->config_json), &p->config, err);
         }
         const char *digest = p->manifest->config.digest;
-        struct mem_sink m = {0};
+        struct mem_sink m = {.max = MAX_CONFIG_SIZE, .what = "image config"};
         if (registry_fetch_blob(p->client, p->src->ref->path, digest, mem_sink_write, &m, err) < 0) {
                 free(m.buf);
                 return cric_error_prefix(err, "config %s", digest);

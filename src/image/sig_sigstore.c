@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "image/internal.h"
 #include "image/sig.h"
 #include "util/base64.h"
 #include "util/cleanup.h"
@@ -83,21 +84,6 @@ int sigstore_verify(const struct policy_key *keys, size_t n_keys, const struct s
         return 0;
 }
 
-struct capped {
-        char *buf;
-        size_t len, cap;
-};
-
-static int capped_write(void *ctx, const void *data, size_t len, struct cric_error **err) {
-        struct capped *m = ctx;
-        if (m->len + len > SIG_MAX_SIZE)
-                return cric_error_set(err, CRIC_E_INVALID, "a signature blob is larger than %u bytes", SIG_MAX_SIZE);
-        m->buf = xgrow(m->buf, &m->cap, m->len + len + 1, 1);
-        memcpy(m->buf + m->len, data, len);
-        m->len += len;
-        return 0;
-}
-
 static int fetch_layer(struct registry_client *c, const char *repo, struct json_object *layer, struct sigstore_sig *out,
                        struct cric_error **err) {
         struct json_object *digest = NULL, *ann = NULL, *sig = NULL;
@@ -107,8 +93,8 @@ static int fetch_layer(struct registry_client *c, const char *repo, struct json_
                 return cric_error_set(err, CRIC_E_INVALID, "a sigstore attachment layer has no digest or no %s",
                                       SIGNATURE_ANNOTATION);
         const char *d = json_object_get_string(digest);
-        struct capped m = {0};
-        if (registry_fetch_blob(c, repo, d, capped_write, &m, err) < 0) {
+        struct mem_sink m = {.max = SIG_MAX_SIZE, .what = "a signature blob"};
+        if (registry_fetch_blob(c, repo, d, mem_sink_write, &m, err) < 0) {
                 free(m.buf);
                 return cric_error_prefix(err, "sigstore attachment %s", d);
         }
