@@ -66,16 +66,21 @@ const struct setting_desc config_settings[] = {
         {.table = "cric",
          .key = "storage_driver",
          .type = SETTING_STRING,
-         .flags = SETTING_F_NONEMPTY,
          .offset = CFG(storage_driver),
-         .def = "overlay",
-         .comment = "Storage driver for image layers and container root filesystems."},
+         .def = "",
+         .comment = "Storage driver for image layers and container root filesystems: overlay, vfs or\n"
+                    "btrfs. Empty: the driver the storage was made with, else btrfs when the\n"
+                    "storage directory is on btrfs, else overlay (vfs where overlay cannot mount).\n"
+                    "A store that holds layers keeps its driver: another one is refused."},
         {.table = "cric",
          .key = "storage_options",
          .type = SETTING_STRING_LIST,
          .offset = CFG(storage_options),
          .def_list = no_strings,
-         .comment = "Options passed to the storage driver, e.g. \"overlay.mountopt=nodev\"."},
+         .comment = "Options of the storage driver, \"<driver>.<key>=<value>\". btrfs.size=<size> (e.g.\n"
+                    "\"10G\", powers of 1024) limits each container's root filesystem through a btrfs\n"
+                    "qgroup when quotas are enabled on the file system. Options of another driver\n"
+                    "are ignored."},
 
         /* [cric.api] */
         {.table = "cric.api",

@@ -12,6 +12,7 @@
 #include "image/sig.h"
 #include "metrics/metrics.h"
 #include "util/cleanup.h"
+#include "util/crashpoint.h"
 #include "util/digest.h"
 #include "util/log.h"
 #include "util/strv.h"
@@ -132,8 +133,10 @@ static bool layer_present(struct image_service *svc, const char *chain) {
 static int commit_layer(struct pull *p, struct layer_job *job, size_t i, const char *diff_id, struct cric_error **err) {
         if (!job->tmp)
                 return 0; /* already stored */
+        crashpoint("pull-layer-unpacked");
         if (layer_tmp_commit(p->svc->ls, STEAL_PTR(job->tmp), p->chains[i], err) < 0)
                 return -1;
+        crashpoint("pull-layer-committed");
         struct layer_row row = {
                 .chain_id = p->chains[i],
                 .parent_chain_id = i ? p->chains[i - 1] : NULL,
@@ -197,6 +200,7 @@ static int commit_image(struct pull *p, char **ret_id, struct cric_error **err) 
                 .repo_digests = digests,
                 .layers = p->chains,
         };
+        crashpoint("pull-layers-stored");
         if (store_image_put(p->svc->db, &img, err) < 0)
                 return -1;
         *ret_id = xstrdup(img.id);
@@ -227,8 +231,8 @@ static int unpack_parallel(struct pull *p, struct layer_job *jobs, bool v1, stru
         return r < 0 ? r : commit_layers(p, jobs, diff_ids, err);
 }
 
-/* vfs: a layer's directory is a full copy of its parent plus its changes, so layers
- * go one at a time, each committed before its child copies it. */
+/* vfs and btrfs: a layer's directory is a full copy (or a snapshot) of its parent plus
+ * its changes, so layers go one at a time, each committed before its child copies it. */
 static int unpack_sequential(struct pull *p, struct layer_job *jobs, bool v1, struct cric_error **err) {
         size_t n = p->manifest->n_layers;
         if (v1)
@@ -258,7 +262,7 @@ static int unpack_sequential(struct pull *p, struct layer_job *jobs, bool v1, st
 static int pull_layers(struct pull *p, char **ret_id, struct cric_error **err) {
         size_t n = p->manifest->n_layers;
         bool v1 = p->manifest->kind == MANIFEST_DOCKER_V2S1;
-        bool vfs = layer_store_driver(p->svc->ls) == STORAGE_VFS;
+        bool stacked = layer_store_is_stacked(p->svc->ls);
         if (!v1)
                 p->chains = chains_from_diff_ids(p->config->diff_ids, n);
         struct layer_job *jobs = xcalloc(n ? n : 1, sizeof(*jobs));
@@ -269,7 +273,7 @@ static int pull_layers(struct pull *p, char **ret_id, struct cric_error **err) {
         /* Schema 1 chain ids are known only after unpacking: no sharing for those. */
         if (!v1)
                 inflight_claim(p->svc, p->chains);
-        int r = vfs ? unpack_sequential(p, jobs, v1, err) : unpack_parallel(p, jobs, v1, err);
+        int r = stacked ? unpack_parallel(p, jobs, v1, err) : unpack_sequential(p, jobs, v1, err);
         if (r == 0)
                 r = commit_image(p, ret_id, err);
         for (size_t i = 0; i < n; i++)

@@ -18,6 +18,7 @@
 #include "storage/storage.h"
 #include "store/store.h"
 #include "util/cleanup.h"
+#include "util/crashpoint.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/rm.h"
@@ -687,10 +688,14 @@ int runtime_container_create(struct runtime *rt, const struct container_config *
         x.dir = ctr_dir(rt, id);
         x.rootfs = xasprintf("%s/rootfs", x.dir);
         r = make_bundle(rt, &x, err);
-        if (r == 0)
+        if (r == 0) {
+                crashpoint("create-bundle-made");
                 r = start_monitor(rt, &x, err);
-        if (r == 0)
+        }
+        if (r == 0) {
+                crashpoint("create-monitor-started");
                 r = publish(rt, &x, err);
+        }
         if (r < 0) {
                 ctr_teardown(rt, id, x.c->info.runtime_path, x.c->info.runtime_root);
                 create_clear(&x);

@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "storage/driver.h"
 #include "storage/storage.h"
+#include "util/btrfs.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -23,10 +25,11 @@ struct layer_store {
         char *layers_dir;
         char *tmp_dir;
         enum storage_driver driver;
+        struct storage_opts opts;
 };
 
-const char *storage_driver_name(enum storage_driver d) {
-        return d == STORAGE_VFS ? "vfs" : "overlay";
+uint64_t layer_store_btrfs_quota(const struct layer_store *ls) {
+        return ls->opts.btrfs_size;
 }
 
 enum storage_driver layer_store_driver(const struct layer_store *ls) {
@@ -37,8 +40,12 @@ const char *layer_store_root(const struct layer_store *ls) {
         return ls->root;
 }
 
+bool layer_store_is_stacked(const struct layer_store *ls) {
+        return ls->driver == STORAGE_OVERLAY;
+}
+
 enum whiteout_mode layer_store_whiteout_mode(const struct layer_store *ls) {
-        return ls->driver == STORAGE_VFS ? WHITEOUT_APPLY : WHITEOUT_OVERLAY;
+        return ls->driver == STORAGE_OVERLAY ? WHITEOUT_OVERLAY : WHITEOUT_APPLY;
 }
 
 void layer_chain_id(const char *parent_chain_id, const char *diff_id, char out[DIGEST_STR_LEN + 1]) {
@@ -64,40 +71,37 @@ char *layer_store_diff_path(struct layer_store *ls, const char *chain_id) {
         return xasprintf("%s/%s/diff", ls->layers_dir, hex_of(chain_id));
 }
 
-/* Mounts a throw-away overlay under tmp/ to learn whether overlay works on this
- * file system (it does not on top of another overlay without index support, or on
- * some network file systems). */
-static bool overlay_works(const char *tmp_dir) {
-        AUTOFREE char *base = xasprintf("%s/overlay-check-XXXXXX", tmp_dir);
-        if (!mkdtemp(base))
-                return false;
-        const char *sub[] = {"lower", "upper", "work", "merged"};
-        bool ok = true;
-        for (size_t i = 0; ok && i < 4; i++) {
-                AUTOFREE char *p = xasprintf("%s/%s", base, sub[i]);
-                ok = mkdir(p, 0755) == 0;
-        }
-        AUTOFREE char *merged = xasprintf("%s/merged", base);
-        AUTOFREE char *opts = xasprintf("lowerdir=%s/lower,upperdir=%s/upper,workdir=%s/work", base, base, base);
-        if (ok && mount("overlay", merged, "overlay", 0, opts) == 0)
-                umount2(merged, MNT_DETACH);
-        else
-                ok = false;
-        rm_rf(base, NULL);
-        return ok;
+/* btrfs.size needs quotas on the file system: tried on a throw-away subvolume, so a
+ * store without them says so once at start instead of at every container. */
+static int probe_quota(struct layer_store *ls, struct cric_error **err) {
+        AUTOCLOSE int tmp = open(ls->tmp_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (tmp < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open %s", ls->tmp_dir);
+        if (btrfs_subvol_create(tmp, "quota-check", err) < 0)
+                return -1;
+        CLEANUP(cric_error_freep) struct cric_error *qerr = NULL;
+        AUTOCLOSE int fd = openat(tmp, "quota-check", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r = fd < 0 ? cric_error_errno(&qerr, CRIC_E_INTERNAL, errno, "open quota-check")
+                       : btrfs_qgroup_limit(fd, ls->opts.btrfs_size, &qerr);
+        if (btrfs_subvol_destroy(tmp, "quota-check", err) < 0)
+                return -1;
+        if (r == 0)
+                return 0;
+        if (qerr->kind != CRIC_E_PRECONDITION)
+                return cric_error_move(err, &qerr);
+        log_warn("storage: btrfs.size is set but quotas are not enabled on the file system of %s: containers get "
+                 "no size limit (enable them with `btrfs quota enable %s`)",
+                 ls->root, ls->root);
+        ls->opts.btrfs_size = 0;
+        return 0;
 }
 
-int layer_store_open(const char *root, const char *driver, struct layer_store **ret, struct cric_error **err) {
+int layer_store_open(const char *root, const char *driver, char *const *options, struct layer_store **ret,
+                     struct cric_error **err) {
         CLEANUP(layer_store_freep) struct layer_store *ls = xzalloc(sizeof(*ls));
         ls->root = xstrdup(root);
         ls->layers_dir = xasprintf("%s/layers", root);
         ls->tmp_dir = xasprintf("%s/tmp", root);
-        if (!driver || !*driver || !strcmp(driver, "overlay") || !strcmp(driver, "overlay2"))
-                ls->driver = STORAGE_OVERLAY;
-        else if (!strcmp(driver, "vfs"))
-                ls->driver = STORAGE_VFS;
-        else
-                return cric_error_set(err, CRIC_E_INVALID, "storage driver %s is not supported (overlay, vfs)", driver);
         /* Whatever is in tmp/ was being written when the daemon stopped: drop it. */
         if (rm_rf(ls->tmp_dir, err) < 0)
                 return cric_error_prefix(err, "clean %s", ls->tmp_dir);
@@ -106,10 +110,11 @@ int layer_store_open(const char *root, const char *driver, struct layer_store **
         if (fs_mkdir_p(ls->layers_dir, 0700, err) < 0 || fs_mkdir_p(ls->tmp_dir, 0700, err) < 0 ||
             fs_mkdir_p(ctrs, 0700, err) < 0)
                 return -1;
-        if (ls->driver == STORAGE_OVERLAY && !overlay_works(ls->tmp_dir)) {
-                log_warn("storage: overlay cannot mount under %s, falling back to the vfs driver", root);
-                ls->driver = STORAGE_VFS;
-        }
+        if (storage_driver_select(root, ls->tmp_dir, driver, &ls->driver, err) < 0 ||
+            storage_opts_parse(options, ls->driver, &ls->opts, err) < 0)
+                return -1;
+        if (ls->opts.btrfs_size && probe_quota(ls, err) < 0)
+                return cric_error_prefix(err, "check btrfs quotas under %s", root);
         log_info("storage: %s driver at %s", storage_driver_name(ls->driver), root);
         *ret = STEAL_PTR(ls);
         return 0;
@@ -130,6 +135,25 @@ void layer_store_freep(struct layer_store **ls) {
                 *ls = layer_store_free(*ls);
 }
 
+/* btrfs: diff is a subvolume, a writable snapshot of the parent's (layers are
+ * complete trees, as with vfs, but sharing every unchanged extent). */
+static int btrfs_new_diff(struct layer_store *ls, const char *dir, const char *parent_chain_id,
+                          struct cric_error **err) {
+        AUTOCLOSE int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open %s", dir);
+        if (!parent_chain_id)
+                return btrfs_subvol_create(dfd, "diff", err);
+        AUTOFREE char *parent = layer_store_diff_path(ls, parent_chain_id);
+        AUTOCLOSE int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (pfd < 0)
+                return cric_error_errno(err, errno == ENOENT ? CRIC_E_NOT_FOUND : CRIC_E_INTERNAL, errno, "open %s",
+                                        parent);
+        if (btrfs_snapshot(pfd, dfd, "diff", false, err) < 0)
+                return cric_error_prefix(err, "snapshot parent layer %s", parent_chain_id);
+        return 0;
+}
+
 int layer_tmp_new(struct layer_store *ls, const char *parent_chain_id, struct layer_tmp **ret,
                   struct cric_error **err) {
         struct layer_tmp *t = xzalloc(sizeof(*t));
@@ -143,7 +167,10 @@ int layer_tmp_new(struct layer_store *ls, const char *parent_chain_id, struct la
         }
         CLEANUP(layer_tmp_discardp) struct layer_tmp *tmp = t;
         AUTOFREE char *diff = xasprintf("%s/diff", tmp->path);
-        if (ls->driver == STORAGE_VFS && parent_chain_id) {
+        if (ls->driver == STORAGE_BTRFS) {
+                if (btrfs_new_diff(ls, tmp->path, parent_chain_id, err) < 0)
+                        return -1;
+        } else if (ls->driver == STORAGE_VFS && parent_chain_id) {
                 /* vfs: every layer is a full tree; start from a copy of the parent. */
                 AUTOFREE char *parent_diff = layer_store_diff_path(ls, parent_chain_id);
                 AUTOFREE char *parent = xasprintf("%s/.", parent_diff);
@@ -189,6 +216,10 @@ void layer_tmp_sync(struct layer_tmp *tmp) {
 
 int layer_tmp_commit(struct layer_store *ls, struct layer_tmp *tmp, const char *chain_id, struct cric_error **err) {
         CLEANUP(layer_tmp_discardp) struct layer_tmp *t = tmp;
+        /* A committed btrfs layer is a read-only subvolume: snapshots of it are the
+         * children and the containers; nothing writes to it again. */
+        if (ls->driver == STORAGE_BTRFS && btrfs_set_readonly(t->diff_fd, err) < 0)
+                return cric_error_prefix(err, "commit layer %s", chain_id);
         /* The layer becomes visible by the rename: its files must be on disk first. */
         if (!t->is_synced)
                 layer_tmp_sync(t);
@@ -253,7 +284,10 @@ static int usage_visit(const char *path, const struct stat *st, int flag, struct
 
 int layer_store_usage(struct layer_store *ls, uint64_t *ret_bytes, uint64_t *ret_inodes, struct cric_error **err) {
         usage_bytes = usage_inodes = 0;
-        if (nftw(ls->root, usage_visit, 64, FTW_PHYS | FTW_MOUNT | FTW_ACTIONRETVAL) != 0)
+        /* Every btrfs layer is a subvolume, with a device number of its own: the walk
+         * cannot stop at device changes there. */
+        int flags = FTW_PHYS | FTW_ACTIONRETVAL | (ls->driver == STORAGE_BTRFS ? 0 : FTW_MOUNT);
+        if (nftw(ls->root, usage_visit, 64, flags) != 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "walk %s", ls->root);
         *ret_bytes = usage_bytes;
         *ret_inodes = usage_inodes;

@@ -18,7 +18,10 @@
  * a later mount never disturbs a live one.
  *
  * vfs: rootfs/ is a full copy of the top layer (vfs layers are complete trees), made
- * once under a temporary name and renamed into place, then bind-mounted. */
+ * once under a temporary name and renamed into place, then bind-mounted.
+ *
+ * btrfs: rootfs/ is a writable snapshot of the top layer's subvolume (limited to
+ * btrfs.size by a qgroup when the file system has quotas), made the same way. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -32,8 +35,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "storage/driver.h"
 #include "storage/storage.h"
+#include "util/btrfs.h"
 #include "util/cleanup.h"
+#include "util/crashpoint.h"
 #include "util/forkrun.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -280,16 +286,62 @@ static int make_vfs_copy(struct layer_store *ls, const char *dir, const char *to
                 if (spawn_run(argv, &(struct spawn_opts){.timeout_ms = COPY_TIMEOUT_MS}, NULL, err) < 0)
                         return cric_error_prefix(err, "copy layer %s", top_chain_id);
         }
+        crashpoint("rootfs-made");
         if (rename(tmp, rootfs) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "rename %s to %s", tmp, rootfs);
         return 0;
 }
 
-static int mount_vfs(struct layer_store *ls, const char *dir, char *const *layers, size_t n, const char *target,
-                     struct cric_error **err) {
-        AUTOFREE char *rootfs = xasprintf("%s/rootfs", dir);
-        if (make_vfs_copy(ls, dir, n ? layers[n - 1] : NULL, rootfs, err) < 0)
+/* ---- btrfs ---- */
+
+static int make_btrfs_snapshot(struct layer_store *ls, const char *dir, const char *top_chain_id, const char *rootfs,
+                               struct cric_error **err) {
+        struct stat st;
+        if (stat(rootfs, &st) == 0 && S_ISDIR(st.st_mode))
+                return 0; /* made by an earlier mount */
+        AUTOCLOSE int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open %s", dir);
+        /* A rootfs.tmp is what a crash between the snapshot and the rename leaves. */
+        if (rm_rf_at(dfd, "rootfs.tmp", err) < 0)
                 return -1;
+        if (top_chain_id) {
+                AUTOFREE char *diff = layer_store_diff_path(ls, top_chain_id);
+                AUTOCLOSE int lfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (lfd < 0)
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open %s", diff);
+                if (btrfs_snapshot(lfd, dfd, "rootfs.tmp", false, err) < 0)
+                        return cric_error_prefix(err, "snapshot layer %s", top_chain_id);
+        } else if (btrfs_subvol_create(dfd, "rootfs.tmp", err) < 0) {
+                return -1;
+        }
+        uint64_t quota = layer_store_btrfs_quota(ls);
+        if (quota) {
+                AUTOCLOSE int fd = openat(dfd, "rootfs.tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0)
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open %s/rootfs.tmp", dir);
+                if (btrfs_qgroup_limit(fd, quota, err) < 0)
+                        return cric_error_prefix(err, "limit %s to btrfs.size %llu bytes", rootfs,
+                                                 (unsigned long long) quota);
+        }
+        crashpoint("rootfs-made");
+        if (renameat(dfd, "rootfs.tmp", dfd, "rootfs") < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "rename %s/rootfs.tmp to %s", dir, rootfs);
+        return 0;
+}
+
+/* vfs and btrfs: rootfs/ (a copy or a snapshot of the top layer) bound at target,
+ * idmapped through idmap's user namespace when it is set. */
+static int mount_full_tree(struct layer_store *ls, const char *dir, char *const *layers, size_t n, const char *target,
+                           const struct rootfs_idmap *idmap, struct cric_error **err) {
+        AUTOFREE char *rootfs = xasprintf("%s/rootfs", dir);
+        const char *top = n ? layers[n - 1] : NULL;
+        int r = layer_store_driver(ls) == STORAGE_BTRFS ? make_btrfs_snapshot(ls, dir, top, rootfs, err)
+                                                        : make_vfs_copy(ls, dir, top, rootfs, err);
+        if (r < 0)
+                return -1;
+        if (idmap)
+                return idmap_bind(rootfs, target, idmap->userns_fd, err);
         if (mount(rootfs, target, NULL, MS_BIND, NULL) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "bind mount %s at %s", rootfs, target);
         return 0;
@@ -309,8 +361,8 @@ static int mount_rootfs(struct layer_store *ls, const char *id, char *const *lay
                                         "mount rootfs of container %s: resolve %s", id, target);
         AUTOFREE char *dir = container_dir(ls, id);
         int r = fs_mkdir_p(dir, 0700, err);
-        if (r == 0 && layer_store_driver(ls) == STORAGE_VFS)
-                r = mount_vfs(ls, dir, layers, n, abs_target, err);
+        if (r == 0 && layer_store_driver(ls) != STORAGE_OVERLAY)
+                r = mount_full_tree(ls, dir, layers, n, abs_target, kind->idmap, err);
         else if (r == 0)
                 r = mount_overlay(ls, dir, layers, n, abs_target, kind, err);
         if (r < 0)
@@ -327,7 +379,7 @@ int rootfs_mount_idmapped(struct layer_store *ls, const char *id, char *const *l
                           const struct rootfs_idmap *idmap, struct cric_error **err) {
         if (layer_store_driver(ls) == STORAGE_VFS)
                 return cric_error_set(err, CRIC_E_UNIMPLEMENTED,
-                                      "container %s: a user namespace needs the overlay storage driver", id);
+                                      "container %s: a user namespace needs the overlay or btrfs storage driver", id);
         struct overlay_kind kind = ROOTFS;
         kind.idmap = idmap;
         if (mount_rootfs(ls, id, layers, target, &kind, err) < 0)
@@ -339,7 +391,8 @@ int rootfs_mount_idmapped(struct layer_store *ls, const char *id, char *const *l
         return 0;
 }
 
-/* vfs: the top layer is a complete tree; bound read-only (an empty dir for no layer). */
+/* vfs and btrfs: the top layer is a complete tree; bound read-only (an empty dir for no
+ * layer). */
 static int mount_vfs_ro(struct layer_store *ls, const char *dir, char *const *layers, size_t n, const char *target,
                         struct cric_error **err) {
         AUTOFREE char *source = n ? layer_store_diff_path(ls, layers[n - 1]) : xasprintf("%s/lower", dir);
@@ -368,7 +421,7 @@ int rootfs_mount_image(struct layer_store *ls, const char *id, unsigned index, c
                                         "mount image volume %u of container %s: resolve %s", index, id, target);
         AUTOFREE char *dir = xasprintf("%s/containers/%s/iv/%u", layer_store_root(ls), id, index);
         int r = fs_mkdir_p(dir, 0700, err);
-        if (r == 0 && layer_store_driver(ls) == STORAGE_VFS)
+        if (r == 0 && layer_store_driver(ls) != STORAGE_OVERLAY)
                 r = mount_vfs_ro(ls, dir, layers, n, abs_target, err);
         else if (r == 0)
                 r = mount_overlay(ls, dir, layers, n, abs_target, &IMAGE_VOLUME, err);
@@ -417,14 +470,23 @@ static int inode_cmp(const void *a, const void *b) {
 /* nftw has no user pointer: the walk's state is per thread. */
 static __thread struct {
         uint64_t bytes, inodes;
-        void *seen; /* tsearch tree of the multiply linked inodes already counted */
+        void *seen;            /* tsearch tree of the multiply linked inodes already counted */
+        struct timespec since; /* count only inodes changed since (btrfs: the snapshot's time) */
 } walk;
+
+static bool changed_since(const struct stat *st) {
+        if (st->st_ctim.tv_sec != walk.since.tv_sec)
+                return st->st_ctim.tv_sec > walk.since.tv_sec;
+        return st->st_ctim.tv_nsec >= walk.since.tv_nsec;
+}
 
 static int usage_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
         (void) path;
         (void) ftw;
         if (flag == FTW_NS)
                 return 0; /* vanished while we walked (the container is running) */
+        if (!changed_since(st))
+                return 0; /* the snapshot shares it with the layer */
         if (!S_ISDIR(st->st_mode) && st->st_nlink > 1) {
                 struct inode_key *k = xmalloc(sizeof(*k));
                 *k = (struct inode_key){st->st_dev, st->st_ino};
@@ -443,11 +505,14 @@ static int usage_visit(const char *path, const struct stat *st, int flag, struct
         return 0;
 }
 
-/* Walks path counting blocks and inodes (each inode once); -1 with errno. */
-static int walk_usage(const char *path, uint64_t *ret_bytes, uint64_t *ret_inodes) {
+/* Walks path counting blocks and inodes (each inode once) of what changed since
+ * (zero: everything); -1 with errno. */
+static int walk_usage(const char *path, struct timespec since, bool same_fs, uint64_t *ret_bytes,
+                      uint64_t *ret_inodes) {
         walk.bytes = walk.inodes = 0;
         walk.seen = NULL;
-        int r = nftw(path, usage_visit, 64, FTW_PHYS | FTW_MOUNT);
+        walk.since = since;
+        int r = nftw(path, usage_visit, 64, FTW_PHYS | (same_fs ? FTW_MOUNT : 0));
         int e = errno;
         tdestroy(walk.seen, free);
         walk.seen = NULL;
@@ -465,15 +530,46 @@ int rootfs_usage(struct layer_store *ls, const char *id, uint64_t *ret_bytes, ui
         if (check_id(id, err) < 0)
                 return -1;
         AUTOFREE char *dir = container_dir(ls, id);
-        AUTOFREE char *path = xasprintf("%s/%s", dir, layer_store_driver(ls) == STORAGE_VFS ? "rootfs" : "upper");
+        enum storage_driver driver = layer_store_driver(ls);
+        AUTOFREE char *path = xasprintf("%s/%s", dir, driver == STORAGE_OVERLAY ? "upper" : "rootfs");
         struct stat st;
         if (lstat(path, &st) < 0)
                 return cric_error_errno(err, errno == ENOENT ? CRIC_E_NOT_FOUND : CRIC_E_INTERNAL, errno,
                                         "usage of container %s: stat %s", id, path);
-        if (walk_usage(path, ret_bytes, ret_inodes) < 0)
+        /* A btrfs snapshot holds the whole image: what the container wrote is what
+         * changed after the snapshot was taken. */
+        struct timespec since = {0, 0};
+        if (driver == STORAGE_BTRFS) {
+                AUTOCLOSE int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0 || btrfs_created_at(fd, &since, err) < 0)
+                        return fd < 0 ? cric_error_errno(err, CRIC_E_INTERNAL, errno, "usage of container %s: open %s",
+                                                         id, path)
+                                      : cric_error_prefix(err, "usage of container %s", id);
+        }
+        if (walk_usage(path, since, driver != STORAGE_BTRFS, ret_bytes, ret_inodes) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "usage of container %s: walk %s", id, path);
         if (ret_path)
                 *ret_path = STEAL_PTR(path);
+        return 0;
+}
+
+/* btrfs: the sum of every container's (each has its own snapshot time). */
+static int btrfs_all_usage(struct layer_store *ls, uint64_t *ret_bytes, uint64_t *ret_inodes,
+                           struct cric_error **err) {
+        CLEANUP(strv_freep) char **ids = NULL;
+        if (rootfs_list(ls, &ids, err) < 0)
+                return -1;
+        for (size_t i = 0; ids[i]; i++) {
+                uint64_t b = 0, n = 0;
+                CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+                if (rootfs_usage(ls, ids[i], &b, &n, NULL, &e) < 0) {
+                        if (e->kind != CRIC_E_NOT_FOUND)
+                                return cric_error_move(err, &e);
+                        continue; /* no writable layer yet, or removed meanwhile */
+                }
+                *ret_bytes += b;
+                *ret_inodes += n;
+        }
         return 0;
 }
 
@@ -485,8 +581,12 @@ int rootfs_all_usage(struct layer_store *ls, uint64_t *ret_bytes, uint64_t *ret_
         bool exists = lstat(dir, &st) == 0;
         if (!exists && errno != ENOENT)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "usage of the containers' layers: stat %s", dir);
-        if (exists && walk_usage(dir, &bytes, &inodes) < 0)
+        if (exists && layer_store_driver(ls) == STORAGE_BTRFS) {
+                if (btrfs_all_usage(ls, &bytes, &inodes, err) < 0)
+                        return -1;
+        } else if (exists && walk_usage(dir, (struct timespec){0, 0}, true, &bytes, &inodes) < 0) {
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "usage of the containers' layers: walk %s", dir);
+        }
         *ret_bytes = bytes;
         *ret_inodes = inodes;
         *ret_path = STEAL_PTR(dir);

@@ -14,6 +14,7 @@
 enum storage_driver {
         STORAGE_OVERLAY = 0,
         STORAGE_VFS,
+        STORAGE_BTRFS,
         STORAGE_DRIVER_MAX,
         STORAGE_DRIVER_INVALID = -1,
 };
@@ -27,20 +28,27 @@ struct layer_tmp {
         bool is_synced; /* layer_tmp_sync() ran: commit need not sync again */
 };
 
-/* Opens the store under root (created if needed). driver is "overlay" or "vfs"; with
- * "overlay" the store checks that an overlay mount works there and falls back to vfs
- * (with a warning) when it does not. Leftovers of interrupted work in tmp/ are removed. */
-int layer_store_open(const char *root, const char *driver, struct layer_store **ret, struct cric_error **err);
+/* Opens the store under root (created if needed). driver is "overlay", "vfs", "btrfs"
+ * or "" (automatic: the driver the store was made with, else btrfs when root is on
+ * btrfs, else overlay); with overlay the store checks that an overlay mount works there
+ * and falls back to vfs (with a warning) when it does not. options are storage_options
+ * ("btrfs.size=10G"). Leftovers of interrupted work in tmp/ are removed. */
+int layer_store_open(const char *root, const char *driver, char *const *options, struct layer_store **ret,
+                     struct cric_error **err);
 struct layer_store *layer_store_free(struct layer_store *ls);
 void layer_store_freep(struct layer_store **ls);
 
 enum storage_driver layer_store_driver(const struct layer_store *ls);
 const char *storage_driver_name(enum storage_driver d);
+/* Whether layers stack (overlay: each holds only its own changes, so they unpack in
+ * parallel) or each is a complete tree made from its parent (vfs, btrfs). */
+bool layer_store_is_stacked(const struct layer_store *ls);
 /* The whiteout handling unpack needs for this driver. */
 enum whiteout_mode layer_store_whiteout_mode(const struct layer_store *ls);
 
 /* Creates a fresh directory to unpack a layer into. With vfs, parent_chain_id's
- * files are copied in first (NULL: empty). */
+ * files are copied in first (NULL: empty); with btrfs, diff is a writable snapshot of
+ * the parent's subvolume (or a new one), made read-only by the commit. */
 int layer_tmp_new(struct layer_store *ls, const char *parent_chain_id, struct layer_tmp **ret, struct cric_error **err);
 /* Makes the finished layer's files durable (one syncfs of its file system), so that
  * layer_tmp_commit only renames. Pull workers call it as soon as their layer is

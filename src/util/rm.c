@@ -7,9 +7,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/btrfs.h"
 #include "util/cleanup.h"
 
 static int rm_children(int *dfd, dev_t dev, struct cric_error **err, const char *what);
+
+/* A btrfs subvolume goes in one ioctl, read-only or not; one holding other subvolumes
+ * (which the ioctl refuses) is emptied first. */
+static int rm_subvol(int parent, const char *name, struct cric_error **err) {
+        CLEANUP(cric_error_freep) struct cric_error *first = NULL;
+        if (btrfs_subvol_destroy(parent, name, &first) == 0)
+                return 0;
+        if (first->errno_value != ENOTEMPTY)
+                return cric_error_move(err, &first);
+        struct stat st;
+        AUTOCLOSE int dfd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0 || fstat(dfd, &st) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open %s", name);
+        if (rm_children(&dfd, st.st_dev, err, name) < 0)
+                return -1;
+        return btrfs_subvol_destroy(parent, name, err);
+}
 
 static int rm_entry(int parent, const char *name, dev_t dev, struct cric_error **err) {
         struct stat st;
@@ -20,6 +38,8 @@ static int rm_entry(int parent, const char *name, dev_t dev, struct cric_error *
                         return cric_error_errno(err, CRIC_E_INTERNAL, errno, "unlink %s", name);
                 return 0;
         }
+        if (st.st_ino == BTRFS_SUBVOL_ROOT_INO && btrfs_is_subvol_at(parent, name))
+                return rm_subvol(parent, name, err);
         if (st.st_dev != dev)
                 return cric_error_set(err, CRIC_E_INTERNAL, "%s is a mount point, not removing it", name);
         AUTOCLOSE int dfd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -6,11 +6,32 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import btrfs_fs  # noqa: E402
 import cric  # noqa: E402
 import cricctl_util  # noqa: E402
 from fixtures.conftest_registry import *  # noqa: E402,F401,F403
 
 _daemons = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def storage_under_test():
+    """CRIC_TEST_STORAGE_DRIVER=btrfs: every daemon's root goes on one loop-mounted btrfs
+    (made here, removed at the end), where cricd picks the btrfs driver by itself; the
+    storage tests then run against that driver."""
+    if os.environ.get("CRIC_TEST_STORAGE_DRIVER", "") != "btrfs":
+        yield None
+        return
+    why = btrfs_fs.available()
+    if why:
+        raise RuntimeError("CRIC_TEST_STORAGE_DRIVER=btrfs: " + why)
+    fs = btrfs_fs.LoopBtrfs("4G")
+    os.environ["CRIC_TEST_STORAGE_DIR"] = fs.mnt
+    try:
+        yield fs
+    finally:
+        del os.environ["CRIC_TEST_STORAGE_DIR"]
+        fs.close()
 
 
 def _interrupt(signum, frame):

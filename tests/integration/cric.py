@@ -8,6 +8,7 @@ import time
 
 import grpc
 
+import btrfs_fs
 from fixtures.procs import stop_process, unmount_below
 import leftovers
 from fixtures.wait import wait_for  # noqa: F401  (re-exported: tests import it from here)
@@ -72,13 +73,19 @@ class Daemon:
     RUNTIME_ROOTS_DROPIN = "00-cric-test-runtime-roots.conf"
 
     def __init__(self, extra_args=(), config_text=None, dropins=None, cni_loopback=True, env=None,
-                 leaves_containers=False):
+                 leaves_containers=False, root=None):
         """env: more environment for cricd (e.g. the CRIC_STREAM_* tuning knobs).
         leaves_containers: the test leaves runtime containers, monitors or cgroups
-        behind on purpose, so cleanup() only warns about them instead of failing."""
+        behind on purpose, so cleanup() only warns about them instead of failing.
+        root: the daemon's --root (default: in its own directory; with
+        CRIC_TEST_STORAGE_DIR set, a directory of its own there, e.g. on the btrfs of a
+        CRIC_TEST_STORAGE_DRIVER=btrfs run)."""
         self.dir = tempfile.mkdtemp(prefix="cric-it-")
         os.chmod(self.dir, 0o711)  # as /run and /var/lib: a pod's mapped root reaches its bundle
-        self.root = os.path.join(self.dir, "root")
+        storage_dir = os.environ.get("CRIC_TEST_STORAGE_DIR")
+        if not root and storage_dir:
+            root = os.path.join(storage_dir, os.path.basename(self.dir))
+        self.root = root or os.path.join(self.dir, "root")
         self.runroot = os.path.join(self.dir, "run")
         self.socket = os.path.join(self.dir, "run", "cric.sock")
         self.config = os.path.join(self.dir, "cric.conf")
@@ -202,6 +209,8 @@ class Daemon:
         left = leftovers.sweep(self.runtime_roots, self.dir, self.read_log())
         self.unmount_all()
         shutil.rmtree(self.dir, ignore_errors=True)
+        if not self.root.startswith(self.dir + "/"):
+            btrfs_fs.rmtree(self.root)  # subvolumes too, when it is on btrfs
         if left:
             msg = "cricd %s left behind%s (now removed):\n  %s" % (self.dir, " (%s)" % why if why else "",
                                                                   "\n  ".join(left))

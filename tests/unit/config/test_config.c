@@ -148,7 +148,7 @@ static void test_defaults(void **state) {
         assert_string_equal(cfg->runroot, "/run/cric");
         assert_int_equal(cfg->log_level, LOG_LEVEL_INFO);
         assert_int_equal(cfg->log_format, LOG_FORMAT_TEXT);
-        assert_string_equal(cfg->storage_driver, "overlay");
+        assert_string_equal(cfg->storage_driver, ""); /* automatic */
         assert_non_null(cfg->storage_options);
         assert_null(cfg->storage_options[0]);
         assert_string_equal(cfg->listen, "/run/cric/cric.sock");

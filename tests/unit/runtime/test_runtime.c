@@ -112,7 +112,7 @@ static int setup(void **state) {
         AUTOFREE char *db = xasprintf("%s/cric.db", f->dir);
         AUTOFREE char *storage = xasprintf("%s/storage", f->dir);
         assert_int_equal(store_open(db, &f->db, &f->err), 0);
-        assert_int_equal(layer_store_open(storage, "overlay", &f->ls, &f->err), 0);
+        assert_int_equal(layer_store_open(storage, "overlay", NULL, &f->ls, &f->err), 0);
         put_image(f);
         struct image_service_opts io = {.registries_conf = "/nonexistent"};
         assert_int_equal(image_service_new(f->db, f->ls, &io, &f->images, &f->err), 0);

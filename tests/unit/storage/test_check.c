@@ -41,7 +41,7 @@ static int setup(void **state) {
         AUTOFREE char *root = xasprintf("%s/storage", f->base);
         AUTOFREE char *db = xasprintf("%s/cric.db", f->base);
         struct cric_error *err = NULL;
-        if (layer_store_open(root, "vfs", &f->ls, &err) < 0 || store_open(db, &f->db, &err) < 0)
+        if (layer_store_open(root, "vfs", NULL, &f->ls, &err) < 0 || store_open(db, &f->db, &err) < 0)
                 return -1;
         layer_chain_id(D1, D2, f->chain2);
         *state = f;

@@ -65,7 +65,7 @@ static bool exists(const char *path) {
 
 static void open_vfs(struct fx *f) {
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        if (layer_store_open(f->root, "vfs", &f->ls, &err) < 0)
+        if (layer_store_open(f->root, "vfs", NULL, &f->ls, &err) < 0)
                 fail_msg("open: %s", err->msg);
         assert_int_equal(layer_store_driver(f->ls), STORAGE_VFS);
 }
@@ -118,26 +118,80 @@ static void test_open_makes_the_tree_and_cleans_tmp(void **state) {
 static void test_open_refuses_unknown_driver(void **state) {
         struct fx *f = *state;
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        assert_int_equal(layer_store_open(f->root, "btrfs", &f->ls, &err), -1);
+        assert_int_equal(layer_store_open(f->root, "zfs", NULL, &f->ls, &err), -1);
         assert_null(f->ls);
         assert_int_equal(err->kind, CRIC_E_INVALID);
-        assert_string_equal(err->msg, "storage driver btrfs is not supported (overlay, vfs)");
+        assert_string_equal(err->msg, "storage driver zfs is not supported (overlay, vfs, btrfs)");
+        err = cric_error_free(err);
+        /* btrfs where the root is not on btrfs (the unit tests' tmp dir) */
+        assert_int_equal(layer_store_open(f->root, "btrfs", NULL, &f->ls, &err), -1);
+        assert_int_equal(err->kind, CRIC_E_INVALID);
+        AUTOFREE char *want = xasprintf(
+                "storage driver btrfs: %s is not on a btrfs file system (set by storage_driver)", f->root);
+        assert_string_equal(err->msg, want);
         /* a root that cannot be made */
         AUTOFREE char *file = xasprintf("%s/file", f->base);
         AUTOCLOSE int fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
         assert_true(fd >= 0);
         AUTOFREE char *below = xasprintf("%s/store", file);
         err = cric_error_free(err);
-        assert_int_equal(layer_store_open(below, "vfs", &f->ls, &err), -1);
+        assert_int_equal(layer_store_open(below, "vfs", NULL, &f->ls, &err), -1);
         assert_null(f->ls);
         assert_int_equal(err->errno_value, ENOTDIR);
+}
+
+/* The driver is recorded at the first open: "" then means that one; another driver is
+ * refused while the store holds layers, and accepted (and recorded) on an empty one. */
+static void test_driver_recorded(void **state) {
+        struct fx *f = *state;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        open_vfs(f);
+        AUTOFREE char *record = in_root(f, "storage-driver");
+        AUTOFREE char *text = NULL;
+        assert_int_equal(fs_read_file(record, 64, &text, NULL, &err), 0);
+        assert_string_equal(text, "vfs\n");
+        make_layer(f, NULL, L1, "a");
+        f->ls = layer_store_free(f->ls);
+        assert_int_equal(layer_store_open(f->root, "", NULL, &f->ls, &err), 0);
+        assert_int_equal(layer_store_driver(f->ls), STORAGE_VFS); /* not the automatic overlay */
+        f->ls = layer_store_free(f->ls);
+        assert_int_equal(layer_store_open(f->root, "overlay", NULL, &f->ls, &err), -1);
+        assert_int_equal(err->kind, CRIC_E_INVALID);
+        assert_non_null(strstr(err->msg, "holds layers of the vfs driver"));
+        assert_non_null(strstr(err->msg, "storage_driver = \"vfs\""));
+        err = cric_error_free(err);
+        /* emptied: any driver may take it */
+        AUTOFREE char *layer = xasprintf("%s/layers/%s", f->root, HEX(L1));
+        assert_int_equal(testlib_rmtree(layer), 0);
+        assert_int_equal(layer_store_open(f->root, "overlay", NULL, &f->ls, &err), 0);
+        free(text);
+        text = NULL;
+        assert_int_equal(fs_read_file(record, 64, &text, NULL, &err), 0);
+        assert_string_equal(text, layer_store_driver(f->ls) == STORAGE_OVERLAY ? "overlay\n" : "vfs\n");
+        f->ls = layer_store_free(f->ls);
+        /* a record that names no driver */
+        assert_int_equal(fs_write_file_atomic(record, "zfs\n", 4, 0600, &err), 0);
+        assert_int_equal(layer_store_open(f->root, "", NULL, &f->ls, &err), -1);
+        assert_non_null(strstr(err->msg, "names an unknown storage driver \"zfs\""));
+}
+
+static void test_options(void **state) {
+        struct fx *f = *state;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        /* another driver's options are ignored; a malformed one is not */
+        char *other[] = {"btrfs.size=10G", "overlay.mountopt=nodev", NULL};
+        assert_int_equal(layer_store_open(f->root, "vfs", other, &f->ls, &err), 0);
+        f->ls = layer_store_free(f->ls);
+        char *bad[] = {"size=10G", NULL};
+        assert_int_equal(layer_store_open(f->root, "vfs", bad, &f->ls, &err), -1);
+        assert_string_equal(err->msg, "storage option \"size=10G\": not <driver>.<key>=<value>");
 }
 
 /* overlay where it mounts (root), else the fallback to vfs */
 static void test_open_overlay_or_fallback(void **state) {
         struct fx *f = *state;
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        assert_int_equal(layer_store_open(f->root, "overlay2", &f->ls, &err), 0);
+        assert_int_equal(layer_store_open(f->root, "overlay2", NULL, &f->ls, &err), 0);
         AUTOFREE char *tmpdir = in_root(f, "tmp");
         assert_int_equal(testlib_count_entries(tmpdir), 0); /* the overlay check cleaned up after itself */
         if (layer_store_driver(f->ls) == STORAGE_OVERLAY) {
@@ -328,6 +382,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_open_makes_the_tree_and_cleans_tmp, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_open_refuses_unknown_driver, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_open_overlay_or_fallback, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_driver_recorded, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_options, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_tmp_commit_and_discard, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_synced_tmp_is_invisible_until_commit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_commit_twice_keeps_the_first, setup, teardown),

@@ -63,7 +63,7 @@ static int teardown(void **state) {
 static void open_store(struct fx *f, const char *driver) {
         REQUIRE_ROOT("to mount layers");
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        assert_int_equal(layer_store_open(f->root, driver, &f->ls, &err), 0);
+        assert_int_equal(layer_store_open(f->root, driver, NULL, &f->ls, &err), 0);
         if (!strcmp(driver, "overlay") && layer_store_driver(f->ls) != STORAGE_OVERLAY) {
                 print_message("skipped: overlay does not mount under %s\n", f->base);
                 skip();
