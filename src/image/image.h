@@ -44,14 +44,18 @@ int image_pull(struct image_service *svc, const char *name, const struct registr
 /* Finds an image by id, id prefix, name[:tag] or name@digest (names normalized).
  * CRIC_E_NOT_FOUND when there is none. */
 int image_lookup(struct image_service *svc, const char *key, struct image_row **ret, struct cric_error **err);
+/* The same, with the name the image was found by as the store knows it (the normalized
+ * name:tag or name@digest; NULL for an id), for image_remove. */
+int image_lookup_name(struct image_service *svc, const char *key, struct image_row **ret, char **ret_name,
+                      struct cric_error **err);
 
 /* Every image, oldest pull first. */
 int image_list(struct image_service *svc, struct image_row ***ret, size_t *ret_n, struct cric_error **err);
 
-/* Removes an image: a name[:tag] removes only that tag while the image keeps others;
- * an id (or digest, or the last tag) removes the image and the layers no other
- * image uses. CRIC_E_NOT_FOUND when there is none. */
-int image_remove(struct image_service *svc, const char *key, struct cric_error **err);
+/* Removes img, found by name (image_lookup_name): a name[:tag] removes only that tag
+ * while the image keeps others; an id (name NULL), a digest or the last tag removes
+ * the image and the layers no other image uses. CRIC_E_NOT_FOUND when it is gone. */
+int image_remove(struct image_service *svc, const struct image_row *img, const char *name, struct cric_error **err);
 
 /* Bytes and inodes under the image store, and its path. */
 int image_fs_usage(struct image_service *svc, uint64_t *ret_bytes, uint64_t *ret_inodes, const char **ret_path,

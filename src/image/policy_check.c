@@ -1,8 +1,9 @@
 /* A pull against the signature policy: the policy file (the pod namespace's own, when
  * there is one), the requirements of the image's scope, then each requirement in turn;
- * all must accept. The policy is read at every pull, so an edit applies to the next
- * pull without a reload. Signatures are fetched only when a requirement needs them, and
- * a reject requirement fails before anything is fetched. */
+ * all must accept. The policy and registries.d are read once per pull and serve
+ * each source it tries, so an edit applies to the next pull without a reload.
+ * Signatures are fetched only when a requirement needs them, and a reject requirement
+ * fails before anything is fetched. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,73 @@ static char *policy_path(const struct policy_check_opts *o) {
         return xstrdup(o->policy_path);
 }
 
+struct policy_checker {
+        struct policy_check_opts o;
+        bool policy_read;
+        char *path;
+        struct policy *policy; /* NULL once read: the default file is missing, all is accepted */
+        struct cric_error *policy_err;
+        bool registries_d_read;
+        struct registries_d *registries_d;
+        struct cric_error *registries_d_err;
+};
+
+struct policy_checker *policy_checker_new(const struct policy_check_opts *o) {
+        struct policy_checker *pc = xcalloc(1, sizeof(*pc));
+        pc->o = *o;
+        return pc;
+}
+
+struct policy_checker *policy_checker_free(struct policy_checker *pc) {
+        if (!pc)
+                return NULL;
+        free(pc->path);
+        policy_free(pc->policy);
+        cric_error_free(pc->policy_err);
+        registries_d_free(pc->registries_d);
+        cric_error_free(pc->registries_d_err);
+        free(pc);
+        return NULL;
+}
+
+void policy_checker_freep(struct policy_checker **pc) {
+        *pc = policy_checker_free(*pc);
+}
+
+/* What failed to read at an earlier source fails this one the same way. */
+static int read_failed(const struct cric_error *e, struct cric_error **err) {
+        cric_error_set(err, e->kind, "%s", e->msg);
+        if (err)
+                (*err)->errno_value = e->errno_value;
+        return -1;
+}
+
+static int read_policy(struct policy_checker *pc, struct cric_error **err) {
+        static atomic_bool warned_missing;
+        const struct policy_check_opts *o = &pc->o;
+        if (!pc->policy_read) {
+                pc->policy_read = true;
+                pc->path = policy_path(o);
+                CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+                if (policy_load(pc->path, &pc->policy, &e) < 0 && o->policy_path_is_default &&
+                    strcmp(pc->path, o->policy_path) == 0 && access(pc->path, F_OK) < 0) {
+                        if (!atomic_exchange(&warned_missing, true))
+                                log_warn("signature policy %s does not exist: every image is accepted", pc->path);
+                } else {
+                        pc->policy_err = STEAL_PTR(e);
+                }
+        }
+        return pc->policy_err ? read_failed(pc->policy_err, err) : 0;
+}
+
+static int read_registries_d(struct policy_checker *pc, struct cric_error **err) {
+        if (!pc->registries_d_read) {
+                pc->registries_d_read = true;
+                registries_d_load(pc->o.registries_d, &pc->registries_d, &pc->registries_d_err);
+        }
+        return pc->registries_d_err ? read_failed(pc->registries_d_err, err) : 0;
+}
+
 /* The signatures found for one image, fetched once whichever requirement asks first. */
 struct found {
         bool sources_done;
@@ -56,7 +124,7 @@ static void found_clear(struct found *f) {
 }
 
 struct check {
-        const struct policy_check_opts *o;
+        struct policy_checker *pc;
         const struct image_ref *name;
         const char *digest;
         struct registry_client *client;
@@ -67,8 +135,9 @@ struct check {
 static int load_sources(struct check *c, struct cric_error **err) {
         if (c->f.sources_done)
                 return 0;
-        if (registries_d_lookup(c->o->registries_d, c->name, &c->f.sources, err) < 0)
+        if (read_registries_d(c->pc, err) < 0)
                 return -1;
+        registries_d_sources(c->pc->registries_d, c->name, &c->f.sources);
         c->f.sources_done = true;
         return 0;
 }
@@ -125,7 +194,7 @@ static int check_signed(struct check *c, const struct policy_req *q, struct cric
         for (size_t i = 0; i < n; i++) {
                 struct sig_claim claim = {0};
                 cric_error_freep(&last);
-                int r = gpg ? gpg_verify(q->keys, q->n_keys, c->f.gpg[i], c->f.gpg_lens[i], c->o->tmp_dir, &claim,
+                int r = gpg ? gpg_verify(q->keys, q->n_keys, c->f.gpg[i], c->f.gpg_lens[i], c->pc->o.tmp_dir, &claim,
                                          &last)
                             : sigstore_verify(q->keys, q->n_keys, &c->f.sigstore[i], &claim, &last);
                 if (r == 0)
@@ -144,21 +213,14 @@ static char *scope_desc(const struct policy_reqs *reqs) {
         return reqs->scope ? xasprintf("transports.docker \"%s\"", reqs->scope) : xstrdup("default");
 }
 
-int policy_check(const struct policy_check_opts *o, const struct image_ref *name, const char *manifest_digest,
+int policy_check(struct policy_checker *pc, const struct image_ref *name, const char *manifest_digest,
                  struct registry_client *client, const char *repo, struct cric_error **err) {
-        static atomic_bool warned_missing;
-        AUTOFREE char *path = policy_path(o);
-        CLEANUP(policy_freep) struct policy *p = NULL;
-        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
-        if (policy_load(path, &p, &e) < 0) {
-                if (o->policy_path_is_default && strcmp(path, o->policy_path) == 0 && access(path, F_OK) < 0) {
-                        if (!atomic_exchange(&warned_missing, true))
-                                log_warn("signature policy %s does not exist: every image is accepted", path);
-                        return 0;
-                }
-                return cric_error_move(err, &e);
-        }
-        const struct policy_reqs *reqs = policy_select(p, name);
+        if (read_policy(pc, err) < 0)
+                return -1;
+        if (!pc->policy)
+                return 0;
+        const char *path = pc->path;
+        const struct policy_reqs *reqs = policy_select(pc->policy, name);
         AUTOFREE char *image = image_ref_string(name);
         AUTOFREE char *scope = scope_desc(reqs);
         for (size_t i = 0; i < reqs->n; i++)
@@ -167,7 +229,7 @@ int policy_check(const struct policy_check_opts *o, const struct image_ref *name
                                               "Source image rejected: Running image docker://%s is rejected by policy "
                                               "(%s, %s, requirement %zu of %zu: reject)",
                                               image, path, scope, i + 1, reqs->n);
-        struct check c = {.o = o, .name = name, .digest = manifest_digest, .client = client, .repo = repo};
+        struct check c = {.pc = pc, .name = name, .digest = manifest_digest, .client = client, .repo = repo};
         int r = 0;
         for (size_t i = 0; r == 0 && i < reqs->n; i++) {
                 const struct policy_req *q = &reqs->reqs[i];

@@ -24,8 +24,8 @@
 struct pull {
         struct image_service *svc;
         const struct pull_source *src;
-        const struct image_ref *name; /* the name the user asked for (not the mirror's) */
-        const char *ns;               /* the pod's namespace, or NULL */
+        const struct image_ref *name;  /* the name the user asked for (not the mirror's) */
+        struct policy_checker *policy; /* NULL: no signature policy */
         struct registry_client *client;
         char *top_digest;      /* digest the tag resolved to (index or manifest) */
         char *manifest_digest; /* the platform's image manifest */
@@ -286,22 +286,14 @@ static int pull_layers(struct pull *p, char **ret_id, struct cric_error **err) {
 
 /* Before anything is stored: the signature policy, on the manifest the tag resolved to. */
 static int check_policy(struct pull *p, struct cric_error **err) {
-        struct image_service *svc = p->svc;
-        if (!svc->signature_policy)
+        if (!p->policy)
                 return 0;
-        struct policy_check_opts o = {
-                .policy_path = svc->signature_policy,
-                .policy_path_is_default = svc->signature_policy_is_default,
-                .policy_dir = svc->signature_policy_dir,
-                .ns = p->ns,
-                .registries_d = svc->registries_d,
-                .tmp_dir = svc->tmp_dir,
-        };
-        return policy_check(&o, p->name, p->top_digest, p->client, p->src->ref->path, err);
+        return policy_check(p->policy, p->name, p->top_digest, p->client, p->src->ref->path, err);
 }
 
 static int pull_from(struct image_service *svc, const struct pull_source *src, const struct image_ref *name,
-                     const struct registry_auth *auth, const char *ns, char **ret_id, struct cric_error **err) {
+                     const struct registry_auth *auth, struct policy_checker *policy, char **ret_id,
+                     struct cric_error **err) {
         struct registry_opts ro = {
                 .domain = src->ref->domain,
                 .insecure = src->insecure || registries_insecure_listed(svc->insecure_registries, src->ref->domain),
@@ -310,7 +302,7 @@ static int pull_from(struct image_service *svc, const struct pull_source *src, c
                 .auth_file = svc->auth_file,
                 .retries = -1,
         };
-        struct pull p = {.svc = svc, .src = src, .name = name, .ns = ns};
+        struct pull p = {.svc = svc, .src = src, .name = name, .policy = policy};
         int r = registry_client_new(&ro, &p.client, err);
         if (r == 0)
                 r = fetch_manifest(&p, err);
@@ -326,7 +318,8 @@ static int pull_from(struct image_service *svc, const struct pull_source *src, c
 
 /* Tries the sources of one qualified name in order (mirrors, then the primary). */
 static int pull_name(struct image_service *svc, struct registries_conf *regs, const struct image_ref *name,
-                     const struct registry_auth *auth, const char *ns, char **ret_id, struct cric_error **err) {
+                     const struct registry_auth *auth, struct policy_checker *policy, char **ret_id,
+                     struct cric_error **err) {
         struct pull_source *sources = NULL;
         size_t n = 0;
         if (registries_sources(regs, name, &sources, &n, err) < 0)
@@ -338,7 +331,7 @@ static int pull_name(struct image_service *svc, struct registries_conf *regs, co
         for (size_t i = 0; i < n && r < 0; i++) {
                 AUTOFREE char *where = image_ref_string(sources[i].ref);
                 cric_error_freep(&last);
-                r = pull_from(svc, &sources[i], name, auth, ns, ret_id, &last);
+                r = pull_from(svc, &sources[i], name, auth, policy, ret_id, &last);
                 if (r < 0)
                         log_info("pull %s from %s failed: %s", name->path, where, last->msg);
         }
@@ -357,11 +350,22 @@ static int pull_image(struct image_service *svc, const char *input, const struct
         size_t n = 0;
         if (registries_expand(regs, input, &names, &n, err) < 0)
                 return cric_error_prefix(err, "pull %s", input);
+        /* One read of the policy serves every name and source tried. */
+        CLEANUP(policy_checker_freep) struct policy_checker *policy = NULL;
+        if (svc->signature_policy)
+                policy = policy_checker_new(&(struct policy_check_opts){
+                        .policy_path = svc->signature_policy,
+                        .policy_path_is_default = svc->signature_policy_is_default,
+                        .policy_dir = svc->signature_policy_dir,
+                        .ns = ns,
+                        .registries_d = svc->registries_d,
+                        .tmp_dir = svc->tmp_dir,
+                });
         int r = -1;
         CLEANUP(cric_error_freep) struct cric_error *last = NULL; /* the last name's */
         for (size_t i = 0; i < n && r < 0; i++) {
                 cric_error_freep(&last);
-                r = pull_name(svc, regs, names[i], auth, ns, ret_id, &last);
+                r = pull_name(svc, regs, names[i], auth, policy, ret_id, &last);
         }
         for (size_t i = 0; i < n; i++)
                 image_ref_free(names[i]);

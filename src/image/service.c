@@ -168,10 +168,8 @@ static int find_short_name(struct image_service *svc, const char *key, struct im
         return r;
 }
 
-/* Finds the image key names; *ret_name is the name it was found by as the store
- * knows it (the normalized name:tag or name@digest), or NULL for ids. */
-static int lookup(struct image_service *svc, const char *key, struct image_row **ret, char **ret_name,
-                  struct cric_error **err) {
+int image_lookup_name(struct image_service *svc, const char *key, struct image_row **ret, char **ret_name,
+                      struct cric_error **err) {
         *ret_name = NULL;
         if (!key || !*key)
                 return cric_error_set(err, CRIC_E_INVALID, "no image given");
@@ -195,7 +193,7 @@ static int lookup(struct image_service *svc, const char *key, struct image_row *
 
 int image_lookup(struct image_service *svc, const char *key, struct image_row **ret, struct cric_error **err) {
         AUTOFREE char *name = NULL;
-        return lookup(svc, key, ret, &name, err);
+        return image_lookup_name(svc, key, ret, &name, err);
 }
 
 int image_list(struct image_service *svc, struct image_row ***ret, size_t *ret_n, struct cric_error **err) {
@@ -219,11 +217,7 @@ static void free_layers(struct image_service *svc, char **chains) {
         }
 }
 
-int image_remove(struct image_service *svc, const char *key, struct cric_error **err) {
-        CLEANUP(image_row_freep) struct image_row *img = NULL;
-        AUTOFREE char *name = NULL;
-        if (lookup(svc, key, &img, &name, err) < 0)
-                return -1;
+int image_remove(struct image_service *svc, const struct image_row *img, const char *name, struct cric_error **err) {
         /* One tag of several goes alone; an id, a digest or the last tag take the image. */
         if (name && strv_contains(img->repo_tags, name) && strv_length(img->repo_tags) > 1) {
                 log_info("untagged %s from image %.12s", name, img->id);

@@ -58,9 +58,14 @@ struct sig_sources {
         bool use_sigstore_attachments; /* read cosign attachments from the registry */
 };
 void sig_sources_clear(struct sig_sources *s);
-/* Reads dir's *.yaml files (a missing dir is no error) and returns the settings of the
- * most specific scope that sets each. CRIC_E_INVALID naming file and field. */
-int registries_d_lookup(const char *dir, const struct image_ref *ref, struct sig_sources *ret, struct cric_error **err);
+/* The scopes of dir's *.yaml files; a missing dir is no error and configures nothing.
+ * CRIC_E_INVALID naming file and field. */
+struct registries_d;
+int registries_d_load(const char *dir, struct registries_d **ret, struct cric_error **err);
+/* ref's settings: for each, the most specific scope that sets it. */
+void registries_d_sources(const struct registries_d *d, const struct image_ref *ref, struct sig_sources *ret);
+struct registries_d *registries_d_free(struct registries_d *d);
+void registries_d_freep(struct registries_d **d);
 
 /* The signatures of manifest_digest in a lookaside store (signature-1, -2, ... until
  * the first missing one). */
@@ -83,10 +88,18 @@ struct policy_check_opts {
         const char *tmp_dir;         /* where a throw-away GPG keyring may go */
 };
 
+/* The policy of one pull: it reads the policy file and registries.d at the first check
+ * that needs them and keeps them (or the error reading them) for each further source
+ * the pull tries. The strings of o are borrowed and must outlive it. Not thread-safe. */
+struct policy_checker;
+struct policy_checker *policy_checker_new(const struct policy_check_opts *o);
+struct policy_checker *policy_checker_free(struct policy_checker *pc);
+void policy_checker_freep(struct policy_checker **pc);
+
 /* Whether the image pulled as name (the name asked for) with top-level manifest
  * manifest_digest, served by client from repo, is allowed. CRIC_E_SIGNATURE with a
  * message naming the policy file, the scope and the requirement that rejected it. */
-int policy_check(const struct policy_check_opts *o, const struct image_ref *name, const char *manifest_digest,
+int policy_check(struct policy_checker *pc, const struct image_ref *name, const char *manifest_digest,
                  struct registry_client *client, const char *repo, struct cric_error **err);
 
 #endif

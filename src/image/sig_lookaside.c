@@ -72,21 +72,30 @@ static int parse_entry(struct json_object *o, const char *file, const char *scop
         return 0;
 }
 
-struct ns_table {
+/* Every scope of every file of the directory. */
+struct registries_d {
         struct ns_entry *v;
         size_t n, cap;
 };
 
-static void ns_table_clear(struct ns_table *t) {
+struct registries_d *registries_d_free(struct registries_d *t) {
+        if (!t)
+                return NULL;
         for (size_t i = 0; i < t->n; i++) {
                 free(t->v[i].scope);
                 free(t->v[i].file);
                 free(t->v[i].lookaside);
         }
         free(t->v);
+        free(t);
+        return NULL;
 }
 
-static int add_entry(struct ns_table *t, struct json_object *o, const char *file, const char *scope,
+void registries_d_freep(struct registries_d **t) {
+        *t = registries_d_free(*t);
+}
+
+static int add_entry(struct registries_d *t, struct json_object *o, const char *file, const char *scope,
                      struct cric_error **err) {
         for (size_t i = 0; i < t->n; i++)
                 if ((scope == NULL) == (t->v[i].scope == NULL) && (!scope || strcmp(scope, t->v[i].scope) == 0))
@@ -98,7 +107,7 @@ static int add_entry(struct ns_table *t, struct json_object *o, const char *file
         return parse_entry(o, file, scope, e, err);
 }
 
-static int load_file(struct ns_table *t, const char *path, struct cric_error **err) {
+static int load_file(struct registries_d *t, const char *path, struct cric_error **err) {
         AUTOFREE char *data = NULL;
         size_t len = 0;
         if (fs_read_file(path, REGISTRIES_D_MAX_SIZE, &data, &len, err) < 0)
@@ -126,42 +135,43 @@ static int load_file(struct ns_table *t, const char *path, struct cric_error **e
         return 0;
 }
 
-static const struct ns_entry *find(const struct ns_table *t, const char *scope) {
+static const struct ns_entry *find(const struct registries_d *t, const char *scope) {
         for (size_t i = 0; i < t->n; i++)
                 if ((scope == NULL) == (t->v[i].scope == NULL) && (!scope || strcmp(scope, t->v[i].scope) == 0))
                         return &t->v[i];
         return NULL;
 }
 
-int registries_d_lookup(const char *dir, const struct image_ref *ref, struct sig_sources *ret,
-                        struct cric_error **err) {
-        *ret = (struct sig_sources){0};
+int registries_d_load(const char *dir, struct registries_d **ret, struct cric_error **err) {
         CLEANUP(strv_freep) char **names = NULL;
         if (fs_list_dir(dir, ".yaml", true, &names, err) < 0)
                 return cric_error_prefix(err, "registries.d");
-        struct ns_table t = {0};
-        int r = 0;
-        for (size_t i = 0; r == 0 && names[i]; i++) {
+        CLEANUP(registries_d_freep) struct registries_d *t = xcalloc(1, sizeof(*t));
+        for (size_t i = 0; names[i]; i++) {
                 AUTOFREE char *path = xasprintf("%s/%s", dir, names[i]);
-                r = load_file(&t, path, err);
+                if (load_file(t, path, err) < 0)
+                        return -1;
         }
-        if (r == 0) {
-                CLEANUP(strv_freep) char **scopes = policy_scopes(ref);
-                const char *lookaside = NULL;
-                int attachments = -1;
-                size_t n = strv_length(scopes);
-                for (size_t i = 0; i <= n; i++) {
-                        const struct ns_entry *e = find(&t, scopes[i]); /* scopes[n] is NULL: default-docker */
-                        if (e && !lookaside && e->lookaside)
-                                lookaside = e->lookaside;
-                        if (e && attachments < 0)
-                                attachments = e->attachments;
-                }
-                ret->lookaside = lookaside ? xstrdup(lookaside) : NULL;
-                ret->use_sigstore_attachments = attachments > 0;
+        *ret = STEAL_PTR(t);
+        return 0;
+}
+
+void registries_d_sources(const struct registries_d *t, const struct image_ref *ref, struct sig_sources *ret) {
+        CLEANUP(strv_freep) char **scopes = policy_scopes(ref);
+        const char *lookaside = NULL;
+        int attachments = -1;
+        size_t n = strv_length(scopes);
+        for (size_t i = 0; i <= n; i++) {
+                const struct ns_entry *e = find(t, scopes[i]); /* scopes[n] is NULL: default-docker */
+                if (e && !lookaside && e->lookaside)
+                        lookaside = e->lookaside;
+                if (e && attachments < 0)
+                        attachments = e->attachments;
         }
-        ns_table_clear(&t);
-        return r;
+        *ret = (struct sig_sources){
+                .lookaside = lookaside ? xstrdup(lookaside) : NULL,
+                .use_sigstore_attachments = attachments > 0,
+        };
 }
 
 /* ---- fetching from a lookaside store ---- */

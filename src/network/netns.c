@@ -483,38 +483,17 @@ static int reap(pid_t pid, struct cric_error **err) {
         return WEXITSTATUS(status);
 }
 
-/* The child in a pod's user namespace: forked (it has to wait for us), and pinned by
- * us through /proc/<pid>/ns, since its own mounts do not count in our mount namespace. */
-static int spawn_and_pin_userns(const struct child_plan *plan, struct cric_error **err) {
-        int sv[2];
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "socketpair");
-        pid_t pid = fork();
-        if (pid == 0)
-                child_main(plan, sv[1]);
-        int e = errno;
-        close(sv[1]);
-        AUTOCLOSE int ours = sv[0];
-        if (pid < 0)
-                return cric_error_errno(err, CRIC_E_INTERNAL, e, "start the namespace helper");
-        struct child_report report = {0};
-        int r = read_report(ours, &report, err);
-        for (size_t i = 0; r == 0 && i < N_KINDS; i++) {
+/* A helper in a pod's user namespace pins nothing itself (its mounts do not count in
+ * our mount namespace): we pin its namespaces through /proc/<pid>/ns while it waits. */
+static int pin_from_proc(const struct child_plan *plan, pid_t pid, struct cric_error **err) {
+        for (size_t i = 0; i < N_KINDS; i++) {
                 const char *target = *pin_slot((struct pinned_ns *) plan->pins, ns_kinds[i].kind);
                 char from[64];
                 snprintf(from, sizeof(from), "/proc/%d/ns/%s", (int) pid, ns_kinds[i].name);
                 if (target && mount(from, target, NULL, MS_BIND, NULL) < 0)
-                        r = cric_error_errno(err, CRIC_E_INTERNAL, errno, "bind mount %s onto %s", from, target);
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "bind mount %s onto %s", from, target);
         }
-        close(STEAL_FD(ours)); /* the helper's read ends: it exits */
-        if (r < 0)
-                kill(pid, SIGKILL);
-        struct cric_error *reap_err = NULL;
-        int status = reap(pid, &reap_err);
-        if (r == 0 && status < 0)
-                r = cric_error_move(err, &reap_err);
-        cric_error_free(reap_err);
-        return r;
+        return 0;
 }
 
 /* The pod's user namespace, made with its mappings and pinned at pins->user. */
@@ -531,23 +510,31 @@ static int pin_userns(const struct netns_opts *o, const struct pinned_ns *pins, 
         return 0;
 }
 
-/* Runs the child and waits for it (CLONE_VFORK: clone returns once it has exited);
- * its report is then waiting on the socket. */
+/* Runs the helper and reads its report. Without a user namespace it runs with
+ * CLONE_VFORK (clone returns once it has exited, its report waiting on the socket).
+ * In a pod's user namespace it is forked, as it has to wait for us to pin it. */
 static int spawn_and_pin(const struct child_plan *plan, struct cric_error **err) {
-        if (plan->userns)
-                return spawn_and_pin_userns(plan, err);
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "socketpair");
         AUTOCLOSE int ours = sv[0], theirs = sv[1];
         struct child_args args = {.plan = plan, .sock = theirs};
-        pid_t pid = vforkrun(child_entry, &args);
+        pid_t pid = plan->userns ? fork() : vforkrun(child_entry, &args);
+        if (pid == 0)
+                child_main(plan, theirs);
         int e = errno;
-        close(STEAL_FD(theirs)); /* the child has exited (CLONE_VFORK): EOF after its report */
+        close(STEAL_FD(theirs)); /* EOF after the helper's report */
         if (pid < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, e, "start the namespace helper");
         struct child_report report = {0};
         int r = read_report(ours, &report, err);
+        if (plan->userns) {
+                if (r == 0)
+                        r = pin_from_proc(plan, pid, err);
+                close(STEAL_FD(ours)); /* the helper's read ends: it exits */
+                if (r < 0)
+                        kill(pid, SIGKILL);
+        }
         struct cric_error *reap_err = NULL;
         int status = reap(pid, &reap_err);
         if (r == 0 && status < 0)

@@ -332,10 +332,6 @@ static int resolve_sub_path(const char *root, const char *sub, char **ret, struc
  * source of its bind mount. */
 static int mount_image_volumes(struct runtime *rt, struct create *x, struct cric_error **err) {
         struct container_info *i = &x->c->info;
-        if (!x->iv_sources) {
-                x->iv_sources = xcalloc(i->n_mounts + 1, sizeof(char *));
-                x->n_iv_sources = i->n_mounts;
-        }
         unsigned n = 0;
         for (size_t k = 0; k < i->n_mounts; k++) {
                 struct container_mount *m = &i->mounts[k];
@@ -457,10 +453,6 @@ static bool same_map(const struct idmap *a, size_t na, const struct idmap *b, si
  * for other mappings. A file system without idmapped mounts fails the create. */
 static int idmap_volumes(struct create *x, struct cric_error **err) {
         const struct oci_container_input *in = &x->in->oci;
-        if (!x->iv_sources) {
-                x->iv_sources = xcalloc(in->n_mounts + 1, sizeof(char *));
-                x->n_iv_sources = in->n_mounts;
-        }
         for (size_t k = 0; k < in->n_mounts; k++) {
                 const struct oci_mount *m = &in->mounts[k];
                 if (!m->n_uids)
@@ -505,6 +497,9 @@ static int mount_rootfs(struct runtime *rt, struct create *x, struct cric_error 
 
 static int make_bundle(struct runtime *rt, struct create *x, struct cric_error **err) {
         const struct container_info *i = &x->c->info;
+        /* one slot a mount (the container's mounts are the request's, in its order) */
+        x->iv_sources = xcalloc(i->n_mounts + 1, sizeof(char *));
+        x->n_iv_sources = i->n_mounts;
         if (fs_mkdir_p(x->rootfs, 0755, err) < 0 ||
             runtime_file_write(x->dir, i->runtime_path, i->runtime_root, err) < 0 || load_userns(rt, x, err) < 0 ||
             mount_rootfs(rt, x, err) < 0 || mount_image_volumes(rt, x, err) < 0 || idmap_volumes(x, err) < 0 ||

@@ -10,32 +10,37 @@
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
+/* pinned_images are kept: the kubelet's image garbage collection removes images
+ * through RemoveImage, so refusing here keeps them from any collection. An image
+ * volume's layers stay while a container mounts them. */
+static int check_removable(struct rpc_ctx *ctx, const char *key, const struct image_row *img, struct cric_error **err) {
+        const char *pattern = image_pinned_by(img, ctx->cfg->pinned_images);
+        if (pattern)
+                return cric_error_set(err, CRIC_E_PRECONDITION,
+                                      "RemoveImage: image %s is pinned (pinned_images \"%s\")", key, pattern);
+        AUTOFREE char *user = runtime_image_volume_user(ctx->deps->runtime, img->id);
+        if (user)
+                return cric_error_set(err, CRIC_E_PRECONDITION, "RemoveImage %s: image %.12s is in use by %s", key,
+                                      img->id, user);
+        return 0;
+}
+
 int rpc_remove_image(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage **ret_resp,
                      struct cric_error **err) {
         const Runtime__V1__RemoveImageRequest *r = (const Runtime__V1__RemoveImageRequest *) req;
         if (!r->image || !*r->image->image)
                 return cric_error_set(err, CRIC_E_INVALID, "RemoveImage: no image given");
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
-        /* pinned_images are kept: the kubelet's image garbage collection removes images
-         * through RemoveImage, so refusing here keeps them from any collection. An image
-         * volume's layers stay while a container mounts them. */
         CLEANUP(image_row_freep) struct image_row *img = NULL;
-        if (image_lookup(ctx->deps->images, r->image->image, &img, &e) == 0) {
-                const char *pattern = image_pinned_by(img, ctx->cfg->pinned_images);
-                if (pattern)
-                        return cric_error_set(err, CRIC_E_PRECONDITION,
-                                              "RemoveImage: image %s is pinned (pinned_images \"%s\")", r->image->image,
-                                              pattern);
-                AUTOFREE char *user = runtime_image_volume_user(ctx->deps->runtime, img->id);
-                if (user)
-                        return cric_error_set(err, CRIC_E_PRECONDITION, "RemoveImage %s: image %.12s is in use by %s",
-                                              r->image->image, img->id, user);
+        AUTOFREE char *name = NULL;
+        if (image_lookup_name(ctx->deps->images, r->image->image, &img, &name, &e) == 0) {
+                if (check_removable(ctx, r->image->image, img, err) < 0)
+                        return -1;
+                image_remove(ctx->deps->images, img, name, &e);
         }
-        cric_error_freep(&e);
         /* Removing an image that is not there succeeds: the caller's goal is reached. */
-        if (image_remove(ctx->deps->images, r->image->image, &e) < 0 && e->kind != CRIC_E_NOT_FOUND) {
+        if (e && e->kind != CRIC_E_NOT_FOUND)
                 return cric_error_move(err, &e);
-        }
         Runtime__V1__RemoveImageResponse *resp = xmalloc(sizeof(*resp));
         runtime__v1__remove_image_response__init(resp);
         *ret_resp = &resp->base;

@@ -43,9 +43,9 @@ def layer_dirs(d):
     return found
 
 
-def make_daemon_with(make_daemon, tmp_path, registry, policy, registries_d=None, extra_args=()):
+def make_daemon_with(make_daemon, tmp_path, registry, policy, registries_d=None, extra_args=(), registries=None):
     conf = tmp_path / "registries.conf"
-    conf.write_text('[[registry]]\nlocation = "%s"\ninsecure = true\n' % registry.host)
+    conf.write_text(registries or '[[registry]]\nlocation = "%s"\ninsecure = true\n' % registry.host)
     pol = tmp_path / "policy.json"
     pol.write_text(json.dumps(policy))
     rd = tmp_path / "registries.d"
@@ -138,6 +138,22 @@ def test_broken_or_missing_policy_fails_clearly(make_daemon, tmp_path, registry)
     e = cric.rpc_error(pull, d, registry.reference("busybox"))
     assert e.code() == grpc.StatusCode.FAILED_PRECONDITION, e
     assert str(pol) in e.details(), e.details()
+    assert image_count(d) == 0
+
+
+def test_broken_policy_fails_mirror_and_primary_alike(make_daemon, tmp_path, mirror_registries):
+    """One read of the policy serves every source of a pull: the mirror fails on it,
+    then the primary with the same message, naming file and field."""
+    primary, mirror = mirror_registries.primary, mirror_registries.mirror
+    conf = ('[[registry]]\nprefix = "%s"\nlocation = "%s"\ninsecure = true\n'
+            '[[registry.mirror]]\nlocation = "%s"\ninsecure = true\n' % (primary.host, primary.host, mirror.host))
+    d, pol = make_daemon_with(make_daemon, tmp_path, primary,
+                              {"default": [{"type": "insecureAcceptAnything", "keyPath": "/x"}]}, registries=conf)
+    e = cric.rpc_error(pull, d, primary.reference("busybox"))
+    assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, e
+    assert str(pol) in e.details() and '"keyPath"' in e.details(), e.details()
+    failed = [line for line in d.read_log().splitlines() if "pull busybox from %s/" % mirror.host in line]
+    assert failed and str(pol) in failed[-1] and '"keyPath"' in failed[-1], failed
     assert image_count(d) == 0
 
 

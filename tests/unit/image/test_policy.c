@@ -305,8 +305,10 @@ static void write_file(const char *dir, const char *name, const char *text) {
 static void lookup(const char *dir, const char *image, struct sig_sources *s) {
         CLEANUP(image_ref_freep) struct image_ref *r = ref(image);
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        if (registries_d_lookup(dir, r, s, &err) < 0)
+        CLEANUP(registries_d_freep) struct registries_d *d = NULL;
+        if (registries_d_load(dir, &d, &err) < 0)
                 fail_msg("registries.d: %s", err->msg);
+        registries_d_sources(d, r, s);
 }
 
 static void test_registries_d(void **state) {
@@ -336,16 +338,16 @@ static void test_registries_d(void **state) {
         sig_sources_clear(&s);
         /* errors name the file */
         write_file(dir, "d.yaml", "docker:\n  example.com:\n    lookaside: file:///again\n");
-        CLEANUP(image_ref_freep) struct image_ref *r = ref("example.com/a");
+        CLEANUP(registries_d_freep) struct registries_d *d = NULL;
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        testlib_error_is(registries_d_lookup(dir, r, &s, &err), &err, CRIC_E_INVALID);
+        testlib_error_is(registries_d_load(dir, &d, &err), &err, CRIC_E_INVALID);
         assert_non_null(strstr(err->msg, "d.yaml"));
         assert_non_null(strstr(err->msg, "b.yaml"));
         write_file(dir, "d.yaml", "docker:\n  example.org:\n    lookasid: file:///typo\n");
-        testlib_error_is(registries_d_lookup(dir, r, &s, &err), &err, CRIC_E_INVALID);
+        testlib_error_is(registries_d_load(dir, &d, &err), &err, CRIC_E_INVALID);
         assert_non_null(strstr(err->msg, "lookasid"));
         write_file(dir, "d.yaml", "docker:\n  example.org:\n    use-sigstore-attachments: maybe\n");
-        testlib_error_is(registries_d_lookup(dir, r, &s, &err), &err, CRIC_E_INVALID);
+        testlib_error_is(registries_d_load(dir, &d, &err), &err, CRIC_E_INVALID);
         testlib_rmtree(dir);
 }
 
@@ -375,12 +377,49 @@ static void test_lookaside_file(void **state) {
         testlib_rmtree(dir);
 }
 
+/* A pull reads the policy once: its later sources see what its first one saw, the
+ * error of a broken file included; the next pull reads the file again. */
+static void test_checker_reads_once(void **state) {
+        (void) state;
+        AUTOFREE char *dir = testlib_tmpdir("checker");
+        AUTOFREE char *path = xasprintf("%s/policy.json", dir);
+        AUTOFREE char *regd = xasprintf("%s/registries.d", dir);
+        struct policy_check_opts o = {.policy_path = path, .registries_d = regd, .tmp_dir = dir};
+        CLEANUP(image_ref_freep) struct image_ref *r = ref("example.com/ns/app:1");
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        write_file(dir, "policy.json", "{\"default\": [{\"type\": \"reject\"}]}");
+        CLEANUP(policy_checker_freep) struct policy_checker *first = policy_checker_new(&o);
+        assert_contains(testlib_error_is(policy_check(first, r, DIGEST, NULL, "ns/app", &err), &err, CRIC_E_SIGNATURE),
+                        path);
+        cric_error_freep(&err);
+        write_file(dir, "policy.json", "{\"default\": [{\"type\": \"insecureAcceptAnything\", \"keyPath\": \"/x\"}]}");
+        testlib_error_is(policy_check(first, r, DIGEST, NULL, "ns/app", &err), &err, CRIC_E_SIGNATURE);
+        cric_error_freep(&err);
+        CLEANUP(policy_checker_freep) struct policy_checker *second = policy_checker_new(&o);
+        const char *msg = testlib_error_is(policy_check(second, r, DIGEST, NULL, "ns/app", &err), &err, CRIC_E_INVALID);
+        assert_contains(msg, path);
+        assert_contains(msg, "\"keyPath\"");
+        AUTOFREE char *first_msg = xstrdup(msg);
+        cric_error_freep(&err);
+        write_file(dir, "policy.json", "{\"default\": [{\"type\": \"insecureAcceptAnything\"}]}");
+        msg = testlib_error_is(policy_check(second, r, DIGEST, NULL, "ns/app", &err), &err, CRIC_E_INVALID);
+        assert_string_equal(msg, first_msg);
+        CLEANUP(policy_checker_freep) struct policy_checker *third = policy_checker_new(&o);
+        assert_int_equal(policy_check(third, r, DIGEST, NULL, "ns/app", NULL), 0);
+        testlib_rmtree(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_parse_rules),     cmocka_unit_test(test_parse_errors),
-                cmocka_unit_test(test_scope_selection), cmocka_unit_test(test_identity),
-                cmocka_unit_test(test_payload),         cmocka_unit_test(test_sigstore_verify),
-                cmocka_unit_test(test_registries_d),    cmocka_unit_test(test_lookaside_file),
+                cmocka_unit_test(test_parse_rules),
+                cmocka_unit_test(test_parse_errors),
+                cmocka_unit_test(test_scope_selection),
+                cmocka_unit_test(test_identity),
+                cmocka_unit_test(test_payload),
+                cmocka_unit_test(test_sigstore_verify),
+                cmocka_unit_test(test_registries_d),
+                cmocka_unit_test(test_lookaside_file),
+                cmocka_unit_test(test_checker_reads_once),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
