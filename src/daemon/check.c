@@ -36,10 +36,13 @@ int root_lock_take(const char *root, int *ret_fd, struct cric_error **err) {
 
 bool root_shutdown_was_clean(const char *root) {
         AUTOFREE char *path = xasprintf("%s/" CLEAN_FILE, root);
-        bool was_clean = access(path, F_OK) == 0;
-        if (was_clean && unlink(path) < 0)
+        return access(path, F_OK) == 0;
+}
+
+void root_shutdown_forget(const char *root) {
+        AUTOFREE char *path = xasprintf("%s/" CLEAN_FILE, root);
+        if (unlink(path) < 0 && errno != ENOENT)
                 log_warn("remove %s: %s", path, strerror(errno));
-        return was_clean;
 }
 
 void root_shutdown_record_clean(const char *root) {

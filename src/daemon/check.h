@@ -14,9 +14,11 @@
  * and held until the process ends). CRIC_E_UNAVAILABLE when another cricd (or
  * `cricd check`) holds it. */
 int root_lock_take(const char *root, int *ret_fd, struct cric_error **err);
-/* Whether the last daemon on root stopped cleanly; removes the record, so that a
- * crash from here on is seen at the next start. */
+/* Whether the last daemon on root stopped cleanly. */
 bool root_shutdown_was_clean(const char *root);
+/* Removes the record, so that a crash from here on is seen at the next start: called
+ * once the stores are open (a start that fails before changes nothing). */
+void root_shutdown_forget(const char *root);
 /* Written last by a daemon that stops cleanly. */
 void root_shutdown_record_clean(const char *root);
 

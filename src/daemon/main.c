@@ -152,8 +152,10 @@ static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_er
         bool was_clean = root_shutdown_was_clean(cfg->root);
         AUTOFREE char *db_path = xasprintf("%s/cric.db", cfg->root);
         AUTOFREE char *storage = xasprintf("%s/storage", cfg->root);
-        if (store_open(db_path, &d->db, err) < 0 || layer_store_open(storage, cfg->storage_driver, cfg->storage_options, &d->layers, err) < 0)
+        if (store_open(db_path, &d->db, err) < 0 ||
+            layer_store_open(storage, cfg->storage_driver, cfg->storage_options, &d->layers, err) < 0)
                 return -1;
+        root_shutdown_forget(cfg->root);
         if (!was_clean)
                 daemon_check_after_crash(d->db, d->layers);
         AUTOFREE char *tmp_dir = xasprintf("%s/tmp", cfg->runroot);

@@ -147,9 +147,12 @@ static void add_entry(struct sum_list *l, const char *path, const struct stat *s
 /* The names in dirfd but . and .., sorted; the directory stream is closed again, so a
  * deep tree holds one descriptor per level only. */
 static int list_names(int dirfd, const char *path, char ***ret, size_t *ret_n, struct cric_error **err) {
-        int dup = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        /* A new open file description, not a dup: btrfs lists through a descriptor only
+         * the entries that existed when it was opened, and the caller's (the unpack's
+         * diff_fd) was opened before the layer's files were written. */
+        int dup = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dup < 0)
-                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "dup");
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open dir %s", path);
         AUTOCLOSEDIR DIR *d = fdopendir(dup);
         if (!d) {
                 close(dup);

@@ -45,13 +45,20 @@ def _bytes(size):
     return int(size[:-1]) * units[size[-1]]
 
 
+def mount_points():
+    """Every mount point of this mount namespace (os.path.ismount takes a subvolume,
+    which has a device number of its own, for one)."""
+    with open("/proc/self/mountinfo") as f:
+        return {line.split()[4].replace("\\040", " ") for line in f}
+
+
 def subvolumes(top):
     """Every subvolume under top (paths), top itself left out."""
-    found = []
+    found, mounts = [], mount_points()
     for dirpath, dirnames, _ in os.walk(top):
         for name in dirnames:
             p = os.path.join(dirpath, name)
-            if not os.path.islink(p) and os.lstat(p).st_ino == 256 and not os.path.ismount(p):
+            if not os.path.islink(p) and os.lstat(p).st_ino == 256 and p not in mounts:
                 found.append(p)
     return found
 
@@ -78,7 +85,8 @@ def destroy(path):
     fd = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY)
     try:
         name = os.path.basename(path).encode()
-        fcntl.ioctl(fd, BTRFS_IOC_SNAP_DESTROY, struct.pack("q4088s", 0, name))
+        # a mutable buffer: ioctl copies at most 1024 bytes of an immutable one
+        fcntl.ioctl(fd, BTRFS_IOC_SNAP_DESTROY, bytearray(struct.pack("q4088s", 0, name)), True)
     finally:
         os.close(fd)
 

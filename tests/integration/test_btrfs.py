@@ -104,17 +104,24 @@ def test_chosen_by_itself_layers_are_readonly_snapshots(ctx):
     c.stop(0)
     c.remove()
     ctx.ctrs.remove(c)
-    assert not os.path.exists(storage(d, "containers", c.id))
+    # the teardown after RemoveContainer runs in the background
+    wait_for(lambda: not os.path.exists(storage(d, "containers", c.id)), 30, "the container's snapshot to go")
 
 
 def test_usage_counts_what_the_container_wrote(ctx):
     c = ctx.sleeper(ctx.pod())
     before = ctx.d.runtime.ContainerStats(pb.ContainerStatsRequest(container_id=c.id), timeout=30).stats
     # a fresh snapshot holds the whole image, but nothing of it is the container's
+    # (the runtime made a few mount points in it: /proc, /dev, /etc/hostname...)
     assert before.writable_layer.used_bytes.value < 64 * 1024
-    assert before.writable_layer.inodes_used.value <= 2
+    assert before.writable_layer.inodes_used.value <= 10
     c.sh("dd if=/dev/zero of=/big bs=1M count=3 2>/dev/null && sync")
-    after = ctx.d.runtime.ContainerStats(pb.ContainerStatsRequest(container_id=c.id), timeout=30).stats
+
+    def stats():
+        return ctx.d.runtime.ContainerStats(pb.ContainerStatsRequest(container_id=c.id), timeout=30).stats
+    # a container's usage is reused for a second: wait for a fresh one
+    wait_for(lambda: stats().writable_layer.used_bytes.value >= 3 * MiB, 10, "the 3 MiB written to show")
+    after = stats()
     assert 3 * MiB <= after.writable_layer.used_bytes.value < 4 * MiB
     assert after.writable_layer.inodes_used.value == before.writable_layer.inodes_used.value + 1
     assert after.writable_layer.fs_id.mountpoint == storage(ctx.d, "containers", c.id, "rootfs")
@@ -143,10 +150,10 @@ def test_whiteouts_applied_in_the_snapshots(ctx, registry):
     ctx.d.image.PullImage(pb.PullImageRequest(image=pb.ImageSpec(image=ref)), timeout=120)
     try:
         top = layer_diffs(ctx.d)[image_layers(ctx.d, ref)[-1]]
-        for path in f.whiteouts:
-            assert not os.path.lexists(os.path.join(top, path.lstrip("/"))), path
-        for name in os.listdir(top):
-            assert not name.startswith(".wh."), name
+        for p in f.expect["present"]:
+            assert os.path.exists(top + p), p
+        for p in f.expect["absent"]:
+            assert not os.path.lexists(top + p), p
     finally:
         ctx.d.image.RemoveImage(pb.RemoveImageRequest(image=pb.ImageSpec(image=ref)), timeout=60)
 
@@ -167,7 +174,7 @@ def test_a_store_keeps_its_driver(fs, registry, tmp_path):
                 in str(e.value))
         d.extra_args[-1] = "btrfs"
         d.start()
-        assert len(d.image.ListImages(pb.ListImagesRequest(), timeout=30).images) == 1
+        assert len(d.image.ListImages(pb.ListImagesRequest(), timeout=30).images) == 1, d.read_log()[-6000:]
     finally:
         d.cleanup()
     # btrfs asked for where the root is not on btrfs

@@ -135,6 +135,10 @@ static void make_layer(struct fx *f, const char *parent, const char *chain, cons
         if (layer_tmp_new(f->ls, parent, &t, &err) < 0)
                 fail_msg("tmp: %s", err->msg);
         put_at(t->diff_fd, file, chain);
+        /* the checksums see the files written after diff_fd was opened (btrfs lists
+         * through a descriptor only what existed when it was opened) */
+        if (layer_tmp_record_sums(t, chain, &err) < 0)
+                fail_msg("sums: %s", err->msg);
         if (layer_tmp_commit(f->ls, t, chain, &err) < 0)
                 fail_msg("commit: %s", err->msg);
 }
@@ -171,6 +175,8 @@ static void test_layers_are_snapshots(void **state) {
         AUTOFREE char *d2 = layer_store_diff_path(f->ls, L2);
         assert_true(is_readonly(d1));
         assert_true(is_readonly(d2));
+        AUTOFREE char *problem = NULL;
+        assert_int_equal(layer_store_verify(f->ls, L2, L2, true, &problem, &err), LAYER_VERIFY_OK);
         AUTOFREE char *one_in_2 = read_in(d2, "one");
         assert_string_equal(one_in_2, L1); /* the child starts from the parent's files */
         AUTOFREE char *two_in_1 = read_in(d1, "two");
