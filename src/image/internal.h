@@ -35,6 +35,10 @@ struct image_service {
  * other. */
 void inflight_claim(struct image_service *svc, char *const *chains);
 void inflight_release(struct image_service *svc, char *const *chains);
+/* Removes the layers of chains (top first) that no image uses, rows and directories;
+ * what cannot be removed is logged and left for the next start. Call it holding the
+ * chains' inflight claim. */
+void image_free_layers(struct image_service *svc, char *const *chains);
 
 /* A registry_sink_fn that keeps a small blob in memory (NUL-terminated), refusing
  * one over max bytes with CRIC_E_INVALID naming what. buf is the caller's. */

@@ -278,6 +278,10 @@ static int pull_layers(struct pull *p, char **ret_id, struct cric_error **err) {
                 r = commit_image(p, ret_id, err);
         for (size_t i = 0; i < n; i++)
                 layer_tmp_discard(jobs[i].tmp);
+        /* Full-tree layers were committed one by one: a failed pull takes back those no
+         * image uses (stacked ones were not committed before all had arrived). */
+        if (r < 0 && !stacked)
+                image_free_layers(p->svc, p->chains);
         if (!v1)
                 inflight_release(p->svc, p->chains);
         free(jobs);

@@ -202,7 +202,7 @@ int image_list(struct image_service *svc, struct image_row ***ret, size_t *ret_n
 
 /* Drops the image's layers that nothing else uses, top first (a layer is in use
  * while a child layer still names it as parent). */
-static void free_layers(struct image_service *svc, char **chains) {
+void image_free_layers(struct image_service *svc, char *const *chains) {
         for (size_t i = strv_length(chains); i-- > 0;) {
                 CLEANUP(cric_error_freep) struct cric_error *err = NULL;
                 bool used = true;
@@ -227,7 +227,7 @@ int image_remove(struct image_service *svc, const struct image_row *img, const c
         inflight_claim(svc, img->layers);
         int r = store_image_delete(svc->db, img->id, err);
         if (r == 0)
-                free_layers(svc, img->layers);
+                image_free_layers(svc, img->layers);
         inflight_release(svc, img->layers);
         if (r == 0)
                 log_info("removed image %.12s", img->id);

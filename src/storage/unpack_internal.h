@@ -92,6 +92,15 @@ int unpack_entry_apply(struct unpack_ctx *ctx, struct archive *a, struct archive
 int unpack_dir_times_apply(struct unpack_ctx *ctx, struct cric_error **err);
 void unpack_dir_times_clear(struct unpack_ctx *ctx);
 
+/* Whether paths resolve as in a chroot of the layer root (RESOLVE_IN_ROOT) rather than
+ * beneath it (RESOLVE_BENEATH, a symlink leading out is an error). Full-tree layers (vfs,
+ * btrfs) hold the parents' symlinks, which later layers may write through: an absolute
+ * one, or one with "..", then resolves inside the layer as it would in the image. Stacked
+ * (overlay) layers never see the parents' symlinks. Neither way leaves the root. */
+static inline bool unpack_in_root(const struct unpack_ctx *ctx) {
+        return ctx->whiteouts == WHITEOUT_APPLY;
+}
+
 /* ---- unpack_whiteout.c ---- */
 
 /* True when the last component of a cleaned path starts with ".wh.". */

@@ -1,6 +1,7 @@
 /* Paths of layer entries: cleaned lexically (as docker does), then resolved with
  * openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) so that no symlink, absolute or
- * relative, in an intermediate component can lead outside the layer root. Only the
+ * relative, in an intermediate component can lead outside the layer root (with
+ * full-tree layers RESOLVE_IN_ROOT: see unpack_in_root). Only the
  * parent directory is ever resolved that way; the last component is then created
  * or replaced with *at() calls that do not follow it. */
 #include <errno.h>
@@ -95,7 +96,7 @@ static int make_dirs(struct unpack_ctx *ctx, const char *dir, struct cric_error 
                 prefix[i] = '\0';
                 const char *comp = strrchr(prefix, '/');
                 comp = comp ? comp + 1 : prefix;
-                int fd = fs_openat_beneath(ctx->root, prefix, O_PATH | O_DIRECTORY, 0, false);
+                int fd = fs_openat_beneath(ctx->root, prefix, O_PATH | O_DIRECTORY, 0, unpack_in_root(ctx));
                 if (fd < 0 && errno == ENOENT) {
                         /* EEXIST: a dangling symlink, say; the lookup below reports it. */
                         if (mkdirat(prev, comp, 0755) == 0) {
@@ -107,7 +108,7 @@ static int make_dirs(struct unpack_ctx *ctx, const char *dir, struct cric_error 
                         } else if (errno != EEXIST) {
                                 return entry_error(ctx, err, entry_errno_kind(errno), errno, "mkdir \"%s\"", prefix);
                         }
-                        fd = fs_openat_beneath(ctx->root, prefix, O_PATH | O_DIRECTORY, 0, false);
+                        fd = fs_openat_beneath(ctx->root, prefix, O_PATH | O_DIRECTORY, 0, unpack_in_root(ctx));
                 }
                 if (fd < 0) /* ENOENT here: a dangling symlink in the layer */
                         return entry_error(ctx, err, errno == ENOENT ? CRIC_E_INVALID : entry_errno_kind(errno), errno,
@@ -132,11 +133,11 @@ int unpack_open_parent(struct unpack_ctx *ctx, const char *path, bool create, in
                 return 0;
         }
         AUTOFREE char *dir = xstrndup(path, (size_t) (slash - path));
-        int fd = fs_openat_beneath(ctx->root, dir, O_PATH | O_DIRECTORY, 0, false);
+        int fd = fs_openat_beneath(ctx->root, dir, O_PATH | O_DIRECTORY, 0, unpack_in_root(ctx));
         if (fd < 0 && errno == ENOENT && create) {
                 if (make_dirs(ctx, dir, err) < 0)
                         return -1;
-                fd = fs_openat_beneath(ctx->root, dir, O_PATH | O_DIRECTORY, 0, false);
+                fd = fs_openat_beneath(ctx->root, dir, O_PATH | O_DIRECTORY, 0, unpack_in_root(ctx));
         }
         if (fd < 0) {
                 int e = errno;

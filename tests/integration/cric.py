@@ -173,6 +173,17 @@ class Daemon:
         markers = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
         return [line for line in self.read_log().splitlines() if any(m in line for m in markers)]
 
+    def storage_driver(self):
+        """The driver the daemon's store uses (recorded in it at the first start)."""
+        with open(os.path.join(self.root, "storage", "storage-driver")) as f:
+            return f.read().strip()
+
+    def writable_layer(self, ctr_id):
+        """Where a container's writes land: overlay's upper dir, or its whole root
+        (a copy with vfs, a snapshot with btrfs)."""
+        sub = "upper" if self.storage_driver() == "overlay" else "rootfs"
+        return os.path.join(self.root, "storage", "containers", ctr_id, sub)
+
     def unmount_all(self):
         """Pinned pod namespaces (and the private ns/ mount) outlive cricd on purpose;
         the test's own directory must not: unmount everything below it, deepest first."""

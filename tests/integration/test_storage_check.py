@@ -81,6 +81,9 @@ def damaged_layer(d, facts):
         if path and (found is None or size > found[3]):
             found = (diff_id, chain, path, size)
     assert found, "no regular file in the image's layers"
+    if d.storage_driver() == "btrfs":  # a committed layer is a read-only subvolume: the "damage" needs it writable
+        subprocess.run(["btrfs", "property", "set", "-ts", os.path.join(layer_dir(d, found[1]), "diff"), "ro",
+                        "false"], check=True)
     return found
 
 

@@ -809,13 +809,36 @@ static void test_escape_via_whiteout(void **state) {
         assert_true(fd >= 0);
         size_t len;
         AUTOFREE uint8_t *tar = TAR(&len, {'l', "l", f->outside, 0}, {'f', "l/.wh.victim", "", 0});
-        expect_fail(f, tar, len, WHITEOUT_APPLY, "entry \"l/.wh.victim\"");
+        expect_fail(f, tar, len, WHITEOUT_OVERLAY, "entry \"l/.wh.victim\"");
+        /* full-tree layers resolve as in a chroot: "l" leads to <root><outside>, where
+         * there is nothing to remove */
+        struct unpack_result res;
+        unpack_ok_mode(f, tar, len, WHITEOUT_APPLY, &res);
+        assert_int_equal(access(victim, F_OK), 0);
         AUTOFREE uint8_t *tar2 = TAR(&len, {'f', "a/.wh...", "", 0});
         expect_fail(f, tar2, len, WHITEOUT_APPLY, "whiteout for an invalid name");
         AUTOFREE uint8_t *tar3 = TAR(&len, {'f', "../.wh.outside", "", 0});
         expect_fail(f, tar3, len, WHITEOUT_APPLY, "escapes the layer root");
         assert_int_equal(access(victim, F_OK), 0);
         assert_int_equal(access(f->root, F_OK), 0);
+}
+
+/* Full-tree layers hold their parents' symlinks: a later entry written through an
+ * absolute one (a merged-/usr "lib -> /usr/lib") or one with ".." lands where the link
+ * leads inside the layer, never outside. */
+static void test_apply_writes_through_symlinks_in_root(void **state) {
+        struct fx *f = *state;
+        size_t len;
+        AUTOFREE uint8_t *tar = TAR(&len, {'d', "usr", NULL, 0755}, {'d', "usr/lib", NULL, 0755},
+                                    {'l', "lib", "/usr/lib", 0}, {'l', "up", "../../../..", 0},
+                                    {'f', "lib/libx.so", "x", 0}, {'f', "up/usr/lib/liby.so", "y", 0});
+        struct unpack_result res;
+        unpack_ok_mode(f, tar, len, WHITEOUT_APPLY, &res);
+        assert_content(f, "usr/lib/libx.so", "x");
+        assert_content(f, "usr/lib/liby.so", "y");
+        assert_outside_empty(f);
+        /* stacked (overlay) layers keep refusing what leads out */
+        expect_fail(f, tar, len, WHITEOUT_OVERLAY, "resolves outside the layer root");
 }
 
 /* ---- replacement rules ---- */
@@ -1005,6 +1028,7 @@ int main(void) {
                 T(test_escape_hardlinks),
                 T(test_escape_dir_replaced_by_symlink),
                 T(test_escape_via_whiteout),
+                T(test_apply_writes_through_symlinks_in_root),
                 T(test_replace_file_and_symlink),
                 T(test_replace_dir_rules),
                 T(test_whiteout_overlay),
