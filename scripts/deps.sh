@@ -17,13 +17,15 @@ build_pkgs=(
 # CRI classes), Python with grpcio and pytest, the fixture registry and its tools,
 # iproute2 (the network tests look into pod namespaces with ip and nsenter), the
 # Prometheus client's parser (test_prometheus.py reads what /metrics serves); man, groff
-# and systemd-analyze check the installed man pages and cricd.service (test_install.py).
+# and systemd-analyze check the installed man pages and cricd.service (test_install.py);
+# btrfs-progs makes the loop-mounted btrfs of the btrfs driver's tests (cricd itself
+# drives btrfs through the kernel's ioctls and needs none of it).
 test_pkgs=(
         clang clang-format libclang-rt-14-dev libcmocka-dev protobuf-compiler
         python3 python3-grpcio python3-protobuf python3-pytest
         docker-registry skopeo busybox-static apache2-utils openssl zstd
         python3-jwt python3-cryptography iproute2 python3-kubernetes
-        man-db groff-base systemd python3-prometheus-client
+        man-db groff-base systemd python3-prometheus-client btrfs-progs
 )
 
 want=("${build_pkgs[@]}")
