@@ -54,8 +54,11 @@ int mem_sink_write(void *ctx, const void *data, size_t len, struct cric_error **
 struct layer_job {
         /* in */
         const struct descriptor *desc;
-        const char *expected_diff_id; /* NULL for schema 1 */
-        const char *parent_chain_id;  /* vfs only needs it */
+        const char *expected_diff_id;       /* NULL for schema 1 */
+        const char *parent_chain_id;        /* full-tree drivers (vfs, btrfs) only need it */
+        const struct layer_tmp *parent_tmp; /* full-tree: the parent, unpacked by this pull and
+                                             * not yet committed (NULL: parent_chain_id's) */
+        bool defer_sync;                    /* the caller syncs once for all layers */
         /* out */
         struct layer_tmp *tmp;
         struct unpack_result result;

@@ -231,27 +231,50 @@ static int unpack_parallel(struct pull *p, struct layer_job *jobs, bool v1, stru
         return r < 0 ? r : commit_layers(p, jobs, diff_ids, err);
 }
 
+/* One syncfs makes every layer's files durable (they share the file system). */
+static void sync_layers(struct layer_job *jobs, size_t n) {
+        struct layer_tmp *last = NULL;
+        for (size_t i = 0; i < n; i++)
+                if (jobs[i].tmp)
+                        last = jobs[i].tmp;
+        if (!last)
+                return;
+        layer_tmp_sync(last);
+        for (size_t i = 0; last->is_synced && i < n; i++)
+                if (jobs[i].tmp)
+                        jobs[i].tmp->is_synced = true;
+}
+
 /* vfs and btrfs: a layer's directory is a full copy (or a snapshot) of its parent plus
- * its changes, so layers go one at a time, each committed before its child copies it. */
+ * its changes, so layers unpack one at a time, each starting from its parent's
+ * directory, still in tmp/; then one sync, and the commits in order. (A sync and a
+ * commit for each layer cost btrfs two transaction commits a layer.) */
 static int unpack_sequential(struct pull *p, struct layer_job *jobs, bool v1, struct cric_error **err) {
         size_t n = p->manifest->n_layers;
         if (v1)
                 p->chains = xcalloc(n + 1, sizeof(char *));
+        const struct layer_tmp *parent_tmp = NULL;
         for (size_t i = 0; i < n; i++) {
-                if (!v1 && layer_present(p->svc, p->chains[i]))
+                if (!v1 && layer_present(p->svc, p->chains[i])) {
+                        parent_tmp = NULL;
                         continue;
+                }
                 jobs[i].parent_chain_id = i ? p->chains[i - 1] : NULL;
+                jobs[i].parent_tmp = parent_tmp;
+                jobs[i].defer_sync = true;
                 if (layer_jobs_run(p->svc, p->client, p->src->ref->path, &jobs[i], 1, err) < 0)
                         return -1;
-                const char *diff_id = v1 ? jobs[i].result.diff_id : p->config->diff_ids[i];
+                parent_tmp = jobs[i].tmp;
                 if (v1) {
                         char c[DIGEST_STR_LEN + 1];
-                        layer_chain_id(i ? p->chains[i - 1] : NULL, diff_id, c);
+                        layer_chain_id(i ? p->chains[i - 1] : NULL, jobs[i].result.diff_id, c);
                         p->chains[i] = xstrdup(c);
                 }
-                if (commit_layer(p, &jobs[i], i, diff_id, err) < 0)
-                        return -1;
         }
+        sync_layers(jobs, n);
+        for (size_t i = 0; i < n; i++)
+                if (commit_layer(p, &jobs[i], i, v1 ? jobs[i].result.diff_id : p->config->diff_ids[i], err) < 0)
+                        return -1;
         if (!v1)
                 return 0;
         CLEANUP(strv_freep) char **diff_ids = NULL;

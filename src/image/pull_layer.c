@@ -59,7 +59,9 @@ static int pipe_sink(void *ctx, const void *data, size_t len, struct cric_error 
 
 int layer_fetch_unpack(struct image_service *svc, struct registry_client *client, const char *repo,
                        struct layer_job *job, struct cric_error **err) {
-        if (layer_tmp_new(svc->ls, job->parent_chain_id, &job->tmp, err) < 0)
+        int r = job->parent_tmp ? layer_tmp_new_from(svc->ls, job->parent_tmp, &job->tmp, err)
+                                : layer_tmp_new(svc->ls, job->parent_chain_id, &job->tmp, err);
+        if (r < 0)
                 return -1;
         int p[2];
         if (pipe2(p, O_CLOEXEC) < 0)
@@ -68,7 +70,7 @@ int layer_fetch_unpack(struct image_service *svc, struct registry_client *client
         fcntl(wr, F_SETPIPE_SZ, 1 << 20);
         struct unpack_thread t = {.fd = rd, .job = job, .whiteouts = layer_store_whiteout_mode(svc->ls)};
         pthread_t th;
-        int r = pthread_create(&th, NULL, unpack_main, &t);
+        r = pthread_create(&th, NULL, unpack_main, &t);
         if (r != 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, r, "start unpack thread");
         rd = -1; /* the unpack thread's now: it closes it when done */
@@ -91,7 +93,8 @@ int layer_fetch_unpack(struct image_service *svc, struct registry_client *client
         /* The tar matched its diff id: record the tree it made, for `cricd check`. */
         if (layer_tmp_record_sums(job->tmp, job->result.diff_id, err) < 0)
                 return cric_error_prefix(err, "layer %s", job->desc->digest);
-        layer_tmp_sync(job->tmp);
+        if (!job->defer_sync)
+                layer_tmp_sync(job->tmp);
         metrics_image_pull_bytes((uint64_t) job->result.compressed_size);
         log_debug("pulled layer %s: %lld bytes, %lld unpacked, %lld entries", job->desc->digest,
                   (long long) job->result.compressed_size, (long long) job->result.uncompressed_size,

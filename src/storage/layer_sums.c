@@ -13,7 +13,12 @@
  * symlink's target, "major,minor" for a device, "-" otherwise; size is 0 but for files;
  * path starts with "/" (the diff dir itself is "/"), its bytes up to space, '%' and from
  * DEL percent-escaped. A tree that matches its checksums is the one the verified tar
- * unpacked to. */
+ * unpacked to.
+ *
+ * A btrfs layer is a snapshot of its parent with the layer's changes: a file whose
+ * ctime is older than the snapshot is the parent's, unchanged (any write, chmod, chown,
+ * link or rename sets the ctime), and takes the hash the parent recorded instead of
+ * being read again; without that, every layer would hash all of its parents' files. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -173,8 +178,38 @@ static int list_names(int dirfd, const char *path, char ***ret, size_t *ret_n, s
         return 0;
 }
 
+static int by_path(const void *a, const void *b) {
+        return strcmp(((const struct sum_entry *) a)->path, ((const struct sum_entry *) b)->path);
+}
+
+/* What a layer inherits: its parent's recorded entries (sorted by path) and when the
+ * layer was snapshotted from it. */
+struct sum_reuse {
+        struct sum_list parent;
+        struct timespec since;
+};
+
+static bool older_than(const struct stat *st, struct timespec t) {
+        return st->st_ctim.tv_sec < t.tv_sec || (st->st_ctim.tv_sec == t.tv_sec && st->st_ctim.tv_nsec < t.tv_nsec);
+}
+
+/* Copies the parent's hash into e when the entry is the parent's, unchanged. */
+static bool reuse_hash(const struct sum_reuse *reuse, const struct stat *st, struct sum_entry *e) {
+        if (!reuse || !reuse->parent.n || (!S_ISREG(st->st_mode) && !S_ISLNK(st->st_mode)) ||
+            !older_than(st, reuse->since))
+                return false;
+        struct sum_entry key = {.path = e->path};
+        const struct sum_entry *p = bsearch(&key, reuse->parent.v, reuse->parent.n, sizeof(key), by_path);
+        if (!p || p->type != e->type || p->size != e->size || p->mode != e->mode || p->uid != e->uid ||
+            p->gid != e->gid || !p->hash[0])
+                return false;
+        memcpy(e->hash, p->hash, sizeof(e->hash));
+        return true;
+}
+
 /* Adds the entries under dirfd (which is path), children sorted by name, depth first. */
-static int walk(int dirfd, const char *path, bool with_hashes, struct sum_list *l, struct cric_error **err) {
+static int walk(int dirfd, const char *path, bool with_hashes, const struct sum_reuse *reuse, struct sum_list *l,
+                struct cric_error **err) {
         CLEANUP(strv_freep) char **names = NULL;
         size_t n = 0;
         if (list_names(dirfd, path, &names, &n, err) < 0)
@@ -185,37 +220,37 @@ static int walk(int dirfd, const char *path, bool with_hashes, struct sum_list *
                 if (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
                         return cric_error_errno(err, CRIC_E_INTERNAL, errno, "stat %s", sub);
                 add_entry(l, sub, &st);
-                if (with_hashes && entry_hash(dirfd, names[i], &st, &l->v[l->n - 1], err) < 0)
+                if (with_hashes && !reuse_hash(reuse, &st, &l->v[l->n - 1]) &&
+                    entry_hash(dirfd, names[i], &st, &l->v[l->n - 1], err) < 0)
                         return -1;
                 if (S_ISDIR(st.st_mode)) {
                         AUTOCLOSE int fd = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         if (fd < 0)
                                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open %s", sub);
-                        if (walk(fd, sub, with_hashes, l, err) < 0)
+                        if (walk(fd, sub, with_hashes, reuse, l, err) < 0)
                                 return -1;
                 }
         }
         return 0;
 }
 
-static int by_path(const void *a, const void *b) {
-        return strcmp(((const struct sum_entry *) a)->path, ((const struct sum_entry *) b)->path);
-}
-
-static int scan_tree(int diff_fd, bool with_hashes, struct sum_list *l, struct cric_error **err) {
+static int scan_tree(int diff_fd, bool with_hashes, const struct sum_reuse *reuse, struct sum_list *l,
+                     struct cric_error **err) {
         struct stat st;
         if (fstat(diff_fd, &st) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "stat /");
         add_entry(l, "/", &st);
-        if (walk(diff_fd, "/", with_hashes, l, err) < 0)
+        if (walk(diff_fd, "/", with_hashes, reuse, l, err) < 0)
                 return -1;
         qsort(l->v, l->n, sizeof(*l->v), by_path);
         return 0;
 }
 
-char *layer_sums_format(int diff_fd, const char *diff_id, struct cric_error **err) {
+static int parse_sums(char *text, const char *diff_id, struct sum_list *l, struct cric_error **err);
+
+static char *format_sums(int diff_fd, const char *diff_id, const struct sum_reuse *reuse, struct cric_error **err) {
         struct sum_list l = {0};
-        if (scan_tree(diff_fd, true, &l, err) < 0) {
+        if (scan_tree(diff_fd, true, reuse, &l, err) < 0) {
                 list_clear(&l);
                 return NULL;
         }
@@ -237,21 +272,43 @@ char *layer_sums_format(int diff_fd, const char *diff_id, struct cric_error **er
         return out;
 }
 
+char *layer_sums_format(int diff_fd, const char *diff_id, struct cric_error **err) {
+        return format_sums(diff_fd, diff_id, NULL, err);
+}
+
+/* The parent's recorded entries, when there are any to reuse (a parent pulled before
+ * checksums were recorded, or a damaged file: everything is hashed). */
+static void load_reuse(const struct layer_tmp *tmp, struct sum_reuse *ret) {
+        *ret = (struct sum_reuse){.since = tmp->since};
+        if (!tmp->parent_sums)
+                return;
+        AUTOFREE char *text = NULL;
+        CLEANUP(cric_error_freep) struct cric_error *e = NULL;
+        if (fs_read_file_optional(tmp->parent_sums, SUMS_MAX_SIZE, &text, &e) <= 0 ||
+            parse_sums(text, NULL, &ret->parent, &e) < 0)
+                list_clear(&ret->parent);
+}
+
 int layer_tmp_record_sums(struct layer_tmp *tmp, const char *diff_id, struct cric_error **err) {
-        AUTOFREE char *text = layer_sums_format(tmp->diff_fd, diff_id, err);
+        struct sum_reuse reuse;
+        load_reuse(tmp, &reuse);
+        AUTOFREE char *text = format_sums(tmp->diff_fd, diff_id, &reuse, err);
+        list_clear(&reuse.parent);
         if (!text)
                 return cric_error_prefix(err, "record layer checksums");
         AUTOFREE char *path = xasprintf("%s/" SUMS_FILE, tmp->path);
         return fs_write_file_atomic(path, text, strlen(text), 0600, err);
 }
 
-/* Parses the recorded list; a line that does not parse is CRIC_E_INVALID. */
+/* Parses the recorded list; a line that does not parse is CRIC_E_INVALID. diff_id NULL:
+ * any layer's (only the format is checked). */
 static int parse_sums(char *text, const char *diff_id, struct sum_list *l, struct cric_error **err) {
         char *save = NULL;
         char *line = strtok_r(text, "\n", &save);
-        AUTOFREE char *head = xasprintf(SUMS_MAGIC " %s", diff_id);
-        if (!line || strcmp(line, head))
-                return cric_error_set(err, CRIC_E_INVALID, "the checksums file is not the one of diff id %s", diff_id);
+        AUTOFREE char *head = xasprintf(SUMS_MAGIC " %s", diff_id ? diff_id : "");
+        if (!line || (diff_id ? strcmp(line, head) : strncmp(line, head, strlen(head))))
+                return cric_error_set(err, CRIC_E_INVALID, "the checksums file is not the one of diff id %s",
+                                      diff_id ? diff_id : "any layer");
         while ((line = strtok_r(NULL, "\n", &save))) {
                 struct sum_entry e = {0};
                 char hash[HASH_MAX + 1], path[16384]; /* PATH_MAX, escaped */
@@ -335,7 +392,7 @@ int layer_store_verify(struct layer_store *ls, const char *chain_id, const char 
                 return LAYER_VERIFY_DAMAGED;
         }
         /* The quick form compares what lstat tells (type, mode, owner, size) and reads no file. */
-        r = scan_tree(fd, is_full, &got, &perr);
+        r = scan_tree(fd, is_full, NULL, &got, &perr);
         if (r < 0) {
                 list_clear(&want);
                 list_clear(&got);

@@ -137,25 +137,37 @@ void layer_store_freep(struct layer_store **ls) {
 
 /* btrfs: diff is a subvolume, a writable snapshot of the parent's (layers are
  * complete trees, as with vfs, but sharing every unchanged extent). */
-static int btrfs_new_diff(struct layer_store *ls, const char *dir, const char *parent_chain_id,
-                          struct cric_error **err) {
+static int btrfs_new_diff(const char *dir, const char *parent_diff, const char *parent_name, struct cric_error **err) {
         AUTOCLOSE int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open %s", dir);
-        if (!parent_chain_id)
+        if (!parent_diff)
                 return btrfs_subvol_create(dfd, "diff", err);
-        AUTOFREE char *parent = layer_store_diff_path(ls, parent_chain_id);
-        AUTOCLOSE int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        AUTOCLOSE int pfd = open(parent_diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (pfd < 0)
                 return cric_error_errno(err, errno == ENOENT ? CRIC_E_NOT_FOUND : CRIC_E_INTERNAL, errno, "open %s",
-                                        parent);
+                                        parent_diff);
         if (btrfs_snapshot(pfd, dfd, "diff", false, err) < 0)
-                return cric_error_prefix(err, "snapshot parent layer %s", parent_chain_id);
+                return cric_error_prefix(err, "snapshot parent layer %s", parent_name);
         return 0;
 }
 
-int layer_tmp_new(struct layer_store *ls, const char *parent_chain_id, struct layer_tmp **ret,
-                  struct cric_error **err) {
+/* vfs: every layer is a full tree; start from a copy of the parent. */
+static int vfs_new_diff(const char *diff, const char *parent_diff, const char *parent_name, struct cric_error **err) {
+        if (mkdir(diff, 0755) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "mkdir %s", diff);
+        if (!parent_diff)
+                return 0;
+        AUTOFREE char *from = xasprintf("%s/.", parent_diff);
+        char *argv[] = {"cp", "-a", "--reflink=auto", from, (char *) diff, NULL};
+        if (spawn_run(argv, &(struct spawn_opts){.timeout_ms = 600000}, NULL, err) < 0)
+                return cric_error_prefix(err, "copy parent layer %s", parent_name);
+        return 0;
+}
+
+/* A temp layer whose diff starts from parent_diff (full-tree drivers; NULL: empty). */
+static int tmp_new(struct layer_store *ls, const char *parent_diff, const char *parent_name, struct layer_tmp **ret,
+                   struct cric_error **err) {
         struct layer_tmp *t = xzalloc(sizeof(*t));
         t->diff_fd = -1;
         t->path = xasprintf("%s/layer-XXXXXX", ls->tmp_dir);
@@ -167,26 +179,40 @@ int layer_tmp_new(struct layer_store *ls, const char *parent_chain_id, struct la
         }
         CLEANUP(layer_tmp_discardp) struct layer_tmp *tmp = t;
         AUTOFREE char *diff = xasprintf("%s/diff", tmp->path);
-        if (ls->driver == STORAGE_BTRFS) {
-                if (btrfs_new_diff(ls, tmp->path, parent_chain_id, err) < 0)
-                        return -1;
-        } else if (ls->driver == STORAGE_VFS && parent_chain_id) {
-                /* vfs: every layer is a full tree; start from a copy of the parent. */
-                AUTOFREE char *parent_diff = layer_store_diff_path(ls, parent_chain_id);
-                AUTOFREE char *parent = xasprintf("%s/.", parent_diff);
-                if (mkdir(diff, 0755) < 0)
-                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "mkdir %s", diff);
-                char *argv[] = {"cp", "-a", "--reflink=auto", parent, diff, NULL};
-                if (spawn_run(argv, &(struct spawn_opts){.timeout_ms = 600000}, NULL, err) < 0)
-                        return cric_error_prefix(err, "copy parent layer %s", parent_chain_id);
-        } else if (mkdir(diff, 0755) < 0) {
-                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "mkdir %s", diff);
-        }
+        int r;
+        if (ls->driver == STORAGE_BTRFS)
+                r = btrfs_new_diff(tmp->path, parent_diff, parent_name, err);
+        else if (ls->driver == STORAGE_VFS)
+                r = vfs_new_diff(diff, parent_diff, parent_name, err);
+        else if ((r = mkdir(diff, 0755)) < 0)
+                cric_error_errno(err, CRIC_E_INTERNAL, errno, "mkdir %s", diff);
+        if (r < 0)
+                return -1;
         tmp->diff_fd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (tmp->diff_fd < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open %s", diff);
+        if (ls->driver == STORAGE_BTRFS && parent_diff) {
+                /* the checksums reuse the parent's for what the snapshot did not change */
+                if (btrfs_created_at(tmp->diff_fd, &tmp->since, err) < 0)
+                        return -1;
+                tmp->parent_sums =
+                        xasprintf("%.*s/checksums", (int) (strlen(parent_diff) - strlen("/diff")), parent_diff);
+        }
         *ret = STEAL_PTR(tmp);
         return 0;
+}
+
+int layer_tmp_new(struct layer_store *ls, const char *parent_chain_id, struct layer_tmp **ret,
+                  struct cric_error **err) {
+        AUTOFREE char *parent =
+                parent_chain_id && ls->driver != STORAGE_OVERLAY ? layer_store_diff_path(ls, parent_chain_id) : NULL;
+        return tmp_new(ls, parent, parent_chain_id, ret, err);
+}
+
+int layer_tmp_new_from(struct layer_store *ls, const struct layer_tmp *parent, struct layer_tmp **ret,
+                       struct cric_error **err) {
+        AUTOFREE char *diff = ls->driver != STORAGE_OVERLAY ? xasprintf("%s/diff", parent->path) : NULL;
+        return tmp_new(ls, diff, parent->path, ret, err);
 }
 
 struct layer_tmp *layer_tmp_discard(struct layer_tmp *tmp) {
@@ -194,6 +220,7 @@ struct layer_tmp *layer_tmp_discard(struct layer_tmp *tmp) {
                 return NULL;
         if (tmp->diff_fd >= 0)
                 close(tmp->diff_fd);
+        free(tmp->parent_sums);
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         if (rm_rf(tmp->path, &err) < 0)
                 cric_error_log_free(&err, "storage: remove %s", tmp->path);
@@ -225,10 +252,8 @@ int layer_tmp_commit(struct layer_store *ls, struct layer_tmp *tmp, const char *
                 layer_tmp_sync(t);
         AUTOFREE char *dest = layer_dir(ls, chain_id);
         if (rename(t->path, dest) == 0) {
-                free(t->path);
-                t->path = xstrdup(dest); /* nothing left to discard but the fd */
-                close(t->diff_fd);
-                t->diff_fd = -1;
+                close(t->diff_fd); /* nothing left to discard */
+                free(t->parent_sums);
                 free(t->path);
                 free(t);
                 t = NULL;

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "storage/unpack.h"
 #include "util/error.h"
@@ -26,6 +27,10 @@ struct layer_tmp {
         char *path;     /* <root>/tmp/<random> */
         int diff_fd;    /* <path>/diff */
         bool is_synced; /* layer_tmp_sync() ran: commit need not sync again */
+        /* btrfs, with a parent: the parent's checksums file and the time of the snapshot;
+         * a file not changed since keeps the parent's recorded hash (no read). */
+        char *parent_sums;
+        struct timespec since;
 };
 
 /* Opens the store under root (created if needed). driver is "overlay", "vfs", "btrfs"
@@ -50,6 +55,10 @@ enum whiteout_mode layer_store_whiteout_mode(const struct layer_store *ls);
  * files are copied in first (NULL: empty); with btrfs, diff is a writable snapshot of
  * the parent's subvolume (or a new one), made read-only by the commit. */
 int layer_tmp_new(struct layer_store *ls, const char *parent_chain_id, struct layer_tmp **ret, struct cric_error **err);
+/* The same, starting from parent, a finished layer not yet committed (full-tree
+ * drivers: a copy or a snapshot of its diff; overlay: empty, as always). */
+int layer_tmp_new_from(struct layer_store *ls, const struct layer_tmp *parent, struct layer_tmp **ret,
+                       struct cric_error **err);
 /* Makes the finished layer's files durable (one syncfs of its file system), so that
  * layer_tmp_commit only renames. Pull workers call it as soon as their layer is
  * unpacked, while other layers still download. A failed sync is logged; commit tries

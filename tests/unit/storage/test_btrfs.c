@@ -29,6 +29,7 @@
 
 #define L1    "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 #define L2    "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+#define L3    "sha256:3333333333333333333333333333333333333333333333333333333333333333"
 #define CTR_A "aaaa000000000000000000000000000000000000000000000000000000000001"
 
 static struct {
@@ -199,6 +200,50 @@ static void test_layers_are_snapshots(void **state) {
         char *keep[] = {NULL};
         assert_int_equal(layer_store_gc(f->ls, keep, &err), 0);
         assert_false(layer_store_has(f->ls, L1));
+}
+
+static struct layer_tmp *tmp_with(struct fx *f, const struct layer_tmp *parent, const char *name, const char *text,
+                                  const char *diff_id) {
+        struct layer_tmp *t = NULL;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        int r = parent ? layer_tmp_new_from(f->ls, parent, &t, &err) : layer_tmp_new(f->ls, NULL, &t, &err);
+        if (r < 0)
+                fail_msg("tmp: %s", err->msg);
+        put_at(t->diff_fd, name, text);
+        if (layer_tmp_record_sums(t, diff_id, &err) < 0)
+                fail_msg("sums: %s", err->msg);
+        return t;
+}
+
+/* A child made from its parent's temp layer (a pull's next layer, before any commit)
+ * records checksums that reuse the parent's for the files the snapshot kept: shown by
+ * a parent record with a wrong hash, which the child then carries, while the file the
+ * child rewrote is hashed anew. */
+static void test_child_checksums_reuse_the_parents(void **state) {
+        REQUIRE_BTRFS();
+        struct fx *f = *state;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        open_store(f, "btrfs", NULL);
+        struct layer_tmp *t1 = tmp_with(f, NULL, "a", "A", L1);
+        put_at(t1->diff_fd, "b", "B");
+        assert_int_equal(layer_tmp_record_sums(t1, L1, &err), 0);
+        struct layer_tmp *t2 = tmp_with(f, t1, "b", "B2", L2);
+        /* the parent's record, falsified for "a": a child taking it copies the lie */
+        AUTOFREE char *sums = xasprintf("%s/checksums", t1->path);
+        AUTOFREE char *text = testlib_read_file("%s", sums);
+        char *line = strstr(text, " /a\n");
+        assert_non_null(line);
+        char *hash = line - 64;
+        memset(hash, '0', 64);
+        assert_int_equal(fs_write_file_atomic(sums, text, strlen(text), 0600, &err), 0);
+        struct layer_tmp *t3 = tmp_with(f, t1, "c", "C", L3);
+        assert_int_equal(layer_tmp_commit(f->ls, t1, L1, &err), 0);
+        assert_int_equal(layer_tmp_commit(f->ls, t2, L2, &err), 0);
+        assert_int_equal(layer_tmp_commit(f->ls, t3, L3, &err), 0);
+        AUTOFREE char *problem = NULL;
+        assert_int_equal(layer_store_verify(f->ls, L2, L2, true, &problem, &err), LAYER_VERIFY_OK);
+        assert_int_equal(layer_store_verify(f->ls, L3, L3, true, &problem, &err), LAYER_VERIFY_DAMAGED);
+        assert_contains(problem, "/a: content differs");
 }
 
 /* A container's root is a writable snapshot of the top layer; its usage counts what it
@@ -375,6 +420,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_size),
                 cmocka_unit_test_setup_teardown(test_auto_selects_btrfs, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_layers_are_snapshots, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_child_checksums_reuse_the_parents, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_container_rootfs, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_crash_leftovers, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_rm_rf_nested_subvolumes, setup, teardown),
