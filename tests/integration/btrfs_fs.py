@@ -22,8 +22,9 @@ def available():
 
 
 class LoopBtrfs:
-    def __init__(self, size="2G"):
-        self.dir = tempfile.mkdtemp(prefix="cric-btrfs-")
+    def __init__(self, size="2G", base_dir=None):
+        """base_dir: where the image file goes (default: the temp dir)."""
+        self.dir = tempfile.mkdtemp(prefix="cric-btrfs-", dir=base_dir)
         self.image = os.path.join(self.dir, "img")
         self.mnt = os.path.join(self.dir, "mnt")
         os.mkdir(self.mnt)
