@@ -101,7 +101,8 @@ int daemon_check_run(const struct cric_config *cfg, bool repair, FILE *out) {
         AUTOFREE char *storage = xasprintf("%s/storage", cfg->root);
         CLEANUP(store_closep) struct store *db = NULL;
         CLEANUP(layer_store_freep) struct layer_store *ls = NULL;
-        if (store_open(db_path, &db, &err) < 0 || layer_store_open(storage, cfg->storage_driver, cfg->storage_options, &ls, &err) < 0) {
+        if (store_open(db_path, &db, &err) < 0 ||
+            layer_store_open(storage, cfg->storage_driver, cfg->storage_options, &ls, &err) < 0) {
                 fprintf(stderr, "cricd check: %s\n", err->msg);
                 return 2;
         }

@@ -153,14 +153,13 @@ uint64_t storage_parse_size(const char *s) {
         return v > UINT64_MAX / mult ? 0 : (uint64_t) v * mult;
 }
 
-int storage_opts_parse(char *const *options, enum storage_driver d, struct storage_opts *ret,
-                       struct cric_error **err) {
+int storage_opts_parse(char *const *options, enum storage_driver d, struct storage_opts *ret, struct cric_error **err) {
         *ret = (struct storage_opts){0};
         for (size_t i = 0; options && options[i]; i++) {
                 const char *opt = options[i], *eq = strchr(opt, '='), *dot = strchr(opt, '.');
                 if (!eq || !dot || dot > eq)
-                        return cric_error_set(err, CRIC_E_INVALID,
-                                              "storage option \"%s\": not <driver>.<key>=<value>", opt);
+                        return cric_error_set(err, CRIC_E_INVALID, "storage option \"%s\": not <driver>.<key>=<value>",
+                                              opt);
                 AUTOFREE char *driver = xstrndup(opt, (size_t) (dot - opt));
                 AUTOFREE char *key = xstrndup(dot + 1, (size_t) (eq - dot - 1));
                 enum storage_driver od = driver_from_name(driver);
@@ -176,8 +175,8 @@ int storage_opts_parse(char *const *options, enum storage_driver d, struct stora
                 if (d == STORAGE_BTRFS && !strcmp(key, "size")) {
                         ret->btrfs_size = storage_parse_size(eq + 1);
                         if (!ret->btrfs_size)
-                                return cric_error_set(err, CRIC_E_INVALID, "storage option \"%s\": \"%s\" is not a size",
-                                                      opt, eq + 1);
+                                return cric_error_set(err, CRIC_E_INVALID,
+                                                      "storage option \"%s\": \"%s\" is not a size", opt, eq + 1);
                         continue;
                 }
                 return cric_error_set(err, CRIC_E_INVALID,

@@ -20,8 +20,7 @@ int storage_driver_select(const char *root, const char *tmp_dir, const char *nam
 
 /* Parses "<driver>.<key>=<value>" options for driver d: an unknown key of d is an
  * error naming it; another driver's options are logged and ignored. */
-int storage_opts_parse(char *const *options, enum storage_driver d, struct storage_opts *ret,
-                       struct cric_error **err);
+int storage_opts_parse(char *const *options, enum storage_driver d, struct storage_opts *ret, struct cric_error **err);
 
 /* storage_options' btrfs.size when quotas allow it; 0: no limit. */
 uint64_t layer_store_btrfs_quota(const struct layer_store *ls);

@@ -554,8 +554,7 @@ int rootfs_usage(struct layer_store *ls, const char *id, uint64_t *ret_bytes, ui
 }
 
 /* btrfs: the sum of every container's (each has its own snapshot time). */
-static int btrfs_all_usage(struct layer_store *ls, uint64_t *ret_bytes, uint64_t *ret_inodes,
-                           struct cric_error **err) {
+static int btrfs_all_usage(struct layer_store *ls, uint64_t *ret_bytes, uint64_t *ret_inodes, struct cric_error **err) {
         CLEANUP(strv_freep) char **ids = NULL;
         if (rootfs_list(ls, &ids, err) < 0)
                 return -1;

@@ -359,7 +359,8 @@ int unpack_dir_times_apply(struct unpack_ctx *ctx, struct cric_error **err) {
                 qsort(ctx->dirs, ctx->n_dirs, sizeof(*ctx->dirs), cmp_dir_time);
         for (size_t i = 0; i < ctx->n_dirs; i++) {
                 const struct dir_time *d = &ctx->dirs[i];
-                AUTOCLOSE int fd = fs_openat_beneath(ctx->root, d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, unpack_in_root(ctx));
+                AUTOCLOSE int fd = fs_openat_beneath(ctx->root, d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
+                                                     unpack_in_root(ctx));
                 if (fd < 0) {
                         if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP || errno == EXDEV)
                                 continue;

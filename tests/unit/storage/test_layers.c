@@ -126,8 +126,8 @@ static void test_open_refuses_unknown_driver(void **state) {
         /* btrfs where the root is not on btrfs (the unit tests' tmp dir) */
         assert_int_equal(layer_store_open(f->root, "btrfs", NULL, &f->ls, &err), -1);
         assert_int_equal(err->kind, CRIC_E_INVALID);
-        AUTOFREE char *want = xasprintf(
-                "storage driver btrfs: %s is not on a btrfs file system (set by storage_driver)", f->root);
+        AUTOFREE char *want =
+                xasprintf("storage driver btrfs: %s is not on a btrfs file system (set by storage_driver)", f->root);
         assert_string_equal(err->msg, want);
         /* a root that cannot be made */
         AUTOFREE char *file = xasprintf("%s/file", f->base);

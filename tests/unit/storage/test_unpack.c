@@ -829,9 +829,9 @@ static void test_escape_via_whiteout(void **state) {
 static void test_apply_writes_through_symlinks_in_root(void **state) {
         struct fx *f = *state;
         size_t len;
-        AUTOFREE uint8_t *tar = TAR(&len, {'d', "usr", NULL, 0755}, {'d', "usr/lib", NULL, 0755},
-                                    {'l', "lib", "/usr/lib", 0}, {'l', "up", "../../../..", 0},
-                                    {'f', "lib/libx.so", "x", 0}, {'f', "up/usr/lib/liby.so", "y", 0});
+        AUTOFREE uint8_t *tar =
+                TAR(&len, {'d', "usr", NULL, 0755}, {'d', "usr/lib", NULL, 0755}, {'l', "lib", "/usr/lib", 0},
+                    {'l', "up", "../../../..", 0}, {'f', "lib/libx.so", "x", 0}, {'f', "up/usr/lib/liby.so", "y", 0});
         struct unpack_result res;
         unpack_ok_mode(f, tar, len, WHITEOUT_APPLY, &res);
         assert_content(f, "usr/lib/libx.so", "x");
