@@ -312,6 +312,7 @@ static void test_crash_leftovers(void **state) {
         assert_int_equal(layer_tmp_new(f->ls, L1, &t, &err), 0);
         AUTOFREE char *tmp_path = xstrdup(t->path);
         close(t->diff_fd);
+        free(t->parent_sums);
         free(t->path);
         free(t); /* "crash": the temp layer is left behind */
         char *layers[] = {L1, NULL};
