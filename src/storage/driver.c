@@ -94,8 +94,13 @@ int storage_driver_select(const char *root, const char *tmp_dir, const char *nam
         if (has_record < 0)
                 return -1;
         bool is_auto = !name || !*name;
+        AUTOFREE char *layers = xasprintf("%s/layers", root);
+        AUTOFREE char *ctrs = xasprintf("%s/containers", root);
+        bool is_used = has_entries(layers) || has_entries(ctrs);
         if (is_auto && has_record)
                 d = recorded;
+        else if (is_auto && is_used)
+                d = STORAGE_OVERLAY; /* made before stores recorded their driver: by the default of then */
         else if (is_auto)
                 d = root_is_btrfs(root) ? STORAGE_BTRFS : STORAGE_OVERLAY;
         else if ((d = driver_from_name(name)) == STORAGE_DRIVER_INVALID)
@@ -110,9 +115,7 @@ int storage_driver_select(const char *root, const char *tmp_dir, const char *nam
                 d = STORAGE_VFS;
         }
         if (has_record && d != recorded) {
-                AUTOFREE char *layers = xasprintf("%s/layers", root);
-                AUTOFREE char *ctrs = xasprintf("%s/containers", root);
-                if (has_entries(layers) || has_entries(ctrs))
+                if (is_used)
                         return cric_error_set(err, CRIC_E_INVALID,
                                               "storage at %s holds layers of the %s driver: the %s driver cannot "
                                               "use them (set storage_driver = \"%s\", or remove the images and "

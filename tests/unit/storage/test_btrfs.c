@@ -163,6 +163,20 @@ static void test_auto_selects_btrfs(void **state) {
         assert_string_equal(rec, "btrfs\n");
 }
 
+/* A store in use from before stores recorded their driver was made by the default of
+ * then, overlay: "" keeps it, even on btrfs. */
+static void test_auto_keeps_an_unrecorded_store_on_overlay(void **state) {
+        REQUIRE_BTRFS();
+        struct fx *f = *state;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        AUTOFREE char *layer = xasprintf("%s/layers/%s/diff", f->root, &L1[7]);
+        assert_int_equal(fs_mkdir_p(layer, 0700, &err), 0);
+        assert_int_equal(layer_store_open(f->root, "", NULL, &f->ls, &err), 0);
+        assert_int_equal(layer_store_driver(f->ls), STORAGE_OVERLAY); /* overlay mounts on btrfs */
+        AUTOFREE char *rec = read_in(f->root, "storage-driver");
+        assert_string_equal(rec, "overlay\n");
+}
+
 /* A base layer is a subvolume, a child a snapshot of it; committed ones are read-only;
  * remove, gc and discard get rid of read-only subvolumes. */
 static void test_layers_are_snapshots(void **state) {
@@ -420,6 +434,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_size),
                 cmocka_unit_test_setup_teardown(test_auto_selects_btrfs, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_auto_keeps_an_unrecorded_store_on_overlay, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_layers_are_snapshots, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_child_checksums_reuse_the_parents, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_container_rootfs, setup, teardown),
