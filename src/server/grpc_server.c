@@ -359,8 +359,10 @@ static void handle_call(void *arg) {
         ProtobufCMessage *resp = dispatch(slot, path, req_bb, arena, &m, &err);
         if (req_bb)
                 grpc_byte_buffer_destroy(req_bb);
-        send_reply(slot, resp, err);
+        /* Counted before the reply leaves: a client that scrapes the metrics right after
+         * its answer finds the call there. */
         record_result(m, err, &start);
+        send_reply(slot, resp, err);
         log_result(path, err, &start);
         if (resp && !rpc_arena_is_used(arena))
                 protobuf_c_message_free_unpacked(resp, NULL);

@@ -146,8 +146,11 @@ def leases(data_dir, netname):
             ipaddress.ip_address(name)
         except ValueError:
             continue  # lock, last_reserved_ip.0
-        with open(os.path.join(d, name), errors="replace") as f:
-            out[name] = f.read()
+        try:
+            with open(os.path.join(d, name), errors="replace") as f:
+                out[name] = f.read()
+        except FileNotFoundError:
+            continue  # released (a DEL running) between the listing and the open
     return out
 
 

@@ -39,7 +39,8 @@ def layer_dirs(d):
     """What the layer store holds on disk (nothing may be stored for a rejected pull)."""
     found = []
     for top, dirs, files in os.walk(os.path.join(d.root, "storage")):
-        found += [os.path.join(top, n) for n in files]
+        found += [os.path.join(top, n) for n in files if top != os.path.join(d.root, "storage") or n !=
+                  "storage-driver"]  # the driver the store records at start
     return found
 
 
