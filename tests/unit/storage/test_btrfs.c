@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "layer_helpers.h"
 #include "storage/driver.h"
 #include "storage/storage.h"
 #include "testlib.h"
@@ -120,28 +121,14 @@ static void open_store(struct fx *f, const char *driver, char *const *options) {
         assert_int_equal(layer_store_driver(f->ls), STORAGE_BTRFS);
 }
 
-static void put_at(int dirfd, const char *name, const char *text) {
-        AUTOCLOSE int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
-}
-
 static char *read_in(const char *dir, const char *name) {
         return testlib_try_read_file("%s/%s", dir, name);
 }
 
+/* the checksums see the files written after diff_fd was opened (btrfs lists through a
+ * descriptor only what existed when it was opened) */
 static void make_layer(struct fx *f, const char *parent, const char *chain, const char *file) {
-        struct layer_tmp *t = NULL;
-        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        if (layer_tmp_new(f->ls, parent, &t, &err) < 0)
-                fail_msg("tmp: %s", err->msg);
-        put_at(t->diff_fd, file, chain);
-        /* the checksums see the files written after diff_fd was opened (btrfs lists
-         * through a descriptor only what existed when it was opened) */
-        if (layer_tmp_record_sums(t, chain, &err) < 0)
-                fail_msg("sums: %s", err->msg);
-        if (layer_tmp_commit(f->ls, t, chain, &err) < 0)
-                fail_msg("commit: %s", err->msg);
+        layer_make(f->ls, parent, chain, file, true);
 }
 
 static bool is_readonly(const char *path) {
@@ -223,7 +210,7 @@ static struct layer_tmp *tmp_with(struct fx *f, const struct layer_tmp *parent, 
         int r = parent ? layer_tmp_new_from(f->ls, parent, &t, &err) : layer_tmp_new(f->ls, NULL, &t, &err);
         if (r < 0)
                 fail_msg("tmp: %s", err->msg);
-        put_at(t->diff_fd, name, text);
+        layer_put(t->diff_fd, name, text);
         if (layer_tmp_record_sums(t, diff_id, &err) < 0)
                 fail_msg("sums: %s", err->msg);
         return t;
@@ -239,7 +226,7 @@ static void test_child_checksums_reuse_the_parents(void **state) {
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         open_store(f, "btrfs", NULL);
         struct layer_tmp *t1 = tmp_with(f, NULL, "a", "A", L1);
-        put_at(t1->diff_fd, "b", "B");
+        layer_put(t1->diff_fd, "b", "B");
         assert_int_equal(layer_tmp_record_sums(t1, L1, &err), 0);
         struct layer_tmp *t2 = tmp_with(f, t1, "b", "B2", L2);
         /* the parent's record, falsified for "a": a child taking it copies the lie */
@@ -283,7 +270,7 @@ static void test_container_rootfs(void **state) {
         AUTOCLOSE int wfd = openat(tfd, "written", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
         assert_int_equal(write(wfd, block, sizeof(block)), (ssize_t) sizeof(block));
         assert_int_equal(fsync(wfd), 0);
-        put_at(tfd, "one", "changed");
+        layer_put(tfd, "one", "changed");
         uint64_t bytes = 0, inodes = 0;
         AUTOFREE char *path = NULL;
         assert_int_equal(rootfs_usage(f->ls, CTR_A, &bytes, &inodes, &path, &err), 0);
@@ -350,9 +337,9 @@ static void test_rm_rf_nested_subvolumes(void **state) {
         assert_int_equal(btrfs_subvol_create(tfd, "a", &err), 0);
         AUTOCLOSE int afd = openat(tfd, "a", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_int_equal(btrfs_subvol_create(afd, "b", &err), 0);
-        put_at(afd, "file", "x");
+        layer_put(afd, "file", "x");
         AUTOCLOSE int bfd = openat(afd, "b", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        put_at(bfd, "file", "y");
+        layer_put(bfd, "file", "y");
         assert_int_equal(btrfs_set_readonly(bfd, &err), 0);
         /* a mounted subvolume inside is refused, not destroyed */
         AUTOFREE char *m = xasprintf("%s/a/m", top);

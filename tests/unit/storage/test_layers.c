@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "layer_helpers.h"
 #include "storage/storage.h"
 #include "testlib.h"
 #include "util/cleanup.h"
@@ -70,21 +71,9 @@ static void open_vfs(struct fx *f) {
         assert_int_equal(layer_store_driver(f->ls), STORAGE_VFS);
 }
 
-static void put_at(int dirfd, const char *name, const char *text) {
-        AUTOCLOSE int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
-}
-
 /* A committed layer holding one file. */
 static void make_layer(struct fx *f, const char *parent, const char *chain, const char *file) {
-        struct layer_tmp *t = NULL;
-        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        if (layer_tmp_new(f->ls, parent, &t, &err) < 0)
-                fail_msg("tmp: %s", err->msg);
-        put_at(t->diff_fd, file, chain);
-        if (layer_tmp_commit(f->ls, t, chain, &err) < 0)
-                fail_msg("commit: %s", err->msg);
+        layer_make(f->ls, parent, chain, file, false);
 }
 
 static void test_chain_id(void **state) {
@@ -213,7 +202,7 @@ static void test_tmp_commit_and_discard(void **state) {
         AUTOFREE char *tmp_prefix = in_root(f, "tmp/layer-");
         assert_memory_equal(t->path, tmp_prefix, strlen(tmp_prefix));
         assert_true(t->diff_fd >= 0);
-        put_at(t->diff_fd, "hello", "world");
+        layer_put(t->diff_fd, "hello", "world");
         AUTOFREE char *tmp_path = xstrdup(t->path);
         assert_false(layer_store_has(f->ls, L1));
         assert_int_equal(layer_tmp_commit(f->ls, t, L1, &err), 0);
@@ -243,7 +232,7 @@ static void test_synced_tmp_is_invisible_until_commit(void **state) {
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         struct layer_tmp *t = NULL;
         assert_int_equal(layer_tmp_new(f->ls, NULL, &t, &err), 0);
-        put_at(t->diff_fd, "hello", "world");
+        layer_put(t->diff_fd, "hello", "world");
         assert_false(t->is_synced);
         layer_tmp_sync(t);
         assert_true(t->is_synced);
@@ -273,7 +262,7 @@ static void test_commit_twice_keeps_the_first(void **state) {
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         struct layer_tmp *t = NULL;
         assert_int_equal(layer_tmp_new(f->ls, NULL, &t, &err), 0);
-        put_at(t->diff_fd, "second", "x");
+        layer_put(t->diff_fd, "second", "x");
         AUTOFREE char *tmp_path = xstrdup(t->path);
         assert_int_equal(layer_tmp_commit(f->ls, t, L1, &err), 0);
         assert_null(err);
@@ -295,7 +284,7 @@ static void test_vfs_child_starts_from_parent(void **state) {
         assert_int_equal(layer_tmp_new(f->ls, L1, &t, &err), 0);
         struct stat st;
         assert_int_equal(fstatat(t->diff_fd, "base-file", &st, 0), 0);
-        put_at(t->diff_fd, "child-file", "c");
+        layer_put(t->diff_fd, "child-file", "c");
         assert_int_equal(layer_tmp_commit(f->ls, t, L2, &err), 0);
         AUTOFREE char *diff1 = layer_store_diff_path(f->ls, L1);
         AUTOFREE char *child_in_parent = xasprintf("%s/child-file", diff1);
