@@ -97,16 +97,17 @@ int storage_driver_select(const char *root, const char *tmp_dir, const char *nam
         AUTOFREE char *layers = xasprintf("%s/layers", root);
         AUTOFREE char *ctrs = xasprintf("%s/containers", root);
         bool is_used = has_entries(layers) || has_entries(ctrs);
+        bool on_btrfs = root_is_btrfs(root);
         if (is_auto && has_record)
                 d = recorded;
         else if (is_auto && is_used)
                 d = STORAGE_OVERLAY; /* made before stores recorded their driver: by the default of then */
         else if (is_auto)
-                d = root_is_btrfs(root) ? STORAGE_BTRFS : STORAGE_OVERLAY;
+                d = on_btrfs ? STORAGE_BTRFS : STORAGE_OVERLAY;
         else if ((d = driver_from_name(name)) == STORAGE_DRIVER_INVALID)
                 return cric_error_set(err, CRIC_E_INVALID, "storage driver %s is not supported (overlay, vfs, btrfs)",
                                       name);
-        if (d == STORAGE_BTRFS && !root_is_btrfs(root))
+        if (d == STORAGE_BTRFS && !on_btrfs)
                 return cric_error_set(err, CRIC_E_INVALID,
                                       "storage driver btrfs: %s is not on a btrfs file system (%s)", root,
                                       has_record && is_auto ? "recorded in " RECORD_NAME : "set by storage_driver");
@@ -175,7 +176,7 @@ int storage_opts_parse(char *const *options, enum storage_driver d, struct stora
                         log_warn("storage: option \"%s\" is not supported by the %s driver: ignored", opt, driver);
                         continue;
                 }
-                if (d == STORAGE_BTRFS && !strcmp(key, "size")) {
+                if (!strcmp(key, "size")) {
                         ret->btrfs_size = storage_parse_size(eq + 1);
                         if (!ret->btrfs_size)
                                 return cric_error_set(err, CRIC_E_INVALID,

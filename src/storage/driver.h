@@ -14,9 +14,8 @@ struct storage_opts {
  * automatic — the one recorded in <root>/storage-driver; for a store in use without a
  * record, made before stores recorded their driver, overlay, the default of then; else
  * btrfs on a btrfs root, else overlay), overlay falling back to vfs when it cannot mount
- * there. A store made
- * by another driver is refused while it holds layers or containers. The result is
- * recorded for the next start. */
+ * there. A store made by another driver is refused while it holds layers or
+ * containers. The result is recorded for the next start. */
 int storage_driver_select(const char *root, const char *tmp_dir, const char *name, enum storage_driver *ret,
                           struct cric_error **err);
 

@@ -189,14 +189,10 @@ struct sum_reuse {
         struct timespec since;
 };
 
-static bool older_than(const struct stat *st, struct timespec t) {
-        return st->st_ctim.tv_sec < t.tv_sec || (st->st_ctim.tv_sec == t.tv_sec && st->st_ctim.tv_nsec < t.tv_nsec);
-}
-
 /* Copies the parent's hash into e when the entry is the parent's, unchanged. */
 static bool reuse_hash(const struct sum_reuse *reuse, const struct stat *st, struct sum_entry *e) {
         if (!reuse || !reuse->parent.n || (!S_ISREG(st->st_mode) && !S_ISLNK(st->st_mode)) ||
-            !older_than(st, reuse->since))
+            fs_changed_since(st, reuse->since))
                 return false;
         struct sum_entry key = {.path = e->path};
         const struct sum_entry *p = bsearch(&key, reuse->parent.v, reuse->parent.n, sizeof(key), by_path);

@@ -474,18 +474,12 @@ static __thread struct {
         struct timespec since; /* count only inodes changed since (btrfs: the snapshot's time) */
 } walk;
 
-static bool changed_since(const struct stat *st) {
-        if (st->st_ctim.tv_sec != walk.since.tv_sec)
-                return st->st_ctim.tv_sec > walk.since.tv_sec;
-        return st->st_ctim.tv_nsec >= walk.since.tv_nsec;
-}
-
 static int usage_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
         (void) path;
         (void) ftw;
         if (flag == FTW_NS)
                 return 0; /* vanished while we walked (the container is running) */
-        if (!changed_since(st))
+        if (!fs_changed_since(st, walk.since))
                 return 0; /* the snapshot shares it with the layer */
         if (!S_ISDIR(st->st_mode) && st->st_nlink > 1) {
                 struct inode_key *k = xmalloc(sizeof(*k));
@@ -541,10 +535,11 @@ int rootfs_usage(struct layer_store *ls, const char *id, uint64_t *ret_bytes, ui
         struct timespec since = {0, 0};
         if (driver == STORAGE_BTRFS) {
                 AUTOCLOSE int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (fd < 0 || btrfs_created_at(fd, &since, err) < 0)
-                        return fd < 0 ? cric_error_errno(err, CRIC_E_INTERNAL, errno, "usage of container %s: open %s",
-                                                         id, path)
-                                      : cric_error_prefix(err, "usage of container %s", id);
+                if (fd < 0)
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "usage of container %s: open %s", id,
+                                                path);
+                if (btrfs_created_at(fd, &since, err) < 0)
+                        return cric_error_prefix(err, "usage of container %s", id);
         }
         if (walk_usage(path, since, driver != STORAGE_BTRFS, ret_bytes, ret_inodes) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "usage of container %s: walk %s", id, path);

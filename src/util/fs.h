@@ -4,7 +4,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "util/error.h"
 
@@ -46,6 +48,13 @@ int fs_write_all(int fd, const void *data, size_t len);
 
 /* True when path names an executable regular file. */
 int fs_is_executable(const char *path);
+
+/* Whether the inode st describes changed at or after t (its ctime is not older than t):
+ * any write, chmod, chown, link or rename sets the ctime, so in a snapshot taken at t
+ * an inode still shared with the snapshot's source is older. */
+static inline bool fs_changed_since(const struct stat *st, struct timespec t) {
+        return st->st_ctim.tv_sec > t.tv_sec || (st->st_ctim.tv_sec == t.tv_sec && st->st_ctim.tv_nsec >= t.tv_nsec);
+}
 
 /* Finds name in $PATH (or returns a copy of name when it contains a '/'). NULL if absent. */
 char *fs_find_in_path(const char *name);
