@@ -87,8 +87,14 @@ int btrfs_created_at(int fd, struct timespec *ret, struct cric_error **err) {
         struct btrfs_ioctl_get_subvol_info_args info = {0};
         if (ioctl(fd, BTRFS_IOC_GET_SUBVOL_INFO, &info) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "read btrfs subvolume info");
-        ret->tv_sec = (time_t) info.otime.sec;
-        ret->tv_nsec = (long) info.otime.nsec;
+        struct timespec tick = {0, 10000000}; /* 10 ms if the resolution is unknown */
+        clock_getres(CLOCK_REALTIME_COARSE, &tick);
+        long long ns = (long long) info.otime.sec * 1000000000LL + (long long) info.otime.nsec -
+                       ((long long) tick.tv_sec * 1000000000LL + tick.tv_nsec);
+        if (ns < 0)
+                ns = 0;
+        ret->tv_sec = (time_t) (ns / 1000000000LL);
+        ret->tv_nsec = (long) (ns % 1000000000LL);
         return 0;
 }
 

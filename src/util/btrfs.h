@@ -32,7 +32,11 @@ int btrfs_subvol_destroy(int dirfd, const char *name, struct cric_error **err);
 int btrfs_set_readonly(int fd, struct cric_error **err);
 /* Whether the subvolume open as fd is read-only; -1 with *err on failure. */
 int btrfs_is_readonly(int fd, struct cric_error **err);
-/* When the subvolume open as fd was created (a snapshot: when it was taken). */
+/* When the subvolume open as fd was created (a snapshot: when it was taken), less one
+ * tick of the coarse clock: ctimes may come from that clock, which lags the precise one
+ * the creation time may be taken from, so a file changed right after the snapshot
+ * can show a ctime a little before it. The result is a lower bound of the ctime of
+ * anything changed in the subvolume since it was made. */
 int btrfs_created_at(int fd, struct timespec *ret, struct cric_error **err);
 /* Limits the referenced bytes of the subvolume open as fd (its qgroup 0/<id>).
  * CRIC_E_PRECONDITION (errno ENOTCONN) when quotas are not enabled on the file system. */

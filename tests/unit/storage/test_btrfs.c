@@ -131,6 +131,29 @@ static void make_layer(struct fx *f, const char *parent, const char *chain, cons
         layer_make(f->ls, parent, chain, file, true);
 }
 
+/* Waits until what was last changed in the directory open as fd is older than a snapshot
+ * taken now by more than the margin btrfs_created_at allows for the coarse clock: the
+ * snapshot then tells it apart from what changes after. */
+static void wait_older_than_margin(int fd) {
+        struct stat st;
+        assert_int_equal(fstat(fd, &st), 0);
+        long long changed = (long long) st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
+        for (;;) {
+                struct timespec now;
+                clock_gettime(CLOCK_REALTIME, &now);
+                if ((long long) now.tv_sec * 1000000000LL + now.tv_nsec > changed + 50000000LL)
+                        return;
+                testlib_sleep_ms(5);
+        }
+}
+
+static void wait_layer_older(struct fx *f, const char *chain) {
+        AUTOFREE char *diff = layer_store_diff_path(f->ls, chain);
+        AUTOCLOSE int fd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        wait_older_than_margin(fd);
+}
+
 static bool is_readonly(const char *path) {
         AUTOCLOSE int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(fd >= 0);
@@ -228,6 +251,7 @@ static void test_child_checksums_reuse_the_parents(void **state) {
         struct layer_tmp *t1 = tmp_with(f, NULL, "a", "A", L1);
         layer_put(t1->diff_fd, "b", "B");
         assert_int_equal(layer_tmp_record_sums(t1, L1, &err), 0);
+        wait_older_than_margin(t1->diff_fd);
         struct layer_tmp *t2 = tmp_with(f, t1, "b", "B2", L2);
         /* the parent's record, falsified for "a": a child taking it copies the lie */
         AUTOFREE char *sums = xasprintf("%s/checksums", t1->path);
@@ -255,6 +279,7 @@ static void test_container_rootfs(void **state) {
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         open_store(f, "btrfs", NULL);
         make_layer(f, NULL, L1, "one");
+        wait_layer_older(f, L1);
         char *layers[] = {L1, NULL};
         if (rootfs_mount(f->ls, CTR_A, layers, f->target, &err) < 0)
                 fail_msg("mount: %s", err->msg);
