@@ -55,6 +55,9 @@ int cgroup_pid_paths(pid_t pid, const struct cgroup_mounts *m, struct cgroup_pat
 /* The directory in the hierarchy of controller (v2: the one directory; "" names the
  * cgroup2 directory on a hybrid host). NULL when that hierarchy is not mounted. */
 const char *cgroup_paths_get(const struct cgroup_paths *p, const char *controller);
+/* The directories one by one: i from 0 to cgroup_paths_count() - 1. */
+size_t cgroup_paths_count(const struct cgroup_paths *p);
+const char *cgroup_paths_dir(const struct cgroup_paths *p, size_t i);
 struct cgroup_paths *cgroup_paths_free(struct cgroup_paths *p);
 /* Moves pid into cgroup (a path below the hierarchy roots) in every hierarchy, creating
  * its directories. CRIC_E_INVALID for a bad path, CRIC_E_INTERNAL naming the file that

@@ -62,6 +62,14 @@ const char *cgroup_paths_get(const struct cgroup_paths *p, const char *controlle
         return NULL;
 }
 
+size_t cgroup_paths_count(const struct cgroup_paths *p) {
+        return p->n_dirs;
+}
+
+const char *cgroup_paths_dir(const struct cgroup_paths *p, size_t i) {
+        return i < p->n_dirs ? p->dirs[i].path : NULL;
+}
+
 struct cgroup_paths *cgroup_paths_free(struct cgroup_paths *p) {
         if (!p)
                 return NULL;

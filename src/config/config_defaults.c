@@ -204,6 +204,17 @@ const struct setting_desc config_settings[] = {
          .def_bool = false,
          .comment = "Also send container output to the systemd journal (CONTAINER_ID, CONTAINER_NAME,\n"
                     "POD, NAMESPACE fields; PRIORITY 6 for stdout, 3 for stderr)."},
+        {.table = "cric.runtime",
+         .key = "exec_native",
+         .type = SETTING_BOOL,
+         .offset = CFG(exec_native),
+         .def_bool = true,
+         .comment = "Run ExecSync and Exec commands by joining the container from cricd (its cgroups,\n"
+                    "namespaces, user, capabilities, seccomp filter and other process settings), as\n"
+                    "`crun exec` does, without starting the OCI runtime. Used for handlers of type\n"
+                    "\"oci\" running crun or runc; a container with a user namespace, a seccomp\n"
+                    "notifier or crun annotations still goes through `<runtime> exec`. false: always\n"
+                    "the runtime."},
         /* node settings of CRI-O's [crio.runtime], same names (src/oci/spec_node.c) */
         {.table = "cric.runtime",
          .key = "default_capabilities",

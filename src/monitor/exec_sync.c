@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "monitor/internal.h"
+#include "util/capture.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
 #include "util/strv.h"
@@ -45,11 +46,6 @@ char *monitor_base64_encode(const char *data, size_t len) {
         return out;
 }
 
-struct capture {
-        char *buf;
-        size_t len, cap;
-};
-
 struct exec_run {
         pid_t runtime_pid;
         int fds[2]; /* stdout, stderr (read ends, non-blocking) */
@@ -57,31 +53,6 @@ struct exec_run {
         bool is_timed_out;
         int status;
 };
-
-/* Keeps the first MONITOR_EXEC_OUTPUT_MAX bytes; the rest is read and dropped. */
-static void drain(int *fd, struct capture *c) {
-        char buf[64 * 1024];
-        while (*fd >= 0) {
-                ssize_t n = read(*fd, buf, sizeof(buf));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0 && errno == EAGAIN)
-                        return;
-                if (n <= 0) {
-                        close(*fd);
-                        *fd = -1;
-                        return;
-                }
-                size_t take = (size_t) n;
-                if (take > MONITOR_EXEC_OUTPUT_MAX - c->len)
-                        take = MONITOR_EXEC_OUTPUT_MAX - c->len;
-                if (take == 0)
-                        continue;
-                c->buf = xgrow(c->buf, &c->cap, c->len + take, 1);
-                memcpy(c->buf + c->len, buf, take);
-                c->len += take;
-        }
-}
 
 static int start(const struct monitor_args *a, const char *pid_file, struct exec_run *x, struct cric_error **err) {
         int p[2];
@@ -125,8 +96,8 @@ static void kill_at_deadline(const char *pid_file, struct exec_run *x) {
         while (clock_mono_ms() < deadline) {
                 if (waitpid(x->runtime_pid, &x->status, WNOHANG) == x->runtime_pid)
                         return;
-                drain(&x->fds[0], &x->out[0]);
-                drain(&x->fds[1], &x->out[1]);
+                capture_drain(&x->fds[0], &x->out[0]);
+                capture_drain(&x->fds[1], &x->out[1]);
                 struct timespec ts = {0, 20 * 1000 * 1000};
                 nanosleep(&ts, NULL);
         }
@@ -155,16 +126,16 @@ static void wait_exec(const struct monitor_args *a, const char *pid_file, struct
                                       {.fd = x->fds[1], .events = POLLIN}};
                 if (poll(p, 3, wait_ms) < 0 && errno != EINTR)
                         break;
-                drain(&x->fds[0], &x->out[0]);
-                drain(&x->fds[1], &x->out[1]);
+                capture_drain(&x->fds[0], &x->out[0]);
+                capture_drain(&x->fds[1], &x->out[1]);
                 pid_t w = waitpid(x->runtime_pid, &x->status, WNOHANG);
                 if (w == x->runtime_pid || (w < 0 && errno == ECHILD))
                         break;
         }
         /* What the process wrote before it ended is in the pipes; a child it left
          * behind holding them does not keep us waiting. */
-        drain(&x->fds[0], &x->out[0]);
-        drain(&x->fds[1], &x->out[1]);
+        capture_drain(&x->fds[0], &x->out[0]);
+        capture_drain(&x->fds[1], &x->out[1]);
 }
 
 static int write_all(int fd, const char *data, size_t len) {
@@ -208,7 +179,7 @@ int exec_sync_run(const struct monitor_args *a, struct cric_error **err) {
                 own_pid_file = xasprintf("%s/pid", tmpdir);
         }
         const char *pid_file = a->pid_file ? a->pid_file : own_pid_file;
-        struct exec_run x = {.fds = {-1, -1}};
+        struct exec_run x = {.fds = {-1, -1}, .out = {{.max = MONITOR_EXEC_OUTPUT_MAX}, {.max = MONITOR_EXEC_OUTPUT_MAX}}};
         int r = start(a, pid_file, &x, err);
         if (r == 0) {
                 wait_exec(a, pid_file, &x);

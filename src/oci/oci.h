@@ -52,6 +52,9 @@ struct oci_user {
 int oci_spec_user(const char *spec_json, struct oci_user *ret, struct cric_error **err);
 void oci_user_clear(struct oci_user *u);
 
+/* The number of a capability named "CAP_CHOWN" or "chown"; -1 when unknown. */
+int oci_cap_parse(const char *name);
+
 /* The signal number of a name as image configs spell StopSignal ("SIGTERM", "TERM",
  * "sigterm", "15", "SIGRTMIN+3", "RTMAX-2"); 0 for NULL or "" (SIGTERM then applies).
  * CRIC_E_INVALID for an unknown name or a number out of range. */

@@ -73,6 +73,10 @@ int spec_cap_parse(const char *name) {
         return -1;
 }
 
+int oci_cap_parse(const char *name) {
+        return spec_cap_parse(name);
+}
+
 static bool is_all(const char *name) {
         return name && strcasecmp(name, "ALL") == 0;
 }

@@ -28,10 +28,17 @@ static bool is_alive(void *data, pid_t pid) {
         return monitor_is_alive(pid);
 }
 
+static int enter(void *data, const struct enter_plan *p, const struct enter_call *call, struct enter_proc *ret,
+                 struct cric_error **err) {
+        (void) data;
+        return enter_spawn(p, call, ret, err);
+}
+
 const struct runtime_backend runtime_real_backend = {
         .oci_open = oci_open,
         .monitor_create = monitor_create,
         .monitor_exec_sync = exec_sync,
         .monitor_reopen_log = reopen_log,
         .monitor_is_alive = is_alive,
+        .enter_spawn = enter,
 };

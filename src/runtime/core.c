@@ -153,6 +153,7 @@ void ctr_unref(struct container *c) {
         free(i->runtime_path);
         free(i->runtime_root);
         free(c->message);
+        enter_plan_free(c->enter);
         resources_unref(c->res);
         usage_memory_clear(&c->usage);
         pthread_mutex_destroy(&c->op_lock);
@@ -459,6 +460,7 @@ int runtime_new(const struct runtime_opts *o, struct runtime **ret, struct cric_
                 TAKE(monitor_reopen_log);
                 TAKE(monitor_is_alive);
 #undef TAKE
+                rt->be.enter_spawn = o->backend->enter_spawn;
                 rt->be.data = o->backend->data;
         }
         const char *runroot = o->config->runroot;

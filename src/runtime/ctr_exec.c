@@ -306,6 +306,29 @@ static int exec_spawn(struct runtime *rt, const struct container *c, const struc
         return 0;
 }
 
+/* The process started by enter_spawn instead of the runtime (ctr_enter.c). */
+static int exec_enter(struct runtime *rt, const struct container *c, const struct enter_plan *p, char *const *argv,
+                      const struct runtime_exec_io *io, struct runtime_exec *e, struct cric_error **err) {
+        int child[3] = {-1, -1, -1};
+        struct enter_proc proc;
+        int r = make_pipes(io, e, child, err);
+        if (r == 0)
+                r = ctr_enter(rt, c, p, argv, io->tty, child, &proc, err);
+        for (int i = 0; i < 3; i++)
+                if (child[i] >= 0)
+                        close(child[i]);
+        if (r < 0)
+                return -1;
+        e->pid = proc.pid;
+        e->pidfd = proc.pidfd;
+        if (io->tty) {
+                e->stdout_fd = proc.tty_master;
+                e->stdin_fd = io->has_stdin ? fcntl(proc.tty_master, F_DUPFD_CLOEXEC, 3) : -1;
+                e->is_tty = true;
+        }
+        return 0;
+}
+
 void runtime_exec_expect(struct runtime *rt) {
         cgroup_prewarm_kick(rt->prewarm);
 }
@@ -319,6 +342,16 @@ int runtime_exec_start(struct runtime *rt, const char *id, char *const *argv, co
                 return cric_error_set(err, CRIC_E_INVALID, "exec in container %s: no command given", c->info.id);
         cgroup_prewarm_kick(rt->prewarm);
         AUTOFREE char *dir = ctr_dir(rt, c->info.id), *process = NULL;
+        const struct enter_plan *plan = ctr_enter_plan(rt, c);
+        if (plan) {
+                struct runtime_exec *e = exec_new(dir);
+                if (exec_enter(rt, c, plan, argv, io, e, err) < 0) {
+                        runtime_exec_free(e);
+                        return cric_error_prefix(err, "exec in container %s", c->info.id);
+                }
+                *ret = e;
+                return 0;
+        }
         if (ctr_write_process(rt, c, argv, io->tty, &process, err) < 0)
                 return cric_error_prefix(err, "exec in container %s", c->info.id);
         struct runtime_exec *e = exec_new(dir);

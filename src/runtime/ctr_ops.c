@@ -94,6 +94,12 @@ int runtime_container_exec_sync(struct runtime *rt, const char *id, char *const 
         if (!argv || !argv[0])
                 return cric_error_set(err, CRIC_E_INVALID, "exec in container %s: no command given", c->info.id);
         cgroup_prewarm_kick(rt->prewarm); /* the runtime moves the process into the container's cgroup */
+        const struct enter_plan *plan = ctr_enter_plan(rt, c);
+        if (plan) {
+                if (ctr_exec_sync_native(rt, c, plan, argv, timeout_s, ret, err) < 0)
+                        return cric_error_prefix(err, "exec in container %s", c->info.id);
+                return 0;
+        }
         CLEANUP(config_unrefp) struct cric_config *cfg = runtime_config(rt);
         AUTOFREE char *process = NULL;
         if (ctr_write_process(rt, c, argv, false, &process, err) < 0)

@@ -79,6 +79,8 @@ struct container {
         struct resources *res;
         bool is_gone;
         bool is_starting; /* StartContainer asked the OCI runtime to start it */
+        struct enter_plan *enter; /* how an exec joins it (ctr_enter.c), made at the first */
+        bool is_enter_known;      /* enter was made, or the container needs the runtime's exec */
 };
 
 struct index {
@@ -255,6 +257,20 @@ bool ctr_set_exited(struct container *c, int exit_code, int64_t when_ns, const c
 struct container *ctr_get_in_state(struct runtime *rt, const char *id, unsigned mask, const char *what,
                                    struct cric_error **err);
 /* Writes the process.json of `<runtime> exec` of argv into the container's directory. */
+/* ---- ctr_enter.c: exec without the OCI runtime ---- */
+/* c's plan, made at its first call; NULL when its execs go through `<runtime> exec`
+ * (exec_native off, another runtime, or a container that needs the runtime's own). */
+const struct enter_plan *ctr_enter_plan(struct runtime *rt, struct container *c);
+/* Starts argv in c (stdio as in struct enter_call). A container whose process has gone
+ * meanwhile: CRIC_E_PRECONDITION. */
+int ctr_enter(struct runtime *rt, const struct container *c, const struct enter_plan *p, char *const *argv, bool tty,
+              const int stdio[3], struct enter_proc *ret, struct cric_error **err);
+/* ExecSync through the plan. A command that cannot run answers exit code 127 (not
+ * found) or 126 with the reason on stderr, as a shell does. */
+int ctr_exec_sync_native(struct runtime *rt, const struct container *c, const struct enter_plan *p,
+                         char *const *argv, int64_t timeout_s, struct monitor_exec_result *ret,
+                         struct cric_error **err);
+
 int ctr_write_process(struct runtime *rt, const struct container *c, char *const *argv, bool tty, char **ret_path,
                       struct cric_error **err);
 /* Persists c's state (rt->lock held; released on return) and wakes waiters. */

@@ -24,6 +24,7 @@
 
 #include "cgroup/cgroup.h"
 #include "config/config.h"
+#include "enter/enter.h"
 #include "monitor/monitor.h"
 #include "network/cni.h"
 #include "network/podfiles.h"
@@ -47,6 +48,10 @@ struct runtime_backend {
                                  struct cric_error **err);
         int (*monitor_reopen_log)(void *data, const char *socket_dir, const char *id, struct cric_error **err);
         bool (*monitor_is_alive)(void *data, pid_t pid);
+        /* Exec without the OCI runtime (enter/enter.h); NULL: always `<runtime> exec`. A
+         * backend given in runtime_opts has it only when it sets it. */
+        int (*enter_spawn)(void *data, const struct enter_plan *p, const struct enter_call *call,
+                           struct enter_proc *ret, struct cric_error **err);
         void *data;
 };
 
