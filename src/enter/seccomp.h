@@ -24,7 +24,8 @@ struct enter_filter {
  * runtime can do (SCMP_ACT_NOTIFY, listenerPath): the caller then uses the runtime. Other
  * bad input: CRIC_E_INVALID naming the field. *ret is written only on success and then
  * owned by the caller (enter_filter_clear). No_new_privs is left to the caller.
- * Thread-safe. */
+ * Threads may compile at once (libseccomp's first calls cache kernel probes in its
+ * globals, all writing the same values). */
 int enter_filter_compile(struct json_object *seccomp, struct enter_filter *ret, struct cric_error **err);
 /* Frees the program and zeroes f; f may be empty already. */
 void enter_filter_clear(struct enter_filter *f);

@@ -160,13 +160,24 @@ static void test_errno_ret_and_unknown_names(void **state) {
         assert_int_equal(call_in_child(&f, SYS_getpgid, 0, 0, 0), EPERM);
         assert_int_equal(call_in_child(&f, SYS_getpid, 0, 0, 0), 0);
         enter_filter_clear(&f);
-        /* defaultErrnoRet */
-        compile_json(
-                "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 66, \"flags\": [],"
-                " \"syscalls\": [{\"names\": [\"exit_group\", \"exit\", \"wait4\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
-                &f);
+}
+
+/* The default profile with defaultErrnoRet 66 and "flags": [] (no flags at all then);
+ * its allow list keeps what the child and a sanitizer runtime need. */
+static void test_default_errno_ret_and_no_flags(void **state) {
+        (void) state;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        AUTOJSON struct json_object *p = seccomp_default_profile(0);
+        jx_add(p, "defaultErrnoRet", jx_int64(66));
+        jx_add(p, "flags", jx_array());
+        struct enter_filter f = {0};
+        if (enter_filter_compile(p, &f, &err) < 0)
+                fail_msg("compile: %s", err->msg);
         assert_int_equal(f.flags, 0);
-        assert_int_equal(call_in_child(&f, SYS_getpid, 0, 0, 0), 66);
+        assert_int_equal(call_in_child(&f, SYS_getpid, 0, 0, 0), 0);
+        assert_int_equal(call_in_child(&f, SYS_keyctl, 9999, 0, 0), 66);
+        /* the clone3 rule keeps its own errnoRet */
+        assert_int_equal(call_in_child(&f, SYS_clone3, 0, 0, 0), ENOSYS);
         enter_filter_clear(&f);
 }
 
@@ -286,11 +297,17 @@ static void test_bad_input(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_default_profile),      cmocka_unit_test(test_default_clone_masked),
-                cmocka_unit_test(test_default_errno_ret),    cmocka_unit_test(test_errno_ret_and_unknown_names),
-                cmocka_unit_test(test_kill_process),         cmocka_unit_test(test_args),
-                cmocka_unit_test(test_flags_and_arches),     cmocka_unit_test(test_null_is_no_filter),
-                cmocka_unit_test(test_notify_needs_runtime), cmocka_unit_test(test_bad_input),
+                cmocka_unit_test(test_default_profile),
+                cmocka_unit_test(test_default_clone_masked),
+                cmocka_unit_test(test_default_errno_ret),
+                cmocka_unit_test(test_errno_ret_and_unknown_names),
+                cmocka_unit_test(test_default_errno_ret_and_no_flags),
+                cmocka_unit_test(test_kill_process),
+                cmocka_unit_test(test_args),
+                cmocka_unit_test(test_flags_and_arches),
+                cmocka_unit_test(test_null_is_no_filter),
+                cmocka_unit_test(test_notify_needs_runtime),
+                cmocka_unit_test(test_bad_input),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
