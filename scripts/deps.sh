@@ -10,7 +10,7 @@ set -euo pipefail
 build_pkgs=(
         build-essential meson ninja-build pkg-config
         libgrpc-dev protobuf-c-compiler libprotobuf-c-dev libjson-c-dev
-        libcurl4-openssl-dev libarchive-dev zlib1g-dev libzstd-dev libsqlite3-dev libssl-dev libsystemd-dev libyaml-dev libgpgme-dev
+        libcurl4-openssl-dev libarchive-dev zlib1g-dev libzstd-dev libsqlite3-dev libssl-dev libsystemd-dev libyaml-dev libgpgme-dev libseccomp-dev
         crun runc containernetworking-plugins iptables gpg
 )
 # What only the tests use: cmocka, clang (fuzzing, a second compiler), protoc (the Python

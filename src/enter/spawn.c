@@ -183,9 +183,15 @@ static int set_lsm(const struct spawn *s) {
         return 0;
 }
 
+/* A kernel that does not know a flag says EINVAL: loaded without flags then, as crun does. */
 static int load_filter(const struct enter_filter *f) {
         struct sock_fprog prog = {.len = f->len, .filter = f->insns};
-        return f->len ? (int) syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->flags, &prog) : 0;
+        if (!f->len)
+                return 0;
+        long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->flags, &prog);
+        if (r < 0 && errno == EINVAL && f->flags)
+                r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+        return r < 0 ? -1 : 0;
 }
 
 /* User, groups and capabilities; 0 or the step that failed (errno set). */
