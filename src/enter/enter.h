@@ -34,8 +34,8 @@ void enter_plan_free(struct enter_plan *p);
 /* One process to start. */
 struct cgroup_mounts;
 struct enter_call {
-        pid_t init_pid;    /* the container's init (its namespaces and cgroups) */
-        pid_t init_ppid;   /* its parent (the monitor), checked against pid reuse; 0: unchecked */
+        pid_t init_pid;  /* the container's init (its namespaces and cgroups) */
+        pid_t init_ppid; /* its parent (the monitor), checked against pid reuse; 0: unchecked */
         const struct cgroup_mounts *cgroups;
         char *const *argv; /* the command; argv[0] without a slash is looked up in PATH */
         bool tty;          /* a terminal from the container's /dev/ptmx; TERM=xterm added */

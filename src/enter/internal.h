@@ -15,7 +15,7 @@
 enum enter_caps { CAPS_BOUNDING, CAPS_EFFECTIVE, CAPS_INHERITABLE, CAPS_PERMITTED, CAPS_AMBIENT, CAPS_SETS };
 
 struct enter_plan {
-        char **env; /* process.env */
+        char **env;  /* process.env */
         char **path; /* the directories of PATH in env, searched for a bare command */
         char *cwd;
         uid_t uid;

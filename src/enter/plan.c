@@ -15,8 +15,8 @@
 #include "util/xalloc.h"
 
 static const char *const rlimit_names[ENTER_RLIMITS] = {
-        "CPU",  "FSIZE", "DATA",    "STACK", "CORE",   "RSS",        "NPROC",  "NOFILE",
-        "MEMLOCK", "AS", "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME",
+        "CPU",     "FSIZE", "DATA",  "STACK",      "CORE",     "RSS",  "NPROC",  "NOFILE",
+        "MEMLOCK", "AS",    "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME",
 };
 
 int enter_rlimit_parse(const char *name) {
@@ -31,8 +31,20 @@ int enter_rlimit_parse(const char *name) {
 /* The process fields this file applies; another one (ioPriority, scheduler, ...) leaves
  * the exec to the runtime. */
 static const char *const process_keys[] = {
-        "terminal", "consoleSize", "user", "args", "env", "cwd", "capabilities", "rlimits", "noNewPrivileges",
-        "apparmorProfile", "selinuxLabel", "oomScoreAdj", "commandLine", NULL,
+        "terminal",
+        "consoleSize",
+        "user",
+        "args",
+        "env",
+        "cwd",
+        "capabilities",
+        "rlimits",
+        "noNewPrivileges",
+        "apparmorProfile",
+        "selinuxLabel",
+        "oomScoreAdj",
+        "commandLine",
+        NULL,
 };
 
 static struct json_object *get(struct json_object *o, const char *key, enum json_type type) {
@@ -55,13 +67,12 @@ static int bad(struct cric_error **err, const char *field) {
 static int check_namespaces(struct json_object *linux, struct cric_error **err) {
         struct json_object *ns = get(linux, "namespaces", json_type_array);
         for (size_t i = 0; ns && i < json_object_array_length(ns); i++) {
-                const char *type = json_object_get_string(get(json_object_array_get_idx(ns, i), "type",
-                                                              json_type_string));
+                const char *type =
+                        json_object_get_string(get(json_object_array_get_idx(ns, i), "type", json_type_string));
                 if (!type)
                         return bad(err, "linux.namespaces");
                 if (strcmp(type, "user") == 0 || strcmp(type, "time") == 0)
-                        return cric_error_set(err, CRIC_E_UNIMPLEMENTED, "the container has a %s namespace",
-                                              type);
+                        return cric_error_set(err, CRIC_E_UNIMPLEMENTED, "the container has a %s namespace", type);
         }
         return 0;
 }

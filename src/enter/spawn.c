@@ -423,8 +423,8 @@ static int clone_helper(struct spawn *s, struct failure *f, struct cric_error **
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");
         s->errfd = errp[1];
         AUTOCLOSE int err_r = errp[0];
-        char *stacks = mmap(NULL, 2 * STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
-                            -1, 0);
+        char *stacks =
+                mmap(NULL, 2 * STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
         if (stacks == MAP_FAILED)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "mmap");
         s->stack_b = stacks + STACK_SIZE;

@@ -179,7 +179,8 @@ int exec_sync_run(const struct monitor_args *a, struct cric_error **err) {
                 own_pid_file = xasprintf("%s/pid", tmpdir);
         }
         const char *pid_file = a->pid_file ? a->pid_file : own_pid_file;
-        struct exec_run x = {.fds = {-1, -1}, .out = {{.max = MONITOR_EXEC_OUTPUT_MAX}, {.max = MONITOR_EXEC_OUTPUT_MAX}}};
+        struct exec_run x = {.fds = {-1, -1},
+                             .out = {{.max = MONITOR_EXEC_OUTPUT_MAX}, {.max = MONITOR_EXEC_OUTPUT_MAX}}};
         int r = start(a, pid_file, &x, err);
         if (r == 0) {
                 wait_exec(a, pid_file, &x);

@@ -127,9 +127,8 @@ static void take_output(struct capture *c, char **data, size_t *len) {
         c->buf = NULL;
 }
 
-int ctr_exec_sync_native(struct runtime *rt, const struct container *c, const struct enter_plan *p,
-                         char *const *argv, int64_t timeout_s, struct monitor_exec_result *ret,
-                         struct cric_error **err) {
+int ctr_exec_sync_native(struct runtime *rt, const struct container *c, const struct enter_plan *p, char *const *argv,
+                         int64_t timeout_s, struct monitor_exec_result *ret, struct cric_error **err) {
         int out[2], errs[2];
         if (pipe2(out, O_CLOEXEC) < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "pipe");

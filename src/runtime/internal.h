@@ -78,7 +78,7 @@ struct container {
         char *message;      /* set once, when the container exits */
         struct resources *res;
         bool is_gone;
-        bool is_starting; /* StartContainer asked the OCI runtime to start it */
+        bool is_starting;         /* StartContainer asked the OCI runtime to start it */
         struct enter_plan *enter; /* how an exec joins it (ctr_enter.c), made at the first */
         bool is_enter_known;      /* enter was made, or the container needs the runtime's exec */
 };
@@ -267,9 +267,8 @@ int ctr_enter(struct runtime *rt, const struct container *c, const struct enter_
               const int stdio[3], struct enter_proc *ret, struct cric_error **err);
 /* ExecSync through the plan. A command that cannot run answers exit code 127 (not
  * found) or 126 with the reason on stderr, as a shell does. */
-int ctr_exec_sync_native(struct runtime *rt, const struct container *c, const struct enter_plan *p,
-                         char *const *argv, int64_t timeout_s, struct monitor_exec_result *ret,
-                         struct cric_error **err);
+int ctr_exec_sync_native(struct runtime *rt, const struct container *c, const struct enter_plan *p, char *const *argv,
+                         int64_t timeout_s, struct monitor_exec_result *ret, struct cric_error **err);
 
 int ctr_write_process(struct runtime *rt, const struct container *c, char *const *argv, bool tty, char **ret_path,
                       struct cric_error **err);

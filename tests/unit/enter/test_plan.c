@@ -16,7 +16,7 @@
 #include "util/xalloc.h"
 
 #define PROCESS_BASE                                                                                                   \
-        "\"args\":[\"sleep\"],\"cwd\":\"/work\",\"env\":[\"PATH=/a:/b\",\"X=1\"],"                                    \
+        "\"args\":[\"sleep\"],\"cwd\":\"/work\",\"env\":[\"PATH=/a:/b\",\"X=1\"],"                                     \
         "\"user\":{\"uid\":1000,\"gid\":3000,\"umask\":18,\"additionalGids\":[4000,5000]},"                            \
         "\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_KILL\"],\"effective\":[\"CAP_KILL\"],"                    \
         "\"permitted\":[\"CAP_KILL\"],\"inheritable\":[],\"ambient\":[]},"                                             \

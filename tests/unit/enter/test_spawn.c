@@ -92,7 +92,10 @@ static struct enter_plan *plan_of(const char *json) {
 static char *run_in(struct box *b, const struct enter_plan *p, char *const *argv, int *status) {
         int out[2];
         assert_int_equal(pipe2(out, O_CLOEXEC), 0);
-        struct enter_call call = {.init_pid = b->init, .init_ppid = b->outer, .cgroups = b->cgroups, .argv = argv,
+        struct enter_call call = {.init_pid = b->init,
+                                  .init_ppid = b->outer,
+                                  .cgroups = b->cgroups,
+                                  .argv = argv,
                                   .stdio = {-1, out[1], -1}};
         struct enter_proc proc;
         struct cric_error *err = NULL;
@@ -154,19 +157,23 @@ static void test_user_and_capabilities(void **state) {
                 return;
         struct box b;
         box_open(&b);
-        struct enter_plan *p = plan_of(
-                "{\"process\":{\"env\":[\"PATH=/usr/bin:/bin\"],\"noNewPrivileges\":true,"
-                "\"user\":{\"uid\":65534,\"gid\":65533,\"additionalGids\":[4000]},"
-                "\"capabilities\":{\"bounding\":[\"CAP_KILL\",\"CAP_NET_RAW\"],\"permitted\":[\"CAP_KILL\"],"
-                "\"effective\":[\"CAP_KILL\"],\"inheritable\":[\"CAP_KILL\"],\"ambient\":[\"CAP_KILL\"]}}}");
+        struct enter_plan *p =
+                plan_of("{\"process\":{\"env\":[\"PATH=/usr/bin:/bin\"],\"noNewPrivileges\":true,"
+                        "\"user\":{\"uid\":65534,\"gid\":65533,\"additionalGids\":[4000]},"
+                        "\"capabilities\":{\"bounding\":[\"CAP_KILL\",\"CAP_NET_RAW\"],\"permitted\":[\"CAP_KILL\"],"
+                        "\"effective\":[\"CAP_KILL\"],\"inheritable\":[\"CAP_KILL\"],\"ambient\":[\"CAP_KILL\"]}}}");
         char *const argv[] = {"grep", "-E", "^(Uid|Gid|Groups|CapEff|CapBnd|CapAmb|NoNewPrivs):", "/proc/self/status",
                               NULL};
         int status = 0;
         char *out = run_in(&b, p, argv, &status);
         assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
         /* grep ran with CAP_KILL (bit 5) kept through exec as an ambient capability */
-        const char *want[] = {"Uid:\t65534\t65534\t65534\t65534", "Gid:\t65533\t65533\t65533\t65533", "Groups:\t4000",
-                              "CapEff:\t0000000000000020",        "CapBnd:\t0000000000002020",        "CapAmb:\t0000000000000020",
+        const char *want[] = {"Uid:\t65534\t65534\t65534\t65534",
+                              "Gid:\t65533\t65533\t65533\t65533",
+                              "Groups:\t4000",
+                              "CapEff:\t0000000000000020",
+                              "CapBnd:\t0000000000002020",
+                              "CapAmb:\t0000000000000020",
                               "NoNewPrivs:\t1"};
         for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
                 if (!strstr(out, want[i]))
@@ -184,8 +191,12 @@ static void test_a_terminal(void **state) {
         box_open(&b);
         struct enter_plan *p = plan_of("{\"process\":{\"env\":[\"PATH=/usr/bin:/bin\"]}}");
         char *const argv[] = {"sh", "-c", "tty >/dev/null && echo is-a-tty $TERM", NULL};
-        struct enter_call call = {.init_pid = b.init, .init_ppid = b.outer, .cgroups = b.cgroups, .argv = argv,
-                                  .tty = true, .stdio = {-1, -1, -1}};
+        struct enter_call call = {.init_pid = b.init,
+                                  .init_ppid = b.outer,
+                                  .cgroups = b.cgroups,
+                                  .argv = argv,
+                                  .tty = true,
+                                  .stdio = {-1, -1, -1}};
         struct enter_proc proc;
         struct cric_error *err = NULL;
         if (enter_spawn(p, &call, &proc, &err) < 0)
@@ -218,8 +229,8 @@ static void test_failures_leave_nothing(void **state) {
         struct enter_proc proc;
         struct cric_error *err = NULL;
         char *const missing[] = {"no-such-command-here", NULL};
-        struct enter_call call = {.init_pid = b.init, .init_ppid = b.outer, .cgroups = b.cgroups, .argv = missing,
-                                  .stdio = {-1, -1, -1}};
+        struct enter_call call = {
+                .init_pid = b.init, .init_ppid = b.outer, .cgroups = b.cgroups, .argv = missing, .stdio = {-1, -1, -1}};
         assert_int_equal(enter_spawn(p, &call, &proc, &err), -1);
         assert_int_equal(err->kind, CRIC_E_INVALID);
         assert_int_equal(proc.exec_errno, ENOENT);
