@@ -183,6 +183,35 @@ static void test_user_and_capabilities(void **state) {
         box_close(&b);
 }
 
+/* The seccomp filter: loaded before the capabilities go (root, no no_new_privs) and
+ * after (another user with no_new_privs). */
+static void test_the_seccomp_filter(void **state) {
+        (void) state;
+        if (skip_unless_root())
+                return;
+        struct box b;
+        box_open(&b);
+        const char *seccomp = "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+                              "[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1}]}";
+        const char *users[] = {"\"user\":{\"uid\":0,\"gid\":0}", "\"user\":{\"uid\":65534,\"gid\":65534},"
+                                                                 "\"noNewPrivileges\":true"};
+        for (size_t i = 0; i < 2; i++) {
+                char *json = xasprintf("{\"process\":{\"env\":[\"PATH=/usr/bin:/bin\"],%s},\"linux\":{%s}}", users[i],
+                                       seccomp);
+                struct enter_plan *p = plan_of(json);
+                char *const argv[] = {"sh", "-c", "mkdir /tmp/enter-denied-$$ 2>&1; grep '^Seccomp:' /proc/self/status",
+                                      NULL};
+                int status = 0;
+                char *out = run_in(&b, p, argv, &status);
+                assert_non_null(strstr(out, "Operation not permitted"));
+                assert_non_null(strstr(out, "Seccomp:\t2"));
+                free(out);
+                enter_plan_free(p);
+                free(json);
+        }
+        box_close(&b);
+}
+
 static void test_a_terminal(void **state) {
         (void) state;
         if (skip_unless_root())
@@ -278,9 +307,8 @@ static void test_failures_leave_nothing(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_the_process_runs_inside),
-                cmocka_unit_test(test_user_and_capabilities),
-                cmocka_unit_test(test_a_terminal),
+                cmocka_unit_test(test_the_process_runs_inside), cmocka_unit_test(test_user_and_capabilities),
+                cmocka_unit_test(test_the_seccomp_filter),      cmocka_unit_test(test_a_terminal),
                 cmocka_unit_test(test_failures_leave_nothing),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
