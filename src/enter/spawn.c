@@ -34,6 +34,7 @@
 #include "cgroup/cgroup.h"
 #include "enter/internal.h"
 #include "util/cleanup.h"
+#include "util/fdpass.h"
 #include "util/fs.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
@@ -132,15 +133,7 @@ static int setup_tty(const struct spawn *s) {
         for (int i = 0; i < 3; i++)
                 if (dup2(peer, i) < 0)
                         return -1;
-        char ctl[CMSG_SPACE(sizeof(int))] = {0}, byte = 't';
-        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &m, sizeof(int));
-        if (sendmsg(s->sockfd, &msg, MSG_NOSIGNAL) < 0)
+        if (fdpass_send(s->sockfd, m) < 0)
                 return -1;
         close(m);
         if (peer > 2)
@@ -387,17 +380,8 @@ static void spawn_clear(struct spawn *s) {
 }
 
 static int receive_master(int sock, struct cric_error **err) {
-        char byte, ctl[CMSG_SPACE(sizeof(int))];
-        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
-        if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) < 0)
-                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "receive the terminal");
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
-                return cric_error_set(err, CRIC_E_INTERNAL, "receive the terminal: no descriptor");
-        int fd;
-        memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-        return fd;
+        int fd = fdpass_recv(sock, MSG_DONTWAIT);
+        return fd >= 0 ? fd : cric_error_errno(err, CRIC_E_INTERNAL, errno, "receive the terminal");
 }
 
 static int report(const struct spawn *s, const struct failure *f, struct cric_error **err) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/fdpass.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -310,39 +311,14 @@ static int send_rtnl_socket(void *arg) {
         int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
         if (fd < 0)
                 return errno;
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u;
-        memset(&u, 0, sizeof(u));
-        char byte = 'S';
-        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        int r = sendmsg(out, &msg, MSG_NOSIGNAL) < 0 ? errno : 0;
+        int r = fdpass_send(out, fd) < 0 ? errno : 0;
         close(fd);
         return r;
 }
 
 static int recv_fd(int sock, int *ret_fd, struct cric_error **err) {
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } u;
-        char byte;
-        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-        if (recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
-                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "receive the netlink socket");
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
-                return cric_error_set(err, CRIC_E_INTERNAL, "no netlink socket received");
-        memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
-        return 0;
+        *ret_fd = fdpass_recv(sock, MSG_DONTWAIT);
+        return *ret_fd >= 0 ? 0 : cric_error_errno(err, CRIC_E_INTERNAL, errno, "receive the netlink socket");
 }
 
 /* A NETLINK_ROUTE socket bound to the netns at path. */

@@ -23,6 +23,7 @@
 
 #include "runtime/internal.h"
 #include "util/cleanup.h"
+#include "util/fdpass.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/sealed_exe.h"
@@ -63,16 +64,9 @@ static int console_receive(int listener, int pidfd, struct cric_error **err) {
         AUTOCLOSE int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
         if (conn < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, errno, "console socket: accept");
-        char data[256], ctl[CMSG_SPACE(sizeof(int))];
-        struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
-        if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) < 0)
-                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "console socket: recvmsg");
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        if (!c || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
-                return cric_error_set(err, CRIC_E_INTERNAL, "console socket: no terminal in the message");
-        int fd;
-        memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+        int fd = fdpass_recv(conn, 0);
+        if (fd < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "console socket: no terminal received");
         return fd;
 }
 

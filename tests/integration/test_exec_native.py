@@ -12,6 +12,7 @@ import stat
 import pytest
 
 from cric import pb, wait_for
+from fixtures import k8s_stream as ks
 from test_containers import Ctx, Env, running_env, status_field
 
 pytestmark = [
@@ -182,3 +183,35 @@ def test_exec_leaves_no_process_behind_after_a_timeout(env, ctxs):
     for pid in children:
         with open("/proc/%s/comm" % pid) as f:
             assert f.read().strip() not in ("sleep", "cricd"), pid
+
+
+STREAM_SCRIPT = ('read line; echo "got $line"; tty; echo "TERM=$TERM"; '
+                 'grep -E "^(Uid|Groups|CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status; exit 3')
+
+
+@pytest.mark.parametrize("tty", [False, True], ids=["pipes", "tty"])
+def test_a_streaming_exec_looks_the_same_on_both_paths(env, ctxs, tty):
+    """Exec (kubectl exec) through the streaming server: stdin, stdout, the terminal
+    (the container's own /dev/pts), the exit code."""
+    out = {}
+    for handler, ctx in ctxs.items():
+        sec = pb.LinuxContainerSecurityContext(
+            run_as_user=pb.Int64Value(value=1000),
+            seccomp=pb.SecurityProfile(profile_type=pb.SecurityProfile.RuntimeDefault))
+        c = ctx.sleeper(ctx.pod(), security=sec)
+        before = env.calls(handler, "exec")
+        url = env.d.runtime.Exec(pb.ExecRequest(container_id=c.id, cmd=["sh", "-c", STREAM_SCRIPT], stdin=True,
+                                                stdout=True, stderr=not tty, tty=tty), timeout=30).url
+        s = ks.RemoteCommand.open(url, "spdy", "v4.channel.k8s.io", stdin=True, stdout=True, stderr=not tty, tty=tty)
+        s.write_stdin(b"hello\n")
+        r = s.wait(30)
+        assert r.exit_code == 3, r
+        assert (env.calls(handler, "exec") > before) == (handler != "native")
+        out[handler] = r.stdout
+    assert out["native"] == out["through-runtime"]
+    text = out["native"].decode()
+    assert "got hello" in text and "Seccomp:\t2" in text
+    if tty:
+        assert "/dev/pts/" in text and "TERM=xterm" in text
+    else:
+        assert "not a tty" in text
