@@ -14,6 +14,7 @@
 #include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -384,8 +385,16 @@ static int receive_master(int sock, struct cric_error **err) {
         return fd >= 0 ? fd : cric_error_errno(err, CRIC_E_INTERNAL, errno, "receive the terminal");
 }
 
+static bool has_exited(int pidfd) {
+        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+        return poll(&p, 1, 0) == 1;
+}
+
 static int report(const struct spawn *s, const struct failure *f, struct cric_error **err) {
         const char *what = f->step >= 0 && f->step < STEP_MAX ? step_what[f->step] : "start the process";
+        /* a container that stops meanwhile loses its cgroups and namespaces under us */
+        if (f->step <= STEP_CLONE && has_exited(s->init_pidfd))
+                return cric_error_set(err, CRIC_E_NOT_FOUND, "the container's process has exited");
         /* crun's words, which operators and tools already know */
         if ((f->step == STEP_FIND || f->step == STEP_EXEC) && f->err == ENOENT)
                 return cric_error_set(err, CRIC_E_INVALID, "executable file `%s` not found in $PATH: %s", s->argv[0],
@@ -394,8 +403,6 @@ static int report(const struct spawn *s, const struct failure *f, struct cric_er
                 return cric_error_set(err, CRIC_E_INVALID, "exec `%s`: %s", s->argv[0], strerror(f->err));
         if (f->step == STEP_CWD)
                 return cric_error_set(err, CRIC_E_INVALID, "%s \"%s\": %s", what, s->p->cwd, strerror(f->err));
-        if (f->step == STEP_SETNS && f->err == ESRCH)
-                return cric_error_set(err, CRIC_E_NOT_FOUND, "the container's process has exited");
         return cric_error_errno(err, CRIC_E_INTERNAL, f->err, "%s", what);
 }
 

@@ -119,6 +119,8 @@ static void assert_config_equal(const struct cric_config *a, const struct cric_c
                                 assert_string_equal(la[j], lb[j]);
                 } else if (d->type == SETTING_INTEGER) {
                         assert_int_equal(*(const int64_t *) fa, *(const int64_t *) fb);
+                } else if (d->type == SETTING_BOOL) {
+                        assert_int_equal(*(const bool *) fa, *(const bool *) fb);
                 } else {
                         assert_int_equal(*(const int *) fa, *(const int *) fb);
                 }
