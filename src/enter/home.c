@@ -17,19 +17,10 @@
 
 static char *read_passwd(const char *rootfs) {
         AUTOCLOSE int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        AUTOCLOSE int fd = root >= 0 ? fs_openat_beneath(root, "etc/passwd", O_RDONLY, 0, true) : -1;
-        if (fd < 0)
-                return NULL;
-        size_t len = 0, cap = 0;
         char *data = NULL;
-        for (;;) {
-                data = xgrow(data, &cap, len + 65536 + 1, 1);
-                ssize_t n = read(fd, data + len, 65536);
-                if (n <= 0 || len + (size_t) n > PASSWD_MAX)
-                        break;
-                len += (size_t) n;
-        }
-        data[len] = '\0';
+        struct cric_error *err = NULL;
+        if (root < 0 || fs_read_file_in_root(root, "etc/passwd", PASSWD_MAX, &data, &err) < 0)
+                cric_error_free(err); /* no HOME from it: "/" */
         return data;
 }
 

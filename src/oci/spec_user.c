@@ -47,35 +47,6 @@ static bool parse_id(const char *s, uint32_t *ret) {
         return true;
 }
 
-static int read_in_root(int rootfd, const char *rel, char **ret, struct cric_error **err) {
-        AUTOCLOSE int fd = fs_openat_beneath(rootfd, rel, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, true);
-        if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
-                *ret = NULL;
-                return 0;
-        }
-        if (fd < 0)
-                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open /%s in the container", rel);
-        struct stat st;
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > DB_MAX_SIZE)
-                return cric_error_set(err, CRIC_E_INVALID, "/%s in the container is not a regular file of sane size",
-                                      rel);
-        size_t len = 0;
-        AUTOFREE char *buf = xmalloc((size_t) st.st_size + 1);
-        while (len < (size_t) st.st_size) {
-                ssize_t n = read(fd, buf + len, (size_t) st.st_size - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "read /%s in the container", rel);
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = '\0';
-        *ret = STEAL_PTR(buf);
-        return 0;
-}
-
 /* passwd: name:x:uid:gid:...; group: name:x:gid:members. Malformed lines are skipped,
  * as libc does. */
 static void db_parse(struct db *db, bool is_group) {
@@ -107,7 +78,7 @@ static void db_parse(struct db *db, bool is_group) {
 static int db_load(int rootfd, const char *rel, bool is_group, struct db *db, struct cric_error **err) {
         if (rootfd < 0)
                 return 0;
-        if (read_in_root(rootfd, rel, &db->data, err) < 0)
+        if (fs_read_file_in_root(rootfd, rel, DB_MAX_SIZE, &db->data, err) < 0)
                 return -1;
         if (db->data)
                 db_parse(db, is_group);

@@ -216,3 +216,32 @@ char *fs_find_helper(const char *configured, const char *name) {
 #endif
         return fs_find_in_path(name);
 }
+
+int fs_read_file_in_root(int rootfd, const char *rel, size_t max_size, char **ret, struct cric_error **err) {
+        AUTOCLOSE int fd = fs_openat_beneath(rootfd, rel, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, true);
+        if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+                *ret = NULL;
+                return 0;
+        }
+        if (fd < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "open /%s in the container", rel);
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t) st.st_size > max_size)
+                return cric_error_set(err, CRIC_E_INVALID, "/%s in the container is not a regular file of sane size",
+                                      rel);
+        size_t len = 0;
+        AUTOFREE char *buf = xmalloc((size_t) st.st_size + 1);
+        while (len < (size_t) st.st_size) {
+                ssize_t n = read(fd, buf + len, (size_t) st.st_size - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "read /%s in the container", rel);
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        buf[len] = '\0';
+        *ret = STEAL_PTR(buf);
+        return 0;
+}

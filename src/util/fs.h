@@ -43,6 +43,12 @@ int fs_list_dir(const char *dir, const char *suffix, bool regular_only, char ***
  * or -1 with errno (ENOSYS on kernels before 5.6). */
 int fs_openat_beneath(int dirfd, const char *path, int flags, mode_t mode, bool in_root);
 
+/* Reads rel below rootfd as a process chrooted there would (fs_openat_beneath with
+ * in_root), NUL-terminated into *ret; a missing file gives *ret NULL and 0. A file that
+ * is not regular (a FIFO would block) or is larger than max_size: CRIC_E_INVALID; the
+ * messages say "/<rel> in the container". */
+int fs_read_file_in_root(int rootfd, const char *rel, size_t max_size, char **ret, struct cric_error **err);
+
 /* write() until all len bytes are written (EINTR retried). -1 with errno on failure. */
 int fs_write_all(int fd, const void *data, size_t len);
 

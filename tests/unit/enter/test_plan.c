@@ -159,6 +159,12 @@ static void test_home_from_the_containers_passwd(void **state) {
         assert_int_equal(enter_plan_new("{\"process\":{\"user\":{\"uid\":0,\"gid\":0}}}", dir, &p, &err), 0);
         assert_true(strv_contains(p->env, "HOME=/"));
         enter_plan_free(p);
+        /* a FIFO in its place is not read (the open would block the exec) */
+        assert_int_equal(unlink(file), 0);
+        assert_int_equal(mkfifo(file, 0644), 0);
+        assert_int_equal(enter_plan_new("{\"process\":{\"user\":{\"uid\":0,\"gid\":0}}}", dir, &p, &err), 0);
+        assert_true(strv_contains(p->env, "HOME=/"));
+        enter_plan_free(p);
         /* a HOME already in the environment stays */
         assert_int_equal(enter_plan_new("{\"process\":{\"env\":[\"HOME=/mine\"]}}", dir, &p, &err), 0);
         assert_true(strv_contains(p->env, "HOME=/mine"));
