@@ -63,6 +63,7 @@ struct cric_config {
         int64_t log_size_max;                  /* container log file bytes; negative: unlimited */
         bool log_to_journald;                  /* container output also goes to the journal */
         bool exec_native;                      /* exec without the OCI runtime where it qualifies */
+        bool start_native;                     /* start crun's and runc's containers by their exec.fifo */
         struct cric_runtime_handler *runtimes; /* in name order */
         size_t n_runtimes;
         /* node settings CRI-O has (oci/spec_types.h struct oci_node) */

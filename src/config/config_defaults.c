@@ -215,6 +215,16 @@ const struct setting_desc config_settings[] = {
                     "\"oci\" running crun or runc; a container with a user namespace, a seccomp\n"
                     "notifier or crun annotations still goes through `<runtime> exec`. false: always\n"
                     "the runtime."},
+        {.table = "cric.runtime",
+         .key = "start_native",
+         .type = SETTING_BOOL,
+         .offset = CFG(start_native),
+         .def_bool = true,
+         .comment = "Start a created container (StartContainer, and a pod's infra process) the way\n"
+                    "`crun start` and `runc start` do, by releasing its init through the runtime's\n"
+                    "exec.fifo, without running the runtime a second time. Used for handlers running\n"
+                    "crun or runc with a runtime_root; a container with a poststart hook, or one the\n"
+                    "FIFO does not release, still gets `<runtime> start`. false: always the runtime."},
         /* node settings of CRI-O's [crio.runtime], same names (src/oci/spec_node.c) */
         {.table = "cric.runtime",
          .key = "default_capabilities",

@@ -52,6 +52,9 @@ struct oci_user {
 int oci_spec_user(const char *spec_json, struct oci_user *ret, struct cric_error **err);
 void oci_user_clear(struct oci_user *u);
 
+/* Whether a config.json has a poststart hook (true too when it does not parse). */
+bool oci_spec_has_poststart(const char *spec_json);
+
 /* The number of a capability named "CAP_CHOWN" or "chown"; -1 when unknown. */
 int oci_cap_parse(const char *name);
 
@@ -110,6 +113,8 @@ struct oci_runtime_opts {
         char *const *extra_args; /* global flags before the verb (NULL-terminated); may be NULL */
         bool systemd_cgroup;     /* --systemd-cgroup */
         unsigned timeout_ms;     /* per call; 0: 30 s */
+        bool start_by_fifo;      /* start releases the init itself (oci_start_by_fifo) when it can */
+        pid_t init_pid;          /* the container's init for start_by_fifo; 0: unknown */
 };
 
 /* A runtime driven through its command line (crun and runc share it). CRIC_E_NOT_FOUND
@@ -128,6 +133,19 @@ int oci_runtime_kill(struct oci_runtime *rt, const char *id, int signal, bool al
 int oci_runtime_delete(struct oci_runtime *rt, const char *id, bool force, struct cric_error **err);
 int oci_runtime_state(struct oci_runtime *rt, const char *id, struct oci_state *ret, struct cric_error **err);
 int oci_runtime_update(struct oci_runtime *rt, const char *id, const char *resources_json, struct cric_error **err);
+
+/* The runtimes whose private ways cric knows (by the binary's name). */
+enum oci_flavor { OCI_FLAVOR_OTHER, OCI_FLAVOR_CRUN, OCI_FLAVOR_RUNC };
+enum oci_flavor oci_flavor_of(const char *path);
+
+/* What `<runtime> start <id>` does for crun and runc, without running it: releases the
+ * created container's init through <root>/<id>/exec.fifo and removes the FIFO (so that
+ * `state` says "running"). 1: started; 0: not done, nothing changed (another runtime, no
+ * FIFO, no init waiting: run `start`); -1: the release failed midway, *err says why
+ * (CRIC_E_TIMEOUT when runc's init did not exec within timeout_ms). init_pid (0:
+ * unknown) lets runc's wait end when the init has died. */
+int oci_start_by_fifo(enum oci_flavor flavor, const char *root, const char *id, pid_t init_pid, unsigned timeout_ms,
+                      struct cric_error **err);
 
 /* argv up to the verb ([binary, --root, dir, extra..., --systemd-cgroup]), for the
  * monitor's `create` and `exec`; the caller frees it (strv_free). NULL when rt has no

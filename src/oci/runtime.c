@@ -25,6 +25,9 @@ struct oci_runtime {
 struct cli {
         char **base; /* binary and global flags */
         unsigned timeout_ms;
+        enum oci_flavor fifo_flavor; /* OCI_FLAVOR_OTHER: `start` always runs the binary */
+        char *root;
+        pid_t init_pid;
 };
 
 void oci_state_clear(struct oci_state *s) {
@@ -61,7 +64,11 @@ static int cli_run(struct cli *cli, const char *const *verb, const char *in, cha
 }
 
 static int cli_start(void *data, const char *id, struct cric_error **err) {
-        return cli_run(data, (const char *[]){"start", id, NULL}, NULL, NULL, err);
+        struct cli *cli = data;
+        int r = oci_start_by_fifo(cli->fifo_flavor, cli->root, id, cli->init_pid, cli->timeout_ms, err);
+        if (r != 0)
+                return r < 0 ? -1 : 0;
+        return cli_run(cli, (const char *[]){"start", id, NULL}, NULL, NULL, err);
 }
 
 static int cli_kill(void *data, const char *id, int signal, bool all, struct cric_error **err) {
@@ -123,6 +130,7 @@ static char **cli_base_argv(void *data) {
 static void cli_free(void *data) {
         struct cli *cli = data;
         strv_free(cli->base);
+        free(cli->root);
         free(cli);
 }
 
@@ -144,6 +152,12 @@ int oci_runtime_new(const struct oci_runtime_opts *opts, struct oci_runtime **re
                 return cric_error_set(err, CRIC_E_NOT_FOUND, "OCI runtime %s not found", opts->path);
         struct cli *cli = xzalloc(sizeof(*cli));
         cli->timeout_ms = opts->timeout_ms ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
+        /* with --root known and no global flag that could move the state elsewhere */
+        if (opts->start_by_fifo && opts->root && *opts->root && !(opts->extra_args && *opts->extra_args)) {
+                cli->fifo_flavor = oci_flavor_of(path);
+                cli->root = xstrdup(opts->root);
+                cli->init_pid = opts->init_pid;
+        }
         strv_push_take(&cli->base, path);
         if (opts->root && *opts->root) {
                 strv_push(&cli->base, "--root");

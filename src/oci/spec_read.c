@@ -85,3 +85,15 @@ void oci_user_clear(struct oci_user *u) {
         free(u->additional_gids);
         *u = (struct oci_user){0};
 }
+
+bool oci_spec_has_poststart(const char *spec_json) {
+        if (!spec_json || !strstr(spec_json, "poststart"))
+                return false;
+        AUTOJSON struct json_object *root = NULL;
+        if (json_parse_object(spec_json, strlen(spec_json), "config.json", &root, NULL) < 0)
+                return true; /* unreadable: assume the worst */
+        struct json_object *hooks = NULL, *post = NULL;
+        return json_object_object_get_ex(root, "hooks", &hooks) && json_object_is_type(hooks, json_type_object) &&
+               json_object_object_get_ex(hooks, "poststart", &post) && json_object_is_type(post, json_type_array) &&
+               json_object_array_length(post) > 0;
+}

@@ -327,15 +327,42 @@ char *const *runtime_global_args(const struct cric_config *cfg) {
         return cfg->cgroup_manager == CRIC_CGROUP_SYSTEMD ? systemd_args : NULL;
 }
 
-int runtime_oci(struct runtime *rt, const char *path, const char *root, struct oci_runtime **ret,
-                struct cric_error **err) {
-        CLEANUP(config_unrefp) struct cric_config *cfg = runtime_config(rt);
-        struct oci_runtime_opts o = {
+static struct oci_runtime_opts oci_opts(const struct cric_config *cfg, const char *path, const char *root) {
+        return (struct oci_runtime_opts){
                 .path = path,
                 .root = root && *root ? root : NULL,
                 .systemd_cgroup = cfg->cgroup_manager == CRIC_CGROUP_SYSTEMD,
         };
+}
+
+int runtime_oci(struct runtime *rt, const char *path, const char *root, struct oci_runtime **ret,
+                struct cric_error **err) {
+        CLEANUP(config_unrefp) struct cric_config *cfg = runtime_config(rt);
+        struct oci_runtime_opts o = oci_opts(cfg, path, root);
         return rt->be.oci_open(rt->be.data, &o, ret, err);
+}
+
+/* crun runs poststart hooks in `start`: a spec with one keeps the runtime's start. */
+static bool has_poststart(const char *bundle) {
+        AUTOFREE char *path = xasprintf("%s/config.json", bundle), *spec = NULL;
+        struct cric_error *e = NULL;
+        if (fs_read_file(path, 16 << 20, &spec, NULL, &e) < 0) {
+                cric_error_free(e);
+                return true; /* unknown: the runtime's start, which reads it too */
+        }
+        return oci_spec_has_poststart(spec);
+}
+
+int runtime_oci_start(struct runtime *rt, const char *path, const char *root, const char *id, const char *bundle,
+                      pid_t init_pid, struct cric_error **err) {
+        CLEANUP(config_unrefp) struct cric_config *cfg = runtime_config(rt);
+        struct oci_runtime_opts o = oci_opts(cfg, path, root);
+        o.start_by_fifo = cfg->start_native && !has_poststart(bundle);
+        o.init_pid = init_pid;
+        CLEANUP(oci_runtime_freep) struct oci_runtime *oci = NULL;
+        if (rt->be.oci_open(rt->be.data, &o, &oci, err) < 0)
+                return -1;
+        return oci_runtime_start(oci, id, err);
 }
 
 int runtime_handler_binary(const struct cric_config *cfg, const char *handler, char **ret_path, const char **ret_root,

@@ -18,15 +18,10 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-/* crun and runc join a container the way enter_spawn does; another runtime (a VM's,
- * say) has its own idea of what exec means. */
-static bool runtime_joins_namespaces(const char *path) {
-        const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
-        return strcmp(name, "crun") == 0 || strcmp(name, "runc") == 0;
-}
-
 const struct enter_plan *ctr_enter_plan(struct runtime *rt, struct container *c) {
-        if (!rt->be.enter_spawn || !runtime_joins_namespaces(c->info.runtime_path))
+        /* crun and runc join a container the way enter_spawn does; another runtime (a VM's,
+         * say) has its own idea of what exec means. */
+        if (!rt->be.enter_spawn || oci_flavor_of(c->info.runtime_path) == OCI_FLAVOR_OTHER)
                 return NULL;
         CLEANUP(config_unrefp) struct cric_config *cfg = runtime_config(rt);
         if (!cfg->exec_native)

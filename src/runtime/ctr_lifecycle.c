@@ -124,15 +124,12 @@ int runtime_container_start(struct runtime *rt, const char *id, struct cric_erro
                 pthread_mutex_unlock(&c->op_lock);
                 return -1;
         }
-        CLEANUP(oci_runtime_freep) struct oci_runtime *oci = NULL;
         CLEANUP(cric_error_freep) struct cric_error *e = NULL;
-        r = runtime_oci(rt, c->info.runtime_path, c->info.runtime_root, &oci, &e);
-        if (r == 0) {
-                pthread_mutex_lock(&rt->lock);
-                c->is_starting = true;
-                pthread_mutex_unlock(&rt->lock);
-                r = oci_runtime_start(oci, c->info.id, &e);
-        }
+        AUTOFREE char *dir = ctr_dir(rt, c->info.id);
+        pthread_mutex_lock(&rt->lock);
+        c->is_starting = true;
+        pthread_mutex_unlock(&rt->lock);
+        r = runtime_oci_start(rt, c->info.runtime_path, c->info.runtime_root, c->info.id, dir, c->info.pid, &e);
         pthread_mutex_lock(&rt->lock);
         c->is_starting = false;
         if (r == 0 && c->state == CONTAINER_CREATED) {
@@ -255,10 +252,9 @@ int infra_start(struct runtime *rt, const char *pod_id, const char *bundle, cons
                 .monitor_log_path = monitor_log,
         };
         pid_t monitor_pid = 0;
-        CLEANUP(oci_runtime_freep) struct oci_runtime *oci = NULL;
         if (rt->be.monitor_create(rt->be.data, &o, &monitor_pid, ret_pid, err) < 0)
                 return -1;
-        if (runtime_oci(rt, runtime_path, runtime_root, &oci, err) < 0 || oci_runtime_start(oci, pod_id, err) < 0) {
+        if (runtime_oci_start(rt, runtime_path, runtime_root, pod_id, bundle, *ret_pid, err) < 0) {
                 infra_kill(rt, pod_id, runtime_path, runtime_root, NULL);
                 return -1;
         }

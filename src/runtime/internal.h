@@ -193,6 +193,10 @@ char *ctr_dir(const struct runtime *rt, const char *id);
 /* The OCI runtime of a bundle: path and root (NULL or "": default). */
 int runtime_oci(struct runtime *rt, const char *path, const char *root, struct oci_runtime **ret,
                 struct cric_error **err);
+/* `<runtime> start <id>` of the container or infra process whose bundle (config.json) is
+ * in bundle, or, with start_native on, its release through the runtime's exec.fifo. */
+int runtime_oci_start(struct runtime *rt, const char *path, const char *root, const char *id, const char *bundle,
+                      pid_t init_pid, struct cric_error **err);
 /* The handler's runtime binary (its path, or its name in $PATH); CRIC_E_PRECONDITION
  * when the handler is unknown or its binary missing. */
 int runtime_handler_binary(const struct cric_config *cfg, const char *handler, char **ret_path, const char **ret_root,
