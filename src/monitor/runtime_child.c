@@ -43,10 +43,11 @@ char **runtime_argv(const struct monitor_args *a, const char *verb) {
         return argv;
 }
 
-/* The child's half of runtime_spawn: async-signal-safe calls only. exe_fd >= 0: run the
- * sealed copy behind it, by execveat (Linux 6.14+ then names the process after the copy,
- * "memfd:crun", instead of after the descriptor's number) or else through exe_path, its
- * /proc path (resolved before close-on-exec). */
+/* The child's half of runtime_spawn, a vfork child: async-signal-safe calls only, and
+ * nothing written that the parent reads. exe_fd >= 0: run the sealed copy behind it, by
+ * execveat (Linux 6.14+ then names the process after the copy, "memfd:crun", instead of
+ * after the descriptor's number) or else through exe_path, its /proc path (resolved
+ * before close-on-exec). */
 static void __attribute__((noreturn)) exec_child(int exe_fd, const char *exe_path, char *const *argv, int fds[3]) {
         for (int i = 0; i < 3; i++)
                 if (fds[i] < 3 && fds[i] != i)
@@ -88,7 +89,9 @@ pid_t runtime_spawn(const struct monitor_args *a, char *const *argv, int in_fd, 
         }
         char exe[32];
         snprintf(exe, sizeof(exe), "/proc/self/fd/%d", a->runtime_fd);
-        pid_t pid = fork();
+        /* vfork: the child runs at once, on this CPU, with no page tables to copy; the
+         * monitor waits the few syscalls until its exec. */
+        pid_t pid = vfork();
         if (pid == 0)
                 exec_child(a->runtime_fd, exe, argv, fds);
         return pid;
