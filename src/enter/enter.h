@@ -57,4 +57,9 @@ struct enter_proc {
 int enter_spawn(const struct enter_plan *p, const struct enter_call *call, struct enter_proc *ret,
                 struct cric_error **err);
 
+/* Whether this kernel can run enter_spawn: pidfd_open, setns on a pidfd and
+ * close_range(CLOSE_RANGE_CLOEXEC) (Linux 5.11+). CRIC_E_UNIMPLEMENTED naming the
+ * missing call and the version that has it. */
+int enter_kernel_check(struct cric_error **err);
+
 #endif

@@ -43,5 +43,7 @@ void enter_plan_add_home(struct enter_plan *p, const char *rootfs);
 
 /* RLIMIT_<name> → its number, -1 when unknown (plan.c). */
 int enter_rlimit_parse(const char *name);
+/* enter_kernel_check's answer from what each probe failed with (0: it worked). */
+int enter_kernel_verdict(int pidfd_errno, int setns_errno, int close_range_errno, struct cric_error **err);
 
 #endif

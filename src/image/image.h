@@ -34,6 +34,9 @@ int image_service_new(struct store *db, struct layer_store *ls, const struct ima
                       struct image_service **ret, struct cric_error **err);
 struct image_service *image_service_free(struct image_service *svc);
 void image_service_freep(struct image_service **svc);
+/* The storage driver the layer store runs ("overlay", "btrfs", "vfs"): the one
+ * storage_driver "" picked, or the configured one. */
+const char *image_service_storage_driver(const struct image_service *svc);
 
 /* Pulls name (as the user typed it) and returns the image id (64 hex). ns is the
  * namespace of the pod the image is for (it may pick the signature policy), or NULL.

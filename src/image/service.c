@@ -105,6 +105,10 @@ int image_service_new(struct store *db, struct layer_store *ls, const struct ima
         return 0;
 }
 
+const char *image_service_storage_driver(const struct image_service *svc) {
+        return storage_driver_name(layer_store_driver(svc->ls));
+}
+
 struct image_service *image_service_free(struct image_service *svc) {
         if (!svc)
                 return NULL;

@@ -490,6 +490,12 @@ int runtime_new(const struct runtime_opts *o, struct runtime **ret, struct cric_
                 rt->be.enter_spawn = o->backend->enter_spawn;
                 rt->be.data = o->backend->data;
         }
+        struct cric_error *kernel_err = NULL;
+        if (rt->be.enter_spawn && enter_kernel_check(&kernel_err) < 0) {
+                log_info("exec_native: %s: execs go through the OCI runtime", kernel_err->msg);
+                cric_error_free(kernel_err);
+                rt->be.enter_spawn = NULL;
+        }
         const char *runroot = o->config->runroot;
         rt->pods_dir = xasprintf("%s/pods", runroot);
         rt->ns_dir = xasprintf("%s/ns", runroot);

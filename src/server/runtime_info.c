@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cri.pb-c.h"
+#include "image/image.h"
 #include "network/cni_manager.h"
 #include "server/rpc.h"
 #include "util/cleanup.h"
@@ -75,14 +76,15 @@ static json_object *strv_json(char **v) {
         return a;
 }
 
-/* The effective configuration, for `crictl info` / Status(verbose). */
-static char *config_json(const struct cric_config *cfg) {
+/* The effective configuration, for `crictl info` / Status(verbose); storageDriver is the
+ * driver the store runs (the one picked when the setting is ""). */
+static char *config_json(const struct cric_config *cfg, const struct image_service *images) {
         AUTOJSON json_object *o = jx_object();
         jx_add(o, "root", jx_string(cfg->root));
         jx_add(o, "runroot", jx_string(cfg->runroot));
         jx_add(o, "listen", jx_string(cfg->listen));
         jx_add(o, "logLevel", jx_string(log_level_to_string(cfg->log_level)));
-        jx_add(o, "storageDriver", jx_string(cfg->storage_driver));
+        jx_add(o, "storageDriver", jx_string(images ? image_service_storage_driver(images) : cfg->storage_driver));
         jx_add(o, "storageOptions", strv_json(cfg->storage_options));
         jx_add(o, "defaultRuntime", jx_string(cfg->default_runtime));
         jx_add(o, "cgroupManager", jx_string(cgroup_manager_to_string(cfg->cgroup_manager)));
@@ -145,7 +147,7 @@ int rpc_status(struct rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessag
                 resp->info[0] = xmalloc(sizeof(*resp->info[0]));
                 runtime__v1__status_response__info_entry__init(resp->info[0]);
                 resp->info[0]->key = xstrdup("config");
-                resp->info[0]->value = config_json(ctx->cfg);
+                resp->info[0]->value = config_json(ctx->cfg, ctx->deps->images);
         }
         *ret_resp = &resp->base;
         return 0;

@@ -26,6 +26,9 @@ int storage_opts_parse(char *const *options, enum storage_driver d, struct stora
 /* storage_options' btrfs.size when quotas allow it; 0: no limit. */
 uint64_t layer_store_btrfs_quota(const struct layer_store *ls);
 
+/* The hex of a chain id ("sha256:<hex>" or bare hex): its directory name in layers/. */
+const char *layer_hex_of(const char *chain_id);
+
 /* "10G", "512m", "1GiB", "4096": bytes (k, m, g, t: powers of 1024, as docker's and
  * containers-storage's sizes); 0 when s is no size. */
 uint64_t storage_parse_size(const char *s);

@@ -58,17 +58,17 @@ void layer_chain_id(const char *parent_chain_id, const char *diff_id, char out[D
 }
 
 /* "sha256:<hex>" -> "<hex>" for directory names. */
-static const char *hex_of(const char *chain_id) {
+const char *layer_hex_of(const char *chain_id) {
         const char *colon = strchr(chain_id, ':');
         return colon ? colon + 1 : chain_id;
 }
 
 static char *layer_dir(struct layer_store *ls, const char *chain_id) {
-        return xasprintf("%s/%s", ls->layers_dir, hex_of(chain_id));
+        return xasprintf("%s/%s", ls->layers_dir, layer_hex_of(chain_id));
 }
 
 char *layer_store_diff_path(struct layer_store *ls, const char *chain_id) {
-        return xasprintf("%s/%s/diff", ls->layers_dir, hex_of(chain_id));
+        return xasprintf("%s/%s/diff", ls->layers_dir, layer_hex_of(chain_id));
 }
 
 /* btrfs.size needs quotas on the file system: tried on a throw-away subvolume, so a

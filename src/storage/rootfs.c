@@ -69,14 +69,10 @@ static char *container_dir(struct layer_store *ls, const char *id) {
 }
 
 /* "sha256:<hex>" -> "<hex>", the layer's directory name. */
-static const char *hex_of(const char *chain_id) {
-        const char *colon = strchr(chain_id, ':');
-        return colon ? colon + 1 : chain_id;
-}
 
 static int check_layers(struct layer_store *ls, char *const *layers, size_t n, struct cric_error **err) {
         for (size_t i = 0; i < n; i++) {
-                const char *hex = hex_of(layers[i]);
+                const char *hex = layer_hex_of(layers[i]);
                 if (!*hex || strchr(hex, '/') || !strcmp(hex, ".") || !strcmp(hex, ".."))
                         return cric_error_set(err, CRIC_E_INVALID, "invalid layer id \"%s\"", layers[i]);
                 if (!layer_store_has(ls, layers[i]))
@@ -132,8 +128,8 @@ static int make_links(const char *dir, const char *up, char *const *layers, size
         for (size_t i = 0; i < n + (bottom || n == 0); i++) {
                 AUTOFREE char *link = xasprintf("%s/%zu", links, i);
                 AUTOFREE char *to = i < n && idmapped ? xasprintf("../idl/%zu", i)
-                                    : i < n           ? xasprintf("%slayers/%s/diff", up, hex_of(layers[n - 1 - i]))
-                                                      : xstrdup("../lower");
+                                    : i < n ? xasprintf("%slayers/%s/diff", up, layer_hex_of(layers[n - 1 - i]))
+                                            : xstrdup("../lower");
                 if (symlink(to, link) < 0)
                         return cric_error_errno(err, CRIC_E_INTERNAL, errno, "symlink %s", link);
         }

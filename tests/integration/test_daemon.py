@@ -68,6 +68,8 @@ def test_status_verbose_info_is_json(daemon):
     assert cfg["root"] == daemon.root
     assert cfg["defaultRuntime"] == "crun"
     assert "crun" in cfg["runtimes"]
+    # the driver the store runs, also when the setting left the choice to the daemon
+    assert cfg["storageDriver"] == daemon.storage_driver()
 
 
 def test_runtime_ready_false_when_binary_missing(make_daemon):
