@@ -3,7 +3,8 @@
  * `start` verb only releases it and removes the FIFO (whose presence is what makes
  * `state` say "created"). The two use the FIFO in opposite directions:
  *   crun: the init holds the read end and blocks reading; start opens the write end
- *         without blocking, unlinks the FIFO and writes one byte;
+ *         without blocking, writes one byte and unlinks the FIFO (here in that order:
+ *         see crun_release);
  *   runc: the init blocks opening the write end, writes "0" and closes it at exec;
  *         start opens the read end, reads to end of file and unlinks the FIFO.
  * Anything unexpected before the container is released (no FIFO, no reader) answers
@@ -18,6 +19,7 @@
 #include "oci/oci.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 
 enum oci_flavor oci_flavor_of(const char *path) {
@@ -31,12 +33,19 @@ enum oci_flavor oci_flavor_of(const char *path) {
         return OCI_FLAVOR_OTHER;
 }
 
+/* Once the init is on its way, a FIFO that stays behind only makes `state` say
+ * "created" a while longer: not worth failing a started container for. */
+static void remove_fifo(const char *fifo, const char *id) {
+        if (unlink(fifo) < 0 && errno != ENOENT)
+                log_warn("container %s started, but %s stays: %s", id, fifo, strerror(errno));
+}
+
+/* The byte goes before the FIFO: a daemon that dies between the two leaves a running
+ * container, not an init that waits on a FIFO nobody can open any more. */
 static int crun_release(const char *fifo, const char *id, struct cric_error **err) {
         AUTOCLOSE int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0)
                 return 0; /* ENOENT: not created (or another layout); ENXIO: the init is gone */
-        if (unlink(fifo) < 0 && errno != ENOENT)
-                return cric_error_set(err, CRIC_E_INTERNAL, "start %s: remove %s: %s", id, fifo, strerror(errno));
         ssize_t n;
         do
                 n = write(fd, "1", 1);
@@ -45,6 +54,7 @@ static int crun_release(const char *fifo, const char *id, struct cric_error **er
                 return cric_error_set(err, CRIC_E_INTERNAL,
                                       "start %s: the container's init did not take the start (%s)", id,
                                       n < 0 ? strerror(errno) : "short write");
+        remove_fifo(fifo, id);
         return 1;
 }
 
@@ -86,8 +96,7 @@ static int runc_release(const char *fifo, const char *id, pid_t init_pid, unsign
                 if (poll(&p, 1, left > 50 ? 50 : (int) left) < 0 && errno != EINTR)
                         return cric_error_set(err, CRIC_E_INTERNAL, "start %s: poll %s: %s", id, fifo, strerror(errno));
         }
-        if (unlink(fifo) < 0 && errno != ENOENT)
-                return cric_error_set(err, CRIC_E_INTERNAL, "start %s: remove %s: %s", id, fifo, strerror(errno));
+        remove_fifo(fifo, id);
         return 1;
 }
 
