@@ -17,6 +17,7 @@
 
 #include "config/toml_internal.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/xalloc.h"
 
 static struct toml_node *node(const struct toml_value *v) {
@@ -396,18 +397,9 @@ int toml_parse_file(const char *path, struct toml_value **ret_root, struct cric_
                 return cric_error_errno(err, kind, errno, "open %s", path);
         }
         AUTOFREE char *buf = NULL;
-        size_t len = 0, cap = 0;
-        for (;;) {
-                buf = xgrow(buf, &cap, len + 65536, 1);
-                ssize_t n = read(fd, buf + len, cap - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "read %s", path);
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
+        size_t len = 0;
+        if (fs_read_fd(fd, path, SIZE_MAX, &buf, &len, err) < 0)
+                return -1;
         return toml_parse(buf, len, path, ret_root, err);
 }
 

@@ -39,11 +39,7 @@ int fs_mkdir_p(const char *path, mode_t mode, struct cric_error **err) {
         return 0;
 }
 
-int fs_read_file(const char *path, size_t max_size, char **ret_data, size_t *ret_len, struct cric_error **err) {
-        AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return cric_error_errno(err, errno == ENOENT ? CRIC_E_NOT_FOUND : CRIC_E_INTERNAL, errno, "open %s",
-                                        path);
+int fs_read_fd(int fd, const char *what, size_t max_size, char **ret_data, size_t *ret_len, struct cric_error **err) {
         size_t cap = 4096, len = 0;
         AUTOFREE char *buf = xmalloc(cap);
         for (;;) {
@@ -53,19 +49,27 @@ int fs_read_file(const char *path, size_t max_size, char **ret_data, size_t *ret
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "read %s", path);
+                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "read %s", what);
                 }
                 if (n == 0)
                         break;
                 len += (size_t) n;
                 if (len > max_size)
-                        return cric_error_set(err, CRIC_E_RESOURCE, "%s is larger than %zu bytes", path, max_size);
+                        return cric_error_set(err, CRIC_E_RESOURCE, "%s is larger than %zu bytes", what, max_size);
         }
         buf[len] = '\0';
         if (ret_len)
                 *ret_len = len;
         *ret_data = STEAL_PTR(buf);
         return 0;
+}
+
+int fs_read_file(const char *path, size_t max_size, char **ret_data, size_t *ret_len, struct cric_error **err) {
+        AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return cric_error_errno(err, errno == ENOENT ? CRIC_E_NOT_FOUND : CRIC_E_INTERNAL, errno, "open %s",
+                                        path);
+        return fs_read_fd(fd, path, max_size, ret_data, ret_len, err);
 }
 
 int fs_write_all(int fd, const void *data, size_t len) {
@@ -229,19 +233,6 @@ int fs_read_file_in_root(int rootfd, const char *rel, size_t max_size, char **re
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t) st.st_size > max_size)
                 return cric_error_set(err, CRIC_E_INVALID, "/%s in the container is not a regular file of sane size",
                                       rel);
-        size_t len = 0;
-        AUTOFREE char *buf = xmalloc((size_t) st.st_size + 1);
-        while (len < (size_t) st.st_size) {
-                ssize_t n = read(fd, buf + len, (size_t) st.st_size - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "read /%s in the container", rel);
-                if (n == 0)
-                        break;
-                len += (size_t) n;
-        }
-        buf[len] = '\0';
-        *ret = STEAL_PTR(buf);
-        return 0;
+        AUTOFREE char *what = xasprintf("/%s in the container", rel);
+        return fs_read_fd(fd, what, max_size, ret, NULL, err);
 }

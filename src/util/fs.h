@@ -13,6 +13,10 @@
 /* Creates path and its missing parents with mode (like mkdir -p). */
 int fs_mkdir_p(const char *path, mode_t mode, struct cric_error **err);
 
+/* Reads fd to its end (at most max_size bytes, else CRIC_E_RESOURCE); what names it in
+ * messages. *ret_data is NUL-terminated and owned by the caller. */
+int fs_read_fd(int fd, const char *what, size_t max_size, char **ret_data, size_t *ret_len, struct cric_error **err);
+
 /* Reads a whole file (at most max_size bytes, else CRIC_E_RESOURCE). *ret_data is
  * NUL-terminated and owned by the caller; a missing file is CRIC_E_NOT_FOUND. */
 int fs_read_file(const char *path, size_t max_size, char **ret_data, size_t *ret_len, struct cric_error **err);
