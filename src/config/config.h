@@ -89,6 +89,7 @@ struct cric_config {
         char **pinned_images;       /* NULL-terminated patterns */
         char **insecure_registries; /* NULL-terminated host[:port] or CIDR */
         int64_t max_parallel_downloads;
+        bool pull_in_helper;        /* each pull in a cric-pull process */
         char *signature_policy;     /* "": none */
         char *signature_policy_dir; /* "": none */
         char *registries_d;

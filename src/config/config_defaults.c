@@ -372,6 +372,15 @@ const struct setting_desc config_settings[] = {
                     "true in registries_conf): \"host[:port]\" as in image names, or a CIDR\n"
                     "(\"10.0.0.0/8\") holding the registry's IP address; read at start. Default: none."},
         {.table = "cric.image",
+         .key = "pull_in_helper",
+         .type = SETTING_BOOL,
+         .offset = CFG(pull_in_helper),
+         .def_bool = true,
+         .comment = "Run each image pull in a cric-pull helper process (found next to cricd or in\n"
+                    "libexecdir/cric), cricd keeping the claims on layers and every commit to the\n"
+                    "store: the download and unpack libraries and their buffers never grow the\n"
+                    "daemon. false, or no cric-pull found: pulls run inside cricd. Read at start."},
+        {.table = "cric.image",
          .key = "max_parallel_downloads",
          .type = SETTING_INTEGER,
          .offset = CFG(max_parallel_downloads),

@@ -159,6 +159,9 @@ static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_er
         if (!was_clean)
                 daemon_check_after_crash(d->db, d->layers);
         AUTOFREE char *tmp_dir = xasprintf("%s/tmp", cfg->runroot);
+        AUTOFREE char *pull_helper = cfg->pull_in_helper ? fs_find_helper(NULL, "cric-pull") : NULL;
+        if (cfg->pull_in_helper && !pull_helper)
+                log_warn("no cric-pull next to cricd, in libexecdir/cric or in PATH: pulls run inside cricd");
         struct image_service_opts io = {
                 .registries_conf = cfg->registries_conf,
                 .auth_file = cfg->global_auth_file,
@@ -170,6 +173,7 @@ static int daemon_init(struct daemon *d, struct cric_config *cfg, struct cric_er
                 .registries_d = cfg->registries_d,
                 .tmp_dir = tmp_dir,
                 .insecure_registries = cfg->insecure_registries,
+                .pull_helper = pull_helper,
         };
         if (image_service_new(d->db, d->layers, &io, &d->images, err) < 0)
                 return -1;

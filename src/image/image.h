@@ -26,6 +26,9 @@ struct image_service_opts {
         const char *registries_d;         /* registries.d(5): where signatures are */
         const char *tmp_dir;              /* scratch space of signature checks */
         char *const *insecure_registries; /* host[:port] or CIDR, NULL-terminated: as insecure = true */
+        /* cric-pull's path: every pull runs in such a helper process, cricd keeping the
+         * claims and the commits (NULL or "": pulls run in this process). */
+        const char *pull_helper;
 };
 
 /* Borrows db and ls (they must outlive the service). Removes layer directories no

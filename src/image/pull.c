@@ -3,7 +3,6 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "image/image_config.h"
 #include "image/internal.h"
@@ -12,7 +11,6 @@
 #include "image/sig.h"
 #include "metrics/metrics.h"
 #include "util/cleanup.h"
-#include "util/crashpoint.h"
 #include "util/digest.h"
 #include "util/log.h"
 #include "util/strv.h"
@@ -32,7 +30,8 @@ struct pull {
         struct manifest *manifest;
         char *config_json;
         struct image_config *config;
-        char **chains; /* chain ids, base first (NULL-terminated) */
+        char **chains;      /* chain ids, base first (NULL-terminated) */
+        char **v1_diff_ids; /* schema 1: the diff ids unpacking found */
 };
 
 static void pull_clear(struct pull *p) {
@@ -43,6 +42,7 @@ static void pull_clear(struct pull *p) {
         free(p->config_json);
         image_config_free(p->config);
         strv_free(p->chains);
+        strv_free(p->v1_diff_ids);
 }
 
 static int fetch_manifest(struct pull *p, struct cric_error **err) {
@@ -123,40 +123,8 @@ static char **chains_from_diff_ids(char *const *diff_ids, size_t n) {
         return chains;
 }
 
-/* A layer is present when both its row and its directory exist. */
-static bool layer_present(struct image_service *svc, const char *chain) {
-        CLEANUP(layer_row_freep) struct layer_row *row = NULL;
-        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        return store_layer_get(svc->db, chain, &row, &err) == 0 && layer_store_has(svc->ls, chain);
-}
-
-static int commit_layer(struct pull *p, struct layer_job *job, size_t i, const char *diff_id, struct cric_error **err) {
-        if (!job->tmp)
-                return 0; /* already stored */
-        crashpoint("pull-layer-unpacked");
-        if (layer_tmp_commit(p->svc->ls, STEAL_PTR(job->tmp), p->chains[i], err) < 0)
-                return -1;
-        crashpoint("pull-layer-committed");
-        struct layer_row row = {
-                .chain_id = p->chains[i],
-                .parent_chain_id = i ? p->chains[i - 1] : NULL,
-                .diff_id = (char *) diff_id,
-                .digest = p->manifest->layers[i].digest,
-                .size = job->result.uncompressed_size,
-                .compressed_size = job->result.compressed_size,
-        };
-        return store_layer_put(p->svc->db, &row, err);
-}
-
-static int commit_layers(struct pull *p, struct layer_job *jobs, char **diff_ids, struct cric_error **err) {
-        for (size_t i = 0; i < p->manifest->n_layers; i++)
-                if (commit_layer(p, &jobs[i], i, diff_ids[i], err) < 0)
-                        return -1;
-        return 0;
-}
-
 /* Schema 1 learns its diff ids from unpacking: fill them into the config. */
-static int finish_v1_config(struct pull *p, struct layer_job *jobs, char ***ret_diff_ids, struct cric_error **err) {
+static int finish_v1_config(struct pull *p, struct layer_job *jobs, struct cric_error **err) {
         size_t n = p->manifest->n_layers;
         CLEANUP(strv_freep) char **diff_ids = xcalloc(n + 1, sizeof(char *));
         for (size_t i = 0; i < n; i++)
@@ -166,54 +134,19 @@ static int finish_v1_config(struct pull *p, struct layer_job *jobs, char ***ret_
                 return -1;
         free(p->config_json);
         p->config_json = STEAL_PTR(json);
+        strv_free(p->chains);
         p->chains = chains_from_diff_ids(diff_ids, n);
-        *ret_diff_ids = STEAL_PTR(diff_ids);
-        return 0;
-}
-
-static int64_t layers_size(struct pull *p) {
-        int64_t total = 0;
-        for (size_t i = 0; p->chains[i]; i++) {
-                CLEANUP(layer_row_freep) struct layer_row *row = NULL;
-                CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-                if (store_layer_get(p->svc->db, p->chains[i], &row, &err) == 0)
-                        total += row->size;
-        }
-        return total;
-}
-
-static int commit_image(struct pull *p, char **ret_id, struct cric_error **err) {
-        char config_digest[DIGEST_STR_LEN + 1];
-        digest_buffer(p->config_json, strlen(p->config_json), config_digest);
-        AUTOFREE char *tagged = image_ref_tagged(p->name);
-        AUTOFREE char *with_digest = image_ref_with_digest(p->name, p->top_digest);
-        char *tags[] = {tagged, NULL}, *digests[] = {with_digest, NULL};
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        struct image_row img = {
-                .id = config_digest + 7,
-                .config_json = p->config_json,
-                .manifest_digest = p->manifest_digest,
-                .size = layers_size(p),
-                .pulled_at_ns = (int64_t) now.tv_sec * 1000000000LL + now.tv_nsec,
-                .repo_tags = tagged ? tags : NULL,
-                .repo_digests = digests,
-                .layers = p->chains,
-        };
-        crashpoint("pull-layers-stored");
-        if (store_image_put(p->svc->db, &img, err) < 0)
-                return -1;
-        *ret_id = xstrdup(img.id);
+        p->v1_diff_ids = STEAL_PTR(diff_ids);
         return 0;
 }
 
 /* overlay: each layer's directory holds only its own changes, so every missing
- * layer downloads and unpacks at once; they are committed when all arrived. */
-static int unpack_parallel(struct pull *p, struct layer_job *jobs, bool v1, struct cric_error **err) {
+ * layer downloads and unpacks at once. */
+static int unpack_parallel(struct pull *p, struct layer_job *jobs, const bool *present, struct cric_error **err) {
         size_t n = p->manifest->n_layers, ntodo = 0;
         size_t *todo = xcalloc(n ? n : 1, sizeof(*todo));
         for (size_t i = 0; i < n; i++)
-                if (v1 || !layer_present(p->svc, p->chains[i]))
+                if (!present[i])
                         todo[ntodo++] = i;
         /* layer_jobs_run wants a contiguous array: run the missing ones in a copy. */
         struct layer_job *run = xcalloc(ntodo ? ntodo : 1, sizeof(*run));
@@ -224,11 +157,7 @@ static int unpack_parallel(struct pull *p, struct layer_job *jobs, bool v1, stru
                 jobs[todo[i]] = run[i];
         free(run);
         free(todo);
-        char **diff_ids = v1 ? NULL : p->config->diff_ids;
-        CLEANUP(strv_freep) char **v1_diff_ids = NULL;
-        if (r == 0 && v1 && (r = finish_v1_config(p, jobs, &v1_diff_ids, err)) == 0)
-                diff_ids = v1_diff_ids;
-        return r < 0 ? r : commit_layers(p, jobs, diff_ids, err);
+        return r;
 }
 
 /* One syncfs makes every layer's files durable (they share the file system). */
@@ -247,15 +176,16 @@ static void sync_layers(struct layer_job *jobs, size_t n) {
 
 /* vfs and btrfs: a layer's directory is a full copy (or a snapshot) of its parent plus
  * its changes, so layers unpack one at a time, each starting from its parent's
- * directory, still in tmp/; then one sync, and the commits in order. (A sync and a
- * commit for each layer cost btrfs two transaction commits a layer.) */
-static int unpack_sequential(struct pull *p, struct layer_job *jobs, bool v1, struct cric_error **err) {
+ * directory, still in tmp/; then one sync before the commits. (A sync and a commit for
+ * each layer cost btrfs two transaction commits a layer.) */
+static int unpack_sequential(struct pull *p, struct layer_job *jobs, const bool *present, bool v1,
+                             struct cric_error **err) {
         size_t n = p->manifest->n_layers;
         if (v1)
                 p->chains = xcalloc(n + 1, sizeof(char *));
         const struct layer_tmp *parent_tmp = NULL;
         for (size_t i = 0; i < n; i++) {
-                if (!v1 && layer_present(p->svc, p->chains[i])) {
+                if (present[i]) {
                         parent_tmp = NULL;
                         continue;
                 }
@@ -272,41 +202,66 @@ static int unpack_sequential(struct pull *p, struct layer_job *jobs, bool v1, st
                 }
         }
         sync_layers(jobs, n);
+        return 0;
+}
+
+/* Hands the layers (their tmps) and the image to the sink. */
+static int commit_pull(struct pull *p, struct layer_job *jobs, char **ret_id, struct cric_error **err) {
+        size_t n = p->manifest->n_layers;
+        char *const *diff_ids = p->v1_diff_ids ? p->v1_diff_ids : p->config->diff_ids;
+        AUTOFREE struct pull_layer_out *layers = xcalloc(n ? n : 1, sizeof(*layers));
         for (size_t i = 0; i < n; i++)
-                if (commit_layer(p, &jobs[i], i, v1 ? jobs[i].result.diff_id : p->config->diff_ids[i], err) < 0)
-                        return -1;
-        if (!v1)
-                return 0;
-        CLEANUP(strv_freep) char **diff_ids = NULL;
-        strv_freep(&p->chains);
-        return finish_v1_config(p, jobs, &diff_ids, err);
+                layers[i] = (struct pull_layer_out){
+                        .chain_id = p->chains[i],
+                        .diff_id = diff_ids[i],
+                        .digest = p->manifest->layers[i].digest,
+                        .tmp = STEAL_PTR(jobs[i].tmp),
+                        .size = jobs[i].result.uncompressed_size,
+                        .compressed_size = jobs[i].result.compressed_size,
+                };
+        AUTOFREE char *tagged = image_ref_tagged(p->name);
+        AUTOFREE char *with_digest = image_ref_with_digest(p->name, p->top_digest);
+        /* hashed here, where the pull runs, so that cricd never needs sha256 for a pull */
+        char config_digest[DIGEST_STR_LEN + 1];
+        digest_buffer(p->config_json, strlen(p->config_json), config_digest);
+        struct pull_out out = {
+                .layers = layers,
+                .n = n,
+                .chains = p->chains,
+                .id = config_digest + 7,
+                .config_json = p->config_json,
+                .manifest_digest = p->manifest_digest,
+                .tag = tagged,
+                .repo_digest = with_digest,
+        };
+        return p->svc->sink->commit(p->svc->sink_ctx, &out, ret_id, err);
 }
 
 static int pull_layers(struct pull *p, char **ret_id, struct cric_error **err) {
+        struct image_service *svc = p->svc;
         size_t n = p->manifest->n_layers;
         bool v1 = p->manifest->kind == MANIFEST_DOCKER_V2S1;
-        bool stacked = layer_store_is_stacked(p->svc->ls);
         if (!v1)
                 p->chains = chains_from_diff_ids(p->config->diff_ids, n);
+        AUTOFREE bool *present = xcalloc(n + 1, sizeof(bool));
+        /* Schema 1 chain ids are known only after unpacking: no sharing for those. */
+        if (!v1 && svc->sink->claim(svc->sink_ctx, p->chains, present, err) < 0)
+                return -1;
         struct layer_job *jobs = xcalloc(n ? n : 1, sizeof(*jobs));
         for (size_t i = 0; i < n; i++) {
                 jobs[i].desc = &p->manifest->layers[i];
                 jobs[i].expected_diff_id = v1 ? NULL : p->config->diff_ids[i];
         }
-        /* Schema 1 chain ids are known only after unpacking: no sharing for those. */
-        if (!v1)
-                inflight_claim(p->svc, p->chains);
-        int r = stacked ? unpack_parallel(p, jobs, v1, err) : unpack_sequential(p, jobs, v1, err);
+        int r = layer_store_is_stacked(svc->ls) ? unpack_parallel(p, jobs, present, err)
+                                                : unpack_sequential(p, jobs, present, v1, err);
+        if (r == 0 && v1)
+                r = finish_v1_config(p, jobs, err);
         if (r == 0)
-                r = commit_image(p, ret_id, err);
+                r = commit_pull(p, jobs, ret_id, err);
         for (size_t i = 0; i < n; i++)
                 layer_tmp_discard(jobs[i].tmp);
-        /* Full-tree layers were committed one by one: a failed pull takes back those no
-         * image uses (stacked ones were not committed before all had arrived). */
-        if (r < 0 && !stacked)
-                image_free_layers(p->svc, p->chains);
         if (!v1)
-                inflight_release(p->svc, p->chains);
+                svc->sink->release(svc->sink_ctx, p->chains);
         free(jobs);
         return r;
 }
@@ -368,8 +323,8 @@ static int pull_name(struct image_service *svc, struct registries_conf *regs, co
         return r < 0 ? cric_error_move(err, &last) : 0;
 }
 
-static int pull_image(struct image_service *svc, const char *input, const struct registry_auth *auth, const char *ns,
-                      char **ret_id, struct cric_error **err) {
+int pull_image(struct image_service *svc, const char *input, const struct registry_auth *auth, const char *ns,
+               char **ret_id, struct cric_error **err) {
         CLEANUP(registries_conf_freep) struct registries_conf *regs = NULL;
         if (registries_conf_load(svc->registries_conf, &regs, err) < 0)
                 return cric_error_prefix(err, "pull %s", input);
@@ -417,7 +372,8 @@ static int pull_image(struct image_service *svc, const char *input, const struct
 int image_pull(struct image_service *svc, const char *input, const struct registry_auth *auth, const char *ns,
                char **ret_id, struct cric_error **err) {
         double start = metrics_enabled() ? metrics_now() : 0;
-        int r = pull_image(svc, input, auth, ns, ret_id, err);
+        int r = svc->pull_helper ? pull_in_helper(svc, input, auth, ns, ret_id, err)
+                                 : pull_image(svc, input, auth, ns, ret_id, err);
         if (metrics_enabled())
                 metrics_image_pull_done(r >= 0, r < 0 && err ? *err : NULL, metrics_now() - start);
         return r;

@@ -96,6 +96,7 @@ int layer_fetch_unpack(struct image_service *svc, struct registry_client *client
         if (!job->defer_sync)
                 layer_tmp_sync(job->tmp);
         metrics_image_pull_bytes((uint64_t) job->result.compressed_size);
+        __atomic_add_fetch(&svc->pulled_bytes, (uint64_t) job->result.compressed_size, __ATOMIC_RELAXED);
         log_debug("pulled layer %s: %lld bytes, %lld unpacked, %lld entries", job->desc->digest,
                   (long long) job->result.compressed_size, (long long) job->result.uncompressed_size,
                   (long long) job->result.files);

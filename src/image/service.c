@@ -79,8 +79,8 @@ static int reconcile(struct image_service *svc, struct cric_error **err) {
         return drop_unused_layers(svc, keep, err);
 }
 
-int image_service_new(struct store *db, struct layer_store *ls, const struct image_service_opts *opts,
-                      struct image_service **ret, struct cric_error **err) {
+static struct image_service *service_new(struct store *db, struct layer_store *ls,
+                                         const struct image_service_opts *opts) {
         struct image_service *svc = xzalloc(sizeof(*svc));
         svc->db = db;
         svc->ls = ls;
@@ -95,14 +95,32 @@ int image_service_new(struct store *db, struct layer_store *ls, const struct ima
         svc->signature_policy_dir = xstrdup(opts->signature_policy_dir ? opts->signature_policy_dir : "");
         svc->registries_d = xstrdup(opts->registries_d ? opts->registries_d : "/etc/containers/registries.d");
         svc->tmp_dir = xstrdup(opts->tmp_dir ? opts->tmp_dir : "/tmp");
+        svc->pull_helper = opts->pull_helper && *opts->pull_helper ? xstrdup(opts->pull_helper) : NULL;
+        svc->sink = &pull_sink_local;
+        svc->sink_ctx = svc;
         pthread_mutex_init(&svc->lock, NULL);
         pthread_cond_init(&svc->changed, NULL);
+        return svc;
+}
+
+int image_service_new(struct store *db, struct layer_store *ls, const struct image_service_opts *opts,
+                      struct image_service **ret, struct cric_error **err) {
+        struct image_service *svc = service_new(db, ls, opts);
         if (reconcile(svc, err) < 0) {
                 image_service_free(svc);
                 return cric_error_prefix(err, "image store");
         }
         *ret = svc;
         return 0;
+}
+
+struct image_service *image_service_new_detached(struct layer_store *ls, const struct image_service_opts *opts,
+                                                 const struct pull_sink *sink, void *sink_ctx) {
+        struct image_service *svc = service_new(NULL, ls, opts);
+        svc->pull_helper = (free(svc->pull_helper), NULL); /* a helper pulls by itself */
+        svc->sink = sink;
+        svc->sink_ctx = sink_ctx;
+        return svc;
 }
 
 const char *image_service_storage_driver(const struct image_service *svc) {
@@ -119,6 +137,7 @@ struct image_service *image_service_free(struct image_service *svc) {
         free(svc->signature_policy_dir);
         free(svc->registries_d);
         free(svc->tmp_dir);
+        free(svc->pull_helper);
         strv_free(svc->insecure_registries);
         strv_free(svc->inflight);
         pthread_mutex_destroy(&svc->lock);

@@ -30,7 +30,7 @@ const char *storage_driver_name(enum storage_driver d) {
         return d >= 0 && d < STORAGE_DRIVER_MAX ? driver_names[d] : "unknown";
 }
 
-static enum storage_driver driver_from_name(const char *name) {
+enum storage_driver storage_driver_from_name(const char *name) {
         if (!strcmp(name, "overlay2"))
                 return STORAGE_OVERLAY;
         for (int d = 0; d < STORAGE_DRIVER_MAX; d++)
@@ -80,7 +80,7 @@ static int read_record(const char *path, enum storage_driver *ret, struct cric_e
         if (r <= 0)
                 return r;
         data[strcspn(data, "\n")] = '\0';
-        *ret = driver_from_name(data);
+        *ret = storage_driver_from_name(data);
         if (*ret == STORAGE_DRIVER_INVALID)
                 return cric_error_set(err, CRIC_E_INVALID, "%s names an unknown storage driver \"%s\"", path, data);
         return 1;
@@ -104,7 +104,7 @@ int storage_driver_select(const char *root, const char *tmp_dir, const char *nam
                 d = STORAGE_OVERLAY; /* made before stores recorded their driver: by the default of then */
         else if (is_auto)
                 d = on_btrfs ? STORAGE_BTRFS : STORAGE_OVERLAY;
-        else if ((d = driver_from_name(name)) == STORAGE_DRIVER_INVALID)
+        else if ((d = storage_driver_from_name(name)) == STORAGE_DRIVER_INVALID)
                 return cric_error_set(err, CRIC_E_INVALID, "storage driver %s is not supported (overlay, vfs, btrfs)",
                                       name);
         if (d == STORAGE_BTRFS && !on_btrfs)
@@ -166,7 +166,7 @@ int storage_opts_parse(char *const *options, enum storage_driver d, struct stora
                                               opt);
                 AUTOFREE char *driver = xstrndup(opt, (size_t) (dot - opt));
                 AUTOFREE char *key = xstrndup(dot + 1, (size_t) (eq - dot - 1));
-                enum storage_driver od = driver_from_name(driver);
+                enum storage_driver od = storage_driver_from_name(driver);
                 if (od != d) {
                         log_info("storage: option \"%s\" is for the %s driver, not %s: ignored", opt, driver,
                                  storage_driver_name(d));

@@ -120,6 +120,21 @@ int layer_store_open(const char *root, const char *driver, char *const *options,
         return 0;
 }
 
+int layer_store_attach(const char *root, enum storage_driver driver, char *const *options, const char *tmp_dir,
+                       struct layer_store **ret, struct cric_error **err) {
+        if (driver < 0 || driver >= STORAGE_DRIVER_MAX)
+                return cric_error_set(err, CRIC_E_INVALID, "storage at %s: no such driver (%d)", root, (int) driver);
+        CLEANUP(layer_store_freep) struct layer_store *ls = xzalloc(sizeof(*ls));
+        ls->root = xstrdup(root);
+        ls->layers_dir = xasprintf("%s/layers", root);
+        ls->tmp_dir = xstrdup(tmp_dir);
+        ls->driver = driver;
+        if (storage_opts_parse(options, driver, &ls->opts, err) < 0)
+                return -1;
+        *ret = STEAL_PTR(ls);
+        return 0;
+}
+
 struct layer_store *layer_store_free(struct layer_store *ls) {
         if (ls) {
                 free(ls->root);
@@ -215,18 +230,54 @@ int layer_tmp_new_from(struct layer_store *ls, const struct layer_tmp *parent, s
         return tmp_new(ls, diff, parent->path, ret, err);
 }
 
-struct layer_tmp *layer_tmp_discard(struct layer_tmp *tmp) {
+int layer_tmp_adopt(struct layer_store *ls, const char *dir, const char *name, bool is_synced, struct layer_tmp **ret,
+                    struct cric_error **err) {
+        size_t n = strlen(ls->tmp_dir);
+        if (strncmp(dir, ls->tmp_dir, n) || dir[n] != '/' || strchr(dir + n + 1, '/') || !dir[n + 1] ||
+            strstr(dir, "/.."))
+                return cric_error_set(err, CRIC_E_INVALID, "layer directory %s is not under %s", dir, ls->tmp_dir);
+        if (strncmp(name, "layer-", 6) || strchr(name, '/') || !name[6])
+                return cric_error_set(err, CRIC_E_INVALID, "\"%s\" is not a temporary layer's name", name);
+        struct layer_tmp *t = xzalloc(sizeof(*t));
+        t->path = xasprintf("%s/%s", dir, name);
+        t->is_synced = is_synced;
+        AUTOFREE char *diff = xasprintf("%s/diff", t->path);
+        t->diff_fd = open(diff, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (t->diff_fd < 0) {
+                int e = errno;
+                layer_tmp_forget(t);
+                return cric_error_errno(err, CRIC_E_INTERNAL, e, "open %s", diff);
+        }
+        *ret = t;
+        return 0;
+}
+
+const char *layer_tmp_name(const struct layer_tmp *tmp) {
+        const char *slash = strrchr(tmp->path, '/');
+        return slash ? slash + 1 : tmp->path;
+}
+
+struct layer_tmp *layer_tmp_forget(struct layer_tmp *tmp) {
         if (!tmp)
                 return NULL;
         if (tmp->diff_fd >= 0)
                 close(tmp->diff_fd);
         free(tmp->parent_sums);
-        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
-        if (rm_rf(tmp->path, &err) < 0)
-                cric_error_log_free(&err, "storage: remove %s", tmp->path);
         free(tmp->path);
         free(tmp);
         return NULL;
+}
+
+struct layer_tmp *layer_tmp_discard(struct layer_tmp *tmp) {
+        if (!tmp)
+                return NULL;
+        if (tmp->diff_fd >= 0)
+                close(tmp->diff_fd);
+        tmp->diff_fd = -1;
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        if (rm_rf(tmp->path, &err) < 0)
+                cric_error_log_free(&err, "storage: remove %s", tmp->path);
+        return layer_tmp_forget(tmp);
 }
 
 void layer_tmp_discardp(struct layer_tmp **tmp) {
@@ -252,11 +303,7 @@ int layer_tmp_commit(struct layer_store *ls, struct layer_tmp *tmp, const char *
                 layer_tmp_sync(t);
         AUTOFREE char *dest = layer_dir(ls, chain_id);
         if (rename(t->path, dest) == 0) {
-                close(t->diff_fd); /* nothing left to discard */
-                free(t->parent_sums);
-                free(t->path);
-                free(t);
-                t = NULL;
+                t = layer_tmp_forget(t); /* nothing left to discard */
                 return 0;
         }
         if (errno == EEXIST || errno == ENOTEMPTY)

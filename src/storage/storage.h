@@ -40,11 +40,19 @@ struct layer_tmp {
  * ("btrfs.size=10G"). Leftovers of interrupted work in tmp/ are removed. */
 int layer_store_open(const char *root, const char *driver, char *const *options, struct layer_store **ret,
                      struct cric_error **err);
+/* The store another process (cricd) opened, for a pull helper: driver is the one that
+ * process runs (no selection, no probe, nothing cleaned), and new layers are unpacked
+ * under tmp_dir (a directory of <root>/tmp/ the opener made for this helper, so that
+ * layer_tmp_adopt finds them). */
+int layer_store_attach(const char *root, enum storage_driver driver, char *const *options, const char *tmp_dir,
+                       struct layer_store **ret, struct cric_error **err);
 struct layer_store *layer_store_free(struct layer_store *ls);
 void layer_store_freep(struct layer_store **ls);
 
 enum storage_driver layer_store_driver(const struct layer_store *ls);
 const char *storage_driver_name(enum storage_driver d);
+/* "overlay" (or "overlay2"), "vfs", "btrfs"; STORAGE_DRIVER_INVALID for anything else. */
+enum storage_driver storage_driver_from_name(const char *name);
 /* Whether layers stack (overlay: each holds only its own changes, so they unpack in
  * parallel) or each is a complete tree made from its parent (vfs, btrfs). */
 bool layer_store_is_stacked(const struct layer_store *ls);
@@ -68,6 +76,16 @@ void layer_tmp_sync(struct layer_tmp *tmp);
  * layer_tmp_sync() did it; an existing one is kept and the
  * temp dir removed: a concurrent pull got there first). Frees tmp. */
 int layer_tmp_commit(struct layer_store *ls, struct layer_tmp *tmp, const char *chain_id, struct cric_error **err);
+/* Takes over a finished layer a pull helper unpacked into dir/name (dir under
+ * <root>/tmp/, name a "layer-*" entry of it), for layer_tmp_commit. is_synced: the
+ * helper synced it. CRIC_E_INVALID for a name that is not a direct entry. */
+int layer_tmp_adopt(struct layer_store *ls, const char *dir, const char *name, bool is_synced, struct layer_tmp **ret,
+                    struct cric_error **err);
+/* The name of tmp's directory (its last path component). */
+const char *layer_tmp_name(const struct layer_tmp *tmp);
+/* Frees tmp and leaves its directory as it is: another process took it over. Accepts
+ * NULL. */
+struct layer_tmp *layer_tmp_forget(struct layer_tmp *tmp);
 /* Removes the temp dir and frees tmp. Accepts NULL. */
 struct layer_tmp *layer_tmp_discard(struct layer_tmp *tmp);
 void layer_tmp_discardp(struct layer_tmp **tmp);

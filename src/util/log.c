@@ -15,6 +15,7 @@
 static _Atomic int cur_level = LOG_LEVEL_INFO;
 static _Atomic int cur_format = LOG_FORMAT_TEXT;
 static _Atomic(log_sink_fn) cur_sink; /* NULL: stderr */
+static char *cur_prefix;              /* set once, before any thread logs */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const level_names[LOG_LEVEL_MAX] = {"error", "warning", "info", "debug", "trace"};
@@ -64,6 +65,15 @@ void log_set_format(enum log_format format) {
                 cur_format = format;
 }
 
+enum log_format log_get_format(void) {
+        return cur_format;
+}
+
+void log_set_prefix(const char *prefix) {
+        free(cur_prefix);
+        cur_prefix = prefix && *prefix ? xstrdup(prefix) : NULL;
+}
+
 void log_set_sink(log_sink_fn sink) {
         cur_sink = sink;
 }
@@ -75,6 +85,11 @@ void log_msg_at(enum log_level level, const char *file, int lineno, const char *
         va_start(ap, fmt);
         char *msg = xvasprintf(fmt, ap);
         va_end(ap);
+        if (cur_prefix) {
+                char *m = xasprintf("%s%s", cur_prefix, msg);
+                free(msg);
+                msg = m;
+        }
         log_sink_fn sink = cur_sink;
         if (sink && sink(level, file, lineno, func, msg)) {
                 free(msg);

@@ -31,6 +31,10 @@ const char *log_format_to_string(enum log_format f);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_set_format(enum log_format format);
+enum log_format log_get_format(void);
+/* Text put before every message ("cric-pull[42]: "), or NULL for none. Call it before
+ * other threads log. */
+void log_set_prefix(const char *prefix);
 static inline bool log_enabled(enum log_level level) {
         return level <= log_get_level();
 }

@@ -92,8 +92,8 @@ static char *argv_string(char *const *argv) {
         return s;
 }
 
-/* Starts argv with stdin (/dev/null when in is -1), stdout and stderr and returns its
- * pid, or -1 with the posix_spawn error in *ret_errno. */
+/* Starts argv with stdin (/dev/null when in is -1), stdout and stderr (this process's
+ * when -1) and returns its pid, or -1 with the posix_spawn error in *ret_errno. */
 static pid_t start(char *const *argv, const struct spawn_opts *opts, int in, int out, int errw, int *ret_errno) {
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
@@ -101,8 +101,10 @@ static pid_t start(char *const *argv, const struct spawn_opts *opts, int in, int
                 posix_spawn_file_actions_adddup2(&fa, in, 0);
         else
                 posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, out, 1);
-        posix_spawn_file_actions_adddup2(&fa, errw, 2);
+        if (out >= 0)
+                posix_spawn_file_actions_adddup2(&fa, out, 1);
+        if (errw >= 0)
+                posix_spawn_file_actions_adddup2(&fa, errw, 2);
         if (opts->pass_fd > 2)
                 posix_spawn_file_actions_adddup2(&fa, opts->pass_fd, 3);
         posix_spawnattr_t attr;
@@ -182,6 +184,16 @@ static int run_wait(char *const *argv, const struct spawn_opts *opts, const char
         return 0;
 }
 
+pid_t spawn_start(char *const *argv, const struct spawn_opts *opts, struct cric_error **err) {
+        int e = 0;
+        pid_t pid = start(argv, opts, -1, STDERR_FILENO, -1, &e);
+        if (pid < 0) {
+                AUTOFREE char *cmd = argv_string(argv);
+                return cric_error_errno(err, CRIC_E_INTERNAL, e, "start %s", cmd);
+        }
+        return pid;
+}
+
 int spawn_run_status(char *const *argv, const struct spawn_opts *opts, char **ret_stdout, char **ret_stderr,
                      struct cric_error **err) {
         static const struct spawn_opts defaults = {0};
@@ -189,7 +201,7 @@ int spawn_run_status(char *const *argv, const struct spawn_opts *opts, char **re
                 opts = &defaults;
         AUTOFREE char *cmd = argv_string(argv);
         log_debug("spawn: %s", cmd);
-        int status, sig;
+        int status = 0, sig = 0;
         AUTOFREE char *out = NULL;
         AUTOFREE char *errs = NULL;
         if (run_wait(argv, opts, cmd, &status, &sig, &out, &errs, err) < 0)

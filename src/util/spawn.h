@@ -4,6 +4,7 @@
 #define CRIC_UTIL_SPAWN_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "util/error.h"
 
@@ -30,5 +31,11 @@ int spawn_run(char *const *argv, const struct spawn_opts *opts, char **ret_stdou
  * the timeout CRIC_E_TIMEOUT; nothing is returned through ret_* then. */
 int spawn_run_status(char *const *argv, const struct spawn_opts *opts, char **ret_stdout, char **ret_stderr,
                      struct cric_error **err);
+
+/* Starts argv without waiting for it: stdin /dev/null, stdout and stderr this
+ * process's stderr, opts->pass_fd as fd 3 (env and exec_path as for spawn_run; no
+ * timeout, no capture). The pid (the caller reaps it), or -1 with CRIC_E_INTERNAL
+ * naming the command. */
+pid_t spawn_start(char *const *argv, const struct spawn_opts *opts, struct cric_error **err);
 
 #endif

@@ -35,6 +35,7 @@ def installed(tmp_path_factory):
         "cricctl": os.path.join(under(opts["bindir"]), "cricctl"),
         "cric-monitor": os.path.join(under(opts["libexecdir"]), "cric", "cric-monitor"),
         "cric-pause": os.path.join(under(opts["libexecdir"]), "cric", "cric-pause"),
+        "cric-pull": os.path.join(under(opts["libexecdir"]), "cric", "cric-pull"),
         "cric.conf": os.path.join(under(opts["sysconfdir"]), "cric", "cric.conf"),
         "cricd.8": os.path.join(under(opts["mandir"]), "man8", "cricd.8"),
         "cricctl.1": os.path.join(under(opts["mandir"]), "man1", "cricctl.1"),
@@ -52,7 +53,7 @@ def test_every_file_is_installed(installed):
     _, paths, _ = installed
     missing = [k for k, p in paths.items() if not os.path.isfile(p)]
     assert not missing, "not installed: %s" % ", ".join("%s (%s)" % (k, paths[k]) for k in missing)
-    for k in ("cricd", "cricctl", "cric-monitor", "cric-pause"):
+    for k in ("cricd", "cricctl", "cric-monitor", "cric-pause", "cric-pull"):
         assert os.access(paths[k], os.X_OK), k
 
 
@@ -78,13 +79,15 @@ class InstalledDaemon(cric.Daemon):
 
 def test_installed_cricd_finds_its_helpers(installed):
     """The installed cricd starts only when it finds cric-monitor: here in
-    ../libexec/cric from itself, with the build dir nowhere on its $PATH."""
+    ../libexec/cric from itself, with the build dir nowhere on its $PATH; it finds
+    cric-pull there too (it would say so and pull inside itself otherwise)."""
     _, paths, _ = installed
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
     d = InstalledDaemon(paths["cricd"], env=env)
     try:
         d.start()
         assert d.runtime.Version(cric.pb.VersionRequest(), timeout=5).runtime_name
+        assert "no cric-pull" not in d.read_log()
     finally:
         reports = d.cleanup()
     assert not reports

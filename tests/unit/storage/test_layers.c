@@ -223,6 +223,60 @@ static void test_tmp_commit_and_discard(void **state) {
         assert_int_equal(testlib_count_fds(), fds);
 }
 
+/* A pull helper attaches to the store cricd opened (nothing cleaned), unpacks under a
+ * directory of its own, and forgets its layer; cricd adopts it by name and commits it.
+ * Only a direct "layer-*" entry of a directory of tmp/ is adopted. */
+static void test_attach_adopt_commit(void **state) {
+        struct fx *f = *state;
+        open_vfs(f);
+        int fds = testlib_count_fds();
+        CLEANUP(cric_error_freep) struct cric_error *err = NULL;
+        AUTOFREE char *dir = in_root(f, "tmp/pull-test");
+        AUTOFREE char *keep = in_root(f, "tmp/kept");
+        assert_int_equal(mkdir(dir, 0700), 0);
+        assert_int_equal(mkdir(keep, 0700), 0);
+        CLEANUP(layer_store_freep) struct layer_store *helper = NULL;
+        assert_int_equal(layer_store_attach(f->root, STORAGE_VFS, NULL, dir, &helper, &err), 0);
+        assert_true(exists(keep)); /* attaching cleans nothing */
+        assert_int_equal(layer_store_driver(helper), STORAGE_VFS);
+        struct layer_tmp *t = NULL;
+        assert_int_equal(layer_tmp_new(helper, NULL, &t, &err), 0);
+        layer_put(t->diff_fd, "hello", "world");
+        AUTOFREE char *name = xstrdup(layer_tmp_name(t));
+        assert_memory_equal(name, "layer-", 6);
+        AUTOFREE char *path = xstrdup(t->path);
+        assert_null(layer_tmp_forget(t));
+        assert_true(exists(path)); /* forgotten, not removed */
+
+        const char *bad[] = {"../layer-x", "layer-", "kept", "layer-a/b", ""};
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_int_equal(layer_tmp_adopt(f->ls, dir, bad[i], false, &t, &err), -1);
+                assert_int_equal(err->kind, CRIC_E_INVALID);
+                cric_error_freep(&err);
+        }
+        const char *bad_dirs[] = {keep, f->root, "/tmp", "/tmp/x/tmp/pull-test"};
+        for (size_t i = 0; i < sizeof(bad_dirs) / sizeof(bad_dirs[0]); i++) {
+                assert_int_equal(layer_tmp_adopt(f->ls, bad_dirs[i], name, false, &t, &err), -1);
+                cric_error_freep(&err);
+        }
+        AUTOFREE char *nested = xasprintf("%s/sub", dir);
+        assert_int_equal(layer_tmp_adopt(f->ls, nested, name, false, &t, &err), -1);
+        assert_int_equal(err->kind, CRIC_E_INVALID);
+        assert_non_null(strstr(err->msg, "is not under"));
+        cric_error_freep(&err);
+        /* a well-formed name that is not there */
+        assert_int_equal(layer_tmp_adopt(f->ls, dir, "layer-nothere", false, &t, &err), -1);
+        assert_int_equal(err->kind, CRIC_E_INTERNAL);
+        cric_error_freep(&err);
+
+        assert_int_equal(layer_tmp_adopt(f->ls, dir, name, true, &t, &err), 0);
+        assert_true(t->is_synced);
+        assert_int_equal(layer_tmp_commit(f->ls, t, L1, &err), 0);
+        assert_false(exists(path));
+        assert_true(layer_store_has(f->ls, L1));
+        assert_int_equal(testlib_count_fds(), fds);
+}
+
 /* A pull worker syncs its layer as soon as it is unpacked, long before the commit:
  * the layer stays out of layers/ until then, the commit only moves it in, and a
  * layer dropped after its sync (another layer of the pull failed) leaves nothing. */
@@ -374,6 +428,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_driver_recorded, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_options, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_tmp_commit_and_discard, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_attach_adopt_commit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_synced_tmp_is_invisible_until_commit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_commit_twice_keeps_the_first, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_vfs_child_starts_from_parent, setup, teardown),
