@@ -216,6 +216,54 @@ static void test_spdy_streams_data_ping_and_goaway(void **state) {
         assert_int_equal(k, sizeof(want) / sizeof(want[0]));
 }
 
+/* The DATA frames of one read are acknowledged with one WINDOW_UPDATE per stream
+ * (their sum), not one per frame: a port-forward upload of 8 streams otherwise makes
+ * the client parse a frame for every 32 KiB it sent. The data still arrives whole. */
+static void test_spdy_one_window_update_per_stream_and_read(void **state) {
+        (void) state;
+        struct spdy_zlib *z = spdy_zlib_new_deflate();
+        struct spdy_buf b = {0};
+        static const char *const stdin_h[] = {"streamtype", "stdin", NULL};
+        spdy_write_syn_stream(&b, z, 1, 0, stdin_h);
+        spdy_write_syn_stream(&b, z, 5, 0, stdin_h);
+        uint8_t in[1024];
+        size_t n = b.len;
+        memcpy(in, b.data, n);
+        const char *parts[] = {"ab", "cde", "fghi", "jk", "l"};
+        uint32_t ids[] = {1, 5, 1, 5, 1};
+        for (size_t i = 0; i < 5; i++) {
+                uint8_t head[SPDY_HEAD_LEN];
+                spdy_write_data_head(head, ids[i], 0, (uint32_t) strlen(parts[i]));
+                memcpy(in + n, head, sizeof(head));
+                memcpy(in + n + sizeof(head), parts[i], strlen(parts[i]));
+                n += sizeof(head) + strlen(parts[i]);
+        }
+        spdy_buf_clear(&b);
+        spdy_zlib_free(z);
+        uint8_t out[4096];
+        struct rec r = {.finish_after_eof = -1};
+        size_t got = run(&proto_spdy, false, 4, false, in, n, &r, out, sizeof(out));
+        assert_string_equal(r.data[1], "abfghil");
+        assert_string_equal(r.data[5], "cdejk");
+        uint32_t delta[8] = {0};
+        size_t updates = 0;
+        for (size_t off = 0; off < got;) {
+                struct spdy_frame f = {0};
+                struct cric_error *err = NULL;
+                ssize_t len = spdy_parse_frame(out + off, got - off, &f, &err);
+                assert_true(len > 0);
+                if (f.is_control && f.type == SPDY_WINDOW_UPDATE) {
+                        updates++;
+                        delta[slot(f.stream_id)] += f.delta;
+                }
+                free(f.settings);
+                off += (size_t) len;
+        }
+        assert_int_equal(updates, 2);
+        assert_int_equal(delta[1], 7);
+        assert_int_equal(delta[5], 5);
+}
+
 static void test_spdy_garbage_ends_the_session_with_goaway(void **state) {
         (void) state;
         uint8_t out[256];
@@ -353,6 +401,7 @@ int main(void) {
                 cmocka_unit_test(test_ws_base64_messages),
                 cmocka_unit_test(test_ws_unmasked_frame_is_closed_with_1002),
                 cmocka_unit_test(test_spdy_streams_data_ping_and_goaway),
+                cmocka_unit_test(test_spdy_one_window_update_per_stream_and_read),
                 cmocka_unit_test(test_spdy_garbage_ends_the_session_with_goaway),
                 cmocka_unit_test(test_spdy_input_reaches_a_slow_backend_whole_and_in_order),
         };
