@@ -45,9 +45,11 @@ elif what == "rootfs":
         root = os.path.join(state["bundle"], json.load(f)["root"]["path"])
     with open(os.path.join(root, "hook-created"), "w") as f:
         f.write("%s %s\n" % (target, state["id"]))
-else:
-    with open(os.path.join(target, "%s-%s" % (state["id"], what)), "w") as f:
+else:  # whole or absent (a rename): a test may read it the moment it appears
+    path = os.path.join(target, "%s-%s" % (state["id"], what))
+    with open(path + ".tmp", "w") as f:
         json.dump(state, f)
+    os.rename(path + ".tmp", path)
 '''
 
 ANNOTATION = "example.com/hook-me"

@@ -32,8 +32,10 @@ ANNOTATION = "example.com/poststart"
 HOOK = r'''
 import json, os, sys
 state = json.load(sys.stdin)
-with open(os.path.join(sys.argv[1], state["id"] + "-poststart"), "w") as f:
+path = os.path.join(sys.argv[1], state["id"] + "-poststart")
+with open(path + ".tmp", "w") as f:  # then renamed: whole or absent when the test looks
     json.dump(state, f)
+os.rename(path + ".tmp", path)
 '''
 
 
