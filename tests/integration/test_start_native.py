@@ -139,13 +139,21 @@ def test_a_poststart_hook_keeps_the_runtimes_start(env, ctx):
     assert env.calls(h, "start", other.id) == (1 if h == "by-runtime" else 0)
 
 
+def is_dead(pid):
+    """Whether pid is a zombie or gone (reaped between any two looks at /proc: no race)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[1][0] in "ZX"
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
 def test_an_init_gone_before_start_fails_the_start(env, ctx):
     c = ctx.create(ctx.pod(), command=["sleep", "100000"])
     pid = env.runtime_state(ctx.handler, c.id)["pid"]
     assert pid > 1
     os.kill(pid, 9)
-    wait_for(lambda: not os.path.exists("/proc/%d" % pid) or
-             open("/proc/%d/stat" % pid).read().split(") ")[1][0] in "ZX", 10, "the init to die")
+    wait_for(lambda: is_dead(pid), 10, "the init to die")
     with pytest.raises(grpc.RpcError) as e:
         c.start()
     assert c.id in e.value.details()
