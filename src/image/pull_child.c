@@ -34,7 +34,7 @@ static int request(int sock, struct json_object *msg, struct json_object **ret, 
 static int remote_claim(void *ctx, char *const *chains, bool *present, struct cric_error **err) {
         AUTOJSON struct json_object *msg = jx_object(), *reply = NULL;
         jx_add(msg, "op", jx_string("claim"));
-        jx_add(msg, "chains", pull_wire_strv_new(chains));
+        jx_add(msg, "chains", jx_strv(chains));
         if (request(*(int *) ctx, msg, &reply, err) < 0)
                 return -1;
         struct json_object *a = NULL;
@@ -50,7 +50,7 @@ static int remote_claim(void *ctx, char *const *chains, bool *present, struct cr
 static void remote_release(void *ctx, char *const *chains) {
         AUTOJSON struct json_object *msg = jx_object();
         jx_add(msg, "op", jx_string("release"));
-        jx_add(msg, "chains", pull_wire_strv_new(chains));
+        jx_add(msg, "chains", jx_strv(chains));
         CLEANUP(cric_error_freep) struct cric_error *err = NULL;
         if (pull_wire_send(*(int *) ctx, msg, &err) < 0)
                 cric_error_log_free(&err, "release the claim on %zu layers", strv_length(chains));
@@ -77,7 +77,7 @@ static int remote_commit(void *ctx, struct pull_out *o, char **ret_id, struct cr
         for (size_t i = 0; i < o->n; i++)
                 jx_append(layers, layer_msg(&o->layers[i]));
         jx_add(msg, "layers", layers);
-        jx_add(msg, "chains", pull_wire_strv_new(o->chains));
+        jx_add(msg, "chains", jx_strv(o->chains));
         pull_wire_add_str(msg, "id", o->id);
         pull_wire_add_str(msg, "config_json", o->config_json);
         pull_wire_add_str(msg, "manifest_digest", o->manifest_digest);

@@ -61,7 +61,7 @@ static struct json_object *job_new(struct helper *h, const char *input, const st
         pull_wire_add_str(job, "signature_policy_dir", svc->signature_policy_dir);
         pull_wire_add_str(job, "registries_d", svc->registries_d);
         pull_wire_add_str(job, "tmp_dir", svc->tmp_dir);
-        jx_add(job, "insecure_registries", pull_wire_strv_new(svc->insecure_registries));
+        jx_add(job, "insecure_registries", jx_strv(svc->insecure_registries));
         pull_wire_add_str(job, "storage_root", layer_store_root(svc->ls));
         pull_wire_add_str(job, "storage_driver", storage_driver_name(layer_store_driver(svc->ls)));
         pull_wire_add_str(job, "storage_tmp", h->dir);

@@ -99,13 +99,6 @@ int pull_wire_strv(struct json_object *o, const char *key, char ***ret, struct c
         return 0;
 }
 
-struct json_object *pull_wire_strv_new(char *const *strv) {
-        struct json_object *a = jx_array();
-        for (size_t i = 0; strv && strv[i]; i++)
-                jx_append(a, jx_string(strv[i]));
-        return a;
-}
-
 void pull_wire_add_str(struct json_object *obj, const char *key, const char *s) {
         jx_add(obj, key, s ? jx_string(s) : NULL);
 }

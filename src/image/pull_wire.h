@@ -27,8 +27,6 @@ bool pull_wire_bool(struct json_object *o, const char *key);
 /* A string array as a NULL-terminated copy (caller frees with strv_free); NULL when
  * missing. A non-string element is CRIC_E_INVALID. */
 int pull_wire_strv(struct json_object *o, const char *key, char ***ret, struct cric_error **err);
-/* A string array to send (strv NULL-terminated; NULL: an empty array). */
-struct json_object *pull_wire_strv_new(char *const *strv);
 /* obj[key] = s, or null when s is NULL. */
 void pull_wire_add_str(struct json_object *obj, const char *key, const char *s);
 

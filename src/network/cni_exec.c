@@ -97,13 +97,6 @@ static char *cni_args_string(const char *const *args) {
         return s;
 }
 
-static struct json_object *strv_to_json(char *const *v) {
-        struct json_object *a = jx_array();
-        for (size_t i = 0; v && v[i]; i++)
-                jx_append(a, jx_string(v[i]));
-        return a;
-}
-
 static struct json_object *port_mappings_json(const struct cni_attachment *a) {
         struct json_object *pm = jx_array();
         for (size_t i = 0; i < a->n_port_mappings; i++) {
@@ -150,9 +143,9 @@ static struct json_object *cap_args_json(const struct cni_attachment *a) {
         }
         if (a->dns) {
                 struct json_object *d = jx_object();
-                jx_add(d, "servers", strv_to_json(a->dns->servers));
-                jx_add(d, "searches", strv_to_json(a->dns->searches));
-                jx_add(d, "options", strv_to_json(a->dns->options));
+                jx_add(d, "servers", jx_strv(a->dns->servers));
+                jx_add(d, "searches", jx_strv(a->dns->searches));
+                jx_add(d, "options", jx_strv(a->dns->options));
                 jx_add(c, "dns", d);
         }
         return c;

@@ -74,18 +74,11 @@ Runtime__V1__Image *image_to_proto(const struct image_row *img, char *const *pin
         return out;
 }
 
-static json_object *strv_json(char **v) {
-        json_object *a = jx_array();
-        for (; v && *v; v++)
-                jx_append(a, jx_string(*v));
-        return a;
-}
-
 char *image_verbose_info(const struct image_row *img) {
         AUTOJSON json_object *o = jx_object();
         jx_add(o, "id", jx_string(img->id));
         jx_add(o, "manifestDigest", jx_string(img->manifest_digest ? img->manifest_digest : ""));
-        jx_add(o, "layers", strv_json(img->layers));
+        jx_add(o, "layers", jx_strv(img->layers));
         jx_add(o, "pulledAt", jx_int64(img->pulled_at_ns));
         /* The blob was checked when it was pulled; one stored by an older cricd may not parse. */
         json_object *spec = NULL;

@@ -69,13 +69,6 @@ static Runtime__V1__RuntimeCondition *network_condition(struct rpc_ctx *ctx) {
         return condition_new("NetworkReady", false, reason, message);
 }
 
-static json_object *strv_json(char **v) {
-        json_object *a = jx_array();
-        for (; v && *v; v++)
-                jx_append(a, jx_string(*v));
-        return a;
-}
-
 /* The effective configuration, for `crictl info` / Status(verbose); storageDriver is the
  * driver the store runs (the one picked when the setting is ""). */
 static char *config_json(const struct cric_config *cfg, const struct image_service *images) {
@@ -85,7 +78,7 @@ static char *config_json(const struct cric_config *cfg, const struct image_servi
         jx_add(o, "listen", jx_string(cfg->listen));
         jx_add(o, "logLevel", jx_string(log_level_to_string(cfg->log_level)));
         jx_add(o, "storageDriver", jx_string(images ? image_service_storage_driver(images) : cfg->storage_driver));
-        jx_add(o, "storageOptions", strv_json(cfg->storage_options));
+        jx_add(o, "storageOptions", jx_strv(cfg->storage_options));
         jx_add(o, "defaultRuntime", jx_string(cfg->default_runtime));
         jx_add(o, "cgroupManager", jx_string(cgroup_manager_to_string(cfg->cgroup_manager)));
         json_object *rts = jx_object();
@@ -101,7 +94,7 @@ static char *config_json(const struct cric_config *cfg, const struct image_servi
         jx_add(o, "pauseCommand", jx_string(cfg->pause_command));
         jx_add(o, "registriesConf", jx_string(cfg->registries_conf));
         jx_add(o, "networkDir", jx_string(cfg->network_dir));
-        jx_add(o, "pluginDirs", strv_json(cfg->plugin_dirs));
+        jx_add(o, "pluginDirs", jx_strv(cfg->plugin_dirs));
         jx_add(o, "streamAddress", jx_string(cfg->stream_address));
         jx_add(o, "streamPort", jx_string(cfg->stream_port));
         return jx_dump(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);

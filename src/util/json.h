@@ -71,6 +71,9 @@ struct json_object *jx_uint64(uint64_t v);
 struct json_object *jx_bool(bool v);
 struct json_object *jx_double(double v);
 
+/* A NULL-terminated string vector as an array of strings (NULL v: an empty array). */
+struct json_object *jx_strv(char *const *v);
+
 /* Sets obj[key] = val, taking val (NULL is JSON null) and dropping any earlier value. */
 void jx_add(struct json_object *obj, const char *key, struct json_object *val);
 /* Appends val to the array arr, taking val. */

@@ -80,3 +80,10 @@ const char *jx_to_string(struct json_object *o, int flags) {
 char *jx_dump(struct json_object *o, int flags) {
         return xstrdup(jx_to_string(o, flags));
 }
+
+struct json_object *jx_strv(char *const *v) {
+        struct json_object *a = jx_array();
+        for (size_t i = 0; v && v[i]; i++)
+                jx_append(a, jx_string(v[i]));
+        return a;
+}

@@ -32,8 +32,8 @@ static void test_roundtrip(void **state) {
         jx_add(msg, "n", jx_int64(1LL << 40));
         jx_add(msg, "b", jx_bool(true));
         char *v[] = {"a", "b", NULL};
-        jx_add(msg, "v", pull_wire_strv_new(v));
-        jx_add(msg, "empty", pull_wire_strv_new(NULL));
+        jx_add(msg, "v", jx_strv(v));
+        jx_add(msg, "empty", jx_strv(NULL));
         assert_int_equal(pull_wire_send(sv[0], msg, &err), 0);
         assert_int_equal(pull_wire_recv(sv[1], &got, &err), 0);
         assert_string_equal(pull_wire_str(got, "s"), "caf\xc3\xa9");
