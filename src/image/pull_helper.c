@@ -17,6 +17,7 @@
 #include "metrics/metrics.h"
 #include "util/cleanup.h"
 #include "util/log.h"
+#include "util/reap.h"
 #include "util/rm.h"
 #include "util/spawn.h"
 #include "util/strv.h"
@@ -198,15 +199,14 @@ static int serve(struct helper *h, char **ret_id, struct cric_error **err) {
 /* Waits for the helper: 0 when it exited 0, else -1 with how it ended. */
 static int reap(pid_t pid, const char *path, struct cric_error **err) {
         int status = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
+        if (reap_child(pid, &status) < 0)
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "wait for pull helper %s (pid %d)", path,
+                                        (int) pid);
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 return 0;
-        if (WIFSIGNALED(status))
-                return cric_error_set(err, CRIC_E_INTERNAL, "pull helper %s (pid %d) was killed by signal %d", path,
-                                      (int) pid, WTERMSIG(status));
-        return cric_error_set(err, CRIC_E_INTERNAL, "pull helper %s (pid %d) exited with status %d before it was done",
-                              path, (int) pid, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        char how[64];
+        return cric_error_set(err, CRIC_E_INTERNAL, "pull helper %s (pid %d) %s%s", path, (int) pid,
+                              exit_text(status, how, sizeof(how)), WIFEXITED(status) ? " before it was done" : "");
 }
 
 int pull_in_helper(struct image_service *svc, const char *input, const struct registry_auth *auth, const char *ns,

@@ -24,6 +24,7 @@
 #include "util/cleanup.h"
 #include "util/clock.h"
 #include "util/fs.h"
+#include "util/reap.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -189,9 +190,8 @@ static int create_failed(struct collect *c, int status, struct cric_error **err)
         c->buf[c->len] = '\0';
         if (c->len > 0)
                 return cric_error_set(err, CRIC_E_INTERNAL, "%s", c->buf);
-        if (WIFSIGNALED(status))
-                return cric_error_set(err, CRIC_E_INTERNAL, "runtime create killed by signal %d", WTERMSIG(status));
-        return cric_error_set(err, CRIC_E_INTERNAL, "runtime create exited with status %d", WEXITSTATUS(status));
+        char how[64];
+        return cric_error_set(err, CRIC_E_INTERNAL, "runtime create %s", exit_text(status, how, sizeof(how)));
 }
 
 /* The console socket the runtime sends the pty master to (--console-socket). */

@@ -34,6 +34,7 @@
 #include "util/forkrun.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/reap.h"
 #include "util/strv.h"
 #include "util/xalloc.h"
 
@@ -472,14 +473,14 @@ static int read_report(int sock, struct child_report *r, struct cric_error **err
 /* Reaps the child; returns its exit status, or -1 (with err) when it was killed. */
 static int reap(pid_t pid, struct cric_error **err) {
         int status = 0;
-        while (waitpid(pid, &status, 0) < 0) {
+        if (reap_child(pid, &status) < 0) {
                 if (errno == ECHILD)
                         return 0; /* someone installed SIGCHLD=SIG_IGN: nothing to reap */
-                if (errno != EINTR)
-                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "wait for pid %d", (int) pid);
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "wait for pid %d", (int) pid);
         }
+        char how[64];
         if (WIFSIGNALED(status))
-                return cric_error_set(err, CRIC_E_INTERNAL, "namespace helper killed by signal %d", WTERMSIG(status));
+                return cric_error_set(err, CRIC_E_INTERNAL, "namespace helper %s", exit_text(status, how, sizeof(how)));
         return WEXITSTATUS(status);
 }
 

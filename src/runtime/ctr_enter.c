@@ -16,6 +16,7 @@
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/reap.h"
 #include "util/xalloc.h"
 
 const struct enter_plan *ctr_enter_plan(struct runtime *rt, struct container *c) {
@@ -104,8 +105,7 @@ static void exec_sync_collect(pid_t pid, int pidfd, int fds[2], struct capture o
         struct pollfd p = {.fd = pidfd, .events = POLLIN};
         if (poll(&p, 1, KILL_WAIT_MS) <= 0)
                 kill(pid, SIGKILL);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
+        reap_child(pid, &status);
         /* What it wrote before it ended is in the pipes; a child it left behind holding
          * them does not keep us waiting. */
         capture_drain(&fds[0], &out[0]);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/reap.h"
 
 static int read_report(int fd, void *buf, size_t len, unsigned timeout_ms, const char *what, ssize_t *ret_got,
                        struct cric_error **err) {
@@ -51,17 +52,17 @@ int forkrun(void (*child)(void *arg, int out), void *arg, void *report, size_t r
         if (read_report(rd, report, report_size, timeout_ms, what, ret_got, err) < 0)
                 return -1;
         int status = 0;
-        while (waitpid(pid, &status, 0) < 0) {
+        if (reap_child(pid, &status) < 0) {
                 if (errno == ECHILD) { /* SIGCHLD ignored: nothing to reap, the report says it all */
                         pid = -1;
                         return 0;
                 }
-                if (errno != EINTR)
-                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "wait for the %s", what);
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "wait for the %s", what);
         }
         pid = -1; /* reaped */
+        char how[64];
         if (WIFSIGNALED(status))
-                return cric_error_set(err, CRIC_E_INTERNAL, "the %s was killed by signal %d", what, WTERMSIG(status));
+                return cric_error_set(err, CRIC_E_INTERNAL, "the %s %s", what, exit_text(status, how, sizeof(how)));
         return 0;
 }
 

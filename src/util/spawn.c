@@ -15,6 +15,7 @@
 
 #include "util/cleanup.h"
 #include "util/log.h"
+#include "util/reap.h"
 #include "util/xalloc.h"
 
 extern char **environ;
@@ -167,12 +168,8 @@ static int run_wait(char *const *argv, const struct spawn_opts *opts, const char
         if (r < 0)
                 return cric_error_errno(err, CRIC_E_INTERNAL, e, "%s: wait for its output", cmd);
         int status = 0;
-        while (waitpid(pid, &status, 0) < 0) {
-                if (errno == ECHILD) /* SIGCHLD ignored: reaped already, the output is all we have */
-                        break;
-                if (errno != EINTR)
-                        return cric_error_errno(err, CRIC_E_INTERNAL, errno, "%s: wait", cmd);
-        }
+        if (reap_child(pid, &status) < 0 && errno != ECHILD) /* ECHILD: SIGCHLD ignored, the output is all we have */
+                return cric_error_errno(err, CRIC_E_INTERNAL, errno, "%s: wait", cmd);
         pid = -1; /* reaped */
         size_t el = ebuf ? strlen(ebuf) : 0;
         while (el > 0 && (ebuf[el - 1] == '\n' || ebuf[el - 1] == ' '))
