@@ -1,10 +1,16 @@
 /* SPDY/3.1 sessions as Kubernetes uses them: the client opens every stream (SYN_STREAM
  * with a "streamtype" header), the server answers each with SYN_REPLY, data flows both
  * ways in DATA frames, and a stream ends with a FIN flag from each side. The server
- * answers PING, stops at GOAWAY, and returns the flow-control window of every byte it
- * takes (WINDOW_UPDATE): one update per stream for all the DATA frames of one read
- * from the client, rather than one per frame, which a client must otherwise parse
- * 32 times per MiB of a port-forward upload. */
+ * answers PING and stops at GOAWAY.
+ *
+ * Flow control of what the client sends: the first words of the session raise the
+ * client's windows, of every stream (SETTINGS_INITIAL_WINDOW_SIZE) and of the session
+ * (WINDOW_UPDATE of stream 0), from SPDY/3.1's 64 KiB to RECV_WINDOW; a window is then
+ * given back once half of it is taken. A port-forward upload of 1 GiB costs a client
+ * that keeps to its windows a few hundred WINDOW_UPDATE frames to read, not one per
+ * 32 KiB DATA frame. The window is no buffer: what the session holds stays bounded by
+ * its high-water mark, past which it stops reading the client's socket (TCP pushes
+ * back). kubectl's spdystream neither keeps to windows nor minds these frames. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +19,8 @@
 #include "util/xalloc.h"
 
 #define MAX_STREAMS 256
+#define RECV_WINDOW (16u << 20)
+#define ACK_AT      (RECV_WINDOW / 2)
 
 struct spdy_stream {
         uint32_t id;
@@ -24,8 +32,9 @@ struct spdy_state {
         struct spdy_zlib *inflate, *deflate;
         struct spdy_stream streams[MAX_STREAMS];
         size_t n_streams;
-        uint32_t last_id; /* the highest stream id the client opened */
-        bool goaway_sent;
+        uint32_t last_id;         /* the highest stream id the client opened */
+        uint32_t session_unacked; /* bytes of every stream taken since the last session WINDOW_UPDATE */
+        bool greeted, goaway_sent;
         struct spdy_buf wbuf;
 };
 
@@ -132,6 +141,19 @@ static void reset(struct sess *s, uint32_t id, uint32_t status) {
         forget_ended(p);
 }
 
+/* The session's first words, before the reply to the client's first stream: the
+ * windows raised to RECV_WINDOW. */
+static void greet(struct sess *s) {
+        struct spdy_state *p = st(s);
+        if (p->greeted || p->goaway_sent)
+                return;
+        p->greeted = true;
+        struct spdy_setting w = {.id = SPDY_SETTINGS_INITIAL_WINDOW_SIZE, .value = RECV_WINDOW};
+        spdy_write_settings(&p->wbuf, &w, 1);
+        spdy_write_window_update(&p->wbuf, 0, RECV_WINDOW - SPDY_DEFAULT_WINDOW);
+        emit(s);
+}
+
 static int syn_stream(struct sess *s, const struct spdy_frame *f, struct cric_error **err) {
         struct spdy_state *p = st(s);
         struct spdy_header *h = NULL;
@@ -149,6 +171,7 @@ static int syn_stream(struct sess *s, const struct spdy_frame *f, struct cric_er
                 p->last_id = f->stream_id;
                 struct spdy_stream *t = &p->streams[p->n_streams++];
                 *t = (struct spdy_stream){.id = f->stream_id, .is_remote_fin = f->flags & SPDY_FLAG_FIN};
+                greet(s);
                 /* The reply goes first: spdystream drops what comes on a stream before it. */
                 static const char *const none[] = {NULL};
                 spdy_write_syn_reply(&p->wbuf, p->deflate, f->stream_id, 0, none);
@@ -162,18 +185,22 @@ static int syn_stream(struct sess *s, const struct spdy_frame *f, struct cric_er
         return r;
 }
 
-/* The WINDOW_UPDATE of t for what it took since the last one. */
-static void ack(struct spdy_state *p, struct spdy_stream *t) {
-        if (t->unacked && !t->is_reset)
-                spdy_write_window_update(&p->wbuf, t->id, t->unacked);
-        t->unacked = 0;
-}
-
-/* Every stream's WINDOW_UPDATE, once the frames of one read are delivered. */
+/* Gives back the windows half taken, once the frames of one read are delivered. */
 static void ack_all(struct sess *s) {
         struct spdy_state *p = st(s);
-        for (size_t i = 0; i < p->n_streams; i++)
-                ack(p, &p->streams[i]);
+        if (p->goaway_sent)
+                return;
+        for (size_t i = 0; i < p->n_streams; i++) {
+                struct spdy_stream *t = &p->streams[i];
+                if (t->unacked >= ACK_AT && !t->is_reset && !t->is_remote_fin) {
+                        spdy_write_window_update(&p->wbuf, t->id, t->unacked);
+                        t->unacked = 0;
+                }
+        }
+        if (p->session_unacked >= ACK_AT) {
+                spdy_write_window_update(&p->wbuf, 0, p->session_unacked);
+                p->session_unacked = 0;
+        }
         if (p->wbuf.len)
                 emit(s);
 }
@@ -188,12 +215,11 @@ static void data_frame(struct sess *s, const struct spdy_frame *f) {
         }
         if (f->data_len) {
                 sess_deliver(s, f->stream_id, f->data, f->data_len);
-                /* a frame is at most 2^24 bytes: the sum of one read's stays far below 2^31 */
+                /* given back at half the window: the sums stay far below 2^31 */
                 t->unacked += (uint32_t) f->data_len;
+                p->session_unacked += (uint32_t) f->data_len;
         }
-        if (f->flags & SPDY_FLAG_FIN) {
-                ack(p, t); /* before the stream may be forgotten */
-                emit(s);
+        if (f->flags & SPDY_FLAG_FIN) { /* its window is of no more use: no update */
                 t->is_remote_fin = true;
                 sess_deliver_eof(s, f->stream_id);
                 forget_ended(p);

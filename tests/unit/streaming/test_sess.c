@@ -194,8 +194,10 @@ static void test_spdy_streams_data_ping_and_goaway(void **state) {
         assert_string_equal(r.data[1], "hello");
         assert_true(r.eof[1]);
         assert_false(r.aborted);
-        /* SYN_REPLY 1, SYN_REPLY 3 then RST_STREAM 3 (refused), PING 7, WINDOW_UPDATE 1, GOAWAY */
-        uint16_t want[] = {SPDY_SYN_REPLY, SPDY_SYN_REPLY, SPDY_RST_STREAM, SPDY_PING, SPDY_WINDOW_UPDATE, SPDY_GOAWAY};
+        /* the windows raised (SETTINGS, WINDOW_UPDATE 0), SYN_REPLY 1, SYN_REPLY 3 then
+         * RST_STREAM 3 (refused), PING 7, GOAWAY: 5 bytes of data give no window back */
+        uint16_t want[] = {SPDY_SETTINGS,   SPDY_WINDOW_UPDATE, SPDY_SYN_REPLY, SPDY_SYN_REPLY,
+                           SPDY_RST_STREAM, SPDY_PING,          SPDY_GOAWAY};
         size_t off = 0, k = 0;
         while (off < got) {
                 struct spdy_frame f = {0};
@@ -216,52 +218,125 @@ static void test_spdy_streams_data_ping_and_goaway(void **state) {
         assert_int_equal(k, sizeof(want) / sizeof(want[0]));
 }
 
-/* The DATA frames of one read are acknowledged with one WINDOW_UPDATE per stream
- * (their sum), not one per frame: a port-forward upload of 8 streams otherwise makes
- * the client parse a frame for every 32 KiB it sent. The data still arrives whole. */
-static void test_spdy_one_window_update_per_stream_and_read(void **state) {
-        (void) state;
+/* ---- flow control of a big upload ---- */
+
+#define BIG_FRAMES 288 /* 9 MiB of 32 KiB frames on stream 1: past half the window once */
+#define BIG_FRAME  (32 * 1024)
+
+struct big {
+        int client;
+        uint8_t *answer; /* everything the session sent, to its end */
+        size_t answer_len;
+};
+
+static void write_all(int fd, const void *buf, size_t len) {
+        for (size_t off = 0; off < len;) {
+                ssize_t w = write(fd, (const uint8_t *) buf + off, len - off);
+                assert_true(w > 0);
+                off += (size_t) w;
+        }
+}
+
+static void *big_reader(void *arg) {
+        struct big *t = arg;
+        size_t cap = 0;
+        for (;;) {
+                t->answer = xgrow(t->answer, &cap, t->answer_len + 4096, 1);
+                ssize_t r = read(t->client, t->answer + t->answer_len, 4096);
+                if (r <= 0)
+                        return NULL;
+                t->answer_len += (size_t) r;
+        }
+}
+
+static void *big_writer(void *arg) {
+        struct big *t = arg;
         struct spdy_zlib *z = spdy_zlib_new_deflate();
         struct spdy_buf b = {0};
         static const char *const stdin_h[] = {"streamtype", "stdin", NULL};
         spdy_write_syn_stream(&b, z, 1, 0, stdin_h);
-        spdy_write_syn_stream(&b, z, 5, 0, stdin_h);
-        uint8_t in[1024];
-        size_t n = b.len;
-        memcpy(in, b.data, n);
-        const char *parts[] = {"ab", "cde", "fghi", "jk", "l"};
-        uint32_t ids[] = {1, 5, 1, 5, 1};
-        for (size_t i = 0; i < 5; i++) {
-                uint8_t head[SPDY_HEAD_LEN];
-                spdy_write_data_head(head, ids[i], 0, (uint32_t) strlen(parts[i]));
-                memcpy(in + n, head, sizeof(head));
-                memcpy(in + n + sizeof(head), parts[i], strlen(parts[i]));
-                n += sizeof(head) + strlen(parts[i]);
+        spdy_write_syn_stream(&b, z, 3, 0, stdin_h);
+        write_all(t->client, b.data, b.len);
+        uint8_t *frame = xzalloc(SPDY_HEAD_LEN + BIG_FRAME);
+        for (size_t k = 0; k < BIG_FRAMES; k++) {
+                spdy_write_data_head(frame, 1, 0, BIG_FRAME);
+                write_all(t->client, frame, SPDY_HEAD_LEN + BIG_FRAME);
         }
+        spdy_write_data_head(frame, 3, SPDY_FLAG_FIN, 1024); /* ends the session */
+        write_all(t->client, frame, SPDY_HEAD_LEN + 1024);
+        free(frame);
         spdy_buf_clear(&b);
         spdy_zlib_free(z);
-        uint8_t out[4096];
-        struct rec r = {.finish_after_eof = -1};
-        size_t got = run(&proto_spdy, false, 4, false, in, n, &r, out, sizeof(out));
-        assert_string_equal(r.data[1], "abfghil");
-        assert_string_equal(r.data[5], "cdejk");
-        uint32_t delta[8] = {0};
-        size_t updates = 0;
-        for (size_t off = 0; off < got;) {
+        return NULL;
+}
+
+/* The session's first words raise the client's windows to 16 MiB (SETTINGS for the
+ * streams, WINDOW_UPDATE 0 for the session); after that a window comes back only once
+ * half of it is taken: 9 MiB on one stream and 1 KiB on another give one update for the
+ * first stream and one for the session, not one per read or per frame. */
+static void test_spdy_windows_raised_then_given_back_at_half(void **state) {
+        (void) state;
+        int sv[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+        struct big t = {.client = sv[1]};
+        pthread_t reader;
+        assert_int_equal(pthread_create(&reader, NULL, big_reader, &t), 0);
+        struct rec r = {.finish_after_eof = 3};
+        struct link l = {.fd = sv[0]};
+        struct stream_request req = {.kind = STREAM_EXEC, .id = "test"};
+        struct sess s = {.fd = sv[0],
+                         .link = &l,
+                         .version = 4,
+                         .req = &req,
+                         .app = &recorder,
+                         .app_data = &r,
+                         .what = xstrdup("big upload session")};
+        s.proto = &proto_spdy;
+        proto_spdy_init(&s);
+        /* the client's side, written by a thread of its own: the session reads as it goes */
+        pthread_t writer;
+        assert_int_equal(pthread_create(&writer, NULL, big_writer, &t), 0);
+        sess_run(&s);
+        assert_true(s.is_done);
+        assert_false(r.aborted);
+        s.app = NULL;
+        sess_clear(&s);
+        pthread_join(writer, NULL);
+        close(sv[0]);
+        pthread_join(reader, NULL);
+        close(sv[1]);
+        uint32_t settings_window = 0, delta[8] = {0};
+        size_t updates[8] = {0}, k = 0;
+        for (size_t off = 0; off < t.answer_len; k++) {
                 struct spdy_frame f = {0};
                 struct cric_error *err = NULL;
-                ssize_t len = spdy_parse_frame(out + off, got - off, &f, &err);
+                ssize_t len = spdy_parse_frame(t.answer + off, t.answer_len - off, &f, &err);
                 assert_true(len > 0);
-                if (f.is_control && f.type == SPDY_WINDOW_UPDATE) {
-                        updates++;
+                assert_true(f.is_control);
+                if (k == 0) {
+                        assert_int_equal(f.type, SPDY_SETTINGS);
+                        assert_int_equal(f.n_settings, 1);
+                        assert_int_equal(f.settings[0].id, SPDY_SETTINGS_INITIAL_WINDOW_SIZE);
+                        settings_window = f.settings[0].value;
+                }
+                if (k == 1) {
+                        assert_int_equal(f.type, SPDY_WINDOW_UPDATE);
+                        assert_int_equal(f.stream_id, 0);
+                        assert_int_equal(f.delta, settings_window - SPDY_DEFAULT_WINDOW);
+                } else if (f.type == SPDY_WINDOW_UPDATE) {
+                        updates[slot(f.stream_id)]++;
                         delta[slot(f.stream_id)] += f.delta;
                 }
                 free(f.settings);
                 off += (size_t) len;
         }
-        assert_int_equal(updates, 2);
-        assert_int_equal(delta[1], 7);
-        assert_int_equal(delta[5], 5);
+        free(t.answer);
+        assert_int_equal(settings_window, 16u << 20);
+        assert_int_equal(updates[1], 1);
+        assert_true(delta[1] >= settings_window / 2 && delta[1] < BIG_FRAMES * BIG_FRAME);
+        assert_int_equal(updates[3], 0);
+        assert_int_equal(updates[0], 1);
+        assert_true(delta[0] >= settings_window / 2 && delta[0] <= delta[1] + 1024);
 }
 
 static void test_spdy_garbage_ends_the_session_with_goaway(void **state) {
@@ -401,7 +476,7 @@ int main(void) {
                 cmocka_unit_test(test_ws_base64_messages),
                 cmocka_unit_test(test_ws_unmasked_frame_is_closed_with_1002),
                 cmocka_unit_test(test_spdy_streams_data_ping_and_goaway),
-                cmocka_unit_test(test_spdy_one_window_update_per_stream_and_read),
+                cmocka_unit_test(test_spdy_windows_raised_then_given_back_at_half),
                 cmocka_unit_test(test_spdy_garbage_ends_the_session_with_goaway),
                 cmocka_unit_test(test_spdy_input_reaches_a_slow_backend_whole_and_in_order),
         };
