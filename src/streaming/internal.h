@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "streaming/request.h"
 #include "streaming/spdy.h"
@@ -28,8 +29,11 @@
 #define SESS_HIGH_WATER  (256 * 1024)
 #define SESS_READ_CHUNK  (32 * 1024)
 #define SESS_CLIENT_READ (128 * 1024)
-#define SESS_MAX_PIPES   64
-#define SESS_MAX_EXTRA   4
+/* A client that fills every read is read in bigger pieces, up to this. */
+#define SESS_CLIENT_READ_MAX (512 * 1024)
+#define SESS_HELD_MAX        64
+#define SESS_MAX_PIPES       64
+#define SESS_MAX_EXTRA       4
 /* An out pipe whose data nobody asked for: read and dropped. */
 #define SESS_NO_CHANNEL UINT32_MAX
 
@@ -44,6 +48,8 @@ void bytes_consume(struct bytes *b, size_t n);
 /* Room for n more bytes at data + len (the caller fills it and adds to len). */
 void bytes_reserve(struct bytes *b, size_t n);
 size_t bytes_avail(const struct bytes *b);
+/* Appends what a writev of iov[0..n) left unwritten after its first written bytes. */
+void bytes_append_unwritten(struct bytes *b, const struct iovec *iov, size_t n, size_t written);
 void bytes_clear(struct bytes *b);
 
 /* A backend descriptor and the channel it is joined to. */
@@ -95,10 +101,20 @@ struct sess_app {
 
 struct link;
 
+/* Input for a pipe still in the client's buffer (sess_deliver_held). */
+struct held {
+        struct pipe *p;
+        const uint8_t *buf;
+        size_t len;
+};
+
 struct sess {
         int fd;            /* the client's socket, non-blocking */
         struct link *link; /* how to read and write it (TLS or not) */
         struct bytes in, out;
+        size_t read_size; /* of the next read from the client; 0: SESS_CLIENT_READ */
+        struct held held[SESS_HELD_MAX];
+        size_t n_held;
         const struct sess_proto *proto;
         void *proto_data;
         const struct sess_app *app;
@@ -136,6 +152,10 @@ void sess_remove_extra(struct sess *s, int fd);
 
 /* Called by the protocols. */
 void sess_deliver(struct sess *s, uint32_t ch, const uint8_t *buf, size_t len);
+/* Like sess_deliver, for bytes that stay where they are until feed returns (a frame in
+ * s->in): a pipe's pieces of one read go out in one writev once the read is parsed,
+ * fewer and bigger writes than one per frame. */
+void sess_deliver_held(struct sess *s, uint32_t ch, const uint8_t *buf, size_t len);
 void sess_deliver_eof(struct sess *s, uint32_t ch);
 
 /* Sends a whole message on ch (ignores flow control: small control messages only). */

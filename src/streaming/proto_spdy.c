@@ -214,7 +214,7 @@ static void data_frame(struct sess *s, const struct spdy_frame *f) {
                 return; /* late data of a stream we reset or forgot: dropped */
         }
         if (f->data_len) {
-                sess_deliver(s, f->stream_id, f->data, f->data_len);
+                sess_deliver_held(s, f->stream_id, f->data, f->data_len);
                 /* given back at half the window: the sums stay far below 2^31 */
                 t->unacked += (uint32_t) f->data_len;
                 p->session_unacked += (uint32_t) f->data_len;

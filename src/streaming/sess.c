@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,7 +58,10 @@ void bytes_clear(struct bytes *b) {
         *b = (struct bytes){0};
 }
 
+static void flush_held(struct sess *s);
+
 static struct pipe *add_pipe(struct sess *s, int fd, uint32_t ch, bool is_out) {
+        flush_held(s); /* a slot taken again is no held piece's */
         struct pipe *p = NULL;
         for (size_t i = 0; i < s->n_pipes && !p; i++) /* reuse the slot of a finished pipe */
                 if (s->pipes[i].is_done)
@@ -163,6 +167,7 @@ static void pipe_flush(struct sess *s, struct pipe *p) {
 }
 
 void sess_deliver(struct sess *s, uint32_t ch, const uint8_t *buf, size_t len) {
+        flush_held(s); /* in order */
         struct pipe *p = sess_find_in(s, ch);
         if (!p) {
                 if (s->app->on_data)
@@ -188,7 +193,60 @@ void sess_deliver(struct sess *s, uint32_t ch, const uint8_t *buf, size_t len) {
                 bytes_append(&p->pending, buf, len);
 }
 
+void sess_deliver_held(struct sess *s, uint32_t ch, const uint8_t *buf, size_t len) {
+        struct pipe *p = sess_find_in(s, ch);
+        if (!p || p->fd < 0 || p->is_packet || p->is_eof || bytes_avail(&p->pending) > 0 || len == 0) {
+                sess_deliver(s, ch, buf, len);
+                return;
+        }
+        if (s->n_held == SESS_HELD_MAX)
+                flush_held(s);
+        s->held[s->n_held++] = (struct held){.p = p, .buf = buf, .len = len};
+}
+
+void bytes_append_unwritten(struct bytes *b, const struct iovec *iov, size_t n, size_t written) {
+        for (size_t i = 0; i < n; i++) {
+                size_t skip = written < iov[i].iov_len ? written : iov[i].iov_len;
+                written -= skip;
+                bytes_append(b, (const uint8_t *) iov[i].iov_base + skip, iov[i].iov_len - skip);
+        }
+}
+
+/* One pipe's held pieces from held[first] on: one writev, the rest kept in pending.
+ * Marks them taken (p = NULL). */
+static void write_held(struct sess *s, size_t first) {
+        struct pipe *p = s->held[first].p;
+        struct iovec iov[SESS_HELD_MAX];
+        size_t n = 0;
+        for (size_t i = first; i < s->n_held; i++) {
+                if (s->held[i].p != p)
+                        continue;
+                iov[n++] = (struct iovec){.iov_base = (void *) s->held[i].buf, .iov_len = s->held[i].len};
+                s->held[i].p = NULL;
+        }
+        ssize_t w = 0;
+        if (!p->is_done && p->fd >= 0) {
+                while ((w = writev(p->fd, iov, (int) n)) < 0 && errno == EINTR)
+                        ;
+                if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+                        log_debug("%s: input of channel %u dropped: %s", s->what, p->ch, strerror(errno));
+                        pipe_close(p);
+                }
+        }
+        if (!p->is_done)
+                bytes_append_unwritten(&p->pending, iov, n, w > 0 ? (size_t) w : 0);
+}
+
+/* Writes every held piece (or keeps it in its pipe's pending input). */
+static void flush_held(struct sess *s) {
+        for (size_t i = 0; i < s->n_held; i++)
+                if (s->held[i].p)
+                        write_held(s, i);
+        s->n_held = 0;
+}
+
 void sess_deliver_eof(struct sess *s, uint32_t ch) {
+        flush_held(s);
         struct pipe *p = sess_find_in(s, ch);
         if (!p) {
                 if (s->app->on_eof)
@@ -269,17 +327,22 @@ static bool flush_client(struct sess *s) {
  * must end (the client closed, or broke the protocol). */
 static bool read_client(struct sess *s) {
         /* Straight into the input buffer: big reads (a port-forward upload), no copy. */
-        bytes_reserve(&s->in, SESS_CLIENT_READ);
-        ssize_t r = link_recv(s->link, s->in.data + s->in.len, SESS_CLIENT_READ);
+        size_t want = s->read_size ? s->read_size : SESS_CLIENT_READ;
+        bytes_reserve(&s->in, want);
+        ssize_t r = link_recv(s->link, s->in.data + s->in.len, want);
         if (r < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
                 return true;
         if (r <= 0) {
                 s->is_client_eof = true;
                 return false;
         }
+        if ((size_t) r == want && want < SESS_CLIENT_READ_MAX) /* more was waiting: read more at once */
+                s->read_size = want * 2;
         s->in.len += (size_t) r;
         struct cric_error *err = NULL;
-        if (s->proto->feed(s, &err) < 0) {
+        int fed = s->proto->feed(s, &err);
+        flush_held(s);
+        if (fed < 0) {
                 log_info("%s: %s", s->what, err ? err->msg : "protocol error");
                 cric_error_free(err);
                 return false;
@@ -392,7 +455,9 @@ void sess_run(struct sess *s) {
         int64_t last_activity = clock_mono_ms();
         if (bytes_avail(&s->in) > 0) { /* bytes that came with the upgrade request */
                 struct cric_error *err = NULL;
-                if (s->proto->feed(s, &err) < 0) {
+                int fed = s->proto->feed(s, &err);
+                flush_held(s);
+                if (fed < 0) {
                         log_info("%s: %s", s->what, err ? err->msg : "protocol error");
                         cric_error_free(err);
                         s->app->on_abort(s);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "streaming/internal.h"
@@ -104,6 +105,27 @@ static size_t run(const struct sess_proto *proto, bool websocket, int version, b
                 n += (size_t) got;
         close(sv[1]);
         return n;
+}
+
+/* Runs a SPDY session (remotecommand v4) on fd with app until it ends; whether it ended
+ * done (not aborted). */
+static bool run_spdy(int fd, const struct sess_app *app, void *app_data, const char *what) {
+        struct link l = {.fd = fd};
+        struct stream_request req = {.kind = STREAM_EXEC, .id = "test"};
+        struct sess s = {.fd = fd,
+                         .link = &l,
+                         .version = 4,
+                         .req = &req,
+                         .app = app,
+                         .app_data = app_data,
+                         .what = xstrdup(what)};
+        s.proto = &proto_spdy;
+        proto_spdy_init(&s);
+        sess_run(&s);
+        bool done = s.is_done;
+        s.app = NULL;
+        sess_clear(&s);
+        return done;
 }
 
 /* A masked client frame. */
@@ -282,25 +304,11 @@ static void test_spdy_windows_raised_then_given_back_at_half(void **state) {
         pthread_t reader;
         assert_int_equal(pthread_create(&reader, NULL, big_reader, &t), 0);
         struct rec r = {.finish_after_eof = 3};
-        struct link l = {.fd = sv[0]};
-        struct stream_request req = {.kind = STREAM_EXEC, .id = "test"};
-        struct sess s = {.fd = sv[0],
-                         .link = &l,
-                         .version = 4,
-                         .req = &req,
-                         .app = &recorder,
-                         .app_data = &r,
-                         .what = xstrdup("big upload session")};
-        s.proto = &proto_spdy;
-        proto_spdy_init(&s);
         /* the client's side, written by a thread of its own: the session reads as it goes */
         pthread_t writer;
         assert_int_equal(pthread_create(&writer, NULL, big_writer, &t), 0);
-        sess_run(&s);
-        assert_true(s.is_done);
+        assert_true(run_spdy(sv[0], &recorder, &r, "big upload session"));
         assert_false(r.aborted);
-        s.app = NULL;
-        sess_clear(&s);
         pthread_join(writer, NULL);
         close(sv[0]);
         pthread_join(reader, NULL);
@@ -353,21 +361,53 @@ static void test_spdy_garbage_ends_the_session_with_goaway(void **state) {
         assert_int_equal(f.status, SPDY_GOAWAY_PROTOCOL_ERROR);
 }
 
-/* ---- input to a backend slower than the client ---- */
+/* ---- input to backends slower than the client ---- */
 
-#define SLOW_FRAMES 64
-#define SLOW_FRAME  (32 * 1024)
+/* What a writev cut short leaves: the rest of the piece it stopped in, then the others. */
+static void test_unwritten_tail_of_a_writev_is_kept_in_order(void **state) {
+        (void) state;
+        struct iovec iov[] = {{.iov_base = "abcde", .iov_len = 5},
+                              {.iov_base = "fghijkl", .iov_len = 7},
+                              {.iov_base = "mno", .iov_len = 3}};
+        static const struct {
+                size_t written;
+                const char *left;
+        } cases[] = {{0, "abcdefghijklmno"},
+                     {3, "defghijklmno"},
+                     {5, "fghijklmno"},
+                     {8, "ijklmno"},
+                     {12, "mno"},
+                     {14, "o"},
+                     {15, ""}};
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct bytes b = {0};
+                bytes_append_unwritten(&b, iov, 3, cases[i].written);
+                assert_int_equal(bytes_avail(&b), strlen(cases[i].left));
+                if (bytes_avail(&b))
+                        assert_memory_equal(b.data + b.off, cases[i].left, bytes_avail(&b));
+                bytes_clear(&b);
+        }
+}
 
-struct slow {
-        int client;      /* the client's end of the socketpair */
-        int backend[2];  /* a pipe of one page: the session writes [1], the reader reads [0] */
+#define SLOW_FRAMES  64 /* per stream */
+#define SLOW_FRAME   (32 * 1024)
+#define SLOW_STREAMS 2 /* ids 1 and 3, their frames interleaved */
+
+struct slow_backend {
+        int fds[2];      /* a pipe of one page: the session writes [1], the reader reads [0] */
         size_t received; /* bytes the reader got, in order */
         bool in_order;
         bool connected;
+        unsigned salt; /* the stream's own pattern */
 };
 
-static uint8_t pattern(size_t i) {
-        return (uint8_t) (i * 7 + i / 4093);
+struct slow {
+        int client; /* the client's end of the socketpair */
+        struct slow_backend b[SLOW_STREAMS];
+};
+
+static uint8_t pattern(unsigned salt, size_t i) {
+        return (uint8_t) (i * 7 + i / 4093 + salt);
 }
 
 static void *slow_client(void *arg) {
@@ -375,36 +415,35 @@ static void *slow_client(void *arg) {
         struct spdy_zlib *z = spdy_zlib_new_deflate();
         struct spdy_buf b = {0};
         static const char *const stdin_h[] = {"streamtype", "stdin", NULL};
-        spdy_write_syn_stream(&b, z, 1, 0, stdin_h);
-        assert_int_equal(write(t->client, b.data, b.len), (ssize_t) b.len);
+        for (uint32_t k = 0; k < SLOW_STREAMS; k++)
+                spdy_write_syn_stream(&b, z, 2 * k + 1, 0, stdin_h);
+        write_all(t->client, b.data, b.len);
         uint8_t *frame = xmalloc(SPDY_HEAD_LEN + SLOW_FRAME);
         for (size_t k = 0; k < SLOW_FRAMES; k++) {
-                spdy_write_data_head(frame, 1, k == SLOW_FRAMES - 1 ? SPDY_FLAG_FIN : 0, SLOW_FRAME);
-                for (size_t i = 0; i < SLOW_FRAME; i++)
-                        frame[SPDY_HEAD_LEN + i] = pattern(k * SLOW_FRAME + i);
-                for (size_t off = 0; off < SPDY_HEAD_LEN + SLOW_FRAME;) {
-                        ssize_t w = write(t->client, frame + off, SPDY_HEAD_LEN + SLOW_FRAME - off);
-                        assert_true(w > 0);
-                        off += (size_t) w;
+                for (uint32_t j = 0; j < SLOW_STREAMS; j++) {
+                        spdy_write_data_head(frame, 2 * j + 1, k == SLOW_FRAMES - 1 ? SPDY_FLAG_FIN : 0, SLOW_FRAME);
+                        for (size_t i = 0; i < SLOW_FRAME; i++)
+                                frame[SPDY_HEAD_LEN + i] = pattern(t->b[j].salt, k * SLOW_FRAME + i);
+                        write_all(t->client, frame, SPDY_HEAD_LEN + SLOW_FRAME);
                 }
         }
         free(frame);
         spdy_buf_clear(&b);
         spdy_zlib_free(z);
-        uint8_t sink[4096]; /* what the session answers (WINDOW_UPDATE, GOAWAY), until it closes */
+        uint8_t sink[4096]; /* what the session answers (SETTINGS, GOAWAY ...), until it closes */
         while (read(t->client, sink, sizeof(sink)) > 0)
                 ;
         return NULL;
 }
 
 static void *slow_reader(void *arg) {
-        struct slow *t = arg;
+        struct slow_backend *t = arg;
         uint8_t buf[512];
         ssize_t r;
         t->in_order = true;
-        while ((r = read(t->backend[0], buf, sizeof(buf))) > 0) {
+        while ((r = read(t->fds[0], buf, sizeof(buf))) > 0) {
                 for (ssize_t i = 0; i < r; i++)
-                        t->in_order = t->in_order && buf[i] == pattern(t->received + (size_t) i);
+                        t->in_order = t->in_order && buf[i] == pattern(t->salt, t->received + (size_t) i);
                 t->received += (size_t) r;
                 sched_yield(); /* small reads, one at a time: the session's writes often find the pipe full */
         }
@@ -414,15 +453,19 @@ static void *slow_reader(void *arg) {
 static int slow_on_stream(struct sess *s, uint32_t ch, const struct spdy_header *h, size_t n) {
         struct slow *t = s->app_data;
         assert_string_equal(spdy_header_get(h, n, "streamtype"), "stdin");
-        assert_non_null(sess_connect_in(s, ch, t->backend[1])); /* the session owns it now */
-        t->connected = true;
+        assert_true(ch % 2 == 1 && ch / 2 < SLOW_STREAMS);
+        struct slow_backend *b = &t->b[ch / 2];
+        assert_non_null(sess_connect_in(s, ch, b->fds[1])); /* the session owns it now */
+        b->connected = true;
         return 0;
 }
 
 static void slow_on_tick(struct sess *s) {
         struct slow *t = s->app_data;
-        if (t->connected && !sess_find_in(s, 1)) /* written whole and closed after the client's FIN */
-                sess_finish(s);
+        for (uint32_t j = 0; j < SLOW_STREAMS; j++) /* written whole and closed after the client's FIN */
+                if (!t->b[j].connected || sess_find_in(s, 2 * j + 1))
+                        return;
+        sess_finish(s);
 }
 
 static void slow_on_abort(struct sess *s) {
@@ -430,8 +473,10 @@ static void slow_on_abort(struct sess *s) {
         fail_msg("the session was aborted");
 }
 
-static void test_spdy_input_reaches_a_slow_backend_whole_and_in_order(void **state) {
-        (void) state;
+/* Frames of two streams, interleaved, to two backends slower than the client: the
+ * pieces the session gathers per read and writes at once (sess_deliver_held), and what a
+ * full pipe leaves over, reach each backend whole and in order. */
+static void slow_backends(int pipe_size) {
         static const struct sess_app app = {
                 .on_stream = slow_on_stream,
                 .on_tick = slow_on_tick,
@@ -440,34 +485,38 @@ static void test_spdy_input_reaches_a_slow_backend_whole_and_in_order(void **sta
         struct slow t = {0};
         int sv[2];
         assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-        assert_int_equal(pipe2(t.backend, O_CLOEXEC), 0);
-        assert_true(fcntl(t.backend[1], F_SETPIPE_SZ, 4096) > 0);
+        for (unsigned j = 0; j < SLOW_STREAMS; j++) {
+                t.b[j].salt = 101 * j;
+                assert_int_equal(pipe2(t.b[j].fds, O_CLOEXEC), 0);
+                assert_true(fcntl(t.b[j].fds[1], F_SETPIPE_SZ, pipe_size) > 0);
+        }
         t.client = sv[1];
-        pthread_t client, reader;
+        pthread_t client, reader[SLOW_STREAMS];
         assert_int_equal(pthread_create(&client, NULL, slow_client, &t), 0);
-        assert_int_equal(pthread_create(&reader, NULL, slow_reader, &t), 0);
-        struct link l = {.fd = sv[0]};
-        struct stream_request req = {.kind = STREAM_EXEC, .id = "test"};
-        struct sess s = {.fd = sv[0],
-                         .link = &l,
-                         .version = 4,
-                         .req = &req,
-                         .app = &app,
-                         .app_data = &t,
-                         .what = xstrdup("slow backend session")};
-        s.proto = &proto_spdy;
-        proto_spdy_init(&s);
-        sess_run(&s);
-        assert_true(s.is_done);
-        s.app = NULL;
-        sess_clear(&s);
+        for (unsigned j = 0; j < SLOW_STREAMS; j++)
+                assert_int_equal(pthread_create(&reader[j], NULL, slow_reader, &t.b[j]), 0);
+        assert_true(run_spdy(sv[0], &app, &t, "slow backend session"));
         close(sv[0]); /* the client thread reads to EOF */
         pthread_join(client, NULL);
-        pthread_join(reader, NULL);
+        for (unsigned j = 0; j < SLOW_STREAMS; j++) {
+                pthread_join(reader[j], NULL);
+                close(t.b[j].fds[0]);
+                assert_int_equal(t.b[j].received, (size_t) SLOW_FRAMES * SLOW_FRAME);
+                assert_true(t.b[j].in_order);
+        }
         close(sv[1]);
-        close(t.backend[0]);
-        assert_int_equal(t.received, (size_t) SLOW_FRAMES * SLOW_FRAME);
-        assert_true(t.in_order);
+}
+
+/* A page at a time: every write is cut inside the first piece. */
+static void test_spdy_input_reaches_backends_of_a_page_whole_and_in_order(void **state) {
+        (void) state;
+        slow_backends(4096);
+}
+
+/* 64 KiB pipes: writes of two 32 KiB pieces are often cut inside the second. */
+static void test_spdy_input_reaches_backends_of_64k_whole_and_in_order(void **state) {
+        (void) state;
+        slow_backends(64 * 1024);
 }
 
 int main(void) {
@@ -478,7 +527,9 @@ int main(void) {
                 cmocka_unit_test(test_spdy_streams_data_ping_and_goaway),
                 cmocka_unit_test(test_spdy_windows_raised_then_given_back_at_half),
                 cmocka_unit_test(test_spdy_garbage_ends_the_session_with_goaway),
-                cmocka_unit_test(test_spdy_input_reaches_a_slow_backend_whole_and_in_order),
+                cmocka_unit_test(test_unwritten_tail_of_a_writev_is_kept_in_order),
+                cmocka_unit_test(test_spdy_input_reaches_backends_of_a_page_whole_and_in_order),
+                cmocka_unit_test(test_spdy_input_reaches_backends_of_64k_whole_and_in_order),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
