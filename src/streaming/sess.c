@@ -138,9 +138,9 @@ static void pipe_close(struct pipe *p) {
 
 /* One write to an input pipe's backend: the bytes taken (0: it is full), or -1 when the
  * reader is gone (the process exited), its input dropped and the pipe closed. */
-static ssize_t pipe_write(struct sess *s, struct pipe *p, const uint8_t *buf, size_t n) {
+static ssize_t pipe_writev(struct sess *s, struct pipe *p, const struct iovec *iov, size_t n) {
         ssize_t w;
-        while ((w = write(p->fd, buf, n)) < 0 && errno == EINTR)
+        while ((w = writev(p->fd, iov, (int) n)) < 0 && errno == EINTR)
                 ;
         if (w >= 0)
                 return w;
@@ -149,6 +149,11 @@ static ssize_t pipe_write(struct sess *s, struct pipe *p, const uint8_t *buf, si
         log_debug("%s: input of channel %u dropped: %s", s->what, p->ch, strerror(errno));
         pipe_close(p);
         return -1;
+}
+
+static ssize_t pipe_write(struct sess *s, struct pipe *p, const uint8_t *buf, size_t n) {
+        struct iovec iov = {.iov_base = (void *) buf, .iov_len = n};
+        return pipe_writev(s, p, &iov, 1);
 }
 
 /* Writes what an input pipe holds; ends it when the client ended its channel. */
@@ -224,17 +229,9 @@ static void write_held(struct sess *s, size_t first) {
                 iov[n++] = (struct iovec){.iov_base = (void *) s->held[i].buf, .iov_len = s->held[i].len};
                 s->held[i].p = NULL;
         }
-        ssize_t w = 0;
-        if (!p->is_done && p->fd >= 0) {
-                while ((w = writev(p->fd, iov, (int) n)) < 0 && errno == EINTR)
-                        ;
-                if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-                        log_debug("%s: input of channel %u dropped: %s", s->what, p->ch, strerror(errno));
-                        pipe_close(p);
-                }
-        }
-        if (!p->is_done)
-                bytes_append_unwritten(&p->pending, iov, n, w > 0 ? (size_t) w : 0);
+        ssize_t w = p->is_done ? -1 : pipe_writev(s, p, iov, n);
+        if (w >= 0)
+                bytes_append_unwritten(&p->pending, iov, n, (size_t) w);
 }
 
 /* Writes every held piece (or keeps it in its pipe's pending input). */
@@ -323,6 +320,20 @@ static bool flush_client(struct sess *s) {
         return true;
 }
 
+/* Hands what s->in holds to the protocol, then writes what it held back; false (logged)
+ * when the client broke the protocol. */
+static bool feed(struct sess *s) {
+        struct cric_error *err = NULL;
+        int r = s->proto->feed(s, &err);
+        flush_held(s);
+        if (r < 0) {
+                log_info("%s: %s", s->what, err ? err->msg : "protocol error");
+                cric_error_free(err);
+                return false;
+        }
+        return true;
+}
+
 /* Reads what the client sent and hands it to the protocol; false when the session
  * must end (the client closed, or broke the protocol). */
 static bool read_client(struct sess *s) {
@@ -339,15 +350,7 @@ static bool read_client(struct sess *s) {
         if ((size_t) r == want && want < SESS_CLIENT_READ_MAX) /* more was waiting: read more at once */
                 s->read_size = want * 2;
         s->in.len += (size_t) r;
-        struct cric_error *err = NULL;
-        int fed = s->proto->feed(s, &err);
-        flush_held(s);
-        if (fed < 0) {
-                log_info("%s: %s", s->what, err ? err->msg : "protocol error");
-                cric_error_free(err);
-                return false;
-        }
-        return true;
+        return feed(s);
 }
 
 struct poll_set {
@@ -454,12 +457,7 @@ void sess_run(struct sess *s) {
         fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) | O_NONBLOCK);
         int64_t last_activity = clock_mono_ms();
         if (bytes_avail(&s->in) > 0) { /* bytes that came with the upgrade request */
-                struct cric_error *err = NULL;
-                int fed = s->proto->feed(s, &err);
-                flush_held(s);
-                if (fed < 0) {
-                        log_info("%s: %s", s->what, err ? err->msg : "protocol error");
-                        cric_error_free(err);
+                if (!feed(s)) {
                         s->app->on_abort(s);
                         return;
                 }
